@@ -1,0 +1,47 @@
+#pragma once
+// The one error type of the library: bad input of any kind is refused with a
+// `trace::error` whose code says what went wrong and whose message says where.
+
+#include <stdexcept>
+#include <string>
+
+namespace trace {
+inline namespace v0 {
+
+enum class errc {
+  invalid_argument,  // a value handed to the API is out of its domain
+  invalid_id,        // a trace or span id that is malformed or all zero
+  invalid_span,      // a span that breaks the model's rules (end before start, ...)
+  parse_error,       // malformed text: JSON, query syntax, durations
+  io_error,          // a system call failed
+  corrupt_data,      // stored bytes failed their checksum or structure checks
+  invalid_option,    // a configuration value is refused
+};
+
+// Stable lower-case name of an error code, used as the message prefix.
+constexpr const char* to_string(errc code) noexcept {
+  switch (code) {
+    case errc::invalid_argument: return "invalid argument";
+    case errc::invalid_id: return "invalid id";
+    case errc::invalid_span: return "invalid span";
+    case errc::parse_error: return "parse error";
+    case errc::io_error: return "i/o error";
+    case errc::corrupt_data: return "corrupt data";
+    case errc::invalid_option: return "invalid option";
+  }
+  return "error";
+}
+
+class error : public std::runtime_error {
+ public:
+  error(errc code, const std::string& what)
+      : std::runtime_error(std::string(to_string(code)) + ": " + what), code_(code) {}
+
+  errc code() const noexcept { return code_; }
+
+ private:
+  errc code_;
+};
+
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,44 @@
+#pragma once
+// The storage concept every backend models (in-memory, memory-mapped, remote), so that
+// algorithms and tools are written once against it.
+
+#include <concepts>
+#include <cstddef>
+#include <ranges>
+#include <vector>
+
+#include "trace/core/span.hpp"
+#include "trace/core/span_traits.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+// `span_store`: a place that takes batches of spans and gives them back.
+//
+// Syntactic requirements, for a store `s`:
+//   s.append(batch)     batch: a `std::vector<span>` (stores accept any range of
+//                       `basic_span`); all-or-nothing: an invalid span refuses the batch
+//                       with `trace::error` naming it, and the store is left unchanged.
+//   s.size()            number of spans held.
+//   s.scan()            an input range over every span, whose elements are `span_like`.
+//   s.find_trace(id)    an input range over every span of one trace, `span_like`.
+// Semantic requirements: `find_trace` does not scan the store (an index makes it
+// proportional to the trace's own size); a span appended is visible to the next scan and
+// lookup. Ranges and the views they yield stay valid until the next append.
+// Not required: any order of spans in a scan; thread safety (each store documents its own).
+template <class S>
+concept span_store = requires(S& store, const S& cstore, const std::vector<span>& batch, const trace_id& id) {
+  store.append(batch);
+  { cstore.size() } -> std::convertible_to<std::size_t>;
+  { cstore.scan() } -> std::ranges::input_range;
+  { cstore.find_trace(id) } -> std::ranges::input_range;
+  requires span_like<std::ranges::range_value_t<decltype(cstore.scan())>>;
+  requires span_like<std::ranges::range_value_t<decltype(cstore.find_trace(id))>>;
+};
+
+// The element type a store's scan yields.
+template <span_store S>
+using store_span_t = std::ranges::range_value_t<decltype(std::declval<const S&>().scan())>;
+
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,450 @@
+#pragma once
+// The in-memory store: spans kept column by column (ids, times, interned service and
+// operation names, status, kind), attributes in a side area, and a trace-id hash index
+// chaining the rows of each trace, so that a scan touches only the columns it reads and a
+// trace lookup touches only that trace's rows.
+//
+// Thread safety: one writer; readers may run concurrently with each other but not with
+// `append` (guard the store with a shared mutex if you need both). Views and ranges handed
+// out stay valid until the next append; string views of names stay valid for the store's life.
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <optional>
+#include <ranges>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "trace/core/span.hpp"
+#include "trace/core/span_traits.hpp"
+#include "trace/core/validate.hpp"
+#include "trace/detail/string_interner.hpp"
+#include "trace/detail/trace_index.hpp"
+#include "trace/store/concepts.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+class memory_store {
+ public:
+  class span_ref;
+  class trace_range;
+
+  memory_store() = default;
+  memory_store(const memory_store&) = delete;
+  memory_store& operator=(const memory_store&) = delete;
+
+  // Appends a batch of `basic_span`s, all or nothing: if any span breaks the model's rules,
+  // throws `error(errc::invalid_span)` naming its position in the batch, and stores nothing.
+  template <std::ranges::input_range R>
+  void append(const R& batch);
+  template <class String>
+  void append(const basic_span<String>& one) { append(std::span(&one, 1)); }
+
+  std::size_t size() const noexcept { return starts_.size(); }
+  std::size_t trace_count() const noexcept { return index_.size(); }
+  bool empty() const noexcept { return size() == 0; }
+
+  // Every span, in insertion order, as `span_ref`s.
+  auto scan() const;
+
+  // The spans of one trace, in insertion order; empty for an unknown id.
+  trace_range find_trace(const trace_id& id) const;
+
+  // A full owning copy of one stored span.
+  span materialize(std::uint32_t row) const;
+
+  // Distinct service names, and the operation names seen with one service, sorted.
+  std::vector<std::string_view> services() const;
+  std::vector<std::string_view> operations(std::string_view service) const;
+
+  // ---- columns, for algorithms that want to run at memory speed ----
+  std::span<const timestamp_ns> start_column() const noexcept { return starts_; }
+  std::span<const duration_ns> duration_column() const noexcept { return durations_; }
+  std::span<const std::uint32_t> service_column() const noexcept { return services_; }
+  std::span<const std::uint32_t> name_column() const noexcept { return names_; }
+  std::span<const status_code> status_column() const noexcept { return statuses_; }
+  // Interned id of a name, or nullopt when no span carries it (a filter on it matches nothing).
+  std::optional<std::uint32_t> find_name_id(std::string_view text) const { return strings_.find(text); }
+  std::string_view name_of_id(std::uint32_t id) const noexcept { return strings_.get(id); }
+
+ private:
+  struct stored_attribute {
+    std::uint32_t key;
+    attribute_value value;
+  };
+  // What only a few spans carry, kept out of the hot columns.
+  struct row_extras {
+    std::string trace_state;
+    std::string status_message;
+    std::vector<event> events;
+    std::vector<link> links;
+    std::uint32_t dropped_attributes = 0;
+    std::uint32_t dropped_events = 0;
+    std::uint32_t dropped_links = 0;
+  };
+
+  template <class String>
+  void append_one(const basic_span<String>& s);
+  template <class String>
+  std::uint32_t intern_resource(const basic_resource<String>& r);
+  template <class String>
+  std::uint32_t intern_scope(const basic_scope<String>& s);
+  template <class String>
+  attributes own(const basic_attributes<String>& items) const;
+
+  // columns, one entry per row
+  std::vector<trace_id> traces_;
+  std::vector<span_id> ids_;
+  std::vector<span_id> parents_;
+  std::vector<timestamp_ns> starts_;
+  std::vector<duration_ns> durations_;
+  std::vector<std::uint32_t> services_;
+  std::vector<std::uint32_t> names_;
+  std::vector<status_code> statuses_;
+  std::vector<span_kind> kinds_;
+  std::vector<std::uint32_t> resource_ids_;
+  std::vector<std::uint32_t> scope_ids_;
+  std::vector<std::uint32_t> extra_ids_;  // 0: none; otherwise index + 1 into extras_
+  std::vector<std::uint32_t> next_in_trace_;
+  std::vector<std::uint32_t> attribute_begin_{0};  // row r's attributes: [begin[r], begin[r+1])
+
+  // side areas
+  std::vector<stored_attribute> attributes_;
+  std::vector<row_extras> extras_;
+  std::vector<resource> resources_;
+  std::vector<scope> scopes_;
+  std::unordered_multimap<std::uint64_t, std::uint32_t> resource_by_hash_;
+  std::unordered_multimap<std::uint64_t, std::uint32_t> scope_by_hash_;
+  detail::string_interner strings_;
+  detail::trace_index index_;
+};
+
+// A stored span, read in place: a store pointer and a row number.
+class memory_store::span_ref {
+ public:
+  span_ref() = default;
+  span_ref(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
+
+  std::uint32_t row() const noexcept { return row_; }
+  const memory_store& store() const noexcept { return *store_; }
+
+  trace_id trace() const noexcept { return store_->traces_[row_]; }
+  span_id id() const noexcept { return store_->ids_[row_]; }
+  span_id parent() const noexcept { return store_->parents_[row_]; }
+  std::string_view name() const noexcept { return store_->strings_.get(store_->names_[row_]); }
+  std::string_view service() const noexcept { return store_->strings_.get(store_->services_[row_]); }
+  timestamp_ns start() const noexcept { return store_->starts_[row_]; }
+  duration_ns duration() const noexcept { return store_->durations_[row_]; }
+  timestamp_ns end() const noexcept { return start() + duration(); }
+  status_code status() const noexcept { return store_->statuses_[row_]; }
+  span_kind kind() const noexcept { return store_->kinds_[row_]; }
+  std::string_view status_message() const noexcept {
+    std::uint32_t extra = store_->extra_ids_[row_];
+    return extra ? std::string_view(store_->extras_[extra - 1].status_message) : std::string_view();
+  }
+  const resource& resource_of() const noexcept { return store_->resources_[store_->resource_ids_[row_]]; }
+  const scope& scope_of() const noexcept { return store_->scopes_[store_->scope_ids_[row_]]; }
+  span materialize() const { return store_->materialize(row_); }
+
+  template <class F>
+  bool visit_attributes(F&& f) const;
+
+  friend bool operator==(const span_ref& a, const span_ref& b) noexcept {
+    return a.store_ == b.store_ && a.row_ == b.row_;
+  }
+
+ private:
+  const memory_store* store_ = nullptr;
+  std::uint32_t row_ = 0;
+};
+
+template <>
+struct span_traits<memory_store::span_ref> {
+  using ref = memory_store::span_ref;
+  static trace_id get_trace_id(const ref& s) noexcept { return s.trace(); }
+  static span_id get_span_id(const ref& s) noexcept { return s.id(); }
+  static span_id get_parent_id(const ref& s) noexcept { return s.parent(); }
+  static std::string_view get_name(const ref& s) noexcept { return s.name(); }
+  static std::string_view get_service(const ref& s) noexcept { return s.service(); }
+  static timestamp_ns get_start(const ref& s) noexcept { return s.start(); }
+  static timestamp_ns get_end(const ref& s) noexcept { return s.end(); }
+  static status_code get_status(const ref& s) noexcept { return s.status(); }
+  static span_kind get_kind(const ref& s) noexcept { return s.kind(); }
+  static std::string_view get_status_message(const ref& s) noexcept { return s.status_message(); }
+  template <class F>
+  static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
+};
+
+// The rows of one trace, following the store's per-trace chain.
+class memory_store::trace_range {
+ public:
+  class iterator {
+   public:
+    using value_type = span_ref;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::forward_iterator_tag;
+
+    iterator() = default;
+    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
+    span_ref operator*() const noexcept { return span_ref(store_, row_); }
+    iterator& operator++() noexcept {
+      row_ = store_->next_in_trace_[row_];
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
+    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept {
+      return a.row_ == detail::trace_index::no_row;
+    }
+
+   private:
+    const memory_store* store_ = nullptr;
+    std::uint32_t row_ = detail::trace_index::no_row;
+  };
+
+  trace_range() = default;
+  trace_range(const memory_store* store, std::uint32_t head) noexcept : store_(store), head_(head) {}
+  iterator begin() const noexcept { return iterator(store_, head_); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  bool empty() const noexcept { return head_ == detail::trace_index::no_row; }
+
+ private:
+  const memory_store* store_ = nullptr;
+  std::uint32_t head_ = detail::trace_index::no_row;
+};
+
+inline auto memory_store::scan() const {
+  return std::views::iota(std::uint32_t{0}, static_cast<std::uint32_t>(size())) |
+         std::views::transform([this](std::uint32_t row) { return span_ref(this, row); });
+}
+
+static_assert(span_like<memory_store::span_ref>);
+static_assert(attributed_span_like<memory_store::span_ref>);
+static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
+static_assert(span_store<memory_store>);
+
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+inline std::uint64_t hash_combine(std::uint64_t seed, std::string_view text) noexcept {
+  return mix64(seed ^ std::hash<std::string_view>{}(text));
+}
+template <class String>
+std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>& items) {
+  for (const auto& item : items) {
+    seed = hash_combine(seed, item.key);
+    seed = hash_combine(seed, to_string(item.value));
+  }
+  return seed;
+}
+}  // namespace detail
+
+template <std::ranges::input_range R>
+void memory_store::append(const R& batch) {
+  std::size_t position = 0;
+  for (const auto& s : batch) {
+    if (auto problem = span_problem(s))
+      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
+    ++position;
+  }
+  if (size() + position >= detail::trace_index::no_row)
+    throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
+  for (const auto& s : batch) append_one(s);
+}
+
+template <class String>
+void memory_store::append_one(const basic_span<String>& s) {
+  auto row = static_cast<std::uint32_t>(size());
+  traces_.push_back(s.trace);
+  ids_.push_back(s.id);
+  parents_.push_back(s.parent);
+  starts_.push_back(s.start);
+  durations_.push_back(s.end - s.start);
+  services_.push_back(strings_.intern(s.resource.service_name));
+  names_.push_back(strings_.intern(s.name));
+  statuses_.push_back(s.status.code);
+  kinds_.push_back(s.kind);
+  resource_ids_.push_back(intern_resource(s.resource));
+  scope_ids_.push_back(intern_scope(s.scope));
+
+  for (const auto& item : s.attributes)
+    attributes_.push_back({strings_.intern(item.key), convert_value<std::string>(item.value)});
+  attribute_begin_.push_back(static_cast<std::uint32_t>(attributes_.size()));
+
+  bool has_extras = !std::string_view(s.trace_state).empty() || !std::string_view(s.status.message).empty() ||
+                    !s.events.empty() || !s.links.empty() || s.dropped_attributes || s.dropped_events ||
+                    s.dropped_links;
+  if (has_extras) {
+    row_extras extra{std::string(s.trace_state), std::string(s.status.message), {}, {},
+                     s.dropped_attributes, s.dropped_events, s.dropped_links};
+    for (const auto& e : s.events)
+      extra.events.push_back({e.time, std::string(e.name), own(e.attributes), e.level, e.dropped_attributes});
+    for (const auto& l : s.links)
+      extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes});
+    extras_.push_back(std::move(extra));
+    extra_ids_.push_back(static_cast<std::uint32_t>(extras_.size()));
+  } else {
+    extra_ids_.push_back(0);
+  }
+
+  next_in_trace_.push_back(detail::trace_index::no_row);
+  auto& entry = index_.find_or_insert(s.trace);
+  if (entry.head == detail::trace_index::no_row)
+    entry.head = row;
+  else
+    next_in_trace_[entry.tail] = row;
+  entry.tail = row;
+}
+
+template <class String>
+attributes memory_store::own(const basic_attributes<String>& items) const {
+  attributes out;
+  out.reserve(items.size());
+  for (const auto& item : items) out.set(std::string(item.key), convert_value<std::string>(item.value));
+  return out;
+}
+
+template <class String>
+std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
+  // Batches usually repeat the previous span's resource: compare with it before hashing.
+  if (!resources_.empty()) {
+    const resource& last = resources_[resource_ids_.empty() ? 0 : resource_ids_.back()];
+    if (std::string_view(last.service_name) == std::string_view(r.service_name) &&
+        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size()) {
+      bool same = true;
+      auto it = r.attributes.begin();
+      for (const auto& item : last.attributes) {
+        if (std::string_view(item.key) != std::string_view(it->key) || !same_value(item.value, it->value)) {
+          same = false;
+          break;
+        }
+        ++it;
+      }
+      if (same) return resource_ids_.empty() ? 0 : resource_ids_.back();
+    }
+  }
+  std::uint64_t hash = detail::hash_attributes(detail::hash_combine(r.dropped_attributes, r.service_name), r.attributes);
+  auto candidates = resource_by_hash_.equal_range(hash);
+  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes};
+  for (auto it = candidates.first; it != candidates.second; ++it)
+    if (resources_[it->second] == owned) return it->second;
+  auto id = static_cast<std::uint32_t>(resources_.size());
+  resources_.push_back(std::move(owned));
+  resource_by_hash_.emplace(hash, id);
+  return id;
+}
+
+template <class String>
+std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
+  if (!scope_ids_.empty()) {
+    const scope& last = scopes_[scope_ids_.back()];
+    if (s.attributes.empty() && last.attributes.empty() && !s.dropped_attributes && !last.dropped_attributes &&
+        std::string_view(last.name) == std::string_view(s.name) &&
+        std::string_view(last.version) == std::string_view(s.version))
+      return scope_ids_.back();
+  }
+  std::uint64_t hash = detail::hash_attributes(
+      detail::hash_combine(detail::hash_combine(s.dropped_attributes, s.name), s.version), s.attributes);
+  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes};
+  auto candidates = scope_by_hash_.equal_range(hash);
+  for (auto it = candidates.first; it != candidates.second; ++it)
+    if (scopes_[it->second] == owned) return it->second;
+  auto id = static_cast<std::uint32_t>(scopes_.size());
+  scopes_.push_back(std::move(owned));
+  scope_by_hash_.emplace(hash, id);
+  return id;
+}
+
+inline memory_store::trace_range memory_store::find_trace(const trace_id& id) const {
+  const auto* entry = index_.find(id);
+  return trace_range(this, entry ? entry->head : detail::trace_index::no_row);
+}
+
+inline span memory_store::materialize(std::uint32_t row) const {
+  span s;
+  s.trace = traces_[row];
+  s.id = ids_[row];
+  s.parent = parents_[row];
+  s.name = std::string(strings_.get(names_[row]));
+  s.kind = kinds_[row];
+  s.start = starts_[row];
+  s.end = starts_[row] + durations_[row];
+  s.status.code = statuses_[row];
+  for (std::uint32_t i = attribute_begin_[row]; i < attribute_begin_[row + 1]; ++i)
+    s.attributes.set(std::string(strings_.get(attributes_[i].key)), attributes_[i].value);
+  s.resource = resources_[resource_ids_[row]];
+  s.scope = scopes_[scope_ids_[row]];
+  if (std::uint32_t extra_id = extra_ids_[row]) {
+    const row_extras& extra = extras_[extra_id - 1];
+    s.trace_state = extra.trace_state;
+    s.status.message = extra.status_message;
+    s.events = extra.events;
+    s.links = extra.links;
+    s.dropped_attributes = extra.dropped_attributes;
+    s.dropped_events = extra.dropped_events;
+    s.dropped_links = extra.dropped_links;
+  }
+  return s;
+}
+
+template <class F>
+bool memory_store::span_ref::visit_attributes(F&& f) const {
+  const memory_store& store = *store_;
+  for (std::uint32_t i = store.attribute_begin_[row_]; i < store.attribute_begin_[row_ + 1]; ++i) {
+    const stored_attribute& item = store.attributes_[i];
+    if (f(attribute_scope::span, store.strings_.get(item.key), item.value)) return true;
+  }
+  auto walk = [&f](attribute_scope where, const attributes& items) {
+    for (const auto& item : items)
+      if (f(where, std::string_view(item.key), item.value)) return true;
+    return false;
+  };
+  if (walk(attribute_scope::resource, resource_of().attributes)) return true;
+  if (walk(attribute_scope::scope, scope_of().attributes)) return true;
+  if (std::uint32_t extra_id = store.extra_ids_[row_]) {
+    const row_extras& extra = store.extras_[extra_id - 1];
+    for (const auto& e : extra.events)
+      if (walk(attribute_scope::event, e.attributes)) return true;
+    for (const auto& l : extra.links)
+      if (walk(attribute_scope::link, l.attributes)) return true;
+  }
+  return false;
+}
+
+inline std::vector<std::string_view> memory_store::services() const {
+  std::vector<bool> seen(strings_.size(), false);
+  std::vector<std::string_view> out;
+  for (std::uint32_t id : services_) {
+    if (seen[id]) continue;
+    seen[id] = true;
+    out.push_back(strings_.get(id));
+  }
+  std::ranges::sort(out);
+  return out;
+}
+
+inline std::vector<std::string_view> memory_store::operations(std::string_view service) const {
+  std::vector<std::string_view> out;
+  auto service_id = strings_.find(service);
+  if (!service_id) return out;
+  std::vector<bool> seen(strings_.size(), false);
+  for (std::size_t row = 0; row < size(); ++row) {
+    if (services_[row] != *service_id || seen[names_[row]]) continue;
+    seen[names_[row]] = true;
+    out.push_back(strings_.get(names_[row]));
+  }
+  std::ranges::sort(out);
+  return out;
+}
+
+}  // namespace v0
+}  // namespace trace
