@@ -1,0 +1,5 @@
+#pragma once
+// The analytics layer: exact percentiles and summary reports.
+
+#include "trace/analytics/percentile.hpp"
+#include "trace/analytics/summary.hpp"

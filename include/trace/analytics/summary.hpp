@@ -1,0 +1,202 @@
+#pragma once
+// Summary statistics over any range of spans: the report shapes of the Tael seed (trace
+// summary, per-service summaries, top error operations) and flujo's statistics (average
+// duration by operation, error patterns). Percentiles are exact; see percentile.hpp for
+// their definition.
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "trace/analytics/percentile.hpp"
+#include "trace/core/span_traits.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+struct span_stats {
+  std::size_t count = 0;
+  std::size_t errors = 0;
+  double error_rate = 0;  // errors / count, 0 when empty
+  duration_ns min = 0;
+  duration_ns max = 0;
+  double average = 0;  // ns
+  duration_ns p50 = 0;
+  duration_ns p95 = 0;
+  duration_ns p99 = 0;
+};
+
+struct service_summary {
+  std::string service;
+  span_stats stats;
+};
+
+struct operation_summary {
+  std::string service;
+  std::string operation;
+  span_stats stats;
+};
+
+struct error_operation {
+  std::string service;
+  std::string operation;
+  std::size_t errors = 0;
+};
+
+// Errors of one operation with one status message (flujo's error patterns).
+struct error_pattern {
+  std::string operation;
+  std::string message;
+  std::size_t count = 0;
+};
+
+struct summary_report {
+  span_stats spans;
+  std::size_t trace_count = 0;
+  std::vector<service_summary> services;      // most spans first
+  std::vector<operation_summary> operations;  // slowest average first
+  std::vector<error_operation> top_error_operations;  // most errors first
+  std::vector<error_pattern> error_patterns;          // most frequent first
+};
+
+struct summary_options {
+  std::size_t top_errors = 10;  // length of the top error operations and error patterns
+};
+
+namespace detail {
+
+// Collects one group's durations and counts; `finish` turns them into span_stats.
+class stats_accumulator {
+ public:
+  void add(duration_ns duration, bool error) {
+    durations_.push_back(duration);
+    errors_ += error;
+    sum_ += static_cast<double>(duration);
+    min_ = std::min(min_, duration);
+    max_ = std::max(max_, duration);
+  }
+
+  span_stats finish() {
+    span_stats stats;
+    stats.count = durations_.size();
+    if (stats.count == 0) return stats;
+    stats.errors = errors_;
+    stats.error_rate = static_cast<double>(errors_) / static_cast<double>(stats.count);
+    stats.min = min_;
+    stats.max = max_;
+    stats.average = sum_ / static_cast<double>(stats.count);
+    constexpr double ps[] = {0.50, 0.95, 0.99};
+    auto values = percentiles(std::span<duration_ns>(durations_), std::span<const double>(ps));
+    stats.p50 = values[0];
+    stats.p95 = values[1];
+    stats.p99 = values[2];
+    return stats;
+  }
+
+ private:
+  std::vector<duration_ns> durations_;
+  std::size_t errors_ = 0;
+  double sum_ = 0;
+  duration_ns min_ = std::numeric_limits<duration_ns>::max();
+  duration_ns max_ = 0;
+};
+
+struct string_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+};
+
+template <class Value>
+using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
+
+template <class Value>
+Value& entry(string_map<Value>& map, std::string_view key) {
+  auto found = map.find(key);
+  if (found != map.end()) return found->second;
+  return map.emplace(std::string(key), Value{}).first->second;
+}
+
+// Two strings joined by a byte that names cannot contain, as one map key.
+inline std::string pair_key(std::string_view a, std::string_view b) {
+  std::string key;
+  key.reserve(a.size() + b.size() + 1);
+  key.append(a).append(1, '\0').append(b);
+  return key;
+}
+
+inline std::pair<std::string, std::string> split_pair_key(const std::string& key) {
+  auto cut = key.find('\0');
+  return {key.substr(0, cut), key.substr(cut + 1)};
+}
+
+}  // namespace detail
+
+// Count, errors, min/max/average and exact p50/p95/p99 of the spans' durations.
+template <std::ranges::input_range R>
+  requires span_like<std::ranges::range_value_t<R>>
+span_stats summarize_spans(R&& spans) {
+  detail::stats_accumulator all;
+  for (auto&& s : spans) all.add(duration_of(s), status_of(s) == status_code::error);
+  return all.finish();
+}
+
+// The full report: overall stats, trace count, per service, per operation, error tables.
+template <std::ranges::input_range R>
+  requires span_like<std::ranges::range_value_t<R>>
+summary_report summarize(R&& spans, const summary_options& options = {}) {
+  detail::stats_accumulator all;
+  std::unordered_set<trace_id> traces;
+  detail::string_map<detail::stats_accumulator> by_service, by_operation;
+  detail::string_map<std::size_t> error_patterns;
+  for (auto&& s : spans) {
+    duration_ns duration = duration_of(s);
+    bool error = status_of(s) == status_code::error;
+    all.add(duration, error);
+    traces.insert(trace_id_of(s));
+    detail::entry(by_service, service_of(s)).add(duration, error);
+    detail::entry(by_operation, detail::pair_key(service_of(s), name_of(s))).add(duration, error);
+    if (error) ++detail::entry(error_patterns, detail::pair_key(name_of(s), status_message_of(s)));
+  }
+
+  summary_report report;
+  report.spans = all.finish();
+  report.trace_count = traces.size();
+  for (auto& [service, acc] : by_service) report.services.push_back({service, acc.finish()});
+  std::ranges::sort(report.services, [](const service_summary& a, const service_summary& b) {
+    return a.stats.count != b.stats.count ? a.stats.count > b.stats.count : a.service < b.service;
+  });
+  for (auto& [key, acc] : by_operation) {
+    auto [service, operation] = detail::split_pair_key(key);
+    report.operations.push_back({std::move(service), std::move(operation), acc.finish()});
+  }
+  std::ranges::sort(report.operations, [](const operation_summary& a, const operation_summary& b) {
+    if (a.stats.average != b.stats.average) return a.stats.average > b.stats.average;
+    return std::tie(a.service, a.operation) < std::tie(b.service, b.operation);
+  });
+  for (const auto& op : report.operations)
+    if (op.stats.errors) report.top_error_operations.push_back({op.service, op.operation, op.stats.errors});
+  std::ranges::sort(report.top_error_operations, [](const error_operation& a, const error_operation& b) {
+    if (a.errors != b.errors) return a.errors > b.errors;
+    return std::tie(a.service, a.operation) < std::tie(b.service, b.operation);
+  });
+  if (report.top_error_operations.size() > options.top_errors) report.top_error_operations.resize(options.top_errors);
+  for (const auto& [key, count] : error_patterns) {
+    auto [operation, message] = detail::split_pair_key(key);
+    report.error_patterns.push_back({std::move(operation), std::move(message), count});
+  }
+  std::ranges::sort(report.error_patterns, [](const error_pattern& a, const error_pattern& b) {
+    if (a.count != b.count) return a.count > b.count;
+    return std::tie(a.operation, a.message) < std::tie(b.operation, b.message);
+  });
+  if (report.error_patterns.size() > options.top_errors) report.error_patterns.resize(options.top_errors);
+  return report;
+}
+
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,259 @@
+#pragma once
+// Composable span predicates. A `filter` is a small value tree (so it can be built at run
+// time from a query string or a Jaeger request, stored, copied and printed) evaluated on
+// any `span_like` type:
+//
+//   using namespace trace::where;
+//   trace::filter f = service("api") && min_duration(100 * trace::millisecond) &&
+//                     (status(trace::status_code::error) || attribute("http.status_code") >= 500);
+//   bool hit = trace::matches(f, some_span);
+
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "trace/core/attribute.hpp"
+#include "trace/core/span_traits.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+enum class compare_op : std::uint8_t { exists, eq, ne, lt, le, gt, ge, contains };
+
+class filter;
+
+namespace filters {
+struct match_all {};
+struct trace_is { trace_id id; };
+struct service_is { std::string name; };
+struct operation_is { std::string name; };
+struct operation_contains { std::string text; };
+struct status_is { status_code code; };
+struct kind_is { span_kind kind; };
+struct duration_within { duration_ns min = 0; duration_ns max = std::numeric_limits<duration_ns>::max(); };  // inclusive
+struct start_within { timestamp_ns min = 0; timestamp_ns max = std::numeric_limits<timestamp_ns>::max(); };   // inclusive
+// True when SOME attribute named `key`, in one of `scopes`, passes the test.
+struct attribute_test {
+  std::string key;
+  compare_op op = compare_op::exists;
+  attribute_value value{};
+  std::uint8_t scopes = all_attribute_scopes;  // bit set of attribute_scope
+};
+struct all_of { std::vector<filter> items; };
+struct any_of { std::vector<filter> items; };
+struct negation { std::shared_ptr<const filter> item; };
+}  // namespace filters
+
+class filter {
+ public:
+  using node = std::variant<filters::match_all, filters::trace_is, filters::service_is, filters::operation_is,
+                            filters::operation_contains, filters::status_is, filters::kind_is,
+                            filters::duration_within, filters::start_within, filters::attribute_test,
+                            filters::all_of, filters::any_of, filters::negation>;
+
+  filter() = default;
+  template <class Node>
+    requires std::is_constructible_v<node, Node&&>
+  filter(Node&& n) : node_(std::forward<Node>(n)) {}
+
+  const node& get() const noexcept { return node_; }
+
+ private:
+  node node_{};
+};
+
+inline filter operator&&(filter a, filter b) {
+  if (auto* left = std::get_if<filters::all_of>(&a.get())) {
+    auto items = left->items;
+    items.push_back(std::move(b));
+    return filters::all_of{std::move(items)};
+  }
+  return filters::all_of{{std::move(a), std::move(b)}};
+}
+inline filter operator||(filter a, filter b) {
+  if (auto* left = std::get_if<filters::any_of>(&a.get())) {
+    auto items = left->items;
+    items.push_back(std::move(b));
+    return filters::any_of{std::move(items)};
+  }
+  return filters::any_of{{std::move(a), std::move(b)}};
+}
+inline filter operator!(filter a) { return filters::negation{std::make_shared<const filter>(std::move(a))}; }
+
+// Builders, meant to be used with `using namespace trace::where`.
+namespace where {
+
+inline filter any() { return filters::match_all{}; }
+inline filter in_trace(trace_id id) { return filters::trace_is{id}; }
+inline filter service(std::string_view name) { return filters::service_is{std::string(name)}; }
+inline filter operation(std::string_view name) { return filters::operation_is{std::string(name)}; }
+inline filter operation_contains(std::string_view text) { return filters::operation_contains{std::string(text)}; }
+inline filter status(status_code code) { return filters::status_is{code}; }
+inline filter kind(span_kind k) { return filters::kind_is{k}; }
+inline filter min_duration(duration_ns d) { return filters::duration_within{d}; }
+inline filter max_duration(duration_ns d) { return filters::duration_within{0, d}; }
+inline filter duration_between(duration_ns min, duration_ns max) { return filters::duration_within{min, max}; }
+inline filter started_between(timestamp_ns min, timestamp_ns max) { return filters::start_within{min, max}; }
+
+// `attribute("key") == 5`, `attribute("key", attribute_scope::resource).exists()`, ...
+class attribute_ref {
+ public:
+  explicit attribute_ref(std::string_view key, std::uint8_t scopes = all_attribute_scopes)
+      : key_(key), scopes_(scopes) {}
+
+  filter exists() const { return make(compare_op::exists, attribute_value{}); }
+  filter contains(std::string_view text) const { return make(compare_op::contains, std::string(text)); }
+  filter compare(compare_op op, attribute_value value) const { return make(op, std::move(value)); }
+
+  template <class T> filter operator==(T&& v) const { return make(compare_op::eq, to_value(std::forward<T>(v))); }
+  template <class T> filter operator!=(T&& v) const { return make(compare_op::ne, to_value(std::forward<T>(v))); }
+  template <class T> filter operator<(T&& v) const { return make(compare_op::lt, to_value(std::forward<T>(v))); }
+  template <class T> filter operator<=(T&& v) const { return make(compare_op::le, to_value(std::forward<T>(v))); }
+  template <class T> filter operator>(T&& v) const { return make(compare_op::gt, to_value(std::forward<T>(v))); }
+  template <class T> filter operator>=(T&& v) const { return make(compare_op::ge, to_value(std::forward<T>(v))); }
+
+ private:
+  // Plain `int`s and string literals become int64 and std::string values.
+  template <class T>
+  static attribute_value to_value(T&& v) {
+    using V = std::decay_t<T>;
+    if constexpr (std::is_same_v<V, bool>) return v;
+    else if constexpr (std::is_integral_v<V>) return static_cast<std::int64_t>(v);
+    else if constexpr (std::is_floating_point_v<V>) return static_cast<double>(v);
+    else if constexpr (std::is_convertible_v<T, std::string_view>) return std::string(std::string_view(v));
+    else return attribute_value(std::forward<T>(v));
+  }
+  filter make(compare_op op, attribute_value value) const {
+    return filters::attribute_test{key_, op, std::move(value), scopes_};
+  }
+
+  std::string key_;
+  std::uint8_t scopes_;
+};
+
+inline attribute_ref attribute(std::string_view key, std::uint8_t scopes = all_attribute_scopes) {
+  return attribute_ref(key, scopes);
+}
+inline attribute_ref attribute(std::string_view key, attribute_scope scope) {
+  return attribute_ref(key, static_cast<std::uint8_t>(scope));
+}
+
+}  // namespace where
+
+// ---- evaluation ----
+
+namespace detail {
+
+template <class Value>
+std::optional<double> as_number(const Value& v) {
+  if (auto* i = std::get_if<std::int64_t>(&v)) return static_cast<double>(*i);
+  if (auto* d = std::get_if<double>(&v)) return *d;
+  return std::nullopt;
+}
+
+template <class String>
+std::optional<std::string_view> as_text(const basic_attribute_value<String>& v) {
+  if (auto* s = std::get_if<String>(&v)) return std::string_view(*s);
+  return std::nullopt;
+}
+
+template <class Ordering>
+bool ordering_passes(compare_op op, Ordering order) {
+  switch (op) {
+    case compare_op::eq: return order == 0;
+    case compare_op::ne: return order != 0;
+    case compare_op::lt: return order < 0;
+    case compare_op::le: return order <= 0;
+    case compare_op::gt: return order > 0;
+    case compare_op::ge: return order >= 0;
+    default: return false;
+  }
+}
+
+// Numbers compare as numbers (int64 exactly), strings as strings, bools as bools; for
+// equality of values of other types, their string forms compare (as Jaeger tags do).
+template <class String>
+bool attribute_passes(const basic_attribute_value<String>& actual, compare_op op, const attribute_value& wanted) {
+  if (op == compare_op::exists) return true;
+  if (op == compare_op::contains) {
+    auto text = as_text(actual);
+    auto needle = as_text(wanted);
+    return text && needle && text->find(*needle) != std::string_view::npos;
+  }
+  auto* ai = std::get_if<std::int64_t>(&actual);
+  auto* wi = std::get_if<std::int64_t>(&wanted);
+  if (ai && wi) return ordering_passes(op, *ai <=> *wi);
+  auto an = as_number(actual), wn = as_number(wanted);
+  if (an && wn) return ordering_passes(op, *an <=> *wn);
+  auto at = as_text(actual), wt = as_text(wanted);
+  if (at && wt) return ordering_passes(op, *at <=> *wt);
+  auto* ab = std::get_if<bool>(&actual);
+  auto* wb = std::get_if<bool>(&wanted);
+  if (ab && wb && (op == compare_op::eq || op == compare_op::ne)) return ordering_passes(op, *ab <=> *wb);
+  if (op == compare_op::eq) return to_string(actual) == to_string(wanted);
+  if (op == compare_op::ne) return to_string(actual) != to_string(wanted);
+  return false;
+}
+
+}  // namespace detail
+
+template <span_like S>
+bool matches(const filter& f, const S& s);
+
+namespace detail {
+
+template <span_like S>
+struct filter_evaluator {
+  const S& s;
+
+  bool operator()(const filters::match_all&) const { return true; }
+  bool operator()(const filters::trace_is& t) const { return trace_id_of(s) == t.id; }
+  bool operator()(const filters::service_is& t) const { return service_of(s) == t.name; }
+  bool operator()(const filters::operation_is& t) const { return name_of(s) == t.name; }
+  bool operator()(const filters::operation_contains& t) const {
+    return name_of(s).find(t.text) != std::string_view::npos;
+  }
+  bool operator()(const filters::status_is& t) const { return status_of(s) == t.code; }
+  bool operator()(const filters::kind_is& t) const { return kind_of(s) == t.kind; }
+  bool operator()(const filters::duration_within& t) const {
+    duration_ns d = duration_of(s);
+    return d >= t.min && d <= t.max;
+  }
+  bool operator()(const filters::start_within& t) const {
+    timestamp_ns start = start_of(s);
+    return start >= t.min && start <= t.max;
+  }
+  bool operator()(const filters::attribute_test& t) const {
+    return visit_attributes(s, [&t](attribute_scope where, std::string_view key, const auto& value) {
+      return (static_cast<std::uint8_t>(where) & t.scopes) && key == t.key &&
+             attribute_passes(value, t.op, t.value);
+    });
+  }
+  bool operator()(const filters::all_of& t) const {
+    for (const filter& item : t.items)
+      if (!matches(item, s)) return false;
+    return true;
+  }
+  bool operator()(const filters::any_of& t) const {
+    for (const filter& item : t.items)
+      if (matches(item, s)) return true;
+    return false;
+  }
+  bool operator()(const filters::negation& t) const { return !matches(*t.item, s); }
+};
+
+}  // namespace detail
+
+template <span_like S>
+bool matches(const filter& f, const S& s) {
+  return std::visit(detail::filter_evaluator<S>{s}, f.get());
+}
+
+}  // namespace v0
+}  // namespace trace

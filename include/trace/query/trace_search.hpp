@@ -1,0 +1,71 @@
+#pragma once
+// Trace search in Jaeger's sense: the whole traces (every span, even those outside the
+// window) of which at least ONE span satisfies the filter on its own, newest first, at most
+// `limit` of them. MPLP's trace-level conditions (has errors) and pagination apply on top.
+
+#include <algorithm>
+#include <cstddef>
+#include <optional>
+#include <ranges>
+#include <unordered_map>
+#include <vector>
+
+#include "trace/query/filter.hpp"
+#include "trace/store/concepts.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+struct trace_query {
+  filter where{};                  // one span must satisfy all of it
+  std::optional<bool> has_errors;  // trace-level: some span (any span) has status error, or none has
+  std::size_t offset = 0;
+  std::size_t limit = 20;
+};
+
+// Ids of the matching traces, ordered by their latest matching span's start, newest first.
+template <span_store Store>
+std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
+  std::unordered_map<trace_id, timestamp_ns> latest;
+  for (auto&& s : store.scan()) {
+    if (!matches(q.where, s)) continue;
+    auto [it, inserted] = latest.emplace(trace_id_of(s), start_of(s));
+    if (!inserted) it->second = std::max(it->second, start_of(s));
+  }
+  std::vector<std::pair<timestamp_ns, trace_id>> ranked;
+  ranked.reserve(latest.size());
+  for (const auto& [id, start] : latest) ranked.emplace_back(start, id);
+  std::ranges::sort(ranked, std::greater<>{});
+
+  std::vector<trace_id> out;
+  std::size_t skipped = 0;
+  for (const auto& [start, id] : ranked) {
+    if (out.size() >= q.limit) break;
+    if (q.has_errors) {
+      bool errors = false;
+      for (auto&& s : store.find_trace(id))
+        if (status_of(s) == status_code::error) {
+          errors = true;
+          break;
+        }
+      if (errors != *q.has_errors) continue;
+    }
+    if (skipped++ < q.offset) continue;
+    out.push_back(id);
+  }
+  return out;
+}
+
+// The matching traces themselves, each as the store's spans of that trace.
+template <span_store Store>
+std::vector<std::vector<store_span_t<Store>>> find_traces(const Store& store, const trace_query& q) {
+  std::vector<std::vector<store_span_t<Store>>> out;
+  for (const trace_id& id : find_trace_ids(store, q)) {
+    auto& trace = out.emplace_back();
+    for (auto&& s : store.find_trace(id)) trace.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace v0
+}  // namespace trace
