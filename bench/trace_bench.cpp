@@ -1,0 +1,499 @@
+// trace-bench: one run that tells how far ahead of SQLite (flujo's schema) the library is,
+// and how close to the machine's own limits.
+//
+//   trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]
+//               [--dir DIR] [--json FILE] [--smoke]
+//
+// Every figure is the median of R interleaved repetitions (ours, then the baseline, then
+// the plain-C++ limit, R times over). Results are reported, never asserted; the only
+// non-zero exit besides bad arguments is a disagreement between the answers of the
+// library, SQLite and the plain code, which is a correctness problem, not a timing one.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+#include <unistd.h>
+
+#include "limits.hpp"
+#include "sqlite_baseline.hpp"
+#include "trace/store/memory.hpp"
+#include "workload.hpp"
+
+namespace {
+
+constexpr double nan_value = std::numeric_limits<double>::quiet_NaN();
+
+struct options {
+  std::size_t spans = 1'000'000;
+  std::uint64_t seed = 42;
+  int reps = 5;
+  int sqlite_reps = -1;  // repetitions of the SQLite loads; -1: reps, or 3 above 200k spans
+  std::size_t lookups = 10'000;
+  std::size_t buffer_bytes = 256u << 20;
+  std::filesystem::path dir;
+  std::string json;
+  bool smoke = false;
+};
+
+[[noreturn]] void usage(const char* message) {
+  std::fprintf(stderr,
+               "trace-bench: %s\n"
+               "usage: trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]\n"
+               "                   [--dir DIR] [--json FILE] [--smoke]\n"
+               "  --smoke   20000 spans, 3 repetitions, small buffers: a quick run for CI\n",
+               message);
+  std::exit(64);
+}
+
+options parse(int argc, char** argv) {
+  options o;
+  bool spans_given = false, reps_given = false, lookups_given = false;
+  auto number = [&](int& i) -> std::uint64_t {
+    if (i + 1 >= argc) usage("missing value");
+    char* end = nullptr;
+    auto value = std::strtoull(argv[++i], &end, 10);
+    if (!end || *end) usage("not a number");
+    return value;
+  };
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--spans") {
+      o.spans = number(i);
+      spans_given = true;
+    } else if (arg == "--seed") {
+      o.seed = number(i);
+    } else if (arg == "--reps") {
+      o.reps = static_cast<int>(number(i));
+      reps_given = true;
+    } else if (arg == "--sqlite-reps") {
+      o.sqlite_reps = static_cast<int>(number(i));
+    } else if (arg == "--lookups") {
+      o.lookups = number(i);
+      lookups_given = true;
+    } else if (arg == "--dir") {
+      if (i + 1 >= argc) usage("missing value");
+      o.dir = argv[++i];
+    } else if (arg == "--json") {
+      if (i + 1 >= argc) usage("missing value");
+      o.json = argv[++i];
+    } else if (arg == "--smoke") {
+      o.smoke = true;
+    } else if (arg == "--help" || arg == "-h") {
+      usage("help");
+    } else {
+      usage("unknown argument");
+    }
+  }
+  if (o.smoke) {
+    if (!spans_given) o.spans = 20'000;
+    if (!reps_given) o.reps = 3;
+    if (!lookups_given) o.lookups = 2'000;
+    o.buffer_bytes = 32u << 20;
+  }
+  if (o.spans == 0 || o.reps <= 0 || o.lookups == 0) usage("spans, reps and lookups must be positive");
+  if (o.sqlite_reps < 0) o.sqlite_reps = o.spans > 200'000 ? std::min(o.reps, 3) : o.reps;
+  if (o.sqlite_reps == 0) o.sqlite_reps = 1;
+  if (o.dir.empty()) o.dir = std::filesystem::temp_directory_path() / ("trace-bench-" + std::to_string(::getpid()));
+  return o;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return nan_value;
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Nearest-rank quantile of a sample.
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return nan_value;
+  auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+  auto nth = v.begin() + static_cast<std::ptrdiff_t>(rank == 0 ? 0 : rank - 1);
+  std::nth_element(v.begin(), nth, v.end());
+  return *nth;
+}
+
+// Heap bytes in use, where the C library can tell.
+std::size_t heap_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 info = ::mallinfo2();
+  return info.uordblks + info.hblkhd;
+#else
+  return 0;
+#endif
+}
+
+// One line of the report. `ratio`: how many times better than the baseline (speed-up for
+// times, gain for rates, saving for sizes). `vs_limit`: how many times the limit's cost
+// ours takes (1 = at the limit).
+struct measurement {
+  std::string name;
+  std::string unit;
+  bool higher_is_better = false;
+  std::vector<double> ours, baseline, limit;
+  std::string baseline_name, limit_name, note;
+  double floor = nan_value;  // bytes touched / read bandwidth, for scans (same unit)
+
+  double ours_value() const { return median(ours); }
+  double baseline_value() const { return median(baseline); }
+  double limit_value() const { return median(limit); }
+  double ratio() const {
+    double o = ours_value(), b = baseline_value();
+    return higher_is_better ? o / b : b / o;
+  }
+  double vs_limit() const {
+    double o = ours_value(), l = limit_value();
+    return higher_is_better ? l / o : o / l;
+  }
+};
+
+class report {
+ public:
+  measurement& add(std::string name, std::string unit, bool higher_is_better) {
+    items_.push_back(std::make_unique<measurement>());
+    measurement& m = *items_.back();
+    m.name = std::move(name);
+    m.unit = std::move(unit);
+    m.higher_is_better = higher_is_better;
+    return m;
+  }
+  const std::vector<std::unique_ptr<measurement>>& items() const { return items_; }
+
+ private:
+  std::vector<std::unique_ptr<measurement>> items_;
+};
+
+std::string figure(double v) {
+  if (std::isnan(v)) return "-";
+  char buffer[32];
+  double a = std::fabs(v);
+  if (a >= 1e7)
+    std::snprintf(buffer, sizeof buffer, "%.3g", v);
+  else if (a >= 100)
+    std::snprintf(buffer, sizeof buffer, "%.0f", v);
+  else if (a >= 10)
+    std::snprintf(buffer, sizeof buffer, "%.1f", v);
+  else if (a >= 1)
+    std::snprintf(buffer, sizeof buffer, "%.2f", v);
+  else
+    std::snprintf(buffer, sizeof buffer, "%.3g", v);
+  return buffer;
+}
+
+void print_table(const report& r) {
+  std::printf("\n%-38s %10s %10s %9s %-8s %10s %9s  %s\n", "measurement", "ours", "baseline", "ratio", "unit",
+              "limit", "x limit", "baseline / limit");
+  std::printf("%s\n", std::string(130, '-').c_str());
+  for (const auto& item : r.items()) {
+    const measurement& m = *item;
+    std::string ratio = std::isnan(m.ratio()) ? "-" : figure(m.ratio()) + "x";
+    std::string vs = std::isnan(m.vs_limit()) ? "-" : figure(m.vs_limit()) + "x";
+    std::printf("%-38s %10s %10s %9s %-8s %10s %9s  %s%s%s\n", m.name.c_str(), figure(m.ours_value()).c_str(),
+                figure(m.baseline_value()).c_str(), ratio.c_str(), m.unit.c_str(), figure(m.limit_value()).c_str(),
+                vs.c_str(), m.baseline_name.c_str(), m.limit_name.empty() ? "" : " / ", m.limit_name.c_str());
+  }
+  bool any_note = false;
+  for (const auto& item : r.items()) {
+    if (item->note.empty() && std::isnan(item->floor)) continue;
+    if (!any_note) std::printf("\nnotes:\n");
+    any_note = true;
+    std::printf("  %s:", item->name.c_str());
+    if (!std::isnan(item->floor)) std::printf(" bandwidth floor %s %s;", figure(item->floor).c_str(), item->unit.c_str());
+    std::printf(" %s (samples: ours %zu, baseline %zu, limit %zu)\n", item->note.c_str(), item->ours.size(),
+                item->baseline.size(), item->limit.size());
+  }
+}
+
+void json_string(std::FILE* f, std::string_view text) {
+  std::string out;
+  bench::append_json_string(out, text);
+  std::fputs(out.c_str(), f);
+}
+
+void json_number(std::FILE* f, double v) {
+  if (std::isnan(v) || std::isinf(v))
+    std::fputs("null", f);
+  else
+    std::fprintf(f, "%.6g", v);
+}
+
+void write_json(const report& r, const options& o, const std::string& path, const std::string& machine) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) {
+    std::fprintf(stderr, "trace-bench: cannot write %s\n", path.c_str());
+    return;
+  }
+  std::fprintf(f, "{\n  \"spans\": %zu, \"seed\": %llu, \"reps\": %d, \"sqlite_reps\": %d, \"machine\": ", o.spans,
+               static_cast<unsigned long long>(o.seed), o.reps, o.sqlite_reps);
+  json_string(f, machine);
+  std::fputs(",\n  \"measurements\": [\n", f);
+  bool first = true;
+  for (const auto& item : r.items()) {
+    const measurement& m = *item;
+    std::fputs(first ? "    {" : ",\n    {", f);
+    first = false;
+    std::fputs("\"name\": ", f);
+    json_string(f, m.name);
+    std::fputs(", \"ours\": ", f);
+    json_number(f, m.ours_value());
+    std::fputs(", \"baseline\": ", f);
+    json_number(f, m.baseline_value());
+    std::fputs(", \"ratio\": ", f);
+    json_number(f, m.ratio());
+    std::fputs(", \"unit\": ", f);
+    json_string(f, m.unit);
+    std::fputs(", \"limit\": ", f);
+    json_number(f, m.limit_value());
+    std::fputs(", \"vs_limit\": ", f);
+    json_number(f, m.vs_limit());
+    std::fputs(", \"higher_is_better\": ", f);
+    std::fputs(m.higher_is_better ? "true" : "false", f);
+    std::fputs(", \"baseline_name\": ", f);
+    json_string(f, m.baseline_name);
+    std::fputs(", \"limit_name\": ", f);
+    json_string(f, m.limit_name);
+    std::fputs(", \"floor\": ", f);
+    json_number(f, m.floor);
+    std::fprintf(f, ", \"samples\": [%zu, %zu, %zu]", m.ours.size(), m.baseline.size(), m.limit.size());
+    std::fputs(", \"note\": ", f);
+    json_string(f, m.note);
+    std::fputs("}", f);
+  }
+  std::fputs("\n  ]\n}\n", f);
+  std::fclose(f);
+}
+
+std::string machine_description() {
+  std::string cpu = "unknown cpu";
+  std::ifstream info("/proc/cpuinfo");
+  for (std::string line; std::getline(info, line);) {
+    if (line.rfind("model name", 0) == 0) {
+      cpu = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  char date[32];
+  std::time_t now = std::time(nullptr);
+  std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+  return std::string(date) + ", " + cpu + ", " + std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) +
+         " cpus, SQLite " + sqlite3_libversion();
+}
+
+int failures = 0;
+void check(bool ok, const std::string& what) {
+  if (ok) return;
+  ++failures;
+  std::fprintf(stderr, "MISMATCH: %s\n", what.c_str());
+}
+
+void progress(const char* what) {
+  std::fprintf(stderr, "[trace-bench] %s\n", what);
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  const options opt = parse(argc, argv);
+  std::filesystem::create_directories(opt.dir);
+  const std::string machine = machine_description();
+  std::printf("trace-bench: %zu spans, seed %llu, %d repetitions (SQLite loads: %d), %s\n", opt.spans,
+              static_cast<unsigned long long>(opt.seed), opt.reps, opt.sqlite_reps, machine.c_str());
+
+  // ---- the workload ----
+  progress("generating the workload");
+  auto t0 = bench::bench_clock::now();
+  const bench::workload data = bench::generate({opt.seed, opt.spans, 0.015});
+  const std::vector<trace::span>& spans = data.spans;
+  std::printf("workload: %zu spans in %zu traces, generated in %.2f s\n", spans.size(), data.trace_ids.size(),
+              bench::seconds_since(t0));
+  const bench::plain_columns plain(spans);
+
+  report results;
+
+  // ---- machine limits ----
+  progress("measuring the machine's limits");
+  double read_bw, copy_bw, crc_bw;
+  {
+    std::vector<std::uint64_t> array(opt.buffer_bytes / sizeof(std::uint64_t));
+    for (std::size_t i = 0; i < array.size(); ++i) array[i] = i * 0x9e3779b97f4a7c15ULL;
+    std::vector<unsigned char> from(opt.buffer_bytes), to(opt.buffer_bytes, 1);
+    for (std::size_t i = 0; i < from.size(); ++i) from[i] = static_cast<unsigned char>(i * 131);
+    std::vector<double> reads, copies, crcs;
+    for (int rep = 0; rep < std::max(opt.reps, 5); ++rep) {
+      reads.push_back(bench::read_bandwidth(array));
+      copies.push_back(bench::memcpy_bandwidth(to, from));
+      crcs.push_back(bench::crc32c_throughput(from));
+    }
+    read_bw = median(reads);
+    copy_bw = median(copies);
+    crc_bw = median(crcs);
+    static const unsigned char check_text[] = "123456789";
+    check(bench::crc32c(check_text, 9) == 0xe3069283u, "crc32c check value");
+    std::printf("limits: sequential read %.2f GB/s, memcpy %.2f GB/s, crc32c %.2f GB/s (%s), %zu MiB buffers\n",
+                read_bw / 1e9, copy_bw / 1e9, crc_bw / 1e9, bench::have_sse42() ? "sse4.2" : "table",
+                opt.buffer_bytes >> 20);
+    auto& m1 = results.add("limit: sequential read", "GB/s", true);
+    m1.ours = reads;
+    for (double& v : m1.ours) v /= 1e9;
+    auto& m2 = results.add("limit: memcpy", "GB/s", true);
+    m2.ours = copies;
+    for (double& v : m2.ours) v /= 1e9;
+    auto& m3 = results.add("limit: crc32c", "GB/s", true);
+    m3.ours = crcs;
+    for (double& v : m3.ours) v /= 1e9;
+  }
+
+  // ---- ingest ----
+  progress("ingest");
+  auto& ingest_flujo = results.add("ingest (memory_store vs flujo)", "spans/s", true);
+  auto& ingest_tuned = results.add("ingest (memory_store vs tuned)", "spans/s", true);
+  auto& bytes_flujo = results.add("bytes/span (in memory vs flujo disk)", "B/span", false);
+  auto& bytes_tuned = results.add("bytes/span (in memory vs tuned disk)", "B/span", false);
+  ingest_flujo.baseline_name = "SQLite flujo";
+  ingest_tuned.baseline_name = "SQLite tuned";
+  ingest_flujo.limit_name = ingest_tuned.limit_name = "memcpy of the stored bytes";
+  bytes_flujo.baseline_name = "SQLite flujo";
+  bytes_tuned.baseline_name = "SQLite tuned";
+  std::unique_ptr<trace::memory_store> store;
+  std::unique_ptr<bench::sqlite_baseline> db;
+  double store_bytes_per_span = nan_value;
+  constexpr std::size_t batch = 10'000;
+  const double n_spans = static_cast<double>(spans.size());
+  for (int rep = 0; rep < opt.reps; ++rep) {
+    store.reset();
+    std::size_t heap_before = heap_in_use();
+    auto fresh = std::make_unique<trace::memory_store>();
+    auto start = bench::bench_clock::now();
+    for (std::size_t begin = 0; begin < spans.size(); begin += batch)
+      fresh->append(std::span<const trace::span>(spans.data() + begin, std::min(batch, spans.size() - begin)));
+    double elapsed = bench::seconds_since(start);
+    std::size_t heap_after = heap_in_use();
+    ingest_flujo.ours.push_back(n_spans / elapsed);
+    ingest_tuned.ours.push_back(n_spans / elapsed);
+    if (heap_after > heap_before) {
+      store_bytes_per_span = static_cast<double>(heap_after - heap_before) / n_spans;
+      bytes_flujo.ours.push_back(store_bytes_per_span);
+      bytes_tuned.ours.push_back(store_bytes_per_span);
+    }
+    store = std::move(fresh);
+
+    if (rep < opt.sqlite_reps) {
+      for (auto variant : {bench::sqlite_variant::flujo, bench::sqlite_variant::tuned}) {
+        db.reset();
+        start = bench::bench_clock::now();
+        auto loaded = std::make_unique<bench::sqlite_baseline>(
+            opt.dir / ("spans-" + std::string(bench::to_string(variant)) + ".db"), variant);
+        loaded->load(spans);
+        elapsed = bench::seconds_since(start);
+        double bytes = static_cast<double>(loaded->disk_bytes()) / n_spans;
+        auto& ingest = variant == bench::sqlite_variant::flujo ? ingest_flujo : ingest_tuned;
+        auto& size = variant == bench::sqlite_variant::flujo ? bytes_flujo : bytes_tuned;
+        ingest.baseline.push_back(n_spans / elapsed);
+        size.baseline.push_back(bytes);
+        if (variant == bench::sqlite_variant::tuned) db = std::move(loaded);
+        std::fprintf(stderr, "[trace-bench]   rep %d: SQLite %s load %.2f s, %.0f B/span\n", rep,
+                     std::string(bench::to_string(variant)).c_str(), elapsed, bytes);
+      }
+    }
+    std::fprintf(stderr, "[trace-bench]   rep %d: memory_store %.3f s\n", rep, n_spans / ingest_flujo.ours.back());
+  }
+  check(store->size() == spans.size(), "memory_store size");
+  check(store->trace_count() == data.trace_ids.size(), "memory_store trace count");
+  if (!std::isnan(store_bytes_per_span)) {
+    for (auto* m : {&ingest_flujo, &ingest_tuned}) m->limit.push_back(copy_bw / store_bytes_per_span);
+  }
+  ingest_flujo.note = "10k spans per append / per transaction; the limit is memcpy bandwidth over the bytes the store holds per span";
+  bytes_flujo.note = "ours: heap growth of the in-memory store (mallinfo2), not a file; SQLite: database file after a WAL checkpoint";
+  db->tune_reads();
+
+  // ---- trace by id ----
+  progress("trace by id");
+  bench::sqlite_queries sql(db->handle());
+  std::vector<trace::trace_id> ids;
+  std::vector<std::string> hex_ids;
+  {
+    bench::rng pick(opt.seed ^ 0x5eedULL);
+    for (std::size_t i = 0; i < opt.lookups; ++i) {
+      ids.push_back(data.trace_ids[pick.between(0, data.trace_ids.size() - 1)]);
+      hex_ids.push_back(ids.back().to_hex());
+    }
+  }
+  auto& lookup_median = results.add("trace by id, median", "us", false);
+  auto& lookup_p99 = results.add("trace by id, p99", "us", false);
+  for (auto* m : {&lookup_median, &lookup_p99}) {
+    m->baseline_name = "SQLite tuned";
+    m->limit_name = "std::unordered_map";
+  }
+  std::vector<double> latencies(opt.lookups);
+  auto record = [&](std::vector<double>& median_out, std::vector<double>& p99_out) {
+    median_out.push_back(median(latencies));
+    p99_out.push_back(quantile(latencies, 0.99));
+  };
+  for (int rep = 0; rep < opt.reps; ++rep) {
+    std::uint64_t ours_sum = 0, sql_sum = 0, plain_sum = 0;
+    std::size_t ours_rows = 0, sql_rows = 0;
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto start = bench::bench_clock::now();
+      for (const auto& s : store->find_trace(ids[i])) {
+        ours_sum += s.id().value() + s.parent().value() + s.name().size() + s.start() + s.duration() +
+                    static_cast<std::uint64_t>(s.status());
+        ++ours_rows;
+      }
+      latencies[i] = bench::seconds_since(start) * 1e6;
+    }
+    record(lookup_median.ours, lookup_p99.ours);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto start = bench::bench_clock::now();
+      sql_rows += sql.trace_by_id(hex_ids[i], sql_sum);
+      latencies[i] = bench::seconds_since(start) * 1e6;
+    }
+    record(lookup_median.baseline, lookup_p99.baseline);
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+      auto start = bench::bench_clock::now();
+      plain_sum += plain.lookup(ids[i]);
+      latencies[i] = bench::seconds_since(start) * 1e6;
+    }
+    record(lookup_median.limit, lookup_p99.limit);
+    bench::keep(ours_sum + sql_sum + plain_sum);
+    if (rep == 0) {
+      check(ours_rows == sql_rows, "trace by id: rows found by the store and by SQLite");
+      check(ours_sum == plain_sum, "trace by id: store and plain map read different values");
+    }
+  }
+  lookup_median.note = "over " + std::to_string(opt.lookups) +
+                       " random trace ids, each timed alone (clock overhead included in all three)";
+
+  // ---- report ----
+  std::printf("\n");
+  print_table(results);
+  if (!opt.json.empty()) write_json(results, opt, opt.json, machine);
+  db.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(opt.dir, ec);
+  if (failures) {
+    std::fprintf(stderr, "trace-bench: %d answers disagreed\n", failures);
+    return 2;
+  }
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "trace-bench: %s\n", e.what());
+  return 1;
+}
