@@ -176,21 +176,22 @@ struct plain_columns {
     return n;
   }
 
-  // First `limit` distinct traces, in row order, with a span of `service` carrying `tenant`.
-  // `rows_scanned` tells how far the scan had to go.
-  std::vector<trace::trace_id> search(std::uint32_t service, std::uint32_t tenant, std::size_t limit,
-                                      std::size_t& rows_scanned) const {
-    std::vector<trace::trace_id> out;
-    std::vector<bool> seen(trace_by_ordinal.size(), false);
-    std::size_t i = 0;
-    for (; i < size() && out.size() < limit; ++i) {
+  // Traces with a span of `service` carrying `tenant`, newest matching span first, at most
+  // `limit` of them: the library's trace search, written by hand over the columns.
+  std::vector<trace::trace_id> search(std::uint32_t service, std::uint32_t tenant, std::size_t limit) const {
+    std::vector<std::uint64_t> latest(trace_by_ordinal.size(), 0);
+    std::vector<std::uint32_t> hits;
+    for (std::size_t i = 0; i < size(); ++i) {
       if (services[i] != service || tenants[i] != tenant) continue;
-      std::uint32_t t = trace_ordinals[i];
-      if (seen[t]) continue;
-      seen[t] = true;
-      out.push_back(trace_by_ordinal[t]);
+      std::uint64_t& last = latest[trace_ordinals[i]];
+      if (last == 0) hits.push_back(trace_ordinals[i]);
+      last = std::max(last, starts[i]);
     }
-    rows_scanned = i;
+    auto newer = [&](std::uint32_t a, std::uint32_t b) { return latest[a] > latest[b]; };
+    std::size_t keep_count = std::min(limit, hits.size());
+    std::partial_sort(hits.begin(), hits.begin() + static_cast<std::ptrdiff_t>(keep_count), hits.end(), newer);
+    std::vector<trace::trace_id> out;
+    for (std::size_t i = 0; i < keep_count; ++i) out.push_back(trace_by_ordinal[hits[i]]);
     return out;
   }
 
@@ -212,15 +213,17 @@ struct plain_columns {
   }
 };
 
-// Exact nearest-rank quantiles by std::nth_element on a copy (the copy is part of the cost).
+// Exact quantiles by std::nth_element on a copy (the copy is part of the cost), ranked as
+// the library ranks them: index round((n - 1) q) of the ascending values.
 inline std::vector<std::uint64_t> nth_element_quantiles(const std::vector<std::uint64_t>& values,
                                                         const std::vector<double>& quantiles) {
   std::vector<std::uint64_t> work(values);
   std::vector<std::uint64_t> out;
   auto begin = work.begin();
+  if (work.empty()) return std::vector<std::uint64_t>(quantiles.size(), 0);
   for (double q : quantiles) {  // ascending: each search only needs the part above the last
-    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(work.size())));
-    auto nth = work.begin() + static_cast<std::ptrdiff_t>(rank == 0 ? 0 : rank - 1);
+    auto rank = static_cast<std::size_t>(static_cast<double>(work.size() - 1) * q + 0.5);
+    auto nth = work.begin() + static_cast<std::ptrdiff_t>(rank);
     std::nth_element(begin, nth, work.end());
     out.push_back(*nth);
     begin = nth;

@@ -274,8 +274,8 @@ class sqlite_queries {
                   "SELECT span_id, parent_span_id, name, start_time, end_time, status FROM spans WHERE run_id = ?1"),
         error_count_(db, "SELECT count(*) FROM spans WHERE status = 'error' AND name = ?1"),
         search_(db,
-                "SELECT DISTINCT run_id FROM spans WHERE service = ?1 AND json_extract(attributes, '$.tenant') = ?2"
-                " LIMIT ?3"),
+                "SELECT run_id FROM spans WHERE service = ?1 AND json_extract(attributes, '$.tenant') = ?2"
+                " GROUP BY run_id ORDER BY max(start_time) DESC LIMIT ?3"),
         group_by_(db,
                   "SELECT service, name, count(*), avg(end_time - start_time),"
                   " sum(status = 'error') * 1.0 / count(*) FROM spans GROUP BY service, name"),
@@ -302,6 +302,8 @@ class sqlite_queries {
     return error_count_.int64(0);
   }
 
+  // Traces with a span of `service` whose tenant attribute is `tenant`, newest matching
+  // span first (the library's order), at most `limit` of them.
   std::vector<std::string> search(std::string_view service, std::string_view tenant, std::int64_t limit) {
     search_.reset();
     search_.bind_static(1, service);
@@ -326,7 +328,8 @@ class sqlite_queries {
     return out;
   }
 
-  // Exact p50/p95/p99 (nearest rank) of end - start, in seconds: one sort, read in order.
+  // Exact quantiles of end - start, in seconds, ranked as the library ranks them (index
+  // round((n - 1) q) of the ascending values): one sort, read in order up to the last rank.
   std::vector<double> percentiles(const std::vector<double>& quantiles) {
     count_.reset();
     count_.step();
@@ -343,11 +346,8 @@ class sqlite_queries {
     return out;
   }
 
-  // Nearest-rank definition: the smallest value with at least q of the data at or below it.
   static std::size_t nearest_rank(double q, std::size_t n) {
-    if (n == 0) return 0;
-    auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
-    return rank == 0 ? 0 : rank - 1;
+    return n == 0 ? 0 : static_cast<std::size_t>(static_cast<double>(n - 1) * q + 0.5);
   }
 
  private:

@@ -33,6 +33,8 @@
 
 #include "limits.hpp"
 #include "sqlite_baseline.hpp"
+#include "trace/analytics.hpp"
+#include "trace/query.hpp"
 #include "trace/store/memory.hpp"
 #include "workload.hpp"
 
@@ -480,6 +482,147 @@ int main(int argc, char** argv) try {
   }
   lookup_median.note = "over " + std::to_string(opt.lookups) +
                        " random trace ids, each timed alone (clock overhead included in all three)";
+
+  // ---- queries over the whole data set ----
+  progress("filtered count, filtered search, group-by summary, percentiles");
+  using namespace trace::where;
+  const std::string count_operation = bench::operation_name(0, 0);
+  const std::string search_service = bench::service_names()[3];
+  const std::string search_tenant = bench::tenant_name(9);
+  const std::uint32_t plain_operation = bench::plain_columns::find(plain.operation_names, count_operation);
+  const std::uint32_t plain_service = bench::plain_columns::find(plain.service_names, search_service);
+  const std::uint32_t plain_tenant = bench::plain_columns::find(plain.tenant_names, search_tenant);
+  const trace::filter count_filter = status(trace::status_code::error) && operation(count_operation);
+  trace::trace_query search_query;
+  search_query.where = service(search_service) && attribute("tenant") == search_tenant;
+  search_query.limit = 100;
+  const std::vector<double> quantiles = {0.50, 0.95, 0.99};
+  const double ms = 1e3;
+  const double read_ms_per_byte = ms / read_bw;
+
+  auto& count_m = results.add("filtered count", "ms", false);
+  auto& search_m = results.add("filtered search, 100 traces", "ms", false);
+  auto& group_m = results.add("group-by summary (summarize)", "ms", false);
+  auto& pct_m = results.add("p50/p95/p99 (summarize_spans)", "ms", false);
+  auto& pct_col_m = results.add("p50/p95/p99 (percentiles on column)", "ms", false);
+  for (auto* m : {&count_m, &search_m, &group_m, &pct_m, &pct_col_m}) m->baseline_name = "SQLite tuned";
+  count_m.limit_name = search_m.limit_name = group_m.limit_name = "plain columnar scan";
+  pct_m.limit_name = pct_col_m.limit_name = "std::nth_element";
+  count_m.floor = n_spans * (1 + 4) * read_ms_per_byte;
+  search_m.floor = n_spans * (4 + 4) * read_ms_per_byte;
+  group_m.floor = n_spans * (4 + 4 + 1 + 8) * read_ms_per_byte;
+  pct_m.floor = pct_col_m.floor = n_spans * 8 * read_ms_per_byte;
+  count_m.note = "status = error AND operation = '" + count_operation + "'; library: count_matching(store.scan(), filter)";
+  search_m.note = "service = '" + search_service + "' AND tenant = '" + search_tenant +
+                  "', newest first, spans of each trace fetched; library: find_traces(store, query)";
+  group_m.note = "count, error rate, average per service and per (service, operation); summarize() also computes "
+                 "exact p50/p95/p99 per group, distinct traces and error patterns";
+  pct_m.note = "library: summarize_spans(store.scan()); the limit copies the durations and runs nth_element 3 times";
+  pct_col_m.note = "library: trace::percentiles over a copy of store.duration_column()";
+
+  for (int rep = 0; rep < opt.reps; ++rep) {
+    // filtered count
+    auto start = bench::bench_clock::now();
+    std::size_t ours_count = trace::count_matching(store->scan(), count_filter);
+    count_m.ours.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    std::int64_t sql_count = sql.count_errors(count_operation);
+    count_m.baseline.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    std::size_t plain_count = plain.count_errors(plain_operation);
+    count_m.limit.push_back(bench::seconds_since(start) * ms);
+
+    // filtered search, with the spans of every trace found
+    start = bench::bench_clock::now();
+    auto ours_traces = trace::find_traces(*store, search_query);
+    std::uint64_t ours_sum = 0;
+    for (const auto& t : ours_traces)
+      for (const auto& s : t) ours_sum += s.id().value() + s.start();
+    search_m.ours.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    auto sql_traces = sql.search(search_service, search_tenant, 100);
+    std::uint64_t sql_sum = 0;
+    std::size_t sql_rows = 0;
+    for (const auto& id : sql_traces) sql_rows += sql.trace_by_id(id, sql_sum);
+    search_m.baseline.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    auto plain_traces = plain.search(plain_service, plain_tenant, 100);
+    std::uint64_t plain_sum = 0;
+    for (const auto& id : plain_traces) plain_sum += plain.lookup(id);
+    search_m.limit.push_back(bench::seconds_since(start) * ms);
+    bench::keep(ours_sum + sql_sum + plain_sum);
+
+    // group-by summary
+    start = bench::bench_clock::now();
+    trace::summary_report ours_summary = trace::summarize(store->scan());
+    group_m.ours.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    auto sql_groups = sql.group_by();
+    group_m.baseline.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    auto plain_groups = plain.group_by();
+    group_m.limit.push_back(bench::seconds_since(start) * ms);
+
+    // exact percentiles of every duration
+    start = bench::bench_clock::now();
+    trace::span_stats ours_stats = trace::summarize_spans(store->scan());
+    pct_m.ours.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    std::vector<trace::duration_ns> column(store->duration_column().begin(), store->duration_column().end());
+    auto ours_column = trace::percentiles(std::span<trace::duration_ns>(column), std::span<const double>(quantiles));
+    pct_col_m.ours.push_back(bench::seconds_since(start) * ms);
+    start = bench::bench_clock::now();
+    auto sql_pct = sql.percentiles(quantiles);
+    pct_m.baseline.push_back(bench::seconds_since(start) * ms);
+    pct_col_m.baseline.push_back(pct_m.baseline.back());
+    start = bench::bench_clock::now();
+    auto plain_pct = bench::nth_element_quantiles(plain.durations, quantiles);
+    pct_m.limit.push_back(bench::seconds_since(start) * ms);
+    pct_col_m.limit.push_back(pct_m.limit.back());
+
+    if (rep != 0) continue;
+    // The three must give the same answers (SQLite's times are doubles: a microsecond of slack).
+    check(ours_count == plain_count && static_cast<std::int64_t>(ours_count) == sql_count,
+          "filtered count: " + std::to_string(ours_count) + " / " + std::to_string(sql_count) + " / " +
+              std::to_string(plain_count));
+    check(ours_traces.size() == plain_traces.size() && sql_traces.size() == plain_traces.size(),
+          "filtered search: trace counts " + std::to_string(ours_traces.size()) + " / " +
+              std::to_string(sql_traces.size()) + " / " + std::to_string(plain_traces.size()));
+    std::size_t ours_rows = 0;
+    for (std::size_t i = 0; i < ours_traces.size() && i < plain_traces.size(); ++i) {
+      ours_rows += ours_traces[i].size();
+      check(!ours_traces[i].empty() && ours_traces[i].front().trace() == plain_traces[i],
+            "filtered search: trace #" + std::to_string(i) + " differs from the plain scan");
+      if (i < sql_traces.size()) check(sql_traces[i] == plain_traces[i].to_hex(), "filtered search: SQLite trace #" + std::to_string(i));
+    }
+    check(ours_rows == sql_rows, "filtered search: spans fetched by the store and by SQLite");
+    std::size_t plain_group_count = 0;
+    for (const auto& g : plain_groups) plain_group_count += g.count != 0;
+    check(ours_summary.operations.size() == sql_groups.size() && sql_groups.size() == plain_group_count,
+          "group-by: group counts " + std::to_string(ours_summary.operations.size()) + " / " +
+              std::to_string(sql_groups.size()) + " / " + std::to_string(plain_group_count));
+    for (const auto& row : sql_groups) {
+      auto found = std::find_if(ours_summary.operations.begin(), ours_summary.operations.end(), [&](const auto& op) {
+        return op.service == row.service && op.operation == row.operation;
+      });
+      bool same = found != ours_summary.operations.end() &&
+                  static_cast<std::int64_t>(found->stats.count) == row.count &&
+                  std::fabs(found->stats.error_rate - row.error_rate) < 1e-9 &&
+                  std::fabs(found->stats.average / 1e9 - row.average_seconds) < 1e-6;
+      check(same, "group-by: " + row.service + " / " + row.operation);
+    }
+    check(ours_summary.spans.count == spans.size(), "group-by: total span count");
+    for (std::size_t i = 0; i < quantiles.size(); ++i) {
+      trace::duration_ns mine = i == 0 ? ours_stats.p50 : i == 1 ? ours_stats.p95 : ours_stats.p99;
+      check(mine == plain_pct[i] && ours_column[i] == plain_pct[i] &&
+                std::fabs(static_cast<double>(mine) / 1e9 - sql_pct[i]) < 1e-6,
+            "percentile " + figure(quantiles[i]) + ": " + std::to_string(mine) + " / " + figure(sql_pct[i] * 1e9) +
+                " / " + std::to_string(plain_pct[i]));
+    }
+    std::fprintf(stderr, "[trace-bench]   count %zu, search %zu traces (%zu spans), %zu groups, p99 %s\n", ours_count,
+                 ours_traces.size(), ours_rows, ours_summary.operations.size(),
+                 trace::format_duration(ours_stats.p99).c_str());
+  }
 
   // ---- report ----
   std::printf("\n");
