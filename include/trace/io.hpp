@@ -1,0 +1,6 @@
+#pragma once
+// The io layer: the JSON reader and writer, and the trace formats built on them.
+
+#include "trace/io/json_reader.hpp"
+#include "trace/io/json_value.hpp"
+#include "trace/io/json_writer.hpp"
