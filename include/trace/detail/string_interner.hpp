@@ -17,9 +17,12 @@ class string_interner {
  public:
   string_interner() { intern_new(""); }
 
-  // Copies/moves are disabled: the index holds views into `strings_`.
+  // The index holds views into `strings_`: a copy would point into the original, while a
+  // move carries the deque's elements (and so the views' targets) along.
   string_interner(const string_interner&) = delete;
   string_interner& operator=(const string_interner&) = delete;
+  string_interner(string_interner&&) = default;
+  string_interner& operator=(string_interner&&) = default;
 
   std::uint32_t intern(std::string_view text) {
     if (auto found = index_.find(text); found != index_.end()) return found->second;

@@ -18,7 +18,7 @@ inline namespace v0 {
 
 struct trace_query {
   filter where{};                  // one span must satisfy all of it
-  std::optional<bool> has_errors;  // trace-level: some span (any span) has status error, or none has
+  std::optional<bool> has_errors{};  // trace-level: some span (any span) has status error, or none has
   std::size_t offset = 0;
   std::size_t limit = 20;
 };

@@ -37,6 +37,8 @@ class memory_store {
   memory_store() = default;
   memory_store(const memory_store&) = delete;
   memory_store& operator=(const memory_store&) = delete;
+  memory_store(memory_store&&) = default;  // span_refs into the moved-from store dangle
+  memory_store& operator=(memory_store&&) = default;
 
   // Appends a batch of `basic_span`s, all or nothing: if any span breaks the model's rules,
   // throws `error(errc::invalid_span)` naming its position in the batch, and stores nothing.

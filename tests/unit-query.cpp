@@ -1,0 +1,135 @@
+#include <catch2/catch.hpp>
+#include <trace/query.hpp>
+#include <trace/store/memory.hpp>
+
+#include <vector>
+
+#include "support/make_span.hpp"
+
+using namespace trace::where;
+using trace::status_code;
+using trace_test::make_span;
+
+namespace {
+
+std::vector<trace::span> sample() {
+  auto a = make_span(1, 1, 0, "api", "GET /orders", 0, 120, status_code::ok);
+  a.kind = trace::span_kind::server;
+  a.attributes.set("http.status_code", std::int64_t{200});
+  a.attributes.set("http.route", std::string("/orders"));
+  a.resource.attributes.set("deployment", std::string("eu"));
+  auto b = make_span(1, 2, 1, "db", "SELECT orders", 10, 60, status_code::error);
+  b.kind = trace::span_kind::client;
+  b.attributes.set("db.rows", 12.5);
+  b.events.push_back({20, "exception", {{"exception.type", std::string("Timeout")}}, trace::event_level::error, 0});
+  auto c = make_span(2, 3, 0, "api", "POST /orders", 200, 210);
+  c.attributes.set("http.status_code", std::int64_t{503});
+  c.links.push_back({trace_test::trace_n(1), trace::span_id{1}, "", {{"link.reason", std::string("retry")}}, 0});
+  c.scope.attributes.set("otel.library", std::string("http"));
+  return {a, b, c};
+}
+
+std::vector<std::uint64_t> hits(const trace::filter& f) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& s : sample())
+    if (trace::matches(f, s)) ids.push_back(s.id.value());
+  return ids;
+}
+
+using ids = std::vector<std::uint64_t>;
+
+}  // namespace
+
+TEST_CASE("service, operation, status and kind filters") {
+  CHECK(hits(service("api")) == ids{1, 3});
+  CHECK(hits(service("API")).empty());
+  CHECK(hits(operation("GET /orders")) == ids{1});
+  CHECK(hits(operation_contains("orders")) == ids{1, 2, 3});
+  CHECK(hits(operation_contains("SELECT")) == ids{2});
+  CHECK(hits(status(status_code::error)) == ids{2});
+  CHECK(hits(status(status_code::unset)) == ids{3});
+  CHECK(hits(kind(trace::span_kind::client)) == ids{2});
+  CHECK(hits(in_trace(trace_test::trace_n(2))) == ids{3});
+  CHECK(hits(any()) == ids{1, 2, 3});
+}
+
+TEST_CASE("duration and start bounds are inclusive") {
+  CHECK(hits(min_duration(50 * trace::millisecond)) == ids{1, 2});
+  CHECK(hits(min_duration(50 * trace::millisecond + 1)) == ids{1});
+  CHECK(hits(max_duration(10 * trace::millisecond)) == ids{3});
+  CHECK(hits(max_duration(10 * trace::millisecond - 1)).empty());
+  CHECK(hits(duration_between(10 * trace::millisecond, 50 * trace::millisecond)) == ids{2, 3});
+  CHECK(hits(started_between(10 * trace::millisecond, 200 * trace::millisecond)) == ids{2, 3});
+  CHECK(hits(started_between(11 * trace::millisecond, 199 * trace::millisecond)).empty());
+}
+
+TEST_CASE("attribute tests compare numbers as numbers and strings as strings") {
+  CHECK(hits(attribute("http.status_code") == 200) == ids{1});
+  CHECK(hits(attribute("http.status_code") >= 500) == ids{3});
+  CHECK(hits(attribute("http.status_code") < 500) == ids{1});
+  CHECK(hits(attribute("http.status_code") != 200) == ids{3});
+  CHECK(hits(attribute("http.status_code") > 199.5) == ids{1, 3});
+  CHECK(hits(attribute("db.rows") <= 12.5) == ids{2});
+  CHECK(hits(attribute("db.rows") > 12) == ids{2});
+  CHECK(hits(attribute("http.route") == "/orders") == ids{1});
+  CHECK(hits(attribute("http.route").contains("ord")) == ids{1});
+  CHECK(hits(attribute("http.route").contains("xyz")).empty());
+  CHECK(hits(attribute("http.route").exists()) == ids{1});
+  CHECK(hits(attribute("missing").exists()).empty());
+  CHECK(hits(attribute("missing") != 1).empty());  // != needs the attribute to exist
+}
+
+TEST_CASE("a string query value matches a number by its string form, as Jaeger tags do") {
+  CHECK(hits(attribute("http.status_code") == "503") == ids{3});
+  CHECK(hits(attribute("db.rows") == "12.5") == ids{2});
+  CHECK(hits(attribute("http.status_code") < "600").empty());  // ordering needs like types
+}
+
+TEST_CASE("attributes are looked up in resource, scope, event and link attributes") {
+  CHECK(hits(attribute("deployment") == "eu") == ids{1});
+  CHECK(hits(attribute("exception.type") == "Timeout") == ids{2});
+  CHECK(hits(attribute("link.reason") == "retry") == ids{3});
+  CHECK(hits(attribute("otel.library").exists()) == ids{3});
+  CHECK(hits(attribute("deployment", trace::attribute_scope::span).exists()).empty());
+  CHECK(hits(attribute("deployment", trace::attribute_scope::resource).exists()) == ids{1});
+  CHECK(hits(attribute("exception.type", trace::attribute_scope::event).exists()) == ids{2});
+}
+
+TEST_CASE("filters combine with and, or, not") {
+  CHECK(hits(service("api") && attribute("http.status_code") >= 500) == ids{3});
+  CHECK(hits(service("db") || status(status_code::ok)) == ids{1, 2});
+  CHECK(hits(!service("api")) == ids{2});
+  CHECK(hits(!(service("api") || service("db"))).empty());
+  CHECK(hits(service("api") && (operation("POST /orders") || status(status_code::ok)) && !kind(trace::span_kind::server)) ==
+        ids{3});
+  auto chained = service("api") && min_duration(1) && max_duration(200 * trace::millisecond);
+  CHECK(std::get<trace::filters::all_of>(chained.get()).items.size() == 3);
+}
+
+TEST_CASE("span lists order, skip and limit") {
+  auto spans = sample();
+  CHECK(trace::count_matching(spans, service("api")) == 2);
+  auto by = [&](trace::span_query q) {
+    ids out;
+    for (const auto& s : trace::select_spans(spans, q)) out.push_back(s.id.value());
+    return out;
+  };
+  CHECK(by({}) == ids{1, 2, 3});
+  CHECK(by({any(), trace::span_order::start_descending}) == ids{3, 2, 1});
+  CHECK(by({any(), trace::span_order::duration_descending}) == ids{1, 2, 3});
+  CHECK(by({any(), trace::span_order::start_ascending, 1, 1}) == ids{2});
+  CHECK(by({any(), trace::span_order::none, 1}) == ids{2, 3});
+  CHECK(by({any(), trace::span_order::none, 0, 2}) == ids{1, 2});
+  CHECK(by({any(), trace::span_order::none, 5}).empty());
+  CHECK(by({any(), trace::span_order::start_ascending, 0, 0}).empty());
+}
+
+TEST_CASE("flujo's get_spans(run, status, name) over a store") {
+  trace::memory_store store;
+  store.append(sample());
+  auto spans = trace::select_spans(
+      store.scan(), {in_trace(trace_test::trace_n(1)) && status(status_code::error) && operation("SELECT orders")});
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].id().value() == 2);
+  CHECK(trace::count_matching(store.scan(), attribute("exception.type") == "Timeout") == 1);
+}
