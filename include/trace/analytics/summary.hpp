@@ -1,12 +1,14 @@
 #pragma once
 // Summary statistics over any range of spans: the report shapes of the Tael seed (trace
 // summary, per-service summaries, top error operations) and flujo's statistics (average
-// duration by operation, error patterns). Percentiles are exact; see percentile.hpp for
-// their definition.
+// duration by operation, error patterns). Percentiles are exact by default (see
+// percentile.hpp for their definition), or estimated by a quantile sketch in bounded memory
+// (see sketch.hpp) when `summary_options::percentiles` says so.
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "trace/analytics/percentile.hpp"
+#include "trace/analytics/sketch.hpp"
 #include "trace/core/span_traits.hpp"
 
 namespace trace {
@@ -65,8 +68,14 @@ struct summary_report {
   std::vector<error_pattern> error_patterns;          // most frequent first
 };
 
+// exact: keeps every duration (8 bytes a span); sketch: a few KB a group, p50/p95/p99
+// within `sketch_accuracy` relative error, rounded to whole nanoseconds.
+enum class percentile_method { exact, sketch };
+
 struct summary_options {
   std::size_t top_errors = 10;  // length of the top error operations and error patterns
+  percentile_method percentiles = percentile_method::exact;
+  double sketch_accuracy = quantile_sketch::default_relative_accuracy;
 };
 
 namespace detail {
@@ -74,8 +83,17 @@ namespace detail {
 // Collects one group's durations and counts; `finish` turns them into span_stats.
 class stats_accumulator {
  public:
+  stats_accumulator() = default;
+  explicit stats_accumulator(const summary_options& options) {
+    if (options.percentiles == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
+  }
+
   void add(duration_ns duration, bool error) {
-    durations_.push_back(duration);
+    if (sketch_)
+      sketch_->add(static_cast<double>(duration));
+    else
+      durations_.push_back(duration);
+    ++count_;
     errors_ += error;
     sum_ += static_cast<double>(duration);
     min_ = std::min(min_, duration);
@@ -84,13 +102,19 @@ class stats_accumulator {
 
   span_stats finish() {
     span_stats stats;
-    stats.count = durations_.size();
+    stats.count = count_;
     if (stats.count == 0) return stats;
     stats.errors = errors_;
     stats.error_rate = static_cast<double>(errors_) / static_cast<double>(stats.count);
     stats.min = min_;
     stats.max = max_;
     stats.average = sum_ / static_cast<double>(stats.count);
+    if (sketch_) {
+      stats.p50 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.50)));
+      stats.p95 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.95)));
+      stats.p99 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.99)));
+      return stats;
+    }
     constexpr double ps[] = {0.50, 0.95, 0.99};
     auto values = percentiles(std::span<duration_ns>(durations_), std::span<const double>(ps));
     stats.p50 = values[0];
@@ -101,6 +125,8 @@ class stats_accumulator {
 
  private:
   std::vector<duration_ns> durations_;
+  std::optional<quantile_sketch> sketch_;
+  std::size_t count_ = 0;
   std::size_t errors_ = 0;
   double sum_ = 0;
   duration_ns min_ = std::numeric_limits<duration_ns>::max();
@@ -115,11 +141,17 @@ struct string_hash {
 template <class Value>
 using string_map = std::unordered_map<std::string, Value, string_hash, std::equal_to<>>;
 
-template <class Value>
-Value& entry(string_map<Value>& map, std::string_view key) {
+// The value under `key`, made by `make()` when absent.
+template <class Value, class Make>
+Value& entry(string_map<Value>& map, std::string_view key, Make&& make) {
   auto found = map.find(key);
   if (found != map.end()) return found->second;
-  return map.emplace(std::string(key), Value{}).first->second;
+  return map.emplace(std::string(key), make()).first->second;
+}
+
+template <class Value>
+Value& entry(string_map<Value>& map, std::string_view key) {
+  return entry(map, key, [] { return Value{}; });
 }
 
 // Two strings joined by a byte that names cannot contain, as one map key.
@@ -137,11 +169,11 @@ inline std::pair<std::string, std::string> split_pair_key(const std::string& key
 
 }  // namespace detail
 
-// Count, errors, min/max/average and exact p50/p95/p99 of the spans' durations.
+// Count, errors, min/max/average and p50/p95/p99 of the spans' durations.
 template <std::ranges::input_range R>
   requires span_like<std::ranges::range_value_t<R>>
-span_stats summarize_spans(R&& spans) {
-  detail::stats_accumulator all;
+span_stats summarize_spans(R&& spans, const summary_options& options = {}) {
+  detail::stats_accumulator all(options);
   for (auto&& s : spans) all.add(duration_of(s), status_of(s) == status_code::error);
   return all.finish();
 }
@@ -150,7 +182,7 @@ span_stats summarize_spans(R&& spans) {
 template <std::ranges::input_range R>
   requires span_like<std::ranges::range_value_t<R>>
 summary_report summarize(R&& spans, const summary_options& options = {}) {
-  detail::stats_accumulator all;
+  detail::stats_accumulator all(options);
   std::unordered_set<trace_id> traces;
   detail::string_map<detail::stats_accumulator> by_service, by_operation;
   detail::string_map<std::size_t> error_patterns;
@@ -159,8 +191,9 @@ summary_report summarize(R&& spans, const summary_options& options = {}) {
     bool error = status_of(s) == status_code::error;
     all.add(duration, error);
     traces.insert(trace_id_of(s));
-    detail::entry(by_service, service_of(s)).add(duration, error);
-    detail::entry(by_operation, detail::pair_key(service_of(s), name_of(s))).add(duration, error);
+    auto fresh = [&options] { return detail::stats_accumulator(options); };
+    detail::entry(by_service, service_of(s), fresh).add(duration, error);
+    detail::entry(by_operation, detail::pair_key(service_of(s), name_of(s)), fresh).add(duration, error);
     if (error) ++detail::entry(error_patterns, detail::pair_key(name_of(s), status_message_of(s)));
   }
 
