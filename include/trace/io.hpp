@@ -4,3 +4,6 @@
 #include "trace/io/json_reader.hpp"
 #include "trace/io/json_value.hpp"
 #include "trace/io/json_writer.hpp"
+#include "trace/io/file.hpp"
+#include "trace/io/otlp_reader.hpp"
+#include "trace/io/otlp_writer.hpp"

@@ -1,0 +1,473 @@
+#pragma once
+// OTLP JSON import: OpenTelemetry's protobuf JSON mapping of `ExportTraceServiceRequest`
+// (resourceSpans → scopeSpans → spans), as SDKs, the Collector's file exporter and Jaeger's
+// fixtures write it.
+//
+//   std::vector<trace::span> spans = trace::otlp::read(text);          // one request, or JSON Lines
+//   trace::otlp::read(text, [](std::vector<trace::span>&& batch) {...});  // one batch per resourceSpans
+//   trace::otlp::read_lines(stream, sink);                              // JSON Lines, line by line
+//
+// The text is walked with the pull reader: only one `resourceSpans` entry is a tree at a
+// time, so a large request never becomes one big tree. Accepted: hex ids; 64-bit integers as
+// strings or numbers; enums as integers or their names; unknown fields are ignored, as the
+// OTLP specification asks of receivers. The model's mapping (docs/FORMATS.md): resource
+// `service.name` → `resource.service_name`; event attribute `event.level` (debug, info, warn,
+// error, critical) → `event.level`; AnyValue bytes → their base64 text; kvlists and mixed
+// arrays → their plain JSON text. Errors are `errc::parse_error` naming line and column.
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <istream>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "trace/core/error.hpp"
+#include "trace/core/span.hpp"
+#include "trace/io/file.hpp"
+#include "trace/io/json_reader.hpp"
+#include "trace/io/json_writer.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace otlp {
+
+// The event attribute that carries `event::level` through OTLP.
+inline constexpr std::string_view event_level_key = "event.level";
+
+// Calls `sink(std::vector<span>&&)` once per `resourceSpans` entry of every request in the
+// text (one request, or several one per line). Returns the number of spans read.
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {});
+
+// Every span of the text, in document order.
+std::vector<span> read(std::string_view text, json::parse_options options = {});
+
+// JSON Lines from a stream, holding one line in memory at a time; blank lines are skipped.
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options = {});
+
+// A file holding one request or JSON Lines.
+std::vector<span> read_file(const std::filesystem::path& path);
+
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+class decoder {
+ public:
+  decoder(std::string_view text, std::size_t first_line) : text_(text), first_line_(first_line) {}
+
+  [[noreturn]] void fail(const json::value& at, std::string_view field, const std::string& what) const {
+    json::fail_at(text_, at.offset(), first_line_, "OTLP " + std::string(field) + ": " + what);
+  }
+  [[noreturn]] void wrong_type(const json::value& v, std::string_view field, std::string_view wanted) const {
+    fail(v, field, "expected " + std::string(wanted) + ", found " + std::string(json::to_string(v.type())));
+  }
+
+  // The member `key` of an object, or null when absent.
+  static const json::value& member_or_null(const json::value& object, std::string_view key) {
+    static const json::value null;
+    const json::value* found = object.find(key);
+    return found ? *found : null;
+  }
+
+  // Members of an object; null stands for the default (empty) message, as in proto3 JSON.
+  const json::object& members(const json::value& v, std::string_view field) const {
+    static const json::object none;
+    if (v.is_null()) return none;
+    if (const auto* o = v.get_if<json::object>()) return *o;
+    wrong_type(v, field, "an object");
+  }
+  const json::array& items(const json::value& v, std::string_view field) const {
+    static const json::array none;
+    if (v.is_null()) return none;
+    if (const auto* a = v.get_if<json::array>()) return *a;
+    wrong_type(v, field, "an array");
+  }
+  std::string text(const json::value& v, std::string_view field) const {
+    if (v.is_null()) return {};
+    if (const auto* s = v.get_if<std::string>()) return *s;
+    wrong_type(v, field, "a string");
+  }
+  bool boolean(const json::value& v, std::string_view field) const {
+    if (const auto* b = v.get_if<bool>()) return *b;
+    wrong_type(v, field, "a boolean");
+  }
+
+  std::uint64_t u64(const json::value& v, std::string_view field) const {
+    if (v.is_null()) return 0;
+    if (const auto* u = v.get_if<std::uint64_t>()) return *u;
+    if (const auto* i = v.get_if<std::int64_t>()) {
+      if (*i < 0) fail(v, field, "negative value " + std::to_string(*i) + " for an unsigned field");
+      return static_cast<std::uint64_t>(*i);
+    }
+    if (const auto* s = v.get_if<std::string>()) {
+      std::uint64_t out = 0;
+      auto result = std::from_chars(s->data(), s->data() + s->size(), out);
+      if (s->empty() || result.ec != std::errc{} || result.ptr != s->data() + s->size())
+        fail(v, field, "\"" + *s + "\" is not an unsigned 64-bit integer");
+      return out;
+    }
+    wrong_type(v, field, "an integer or a decimal string");
+  }
+  std::int64_t i64(const json::value& v, std::string_view field) const {
+    if (const auto* i = v.get_if<std::int64_t>()) return *i;
+    if (v.get_if<std::uint64_t>()) fail(v, field, "integer out of the signed 64-bit range");
+    if (const auto* s = v.get_if<std::string>()) {
+      std::int64_t out = 0;
+      auto result = std::from_chars(s->data(), s->data() + s->size(), out);
+      if (s->empty() || result.ec != std::errc{} || result.ptr != s->data() + s->size())
+        fail(v, field, "\"" + *s + "\" is not a signed 64-bit integer");
+      return out;
+    }
+    wrong_type(v, field, "an integer or a decimal string");
+  }
+  std::uint32_t u32(const json::value& v, std::string_view field) const {
+    std::uint64_t wide = u64(v, field);
+    if (wide > UINT32_MAX) fail(v, field, std::to_string(wide) + " does not fit 32 bits");
+    return static_cast<std::uint32_t>(wide);
+  }
+  double number(const json::value& v, std::string_view field) const {
+    if (const auto* d = v.get_if<double>()) return *d;
+    if (const auto* i = v.get_if<std::int64_t>()) return static_cast<double>(*i);
+    if (const auto* u = v.get_if<std::uint64_t>()) return static_cast<double>(*u);
+    if (const auto* s = v.get_if<std::string>()) {  // proto3 JSON spells the non-finite doubles out
+      if (*s == "NaN") return std::numeric_limits<double>::quiet_NaN();
+      if (*s == "Infinity") return std::numeric_limits<double>::infinity();
+      if (*s == "-Infinity") return -std::numeric_limits<double>::infinity();
+    }
+    wrong_type(v, field, "a number");
+  }
+  // An enum as its integer or its proto name (`SPAN_KIND_SERVER`); `names` lists them in value order.
+  int enumeration(const json::value& v, std::string_view field, std::initializer_list<std::string_view> names) const {
+    if (v.is_null()) return 0;
+    if (const auto* s = v.get_if<std::string>()) {
+      int index = 0;
+      for (std::string_view name : names) {
+        if (*s == name) return index;
+        ++index;
+      }
+      fail(v, field, "unknown enum name \"" + *s + "\"");
+    }
+    if (!v.is_integer()) wrong_type(v, field, "an integer or an enum name");
+    const auto* i = v.get_if<std::int64_t>();
+    if (!i || *i < 0 || *i >= static_cast<std::int64_t>(names.size()))
+      fail(v, field, "unknown enum value " + json::serialize(v));
+    return static_cast<int>(*i);
+  }
+
+  trace_id trace_of(const json::value& v, std::string_view field) const {
+    std::string hex = text(v, field);
+    auto id = trace_id::from_hex(hex);
+    if (!id) fail(v, field, "\"" + hex + "\" is not 32 hex digits with at least one non-zero");
+    return *id;
+  }
+  // Empty stands for "no span" (a root's parent).
+  span_id span_of(const json::value& v, std::string_view field, bool optional) const {
+    std::string hex = text(v, field);
+    if (hex.empty() && optional) return {};
+    auto id = span_id::from_hex(hex);
+    if (!id) fail(v, field, "\"" + hex + "\" is not 16 hex digits with at least one non-zero");
+    return *id;
+  }
+
+  attribute_value any_value(const json::value& v) const;
+  void plain_json(json::writer& out, const json::value& any) const;
+  attributes key_values(const json::value& v, std::string_view field) const {
+    attributes out;
+    const auto& list = items(v, field);
+    out.reserve(list.size());
+    for (const auto& kv : list) {
+      std::string key;
+      const json::value* value = nullptr;
+      for (const auto& m : members(kv, field)) {
+        if (m.key == "key") key = text(m.val, "attribute key");
+        else if (m.key == "value") value = &m.val;
+      }
+      out.set(std::move(key), value ? any_value(*value) : attribute_value(std::string()));
+    }
+    return out;
+  }
+
+  void resource_spans(const json::value& entry, std::vector<span>& out) const;
+
+ private:
+  void span_fields(const json::value& v, span& s) const;
+  std::string_view text_;
+  std::size_t first_line_;
+};
+
+// Base64 (RFC 4648, padded): bytes travel as their text.
+inline bool is_base64(std::string_view s) noexcept {
+  if (s.size() % 4 != 0) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    bool letter = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+    bool padding = c == '=' && i + 2 >= s.size() && (i + 1 == s.size() || s[i + 1] == '=');
+    if (!letter && !padding) return false;
+  }
+  return true;
+}
+
+inline attribute_value decoder::any_value(const json::value& v) const {
+  const auto& fields = members(v, "AnyValue");
+  if (fields.empty()) return std::string();  // an unset AnyValue
+  const json::member& m = fields.front();
+  if (m.key == "stringValue") return text(m.val, "stringValue");
+  if (m.key == "boolValue") return boolean(m.val, "boolValue");
+  if (m.key == "intValue") return i64(m.val, "intValue");
+  if (m.key == "doubleValue") return number(m.val, "doubleValue");
+  if (m.key == "bytesValue") {
+    std::string bytes = text(m.val, "bytesValue");
+    if (!is_base64(bytes)) fail(m.val, "bytesValue", "\"" + bytes + "\" is not base64");
+    return bytes;
+  }
+  if (m.key == "arrayValue") {
+    // Homogeneous arrays of scalars map onto the model's arrays; anything else is kept as JSON.
+    members(m.val, "arrayValue");
+    const auto& list = items(member_or_null(m.val, "values"), "arrayValue.values");
+    if (list.empty()) return std::vector<std::string>{};
+    auto field_of = [this](const json::value& item) -> std::string_view {
+      const auto& fields = members(item, "AnyValue");
+      return fields.empty() ? std::string_view() : std::string_view(fields.front().key);
+    };
+    std::string_view first = field_of(list.front());
+    bool scalar = first == "stringValue" || first == "boolValue" || first == "intValue" || first == "doubleValue";
+    for (const auto& item : list) scalar = scalar && field_of(item) == first;
+    if (scalar) {
+      auto collect = [&](auto tag) -> attribute_value {
+        using T = decltype(tag);
+        std::vector<T> out;
+        out.reserve(list.size());
+        for (const auto& item : list) out.push_back(std::get<T>(any_value(item)));
+        return out;
+      };
+      if (first == "stringValue") return collect(std::string());
+      if (first == "boolValue") return collect(false);
+      if (first == "intValue") return collect(std::int64_t{0});
+      return collect(0.0);
+    }
+  }
+  if (m.key == "arrayValue" || m.key == "kvlistValue") {
+    std::string out;
+    json::writer w(out);
+    plain_json(w, v);
+    return out;
+  }
+  fail(v, "AnyValue", "unknown value field \"" + m.key + "\"");
+}
+
+// An AnyValue as plain JSON: the text kept for shapes the model has no type for.
+inline void decoder::plain_json(json::writer& out, const json::value& any) const {
+  const auto& fields = members(any, "AnyValue");
+  if (fields.empty()) {
+    out.null();
+    return;
+  }
+  const json::member& m = fields.front();
+  if (m.key == "arrayValue") {
+    out.begin_array();
+    for (const auto& item : items(member_or_null(m.val, "values"), "arrayValue.values")) plain_json(out, item);
+    out.end_array();
+  } else if (m.key == "kvlistValue") {
+    out.begin_object();
+    for (const auto& kv : items(member_or_null(m.val, "values"), "kvlistValue.values")) {
+      const json::value* key = kv.find("key");
+      const json::value* value = kv.find("value");
+      out.key(key ? text(*key, "kvlistValue key") : std::string());
+      if (value) plain_json(out, *value);
+      else out.null();
+    }
+    out.end_object();
+  } else {
+    std::visit(
+        [&out](const auto& item) {
+          using T = std::decay_t<decltype(item)>;
+          if constexpr (std::is_same_v<T, bool>) out.boolean(item);
+          else if constexpr (std::is_same_v<T, std::int64_t>) out.number(item);
+          else if constexpr (std::is_same_v<T, double>) std::isfinite(item) ? out.number(item) : out.null();
+          else if constexpr (std::is_same_v<T, std::string>) out.string(item);
+          else out.null();
+        },
+        any_value(any));
+  }
+}
+
+inline void decoder::span_fields(const json::value& v, span& s) const {
+  bool has_trace = false, has_id = false;
+  for (const auto& m : members(v, "span")) {
+    const std::string& k = m.key;
+    if (k == "traceId") s.trace = trace_of(m.val, "span traceId"), has_trace = true;
+    else if (k == "spanId") s.id = span_of(m.val, "span spanId", false), has_id = true;
+    else if (k == "parentSpanId") s.parent = span_of(m.val, "span parentSpanId", true);
+    else if (k == "traceState") s.trace_state = text(m.val, "span traceState");
+    else if (k == "name") s.name = text(m.val, "span name");
+    else if (k == "kind")
+      s.kind = static_cast<span_kind>(enumeration(m.val, "span kind",
+          {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
+           "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"}));
+    else if (k == "startTimeUnixNano") s.start = u64(m.val, "span startTimeUnixNano");
+    else if (k == "endTimeUnixNano") s.end = u64(m.val, "span endTimeUnixNano");
+    else if (k == "attributes") s.attributes = key_values(m.val, "span attributes");
+    else if (k == "droppedAttributesCount") s.dropped_attributes = u32(m.val, "span droppedAttributesCount");
+    else if (k == "droppedEventsCount") s.dropped_events = u32(m.val, "span droppedEventsCount");
+    else if (k == "droppedLinksCount") s.dropped_links = u32(m.val, "span droppedLinksCount");
+    else if (k == "status") {
+      for (const auto& f : members(m.val, "span status")) {
+        if (f.key == "code")
+          s.status.code = static_cast<status_code>(
+              enumeration(f.val, "status code", {"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"}));
+        else if (f.key == "message") s.status.message = text(f.val, "status message");
+      }
+    } else if (k == "events") {
+      for (const auto& e : items(m.val, "span events")) {
+        event& out = s.events.emplace_back();
+        for (const auto& f : members(e, "event")) {
+          if (f.key == "timeUnixNano") out.time = u64(f.val, "event timeUnixNano");
+          else if (f.key == "name") out.name = text(f.val, "event name");
+          else if (f.key == "attributes") out.attributes = key_values(f.val, "event attributes");
+          else if (f.key == "droppedAttributesCount") out.dropped_attributes = u32(f.val, "event droppedAttributesCount");
+        }
+        if (const auto* level = out.attributes.find(event_level_key)) {
+          if (const auto* name = std::get_if<std::string>(level)) {
+            if (auto parsed = event_level_from_string(*name)) {
+              out.level = parsed;
+              out.attributes.erase(event_level_key);
+            }
+          }
+        }
+      }
+    } else if (k == "links") {
+      for (const auto& l : items(m.val, "span links")) {
+        link& out = s.links.emplace_back();
+        bool linked_trace = false, linked_span = false;
+        for (const auto& f : members(l, "link")) {
+          if (f.key == "traceId") out.trace = trace_of(f.val, "link traceId"), linked_trace = true;
+          else if (f.key == "spanId") out.span = span_of(f.val, "link spanId", false), linked_span = true;
+          else if (f.key == "traceState") out.trace_state = text(f.val, "link traceState");
+          else if (f.key == "attributes") out.attributes = key_values(f.val, "link attributes");
+          else if (f.key == "droppedAttributesCount") out.dropped_attributes = u32(f.val, "link droppedAttributesCount");
+        }
+        if (!linked_trace || !linked_span) fail(l, "link", "needs both traceId and spanId");
+      }
+    }
+  }
+  if (!has_trace) fail(v, "span", "has no traceId");
+  if (!has_id) fail(v, "span", "has no spanId");
+  if (s.end < s.start) fail(v, "span", "ends (" + std::to_string(s.end) + ") before it starts (" + std::to_string(s.start) + ")");
+}
+
+inline void decoder::resource_spans(const json::value& entry, std::vector<span>& out) const {
+  resource res;
+  const json::value* scope_spans = nullptr;
+  for (const auto& m : members(entry, "resourceSpans")) {
+    if (m.key == "resource") {
+      for (const auto& f : members(m.val, "resource")) {
+        if (f.key == "attributes") res.attributes = key_values(f.val, "resource attributes");
+        else if (f.key == "droppedAttributesCount") res.dropped_attributes = u32(f.val, "resource droppedAttributesCount");
+      }
+      if (const auto* name = res.attributes.find("service.name")) {
+        if (const auto* text = std::get_if<std::string>(name)) {
+          res.service_name = *text;
+          res.attributes.erase("service.name");
+        }
+      }
+    } else if (m.key == "scopeSpans" || m.key == "instrumentationLibrarySpans") {  // the latter: OTLP before 0.19
+      scope_spans = &m.val;
+    }
+  }
+  if (!scope_spans) return;
+  for (const auto& entry_scope : items(*scope_spans, "scopeSpans")) {
+    scope sc;
+    const json::value* spans = nullptr;
+    for (const auto& m : members(entry_scope, "scopeSpans")) {
+      if (m.key == "scope" || m.key == "instrumentationLibrary") {
+        for (const auto& f : members(m.val, "scope")) {
+          if (f.key == "name") sc.name = text(f.val, "scope name");
+          else if (f.key == "version") sc.version = text(f.val, "scope version");
+          else if (f.key == "attributes") sc.attributes = key_values(f.val, "scope attributes");
+          else if (f.key == "droppedAttributesCount") sc.dropped_attributes = u32(f.val, "scope droppedAttributesCount");
+        }
+      } else if (m.key == "spans") {
+        spans = &m.val;
+      }
+    }
+    if (!spans) continue;
+    for (const auto& v : items(*spans, "spans")) {
+      span& s = out.emplace_back();
+      s.resource = res;
+      s.scope = sc;
+      span_fields(v, s);
+    }
+  }
+}
+
+}  // namespace detail
+
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options) {
+  json::reader r(text, options);
+  detail::decoder decode(text, options.first_line);
+  std::size_t count = 0;
+  std::string key;
+  while (!r.at_end()) {  // one request, or one per line
+    r.begin_object();
+    while (r.next_key(key)) {
+      if (key != "resourceSpans") {
+        r.skip_value();
+        continue;
+      }
+      r.begin_array();
+      while (r.next_element()) {
+        json::value entry = r.read_value();
+        std::vector<span> batch;
+        decode.resource_spans(entry, batch);
+        count += batch.size();
+        if (!batch.empty()) sink(std::move(batch));
+      }
+    }
+  }
+  return count;
+}
+
+inline std::vector<span> read(std::string_view text, json::parse_options options) {
+  std::vector<span> out;
+  read(text, [&out](std::vector<span>&& batch) {
+    if (out.empty()) out = std::move(batch);
+    else out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  }, options);
+  return out;
+}
+
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options) {
+  std::string line;
+  std::size_t count = 0;
+  for (std::size_t number = options.first_line; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json::parse_options here = options;
+    here.first_line = number;
+    count += read(std::string_view(line), sink, here);
+  }
+  if (in.bad()) throw error(errc::io_error, "reading OTLP JSON Lines failed");
+  return count;
+}
+
+inline std::vector<span> read_file(const std::filesystem::path& path) {
+  std::string text = read_file_text(path);
+  try {
+    return read(text);
+  } catch (const error& e) {
+    throw error(e.code(), path.string() + ", " + std::string(e.what()).substr(std::string_view(to_string(e.code())).size() + 2));
+  }
+}
+
+}  // namespace otlp
+}  // namespace v0
+}  // namespace trace
