@@ -1,0 +1,88 @@
+#pragma once
+// The identity of a span as it travels (W3C Trace Context's traceparent + tracestate), and
+// the thread's current context: the span new spans take as their parent by default.
+//
+// The current context is a per-thread value, not a pointer, so a span ended or moved on
+// another thread can never leave a dangling reference behind.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <utility>
+
+#include "trace/core/ids.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+struct span_context {
+  static constexpr std::uint8_t sampled_flag = 0x01;
+
+  trace_id trace{};
+  span_id span{};
+  std::uint8_t flags = 0;    // W3C trace-flags; only `sampled_flag` is defined
+  bool remote = false;       // extracted from a carrier rather than started here
+  std::string trace_state{}; // W3C tracestate, carried verbatim
+
+  bool valid() const noexcept { return trace.valid() && span.valid(); }
+  bool sampled() const noexcept { return (flags & sampled_flag) != 0; }
+
+  friend bool operator==(const span_context&, const span_context&) = default;
+};
+
+namespace detail {
+
+inline span_context& current_context_slot() noexcept {
+  thread_local span_context current;
+  return current;
+}
+
+// splitmix64 over a per-thread state seeded once from the OS: ids need uniqueness and
+// spread, not cryptographic strength, and this costs about a nanosecond.
+inline std::uint64_t next_random_id() noexcept {
+  thread_local std::uint64_t state = [] {
+    std::random_device device;
+    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }();
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+inline span_id new_span_id() noexcept {
+  std::uint64_t value;
+  do value = next_random_id();
+  while (value == 0);
+  return span_id{value};
+}
+
+inline trace_id new_trace_id() noexcept {
+  trace_id id;
+  do id = trace_id{next_random_id(), next_random_id()};
+  while (!id.valid());
+  return id;
+}
+
+}  // namespace detail
+
+// The calling thread's current context; invalid when no span is current.
+inline const span_context& current_context() noexcept { return detail::current_context_slot(); }
+
+// Makes a context current on the calling thread until destroyed, then restores the one
+// before: how a context captured on one thread is handed to a task on another.
+class context_scope {
+ public:
+  explicit context_scope(span_context context)
+      : previous_(std::exchange(detail::current_context_slot(), std::move(context))) {}
+  ~context_scope() { detail::current_context_slot() = std::move(previous_); }
+
+  context_scope(const context_scope&) = delete;
+  context_scope& operator=(const context_scope&) = delete;
+
+ private:
+  span_context previous_;
+};
+
+}  // namespace v0
+}  // namespace trace
