@@ -7,3 +7,4 @@
 #include "trace/io/file.hpp"
 #include "trace/io/otlp_reader.hpp"
 #include "trace/io/otlp_writer.hpp"
+#include "trace/io/rfc3339.hpp"

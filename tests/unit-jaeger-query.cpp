@@ -1,0 +1,84 @@
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "trace/io/rfc3339.hpp"
+#include "trace/query/jaeger.hpp"
+
+using namespace trace;
+
+namespace {
+span make_span() {
+  span s;
+  s.trace = trace_id(0, 1);
+  s.id = span_id(2);
+  s.name = "op";
+  s.kind = span_kind::client;
+  s.start = 1'000;
+  s.end = 6'000;
+  s.status = {status_code::error, "boom"};
+  s.attributes.set("http.status_code", std::int64_t{503});
+  s.resource = {"svc", {{"region", std::string("eu")}}, 0};
+  s.scope = {"lib", "1.0", {}, 0};
+  return s;
+}
+
+bool hit(std::vector<std::pair<std::string, std::string>> tags) {
+  jaeger::query q;
+  q.tags = std::move(tags);
+  return matches(jaeger::to_filter(q), make_span());
+}
+}  // namespace
+
+TEST_CASE("special tag keys map to status, kind and resource") {
+  CHECK(hit({{"error", "true"}}));
+  CHECK(!hit({{"error", "false"}}));
+  CHECK(hit({{"span.status", "ERROR"}}));
+  CHECK(hit({{"span.status", "STATUS_CODE_ERROR"}}));
+  CHECK(!hit({{"span.status", "ok"}}));
+  CHECK(hit({{"span.kind", "client"}}));
+  CHECK(hit({{"span.kind", "SPAN_KIND_CLIENT"}}));
+  CHECK(!hit({{"span.kind", "server"}}));
+  CHECK(hit({{"resource.region", "eu"}}));
+  CHECK(!hit({{"resource.http.status_code", "503"}}));  // a span attribute, not a resource one
+  CHECK(hit({{"resource.service.name", "svc"}}));
+  CHECK(hit({{"http.status_code", "503"}}));
+  CHECK(!hit({{"http.status_code", "5030"}}));
+}
+
+TEST_CASE("window and duration bounds are inclusive, zero means unset") {
+  jaeger::query q;
+  q.start_min = 1'000;
+  q.start_max = 1'000;
+  q.duration_min = 5'000;
+  q.duration_max = 5'000;
+  CHECK(matches(jaeger::to_filter(q), make_span()));
+  q.duration_max = 4'999;
+  CHECK(!matches(jaeger::to_filter(q), make_span()));
+  q.duration_max = 0;
+  CHECK(matches(jaeger::to_filter(q), make_span()));
+  q.start_min = 1'001;
+  CHECK(!matches(jaeger::to_filter(q), make_span()));
+  CHECK(jaeger::to_trace_query(jaeger::query{}).limit == 20);
+}
+
+TEST_CASE("unsupported or malformed special tags are refused, not ignored") {
+  CHECK_THROWS_WITH(hit({{"scope.name", "lib"}}),
+                    "invalid argument: Jaeger tag scope.name needs a filter on the instrumentation scope, which the query layer lacks");
+  CHECK_THROWS_WITH(hit({{"error", "maybe"}}), "invalid argument: Jaeger tag error=\"maybe\": expected true or false");
+  CHECK_THROWS_WITH(hit({{"span.kind", "sideways"}}),
+                    "invalid argument: Jaeger tag span.kind=\"sideways\": expected internal, server, client, producer or consumer");
+}
+
+TEST_CASE("RFC 3339 times parse to Unix nanoseconds") {
+  CHECK(parse_rfc3339("2017-01-26T16:46:31.639875Z") == 1'485'449'191'639'875'000ULL);
+  CHECK(parse_rfc3339("2017-01-26T18:46:31.639875+02:00") == 1'485'449'191'639'875'000ULL);
+  CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == 0);
+  CHECK(parse_rfc3339("1970-01-01T00:00:00.000000001Z") == 1);
+  CHECK_THROWS_WITH(parse_rfc3339("2017-01-26 16:46:31Z"),
+                    "parse error: RFC 3339 time \"2017-01-26 16:46:31Z\" at character 11: expected 'T'");
+  CHECK_THROWS_WITH(parse_rfc3339("2017-02-30T00:00:00Z"),
+                    "parse error: RFC 3339 time \"2017-02-30T00:00:00Z\" at character 1: not a valid date and time");
+  CHECK_THROWS_WITH(parse_rfc3339("2017-01-26T16:46:31"),
+                    "parse error: RFC 3339 time \"2017-01-26T16:46:31\" at character 20: expected 'Z' or a UTC offset");
+}
