@@ -1,0 +1,547 @@
+#pragma once
+// The memory-mapped file store: the embedded, durable store. Spans are appended to a log of
+// checksummed records in the active segment; a segment rolls by size or age into a sealed
+// segment with a sorted trace index and zone maps; reads hand out `mmap_span` views into the
+// mapped files. The file format and the crash semantics are written down in docs/FORMAT.md.
+//
+//   trace::mmap_store store({.path = "spans", .sync = trace::sync_policy::every_batch});
+//   store.append(batch);                         // durable when it returns (every_batch)
+//   for (trace::mmap_span s : store.find_trace(id)) ...
+//
+// Thread safety: one writer per directory (an advisory lock refuses a second one, in this
+// process or another); within the process, calls must not overlap (guard the store with a
+// mutex or a shared mutex, as for memory_store). Views and ranges stay valid until the
+// segment holding them is dropped (retention, eviction, compaction) or the store closes.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/statvfs.h>  // statvfs: the file system's size for the percent budget
+
+#include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"
+#include "trace/store/concepts.hpp"
+#include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/codec.hpp"
+#include "trace/store/mmap/lock.hpp"
+#include "trace/store/mmap/options.hpp"
+#include "trace/store/mmap/segment.hpp"
+#include "trace/store/mmap/span_view.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+// Bounds a scan may use to skip whole blocks through their zone maps. Blocks that pass
+// still yield all their spans: the caller filters spans as usual.
+struct zone_filter {
+  timestamp_ns start_min = 0, start_max = std::numeric_limits<timestamp_ns>::max();
+  duration_ns duration_min = 0, duration_max = std::numeric_limits<duration_ns>::max();
+  std::string_view service{};  // empty: any
+};
+
+struct time_range {
+  timestamp_ns begin = 0, end = 0;  // [begin, end)
+  friend bool operator==(const time_range&, const time_range&) = default;
+};
+
+// What one segment holds, for tools and tests.
+struct segment_info {
+  std::filesystem::path path;
+  std::uint64_t sequence = 0;
+  bool sealed = false;
+  std::uint64_t spans = 0;
+  std::uint64_t bytes = 0;  // bytes in use (a log's preallocated tail is not counted)
+  timestamp_ns min_start = 0, max_start = 0;
+};
+
+class mmap_store {
+ public:
+  class span_range;
+
+  // Opens (creating when missing, in read_write mode) the store in `options.path`, replays
+  // the active log and reports any dropped tail through `options.on_dropped` and `dropped()`.
+  explicit mmap_store(mmap_options options);
+  ~mmap_store();
+  mmap_store(const mmap_store&) = delete;
+  mmap_store& operator=(const mmap_store&) = delete;
+
+  // Appends a batch, all or nothing: an invalid span refuses it with `error(errc::invalid_span)`
+  // naming its position; an append over the disk budget is refused with `error(errc::io_error)`
+  // (or evicts the oldest sealed segments, by option). Durable per `options.sync` on return.
+  template <std::ranges::input_range R>
+  void append(const R& batch);
+  template <class String>
+  void append(const basic_span<String>& one) { append(std::vector<basic_span<String>>{one}); }
+
+  std::size_t size() const noexcept { return spans_; }
+  bool empty() const noexcept { return spans_ == 0; }
+  span_range scan() const;
+  span_range scan(const zone_filter& zones) const;  // skips blocks whose zone map excludes them
+  // Every span of one trace, across segments and batches, in segment then batch order.
+  std::vector<mmap_span> find_trace(const trace_id& id) const;
+
+  // Durability: `sync()` puts every acknowledged batch on stable storage now; `flush()` does
+  // so when the sync policy is `interval` and the interval has passed (call it from a timer).
+  void sync();
+  void flush();
+  // Seals the active segment now (it would roll by size or age anyway).
+  void roll();
+
+  std::vector<segment_info> segments() const;
+  const std::vector<dropped_log_tail>& dropped() const noexcept { return dropped_; }
+  const mmap_options& options() const noexcept { return options_; }
+  std::uint64_t disk_usage() const noexcept;
+
+  // Retention: sealed segments whose spans all started before `now - retention_ttl`.
+  std::optional<time_range> removal_range(timestamp_ns now) const;
+  std::size_t apply_retention(timestamp_ns now);
+
+  // Hard-links the sealed segments (and copies the active log's written prefix) into
+  // `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
+  std::filesystem::path snapshot();
+
+ private:
+  void open_writer();
+  void open_reader();
+  void refresh_blocks();
+  void roll_locked(timestamp_ns now);
+  void make_room(std::uint64_t bytes);
+  void drop_segment(std::size_t index);
+  void sync_if_due();
+  bool writable() const noexcept { return options_.mode == open_mode::read_write; }
+
+  mmap_options options_;
+  detail::directory_lock lock_;
+  std::vector<std::unique_ptr<detail::segment>> segments_;  // by sequence; the last may be the active log
+  std::vector<const detail::block_view*> blocks_;           // every block, in scan order
+  std::vector<dropped_log_tail> dropped_;
+  std::size_t spans_ = 0;
+  std::uint64_t next_sequence_ = 1;
+  std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
+  std::string scratch_, arena_;
+  std::vector<detail::row_input> rows_;
+};
+
+// Every span of a set of blocks, as `mmap_span`s.
+class mmap_store::span_range {
+ public:
+  class iterator {
+   public:
+    using value_type = mmap_span;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::forward_iterator_tag;
+
+    iterator() = default;
+    iterator(const std::vector<const detail::block_view*>* blocks, std::size_t block) noexcept
+        : blocks_(blocks), block_(block) {
+      skip_empty();
+    }
+    mmap_span operator*() const noexcept { return mmap_span((*blocks_)[block_], row_); }
+    iterator& operator++() noexcept {
+      if (++row_ == (*blocks_)[block_]->rows()) {
+        row_ = 0;
+        ++block_;
+        skip_empty();
+      }
+      return *this;
+    }
+    iterator operator++(int) noexcept {
+      iterator before = *this;
+      ++*this;
+      return before;
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept {
+      return a.block_ == b.block_ && a.row_ == b.row_;
+    }
+    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept {
+      return a.block_ == a.blocks_->size();
+    }
+
+   private:
+    void skip_empty() noexcept {
+      while (block_ < blocks_->size() && (*blocks_)[block_]->rows() == 0) ++block_;
+    }
+    const std::vector<const detail::block_view*>* blocks_ = nullptr;
+    std::size_t block_ = 0;
+    std::uint32_t row_ = 0;
+  };
+
+  explicit span_range(std::vector<const detail::block_view*> blocks) : blocks_(std::move(blocks)) {}
+  iterator begin() const noexcept { return iterator(&blocks_, 0); }
+  std::default_sentinel_t end() const noexcept { return {}; }
+  std::size_t block_count() const noexcept { return blocks_.size(); }
+
+ private:
+  std::vector<const detail::block_view*> blocks_;
+};
+
+static_assert(std::forward_iterator<mmap_store::span_range::iterator>);
+static_assert(span_store<mmap_store>);
+
+// ---------------------------------------------------------------------------------------
+
+inline mmap_store::mmap_store(mmap_options options) : options_(std::move(options)) {
+  validate(options_);
+  if (writable()) open_writer();
+  else open_reader();
+  refresh_blocks();
+}
+
+inline mmap_store::~mmap_store() {
+  try {
+    if (writable() && options_.sync != sync_policy::none) sync();
+  } catch (...) {
+    // A destructor cannot report; callers who need to know call sync() first.
+  }
+}
+
+namespace detail {
+// The segment files of a directory: sequence → which forms exist.
+struct segment_files {
+  std::uint64_t sequence = 0;
+  bool log = false, sealed = false;
+};
+
+inline std::vector<segment_files> list_segment_files(const std::filesystem::path& dir,
+                                                     std::vector<std::filesystem::path>* leftovers) {
+  std::vector<segment_files> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().filename().string();
+    if (name.size() < 17 || name.find_first_not_of("0123456789") != 16) continue;
+    std::string ext = name.substr(16);
+    if (ext == ".log.tmp" || ext == ".seg.tmp") {
+      if (leftovers) leftovers->push_back(entry.path());
+      continue;
+    }
+    if (ext != ".log" && ext != ".seg") continue;
+    std::uint64_t sequence = std::stoull(name.substr(0, 16));
+    auto it = std::ranges::find(found, sequence, &segment_files::sequence);
+    if (it == found.end()) it = found.insert(found.end(), {sequence});
+    (ext == ".log" ? it->log : it->sealed) = true;
+  }
+  std::ranges::sort(found, {}, &segment_files::sequence);
+  return found;
+}
+}  // namespace detail
+
+inline void mmap_store::open_writer() {
+  std::filesystem::create_directories(options_.path);
+  lock_ = detail::directory_lock(options_.path);
+  std::vector<std::filesystem::path> leftovers;
+  auto files = detail::list_segment_files(options_.path, &leftovers);
+  for (const auto& path : leftovers) std::filesystem::remove(path);  // a seal or create that never finished
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    next_sequence_ = f.sequence + 1;
+    if (f.sealed) {
+      // A crash after sealing but before removing the log leaves both; the sealed one wins.
+      if (f.log) std::filesystem::remove(detail::segment_path(options_.path, f.sequence, ".log"));
+      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
+    } else {
+      std::size_t before = dropped_.size();
+      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), true,
+                                                     dropped_, options_.strict_recovery));
+      if (options_.on_dropped)
+        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
+    }
+    spans_ += segments_.back()->span_count();
+  }
+  if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
+  // Only the newest log stays active; older ones (left by a crash mid-roll) are sealed now.
+  for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
+    if (segments_[i]->sealed()) continue;
+    if (segments_[i]->span_count() == 0) {
+      std::filesystem::remove(segments_[i]->path());
+      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
+      continue;
+    }
+    auto sealed_path = segments_[i]->write_sealed(options_.path);
+    std::filesystem::remove(segments_[i]->path());
+    segments_[i] = detail::segment::open_sealed(sealed_path);
+  }
+  if (options_.retention_ttl) apply_retention(now_ns());
+}
+
+inline void mmap_store::open_reader() {
+  if (!std::filesystem::is_directory(options_.path))
+    throw error(errc::io_error, "store " + options_.path.string() + " does not exist (read-only open creates nothing)");
+  for (const auto& f : detail::list_segment_files(options_.path, nullptr)) {
+    if (f.sealed) {
+      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
+    } else {
+      std::size_t before = dropped_.size();
+      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), false,
+                                                     dropped_, options_.strict_recovery));
+      if (options_.on_dropped)
+        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
+    }
+    spans_ += segments_.back()->span_count();
+  }
+}
+
+inline void mmap_store::refresh_blocks() {
+  blocks_.clear();
+  for (const auto& s : segments_)
+    for (const auto& b : s->blocks()) blocks_.push_back(&b);
+}
+
+template <std::ranges::input_range R>
+void mmap_store::append(const R& batch) {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  std::size_t position = 0;
+  for (const auto& s : batch) {
+    if (auto problem = span_problem(s))
+      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
+    ++position;
+  }
+  if (position == 0) return;
+
+  // Encode the rare parts into one arena first, then point the rows into it.
+  struct parts { std::size_t resource, scope, extras, end; };
+  std::vector<parts> offsets;
+  offsets.reserve(position);
+  arena_.clear();
+  for (const auto& s : batch) {
+    parts p{};
+    p.resource = arena_.size();
+    detail::encode_resource(arena_, s.resource);
+    p.scope = arena_.size();
+    detail::encode_scope(arena_, s.scope);
+    p.extras = arena_.size();
+    detail::encode_extras(arena_, s);
+    p.end = arena_.size();
+    offsets.push_back(p);
+  }
+  rows_.clear();
+  std::size_t i = 0;
+  std::string_view arena(arena_);
+  for (const auto& s : batch) {
+    const parts& p = offsets[i++];
+    rows_.push_back({s.trace, s.id, s.parent, s.start, s.end - s.start, std::string_view(s.resource.service_name),
+                     std::string_view(s.name), arena.substr(p.resource, p.scope - p.resource),
+                     arena.substr(p.scope, p.extras - p.scope), arena.substr(p.extras, p.end - p.extras), s.status.code,
+                     s.kind});
+  }
+
+  // Upper bound of the record: rows' columns and index entries, their strings, the arena.
+  std::uint64_t needed = detail::record_header_size + detail::block_head_size + 64 + arena_.size();
+  for (const auto& r : rows_) needed += 96 + r.service.size() + r.name.size();
+
+  const timestamp_ns now = now_ns();
+  auto* active = segments_.empty() || segments_.back()->sealed() ? nullptr : segments_.back().get();
+  if (active && active->span_count() && now > active->created_ns() && now - active->created_ns() >= options_.segment_span) {
+    roll_locked(now);
+    active = nullptr;
+  }
+  make_room(needed);
+  for (int attempt = 0;; ++attempt) {
+    if (!active) {
+      // A batch larger than a segment gets a log of its own size.
+      std::uint64_t capacity = std::max<std::uint64_t>(options_.segment_bytes, detail::file_header_size + needed);
+      segments_.push_back(detail::segment::create_log(options_.path, next_sequence_++, capacity, now));
+      active = segments_.back().get();
+    }
+    if (active->append(rows_, scratch_)) break;
+    if (attempt) throw error(errc::invalid_argument, "batch of " + std::to_string(position) + " spans does not fit in a new segment");
+    roll_locked(now);
+    active = nullptr;
+  }
+  spans_ += position;
+  blocks_.push_back(&segments_.back()->blocks().back());
+  if (options_.sync == sync_policy::every_batch) sync();
+  else if (options_.sync == sync_policy::interval) sync_if_due();
+}
+
+inline mmap_store::span_range mmap_store::scan() const { return span_range(blocks_); }
+
+inline mmap_store::span_range mmap_store::scan(const zone_filter& z) const {
+  std::vector<const detail::block_view*> kept;
+  for (const detail::block_view* b : blocks_) {
+    if (b->rows() == 0 || b->max_start() < z.start_min || b->min_start() > z.start_max ||
+        b->max_duration() < z.duration_min || b->min_duration() > z.duration_max)
+      continue;
+    if (!z.service.empty()) {
+      bool has = false;
+      for (std::uint32_t i = 0; i < b->service_count() && !has; ++i) has = b->string(b->service_at(i)) == z.service;
+      if (!has) continue;
+    }
+    kept.push_back(b);
+  }
+  return span_range(std::move(kept));
+}
+
+inline std::vector<mmap_span> mmap_store::find_trace(const trace_id& id) const {
+  std::vector<mmap_span> out;
+  for (const auto& s : segments_)
+    s->for_each_run(id, [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
+      for (std::uint32_t row = first; row < first + count; ++row) out.emplace_back(&b, row);
+    });
+  return out;
+}
+
+inline void mmap_store::sync() {
+  if (!segments_.empty() && !segments_.back()->sealed()) segments_.back()->sync();
+  last_sync_ = std::chrono::steady_clock::now();
+}
+
+inline void mmap_store::sync_if_due() {
+  if (std::chrono::steady_clock::now() - last_sync_ >= options_.flush_interval) sync();
+}
+
+inline void mmap_store::flush() {
+  if (options_.sync == sync_policy::interval) sync_if_due();
+}
+
+inline void mmap_store::roll() {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  roll_locked(now_ns());
+  refresh_blocks();
+}
+
+inline void mmap_store::roll_locked(timestamp_ns now) {
+  if (segments_.empty() || segments_.back()->sealed()) return;
+  auto& active = segments_.back();
+  if (active->span_count() == 0) {
+    std::filesystem::remove(active->path());
+    segments_.pop_back();
+  } else {
+    auto sealed_path = active->write_sealed(options_.path);
+    std::filesystem::path log_path = active->path();
+    auto sealed = detail::segment::open_sealed(sealed_path);
+    // The sealed copy is durable before the log goes; views into the old log die here.
+    active = std::move(sealed);
+    std::filesystem::remove(log_path);
+  }
+  detail::sync_directory(options_.path);
+  refresh_blocks();
+  if (options_.retention_ttl) apply_retention(now);
+}
+
+inline std::uint64_t mmap_store::disk_usage() const noexcept {
+  std::uint64_t total = 0;
+  for (const auto& s : segments_) total += s->used_bytes();
+  return total;
+}
+
+inline void mmap_store::make_room(std::uint64_t bytes) {
+  auto over_budget = [&](std::uint64_t freed) {
+    std::uint64_t used = disk_usage() - freed + bytes;
+    if (options_.max_disk_bytes && used > options_.max_disk_bytes) return true;
+    struct statvfs fs {};
+    if (::statvfs(options_.path.c_str(), &fs) != 0 || fs.f_blocks == 0) return false;
+    double total = static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize);
+    double in_use = total - static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) -
+                    static_cast<double>(freed) + static_cast<double>(bytes);
+    return in_use / total * 100 > options_.max_disk_percent;
+  };
+  if (!over_budget(0)) return;
+  std::uint64_t evictable = 0;
+  std::size_t sealed = 0;
+  for (const auto& s : segments_)
+    if (s->sealed()) evictable += s->used_bytes(), ++sealed;
+  if (options_.on_disk_full == disk_full_policy::evict_oldest && !over_budget(evictable)) {
+    while (over_budget(0)) {
+      auto oldest = std::ranges::find_if(segments_, [](const auto& s) { return s->sealed(); });
+      drop_segment(static_cast<std::size_t>(oldest - segments_.begin()));
+    }
+    detail::sync_directory(options_.path);
+    refresh_blocks();
+    return;
+  }
+  throw error(errc::io_error, "store " + options_.path.string() + " is over its disk budget: " +
+                                  std::to_string(disk_usage()) + " bytes used, batch needs about " + std::to_string(bytes) +
+                                  " more (max_disk_bytes " + std::to_string(options_.max_disk_bytes) + ", max_disk_percent " +
+                                  std::to_string(options_.max_disk_percent) + ", " + std::to_string(sealed) +
+                                  " sealed segments evictable)");
+}
+
+inline void mmap_store::drop_segment(std::size_t index) {
+  spans_ -= segments_[index]->span_count();
+  std::filesystem::remove(segments_[index]->path());
+  segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
+inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now) const {
+  if (!options_.retention_ttl || now < options_.retention_ttl) return std::nullopt;
+  const timestamp_ns cutoff = now - options_.retention_ttl;
+  std::optional<time_range> range;
+  for (const auto& s : segments_)
+    if (s->sealed() && s->max_start() < cutoff)
+      range = time_range{range ? std::min(range->begin, s->min_start()) : s->min_start(), cutoff};
+  return range;
+}
+
+inline std::size_t mmap_store::apply_retention(timestamp_ns now) {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  auto range = removal_range(now);
+  if (!range) return 0;
+  std::size_t dropped = 0;
+  for (std::size_t i = 0; i < segments_.size();) {
+    if (segments_[i]->sealed() && segments_[i]->max_start() < range->end) {
+      drop_segment(i);
+      ++dropped;
+    } else {
+      ++i;
+    }
+  }
+  detail::sync_directory(options_.path);
+  refresh_blocks();
+  return dropped;
+}
+
+inline std::vector<segment_info> mmap_store::segments() const {
+  std::vector<segment_info> out;
+  for (const auto& s : segments_)
+    out.push_back({s->path(), s->sequence(), s->sealed(), s->span_count(), s->used_bytes(),
+                   s->span_count() ? s->min_start() : 0, s->max_start()});
+  return out;
+}
+
+inline std::filesystem::path mmap_store::snapshot() {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  const std::filesystem::path root = options_.path / "snapshots";
+  std::filesystem::create_directories(root);
+  std::filesystem::path target;
+  for (timestamp_ns stamp = now_ns();; ++stamp) {
+    char name[24];
+    std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(stamp));
+    target = root / name;
+    if (std::filesystem::create_directory(target)) break;
+  }
+  for (const auto& s : segments_) {
+    auto to = target / s->path().filename();
+    if (s->sealed()) {
+      std::filesystem::create_hard_link(s->path(), to);
+    } else {
+      s->sync();
+      detail::file_handle source(s->path(), O_RDONLY);
+      detail::file_handle copy(to, O_RDWR | O_CREAT | O_TRUNC);
+      std::string bytes(static_cast<std::size_t>(s->used_bytes()), '\0');
+      if (::pread(source.fd(), bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
+        detail::throw_system_error("pread", s->path());
+      copy.write_all(bytes.data(), bytes.size(), 0);
+      copy.sync();
+    }
+  }
+  detail::sync_directory(target);
+  std::vector<std::filesystem::path> all;
+  for (const auto& entry : std::filesystem::directory_iterator(root))
+    if (entry.is_directory()) all.push_back(entry.path());
+  std::ranges::sort(all);
+  for (std::size_t i = 0; i + options_.max_snapshots < all.size(); ++i) std::filesystem::remove_all(all[i]);
+  detail::sync_directory(root);
+  return target;
+}
+
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,372 @@
+#pragma once
+// Byte-level encoding of the mmap store: little-endian fixed-width integers, LEB128
+// varints, length-prefixed strings, and the simple self-describing encoding of the parts
+// of a span that scans do not read (attributes, events, links, resource, scope, status
+// message, trace state, dropped counts). The reader checks every bound and throws
+// `error(errc::corrupt_data)` naming what it was reading, so even bytes that passed their
+// checksum cannot make it read outside its buffer.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "trace/core/error.hpp"
+#include "trace/core/span.hpp"
+#include "trace/core/span_traits.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace detail {
+
+// Loads a T stored at any alignment (memcpy compiles to one load and keeps aliasing rules).
+template <class T>
+T load(const std::byte* p) noexcept {
+  static_assert(std::is_trivially_copyable_v<T>);
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+class byte_writer {
+ public:
+  explicit byte_writer(std::string& out) noexcept : out_(out) {}
+
+  template <class T>
+  void fixed(T value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  void varint(std::uint64_t value) {
+    while (value >= 0x80) {
+      out_.push_back(static_cast<char>(value | 0x80));
+      value >>= 7;
+    }
+    out_.push_back(static_cast<char>(value));
+  }
+  void text(std::string_view s) {
+    varint(s.size());
+    out_.append(s);
+  }
+  void pad_to(std::size_t alignment) { out_.append((alignment - out_.size() % alignment) % alignment, '\0'); }
+  std::size_t size() const noexcept { return out_.size(); }
+
+ private:
+  std::string& out_;
+};
+
+class byte_reader {
+ public:
+  byte_reader(const std::byte* begin, const std::byte* end, const char* what) noexcept
+      : p_(begin), end_(end), what_(what) {}
+  byte_reader(std::string_view bytes, const char* what) noexcept
+      : byte_reader(reinterpret_cast<const std::byte*>(bytes.data()),
+                    reinterpret_cast<const std::byte*>(bytes.data() + bytes.size()), what) {}
+
+  template <class T>
+  T fixed() {
+    need(sizeof(T));
+    T value = load<T>(p_);
+    p_ += sizeof(T);
+    return value;
+  }
+  std::uint64_t varint() {
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      need(1);
+      auto byte = static_cast<std::uint8_t>(*p_++);
+      value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (!(byte & 0x80)) return value;
+    }
+    fail("varint longer than 10 bytes");
+  }
+  std::uint32_t varint32() {
+    std::uint64_t value = varint();
+    if (value > 0xffffffffu) fail("count out of range");
+    return static_cast<std::uint32_t>(value);
+  }
+  std::string_view text() {
+    std::uint64_t size = varint();
+    need(size);
+    std::string_view out(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(size));
+    p_ += size;
+    return out;
+  }
+  const std::byte* take(std::uint64_t size) {
+    need(size);
+    const std::byte* at = p_;
+    p_ += size;
+    return at;
+  }
+  bool at_end() const noexcept { return p_ == end_; }
+  std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+  [[noreturn]] void fail(const std::string& problem) const {
+    throw error(errc::corrupt_data, std::string(what_) + ": " + problem);
+  }
+
+ private:
+  void need(std::uint64_t size) const {
+    if (size > remaining())
+      fail("needs " + std::to_string(size) + " bytes but only " + std::to_string(remaining()) + " remain");
+  }
+
+  const std::byte* p_;
+  const std::byte* end_;
+  const char* what_;
+};
+
+// ---- attributes ----
+
+enum class value_tag : std::uint8_t { boolean, integer, real, text, booleans, integers, reals, texts };
+
+template <class String>
+void encode_attributes(byte_writer& w, const basic_attributes<String>& items) {
+  w.varint(items.size());
+  for (const auto& item : items) {
+    w.text(item.key);
+    w.fixed(static_cast<std::uint8_t>(item.value.index()));
+    std::visit(
+        [&w](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, bool>) {
+            w.fixed<std::uint8_t>(v);
+          } else if constexpr (std::is_same_v<V, std::int64_t> || std::is_same_v<V, double>) {
+            w.fixed(v);
+          } else if constexpr (is_vector<V>::value) {
+            w.varint(v.size());
+            for (const auto& element : v) {
+              using E = typename V::value_type;
+              if constexpr (std::is_same_v<E, bool>) w.fixed<std::uint8_t>(element);
+              else if constexpr (std::is_same_v<E, std::int64_t> || std::is_same_v<E, double>) w.fixed(element);
+              else w.text(element);
+            }
+          } else {
+            w.text(v);
+          }
+        },
+        item.value);
+  }
+}
+
+inline basic_attribute_value<std::string_view> decode_value(byte_reader& r) {
+  auto tag = r.fixed<std::uint8_t>();
+  auto elements = [&r](auto read_one) {
+    std::uint64_t n = r.varint();
+    if (n > r.remaining()) r.fail("array of " + std::to_string(n) + " elements overruns its record");
+    std::vector<decltype(read_one())> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (std::uint64_t i = 0; i < n; ++i) out.push_back(read_one());
+    return out;
+  };
+  switch (static_cast<value_tag>(tag)) {
+    case value_tag::boolean: return r.fixed<std::uint8_t>() != 0;
+    case value_tag::integer: return r.fixed<std::int64_t>();
+    case value_tag::real: return r.fixed<double>();
+    case value_tag::text: return r.text();
+    case value_tag::booleans: return elements([&r] { return r.fixed<std::uint8_t>() != 0; });
+    case value_tag::integers: return elements([&r] { return r.fixed<std::int64_t>(); });
+    case value_tag::reals: return elements([&r] { return r.fixed<double>(); });
+    case value_tag::texts: return elements([&r] { return r.text(); });
+  }
+  r.fail("unknown attribute value tag " + std::to_string(tag));
+}
+
+// Calls f(where, key, value) for each encoded attribute; true when f asked to stop.
+template <class F>
+bool visit_encoded_attributes(byte_reader& r, attribute_scope where, F& f) {
+  std::uint64_t n = r.varint();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    std::string_view key = r.text();
+    auto value = decode_value(r);
+    if (f(where, key, value)) return true;
+  }
+  return false;
+}
+
+inline attributes decode_attributes(byte_reader& r) {
+  attributes out;
+  auto keep = [&out](attribute_scope, std::string_view key, const basic_attribute_value<std::string_view>& value) {
+    out.set(std::string(key), convert_value<std::string>(value));
+    return false;
+  };
+  visit_encoded_attributes(r, attribute_scope::span, keep);
+  return out;
+}
+
+// ---- resource and scope: interned as opaque strings, so each distinct one is stored once ----
+
+template <class String>
+void encode_resource(std::string& out, const basic_resource<String>& r) {
+  byte_writer w(out);
+  w.text(r.service_name);
+  w.varint(r.dropped_attributes);
+  encode_attributes(w, r.attributes);
+}
+
+template <class String>
+void encode_scope(std::string& out, const basic_scope<String>& s) {
+  byte_writer w(out);
+  w.text(s.name);
+  w.text(s.version);
+  w.varint(s.dropped_attributes);
+  encode_attributes(w, s.attributes);
+}
+
+inline resource decode_resource(std::string_view bytes) {
+  byte_reader r(bytes, "resource");
+  resource out;
+  out.service_name = std::string(r.text());
+  out.dropped_attributes = r.varint32();
+  out.attributes = decode_attributes(r);
+  return out;
+}
+
+inline scope decode_scope(std::string_view bytes) {
+  byte_reader r(bytes, "scope");
+  scope out;
+  out.name = std::string(r.text());
+  out.version = std::string(r.text());
+  out.dropped_attributes = r.varint32();
+  out.attributes = decode_attributes(r);
+  return out;
+}
+
+// ---- the rest of a span; empty when the span has none of it ----
+
+template <class String>
+bool has_extras(const basic_span<String>& s) noexcept {
+  return !s.attributes.empty() || !s.events.empty() || !s.links.empty() || !std::string_view(s.trace_state).empty() ||
+         !std::string_view(s.status.message).empty() || s.dropped_attributes || s.dropped_events || s.dropped_links;
+}
+
+template <class String>
+void encode_extras(std::string& out, const basic_span<String>& s) {
+  if (!has_extras(s)) return;
+  byte_writer w(out);
+  w.varint(s.dropped_attributes);
+  w.varint(s.dropped_events);
+  w.varint(s.dropped_links);
+  w.text(s.trace_state);
+  w.text(s.status.message);
+  encode_attributes(w, s.attributes);
+  w.varint(s.events.size());
+  for (const auto& e : s.events) {
+    w.fixed<std::uint64_t>(e.time);
+    w.text(e.name);
+    w.fixed<std::uint8_t>(e.level ? static_cast<std::uint8_t>(*e.level) + 1 : 0);
+    w.varint(e.dropped_attributes);
+    encode_attributes(w, e.attributes);
+  }
+  w.varint(s.links.size());
+  for (const auto& l : s.links) {
+    w.fixed(l.trace.high());
+    w.fixed(l.trace.low());
+    w.fixed(l.span.value());
+    w.text(l.trace_state);
+    w.varint(l.dropped_attributes);
+    encode_attributes(w, l.attributes);
+  }
+}
+
+// Status message and trace state sit at the front of the extras, for cheap access.
+struct extras_head {
+  std::uint32_t dropped_attributes = 0, dropped_events = 0, dropped_links = 0;
+  std::string_view trace_state, status_message;
+};
+
+inline extras_head read_extras_head(byte_reader& r) {
+  extras_head h;
+  if (r.at_end()) return h;
+  h.dropped_attributes = r.varint32();
+  h.dropped_events = r.varint32();
+  h.dropped_links = r.varint32();
+  h.trace_state = r.text();
+  h.status_message = r.text();
+  return h;
+}
+
+// Decodes the extras into `s` (whose hot fields the caller fills).
+inline void decode_extras(std::string_view bytes, span& s) {
+  byte_reader r(bytes, "span extras");
+  extras_head h = read_extras_head(r);
+  s.dropped_attributes = h.dropped_attributes;
+  s.dropped_events = h.dropped_events;
+  s.dropped_links = h.dropped_links;
+  s.trace_state = std::string(h.trace_state);
+  s.status.message = std::string(h.status_message);
+  if (r.at_end()) return;
+  s.attributes = decode_attributes(r);
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    event e;
+    e.time = r.fixed<std::uint64_t>();
+    e.name = std::string(r.text());
+    auto level = r.fixed<std::uint8_t>();
+    if (level > static_cast<std::uint8_t>(event_level::critical) + 1) r.fail("event level out of range");
+    if (level) e.level = static_cast<event_level>(level - 1);
+    e.dropped_attributes = r.varint32();
+    e.attributes = decode_attributes(r);
+    s.events.push_back(std::move(e));
+  }
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    link l;
+    auto high = r.fixed<std::uint64_t>();
+    auto low = r.fixed<std::uint64_t>();
+    l.trace = trace_id(high, low);
+    l.span = span_id(r.fixed<std::uint64_t>());
+    l.trace_state = std::string(r.text());
+    l.dropped_attributes = r.varint32();
+    l.attributes = decode_attributes(r);
+    s.links.push_back(std::move(l));
+  }
+}
+
+// Visits the attributes held in the extras: the span's own (`own` true), or those of its
+// events and links (`own` false), so that callers can keep the memory store's visiting order
+// (span, resource, scope, events, links).
+template <class F>
+bool visit_extras_attributes(std::string_view bytes, bool own, F& f) {
+  byte_reader r(bytes, "span extras");
+  read_extras_head(r);
+  if (r.at_end()) return false;
+  if (own) return visit_encoded_attributes(r, attribute_scope::span, f);
+  auto skip = [](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>&) { return false; };
+  visit_encoded_attributes(r, attribute_scope::span, skip);
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    r.fixed<std::uint64_t>();
+    r.text();
+    r.fixed<std::uint8_t>();
+    r.varint();
+    if (visit_encoded_attributes(r, attribute_scope::event, f)) return true;
+  }
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    r.take(24);
+    r.text();
+    r.varint();
+    if (visit_encoded_attributes(r, attribute_scope::link, f)) return true;
+  }
+  return false;
+}
+
+// Visits resource or scope attributes from their interned encoding.
+template <class F>
+bool visit_resource_attributes(std::string_view bytes, F& f) {
+  byte_reader r(bytes, "resource");
+  r.text();
+  r.varint();
+  return visit_encoded_attributes(r, attribute_scope::resource, f);
+}
+template <class F>
+bool visit_scope_attributes(std::string_view bytes, F& f) {
+  byte_reader r(bytes, "scope");
+  r.text();
+  r.text();
+  r.varint();
+  return visit_encoded_attributes(r, attribute_scope::scope, f);
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,66 @@
+#pragma once
+// CRC-32C (Castagnoli), the checksum of every record and section of the mmap store, and
+// LevelDB's masking of stored checksums: a CRC computed over bytes that themselves hold a
+// CRC is weak, so what is written to disk is a rotated-and-offset form of it.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace trace {
+inline namespace v0 {
+namespace detail {
+
+// Slicing-by-8 tables for the reflected polynomial 0x82F63B78, built at compile time.
+inline constexpr auto crc32c_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> tables{};
+  for (std::uint32_t i = 0; i < 256; ++i) {
+    std::uint32_t crc = i;
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1u)));
+    tables[0][i] = crc;
+  }
+  for (std::size_t i = 0; i < 256; ++i)
+    for (std::size_t t = 1; t < 8; ++t)
+      tables[t][i] = (tables[t - 1][i] >> 8) ^ tables[0][tables[t - 1][i] & 0xff];
+  return tables;
+}();
+
+}  // namespace detail
+
+// Continues `crc` (the CRC-32C of some earlier bytes, 0 for none) over `size` more bytes.
+inline std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) noexcept {
+  const auto& t = detail::crc32c_tables;
+  const auto* p = static_cast<const unsigned char*>(data);
+  crc = ~crc;
+  while (size >= 8) {
+    std::uint32_t low, high;
+    std::memcpy(&low, p, 4);  // the tables assume little-endian words, as on every target we build for
+    std::memcpy(&high, p + 4, 4);
+    low ^= crc;
+    crc = t[7][low & 0xff] ^ t[6][(low >> 8) & 0xff] ^ t[5][(low >> 16) & 0xff] ^ t[4][low >> 24] ^
+          t[3][high & 0xff] ^ t[2][(high >> 8) & 0xff] ^ t[1][(high >> 16) & 0xff] ^ t[0][high >> 24];
+    p += 8;
+    size -= 8;
+  }
+  while (size--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
+  return ~crc;
+}
+
+inline std::uint32_t crc32c(const void* data, std::size_t size) noexcept { return crc32c_extend(0, data, size); }
+inline std::uint32_t crc32c(std::string_view text) noexcept { return crc32c(text.data(), text.size()); }
+
+inline constexpr std::uint32_t crc32c_mask_delta = 0xa282ead8u;
+
+// The form stored on disk.
+constexpr std::uint32_t mask_crc(std::uint32_t crc) noexcept {
+  return ((crc >> 15) | (crc << 17)) + crc32c_mask_delta;
+}
+constexpr std::uint32_t unmask_crc(std::uint32_t masked) noexcept {
+  std::uint32_t rotated = masked - crc32c_mask_delta;
+  return (rotated >> 17) | (rotated << 15);
+}
+
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,100 @@
+#pragma once
+// The on-disk constants of the mmap store, in one place (docs/FORMAT.md is the prose spec).
+// Every file starts with a 128-byte header; a log then holds checksummed records, a sealed
+// segment one block whose regions each carry their own checksum.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "trace/core/error.hpp"
+#include "trace/store/mmap/codec.hpp"
+#include "trace/store/mmap/crc32c.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace detail {
+
+inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
+inline constexpr std::uint32_t format_version = 1;
+inline constexpr std::size_t file_header_size = 128;
+inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of bytes [0, 124)
+
+enum class file_kind : std::uint32_t { log = 1, sealed = 2 };
+
+// A sealed segment's block regions, each checksummed on its own so that damage is named.
+enum class block_region : std::uint32_t { zone_map, strings, trace_index, columns, extras };
+inline constexpr std::size_t block_region_count = 5;
+constexpr const char* to_string(block_region region) noexcept {
+  switch (region) {
+    case block_region::zone_map: return "zone map";
+    case block_region::strings: return "string table";
+    case block_region::trace_index: return "trace index";
+    case block_region::columns: return "columns";
+    case block_region::extras: return "extras";
+  }
+  return "region";
+}
+
+struct file_header {
+  file_kind kind = file_kind::log;
+  std::uint64_t sequence = 0;    // segment number, increasing
+  std::uint64_t created_ns = 0;  // wall clock at creation, for rolling by time
+  std::uint64_t block_bytes = 0;  // sealed: size of the block after the header
+  std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
+};
+// Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
+//         region crcs u32[5] | zero padding | header crc u32 at 124.
+
+inline void write_file_header(std::byte* out, const file_header& h) {
+  std::memset(out, 0, file_header_size);
+  std::memcpy(out, file_magic, 8);
+  auto put = [out](std::size_t at, auto value) { std::memcpy(out + at, &value, sizeof value); };
+  put(8, format_version);
+  put(12, static_cast<std::uint32_t>(h.kind));
+  put(16, h.sequence);
+  put(24, h.created_ns);
+  put(32, h.block_bytes);
+  for (std::size_t i = 0; i < block_region_count; ++i) put(40 + 4 * i, h.region_crcs[i]);
+  put(header_crc_offset, mask_crc(crc32c(out, header_crc_offset)));
+}
+
+// Reads and checks a header; `where` names the file in errors.
+inline file_header read_file_header(const std::byte* in, std::size_t available, const std::string& where) {
+  if (available < file_header_size)
+    throw error(errc::corrupt_data, where + ": file is " + std::to_string(available) +
+                                        " bytes, shorter than its " + std::to_string(file_header_size) + "-byte header");
+  if (std::memcmp(in, file_magic, 8) != 0) throw error(errc::corrupt_data, where + ": header magic is not TRACESEG");
+  if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_crc_offset))
+    throw error(errc::corrupt_data, where + ": header checksum mismatch");
+  auto version = load<std::uint32_t>(in + 8);
+  if (version != format_version)
+    throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) + " is not supported (this build reads " +
+                                        std::to_string(format_version) + ")");
+  file_header h;
+  auto kind = load<std::uint32_t>(in + 12);
+  if (kind != 1 && kind != 2) throw error(errc::corrupt_data, where + ": unknown file kind " + std::to_string(kind));
+  h.kind = static_cast<file_kind>(kind);
+  h.sequence = load<std::uint64_t>(in + 16);
+  h.created_ns = load<std::uint64_t>(in + 24);
+  h.block_bytes = load<std::uint64_t>(in + 32);
+  for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
+  return h;
+}
+
+// ---- log records ----
+// masked crc u32 | payload length u32 | type u8 | 7 zero bytes | payload | zero padding to 8.
+// The CRC covers bytes 4..16 of the record header (length, type, reserved) and the payload.
+inline constexpr std::size_t record_header_size = 16;
+enum class record_type : std::uint8_t { batch = 1 };
+
+constexpr std::size_t align8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
+
+inline std::uint32_t record_crc(const std::byte* header, const std::byte* payload, std::uint32_t length) noexcept {
+  return crc32c_extend(crc32c(header + 4, record_header_size - 4), payload, length);
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace trace

@@ -1,0 +1,317 @@
+#pragma once
+// A segment of the mmap store: one file, either
+//   - a log (`<sequence>.log`): the segment being written, a preallocated file of
+//     checksummed records, one block per batch, mapped read-write; or
+//   - a sealed segment (`<sequence>.seg`): written once when its log rolls, one block with
+//     its trace index sorted and every region checksummed, mapped read-only.
+// Opening a log replays its records to rebuild the in-memory trace index of the active
+// segment; opening a sealed segment only checks checksums and points into the mapping.
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "trace/core/error.hpp"
+#include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/crc32c.hpp"
+#include "trace/store/mmap/file.hpp"
+#include "trace/store/mmap/format.hpp"
+#include "trace/store/mmap/options.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace detail {
+
+inline std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64_t sequence, const char* ext) {
+  char name[40];
+  std::snprintf(name, sizeof name, "%016llu%s", static_cast<unsigned long long>(sequence), ext);
+  return dir / name;
+}
+
+// Where a row of a log segment's trace lives: block number and trace ordinal in it.
+struct trace_run {
+  std::uint32_t block;
+  std::uint32_t ordinal;
+};
+
+class segment {
+ public:
+  segment(const segment&) = delete;
+  segment& operator=(const segment&) = delete;
+
+  static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path);
+  // Replays a log. `writable`: map it for appends and cut a damaged tail off the file.
+  static std::unique_ptr<segment> open_log(const std::filesystem::path& path, bool writable,
+                                           std::vector<dropped_log_tail>& dropped, bool strict);
+  static std::unique_ptr<segment> create_log(const std::filesystem::path& dir, std::uint64_t sequence,
+                                             std::uint64_t capacity, std::uint64_t created_ns);
+
+  bool sealed() const noexcept { return header_.kind == file_kind::sealed; }
+  std::uint64_t sequence() const noexcept { return header_.sequence; }
+  std::uint64_t created_ns() const noexcept { return header_.created_ns; }
+  const std::filesystem::path& path() const noexcept { return file_.path(); }
+  // Bytes that hold data: the whole file when sealed, the written prefix of a log.
+  std::uint64_t used_bytes() const noexcept { return used_; }
+  std::uint64_t capacity() const noexcept { return map_.size(); }
+  std::uint64_t span_count() const noexcept { return spans_; }
+  const std::deque<block_view>& blocks() const noexcept { return blocks_; }
+  timestamp_ns min_start() const noexcept { return min_start_; }
+  timestamp_ns max_start() const noexcept { return max_start_; }
+
+  // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
+  // record does not fit in the log's remaining space.
+  bool append(const std::vector<row_input>& rows, std::string& scratch);
+  // Forces the written records to stable storage.
+  void sync();
+  // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path.
+  std::filesystem::path write_sealed(const std::filesystem::path& dir) const;
+
+  // Calls f(block, first_row, row_count) for each run of `id`'s rows.
+  template <class F>
+  void for_each_run(const trace_id& id, F&& f) const;
+
+ private:
+  segment() = default;
+  void add_block(const std::byte* p, std::size_t size, const std::string& where);
+
+  file_header header_;
+  file_handle file_;
+  mapping map_;
+  std::vector<std::string_view> strings_{std::string_view()};
+  std::deque<block_view> blocks_;  // a deque: views point at its elements
+  std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
+  string_table_builder builder_;  // logs being written
+  std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
+  timestamp_ns min_start_ = ~timestamp_ns{0}, max_start_ = 0;
+};
+
+inline void segment::add_block(const std::byte* p, std::size_t size, const std::string& where) {
+  block_view& view = blocks_.emplace_back();
+  try {
+    parse_block(view, p, size, strings_, where);
+  } catch (...) {
+    blocks_.pop_back();
+    throw;
+  }
+  spans_ += view.rows();
+  if (view.rows()) {
+    min_start_ = std::min(min_start_, view.min_start());
+    max_start_ = std::max(max_start_, view.max_start());
+  }
+  if (!sealed()) {
+    auto block = static_cast<std::uint32_t>(blocks_.size() - 1);
+    for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({block, t});
+  }
+}
+
+inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path) {
+  std::unique_ptr<segment> s(new segment());
+  s->file_ = file_handle(path, O_RDONLY);
+  const std::uint64_t size = s->file_.size();
+  s->map_ = mapping(s->file_, static_cast<std::size_t>(size), false);
+  const std::string where = "sealed segment " + path.string();
+  s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
+  if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
+  if (size != file_header_size + s->header_.block_bytes)
+    throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
+                                        std::to_string(file_header_size + s->header_.block_bytes) + " (truncated or extended)");
+  const std::byte* block = s->map_.data() + file_header_size;
+  auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
+  if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
+  for (std::size_t r = 0; r < block_region_count; ++r) {
+    std::uint32_t actual = crc32c(block + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]);
+    if (unmask_crc(s->header_.region_crcs[r]) != actual)
+      throw error(errc::corrupt_data, where + ": " + to_string(static_cast<block_region>(r)) +
+                                          " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
+                                          ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
+  }
+  s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
+  s->used_ = s->synced_ = size;
+  return s;
+}
+
+inline std::unique_ptr<segment> segment::create_log(const std::filesystem::path& dir, std::uint64_t sequence,
+                                                    std::uint64_t capacity, std::uint64_t created_ns) {
+  // Built under a temporary name and renamed, so a log file always has a valid header.
+  const std::filesystem::path final_path = segment_path(dir, sequence, ".log");
+  const std::filesystem::path temporary = segment_path(dir, sequence, ".log.tmp");
+  {
+    file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
+    tmp.resize(capacity);  // sparse: zero-filled space reads as the end of the log
+    file_header header;
+    header.kind = file_kind::log;
+    header.sequence = sequence;
+    header.created_ns = created_ns;
+    std::byte bytes[file_header_size];
+    write_file_header(bytes, header);
+    tmp.write_all(bytes, sizeof bytes, 0);
+    tmp.sync();
+  }
+  std::filesystem::rename(temporary, final_path);
+  sync_directory(dir);
+  std::vector<dropped_log_tail> none;
+  return open_log(final_path, true, none, true);
+}
+
+inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& path, bool writable,
+                                                  std::vector<dropped_log_tail>& dropped, bool strict) {
+  std::unique_ptr<segment> s(new segment());
+  s->file_ = file_handle(path, writable ? O_RDWR : O_RDONLY);
+  const std::uint64_t size = s->file_.size();
+  s->map_ = mapping(s->file_, static_cast<std::size_t>(size), writable);
+  const std::string where = "log " + path.string();
+  s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
+  if (s->header_.kind != file_kind::log) throw error(errc::corrupt_data, where + ": header says it is sealed");
+
+  const std::byte* base = s->map_.data();
+  std::uint64_t at = file_header_size;
+  std::string problem;
+  while (at + record_header_size <= size) {
+    const std::byte* header = base + at;
+    auto length = load<std::uint32_t>(header + 4);
+    auto type = load<std::uint8_t>(header + 8);
+    auto stored_crc = load<std::uint32_t>(header);
+    if (stored_crc == 0 && length == 0 && type == 0) break;  // preallocated space: the end of the log
+    if (length > size - at - record_header_size) {
+      problem = "record at offset " + std::to_string(at) + " claims " + std::to_string(length) +
+                " bytes but the file ends first (torn write)";
+      break;
+    }
+    if (unmask_crc(stored_crc) != record_crc(header, header + record_header_size, length)) {
+      problem = "record at offset " + std::to_string(at) + " fails its checksum";
+      break;
+    }
+    if (type != static_cast<std::uint8_t>(record_type::batch)) {
+      problem = "record at offset " + std::to_string(at) + " has unknown type " + std::to_string(type);
+      break;
+    }
+    try {
+      s->add_block(header + record_header_size, length, where + " record at offset " + std::to_string(at));
+    } catch (const error& e) {
+      problem = e.what();
+      break;
+    }
+    at += align8(record_header_size + length);
+  }
+  s->used_ = s->synced_ = std::min(at, size);
+
+  // Anything non-zero past the valid prefix was never acknowledged durable: report and drop it.
+  std::uint64_t last_nonzero = s->used_;
+  for (std::uint64_t i = size; i > s->used_; --i)
+    if (base[i - 1] != std::byte{0}) {
+      last_nonzero = i;
+      break;
+    }
+  if (last_nonzero > s->used_) {
+    dropped_log_tail tail{path, s->used_, last_nonzero - s->used_, problem.empty() ? "stray bytes after the end of the log" : problem};
+    if (strict)
+      throw error(errc::corrupt_data, where + ": " + tail.reason + " (" + std::to_string(tail.bytes) + " bytes after offset " +
+                                          std::to_string(tail.offset) + ")");
+    dropped.push_back(tail);
+    if (writable) {
+      // Cut and re-extend: the dropped bytes become zeros, so a later append cannot be
+      // followed by stale records that happen to be valid.
+      s->map_.reset();
+      s->file_.resize(s->used_);
+      s->file_.resize(size);
+      s->file_.sync();
+      std::vector<dropped_log_tail> again;
+      return open_log(path, writable, again, true);
+    }
+  }
+  if (writable)
+    for (std::size_t id = 1; id < s->strings_.size(); ++id) s->builder_.intern(s->strings_[id]);
+  s->builder_.take_added();
+  return s;
+}
+
+inline bool segment::append(const std::vector<row_input>& rows, std::string& scratch) {
+  const std::uint32_t strings_before = builder_.next_id();
+  scratch.assign(record_header_size, '\0');
+  encode_block(scratch, rows, builder_, false);
+  const std::size_t length = scratch.size() - record_header_size;
+  if (used_ + scratch.size() > capacity() || length > 0xffffffffu) {
+    builder_.roll_back(strings_before);
+    return false;
+  }
+  auto* header = reinterpret_cast<std::byte*>(scratch.data());
+  const auto length32 = static_cast<std::uint32_t>(length);
+  std::memcpy(header + 4, &length32, 4);
+  header[8] = static_cast<std::byte>(record_type::batch);
+  const std::uint32_t crc = mask_crc(record_crc(header, header + record_header_size, length32));
+  std::memcpy(header, &crc, 4);
+
+  // Payload first, header last: a crash in between leaves a zero header, the log's clean end.
+  std::byte* at = map_.data() + used_;
+  std::memcpy(at + record_header_size, header + record_header_size, length);
+  std::memcpy(at, header, record_header_size);
+  add_block(at + record_header_size, length, "log " + path().string() + " record at offset " + std::to_string(used_));
+  used_ += scratch.size();
+  return true;
+}
+
+inline void segment::sync() {
+  if (used_ > synced_) map_.sync(static_cast<std::size_t>(synced_), static_cast<std::size_t>(used_ - synced_), path());
+  synced_ = used_;
+}
+
+inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir) const {
+  std::vector<row_input> rows;
+  rows.reserve(static_cast<std::size_t>(spans_));
+  for (const block_view& b : blocks_)
+    for (std::uint32_t row = 0; row < b.rows(); ++row)
+      rows.push_back({b.trace_of_row(row), b.id_at(row), b.parent_at(row), b.start_at(row), b.duration_at(row),
+                      b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), b.extras_at(row),
+                      b.status_at(row), b.kind_at(row)});
+  std::string bytes(file_header_size, '\0');
+  string_table_builder strings;
+  region_bounds bounds = encode_block(bytes, rows, strings, true);
+  file_header header;
+  header.kind = file_kind::sealed;
+  header.sequence = sequence();
+  header.created_ns = created_ns();
+  header.block_bytes = bytes.size() - file_header_size;
+  const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
+  for (std::size_t r = 0; r < block_region_count; ++r)
+    header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
+  write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
+
+  const std::filesystem::path final_path = segment_path(dir, sequence(), ".seg");
+  const std::filesystem::path temporary = segment_path(dir, sequence(), ".seg.tmp");
+  {
+    file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
+    tmp.write_all(bytes.data(), bytes.size(), 0);
+    tmp.sync();
+  }
+  std::filesystem::rename(temporary, final_path);
+  sync_directory(dir);
+  return final_path;
+}
+
+template <class F>
+void segment::for_each_run(const trace_id& id, F&& f) const {
+  if (sealed()) {
+    const block_view& b = blocks_.front();
+    std::uint32_t ordinal = b.find_sorted(id);
+    if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
+    return;
+  }
+  auto found = log_index_.find(id);
+  if (found == log_index_.end()) return;
+  for (const trace_run& run : found->second) {
+    const block_view& b = blocks_[run.block];
+    f(b, b.trace_first_row(run.ordinal), b.trace_row_count(run.ordinal));
+  }
+}
+
+}  // namespace detail
+}  // namespace v0
+}  // namespace trace

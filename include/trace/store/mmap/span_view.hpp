@@ -1,0 +1,97 @@
+#pragma once
+// `mmap_span`: one stored span of the mmap store, read in place from the mapped file. It is
+// two words (a block and a row); every accessor reads the column it needs and nothing else.
+// It stays valid while the segment holding it is part of the store (retention or eviction
+// may drop a segment; a store closing drops them all).
+
+#include <cstdint>
+#include <string_view>
+
+#include "trace/core/span.hpp"
+#include "trace/core/span_traits.hpp"
+#include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/codec.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+class mmap_span {
+ public:
+  mmap_span() = default;
+  mmap_span(const detail::block_view* block, std::uint32_t row) noexcept : block_(block), row_(row) {}
+
+  trace_id trace() const noexcept { return block_->trace_of_row(row_); }
+  span_id id() const noexcept { return block_->id_at(row_); }
+  span_id parent() const noexcept { return block_->parent_at(row_); }
+  std::string_view name() const noexcept { return block_->name_at(row_); }
+  std::string_view service() const noexcept { return block_->service_at_row(row_); }
+  timestamp_ns start() const noexcept { return block_->start_at(row_); }
+  duration_ns duration() const noexcept { return block_->duration_at(row_); }
+  timestamp_ns end() const noexcept { return start() + duration(); }
+  status_code status() const noexcept { return block_->status_at(row_); }
+  span_kind kind() const noexcept { return block_->kind_at(row_); }
+  std::string_view status_message() const {
+    detail::byte_reader r(block_->extras_at(row_), "span extras");
+    return detail::read_extras_head(r).status_message;
+  }
+  std::string_view trace_state() const {
+    detail::byte_reader r(block_->extras_at(row_), "span extras");
+    return detail::read_extras_head(r).trace_state;
+  }
+
+  // Calls f(scope, key, value) over span, resource, scope, event and link attributes, in
+  // that order; values are `basic_attribute_value<std::string_view>` into the mapping.
+  template <class F>
+  bool visit_attributes(F&& f) const {
+    return detail::visit_extras_attributes(block_->extras_at(row_), true, f) ||
+           detail::visit_resource_attributes(block_->resource_at(row_), f) ||
+           detail::visit_scope_attributes(block_->scope_at(row_), f) ||
+           detail::visit_extras_attributes(block_->extras_at(row_), false, f);
+  }
+
+  // A full owning copy of the span.
+  span materialize() const {
+    span s;
+    s.trace = trace();
+    s.id = id();
+    s.parent = parent();
+    s.name = std::string(name());
+    s.kind = kind();
+    s.start = start();
+    s.end = end();
+    s.status.code = status();
+    s.resource = detail::decode_resource(block_->resource_at(row_));
+    s.scope = detail::decode_scope(block_->scope_at(row_));
+    detail::decode_extras(block_->extras_at(row_), s);
+    return s;
+  }
+
+  friend bool operator==(const mmap_span& a, const mmap_span& b) noexcept {
+    return a.block_ == b.block_ && a.row_ == b.row_;
+  }
+
+ private:
+  const detail::block_view* block_ = nullptr;
+  std::uint32_t row_ = 0;
+};
+
+template <>
+struct span_traits<mmap_span> {
+  static trace_id get_trace_id(const mmap_span& s) noexcept { return s.trace(); }
+  static span_id get_span_id(const mmap_span& s) noexcept { return s.id(); }
+  static span_id get_parent_id(const mmap_span& s) noexcept { return s.parent(); }
+  static std::string_view get_name(const mmap_span& s) noexcept { return s.name(); }
+  static std::string_view get_service(const mmap_span& s) noexcept { return s.service(); }
+  static timestamp_ns get_start(const mmap_span& s) noexcept { return s.start(); }
+  static timestamp_ns get_end(const mmap_span& s) noexcept { return s.end(); }
+  static status_code get_status(const mmap_span& s) noexcept { return s.status(); }
+  static span_kind get_kind(const mmap_span& s) noexcept { return s.kind(); }
+  static std::string_view get_status_message(const mmap_span& s) { return s.status_message(); }
+  template <class F>
+  static bool visit_attributes(const mmap_span& s, F&& f) { return s.visit_attributes(f); }
+};
+
+static_assert(attributed_span_like<mmap_span>);
+
+}  // namespace v0
+}  // namespace trace

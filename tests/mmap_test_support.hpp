@@ -1,0 +1,103 @@
+#pragma once
+// Helpers shared by the mmap store tests: a temporary directory that cleans up after
+// itself, deterministic spans carrying every part of the model, and byte edits on files.
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include "trace/core/span.hpp"
+
+namespace test_support {
+
+class temp_dir {
+ public:
+  temp_dir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "trace-mmap-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  temp_dir(const temp_dir&) = delete;
+  temp_dir& operator=(const temp_dir&) = delete;
+  const std::filesystem::path& path() const noexcept { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Span `index` of trace `trace_number`; every few spans carry the rare parts too.
+inline trace::span make_span(std::uint64_t trace_number, std::uint64_t index) {
+  trace::span s;
+  s.trace = trace::trace_id(0x1000 + trace_number, trace_number * 7919 + 1);
+  s.id = trace::span_id(trace_number * 1000 + index + 1);
+  s.parent = index ? trace::span_id(trace_number * 1000 + 1) : trace::span_id();
+  s.name = "op-" + std::to_string(index % 5);
+  s.kind = static_cast<trace::span_kind>(1 + index % 5);
+  s.start = 1'700'000'000'000'000'000ull + trace_number * 1'000'000 + index * 1000;
+  s.end = s.start + 500 + (index * 37 + trace_number * 11) % 100'000;
+  s.status.code = index % 7 == 3 ? trace::status_code::error : trace::status_code::ok;
+  if (s.status.code == trace::status_code::error) s.status.message = "failed at step " + std::to_string(index);
+  s.resource.service_name = "svc-" + std::to_string(trace_number % 4);
+  s.resource.attributes.set("host.name", std::string("host-") + std::to_string(trace_number % 3));
+  s.scope.name = "lib";
+  s.scope.version = "1.2";
+  s.attributes.set("http.status_code", std::int64_t(200 + index % 3 * 100));
+  s.attributes.set("ratio", 0.25 * static_cast<double>(index));
+  s.attributes.set("cached", index % 2 == 0);
+  if (index % 3 == 0) {
+    s.trace_state = "vendor=abc";
+    s.attributes.set("tags", std::vector<std::string>{"a", "b"});
+    s.attributes.set("codes", std::vector<std::int64_t>{1, 2, 3});
+    s.events.push_back({s.start + 10, "retry", {{"attempt", std::int64_t(2)}}, trace::event_level::warn, 1});
+    s.events.push_back({s.start + 20, "done", {}, std::nullopt, 0});
+    s.links.push_back({trace::trace_id(9, 9), trace::span_id(99), "k=v", {{"why", std::string("follows")}}, 0});
+    s.dropped_attributes = 1;
+    s.dropped_events = 2;
+    s.dropped_links = 3;
+  }
+  return s;
+}
+
+// `count` spans over traces [first_trace, first_trace + traces).
+inline std::vector<trace::span> make_batch(std::uint64_t first_trace, std::uint64_t traces, std::uint64_t spans_per_trace) {
+  std::vector<trace::span> out;
+  for (std::uint64_t t = first_trace; t < first_trace + traces; ++t)
+    for (std::uint64_t i = 0; i < spans_per_trace; ++i) out.push_back(make_span(t, i));
+  return out;
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
+  std::string bytes = read_file(path);
+  bytes.at(offset) = static_cast<char>(bytes.at(offset) ^ 0x5a);
+  write_file(path, bytes);
+}
+inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
+
+// The files of a store with one extension ("log" or "seg"), sorted.
+inline std::vector<std::filesystem::path> files_with(const std::filesystem::path& dir, const std::string& ext) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir))
+    if (e.path().extension() == "." + ext) out.push_back(e.path());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace test_support

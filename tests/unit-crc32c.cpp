@@ -1,0 +1,38 @@
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "trace/store/mmap/crc32c.hpp"
+
+TEST_CASE("crc32c matches the published check values") {
+  CHECK(trace::crc32c("123456789") == 0xE3069283u);
+  CHECK(trace::crc32c(std::string(32, '\0')) == 0x8A9136AAu);
+  CHECK(trace::crc32c(std::string(32, '\xff')) == 0x62A8AB43u);
+  CHECK(trace::crc32c("") == 0u);
+}
+
+TEST_CASE("crc32c extended piecewise equals the crc of the whole") {
+  std::string text = "the quick brown fox jumps over the lazy dog, twice over";
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    std::uint32_t first = trace::crc32c(text.data(), cut);
+    CHECK(trace::crc32c_extend(first, text.data() + cut, text.size() - cut) == trace::crc32c(text));
+  }
+}
+
+TEST_CASE("a masked crc differs from the crc and unmasks back to it") {
+  std::uint32_t crc = trace::crc32c("foo");
+  CHECK(trace::mask_crc(crc) != crc);
+  CHECK(trace::mask_crc(trace::mask_crc(crc)) != crc);
+  CHECK(trace::unmask_crc(trace::mask_crc(crc)) == crc);
+  CHECK(trace::unmask_crc(trace::unmask_crc(trace::mask_crc(trace::mask_crc(crc)))) == crc);
+}
+
+TEST_CASE("crc32c changes when any single bit of the input changes") {
+  std::string text(100, 'x');
+  std::uint32_t base = trace::crc32c(text);
+  for (std::size_t i = 0; i < text.size(); i += 7) {
+    std::string edited = text;
+    edited[i] = static_cast<char>(edited[i] ^ 1);
+    CHECK(trace::crc32c(edited) != base);
+  }
+}

@@ -1,0 +1,264 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mmap_test_support.hpp"
+#include "trace/store/mmap.hpp"
+
+using test_support::make_batch;
+using test_support::temp_dir;
+
+namespace {
+
+trace::mmap_options options_for(const temp_dir& dir) {
+  trace::mmap_options o;
+  o.path = dir.path() / "store";
+  return o;
+}
+
+std::vector<trace::span> materialize_all(const trace::mmap_store& store) {
+  std::vector<trace::span> out;
+  for (trace::mmap_span s : store.scan()) out.push_back(s.materialize());
+  std::sort(out.begin(), out.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<trace::span> sorted(std::vector<trace::span> spans) {
+  std::sort(spans.begin(), spans.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
+  return spans;
+}
+
+}  // namespace
+
+TEST_CASE("spans come back with their full content, before and after reopening") {
+  temp_dir dir;
+  auto batch = make_batch(1, 6, 7);
+  {
+    trace::mmap_store store(options_for(dir));
+    store.append(batch);
+    CHECK(store.size() == batch.size());
+    CHECK(materialize_all(store) == sorted(batch));
+  }
+  trace::mmap_store reopened(options_for(dir));
+  CHECK(reopened.size() == batch.size());
+  CHECK(materialize_all(reopened) == sorted(batch));
+  CHECK(reopened.dropped().empty());
+}
+
+TEST_CASE("sealed segments keep the full content and the same answers") {
+  temp_dir dir;
+  auto first = make_batch(1, 5, 4), second = make_batch(3, 5, 4);  // traces 3..5 span both batches
+  for (auto& s : second) s.id = trace::span_id(s.id.value() + 500);
+  trace::mmap_store store(options_for(dir));
+  store.append(first);
+  store.roll();
+  store.append(second);
+  auto all = first;
+  all.insert(all.end(), second.begin(), second.end());
+  CHECK(materialize_all(store) == sorted(all));
+  auto info = store.segments();
+  REQUIRE(info.size() == 2);
+  CHECK(info[0].sealed);
+  CHECK_FALSE(info[1].sealed);
+  CHECK(test_support::files_with(store.options().path, "seg").size() == 1);
+}
+
+TEST_CASE("find_trace returns the spans of one trace spread over batches and segments") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  trace::mmap_store store(o);
+  std::vector<trace::span> expected;
+  for (int round = 0; round < 3; ++round) {
+    for (int batch = 0; batch < 2; ++batch) {
+      auto spans = make_batch(40, 3, 2);
+      for (auto& s : spans) s.id = trace::span_id(s.id.value() + 10'000u * static_cast<unsigned>(round * 2 + batch + 1));
+      store.append(spans);
+      for (const auto& s : spans)
+        if (s.trace == spans.front().trace) expected.push_back(s);
+    }
+    if (round < 2) store.roll();
+  }
+  std::vector<trace::span> found;
+  for (trace::mmap_span s : store.find_trace(expected.front().trace)) found.push_back(s.materialize());
+  CHECK(sorted(found) == sorted(expected));
+  CHECK(store.find_trace(trace::trace_id(77, 77)).empty());
+}
+
+TEST_CASE("a segment rolls into a sealed segment once it is full") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  o.segment_bytes = trace::min_segment_bytes;
+  std::size_t total = 0;
+  {
+    trace::mmap_store store(o);
+    for (std::uint64_t i = 0; i < 40; ++i) {
+      auto batch = make_batch(i * 10, 10, 3);
+      store.append(batch);
+      total += batch.size();
+    }
+    CHECK(store.size() == total);
+    CHECK(test_support::files_with(o.path, "seg").size() >= 2);
+  }
+  trace::mmap_store reopened(o);
+  CHECK(reopened.size() == total);
+  std::set<std::uint64_t> ids;
+  for (trace::mmap_span s : reopened.scan()) ids.insert(s.id().value());
+  CHECK(ids.size() == total);
+}
+
+TEST_CASE("a segment rolls once it is older than segment_span") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  o.segment_span = trace::second;
+  trace::mmap_store store(o);
+  store.append(make_batch(1, 1, 2));
+  ::usleep(1'100'000);
+  store.append(make_batch(2, 1, 2));
+  auto info = store.segments();
+  REQUIRE(info.size() == 2);
+  CHECK(info[0].sealed);
+  CHECK(info[0].spans == 2);
+}
+
+TEST_CASE("a batch with an invalid span is refused whole, naming the span") {
+  temp_dir dir;
+  trace::mmap_store store(options_for(dir));
+  auto batch = make_batch(1, 1, 3);
+  batch[2].end = batch[2].start - 1;
+  try {
+    store.append(batch);
+    FAIL("append accepted a span that ends before it starts");
+  } catch (const trace::error& e) {
+    CHECK(e.code() == trace::errc::invalid_span);
+    CHECK(std::string(e.what()).find("batch span #2") != std::string::npos);
+  }
+  CHECK(store.size() == 0);
+}
+
+TEST_CASE("invalid options are refused with a message naming the option") {
+  temp_dir dir;
+  auto refused = [&](auto edit, const std::string& name) {
+    auto o = options_for(dir);
+    edit(o);
+    try {
+      trace::mmap_store store(o);
+      FAIL("accepted a bad " << name);
+    } catch (const trace::error& e) {
+      CHECK(e.code() == trace::errc::invalid_option);
+      CHECK(std::string(e.what()).find("mmap_options." + name) != std::string::npos);
+    }
+  };
+  refused([](trace::mmap_options& o) { o.path.clear(); }, "path");
+  refused([](trace::mmap_options& o) { o.flush_interval = std::chrono::milliseconds(0); }, "flush_interval");
+  refused([](trace::mmap_options& o) { o.segment_bytes = 100; }, "segment_bytes");
+  refused([](trace::mmap_options& o) { o.segment_span = 5; }, "segment_span");
+  refused([](trace::mmap_options& o) { o.max_disk_percent = 0; }, "max_disk_percent");
+  refused([](trace::mmap_options& o) { o.max_disk_percent = 101; }, "max_disk_percent");
+  refused([](trace::mmap_options& o) { o.max_snapshots = 0; }, "max_snapshots");
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "store"));
+}
+
+TEST_CASE("a second writer is refused, in this process and from another one") {
+  temp_dir dir;
+  trace::mmap_store first(options_for(dir));
+  try {
+    trace::mmap_store second(options_for(dir));
+    FAIL("a second writer opened the store");
+  } catch (const trace::error& e) {
+    CHECK(e.code() == trace::errc::io_error);
+    CHECK(std::string(e.what()).find("already open for writing") != std::string::npos);
+    CHECK(std::string(e.what()).find("pid " + std::to_string(::getpid())) != std::string::npos);
+  }
+  pid_t child = ::fork();
+  if (child == 0) {
+    try {
+      trace::mmap_store other(options_for(dir));
+      ::_exit(1);
+    } catch (const trace::error& e) {
+      ::_exit(std::string(e.what()).find("already open for writing") != std::string::npos ? 0 : 2);
+    }
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+TEST_CASE("the writer lock is released when the store closes") {
+  temp_dir dir;
+  { trace::mmap_store first(options_for(dir)); }
+  trace::mmap_store again(options_for(dir));
+  again.append(make_batch(1, 1, 1));
+  CHECK(again.size() == 1);
+}
+
+TEST_CASE("a read-only store sees what the writer committed and refuses writes") {
+  temp_dir dir;
+  trace::mmap_store writer(options_for(dir));
+  auto batch = make_batch(1, 3, 3);
+  writer.append(batch);
+  auto o = options_for(dir);
+  o.mode = trace::open_mode::read_only;
+  trace::mmap_store reader(o);
+  CHECK(materialize_all(reader) == sorted(batch));
+  try {
+    reader.append(batch);
+    FAIL("a read-only store accepted a batch");
+  } catch (const trace::error& e) {
+    CHECK(std::string(e.what()).find("read-only") != std::string::npos);
+  }
+}
+
+TEST_CASE("a read-only open of a missing store is refused and creates nothing") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  o.mode = trace::open_mode::read_only;
+  CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains("does not exist"));
+  CHECK_FALSE(std::filesystem::exists(o.path));
+}
+
+TEST_CASE("reopening a store does not rewrite its sealed segments") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  {
+    trace::mmap_store store(o);
+    store.append(make_batch(1, 20, 5));
+    store.roll();
+    store.append(make_batch(100, 2, 2));
+  }
+  auto sealed = test_support::files_with(o.path, "seg");
+  REQUIRE(sealed.size() == 1);
+  auto before = std::filesystem::last_write_time(sealed[0]);
+  auto bytes = test_support::read_file(sealed[0]);
+  trace::mmap_store reopened(o);
+  CHECK(reopened.size() == 104);
+  CHECK(std::filesystem::last_write_time(sealed[0]) == before);
+  CHECK(test_support::read_file(sealed[0]) == bytes);
+}
+
+TEST_CASE("zone maps let a scan skip blocks outside the wanted start range or service") {
+  temp_dir dir;
+  trace::mmap_store store(options_for(dir));
+  store.append(make_batch(0, 4, 3));   // starts around trace 0..3
+  store.roll();
+  store.append(make_batch(1000, 4, 3));  // much later starts
+  auto late_start = test_support::make_span(1000, 0).start;
+  trace::zone_filter late;
+  late.start_min = late_start;
+  auto kept = store.scan(late);
+  CHECK(kept.block_count() == 1);
+  std::size_t count = 0;
+  for (trace::mmap_span s : kept) count += s.start() >= late_start;
+  CHECK(count == 12);
+  trace::zone_filter absent;
+  absent.service = "no-such-service";
+  CHECK(store.scan(absent).block_count() == 0);
+  trace::zone_filter svc;
+  svc.service = "svc-1";
+  CHECK(store.scan(svc).block_count() == 2);
+}
