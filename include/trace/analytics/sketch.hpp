@@ -38,8 +38,9 @@ class quantile_sketch {
  public:
   static constexpr double default_relative_accuracy = 0.01;
 
+  quantile_sketch() : quantile_sketch(default_relative_accuracy) {}
   // `relative_accuracy` (α) in (0, 1); refused with errc::invalid_option otherwise.
-  explicit quantile_sketch(double relative_accuracy = default_relative_accuracy);
+  explicit quantile_sketch(double relative_accuracy);
 
   // Counts `value` `times` times. Refuses negative, infinite and NaN values.
   void add(double value, std::uint64_t times = 1);
