@@ -301,6 +301,7 @@ inline void decoder::resource_spans(const json::value& entry, std::vector<span>&
     if (!spans) continue;
     for (const auto& v : items(*spans, "spans")) {
       span& s = out.emplace_back();
+      s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
       s.resource = res;
       s.scope = sc;
       span_fields(v, s);

@@ -1,0 +1,187 @@
+#pragma once
+// Zipkin v2 JSON (the `/api/v2/spans` model): a top-level array of spans, or one span object.
+//
+//   std::vector<trace::span> spans = trace::zipkin::read(text);
+//   std::string text = trace::zipkin::to_json(spans);
+//
+// Mapping (docs/FORMATS.md): `timestamp`/`duration` are microseconds; `localEndpoint.
+// serviceName` is the service; `remoteEndpoint.serviceName` ↔ attribute `peer.service`;
+// `kind` absent ↔ internal; tags are strings both ways (other types are written in their
+// string form); tag `error` (its value the status message) and `otel.status_code` ↔ status;
+// `otel.scope.name`/`otel.scope.version` ↔ scope; `shared: true` ↔ attribute
+// `zipkin.shared`; annotations ↔ events (name only). Zipkin has no place for resource or
+// event attributes, links, trace state, levels or dropped counts: export leaves them out.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trace/core/span.hpp"
+#include "trace/io/hex_ids.hpp"
+#include "trace/io/json_fields.hpp"
+#include "trace/io/json_writer.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace zipkin {
+
+std::vector<span> read(std::string_view text, json::parse_options options = {});
+
+template <class R>
+void write(std::string& out, const R& spans);
+
+template <class R>
+std::string to_json(const R& spans) {
+  std::string out;
+  write(out, spans);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+class decoder : public json::field_reader {
+ public:
+  decoder(std::string_view text, std::size_t first_line) : field_reader(text, first_line, "Zipkin") {}
+
+  span decode(const json::value& v) const {
+    span s;
+    s.kind = span_kind::internal;
+    bool has_trace = false, has_id = false, failed = false;
+    std::string error_message;
+    std::uint64_t micros_start = 0, micros_duration = 0;
+    for (const auto& m : members(v, "span")) {
+      const std::string& k = m.key;
+      if (k == "traceId") {
+        auto id = ::trace::detail::trace_id_from_short_hex(text(m.val, "traceId"));
+        if (!id) fail(m.val, "traceId", "\"" + text(m.val, "traceId") + "\" is not 16 or 32 hex digits with a non-zero");
+        s.trace = *id, has_trace = true;
+      } else if (k == "id" || k == "parentId") {
+        auto id = ::trace::detail::span_id_from_short_hex(text(m.val, k));
+        if (!id) fail(m.val, k, "\"" + text(m.val, k) + "\" is not 16 hex digits with a non-zero");
+        (k == "id" ? s.id : s.parent) = *id;
+        has_id |= k == "id";
+      } else if (k == "name") {
+        s.name = text(m.val, "name");
+      } else if (k == "kind") {
+        std::string kind = text(m.val, "kind");
+        if (kind == "CLIENT") s.kind = span_kind::client;
+        else if (kind == "SERVER") s.kind = span_kind::server;
+        else if (kind == "PRODUCER") s.kind = span_kind::producer;
+        else if (kind == "CONSUMER") s.kind = span_kind::consumer;
+        else fail(m.val, "kind", "unknown kind \"" + kind + "\"");
+      } else if (k == "timestamp") {
+        micros_start = u64(m.val, "timestamp");
+      } else if (k == "duration") {
+        micros_duration = u64(m.val, "duration");
+      } else if (k == "localEndpoint") {
+        s.resource.service_name = text(member_or_null(m.val, "serviceName"), "localEndpoint.serviceName");
+      } else if (k == "remoteEndpoint") {
+        std::string peer = text(member_or_null(m.val, "serviceName"), "remoteEndpoint.serviceName");
+        if (!peer.empty()) s.attributes.set("peer.service", peer);
+      } else if (k == "shared") {
+        if (boolean(m.val, "shared")) s.attributes.set("zipkin.shared", true);
+      } else if (k == "annotations") {
+        for (const auto& a : items(m.val, "annotations")) {
+          event& e = s.events.emplace_back();
+          e.time = checked_micros(member_or_null(a, "timestamp"), "annotation timestamp");
+          e.name = text(member_or_null(a, "value"), "annotation value");
+        }
+      } else if (k == "tags") {
+        for (const auto& tag : members(m.val, "tags")) {
+          std::string value = text(tag.val, "tags");
+          if (tag.key == "error") failed = true, error_message = value;
+          else if (tag.key == "otel.status_code") {
+            if (value == "ERROR") failed = true;
+            else if (value == "OK") s.status.code = status_code::ok;
+            else fail(tag.val, "tags", "unknown otel.status_code \"" + value + "\"");
+          } else if (tag.key == "otel.scope.name") s.scope.name = value;
+          else if (tag.key == "otel.scope.version") s.scope.version = value;
+          else s.attributes.set(tag.key, value);
+        }
+      }
+    }
+    if (!has_trace) fail(v, "span", "has no traceId");
+    if (!has_id) fail(v, "span", "has no id");
+    if (failed) s.status = {status_code::error, error_message};
+    s.start = scale(micros_start, v, "timestamp");
+    s.end = s.start + scale(micros_duration, v, "duration");
+    return s;
+  }
+
+ private:
+  timestamp_ns scale(std::uint64_t micros, const json::value& at, std::string_view field) const {
+    if (micros > UINT64_MAX / 2000) fail(at, field, std::to_string(micros) + " microseconds is out of range");
+    return micros * 1000;
+  }
+  timestamp_ns checked_micros(const json::value& v, std::string_view field) const { return scale(u64(v, field), v, field); }
+};
+
+inline std::string tag_text(const attribute_value& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return *s;
+  return to_string(value);
+}
+
+}  // namespace detail
+
+inline std::vector<span> read(std::string_view text, json::parse_options options) {
+  json::value doc = json::parse(text, options);
+  detail::decoder decode(text, options.first_line);
+  std::vector<span> out;
+  if (doc.type() == json::kind::object) {
+    out.push_back(decode.decode(doc));
+  } else {
+    for (const auto& item : decode.items(doc, "document")) out.push_back(decode.decode(item));
+  }
+  return out;
+}
+
+template <class R>
+void write(std::string& out, const R& spans) {
+  json::writer w(out);
+  w.begin_array();
+  for (const auto& s : spans) {
+    w.begin_object().member("traceId", s.trace.to_hex()).member("id", s.id.to_hex());
+    if (s.parent.valid()) w.member("parentId", s.parent.to_hex());
+    w.member("name", std::string_view(s.name));
+    switch (s.kind) {
+      case span_kind::client: w.member("kind", "CLIENT"); break;
+      case span_kind::server: w.member("kind", "SERVER"); break;
+      case span_kind::producer: w.member("kind", "PRODUCER"); break;
+      case span_kind::consumer: w.member("kind", "CONSUMER"); break;
+      default: break;
+    }
+    w.member("timestamp", s.start / 1000).member("duration", s.duration() / 1000);
+    w.key("localEndpoint").begin_object().member("serviceName", std::string_view(s.resource.service_name)).end_object();
+    std::string peer;
+    bool shared = false;
+    w.key("tags").begin_object();
+    for (const auto& item : s.attributes) {
+      if (item.key == "peer.service") peer = detail::tag_text(convert_value<std::string>(item.value));
+      else if (item.key == "zipkin.shared") shared = to_string(item.value) == "true";
+      else w.member(std::string_view(item.key), detail::tag_text(convert_value<std::string>(item.value)));
+    }
+    if (s.status.code == status_code::ok) w.member("otel.status_code", "OK");
+    if (s.status.code == status_code::error)
+      w.member("otel.status_code", "ERROR").member("error", std::string_view(s.status.message));
+    if (!std::string_view(s.scope.name).empty()) w.member("otel.scope.name", std::string_view(s.scope.name));
+    if (!std::string_view(s.scope.version).empty()) w.member("otel.scope.version", std::string_view(s.scope.version));
+    w.end_object();
+    if (!peer.empty()) w.key("remoteEndpoint").begin_object().member("serviceName", peer).end_object();
+    if (shared) w.member("shared", true);
+    if (!s.events.empty()) {
+      w.key("annotations").begin_array();
+      for (const auto& e : s.events)
+        w.begin_object().member("timestamp", e.time / 1000).member("value", std::string_view(e.name)).end_object();
+      w.end_array();
+    }
+    w.end_object();
+  }
+  w.end_array();
+}
+
+}  // namespace zipkin
+}  // namespace v0
+}  // namespace trace
