@@ -269,18 +269,40 @@ class sqlite_baseline {
 // The read queries, as an application on the flujo schema would write them.
 class sqlite_queries {
  public:
+  static constexpr const char* by_trace_sql =
+      "SELECT span_id, parent_span_id, name, start_time, end_time, status FROM spans WHERE run_id = ?1";
+  static constexpr const char* error_count_sql = "SELECT count(*) FROM spans WHERE status = 'error' AND name = ?1";
+  static constexpr const char* search_sql =
+      "SELECT run_id FROM spans WHERE service = ?1 AND json_extract(attributes, '$.tenant') = ?2"
+      " GROUP BY run_id ORDER BY max(start_time) DESC LIMIT ?3";
+  static constexpr const char* group_by_sql =
+      "SELECT service, name, count(*), avg(end_time - start_time),"
+      " sum(status = 'error') * 1.0 / count(*) FROM spans GROUP BY service, name";
+  static constexpr const char* durations_sql = "SELECT end_time - start_time AS d FROM spans ORDER BY d";
+
   explicit sqlite_queries(sqlite3* db)
-      : by_trace_(db,
-                  "SELECT span_id, parent_span_id, name, start_time, end_time, status FROM spans WHERE run_id = ?1"),
-        error_count_(db, "SELECT count(*) FROM spans WHERE status = 'error' AND name = ?1"),
-        search_(db,
-                "SELECT run_id FROM spans WHERE service = ?1 AND json_extract(attributes, '$.tenant') = ?2"
-                " GROUP BY run_id ORDER BY max(start_time) DESC LIMIT ?3"),
-        group_by_(db,
-                  "SELECT service, name, count(*), avg(end_time - start_time),"
-                  " sum(status = 'error') * 1.0 / count(*) FROM spans GROUP BY service, name"),
-        durations_(db, "SELECT end_time - start_time AS d FROM spans ORDER BY d"),
+      : by_trace_(db, by_trace_sql),
+        error_count_(db, error_count_sql),
+        search_(db, search_sql),
+        group_by_(db, group_by_sql),
+        durations_(db, durations_sql),
         count_(db, "SELECT count(*) FROM spans") {}
+
+  // SQLite's plan for each query, one line per step, for the record.
+  static std::string explain(sqlite3* db) {
+    std::string out;
+    for (const char* sql : {by_trace_sql, error_count_sql, search_sql, group_by_sql, durations_sql}) {
+      out += sql;
+      out += '\n';
+      statement plan(db, std::string("EXPLAIN QUERY PLAN ") + sql);
+      while (plan.step()) {
+        out += "    ";
+        out += plan.text(3);
+        out += '\n';
+      }
+    }
+    return out;
+  }
 
   // Reads every column the library's lookup hands back; returns the row count.
   std::size_t trace_by_id(std::string_view trace_hex, std::uint64_t& checksum) {

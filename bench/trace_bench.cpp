@@ -2,7 +2,7 @@
 // and how close to the machine's own limits.
 //
 //   trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]
-//               [--dir DIR] [--json FILE] [--smoke]
+//               [--dir DIR] [--json FILE] [--smoke] [--explain]
 //
 // Every figure is the median of R interleaved repetitions (ours, then the baseline, then
 // the plain-C++ limit, R times over). Results are reported, never asserted; the only
@@ -52,13 +52,15 @@ struct options {
   std::filesystem::path dir;
   std::string json;
   bool smoke = false;
+  bool explain = false;
 };
 
 [[noreturn]] void usage(const char* message) {
   std::fprintf(stderr,
                "trace-bench: %s\n"
                "usage: trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]\n"
-               "                   [--dir DIR] [--json FILE] [--smoke]\n"
+               "                   [--dir DIR] [--json FILE] [--smoke] [--explain]\n"
+               "  --explain print SQLite's query plans\n"
                "  --smoke   20000 spans, 3 repetitions, small buffers: a quick run for CI\n",
                message);
   std::exit(64);
@@ -95,6 +97,8 @@ options parse(int argc, char** argv) {
     } else if (arg == "--json") {
       if (i + 1 >= argc) usage("missing value");
       o.json = argv[++i];
+    } else if (arg == "--explain") {
+      o.explain = true;
     } else if (arg == "--smoke") {
       o.smoke = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -429,6 +433,7 @@ int main(int argc, char** argv) try {
   // ---- trace by id ----
   progress("trace by id");
   bench::sqlite_queries sql(db->handle());
+  if (opt.explain) std::printf("SQLite query plans (tuned database):\n%s\n", bench::sqlite_queries::explain(db->handle()).c_str());
   std::vector<trace::trace_id> ids;
   std::vector<std::string> hex_ids;
   {
