@@ -12,3 +12,6 @@
 #include "trace/io/otlp_writer.hpp"
 #include "trace/io/rfc3339.hpp"
 #include "trace/io/zipkin.hpp"
+#include "trace/io/chrome_trace.hpp"
+#include "trace/io/csv.hpp"
+#include "trace/io/json_attribute.hpp"
