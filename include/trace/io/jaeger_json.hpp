@@ -14,6 +14,7 @@
 // arrays, link attributes or dropped counts: arrays are written in their string form, the
 // others are left out.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>

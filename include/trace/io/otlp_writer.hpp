@@ -10,6 +10,7 @@
 // Reading the text back with `otlp::read` gives spans equal to the input.
 
 #include <cmath>
+#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <ranges>
