@@ -1,0 +1,156 @@
+// Samplers: always on/off, the trace-id ratio (deterministic, proportional, agreeing with
+// OpenTelemetry's rule), parent-based delegation; and how the tracer applies them.
+#include <catch2/catch.hpp>
+
+#include <memory>
+#include <span>
+
+#include "trace/instrument/exporter.hpp"
+#include "trace/instrument/sampler.hpp"
+#include "trace/instrument/simple_processor.hpp"
+#include "trace/instrument/tracer.hpp"
+
+namespace {
+
+trace::sampling_decision decide(const trace::sampler& s, const trace::span_context& parent, trace::trace_id id) {
+  return s.should_sample({parent, id, "op", trace::span_kind::internal});
+}
+
+trace::span_context parent_context(bool remote, bool sampled) {
+  return {trace::trace_id{7, 7}, trace::span_id{9}, static_cast<std::uint8_t>(sampled ? 1 : 0), remote, ""};
+}
+
+constexpr auto keep = trace::sampling_decision::record_and_sample;
+constexpr auto drop = trace::sampling_decision::drop;
+
+}  // namespace
+
+TEST_CASE("always on keeps and always off drops, whatever the parent") {
+  trace::always_on_sampler on;
+  trace::always_off_sampler off;
+  for (auto parent : {trace::span_context{}, parent_context(false, false), parent_context(true, true)}) {
+    CHECK(decide(on, parent, trace::trace_id{1, 1}) == keep);
+    CHECK(decide(off, parent, trace::trace_id{1, 1}) == drop);
+  }
+  CHECK(on.description() == "AlwaysOnSampler");
+  CHECK(off.description() == "AlwaysOffSampler");
+}
+
+TEST_CASE("ratio: the decision compares the trace id's low 63 bits with ratio * 2^63") {
+  trace::trace_id_ratio_sampler half(0.5);
+  // (low >> 1) < 2^62 keeps; the high half of the id plays no part.
+  CHECK(decide(half, {}, trace::trace_id{~0ULL, (1ULL << 63) - 2}) == keep);
+  CHECK(decide(half, {}, trace::trace_id{0, 1ULL << 63}) == drop);
+  CHECK(decide(half, {}, trace::trace_id{0, ~0ULL}) == drop);
+  CHECK(half.description() == "TraceIdRatioBased{0.500000}");
+}
+
+TEST_CASE("ratio: the same trace id always gets the same decision") {
+  trace::trace_id_ratio_sampler a(0.3), b(0.3);
+  for (int i = 0; i < 1000; ++i) {
+    auto id = trace::trace_id::random();
+    CHECK(decide(a, {}, id) == decide(b, {}, id));
+  }
+}
+
+TEST_CASE("ratio: about the ratio of random traces is kept") {
+  trace::trace_id_ratio_sampler quarter(0.25);
+  int kept = 0;
+  const int total = 20000;
+  for (int i = 0; i < total; ++i) kept += decide(quarter, {}, trace::trace_id::random()) == keep;
+  // 0.25 ± 5 standard deviations (sd ≈ 0.003 at 20000 draws).
+  CHECK(kept > total * 0.235);
+  CHECK(kept < total * 0.265);
+}
+
+TEST_CASE("ratio: 0 keeps nothing and 1 keeps everything") {
+  trace::trace_id_ratio_sampler none(0.0), all(1.0);
+  for (auto id : {trace::trace_id{0, 1}, trace::trace_id{0, ~0ULL}, trace::trace_id{5, 0}}) {
+    CHECK(decide(none, {}, id) == drop);
+    CHECK(decide(all, {}, id) == keep);
+  }
+}
+
+TEST_CASE("ratio: a ratio outside [0, 1] is refused") {
+  CHECK_THROWS_WITH(trace::trace_id_ratio_sampler(1.5),
+                    "invalid option: trace_id_ratio_sampler: ratio 1.500000 is not within [0, 1]");
+  CHECK_THROWS_WITH(trace::trace_id_ratio_sampler(-0.1),
+                    "invalid option: trace_id_ratio_sampler: ratio -0.100000 is not within [0, 1]");
+}
+
+TEST_CASE("parent-based: a root span asks the root sampler") {
+  trace::parent_based_sampler on(std::make_shared<trace::always_on_sampler>());
+  trace::parent_based_sampler off(std::make_shared<trace::always_off_sampler>());
+  CHECK(decide(on, {}, trace::trace_id{1, 1}) == keep);
+  CHECK(decide(off, {}, trace::trace_id{1, 1}) == drop);
+  CHECK(off.description() == "ParentBased{root=AlwaysOffSampler}");
+}
+
+TEST_CASE("parent-based: by default a child follows its parent's sampled flag") {
+  trace::parent_based_sampler s(std::make_shared<trace::always_off_sampler>());
+  CHECK(decide(s, parent_context(false, true), trace::trace_id{7, 7}) == keep);
+  CHECK(decide(s, parent_context(true, true), trace::trace_id{7, 7}) == keep);
+  CHECK(decide(s, parent_context(false, false), trace::trace_id{7, 7}) == drop);
+  CHECK(decide(s, parent_context(true, false), trace::trace_id{7, 7}) == drop);
+}
+
+TEST_CASE("parent-based: each of the four parent cases takes its own delegate") {
+  auto on = std::make_shared<trace::always_on_sampler>();
+  auto off = std::make_shared<trace::always_off_sampler>();
+  trace::parent_based_sampler s(off, {.remote_parent_sampled = off,
+                                      .remote_parent_not_sampled = on,
+                                      .local_parent_sampled = off,
+                                      .local_parent_not_sampled = on});
+  CHECK(decide(s, parent_context(true, true), trace::trace_id{7, 7}) == drop);
+  CHECK(decide(s, parent_context(true, false), trace::trace_id{7, 7}) == keep);
+  CHECK(decide(s, parent_context(false, true), trace::trace_id{7, 7}) == drop);
+  CHECK(decide(s, parent_context(false, false), trace::trace_id{7, 7}) == keep);
+}
+
+TEST_CASE("parent-based: a null sampler is refused") {
+  CHECK_THROWS_WITH(trace::parent_based_sampler(nullptr),
+                    "invalid option: parent_based_sampler: the root and every delegate sampler must be set");
+}
+
+namespace {
+struct counting_exporter : trace::span_exporter {
+  int spans = 0;
+  void export_spans(std::span<const trace::span> batch) override { spans += static_cast<int>(batch.size()); }
+};
+}  // namespace
+
+TEST_CASE("an unsampled span records nothing but carries its context, unsampled, to children") {
+  auto exporter = std::make_shared<counting_exporter>();
+  trace::tracer_provider provider({.sampler = std::make_shared<trace::parent_based_sampler>(
+                                       std::make_shared<trace::always_off_sampler>()),
+                                   .processor = std::make_shared<trace::simple_span_processor>(exporter)});
+  auto tracer = provider.get_tracer("test");
+  {
+    auto root = tracer.start_span("root");
+    CHECK_FALSE(root.is_recording());
+    CHECK(root.context().valid());
+    CHECK_FALSE(root.context().sampled());
+    root.set_attribute("ignored", 1).add_event("ignored");
+    auto child = tracer.start_span("child");
+    CHECK_FALSE(child.is_recording());
+    CHECK(child.context().trace == root.context().trace);
+  }
+  CHECK(exporter->spans == 0);
+}
+
+TEST_CASE("the tracer asks the sampler with the parent's trace id, so a trace is kept or dropped whole") {
+  auto exporter = std::make_shared<counting_exporter>();
+  trace::tracer_provider provider({.sampler = std::make_shared<trace::trace_id_ratio_sampler>(0.5),
+                                   .processor = std::make_shared<trace::simple_span_processor>(exporter)});
+  auto tracer = provider.get_tracer("test");
+  int kept_roots = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto root = tracer.start_span("root");
+    auto child = tracer.start_span("child");
+    CHECK(child.is_recording() == root.is_recording());
+    kept_roots += root.is_recording();
+  }
+  CHECK(exporter->spans == 2 * kept_roots);
+  CHECK(kept_roots > 0);
+  CHECK(kept_roots < 200);
+}
