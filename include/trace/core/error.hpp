@@ -16,6 +16,7 @@ enum class errc {
   io_error,          // a system call failed
   corrupt_data,      // stored bytes failed their checksum or structure checks
   invalid_option,    // a configuration value is refused
+  remote_error,      // a server answered with an error (HTTP status, database exception)
 };
 
 // Stable lower-case name of an error code, used as the message prefix.
@@ -28,6 +29,7 @@ constexpr const char* to_string(errc code) noexcept {
     case errc::io_error: return "i/o error";
     case errc::corrupt_data: return "corrupt data";
     case errc::invalid_option: return "invalid option";
+    case errc::remote_error: return "remote error";
   }
   return "error";
 }

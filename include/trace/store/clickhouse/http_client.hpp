@@ -1,0 +1,359 @@
+#pragma once
+// A small blocking HTTP/1.1 client over POSIX sockets, enough to talk to ClickHouse's HTTP
+// interface without any library: one connection kept alive between requests, a deadline on
+// connecting and on every read and write, bodies framed by Content-Length, chunked
+// transfer coding, or the connection's close.
+//
+// Errors are `trace::error(errc::io_error)` naming the peer: a refused or unreachable
+// connection, a timeout, a connection closed mid-response, a malformed response. An HTTP
+// error status is not an error here: the caller reads `status` and `body`.
+//
+// Thread safety: none; one client per thread.
+
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <netdb.h>       // getaddrinfo
+#include <netinet/in.h>
+#include <netinet/tcp.h> // TCP_NODELAY
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>      // close
+
+#include "trace/core/error.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace clickhouse {
+
+struct http_endpoint {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8123;
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds io_timeout{60000};  // per read or write, not per request
+};
+
+using http_header = std::pair<std::string, std::string>;
+
+struct http_response {
+  int status = 0;
+  std::vector<http_header> headers;
+  std::string body;
+
+  // The first header of that name (case-insensitive), or nullptr.
+  const std::string* header(std::string_view name) const noexcept;
+};
+
+class http_client {
+ public:
+  explicit http_client(http_endpoint endpoint) : endpoint_(std::move(endpoint)) {}
+  http_client(const http_client&) = delete;
+  http_client& operator=(const http_client&) = delete;
+  http_client(http_client&& other) noexcept : endpoint_(std::move(other.endpoint_)), fd_(std::exchange(other.fd_, -1)) {}
+  http_client& operator=(http_client&& other) noexcept {
+    if (this != &other) {
+      disconnect();
+      endpoint_ = std::move(other.endpoint_);
+      fd_ = std::exchange(other.fd_, -1);
+    }
+    return *this;
+  }
+  ~http_client() { disconnect(); }
+
+  // Sends one request and reads the whole response. A kept-alive connection that the
+  // server closed while idle is replaced once, transparently.
+  http_response request(std::string_view method, std::string_view target, std::string_view body = {},
+                        const std::vector<http_header>& headers = {});
+
+  const http_endpoint& endpoint() const noexcept { return endpoint_; }
+  bool connected() const noexcept { return fd_ >= 0; }
+  void disconnect() noexcept {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+ private:
+  struct stale_connection {};  // the idle connection was gone before any answer came
+
+  void connect();
+  http_response exchange(const std::string& head, std::string_view body, bool reused);
+  void send_all(std::string_view bytes, bool reused);
+  bool fill(std::string& buffer, bool allow_eof);  // false on a clean EOF when allowed
+  void wait_for(short events, const char* doing);
+  std::string peer() const { return endpoint_.host + ":" + std::to_string(endpoint_.port); }
+  [[noreturn]] void fail(const std::string& what) {
+    disconnect();
+    throw error(errc::io_error, "http " + peer() + ": " + what);
+  }
+
+  http_endpoint endpoint_;
+  int fd_ = -1;
+};
+
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+inline bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+inline std::string_view trim(std::string_view text) noexcept {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+inline constexpr std::size_t max_header_bytes = 64 * 1024;
+}  // namespace detail
+
+inline const std::string* http_response::header(std::string_view name) const noexcept {
+  for (const auto& [key, value] : headers)
+    if (detail::equal_ignoring_case(key, name)) return &value;
+  return nullptr;
+}
+
+inline void http_client::wait_for(short events, const char* doing) {
+  pollfd p{fd_, events, 0};
+  auto timeout = static_cast<int>(endpoint_.io_timeout.count());
+  int ready;
+  do ready = ::poll(&p, 1, timeout);
+  while (ready < 0 && errno == EINTR);
+  if (ready == 0) fail(std::string("timed out after ") + std::to_string(timeout) + " ms " + doing);
+  if (ready < 0) fail(std::string("poll failed ") + doing + ": " + std::strerror(errno));
+}
+
+inline void http_client::connect() {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  std::string port = std::to_string(endpoint_.port);
+  if (int rc = ::getaddrinfo(endpoint_.host.c_str(), port.c_str(), &hints, &found); rc != 0)
+    throw error(errc::io_error, "http " + peer() + ": cannot resolve host: " + ::gai_strerror(rc));
+  std::string last_problem = "no address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      last_problem = std::strerror(errno);
+      continue;
+    }
+    int rc = ::connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc < 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      int ready;
+      do ready = ::poll(&p, 1, static_cast<int>(endpoint_.connect_timeout.count()));
+      while (ready < 0 && errno == EINTR);
+      int so_error = 0;
+      socklen_t length = sizeof so_error;
+      if (ready == 0) {
+        so_error = ETIMEDOUT;
+      } else if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &length) < 0) {
+        so_error = errno;
+      }
+      rc = so_error == 0 ? 0 : -1;
+      errno = so_error;
+    }
+    if (rc == 0) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests are small writes
+      fd_ = fd;
+      ::freeaddrinfo(found);
+      return;
+    }
+    last_problem = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  throw error(errc::io_error, "http " + peer() + ": cannot connect: " + last_problem);
+}
+
+inline void http_client::send_all(std::string_view bytes, bool reused) {
+  bool sent_any = false;
+  while (!bytes.empty()) {
+    wait_for(POLLOUT, "sending the request");
+    ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+      if (reused && !sent_any && (errno == EPIPE || errno == ECONNRESET)) throw stale_connection{};
+      fail(std::string("send failed: ") + std::strerror(errno));
+    }
+    sent_any = true;
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+inline bool http_client::fill(std::string& buffer, bool allow_eof) {
+  char chunk[64 * 1024];
+  for (;;) {
+    wait_for(POLLIN, "waiting for the response");
+    ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    if (n > 0) {
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      return true;
+    }
+    if (n == 0) {
+      if (allow_eof) return false;
+      fail("connection closed in the middle of the response");
+    }
+    if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
+    if (errno == ECONNRESET && allow_eof) return false;
+    fail(std::string("recv failed: ") + std::strerror(errno));
+  }
+}
+
+inline http_response http_client::request(std::string_view method, std::string_view target, std::string_view body,
+                                          const std::vector<http_header>& headers) {
+  std::string head;
+  head.reserve(256);
+  head.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  head.append("Host: ").append(peer()).append("\r\n");
+  head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  head.append("Connection: keep-alive\r\n");
+  for (const auto& [key, value] : headers) {
+    if (key.find_first_of("\r\n:") != std::string::npos || value.find_first_of("\r\n") != std::string::npos)
+      throw error(errc::invalid_argument, "http header \"" + key + "\" contains a line break or a colon");
+    head.append(key).append(": ").append(value).append("\r\n");
+  }
+  head.append("\r\n");
+
+  bool reused = connected();
+  if (!reused) connect();
+  try {
+    return exchange(head, body, reused);
+  } catch (const stale_connection&) {
+    disconnect();
+    connect();
+    return exchange(head, body, false);
+  }
+}
+
+inline http_response http_client::exchange(const std::string& head, std::string_view body, bool reused) {
+  // Header and body go in one send when small, so a tiny request is one TCP segment.
+  if (body.size() < 16 * 1024) {
+    std::string whole = head;
+    whole.append(body);
+    send_all(whole, reused);
+  } else {
+    send_all(head, reused);
+    send_all(body, false);
+  }
+
+  std::string buffer;
+  std::size_t header_end;
+  while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (buffer.size() > detail::max_header_bytes) fail("response header longer than 64 KiB");
+    if (!fill(buffer, true)) {
+      if (reused && buffer.empty()) throw stale_connection{};
+      fail(buffer.empty() ? "connection closed before any response" : "connection closed inside the response header");
+    }
+  }
+
+  http_response response;
+  std::string_view header_text(buffer.data(), header_end);
+  auto line_end = header_text.find("\r\n");
+  std::string_view status_line = header_text.substr(0, line_end);
+  if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 || status_line[8] != ' ')
+    fail("malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (status_line[i] < '0' || status_line[i] > '9')
+      fail("malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
+    response.status = response.status * 10 + (status_line[i] - '0');
+  }
+  bool http10 = status_line[7] == '0';
+  std::string_view rest = line_end == std::string_view::npos ? std::string_view() : header_text.substr(line_end + 2);
+  while (!rest.empty()) {
+    auto end = rest.find("\r\n");
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 2);
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) fail("malformed header line \"" + std::string(line.substr(0, 80)) + "\"");
+    response.headers.emplace_back(std::string(detail::trim(line.substr(0, colon))),
+                                  std::string(detail::trim(line.substr(colon + 1))));
+  }
+  buffer.erase(0, header_end + 4);
+
+  const std::string* connection = response.header("Connection");
+  bool keep_alive = http10 ? (connection && detail::equal_ignoring_case(*connection, "keep-alive"))
+                           : !(connection && detail::equal_ignoring_case(*connection, "close"));
+  const std::string* encoding = response.header("Transfer-Encoding");
+  const std::string* length = response.header("Content-Length");
+
+  if (encoding && detail::equal_ignoring_case(*encoding, "chunked")) {
+    std::size_t at = 0;
+    for (;;) {
+      std::size_t eol;
+      while ((eol = buffer.find("\r\n", at)) == std::string::npos) {
+        if (buffer.size() - at > 1024) fail("chunk size line longer than 1 KiB");
+        fill(buffer, false);
+      }
+      std::size_t size = 0;
+      std::size_t i = at;
+      for (; i < eol; ++i) {
+        int digit = buffer[i] >= '0' && buffer[i] <= '9'   ? buffer[i] - '0'
+                    : buffer[i] >= 'a' && buffer[i] <= 'f' ? buffer[i] - 'a' + 10
+                    : buffer[i] >= 'A' && buffer[i] <= 'F' ? buffer[i] - 'A' + 10
+                                                           : -1;
+        if (digit < 0) break;
+        if (size > (SIZE_MAX >> 4)) fail("chunk size overflows");
+        size = size * 16 + static_cast<std::size_t>(digit);
+      }
+      if (i == at || (i < eol && buffer[i] != ';' && buffer[i] != ' '))
+        fail("malformed chunk size line \"" + buffer.substr(at, std::min<std::size_t>(eol - at, 40)) + "\"");
+      at = eol + 2;
+      if (size == 0) {
+        // Trailers, if any, end with an empty line.
+        while (buffer.find("\r\n", at) != at) {
+          auto trailer_end = buffer.find("\r\n", at);
+          if (trailer_end != std::string::npos) {
+            at = trailer_end + 2;
+            continue;
+          }
+          fill(buffer, false);
+        }
+        break;
+      }
+      while (buffer.size() < at + size + 2) fill(buffer, false);
+      if (buffer.compare(at + size, 2, "\r\n") != 0) fail("chunk not followed by CRLF");
+      response.body.append(buffer, at, size);
+      at += size + 2;
+      if (at > 1024 * 1024) {  // keep the working buffer small on long responses
+        buffer.erase(0, at);
+        at = 0;
+      }
+    }
+  } else if (length) {
+    std::size_t size = 0;
+    for (char c : *length) {
+      if (c < '0' || c > '9' || size > (SIZE_MAX - 9) / 10) fail("malformed Content-Length \"" + *length + "\"");
+      size = size * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (length->empty()) fail("empty Content-Length");
+    while (buffer.size() < size) fill(buffer, false);
+    response.body.assign(buffer, 0, size);
+  } else if (response.status == 204 || response.status == 304 || response.status / 100 == 1) {
+    // no body
+  } else {
+    while (fill(buffer, true)) {}
+    response.body = std::move(buffer);
+    keep_alive = false;
+  }
+  if (!keep_alive) disconnect();
+  return response;
+}
+
+}  // namespace clickhouse
+}  // namespace v0
+}  // namespace trace
