@@ -207,7 +207,7 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
   std::uint64_t last_nonzero = s->used_;
   for (std::uint64_t i = size; i > s->used_; --i)
     if (base[i - 1] != std::byte{0}) {
-      last_nonzero = i;
+      last_nonzero = std::min<std::uint64_t>(align8(static_cast<std::size_t>(i)), size);  // records are 8-aligned
       break;
     }
   if (last_nonzero > s->used_) {
