@@ -66,7 +66,7 @@ int main() {
               << trace::to_string(s.status()) << '\n';
 
   // 3. A summary of everything in the store.
-  auto report = trace::summarize(store.scan());
+  auto report = trace::summarize(store);
   std::cout << "\n== summary\n"
             << "  spans " << report.spans.count << ", traces " << report.trace_count << ", errors "
             << report.spans.errors << '\n'

@@ -2,5 +2,6 @@
 // The query layer: span filters, span lists with order and pagination, trace search.
 
 #include "trace/query/filter.hpp"
+#include "trace/query/row_filter.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/query/trace_search.hpp"

@@ -33,23 +33,31 @@ struct span_stats {
   duration_ns p50 = 0;
   duration_ns p95 = 0;
   duration_ns p99 = 0;
+
+  friend bool operator==(const span_stats&, const span_stats&) = default;
 };
 
 struct service_summary {
   std::string service;
   span_stats stats;
+
+  friend bool operator==(const service_summary&, const service_summary&) = default;
 };
 
 struct operation_summary {
   std::string service;
   std::string operation;
   span_stats stats;
+
+  friend bool operator==(const operation_summary&, const operation_summary&) = default;
 };
 
 struct error_operation {
   std::string service;
   std::string operation;
   std::size_t errors = 0;
+
+  friend bool operator==(const error_operation&, const error_operation&) = default;
 };
 
 // Errors of one operation with one status message (flujo's error patterns).
@@ -57,6 +65,8 @@ struct error_pattern {
   std::string operation;
   std::string message;
   std::size_t count = 0;
+
+  friend bool operator==(const error_pattern&, const error_pattern&) = default;
 };
 
 struct summary_report {
@@ -66,6 +76,8 @@ struct summary_report {
   std::vector<operation_summary> operations;  // slowest average first
   std::vector<error_operation> top_error_operations;  // most errors first
   std::vector<error_pattern> error_patterns;          // most frequent first
+
+  friend bool operator==(const summary_report&, const summary_report&) = default;
 };
 
 // exact: keeps every duration (8 bytes a span); sketch: a few KB a group, p50/p95/p99
@@ -154,19 +166,6 @@ Value& entry(string_map<Value>& map, std::string_view key) {
   return entry(map, key, [] { return Value{}; });
 }
 
-// Two strings joined by a byte that names cannot contain, as one map key.
-inline std::string pair_key(std::string_view a, std::string_view b) {
-  std::string key;
-  key.reserve(a.size() + b.size() + 1);
-  key.append(a).append(1, '\0').append(b);
-  return key;
-}
-
-inline std::pair<std::string, std::string> split_pair_key(const std::string& key) {
-  auto cut = key.find('\0');
-  return {key.substr(0, cut), key.substr(cut + 1)};
-}
-
 }  // namespace detail
 
 // Count, errors, min/max/average and p50/p95/p99 of the spans' durations.
@@ -178,36 +177,13 @@ span_stats summarize_spans(R&& spans, const summary_options& options = {}) {
   return all.finish();
 }
 
-// The full report: overall stats, trace count, per service, per operation, error tables.
-template <std::ranges::input_range R>
-  requires span_like<std::ranges::range_value_t<R>>
-summary_report summarize(R&& spans, const summary_options& options = {}) {
-  detail::stats_accumulator all(options);
-  std::unordered_set<trace_id> traces;
-  detail::string_map<detail::stats_accumulator> by_service, by_operation;
-  detail::string_map<std::size_t> error_patterns;
-  for (auto&& s : spans) {
-    duration_ns duration = duration_of(s);
-    bool error = status_of(s) == status_code::error;
-    all.add(duration, error);
-    traces.insert(trace_id_of(s));
-    auto fresh = [&options] { return detail::stats_accumulator(options); };
-    detail::entry(by_service, service_of(s), fresh).add(duration, error);
-    detail::entry(by_operation, detail::pair_key(service_of(s), name_of(s)), fresh).add(duration, error);
-    if (error) ++detail::entry(error_patterns, detail::pair_key(name_of(s), status_message_of(s)));
-  }
+namespace detail {
 
-  summary_report report;
-  report.spans = all.finish();
-  report.trace_count = traces.size();
-  for (auto& [service, acc] : by_service) report.services.push_back({service, acc.finish()});
+// Derives the top error operations and puts every list of a filled report in its order.
+inline void order_report(summary_report& report, const summary_options& options) {
   std::ranges::sort(report.services, [](const service_summary& a, const service_summary& b) {
     return a.stats.count != b.stats.count ? a.stats.count > b.stats.count : a.service < b.service;
   });
-  for (auto& [key, acc] : by_operation) {
-    auto [service, operation] = detail::split_pair_key(key);
-    report.operations.push_back({std::move(service), std::move(operation), acc.finish()});
-  }
   std::ranges::sort(report.operations, [](const operation_summary& a, const operation_summary& b) {
     if (a.stats.average != b.stats.average) return a.stats.average > b.stats.average;
     return std::tie(a.service, a.operation) < std::tie(b.service, b.operation);
@@ -219,15 +195,65 @@ summary_report summarize(R&& spans, const summary_options& options = {}) {
     return std::tie(a.service, a.operation) < std::tie(b.service, b.operation);
   });
   if (report.top_error_operations.size() > options.top_errors) report.top_error_operations.resize(options.top_errors);
-  for (const auto& [key, count] : error_patterns) {
-    auto [operation, message] = detail::split_pair_key(key);
-    report.error_patterns.push_back({std::move(operation), std::move(message), count});
-  }
   std::ranges::sort(report.error_patterns, [](const error_pattern& a, const error_pattern& b) {
     if (a.count != b.count) return a.count > b.count;
     return std::tie(a.operation, a.message) < std::tie(b.operation, b.message);
   });
   if (report.error_patterns.size() > options.top_errors) report.error_patterns.resize(options.top_errors);
+}
+
+// Error counts per (operation, status message).
+class error_pattern_counter {
+ public:
+  void add(std::string_view operation, std::string_view message) {
+    ++entry(entry(counts_, operation), message);
+  }
+  void emit(std::vector<error_pattern>& out) const {
+    for (const auto& [operation, messages] : counts_)
+      for (const auto& [message, count] : messages) out.push_back({operation, message, count});
+  }
+
+ private:
+  string_map<string_map<std::size_t>> counts_;
+};
+
+}  // namespace detail
+
+// The full report: overall stats, trace count, per service, per operation, error tables.
+// For a whole `memory_store`, `summarize(store)` (store_summary.hpp) gives the same report
+// from the columns, much faster.
+template <std::ranges::input_range R>
+  requires span_like<std::ranges::range_value_t<R>>
+summary_report summarize(R&& spans, const summary_options& options = {}) {
+  struct service_group {
+    detail::stats_accumulator stats;
+    detail::string_map<detail::stats_accumulator> operations;
+  };
+  detail::stats_accumulator all(options);
+  std::unordered_set<trace_id> traces;
+  detail::string_map<service_group> by_service;
+  detail::error_pattern_counter errors;
+  auto fresh = [&options] { return detail::stats_accumulator(options); };
+  for (auto&& s : spans) {
+    duration_ns duration = duration_of(s);
+    bool error = status_of(s) == status_code::error;
+    all.add(duration, error);
+    traces.insert(trace_id_of(s));
+    auto& service = detail::entry(by_service, service_of(s), [&] { return service_group{fresh(), {}}; });
+    service.stats.add(duration, error);
+    detail::entry(service.operations, name_of(s), fresh).add(duration, error);
+    if (error) errors.add(name_of(s), status_message_of(s));
+  }
+
+  summary_report report;
+  report.spans = all.finish();
+  report.trace_count = traces.size();
+  for (auto& [service, group] : by_service) {
+    report.services.push_back({service, group.stats.finish()});
+    for (auto& [operation, stats] : group.operations) report.operations.push_back({service, operation, stats.finish()});
+  }
+  errors.emit(report.error_patterns);
+  detail::order_report(report, options);
   return report;
 }
 

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "trace/query/filter.hpp"
+#include "trace/query/row_filter.hpp"  // the memory store's fast path
+#include "trace/store/concepts.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -33,6 +35,22 @@ std::size_t count_matching(R&& spans, const filter& f) {
   std::size_t count = 0;
   for (auto&& s : spans) count += matches(f, s);
   return count;
+}
+
+// Over a whole store. A store may offer `prepare_rows(store, filter)` (found by argument-
+// dependent lookup): a predicate on row numbers 0..size() - 1 that reads its columns
+// directly; `store.at(row)` then gives the span. Otherwise this scans.
+template <span_store Store>
+std::size_t count_matching(const Store& store, const filter& f) {
+  if constexpr (requires { prepare_rows(store, f); }) {
+    auto row_matches = prepare_rows(store, f);
+    std::size_t count = 0;
+    const auto rows = static_cast<std::uint32_t>(store.size());
+    for (std::uint32_t row = 0; row < rows; ++row) count += row_matches(row);
+    return count;
+  } else {
+    return count_matching(store.scan(), f);
+  }
 }
 
 // The matching spans (copies of the range's elements: for a store, cheap references), in

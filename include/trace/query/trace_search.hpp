@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "trace/query/filter.hpp"
+#include "trace/query/row_filter.hpp"  // the memory store's fast path
 #include "trace/store/concepts.hpp"
 
 namespace trace {
@@ -27,10 +28,18 @@ struct trace_query {
 template <span_store Store>
 std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
   std::unordered_map<trace_id, timestamp_ns> latest;
-  for (auto&& s : store.scan()) {
-    if (!matches(q.where, s)) continue;
+  auto keep = [&latest](const auto& s) {
     auto [it, inserted] = latest.emplace(trace_id_of(s), start_of(s));
     if (!inserted) it->second = std::max(it->second, start_of(s));
+  };
+  if constexpr (requires { prepare_rows(store, q.where); }) {  // see count_matching
+    auto row_matches = prepare_rows(store, q.where);
+    const auto rows = static_cast<std::uint32_t>(store.size());
+    for (std::uint32_t row = 0; row < rows; ++row)
+      if (row_matches(row)) keep(store.at(row));
+  } else {
+    for (auto&& s : store.scan())
+      if (matches(q.where, s)) keep(s);
   }
   std::vector<std::pair<timestamp_ns, trace_id>> ranked;
   ranked.reserve(latest.size());

@@ -32,6 +32,7 @@ inline namespace v0 {
 class memory_store {
  public:
   class span_ref;
+  class row_range;
   class trace_range;
 
   memory_store() = default;
@@ -52,7 +53,10 @@ class memory_store {
   bool empty() const noexcept { return size() == 0; }
 
   // Every span, in insertion order, as `span_ref`s.
-  auto scan() const;
+  row_range scan() const noexcept;
+
+  // The span at a row, 0 <= row < size().
+  span_ref at(std::uint32_t row) const noexcept;
 
   // The spans of one trace, in insertion order; empty for an unknown id.
   trace_range find_trace(const trace_id& id) const;
@@ -65,20 +69,29 @@ class memory_store {
   std::vector<std::string_view> operations(std::string_view service) const;
 
   // ---- columns, for algorithms that want to run at memory speed ----
-  std::span<const timestamp_ns> start_column() const noexcept { return starts_; }
-  std::span<const duration_ns> duration_column() const noexcept { return durations_; }
-  std::span<const std::uint32_t> service_column() const noexcept { return services_; }
-  std::span<const std::uint32_t> name_column() const noexcept { return names_; }
-  std::span<const status_code> status_column() const noexcept { return statuses_; }
-  // Interned id of a name, or nullopt when no span carries it (a filter on it matches nothing).
-  std::optional<std::uint32_t> find_name_id(std::string_view text) const { return strings_.find(text); }
-  std::string_view name_of_id(std::uint32_t id) const noexcept { return strings_.get(id); }
-
- private:
+  // A span attribute as stored: the key interned, the value owned.
   struct stored_attribute {
     std::uint32_t key;
     attribute_value value;
   };
+
+  std::span<const trace_id> trace_column() const noexcept { return traces_; }
+  std::span<const timestamp_ns> start_column() const noexcept { return starts_; }
+  std::span<const duration_ns> duration_column() const noexcept { return durations_; }
+  std::span<const std::uint32_t> service_column() const noexcept { return services_; }  // string ids
+  std::span<const std::uint32_t> name_column() const noexcept { return names_; }        // string ids
+  std::span<const status_code> status_column() const noexcept { return statuses_; }
+  std::span<const span_kind> kind_column() const noexcept { return kinds_; }
+  std::span<const stored_attribute> span_attributes(std::uint32_t row) const noexcept {
+    return std::span(attributes_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
+  }
+  // Service, operation names and attribute keys share one table of string ids. A string
+  // no span carries has no id: a filter on it matches nothing.
+  std::optional<std::uint32_t> find_string_id(std::string_view text) const { return strings_.find(text); }
+  std::string_view string_of_id(std::uint32_t id) const noexcept { return strings_.get(id); }
+  std::size_t string_count() const noexcept { return strings_.size(); }
+
+ private:
   // What only a few spans carry, kept out of the hot columns.
   struct row_extras {
     std::string trace_state;
@@ -224,14 +237,63 @@ class memory_store::trace_range {
   std::uint32_t head_ = detail::trace_index::no_row;
 };
 
-inline auto memory_store::scan() const {
-  return std::views::iota(std::uint32_t{0}, static_cast<std::uint32_t>(size())) |
-         std::views::transform([this](std::uint32_t row) { return span_ref(this, row); });
+inline memory_store::span_ref memory_store::at(std::uint32_t row) const noexcept { return span_ref(this, row); }
+
+// Rows [first, last) of a store as span_refs. (Hand-written rather than an iota/transform
+// view: clang 14 cannot compile libstdc++ 12's views.)
+class memory_store::row_range {
+ public:
+  class iterator {
+   public:
+    using value_type = span_ref;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::random_access_iterator_tag;
+
+    iterator() = default;
+    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
+    span_ref operator*() const noexcept { return span_ref(store_, row_); }
+    span_ref operator[](difference_type n) const noexcept { return *(*this + n); }
+    iterator& operator++() noexcept { ++row_; return *this; }
+    iterator operator++(int) noexcept { iterator before = *this; ++row_; return before; }
+    iterator& operator--() noexcept { --row_; return *this; }
+    iterator operator--(int) noexcept { iterator before = *this; --row_; return before; }
+    iterator& operator+=(difference_type n) noexcept { row_ = static_cast<std::uint32_t>(row_ + n); return *this; }
+    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
+    friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
+    friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
+    friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
+    friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
+      return static_cast<difference_type>(a.row_) - static_cast<difference_type>(b.row_);
+    }
+    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
+    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.row_ <=> b.row_; }
+
+   private:
+    const memory_store* store_ = nullptr;
+    std::uint32_t row_ = 0;
+  };
+
+  row_range(const memory_store* store, std::uint32_t first, std::uint32_t last) noexcept
+      : store_(store), first_(first), last_(last) {}
+  iterator begin() const noexcept { return iterator(store_, first_); }
+  iterator end() const noexcept { return iterator(store_, last_); }
+  std::size_t size() const noexcept { return last_ - first_; }
+  bool empty() const noexcept { return first_ == last_; }
+
+ private:
+  const memory_store* store_;
+  std::uint32_t first_, last_;
+};
+
+inline memory_store::row_range memory_store::scan() const noexcept {
+  return row_range(this, 0, static_cast<std::uint32_t>(size()));
 }
 
 static_assert(span_like<memory_store::span_ref>);
 static_assert(attributed_span_like<memory_store::span_ref>);
 static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
+static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
+static_assert(std::ranges::sized_range<memory_store::row_range>);
 static_assert(span_store<memory_store>);
 
 // ---------------------------------------------------------------------------------------
