@@ -3,3 +3,4 @@
 
 #include "trace/analytics/percentile.hpp"
 #include "trace/analytics/summary.hpp"
+#include "trace/analytics/store_summary.hpp"
