@@ -11,7 +11,6 @@
 // hand-picked baseline.
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 #include <map>
 #include <ranges>
@@ -20,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "trace/analytics/detail/text.hpp"  // percent_text
 #include "trace/analytics/group_by.hpp"
 #include "trace/core/error.hpp"
 
@@ -87,12 +87,6 @@ inline void check(const anomaly_options& o) {
     throw error(errc::invalid_option, "anomaly options: error rate thresholds need 0 <= medium <= high");
   if (!(o.latency_ratio >= 1 && o.latency_high_ratio >= o.latency_ratio))
     throw error(errc::invalid_option, "anomaly options: latency ratios need 1 <= ratio <= high ratio");
-}
-
-inline std::string percent_text(double fraction) {
-  char buffer[32];
-  auto end = std::to_chars(buffer, buffer + sizeof buffer, fraction * 100, std::chars_format::fixed, 1).ptr;
-  return std::string(buffer, end) + "%";
 }
 
 template <class R>

@@ -17,16 +17,15 @@
 // `detect_red_shifts` runs it on each RED series' p95 latency and error rate.
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <limits>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "trace/analytics/anomaly.hpp"  // percent_text, anomaly_kind for the metric names
+#include "trace/analytics/anomaly.hpp"  // anomaly_kind names the metric
+#include "trace/analytics/detail/text.hpp"
 #include "trace/analytics/red.hpp"
 #include "trace/core/error.hpp"
 
@@ -87,21 +86,6 @@ inline double median_of(std::vector<double>& values) {
   if (values.size() % 2) return upper;
   double lower = *std::max_element(values.begin(), middle);
   return (lower + upper) / 2;
-}
-
-// "2024-03-01T12:05:00Z", to the second.
-inline std::string format_timestamp(timestamp_ns t) {
-  using namespace std::chrono;
-  sys_seconds at{seconds{static_cast<std::int64_t>(t / second)}};
-  auto day = floor<days>(at);
-  year_month_day date{day};
-  hh_mm_ss clock{at - day};
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(date.year()),
-                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
-                static_cast<int>(clock.hours().count()), static_cast<int>(clock.minutes().count()),
-                static_cast<int>(clock.seconds().count()));
-  return buffer;
 }
 
 inline void check(const shift_options& o, const char* which) {

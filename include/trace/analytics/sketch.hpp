@@ -19,7 +19,6 @@
 // double count as zero and are answered by 0 exactly.
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -28,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "trace/analytics/detail/text.hpp"  // format_number for messages
 #include "trace/analytics/percentile.hpp"  // percentile_index: the rank definition shared with exact percentiles
 #include "trace/core/error.hpp"
 
@@ -84,12 +84,6 @@ class quantile_sketch {
 };
 
 namespace detail {
-
-inline std::string format_number(double value) {
-  char buffer[32];
-  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
-  return std::string(buffer, result.ptr);
-}
 
 inline void put_varint(std::vector<std::uint8_t>& out, std::uint64_t value) {
   while (value >= 0x80) {
