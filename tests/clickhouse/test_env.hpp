@@ -1,0 +1,71 @@
+#pragma once
+// Where the ClickHouse tests find their servers: TRACE_CLICKHOUSE_URL (one server,
+// "http://127.0.0.1:18123") and, for the cluster tests, TRACE_CLICKHOUSE_SHARDS (the
+// shards' URLs, comma-separated) and TRACE_CLICKHOUSE_CLUSTER (the cluster's name in
+// <remote_servers>). .ci/steps/clickhouse.sh starts the servers and sets them.
+//
+// Without them a test program stops before any test runs: under ctest (the main test run,
+// which must not need ClickHouse) it says SKIP and succeeds; run by hand it fails, so a
+// forgotten variable never passes for a green run.
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "trace/store/clickhouse/http_client.hpp"
+
+namespace trace_test {
+
+inline trace::clickhouse::http_endpoint parse_endpoint(const std::string& url) {
+  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  auto colon = rest.rfind(':');
+  trace::clickhouse::http_endpoint e;
+  e.host = rest.substr(0, colon);
+  if (colon != std::string::npos) e.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
+  return e;
+}
+
+inline std::vector<trace::clickhouse::http_endpoint> parse_endpoints(const std::string& urls) {
+  std::vector<trace::clickhouse::http_endpoint> out;
+  std::size_t from = 0;
+  while (from <= urls.size()) {
+    auto comma = urls.find(',', from);
+    std::string one = urls.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
+    if (!one.empty()) out.push_back(parse_endpoint(one));
+    if (comma == std::string::npos) break;
+    from = comma + 1;
+  }
+  return out;
+}
+
+inline bool run_by_ctest() {
+  std::ifstream comm("/proc/" + std::to_string(::getppid()) + "/comm");
+  std::string parent;
+  std::getline(comm, parent);
+  return parent == "ctest";
+}
+
+// Constructed at namespace scope: checks the variables before Catch2 runs anything.
+struct require_environment {
+  explicit require_environment(std::initializer_list<const char*> variables) {
+    std::string missing;
+    for (const char* v : variables)
+      if (!std::getenv(v)) missing += std::string(missing.empty() ? "" : ", ") + v;
+    if (missing.empty()) return;
+    if (run_by_ctest()) {
+      std::cout << "SKIP: " << missing << " not set; these tests need running clickhouse-server processes, "
+                << "which .ci/steps/clickhouse.sh starts before running them\n";
+      std::exit(0);
+    }
+    std::cerr << "FAIL: " << missing << " not set; start servers with tests/clickhouse/start.sh "
+              << "(or run .ci/steps/clickhouse.sh)\n";
+    std::exit(1);
+  }
+};
+
+}  // namespace trace_test
