@@ -172,7 +172,7 @@ struct plain_columns {
   std::size_t count_errors(std::uint32_t operation) const {
     std::size_t n = 0;
     const auto error = static_cast<std::uint8_t>(trace::status_code::error);
-    for (std::size_t i = 0; i < size(); ++i) n += (statuses[i] == error) & (operations[i] == operation);
+    for (std::size_t i = 0; i < size(); ++i) n += static_cast<unsigned>(statuses[i] == error) & static_cast<unsigned>(operations[i] == operation);
     return n;
   }
 

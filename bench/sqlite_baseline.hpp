@@ -144,7 +144,7 @@ class sqlite_baseline {
     remove_files();
     if (sqlite3_open(file_.c_str(), &db_) != SQLITE_OK) {
       std::string message = sqlite3_errmsg(db_);
-      sqlite3_close(db_);
+      sqlite3_close_v2(db_);  // v2: deferred until the last statement is finalized
       throw sqlite_error("open " + file_.string() + ": " + message);
     }
     exec("PRAGMA journal_mode=WAL");
@@ -173,7 +173,7 @@ class sqlite_baseline {
   sqlite_baseline& operator=(const sqlite_baseline&) = delete;
   ~sqlite_baseline() {
     insert_ = statement();
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);  // v2: deferred until the last statement is finalized
     remove_files();
   }
 
