@@ -14,7 +14,11 @@
 //     in the watched direction (rises by default);
 //   * |x − median| ≥ `min_deviation`, so that a flat history (MAD = 0, any change scores
 //     infinity) does not fire on a change too small to matter.
-// `detect_red_shifts` runs it on each RED series' p95 latency and error rate.
+// `detect_red_shifts` runs it on each RED series' p95 latency and error rate. An error-rate
+// shift must also be more than `threshold` binomial standard deviations above the median
+// rate, sqrt(p(1 − p) / n) with p = max(median, 1 / n) and n the bucket's requests: with
+// little traffic one or two failures are counting noise, not a shift, however flat the
+// history was.
 
 #include <algorithm>
 #include <cmath>
@@ -153,6 +157,9 @@ std::vector<red_shift> detect_red_shifts(R&& spans, const red_shift_options& opt
                          format_duration(static_cast<duration_ns>(p.median))});
     }
     for (const auto& p : detect_shifts(errors, options.errors, usable)) {
+      auto n = static_cast<double>(series.points[p.index].requests);
+      double rate = std::max(p.median, 1 / n);
+      if (p.value - p.median <= options.errors.threshold * std::sqrt(rate * (1 - rate) / n)) continue;
       auto at = series.points[p.index].bucket_start;
       out.push_back({series.service, series.operation, anomaly_kind::error_rate, at, p,
                      who + " error rate " + detail::percent_text(p.value) + " in the bucket at " +
