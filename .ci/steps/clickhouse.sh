@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The ClickHouse store against real servers: installs clickhouse-server when missing,
+# starts two servers on 127.0.0.1 from tests/clickhouse/server.xml.in (data under the build
+# tree, non-default ports), runs the single-server and the two-shard cluster tests, and
+# stops the servers by their PIDs however the run ends. The main ctest run does not need
+# ClickHouse: there these two programs report SKIP.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if ! command -v clickhouse-server >/dev/null 2>&1; then
+  echo "-- installing clickhouse-server"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null || true
+fi
+if ! command -v clickhouse-server >/dev/null 2>&1; then
+  echo "SKIP: no clickhouse-server binary could be installed; the ClickHouse store tests did not run"
+  exit 0
+fi
+
+build=build/clickhouse
+servers=$PWD/$build/servers
+http1=${TRACE_CH_HTTP1:-18123} tcp1=${TRACE_CH_TCP1:-19000} inter1=${TRACE_CH_INTER1:-19009}
+http2=${TRACE_CH_HTTP2:-18124} tcp2=${TRACE_CH_TCP2:-19001} inter2=${TRACE_CH_INTER2:-19010}
+targets=(unit-clickhouse-server unit-clickhouse-cluster)
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTRACE_BUILD_EXAMPLES=OFF -DTRACE_BUILD_BENCH=OFF \
+  -DTRACE_INSTALL=OFF >/dev/null
+cmake --build "$build" -j"${TRACE_CI_JOBS:-2}" --target "${targets[@]}"
+
+stop_servers() {
+  tests/clickhouse/stop.sh "$servers/shard1" || true
+  tests/clickhouse/stop.sh "$servers/shard2" || true
+}
+trap stop_servers EXIT
+rm -rf "$servers"
+tests/clickhouse/start.sh "$servers/shard1" "$http1" "$tcp1" "$inter1" "$tcp1" "$tcp2"
+tests/clickhouse/start.sh "$servers/shard2" "$http2" "$tcp2" "$inter2" "$tcp1" "$tcp2"
+
+echo "-- one server"
+TRACE_CLICKHOUSE_URL="http://127.0.0.1:$http1" "$build/tests/unit-clickhouse-server"
+echo "-- two shards behind a Distributed table"
+TRACE_CLICKHOUSE_SHARDS="http://127.0.0.1:$http1,http://127.0.0.1:$http2" TRACE_CLICKHOUSE_CLUSTER=trace_two_shards \
+  "$build/tests/unit-clickhouse-cluster"
