@@ -1,6 +1,7 @@
 #pragma once
 // The analytics layer: exact percentiles and quantile sketches, summaries, group-by with
-// time buckets, RED series, anomaly reports, shift detection, alert rules, service graph.
+// time buckets, RED series, anomaly reports, shift detection, alert rules, service graph,
+// per-trace profiles and trace comparison.
 
 #include "trace/analytics/alert.hpp"
 #include "trace/analytics/anomaly.hpp"
@@ -12,3 +13,4 @@
 #include "trace/analytics/sketch.hpp"
 #include "trace/analytics/store_summary.hpp"
 #include "trace/analytics/summary.hpp"
+#include "trace/analytics/trace_profile.hpp"
