@@ -49,6 +49,7 @@ class batch_span_processor final : public span_processor {
 
  private:
   struct queued_span {
+    queued_span(span&& ended, const span_origin& from) noexcept : data(std::move(ended)), origin(from) {}
     span data;
     span_origin origin;
   };
@@ -95,7 +96,7 @@ inline void batch_span_processor::on_end(span&& ended, const span_origin& origin
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  queue_.push_back({std::move(ended), origin});
+  queue_.emplace_back(std::move(ended), origin);  // constructed in place: one move of the span
   // Wake the worker once, when the queue reaches a batch, not on every span.
   bool batch_ready = queue_.size() == options_.max_export_batch_size;
   lock.unlock();

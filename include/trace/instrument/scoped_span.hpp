@@ -105,7 +105,10 @@ inline scoped_span& scoped_span::operator=(scoped_span&& other) noexcept {
 
 template <class Value>
 scoped_span& scoped_span::set_attribute(std::string_view key, Value&& value) {
-  if (data_) data_->attributes.set(std::string(key), detail::to_attribute_value(std::forward<Value>(value)));
+  if (!data_) return *this;
+  // Spans usually carry a few attributes: one allocation for them instead of regrowing.
+  if (data_->attributes.empty()) data_->attributes.reserve(4);
+  data_->attributes.set(std::string(key), detail::to_attribute_value(std::forward<Value>(value)));
   return *this;
 }
 
