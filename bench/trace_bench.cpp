@@ -517,7 +517,7 @@ int main(int argc, char** argv) try {
   search_m.floor = n_spans * (4 + 4) * read_ms_per_byte;
   group_m.floor = n_spans * (4 + 4 + 1 + 8) * read_ms_per_byte;
   pct_m.floor = pct_col_m.floor = n_spans * 8 * read_ms_per_byte;
-  count_m.note = "status = error AND operation = '" + count_operation + "'; library: count_matching(store.scan(), filter)";
+  count_m.note = "status = error AND operation = '" + count_operation + "'; library: count_matching(store, filter)";
   search_m.note = "service = '" + search_service + "' AND tenant = '" + search_tenant +
                   "', newest first, spans of each trace fetched; library: find_traces(store, query)";
   group_m.note = "count, error rate, average per service and per (service, operation); summarize() also computes "
@@ -528,7 +528,7 @@ int main(int argc, char** argv) try {
   for (int rep = 0; rep < opt.reps; ++rep) {
     // filtered count
     auto start = bench::bench_clock::now();
-    std::size_t ours_count = trace::count_matching(store->scan(), count_filter);
+    std::size_t ours_count = trace::count_matching(*store, count_filter);
     count_m.ours.push_back(bench::seconds_since(start) * ms);
     start = bench::bench_clock::now();
     std::int64_t sql_count = sql.count_errors(count_operation);
@@ -559,7 +559,7 @@ int main(int argc, char** argv) try {
 
     // group-by summary
     start = bench::bench_clock::now();
-    trace::summary_report ours_summary = trace::summarize(store->scan());
+    trace::summary_report ours_summary = trace::summarize(*store);
     group_m.ours.push_back(bench::seconds_since(start) * ms);
     start = bench::bench_clock::now();
     auto sql_groups = sql.group_by();

@@ -100,6 +100,10 @@ class stats_accumulator {
     if (options.percentiles == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
   }
 
+  void reserve(std::size_t count) {
+    if (!sketch_) durations_.reserve(count);
+  }
+
   void add(duration_ns duration, bool error) {
     if (sketch_)
       sketch_->add(static_cast<double>(duration));
@@ -173,6 +177,7 @@ template <std::ranges::input_range R>
   requires span_like<std::ranges::range_value_t<R>>
 span_stats summarize_spans(R&& spans, const summary_options& options = {}) {
   detail::stats_accumulator all(options);
+  if constexpr (std::ranges::sized_range<R>) all.reserve(std::ranges::size(spans));
   for (auto&& s : spans) all.add(duration_of(s), status_of(s) == status_code::error);
   return all.finish();
 }
