@@ -3,6 +3,7 @@
 // when its bounded queue is full, and never loses or corrupts what it accepted.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -263,5 +264,31 @@ TEST_CASE("store_exporter: the batch thread appends to a memory_store while anot
   reader.join();
   CHECK_FALSE(count_went_down);
   CHECK(sink->read([](const trace::memory_store& store) { return store.size(); }) == 2000);
+  CHECK(processor.dropped() == 0);
+}
+
+TEST_CASE("batch processor: force_flush from several threads while others end spans") {
+  auto exporter = std::make_shared<recording_exporter>();
+  trace::batch_span_processor processor(exporter, {.max_queue_size = 8192, .max_export_batch_size = 32, .schedule_delay = 1h});
+  constexpr int producers = 2, flushers = 2, per_producer = 1000;
+  std::atomic<int> failed_flushes{0};
+  std::vector<std::thread> threads;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&processor, p] {
+      for (int i = 0; i < per_producer; ++i)
+        processor.on_end(make_span(static_cast<std::uint64_t>(p * per_producer + i + 1)), origin);
+    });
+  }
+  for (int f = 0; f < flushers; ++f) {
+    threads.emplace_back([&processor, &failed_flushes] {
+      for (int i = 0; i < 20; ++i)
+        if (!processor.force_flush(5000ms)) ++failed_flushes;
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(failed_flushes == 0);
+  // Everything ended before this flush is exported by the time it returns.
+  CHECK(processor.force_flush(5000ms));
+  CHECK(exporter->spans().size() == producers * per_producer);
   CHECK(processor.dropped() == 0);
 }
