@@ -95,9 +95,12 @@ inline std::string create_table_sql(const std::string& database, const std::stri
   return sql + ") ENGINE = " + engine;
 }
 
-// The engine of the table that holds spans.
+// The engine of the table that holds spans. A granule of 1024 rows rather than 8192: a
+// trace lookup reads whole granules of every column, so smaller ones make it cheaper, for
+// a primary index 8 times larger (still a few MB per billion spans).
 inline std::string span_table_engine() {
-  return "MergeTree PARTITION BY intDiv(Timestamp, " + std::to_string(partition_width) + ") ORDER BY (TraceId, Timestamp)";
+  return "MergeTree PARTITION BY intDiv(Timestamp, " + std::to_string(partition_width) +
+         ") ORDER BY (TraceId, Timestamp) SETTINGS index_granularity = 1024";
 }
 
 // The engine of a Distributed table over `local_table` on every shard of `cluster`.
