@@ -1,6 +1,7 @@
 // Analytics over a generated two-hour workload of a small shop: summary, slowest
 // operations, the anomaly report (second hour against the first), shifts found by the
-// statistical detector, alerts replayed as the spans arrive, and the service graph.
+// statistical detector, alerts replayed as the spans arrive, the slowest trace against the
+// fastest, and the service graph.
 // Deterministic: the workload comes from a fixed seed and the generator's own arithmetic.
 
 #include <cmath>
@@ -137,6 +138,22 @@ int main() {
                                               std::to_string(static_cast<int>(std::lround(a.value * 1000)) % 10) + "%")
                                                  .c_str(),
                 a.requests);
+
+  auto profiles = trace::profile_traces(store.scan());
+  const auto& slowest_trace = profiles.front();
+  std::printf("\n== slowest trace: %s, %zu spans, %zu errors, services:", trace::format_duration(slowest_trace.duration).c_str(),
+              slowest_trace.span_count, slowest_trace.error_count);
+  for (const auto& s : slowest_trace.services) std::printf(" %s", s.c_str());
+  std::printf("\n  critical path:");
+  for (const auto& share : slowest_trace.critical_path)
+    std::printf(" %s %.0f%%", share.service.c_str(), share.share * 100);
+  auto comparison = trace::compare_traces(store.find_trace(profiles.back().trace), store.find_trace(slowest_trace.trace),
+                                          5 * trace::millisecond);
+  std::printf("\n  against the fastest (%s, same shape: %s), slower by 5 ms or more:\n",
+              trace::format_duration(comparison.before).c_str(), comparison.same_shape ? "yes" : "no");
+  for (const auto& change : comparison.slower)
+    std::printf("    %7s -> %-7s %s\n", trace::format_duration(change.before).c_str(),
+                trace::format_duration(change.after).c_str(), change.path.c_str());
 
   trace::service_graph_options graph_options;
   graph_options.percentiles = trace::percentile_method::exact;

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "trace/analytics/detail/text.hpp"  // percent_text
-#include "trace/analytics/group_by.hpp"
+#include "trace/analytics/summary.hpp"  // span_stats, detail::stats_accumulator
 #include "trace/core/error.hpp"
 
 namespace trace {
@@ -71,14 +71,11 @@ template <std::ranges::input_range C, std::ranges::input_range B>
   requires span_like<std::ranges::range_value_t<C>> && span_like<std::ranges::range_value_t<B>>
 std::vector<anomaly> compare_windows(C&& current, B&& baseline, const anomaly_options& options = {});
 
-// The same over one range of spans, split into two windows by start time.
-template <std::ranges::forward_range R>
+// The same over one range of spans, split into two windows by start time in one pass.
+template <std::ranges::input_range R>
   requires span_like<std::ranges::range_value_t<R>>
 std::vector<anomaly> detect_anomalies(R&& spans, time_window current, time_window baseline,
-                                      const anomaly_options& options = {}) {
-  auto in = [](time_window w) { return [w](const auto& s) { return w.contains(start_of(s)); }; };
-  return compare_windows(spans | std::views::filter(in(current)), spans | std::views::filter(in(baseline)), options);
-}
+                                      const anomaly_options& options = {});
 
 namespace detail {
 
@@ -89,26 +86,41 @@ inline void check(const anomaly_options& o) {
     throw error(errc::invalid_option, "anomaly options: latency ratios need 1 <= ratio <= high ratio");
 }
 
-template <class R>
-std::map<std::pair<std::string, std::string>, span_stats> stats_by_group(R&& spans, const anomaly_options& o) {
-  group_by_options grouping;
-  grouping.keys = {by::service()};
-  if (o.per_operation) grouping.keys.push_back(by::operation());
-  grouping.percentiles = o.percentiles;
-  std::map<std::pair<std::string, std::string>, span_stats> out;
-  for (auto& row : group_spans(std::forward<R>(spans), grouping).rows)
-    out.emplace(std::pair{row.key[0], o.per_operation ? row.key[1] : std::string()}, row.stats);
-  return out;
-}
+// Statistics of one window per service, or per service and operation.
+class window_stats {
+ public:
+  explicit window_stats(const anomaly_options& o) : options_(o) {
+    accumulate_.percentiles = o.percentiles;
+  }
 
-}  // namespace detail
+  template <span_like S>
+  void add(const S& s) {
+    // Service and operation joined by a byte names do not contain.
+    key_.assign(service_of(s)).push_back('\0');
+    if (options_.per_operation) key_.append(name_of(s));
+    entry(groups_, key_, [this] { return stats_accumulator(accumulate_); })
+        .add(duration_of(s), status_of(s) == status_code::error);
+  }
 
-template <std::ranges::input_range C, std::ranges::input_range B>
-  requires span_like<std::ranges::range_value_t<C>> && span_like<std::ranges::range_value_t<B>>
-std::vector<anomaly> compare_windows(C&& current, B&& baseline, const anomaly_options& options) {
-  detail::check(options);
-  auto now = detail::stats_by_group(std::forward<C>(current), options);
-  auto before = detail::stats_by_group(std::forward<B>(baseline), options);
+  std::map<std::pair<std::string, std::string>, span_stats> finish() {
+    std::map<std::pair<std::string, std::string>, span_stats> out;
+    for (auto& [key, acc] : groups_) {
+      auto cut = key.find('\0');
+      out.emplace(std::pair{key.substr(0, cut), key.substr(cut + 1)}, acc.finish());
+    }
+    return out;
+  }
+
+ private:
+  const anomaly_options& options_;
+  summary_options accumulate_;
+  string_map<stats_accumulator> groups_;
+  std::string key_;
+};
+
+inline std::vector<anomaly> compare_stats(window_stats& current, window_stats& baseline, const anomaly_options& options) {
+  auto now = current.finish();
+  auto before = baseline.finish();
   std::vector<anomaly> out;
   for (const auto& [group, c] : now) {
     auto found = before.find(group);
@@ -121,8 +133,8 @@ std::vector<anomaly> compare_windows(C&& current, B&& baseline, const anomaly_op
       auto severity = c.error_rate > b.error_rate + options.error_rate_high ? anomaly_severity::high : anomaly_severity::medium;
       out.push_back({group.first, group.second, anomaly_kind::error_rate, severity, c.error_rate, b.error_rate,
                      c.error_rate - b.error_rate,
-                     who + " error rate increased from " + detail::percent_text(b.error_rate) + " to " +
-                         detail::percent_text(c.error_rate)});
+                     who + " error rate increased from " + percent_text(b.error_rate) + " to " +
+                         percent_text(c.error_rate)});
     }
     auto cp = static_cast<double>(c.p95), bp = static_cast<double>(b.p95);
     if (cp > bp * options.latency_ratio && cp - bp > static_cast<double>(options.latency_min_delta)) {
@@ -133,6 +145,32 @@ std::vector<anomaly> compare_windows(C&& current, B&& baseline, const anomaly_op
   }
   std::ranges::stable_sort(out, [](const anomaly& a, const anomaly& b) { return a.severity > b.severity; });
   return out;
+}
+
+}  // namespace detail
+
+template <std::ranges::input_range C, std::ranges::input_range B>
+  requires span_like<std::ranges::range_value_t<C>> && span_like<std::ranges::range_value_t<B>>
+std::vector<anomaly> compare_windows(C&& current, B&& baseline, const anomaly_options& options) {
+  detail::check(options);
+  detail::window_stats now(options), before(options);
+  for (auto&& s : current) now.add(s);
+  for (auto&& s : baseline) before.add(s);
+  return detail::compare_stats(now, before, options);
+}
+
+template <std::ranges::input_range R>
+  requires span_like<std::ranges::range_value_t<R>>
+std::vector<anomaly> detect_anomalies(R&& spans, time_window current, time_window baseline,
+                                      const anomaly_options& options) {
+  detail::check(options);
+  detail::window_stats now(options), before(options);
+  for (auto&& s : spans) {
+    timestamp_ns start = start_of(s);
+    if (current.contains(start)) now.add(s);
+    if (baseline.contains(start)) before.add(s);
+  }
+  return detail::compare_stats(now, before, options);
 }
 
 }  // namespace v0
