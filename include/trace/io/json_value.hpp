@@ -43,25 +43,19 @@ class value {
   // Variant order matches `kind`.
   using storage = std::variant<std::nullptr_t, bool, std::int64_t, std::uint64_t, double, std::string, array, object>;
 
-  value() = default;
-  value(std::nullptr_t) {}
-  value(bool b) : data_(b) {}
+  // Constructors are defined below `member`, which the containers need complete.
+  value() noexcept;
+  value(std::nullptr_t) noexcept;
+  value(bool b) noexcept;
   template <std::integral I>
     requires(!std::same_as<I, bool>)
-  value(I i) {
-    if constexpr (std::is_signed_v<I>)
-      data_ = static_cast<std::int64_t>(i);
-    else if (static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(INT64_MAX))
-      data_ = static_cast<std::int64_t>(i);  // one form per integer, so equal numbers compare equal
-    else
-      data_ = static_cast<std::uint64_t>(i);
-  }
-  value(double d) : data_(d) {}
-  value(std::string s) : data_(std::move(s)) {}
-  value(std::string_view s) : data_(std::string(s)) {}
-  value(const char* s) : data_(std::string(s)) {}
-  value(array a) : data_(std::move(a)) {}
-  value(object o) : data_(std::move(o)) {}
+  value(I i) noexcept;
+  value(double d) noexcept;
+  value(std::string s) noexcept;
+  value(std::string_view s);
+  value(const char* s);
+  value(array a) noexcept;
+  value(object o) noexcept;
 
   kind type() const noexcept { return static_cast<kind>(data_.index()); }
   bool is_null() const noexcept { return type() == kind::null; }
@@ -81,10 +75,10 @@ class value {
   void set_offset(std::size_t offset) noexcept { offset_ = offset; }
 
   // Compares content only, not where it came from.
-  friend bool operator==(const value& a, const value& b) { return a.data_ == b.data_; }
+  friend bool operator==(const value& a, const value& b);
 
  private:
-  storage data_{};
+  storage data_;  // no initializer here: clang would need `member` complete
   std::size_t offset_ = 0;
 };
 
@@ -94,6 +88,27 @@ struct member {
 
   friend bool operator==(const member&, const member&) = default;
 };
+
+inline value::value() noexcept = default;
+inline value::value(std::nullptr_t) noexcept {}
+inline value::value(bool b) noexcept : data_(b) {}
+template <std::integral I>
+  requires(!std::same_as<I, bool>)
+value::value(I i) noexcept {
+  if constexpr (std::is_signed_v<I>)
+    data_ = static_cast<std::int64_t>(i);
+  else if (static_cast<std::uint64_t>(i) <= static_cast<std::uint64_t>(INT64_MAX))
+    data_ = static_cast<std::int64_t>(i);  // one form per integer, so equal numbers compare equal
+  else
+    data_ = static_cast<std::uint64_t>(i);
+}
+inline value::value(double d) noexcept : data_(d) {}
+inline value::value(std::string s) noexcept : data_(std::move(s)) {}
+inline value::value(std::string_view s) : data_(std::string(s)) {}
+inline value::value(const char* s) : data_(std::string(s)) {}
+inline value::value(array a) noexcept : data_(std::move(a)) {}
+inline value::value(object o) noexcept : data_(std::move(o)) {}
+inline bool operator==(const value& a, const value& b) { return a.data_ == b.data_; }
 
 inline const value* value::find(std::string_view key) const noexcept {
   if (const auto* members = get_if<object>())
