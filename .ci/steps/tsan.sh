@@ -4,9 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=build/tsan
-# g++ by default: clang++ 14 cannot yet compile memory.hpp's ranges against libstdc++ 12.
-compiler=${TSAN_CXX:-g++}
+compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
+build=build/tsan-$(basename "$compiler")
 targets=(unit-instrument unit-processor unit-sampler unit-traceparent)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
