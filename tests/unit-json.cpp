@@ -131,3 +131,22 @@ TEST_CASE("the writer refuses what JSON cannot hold") {
   CHECK_THROWS_WITH(json::writer(out).number(std::numeric_limits<double>::infinity()),
                     Catch::Matchers::StartsWith("invalid argument: JSON cannot hold the non-finite number"));
 }
+
+TEST_CASE("the pull reader skips values without keeping them, and still checks them") {
+  json::reader r(R"([null, {"a": [1, {"b": "c"}]}, 7])");
+  r.begin_array();
+  REQUIRE(r.next_element());
+  CHECK(r.skip_null());
+  REQUIRE(r.next_element());
+  CHECK(!r.skip_null());
+  r.skip_value();
+  REQUIRE(r.next_element());
+  CHECK(*r.read_value().get_if<std::int64_t>() == 7);
+  CHECK(!r.next_element());
+  r.expect_end();
+
+  json::reader bad(R"([{"a": [1 2]}])");
+  bad.begin_array();
+  REQUIRE(bad.next_element());
+  CHECK_THROWS_WITH(bad.skip_value(), "parse error: line 1, column 11: expected ',' or ']' in array");
+}

@@ -210,3 +210,15 @@ TEST_CASE("read_file names the file in its errors") {
   CHECK_THROWS_WITH(otlp::read_file("/nonexistent/trace.json"),
                     "i/o error: cannot open /nonexistent/trace.json: No such file or directory");
 }
+
+TEST_CASE("members may come in any order; null stands for empty") {
+  std::vector<span> spans = otlp::read(R"({"resourceSpans":[{
+    "scopeSpans":[{"spans":[{"spanId":"0123456789abcdef","traceId":"0123456789abcdef0123456789abcdef"}],"scope":{"name":"late-scope"}},
+                  {"spans":null}],
+    "resource":{"attributes":[{"key":"service.name","value":{"stringValue":"late-resource"}}]}},
+    {"scopeSpans":null}]})");
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].scope.name == "late-scope");
+  CHECK(spans[0].resource.service_name == "late-resource");
+  CHECK(spans[0].kind == span_kind::unspecified);
+}

@@ -53,8 +53,9 @@ class reader {
   bool next_key(std::string& key);     // the next member's key and ':'; false after '}'
   void begin_array();                  // consumes '['
   bool next_element();                 // true when another element follows; false after ']'
+  bool skip_null();                    // consumes a `null` and says so; otherwise reads nothing
   value read_value();                  // the next value as a tree
-  void skip_value() { read_value(); }
+  void skip_value();                   // the next value, checked but not kept
   bool at_end();                       // only whitespace remains
   void expect_end();                   // refuses anything but whitespace
 
@@ -183,6 +184,12 @@ inline bool reader::next_element() {
   return true;
 }
 
+inline bool reader::skip_null() {
+  if (peek_significant() != 'n') return false;
+  read_literal("null");
+  return true;
+}
+
 inline bool reader::at_end() {
   skip_whitespace();
   return pos_ >= text_.size();
@@ -190,6 +197,25 @@ inline bool reader::at_end() {
 
 inline void reader::expect_end() {
   if (!at_end()) fail(pos_, "unexpected text after the JSON value");
+}
+
+inline void reader::skip_value() {
+  std::string scratch;
+  switch (peek_significant()) {
+    case '{':
+      begin_object();
+      while (next_key(scratch)) skip_value();
+      break;
+    case '[':
+      begin_array();
+      while (next_element()) skip_value();
+      break;
+    case '"': read_string_into(scratch); break;
+    case 't': read_literal("true"); break;
+    case 'f': read_literal("false"); break;
+    case 'n': read_literal("null"); break;
+    default: read_number(); break;
+  }
 }
 
 inline value reader::read_value() {

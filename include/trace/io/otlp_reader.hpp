@@ -97,9 +97,8 @@ class decoder : public json::field_reader {
     return out;
   }
 
-  void resource_spans(const json::value& entry, std::vector<span>& out) const;
-
- private:
+  resource resource_of(const json::value& v) const;
+  scope scope_of(const json::value& v) const;
   void span_fields(const json::value& v, span& s) const;
 };
 
@@ -263,76 +262,82 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
   if (s.end < s.start) fail(v, "span", "ends (" + std::to_string(s.end) + ") before it starts (" + std::to_string(s.start) + ")");
 }
 
-inline void decoder::resource_spans(const json::value& entry, std::vector<span>& out) const {
+inline resource decoder::resource_of(const json::value& v) const {
   resource res;
-  const json::value* scope_spans = nullptr;
-  for (const auto& m : members(entry, "resourceSpans")) {
-    if (m.key == "resource") {
-      for (const auto& f : members(m.val, "resource")) {
-        if (f.key == "attributes") res.attributes = key_values(f.val, "resource attributes");
-        else if (f.key == "droppedAttributesCount") res.dropped_attributes = u32(f.val, "resource droppedAttributesCount");
-      }
-      if (const auto* name = res.attributes.find("service.name")) {
-        if (const auto* text = std::get_if<std::string>(name)) {
-          res.service_name = *text;
-          res.attributes.erase("service.name");
-        }
-      }
-    } else if (m.key == "scopeSpans" || m.key == "instrumentationLibrarySpans") {  // the latter: OTLP before 0.19
-      scope_spans = &m.val;
+  for (const auto& f : members(v, "resource")) {
+    if (f.key == "attributes") res.attributes = key_values(f.val, "resource attributes");
+    else if (f.key == "droppedAttributesCount") res.dropped_attributes = u32(f.val, "resource droppedAttributesCount");
+  }
+  if (const auto* name = res.attributes.find("service.name")) {
+    if (const auto* text = std::get_if<std::string>(name)) {
+      res.service_name = *text;
+      res.attributes.erase("service.name");
     }
   }
-  if (!scope_spans) return;
-  for (const auto& entry_scope : items(*scope_spans, "scopeSpans")) {
-    scope sc;
-    const json::value* spans = nullptr;
-    for (const auto& m : members(entry_scope, "scopeSpans")) {
-      if (m.key == "scope" || m.key == "instrumentationLibrary") {
-        for (const auto& f : members(m.val, "scope")) {
-          if (f.key == "name") sc.name = text(f.val, "scope name");
-          else if (f.key == "version") sc.version = text(f.val, "scope version");
-          else if (f.key == "attributes") sc.attributes = key_values(f.val, "scope attributes");
-          else if (f.key == "droppedAttributesCount") sc.dropped_attributes = u32(f.val, "scope droppedAttributesCount");
-        }
-      } else if (m.key == "spans") {
-        spans = &m.val;
-      }
-    }
-    if (!spans) continue;
-    for (const auto& v : items(*spans, "spans")) {
-      span& s = out.emplace_back();
-      s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
-      s.resource = res;
-      s.scope = sc;
-      span_fields(v, s);
-    }
+  return res;
+}
+
+inline scope decoder::scope_of(const json::value& v) const {
+  scope sc;
+  for (const auto& f : members(v, "scope")) {
+    if (f.key == "name") sc.name = text(f.val, "scope name");
+    else if (f.key == "version") sc.version = text(f.val, "scope version");
+    else if (f.key == "attributes") sc.attributes = key_values(f.val, "scope attributes");
+    else if (f.key == "droppedAttributesCount") sc.dropped_attributes = u32(f.val, "scope droppedAttributesCount");
   }
+  return sc;
 }
 
 }  // namespace detail
 
 template <class Sink>
 std::size_t read(std::string_view text, Sink&& sink, json::parse_options options) {
+  // Walked with the pull reader down to single spans: only one span is a tree at a time.
+  // Members may come in any order, so resource and scope are applied once their entry ends.
   json::reader r(text, options);
   detail::decoder decode(text, options.first_line);
   std::size_t count = 0;
   std::string key;
-  while (!r.at_end()) {  // one request, or one per line
+  auto each_element = [&r](auto&& body) {
+    if (r.skip_null()) return;
+    r.begin_array();
+    while (r.next_element()) body();
+  };
+  auto each_member = [&r, &key](auto&& body) {
+    if (r.skip_null()) return;
     r.begin_object();
-    while (r.next_key(key)) {
-      if (key != "resourceSpans") {
-        r.skip_value();
-        continue;
-      }
-      r.begin_array();
-      while (r.next_element()) {
-        json::value entry = r.read_value();
+    while (r.next_key(key)) body();
+  };
+  while (!r.at_end()) {  // one request, or one per line
+    each_member([&] {
+      if (key != "resourceSpans") return r.skip_value();
+      each_element([&] {
         std::vector<span> batch;
-        decode.resource_spans(entry, batch);
+        resource res;
+        each_member([&] {
+          if (key == "resource") return void(res = decode.resource_of(r.read_value()));
+          if (key != "scopeSpans" && key != "instrumentationLibrarySpans") return r.skip_value();  // the latter: OTLP < 0.19
+          each_element([&] {
+            const std::size_t first = batch.size();
+            scope sc;
+            each_member([&] {
+              if (key == "scope" || key == "instrumentationLibrary") return void(sc = decode.scope_of(r.read_value()));
+              if (key != "spans") return r.skip_value();
+              each_element([&] {
+                json::value v = r.read_value();
+                span& s = batch.emplace_back();
+                s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
+                decode.span_fields(v, s);
+              });
+            });
+            for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
+          });
+        });
+        for (span& s : batch) s.resource = res;
         count += batch.size();
         if (!batch.empty()) sink(std::move(batch));
-      }
-    }
+      });
+    });
   }
   return count;
 }
