@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # ThreadSanitizer over the concurrent code: the instrumentation tests (threads starting
-# spans, context hand-off, the batch processor's worker, a store read while appended).
+# spans, context hand-off, the batch processor's worker, a store read while appended) and
+# the multi-threaded instrumented_app example.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -10,9 +11,11 @@ targets=(unit-instrument unit-processor unit-sampler unit-traceparent)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
-  -DTRACE_BUILD_EXAMPLES=OFF -DTRACE_BUILD_BENCH=OFF -DTRACE_INSTALL=OFF >/dev/null
-cmake --build "$build" -j2 --target "${targets[@]}"
+  -DTRACE_BUILD_EXAMPLES=ON -DTRACE_BUILD_BENCH=OFF -DTRACE_INSTALL=OFF >/dev/null
+cmake --build "$build" -j2 --target "${targets[@]}" instrumented_app
 for target in "${targets[@]}"; do
   echo "-- $target under TSan"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$build/tests/$target"
 done
+echo "-- instrumented_app under TSan"
+TSAN_OPTIONS="halt_on_error=1" "$build/examples/instrumented_app" >/dev/null
