@@ -32,6 +32,7 @@ stop_servers() {
   tests/clickhouse/stop.sh "$servers/shard2" || true
 }
 trap stop_servers EXIT
+stop_servers  # a server left by an interrupted run
 rm -rf "$servers"
 tests/clickhouse/start.sh "$servers/shard1" "$http1" "$tcp1" "$inter1" "$tcp1" "$tcp2"
 tests/clickhouse/start.sh "$servers/shard2" "$http2" "$tcp2" "$inter2" "$tcp1" "$tcp2"

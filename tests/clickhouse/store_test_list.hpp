@@ -309,9 +309,7 @@ TEST_CASE("clickhouse: server-side aggregates equal the generic algorithms on th
   };
   same_stats(summarize_spans(*store), summarize_spans(memory.scan()));
   same_stats(summarize_spans(*store, where::service("checkout")),
-             summarize_spans(memory.scan() | std::views::filter([](const auto& s) {
-                               return matches(where::service("checkout"), s);
-                             })));
+             summarize_spans(select_spans(memory.scan(), {where::service("checkout")})));
 
   std::vector<group_by_options> groupings(6);
   groupings[0].keys = {by::service()};
