@@ -1,7 +1,8 @@
 // analytics-bench: summarising 1M and 10M spans with exact and sketch percentiles (same
 // run, same store), and the quantile sketch's measured error on the test distributions.
 //
-//   analytics-bench [max_spans]     (default 10000000; sizes 1M and 10M up to it)
+//   analytics-bench [max_spans]     (default 10000000: sizes 1M and 10M up to it; below 1M,
+//                                    that one size, as a smoke run)
 
 #include <algorithm>
 #include <chrono>
@@ -85,8 +86,11 @@ void sketch_errors() {
 int main(int argc, char** argv) {
   std::size_t max_spans = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 10'000'000;
   sketch_errors();
-  for (std::size_t spans : {std::size_t{1'000'000}, std::size_t{10'000'000}}) {
-    if (spans > max_spans) break;
+  std::vector<std::size_t> sizes;
+  for (std::size_t spans : {std::size_t{1'000'000}, std::size_t{10'000'000}})
+    if (spans <= max_spans) sizes.push_back(spans);
+  if (sizes.empty()) sizes.push_back(max_spans);
+  for (std::size_t spans : sizes) {
     trace::memory_store store;
     auto start = std::chrono::steady_clock::now();
     fill(store, spans, 1);

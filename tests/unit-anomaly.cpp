@@ -76,8 +76,8 @@ TEST_CASE("p95 latency rises need 1.5x and 25 ms; above 2x they are high") {
   CHECK(report[0].description == "b p95 latency increased from 40.0ms to 100ms");
   CHECK(report[1].service == "a");
   CHECK(report[1].severity == anomaly_severity::medium);
-  CHECK(to_string(report[1].kind) == "p95_latency");
-  CHECK(to_string(report[1].severity) == "medium");
+  CHECK(std::string(to_string(report[1].kind)) == "p95_latency");
+  CHECK(std::string(to_string(report[1].severity)) == "medium");
 }
 
 TEST_CASE("thresholds are options") {
