@@ -2,7 +2,6 @@
 // Carrying a span context across a process boundary in `traceparent` and `tracestate`
 // headers, through any carrier: an HTTP header map, message metadata, a plain std::map.
 
-#include <concepts>
 #include <map>
 #include <optional>
 #include <string>
