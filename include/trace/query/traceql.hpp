@@ -1,0 +1,474 @@
+#pragma once
+// A small query language for span filters, modelled on Grafana Tempo's TraceQL where it
+// fits (the grammar is in docs/QUERY.md):
+//
+//   trace::filter f = trace::parse_traceql(
+//       R"(service = "api" && duration > 100ms && (status = error || span.http.status_code >= 500))");
+//
+// A syntax error is a `trace::query_syntax_error` (a `trace::error` with errc::parse_error)
+// that knows the 1-based column it points at and can draw the query with a caret under it:
+//
+//   duration > 100 ms
+//              ^
+//
+// Regular expressions (`=~`, `!~`) are recognised but refused: the filter tree has no
+// regular-expression test yet, and a query must not silently mean something else.
+
+#include <cctype>
+#include <charconv>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include "trace/core/error.hpp"
+#include "trace/core/ids.hpp"
+#include "trace/core/status.hpp"
+#include "trace/core/time.hpp"
+#include "trace/io/rfc3339.hpp"  // parse_rfc3339: time literals (depends on core only)
+#include "trace/query/filter.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+class query_syntax_error : public error {
+ public:
+  query_syntax_error(std::string query, std::size_t column, const std::string& problem)
+      : error(errc::parse_error, "query column " + std::to_string(column) + ": " + problem),
+        query_(std::move(query)), column_(column), problem_(problem) {}
+
+  const std::string& query() const noexcept { return query_; }
+  std::size_t column() const noexcept { return column_; }  // 1-based, in bytes
+  const std::string& problem() const noexcept { return problem_; }
+  // Two lines: the query, then a caret under the offending column (tabs kept, UTF-8
+  // sequences counted as one character, so the caret lines up on a terminal).
+  std::string caret() const;
+
+ private:
+  std::string query_;
+  std::size_t column_;
+  std::string problem_;
+};
+
+// Parses a query into a filter. The empty query (or `{}`) matches every span.
+filter parse_traceql(std::string_view text);
+
+// ---------------------------------------------------------------------------------------
+
+inline std::string query_syntax_error::caret() const {
+  std::string line = query_;
+  for (char& c : line)
+    if (c == '\n' || c == '\r') c = ' ';
+  std::string pointer;
+  for (std::size_t i = 0; i + 1 < column_ && i < query_.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(query_[i]);
+    if ((byte & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
+    pointer += byte == '\t' ? '\t' : ' ';
+  }
+  return line + "\n" + pointer + "^";
+}
+
+namespace detail {
+
+enum class token_kind : std::uint8_t {
+  end, identifier, string, number, duration, time, lparen, rparen, lbrace, rbrace,
+  and_, or_, not_, eq, ne, lt, le, gt, ge, regex_match, regex_no_match
+};
+
+struct query_token {
+  token_kind kind = token_kind::end;
+  std::size_t offset = 0;
+  std::string_view text{};  // as written
+  std::string string{};     // string literal, unescaped
+  attribute_value number{};  // int64 or double
+  std::uint64_t nanoseconds = 0;  // duration or time literal
+};
+
+class traceql_parser {
+ public:
+  explicit traceql_parser(std::string_view text) : text_(text) { advance(); }
+
+  filter parse() {
+    if (current_.kind == token_kind::end) return filters::match_all{};
+    const bool braced = accept(token_kind::lbrace);
+    if (braced && accept(token_kind::rbrace)) return finish(filters::match_all{});
+    filter f = or_expression();
+    if (braced) expect(token_kind::rbrace, "'}' to close '{'");
+    return finish(std::move(f));
+  }
+
+ private:
+  [[noreturn]] void fail_at(std::size_t offset, const std::string& problem) const {
+    throw query_syntax_error(std::string(text_), offset + 1, problem);
+  }
+  [[noreturn]] void fail(const std::string& problem) const { fail_at(current_.offset, problem); }
+
+  std::string describe(const query_token& t) const {
+    if (t.kind == token_kind::end) return "the end of the query";
+    return "'" + std::string(t.text) + "'";
+  }
+
+  filter finish(filter f) {
+    if (current_.kind != token_kind::end) fail("unexpected " + describe(current_) + " after a complete query");
+    return f;
+  }
+
+  bool accept(token_kind kind) {
+    if (current_.kind != kind) return false;
+    advance();
+    return true;
+  }
+  void expect(token_kind kind, const std::string& what) {
+    if (!accept(kind)) fail("expected " + what + ", found " + describe(current_));
+  }
+
+  // ---- grammar ----
+
+  filter or_expression() {
+    filter f = and_expression();
+    while (accept(token_kind::or_)) f = std::move(f) || and_expression();
+    return f;
+  }
+  filter and_expression() {
+    filter f = unary();
+    while (accept(token_kind::and_)) f = std::move(f) && unary();
+    return f;
+  }
+  filter unary() {
+    if (accept(token_kind::not_)) return !unary();
+    if (current_.kind == token_kind::lparen) {
+      const std::size_t open = current_.offset;
+      advance();
+      filter f = or_expression();
+      if (current_.kind != token_kind::rparen)
+        fail("expected ')' to close the '(' at column " + std::to_string(open + 1) + ", found " + describe(current_));
+      advance();
+      return f;
+    }
+    if (current_.kind != token_kind::identifier) fail("expected a field, '!' or '(', found " + describe(current_));
+    return comparison();
+  }
+
+  static bool is_comparison(token_kind k) {
+    return k == token_kind::eq || k == token_kind::ne || k == token_kind::lt || k == token_kind::le ||
+           k == token_kind::gt || k == token_kind::ge || k == token_kind::regex_match || k == token_kind::regex_no_match;
+  }
+
+  filter comparison() {
+    const query_token field = current_;
+    advance();
+    const std::string_view name = field.text;
+    const std::optional<intrinsic> which = intrinsic_named(name);
+    if (!is_comparison(current_.kind)) {
+      if (which) fail("expected a comparison operator after '" + std::string(name) + "', found " + describe(current_));
+      return attribute_of(field).exists();  // a bare attribute tests that it is present
+    }
+    const query_token op = current_;
+    if (op.kind == token_kind::regex_match || op.kind == token_kind::regex_no_match)
+      fail("regular expressions ('" + std::string(op.text) + "') are not supported yet: trace::filter has no regex test");
+    advance();
+    const query_token value = current_;
+    if (value.kind == token_kind::end || value.kind == token_kind::lparen || value.kind == token_kind::rparen ||
+        value.kind == token_kind::and_ || value.kind == token_kind::or_ || is_comparison(value.kind))
+      fail("expected a value after '" + std::string(op.text) + "', found " + describe(value));
+    advance();
+    if (!which) return attribute_comparison(field, op, value);
+    switch (*which) {
+      case intrinsic::name: return equality(op, where::operation(text_value(value, "a span name")));
+      case intrinsic::service: return equality(op, where::service(text_value(value, "a service name")));
+      case intrinsic::status: return equality(op, where::status(status_value(value)));
+      case intrinsic::kind: return equality(op, where::kind(kind_value(value)));
+      case intrinsic::trace_id: return equality(op, where::in_trace(trace_id_value(value)));
+      case intrinsic::duration:
+        return range<filters::duration_within>(op, duration_value(value));
+      case intrinsic::start: return range<filters::start_within>(op, time_value(value));
+    }
+    return filters::match_all{};
+  }
+
+  enum class intrinsic : std::uint8_t { name, service, status, kind, duration, start, trace_id };
+
+  static std::optional<intrinsic> intrinsic_named(std::string_view n) {
+    if (n == "name" || n == "span:name") return intrinsic::name;
+    if (n == "service" || n == "resource.service.name") return intrinsic::service;
+    if (n == "status" || n == "span:status") return intrinsic::status;
+    if (n == "kind" || n == "span:kind") return intrinsic::kind;
+    if (n == "duration" || n == "span:duration") return intrinsic::duration;
+    if (n == "start" || n == "span:start") return intrinsic::start;
+    if (n == "trace:id" || n == "traceid") return intrinsic::trace_id;
+    return std::nullopt;
+  }
+
+  // `=` and `!=` for the fields that only compare for equality.
+  filter equality(const query_token& op, filter f) const {
+    if (op.kind == token_kind::eq) return f;
+    if (op.kind == token_kind::ne) return !std::move(f);
+    fail_at(op.offset, "'" + std::string(op.text) + "' does not apply here; this field compares with '=' or '!='");
+  }
+
+  // Duration and start time: every comparison, as an inclusive range.
+  template <class Range>
+  filter range(const query_token& op, std::uint64_t v) const {
+    constexpr std::uint64_t top = std::numeric_limits<std::uint64_t>::max();
+    switch (op.kind) {
+      case token_kind::eq: return Range{v, v};
+      case token_kind::ne: return !filter(Range{v, v});
+      case token_kind::ge: return Range{v, top};
+      case token_kind::le: return Range{0, v};
+      case token_kind::gt: return v == top ? !filter(filters::match_all{}) : filter(Range{v + 1, top});
+      case token_kind::lt: return v == 0 ? !filter(filters::match_all{}) : filter(Range{0, v - 1});
+      default: fail_at(op.offset, "unexpected operator '" + std::string(op.text) + "'");
+    }
+  }
+
+  where::attribute_ref attribute_of(const query_token& field) const {
+    std::string_view key = field.text;
+    std::uint8_t scopes = all_attribute_scopes;
+    auto scoped = [&key, &scopes](std::string_view prefix, std::uint8_t scope) {
+      if (!key.starts_with(prefix)) return false;
+      key.remove_prefix(prefix.size());
+      scopes = scope;
+      return true;
+    };
+    if (!scoped("span.", static_cast<std::uint8_t>(attribute_scope::span)) &&
+        !scoped("resource.", static_cast<std::uint8_t>(attribute_scope::resource)))
+      scoped(".", all_attribute_scopes);
+    if (key.empty()) fail_at(field.offset, "'" + std::string(field.text) + "' names no attribute");
+    if (key.find(':') != std::string_view::npos)
+      fail_at(field.offset, "unknown intrinsic '" + std::string(field.text) +
+                                "' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id)");
+    return where::attribute(key, scopes);
+  }
+
+  filter attribute_comparison(const query_token& field, const query_token& op, const query_token& value) const {
+    where::attribute_ref attribute = attribute_of(field);
+    attribute_value wanted;
+    switch (value.kind) {
+      case token_kind::string: wanted = value.string; break;
+      case token_kind::number: wanted = value.number; break;
+      case token_kind::identifier:
+        if (value.text == "true") wanted = true;
+        else if (value.text == "false") wanted = false;
+        else fail_at(value.offset, "expected a string, number, true or false, found " + describe(value) +
+                                       " (quote text: \"" + std::string(value.text) + "\")");
+        break;
+      default:
+        fail_at(value.offset, "an attribute compares with a string, number, true or false, not " + describe(value));
+    }
+    const bool ordered = op.kind != token_kind::eq && op.kind != token_kind::ne;
+    if (ordered && std::holds_alternative<bool>(wanted))
+      fail_at(op.offset, "'" + std::string(op.text) + "' does not order true and false; use '=' or '!='");
+    return attribute.compare(to_compare_op(op.kind), std::move(wanted));
+  }
+
+  static compare_op to_compare_op(token_kind k) {
+    switch (k) {
+      case token_kind::ne: return compare_op::ne;
+      case token_kind::lt: return compare_op::lt;
+      case token_kind::le: return compare_op::le;
+      case token_kind::gt: return compare_op::gt;
+      case token_kind::ge: return compare_op::ge;
+      default: return compare_op::eq;
+    }
+  }
+
+  std::string text_value(const query_token& value, const char* what) const {
+    if (value.kind == token_kind::string) return value.string;
+    if (value.kind == token_kind::identifier) return std::string(value.text);  // a bare word is fine here
+    fail_at(value.offset, std::string("expected ") + what + ", found " + describe(value));
+  }
+  status_code status_value(const query_token& value) const {
+    auto code = status_code_from_string(value.kind == token_kind::string ? std::string_view(value.string) : value.text);
+    if (!code || (value.kind != token_kind::identifier && value.kind != token_kind::string))
+      fail_at(value.offset, "expected a status (ok, error, unset), found " + describe(value));
+    return *code;
+  }
+  span_kind kind_value(const query_token& value) const {
+    auto k = span_kind_from_string(value.kind == token_kind::string ? std::string_view(value.string) : value.text);
+    if (!k || (value.kind != token_kind::identifier && value.kind != token_kind::string))
+      fail_at(value.offset, "expected a kind (server, client, producer, consumer, internal, unspecified), found " +
+                                describe(value));
+    return *k;
+  }
+  trace_id trace_id_value(const query_token& value) const {
+    std::string_view hex = value.kind == token_kind::string ? std::string_view(value.string) : value.text;
+    try {
+      return trace_id::parse(hex);
+    } catch (const error&) {
+      fail_at(value.offset, "expected a trace id (32 hex digits, not all zero), found " + describe(value));
+    }
+  }
+  std::uint64_t duration_value(const query_token& value) const {
+    if (value.kind == token_kind::duration) return value.nanoseconds;
+    if (value.kind == token_kind::number)
+      fail_at(value.offset, "a duration needs a unit (ns, us, ms, s, m, h): " + std::string(value.text) + "ms, say");
+    fail_at(value.offset, "expected a duration such as 250ms, found " + describe(value));
+  }
+  std::uint64_t time_value(const query_token& value) const {
+    if (value.kind == token_kind::time) return value.nanoseconds;
+    if (value.kind == token_kind::string) {
+      try {
+        return parse_rfc3339(value.string);
+      } catch (const error& e) {
+        fail_at(value.offset, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+      }
+    }
+    if (auto* n = std::get_if<std::int64_t>(&value.number); value.kind == token_kind::number && n && *n >= 0)
+      return static_cast<std::uint64_t>(*n);
+    fail_at(value.offset, "expected a time (2024-05-01T12:00:00Z or nanoseconds since the epoch), found " + describe(value));
+  }
+
+  // ---- lexer ----
+
+  static bool word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == ':' || c == '-' || c == '/';
+  }
+
+  void advance() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    current_ = query_token{};
+    current_.offset = pos_;
+    if (pos_ >= text_.size()) return;
+    const char c = text_[pos_];
+    const char next = pos_ + 1 < text_.size() ? text_[pos_ + 1] : '\0';
+    auto symbol = [this](token_kind kind, std::size_t length) {
+      current_.kind = kind;
+      current_.text = text_.substr(pos_, length);
+      pos_ += length;
+    };
+    switch (c) {
+      case '(': return symbol(token_kind::lparen, 1);
+      case ')': return symbol(token_kind::rparen, 1);
+      case '{': return symbol(token_kind::lbrace, 1);
+      case '}': return symbol(token_kind::rbrace, 1);
+      case '&':
+        if (next == '&') return symbol(token_kind::and_, 2);
+        fail_at(pos_, "a single '&'; write '&&' for \"and\"");
+      case '|':
+        if (next == '|') return symbol(token_kind::or_, 2);
+        fail_at(pos_, "a single '|'; write '||' for \"or\"");
+      case '!':
+        if (next == '=') return symbol(token_kind::ne, 2);
+        if (next == '~') return symbol(token_kind::regex_no_match, 2);
+        return symbol(token_kind::not_, 1);
+      case '=':
+        if (next == '~') return symbol(token_kind::regex_match, 2);
+        if (next == '=') return symbol(token_kind::eq, 2);  // `==` is forgiven
+        return symbol(token_kind::eq, 1);
+      case '<': return next == '=' ? symbol(token_kind::le, 2) : symbol(token_kind::lt, 1);
+      case '>': return next == '=' ? symbol(token_kind::ge, 2) : symbol(token_kind::gt, 1);
+      case '"': return string_literal();
+      default: break;
+    }
+    if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && std::isdigit(static_cast<unsigned char>(next))))
+      return number_literal();
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_' || c == '.') {
+      const std::size_t begin = pos_;
+      while (pos_ < text_.size() && word_char(text_[pos_])) ++pos_;
+      current_.kind = token_kind::identifier;
+      current_.text = text_.substr(begin, pos_ - begin);
+      return;
+    }
+    fail_at(pos_, "unexpected character '" + std::string(1, c) + "'");
+  }
+
+  void string_literal() {
+    const std::size_t begin = pos_++;
+    std::string value;
+    while (true) {
+      if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
+      const char c = text_[pos_++];
+      if (c == '"') break;
+      if (c != '\\') {
+        value += c;
+        continue;
+      }
+      if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
+      const char e = text_[pos_++];
+      switch (e) {
+        case '"': case '\\': value += e; break;
+        case 'n': value += '\n'; break;
+        case 't': value += '\t'; break;
+        default: fail_at(pos_ - 2, std::string("unknown escape '\\") + e + "' (known: \\\" \\\\ \\n \\t)");
+      }
+    }
+    current_.kind = token_kind::string;
+    current_.text = text_.substr(begin, pos_ - begin);
+    current_.string = std::move(value);
+  }
+
+  // 42, -7, 0.5, 250ms, 1.5s, 2024-05-01T12:00:00Z
+  void number_literal() {
+    const std::size_t begin = pos_;
+    if (text_[pos_] == '-') ++pos_;
+    while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    if (pos_ - begin == 4 && pos_ < text_.size() && text_[pos_] == '-') {  // a date: read the whole time
+      while (pos_ < text_.size() && (word_char(text_[pos_]) || text_[pos_] == '+')) ++pos_;
+      current_.kind = token_kind::time;
+      current_.text = text_.substr(begin, pos_ - begin);
+      try {
+        current_.nanoseconds = parse_rfc3339(current_.text);
+      } catch (const error& e) {
+        fail_at(begin, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+      }
+      return;
+    }
+    bool fraction = false;
+    if (pos_ + 1 < text_.size() && text_[pos_] == '.' && std::isdigit(static_cast<unsigned char>(text_[pos_ + 1]))) {
+      fraction = true;
+      ++pos_;
+      while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    }
+    const std::string_view digits = text_.substr(begin, pos_ - begin);
+    const std::size_t unit_begin = pos_;
+    while (pos_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    const std::string_view unit = text_.substr(unit_begin, pos_ - unit_begin);
+    current_.text = text_.substr(begin, pos_ - begin);
+    if (!unit.empty()) return duration_literal(begin, digits, unit);
+    current_.kind = token_kind::number;
+    if (fraction) {
+      double d = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), d);
+      if (ec != std::errc{} || end != digits.data() + digits.size()) fail_at(begin, "bad number '" + std::string(digits) + "'");
+      current_.number = d;
+    } else {
+      std::int64_t i = 0;
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+      if (ec != std::errc{} || end != digits.data() + digits.size())
+        fail_at(begin, "number '" + std::string(digits) + "' does not fit in 64 bits");
+      current_.number = i;
+    }
+  }
+
+  void duration_literal(std::size_t begin, std::string_view digits, std::string_view unit) {
+    struct named { std::string_view name; duration_ns scale; };
+    constexpr named units[] = {{"ns", nanosecond}, {"us", microsecond}, {"ms", millisecond},
+                               {"s", second},       {"m", minute},      {"h", hour}};
+    const named* found = nullptr;
+    for (const named& u : units)
+      if (u.name == unit) found = &u;
+    if (!found) fail_at(begin + digits.size(), "unknown duration unit '" + std::string(unit) + "' (ns, us, ms, s, m, h)");
+    if (digits.starts_with('-')) fail_at(begin, "a duration cannot be negative");
+    double value = 0;
+    std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    const double ns = value * static_cast<double>(found->scale);
+    if (!(ns < 1.8e19)) fail_at(begin, "duration '" + std::string(current_.text) + "' is too long");
+    current_.kind = token_kind::duration;
+    current_.nanoseconds = static_cast<std::uint64_t>(ns + 0.5);
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  query_token current_;
+};
+
+}  // namespace detail
+
+inline filter parse_traceql(std::string_view text) { return detail::traceql_parser(text).parse(); }
+
+}  // namespace v0
+}  // namespace trace
