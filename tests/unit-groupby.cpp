@@ -174,3 +174,51 @@ TEST_CASE("grouping runs directly over a memory store's scan") {
   CHECK(row_with(page, {"api", "GET"}).stats.count == 3);
   CHECK(row_with(page, {"db", ""}).stats.errors == 2);
 }
+
+namespace {
+
+// A user's own span: no kind, no attributes, just the required getters.
+struct user_span {
+  std::uint64_t id;
+  const char* service;
+  const char* operation;
+  trace::timestamp_ns start, end;
+  bool failed;
+};
+
+}  // namespace
+
+template <>
+struct trace::span_traits<user_span> {
+  static trace::trace_id get_trace_id(const user_span& s) { return {1, s.id}; }
+  static trace::span_id get_span_id(const user_span& s) { return trace::span_id{s.id}; }
+  static trace::span_id get_parent_id(const user_span&) { return trace::span_id{}; }
+  static std::string_view get_name(const user_span& s) { return s.operation; }
+  static std::string_view get_service(const user_span& s) { return s.service; }
+  static trace::timestamp_ns get_start(const user_span& s) { return s.start; }
+  static trace::timestamp_ns get_end(const user_span& s) { return s.end; }
+  static trace::status_code get_status(const user_span& s) {
+    return s.failed ? trace::status_code::error : trace::status_code::ok;
+  }
+};
+
+TEST_CASE("a user's own span type groups without kind or attributes") {
+  std::vector<user_span> spans = {{1, "api", "get", 0, 10, false}, {2, "api", "get", 5, 25, true}, {3, "db", "q", 0, 4, false}};
+  trace::group_by_options options;
+  options.keys = {trace::by::service(), trace::by::kind(), trace::by::attribute("tenant")};
+  auto page = trace::group_spans(spans, options);
+  REQUIRE(page.rows.size() == 2);
+  CHECK(page.rows[0].key == std::vector<std::string>{"api", "unspecified", ""});
+  CHECK(page.rows[0].stats.errors == 1);
+  CHECK(page.rows[0].stats.max == 20);
+}
+
+template <class R>
+concept groupable = requires(R& spans) { trace::group_spans(spans); };
+
+TEST_CASE("group_spans accepts ranges of span_like values only") {
+  STATIC_REQUIRE(groupable<std::vector<user_span>>);
+  STATIC_REQUIRE(groupable<std::vector<trace::span_view>>);
+  STATIC_REQUIRE_FALSE(groupable<std::vector<int>>);
+  STATIC_REQUIRE_FALSE(groupable<int>);
+}
