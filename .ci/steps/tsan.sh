@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 
 compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
 build=build/tsan-$(basename "$compiler")
-targets=(unit-instrument unit-processor unit-sampler unit-traceparent)
+targets=(unit-instrument unit-instrument-mmap unit-processor unit-sampler unit-traceparent)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
