@@ -6,6 +6,7 @@
 #include "trace/analytics/alert.hpp"
 #include "trace/analytics/anomaly.hpp"
 #include "trace/analytics/group_by.hpp"
+#include "trace/analytics/mergeable_stats.hpp"
 #include "trace/analytics/percentile.hpp"
 #include "trace/analytics/red.hpp"
 #include "trace/analytics/service_graph.hpp"

@@ -5,8 +5,8 @@
 //   monitor.add_rule({"checkout errors", trace::parse_alert_condition("error_rate > 5% over 5m"), "checkout"});
 //   monitor(finished_span);   // the monitor is a span listener: call it from a processor or store
 //
-// Each rule keeps its window as a ring of slices (window / slices_per_window wide) holding
-// count, errors, sum, max and a quantile sketch, so a span costs O(rules) and an
+// Each rule keeps its window as a ring of slices (window / slices_per_window wide), each a
+// `mergeable_stats`, so a span costs O(rules) and an
 // evaluation O(rules × slices) whatever the traffic. A span belongs to the slice of its end
 // time. The window evaluated at `now` is the slices that end after now − window: up to one
 // slice wider than asked. A rule fires when its condition holds over a window of at least
@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "trace/analytics/sketch.hpp"
+#include "trace/analytics/mergeable_stats.hpp"
 #include "trace/core/error.hpp"
 #include "trace/core/span_traits.hpp"
 #include "trace/core/time.hpp"
@@ -99,11 +99,7 @@ class alert_monitor {
  private:
   struct slice {
     timestamp_ns start = 0;
-    std::size_t count = 0;
-    std::size_t errors = 0;
-    double sum = 0;
-    duration_ns max = 0;
-    quantile_sketch latencies;
+    mergeable_stats stats;
   };
   struct rule_state {
     alert_rule rule;
@@ -247,40 +243,29 @@ void alert_monitor::observe(const S& span) {
     if (place == r.slices.rend() || place->start != start) {
       if (!r.slices.empty() && start + r.rule.condition.window + r.slice_width < r.slices.back().start)
         continue;  // far older than anything the window will look at again
-      place = std::make_reverse_iterator(r.slices.insert(place.base(), slice{start, 0, 0, 0, 0, quantile_sketch{}}) + 1);
+      place = std::make_reverse_iterator(r.slices.insert(place.base(), slice{start, mergeable_stats{}}) + 1);
     }
-    place->count += 1;
-    place->errors += error;
-    place->sum += static_cast<double>(duration);
-    place->max = std::max(place->max, duration);
-    place->latencies.add(static_cast<double>(duration));
+    place->stats.add(duration, error);
   }
 }
 
 inline double alert_monitor::measure(const rule_state& r, timestamp_ns now, std::size_t& requests) {
-  std::size_t count = 0, errors = 0;
-  double sum = 0;
-  duration_ns max = 0;
-  quantile_sketch latencies;
-  bool needs_sketch = r.rule.condition.metric == alert_metric::p50 || r.rule.condition.metric == alert_metric::p95 ||
-                      r.rule.condition.metric == alert_metric::p99;
+  mergeable_stats window;
   for (const auto& s : r.slices) {
     if (s.start > now) break;  // not yet in the window
-    count += s.count;
-    errors += s.errors;
-    sum += s.sum;
-    max = std::max(max, s.max);
-    if (needs_sketch) latencies.merge(s.latencies);
+    window.merge(s.stats);
   }
-  requests = count;
-  if (count == 0) return 0;
+  requests = window.count();
+  if (requests == 0) return 0;
+  const quantile_sketch& latencies = window.latencies();
   switch (r.rule.condition.metric) {
-    case alert_metric::error_rate: return static_cast<double>(errors) / static_cast<double>(count);
-    case alert_metric::error_count: return static_cast<double>(errors);
-    case alert_metric::count: return static_cast<double>(count);
-    case alert_metric::rate: return static_cast<double>(count) * static_cast<double>(second) / static_cast<double>(r.rule.condition.window);
-    case alert_metric::average: return sum / static_cast<double>(count);
-    case alert_metric::max: return static_cast<double>(max);
+    case alert_metric::error_rate: return static_cast<double>(window.errors()) / static_cast<double>(requests);
+    case alert_metric::error_count: return static_cast<double>(window.errors());
+    case alert_metric::count: return static_cast<double>(requests);
+    case alert_metric::rate:
+      return static_cast<double>(requests) * static_cast<double>(second) / static_cast<double>(r.rule.condition.window);
+    case alert_metric::average: return latencies.average();
+    case alert_metric::max: return latencies.max();
     case alert_metric::p50: return latencies.quantile(0.50);
     case alert_metric::p95: return latencies.quantile(0.95);
     case alert_metric::p99: return latencies.quantile(0.99);
