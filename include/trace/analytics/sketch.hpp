@@ -127,7 +127,6 @@ class sketch_reader {
     std::memcpy(&value, &bits, sizeof value);
     return value;
   }
-  std::size_t offset() const noexcept { return at_; }
   std::size_t remaining() const noexcept { return bytes_.size() - at_; }
 
  private:
