@@ -53,8 +53,9 @@ class field_reader {
     if (const auto* a = v.get_if<json::array>()) return *a;
     wrong_type(v, field, "an array");
   }
-  std::string text(const json::value& v, std::string_view field) const {
-    if (v.is_null()) return {};
+  const std::string& text(const json::value& v, std::string_view field) const {
+    static const std::string none;
+    if (v.is_null()) return none;
     if (const auto* s = v.get_if<std::string>()) return *s;
     wrong_type(v, field, "a string");
   }

@@ -225,6 +225,7 @@ inline value reader::read_value() {
     case '{': {
       begin_object();
       object members;
+      members.reserve(8);  // most objects of trace formats are small: one allocation, not several
       std::string key;
       while (next_key(key)) members.push_back({std::move(key), read_value()});
       out = value(std::move(members));

@@ -65,14 +65,14 @@ class decoder : public json::field_reader {
   decoder(std::string_view text, std::size_t first_line) : field_reader(text, first_line, "OTLP") {}
 
   trace_id trace_of(const json::value& v, std::string_view field) const {
-    std::string hex = text(v, field);
+    const std::string& hex = text(v, field);
     auto id = trace_id::from_hex(hex);
     if (!id) fail(v, field, "\"" + hex + "\" is not 32 hex digits with at least one non-zero");
     return *id;
   }
   // Empty stands for "no span" (a root's parent).
   span_id span_of(const json::value& v, std::string_view field, bool optional) const {
-    std::string hex = text(v, field);
+    const std::string& hex = text(v, field);
     if (hex.empty() && optional) return {};
     auto id = span_id::from_hex(hex);
     if (!id) fail(v, field, "\"" + hex + "\" is not 16 hex digits with at least one non-zero");

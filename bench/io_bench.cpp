@@ -1,0 +1,132 @@
+// OTLP JSON import throughput next to a plain read of the same file into memory, in one run.
+//
+//   io_bench [spans=200000] [repeats=5]
+//
+// Writes a synthetic request (spans with attributes, events and links, spread over a few
+// services) with the library's exporter to a temporary file, then times, best of `repeats`:
+// reading the file's bytes; parsing them as a JSON tree; importing them as spans; the same
+// spans as JSON Lines streamed line by line from the file; and the export itself.
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "trace/io/file.hpp"
+#include "trace/io/json_reader.hpp"
+#include "trace/io/otlp_reader.hpp"
+#include "trace/io/otlp_writer.hpp"
+
+namespace {
+
+std::vector<trace::span> make_spans(std::size_t count) {
+  const char* services[] = {"frontend", "cart", "payments", "inventory"};
+  std::vector<trace::span> spans;
+  spans.reserve(count);
+  std::uint64_t state = 42;
+  auto next = [&state] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (std::size_t i = 0; i < count; ++i) {
+    trace::span s;
+    s.trace = trace::trace_id(1, i / 8 + 1);
+    s.id = trace::span_id(i + 1);
+    if (i % 8) s.parent = trace::span_id(i - i % 8 + 1);
+    s.name = "operation-" + std::to_string(next() % 50);
+    s.kind = static_cast<trace::span_kind>(next() % 6);
+    s.start = 1'700'000'000'000'000'000ULL + i * 1'000'000;
+    s.end = s.start + next() % 50'000'000;
+    if (next() % 20 == 0) s.status = {trace::status_code::error, "deadline exceeded"};
+    s.attributes.set("http.method", std::string("GET"));
+    s.attributes.set("http.status_code", static_cast<std::int64_t>(200 + next() % 300));
+    s.attributes.set("http.url", "https://shop.example/items/" + std::to_string(next() % 10'000));
+    s.attributes.set("retry.ratio", static_cast<double>(next() % 1000) / 1000.0);
+    if (i % 4 == 0) s.events.push_back({s.start + 10, "cache miss", {{"key", std::string("item:42")}}, trace::event_level::warn, 0});
+    if (i % 16 == 0) s.links.push_back({trace::trace_id(2, i + 1), trace::span_id(i + 7), {}, {}, 0});
+    s.resource.service_name = services[(i / 8) % 4];
+    s.resource.attributes.set("host.name", "host-" + std::to_string((i / 8) % 4));
+    s.scope = {"bench", "1.0", {}, 0};
+    spans.push_back(std::move(s));
+  }
+  return spans;
+}
+
+// Best wall-clock and best CPU time of `repeats` runs: on a shared machine the CPU time says
+// what the code costs, the wall clock what a user waits.
+struct timing {
+  double wall = 1e300;
+  double cpu = 1e300;
+};
+
+template <class F>
+timing best_of(int repeats, F&& run) {
+  timing best;
+  for (int r = 0; r < repeats; ++r) {
+    auto begin = std::chrono::steady_clock::now();
+    std::clock_t cpu_begin = std::clock();
+    run();
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - begin;
+    best.wall = std::min(best.wall, took.count());
+    best.cpu = std::min(best.cpu, static_cast<double>(std::clock() - cpu_begin) / CLOCKS_PER_SEC);
+  }
+  return best;
+}
+
+void report(const char* what, std::size_t bytes, std::size_t spans, timing t) {
+  auto mb = static_cast<double>(bytes) / 1e6;
+  std::printf("%-40s %8.1f MB/s wall %8.1f MB/s cpu %10.0f spans/s cpu\n", what, mb / t.wall, mb / t.cpu,
+              static_cast<double>(spans) / t.cpu);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000;
+  int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path();
+  fs::path document = dir / "trace-io-bench.json";
+  fs::path lines = dir / "trace-io-bench.jsonl";
+
+  std::vector<trace::span> spans = make_spans(count);
+  std::string text;
+  timing export_time = best_of(repeats, [&] {
+    text.clear();
+    trace::otlp::write(text, spans);
+  });
+  trace::write_file_text(document, text);
+  {
+    std::ofstream out(lines, std::ios::binary);
+    for (std::size_t i = 0; i < spans.size(); i += 1000) {  // one request per 1000 spans
+      std::vector<trace::span> batch(spans.begin() + static_cast<std::ptrdiff_t>(i),
+                                     spans.begin() + static_cast<std::ptrdiff_t>(std::min(spans.size(), i + 1000)));
+      trace::otlp::write_line(out, batch);
+    }
+  }
+  const std::size_t bytes = text.size();
+  const std::size_t line_bytes = static_cast<std::size_t>(fs::file_size(lines));
+  std::printf("%zu spans, OTLP JSON document %.1f MB, JSON Lines %.1f MB, best of %d\n", count,
+              static_cast<double>(bytes) / 1e6, static_cast<double>(line_bytes) / 1e6, repeats);
+
+  std::size_t sink = 0;
+  report("plain read of the file into memory", bytes, count,
+         best_of(repeats, [&] { sink += trace::read_file_text(document).size(); }));
+  report("JSON tree of the text (json::parse)", bytes, count,
+         best_of(repeats, [&] { sink += trace::json::parse(text).type() == trace::json::kind::object; }));
+  report("OTLP import from memory (otlp::read)", bytes, count,
+         best_of(repeats, [&] { sink += trace::otlp::read(text).size(); }));
+  report("OTLP import from the file (read_file)", bytes, count,
+         best_of(repeats, [&] { sink += trace::otlp::read_file(document).size(); }));
+  report("JSON Lines streamed from the file", line_bytes, count, best_of(repeats, [&] {
+           std::ifstream in(lines, std::ios::binary);
+           sink += trace::otlp::read_lines(in, [](std::vector<trace::span>&&) {});
+         }));
+  report("OTLP export (otlp::write)", bytes, count, export_time);
+
+  fs::remove(document);
+  fs::remove(lines);
+  return sink == 0;  // keeps the work observable
+}
