@@ -222,3 +222,21 @@ TEST_CASE("members may come in any order; null stands for empty") {
   CHECK(spans[0].resource.service_name == "late-resource");
   CHECK(spans[0].kind == span_kind::unspecified);
 }
+
+TEST_CASE("a file cut short anywhere is refused with a position, never half read") {
+  std::string text = read_file_text(std::string(TRACE_TEST_DATA_DIR) + "/otel-js-sdk.json");
+  std::size_t last_newline = text.find_last_not_of(" \n");
+  int cuts = 0;
+  for (std::size_t cut = 1; cut <= last_newline; cut += 37) {
+    INFO("cut at byte " << cut);
+    try {
+      otlp::read(std::string_view(text).substr(0, cut));
+      FAIL("a truncated request was accepted");
+    } catch (const trace::error& e) {
+      CHECK(e.code() == errc::parse_error);
+      CHECK_THAT(e.what(), Catch::Matchers::StartsWith("parse error: line "));
+    }
+    ++cuts;
+  }
+  CHECK(cuts > 100);
+}
