@@ -37,13 +37,18 @@ inline span_context& current_context_slot() noexcept {
   return current;
 }
 
+inline std::uint64_t seed_from_os() {
+  std::random_device device;
+  return ((static_cast<std::uint64_t>(device()) << 32) ^ device()) | 1;  // never 0: 0 means unseeded
+}
+
 // splitmix64 over a per-thread state seeded once from the OS: ids need uniqueness and
-// spread, not cryptographic strength, and this costs about a nanosecond.
+// spread, not cryptographic strength, and this costs about a nanosecond. The state is
+// constant-initialised so that reading it needs no per-call TLS initialisation guard.
 inline std::uint64_t next_random_id() noexcept {
-  thread_local std::uint64_t state = [] {
-    std::random_device device;
-    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-  }();
+  thread_local std::uint64_t state = 0;
+  if (state == 0) [[unlikely]]
+    state = seed_from_os();
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

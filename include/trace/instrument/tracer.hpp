@@ -155,7 +155,9 @@ inline scoped_span tracer::start(std::string_view name, span_options* options) c
     }
   }
   if (!options || options->make_current) {
-    started.previous_ = std::exchange(detail::current_context_slot(), started.context_);
+    span_context& current = detail::current_context_slot();
+    started.previous_ = std::move(current);
+    current = started.context_;
     started.is_current_ = true;
   }
   return started;
