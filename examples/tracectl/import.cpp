@@ -1,0 +1,171 @@
+// tracectl import: files into the store, each file all or nothing (unless --keep-going),
+// with a progress line on a terminal.
+
+#include <chrono>
+#include <functional>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <trace/core/validate.hpp>
+#include <trace/io/file.hpp>
+#include <trace/io/jaeger_json.hpp>
+#include <trace/io/otlp_reader.hpp>
+#include <trace/io/zipkin.hpp>
+
+#include "commands.hpp"
+
+namespace tracectl {
+namespace {
+
+std::string detect_format(std::string_view text) {
+  if (text.find("\"resourceSpans\"") != std::string_view::npos) return "otlp";
+  if (text.find("\"traceID\"") != std::string_view::npos) return "jaeger";
+  if (text.find("\"traceId\"") != std::string_view::npos) return "zipkin";
+  return {};
+}
+
+// One line, redrawn in place: files, spans, bytes, spans/s and the time left by bytes.
+class progress_line {
+ public:
+  progress_line(bool enabled, std::uint64_t total_bytes) : enabled_(enabled), total_(total_bytes) {}
+
+  void update(std::uint64_t bytes_done, std::uint64_t spans, bool force = false) {
+    if (!enabled_) return;
+    const auto now = clock::now();
+    if (!force && now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    const double seconds = std::chrono::duration<double>(now - began_).count();
+    const double fraction = total_ > 0 ? static_cast<double>(bytes_done) / static_cast<double>(total_) : 1.0;
+    constexpr int width = 24;
+    const int filled = static_cast<int>(fraction * width);
+    std::string bar(static_cast<std::size_t>(filled), '#');
+    bar.append(static_cast<std::size_t>(width - filled), '.');
+    const double rate = seconds > 0 ? static_cast<double>(spans) / seconds : 0;
+    const double eta = fraction > 0 ? seconds / fraction - seconds : 0;
+    std::fprintf(stderr, "\r[%s] %3.0f%%  %llu spans  %s / %s  %.0f spans/s  ETA %.0fs   ", bar.c_str(),
+                 fraction * 100, static_cast<unsigned long long>(spans), human_bytes(bytes_done).c_str(),
+                 human_bytes(total_).c_str(), rate, eta);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (enabled_) std::fputs("\r\033[K", stderr);
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static std::string human_bytes(std::uint64_t n) {
+    char text[32];
+    if (n >= (1u << 20)) std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(n) / (1 << 20));
+    else if (n >= 1024) std::snprintf(text, sizeof text, "%.1f KiB", static_cast<double>(n) / 1024);
+    else std::snprintf(text, sizeof text, "%llu B", static_cast<unsigned long long>(n));
+    return text;
+  }
+  bool enabled_;
+  std::uint64_t total_;
+  clock::time_point began_ = clock::now();
+  clock::time_point last_draw_{};
+};
+
+// The error text without its "parse error: " prefix, after the file name.
+std::string located(const std::filesystem::path& file, const trace::error& e) {
+  std::string what = e.what();
+  const std::string prefix = std::string(trace::to_string(e.code())) + ": ";
+  if (what.starts_with(prefix)) what.erase(0, prefix.size());
+  return file.string() + ": " + what;
+}
+
+// Reads into `out` batch by batch, so what came before an error is still there.
+void read_spans(const std::string& format, const std::string& text, std::vector<trace::span>& out,
+                const std::function<void(std::size_t)>& on_batch) {
+  if (format == "otlp") {
+    trace::otlp::read(text, [&](std::vector<trace::span>&& batch) {
+      out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+      on_batch(out.size());
+    });
+    return;
+  }
+  out = format == "jaeger" ? trace::jaeger::read(text) : trace::zipkin::read(text);
+  on_batch(out.size());
+}
+
+}  // namespace
+
+int run_import(const arguments& args) {
+  if (args.positional.empty()) throw usage_error("import needs at least one FILE");
+  const std::string format = args.value("format").value_or("auto");
+  if (format != "auto" && format != "otlp" && format != "jaeger" && format != "zipkin")
+    throw usage_error("--format " + format + ": expected auto, otlp, jaeger or zipkin");
+  const bool keep_going = args.flag("keep-going");
+
+  std::uint64_t total_bytes = 0;
+  for (const std::string& file : args.positional) {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(file, ec);
+    if (ec) throw usage_error(file + ": cannot read (" + ec.message() + ")");
+    total_bytes += size;
+  }
+
+  trace::mmap_store store = open_store(args, true);
+  progress_line progress(!args.flag("quiet") && is_terminal(stderr), total_bytes);
+  std::uint64_t bytes_done = 0, imported = 0;
+  std::size_t failed_files = 0;
+  std::string report;
+  for (const std::string& file : args.positional) {
+    const std::uint64_t file_bytes = std::filesystem::file_size(file);
+    std::vector<trace::span> spans;
+    std::vector<std::string> problems;
+    std::string file_format = format;
+    try {
+      const std::string text = trace::read_file_text(file);
+      if (format == "auto") file_format = detect_format(text);
+      if (file_format.empty())
+        throw trace::error(trace::errc::parse_error,
+                           "cannot tell the format (no \"resourceSpans\", \"traceID\" or \"traceId\"); pass --format");
+      read_spans(file_format, text, spans, [&](std::size_t count) { progress.update(bytes_done, imported + count); });
+    } catch (const trace::error& e) {
+      problems.push_back(located(file, e));
+    }
+    // Every span is checked before the first append, so a refused file leaves nothing behind.
+    std::vector<trace::span> valid;
+    valid.reserve(spans.size());
+    for (std::size_t i = 0; i < spans.size(); ++i) {
+      if (auto problem = trace::span_problem(spans[i]))
+        problems.push_back(file + ": span " + std::to_string(i + 1) + ": " + *problem);
+      else
+        valid.push_back(std::move(spans[i]));
+    }
+    if (!problems.empty()) {
+      progress.finish();
+      for (const std::string& p : problems) std::fprintf(stderr, "tracectl import: %s\n", p.c_str());
+      ++failed_files;
+      if (!keep_going) {
+        std::fprintf(stderr, "tracectl import: nothing of %s was imported (--keep-going keeps its readable spans)\n",
+                     file.c_str());
+        store.sync();
+        print(report);
+        return exit_failure;
+      }
+    }
+    constexpr std::size_t batch_size = 4096;
+    for (std::size_t first = 0; first < valid.size(); first += batch_size) {
+      const std::size_t last = std::min(valid.size(), first + batch_size);
+      store.append(std::vector<trace::span>(valid.begin() + static_cast<std::ptrdiff_t>(first),
+                                            valid.begin() + static_cast<std::ptrdiff_t>(last)));
+      progress.update(bytes_done + file_bytes * last / valid.size(), imported + last);
+    }
+    imported += valid.size();
+    report += file + ": " + std::to_string(valid.size()) + " spans (" + file_format + ")" +
+              (problems.empty() ? "" : ", partly: see the errors above") + "\n";
+    bytes_done += file_bytes;
+    progress.update(bytes_done, imported, true);
+  }
+  store.sync();
+  progress.finish();
+  print(report);
+  print("imported " + std::to_string(imported) + " spans from " + std::to_string(args.positional.size()) + " files" +
+        (failed_files ? ", " + std::to_string(failed_files) + " with errors" : std::string()) + "\n");
+  return failed_files == 0 ? exit_ok : exit_failure;
+}
+
+}  // namespace tracectl

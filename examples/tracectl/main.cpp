@@ -1,0 +1,179 @@
+// tracectl: the command-line lens over a trace store (docs/TRACECTL.md).
+//
+//   tracectl import spans.json --store ./spans
+//   tracectl search --store ./spans --where 'status = error && duration > 100ms'
+//   tracectl trace 4bf92f3577b34da6a3ce929d0e0e4736 --store ./spans
+//
+// Exit status: 0 success, 1 nothing found, 2 usage error, 3 the work failed (bad input
+// file, damaged store, i/o); messages go to stderr.
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace tracectl {
+namespace {
+
+struct command {
+  std::string_view name;
+  std::string_view synopsis;
+  std::string_view summary;
+  std::vector<option_spec> options;
+  int (*run)(const arguments&);
+};
+
+const option_spec limit_option{"limit", "N", "at most N results (0: all)"};
+const option_spec trace_option{"trace", "ID", "only spans of trace ID"};
+const option_spec service_option{"service", "S", "only spans of service S"};
+const option_spec name_option{"name", "N", "only spans whose operation is N"};
+const option_spec status_option{"status", "S", "only spans with status S (ok, error, unset)"};
+const option_spec kind_option{"kind", "K", "only spans of kind K (server, client, ...)"};
+
+const std::vector<command>& commands() {
+  static const std::vector<command> all{
+      {"import", "import FILE... --store DIR [--format auto|otlp|jaeger|zipkin] [--keep-going]",
+       "Reads OTLP JSON (or JSON Lines), Jaeger JSON or Zipkin v2 files into the store, creating it when missing.\n"
+       "A file with an error is left out whole, and import stops; --keep-going keeps its readable\n"
+       "spans and goes on with the other files. A progress line is drawn on a terminal.",
+       {store_option,
+        {"format", "F", "input format: auto (default: from the content), otlp, jaeger, zipkin"},
+        {"keep-going", "", "keep the readable spans of a bad file and carry on"},
+        {"quiet", "", "no progress line"}},
+       run_import},
+      {"trace", "trace ID --store DIR [--json] [--bar-width N]",
+       "Shows one trace as a tree: operation, service, duration, status and a time bar per span.",
+       {store_option, json_option, {"bar-width", "N", "width of the time bars (default 40, 0: none)"}},
+       run_trace},
+      {"spans", "spans --store DIR [--trace ID] [--service S] [--name N] [--status S] [--kind K] [--where QUERY] [--order oldest|newest|slowest] [--limit N] [--json]",
+       "Lists matching spans (default: the 100 oldest).",
+       {store_option, json_option, where_option, limit_option, trace_option, service_option, name_option,
+        status_option, kind_option, {"order", "O", "oldest (default), newest or slowest first"}},
+       run_spans},
+      {"search", "search --store DIR [--where QUERY] [--errors] [--limit N] [--json]",
+       "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.",
+       {store_option, json_option, where_option, limit_option, service_option, name_option, status_option,
+        kind_option, {"errors", "", "only traces with an error span"}},
+       run_search},
+      {"services", "services --store DIR [--where QUERY] [--json]",
+       "Lists the services with their span counts, error rates and latency percentiles.",
+       {store_option, json_option, where_option},
+       run_services},
+      {"operations", "operations --store DIR [--service S] [--where QUERY] [--json]",
+       "Lists the operations (of one service, with --service) with their statistics.",
+       {store_option, json_option, where_option, service_option},
+       run_operations},
+      {"stats", "stats --store DIR [--service S] [--where QUERY] [--last 24h] [--by service|operation|status] [--bucket 1h] [--now TIME] [--json]",
+       "Counts, errors, error rate and p50/p95/p99/max of the matching spans, grouped and bucketed on request.",
+       {store_option, json_option, where_option, service_option, name_option, status_option, kind_option, now_option,
+        {"last", "D", "only spans that started in the last D (15m, 24h, 7d)"},
+        {"by", "KEY", "group by service, operation or status"},
+        {"bucket", "D", "also group by time buckets of D"}},
+       run_stats},
+      {"anomalies", "anomalies --store DIR [--current 15m] [--baseline 24h] [--per-operation] [--now TIME] [--json]",
+       "Compares the last --current window with the --baseline window before it: error-rate and p95 rises.",
+       {store_option, json_option, where_option, now_option,
+        {"current", "D", "the window examined (default 15m)"},
+        {"baseline", "D", "the window before it, compared against (default 24h)"},
+        {"per-operation", "", "per service and operation instead of per service"}},
+       run_anomalies},
+      {"export", "export --store DIR --to otlp|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
+       "Writes the matching spans (whole store by default) in another format, to FILE or stdout.",
+       {store_option, where_option, trace_option, service_option,
+        {"to", "FORMAT", "otlp, jaeger, zipkin, chrome (Perfetto) or csv"},
+        {"output", "FILE", "write to FILE instead of stdout (also -o)"}},
+       run_export},
+      {"html", "html ID --store DIR [-o FILE]",
+       "Writes a self-contained HTML page showing the trace as a waterfall (no network access needed).",
+       {store_option, {"output", "FILE", "write to FILE instead of stdout (also -o)"}},
+       run_html},
+      {"check", "check --store DIR [--json]",
+       "Verifies every checksum and index of the store and reports per segment, like fsck.",
+       {store_option, json_option},
+       run_check},
+      {"retention", "retention --store DIR --ttl 7d",
+       "Drops the sealed segments whose spans all started more than --ttl ago (by the system clock).",
+       {store_option, {"ttl", "D", "keep spans younger than D"}},
+       run_retention},
+      {"snapshot", "snapshot --store DIR",
+       "Hard-links the sealed segments (and copies the active log) into DIR/snapshots/<time>/.",
+       {store_option},
+       run_snapshot},
+      {"compact", "compact --store DIR",
+       "Seals the active log into a segment with its trace index and zone maps.",
+       {store_option},
+       run_compact},
+  };
+  return all;
+}
+
+std::string help_of(const command& c) {
+  std::string out = "usage: tracectl " + std::string(c.synopsis) + "\n\n" + std::string(c.summary) + "\n\noptions:\n";
+  for (const option_spec& o : c.options) {
+    std::string left = "  --" + std::string(o.name) + (o.value.empty() ? "" : " " + std::string(o.value));
+    left.resize(std::max<std::size_t>(left.size() + 2, 22), ' ');
+    out += left + std::string(o.help) + "\n";
+  }
+  out += "  --help              this text\n";
+  return out;
+}
+
+std::string overview() {
+  std::string out =
+      "usage: tracectl COMMAND [ARGS] [--help]\n\n"
+      "The command-line lens over a trace store.\n\ncommands:\n";
+  for (const command& c : commands()) {
+    std::string name = "  " + std::string(c.name);
+    name.resize(14, ' ');
+    const std::string_view first_line = c.summary.substr(0, c.summary.find('\n'));
+    out += name + std::string(first_line) + "\n";
+  }
+  out += "\nexit status: 0 success, 1 nothing found, 2 usage error, 3 failure (bad input, damaged store)\n"
+         "query syntax for --where: docs/QUERY.md\n";
+  return out;
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty()) {
+    std::fputs(overview().c_str(), stderr);
+    return exit_usage;
+  }
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+    print(overview());
+    return exit_ok;
+  }
+  const command* chosen = nullptr;
+  for (const command& c : commands())
+    if (c.name == words[0]) chosen = &c;
+  if (!chosen) {
+    std::fprintf(stderr, "tracectl: unknown command \"%s\" (tracectl --help lists them)\n", words[0].c_str());
+    return exit_usage;
+  }
+  words.erase(words.begin());
+  for (const std::string& w : words)
+    if (w == "--help" || w == "-h") {
+      print(help_of(*chosen));
+      return exit_ok;
+    }
+  try {
+    return chosen->run(parse_arguments(words, chosen->options));
+  } catch (const usage_error& e) {
+    const std::string name(chosen->name);
+    std::fprintf(stderr, "tracectl %s: %s\n(tracectl %s --help shows the usage)\n", name.c_str(), e.what(), name.c_str());
+    return exit_usage;
+  } catch (const trace::error& e) {
+    std::fprintf(stderr, "tracectl %s: %s\n", std::string(chosen->name).c_str(), e.what());
+    return exit_failure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "tracectl %s: %s\n", std::string(chosen->name).c_str(), e.what());
+    return exit_failure;
+  }
+}
+
+}  // namespace
+}  // namespace tracectl
+
+int main(int argc, char** argv) { return tracectl::run(argc, argv); }

@@ -1,0 +1,127 @@
+// The store's maintenance: check, retention, snapshot, compact.
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+namespace tracectl {
+namespace {
+
+trace::mmap_options options_of(const arguments& args, trace::open_mode mode) {
+  trace::mmap_options options;
+  options.path = args.required("store");
+  if (!std::filesystem::is_directory(options.path))
+    throw usage_error("--store " + options.path.string() + ": no such store directory");
+  options.mode = mode;
+  return options;
+}
+
+}  // namespace
+
+// Opening checks every header and every sealed region's checksum and replays each log
+// record by its checksum; then every span is decoded in full and every trace is looked up
+// through the trace index, which must give back exactly the spans the scan saw.
+int run_check(const arguments& args) {
+  trace::mmap_options options = options_of(args, trace::open_mode::read_only);
+  std::vector<trace::dropped_log_tail> dropped;
+  options.on_dropped = [&dropped](const trace::dropped_log_tail& d) { dropped.push_back(d); };
+  std::vector<std::string> problems;
+  std::vector<trace::segment_info> segments;
+  std::size_t spans = 0, traces = 0;
+  try {
+    const trace::mmap_store store(options);
+    segments = store.segments();
+    std::map<trace::trace_id, std::size_t> per_trace;
+    for (trace::mmap_span s : store.scan()) {
+      (void)s.materialize();
+      ++per_trace[s.trace()];
+      ++spans;
+    }
+    traces = per_trace.size();
+    for (const auto& [id, count] : per_trace) {
+      const std::size_t indexed = store.find_trace(id).size();
+      if (indexed != count)
+        problems.push_back("trace " + id.to_hex() + ": the index finds " + std::to_string(indexed) + " spans, the scan " +
+                           std::to_string(count));
+    }
+  } catch (const trace::error& e) {
+    problems.push_back(e.what());
+  }
+  for (const auto& d : dropped)
+    problems.push_back(d.file.string() + ": " + std::to_string(d.bytes) + " bytes after offset " +
+                       std::to_string(d.offset) + " dropped: " + d.reason);
+  const bool healthy = problems.empty();
+  if (args.flag("json")) {
+    std::string out;
+    trace::json::writer w(out);
+    w.begin_object().member("ok", healthy).member("spans", spans).member("traces", traces).key("segments").begin_array();
+    for (const auto& s : segments)
+      w.begin_object()
+          .member("file", s.path.filename().string())
+          .member("sealed", s.sealed)
+          .member("spans", s.spans)
+          .member("bytes", s.bytes)
+          .end_object();
+    w.end_array().key("problems").begin_array();
+    for (const auto& p : problems) w.string(p);
+    w.end_array().end_object();
+    print(out + "\n");
+  } else {
+    const palette colours{use_colour(stdout)};
+    for (const auto& s : segments)
+      print(s.path.filename().string() + "  " + (s.sealed ? "sealed" : "log   ") + "  " + std::to_string(s.spans) +
+            " spans  " + std::to_string(s.bytes) + " bytes\n");
+    for (const auto& p : problems) print(colours.red("problem: ") + p + "\n");
+    print(healthy ? colours.green("ok") + ": " + std::to_string(spans) + " spans in " + std::to_string(traces) +
+                        " traces, " + std::to_string(segments.size()) + " segments, every checksum and index entry verified\n"
+                  : colours.red("damaged") + ": " + std::to_string(problems.size()) + " problems\n");
+  }
+  return healthy ? exit_ok : exit_failure;
+}
+
+// The store applies its TTL when it opens, by the system clock: so "now" here is the clock
+// (the store has no call taking both a time and a TTL).
+int run_retention(const arguments& args) {
+  trace::mmap_options options = options_of(args, trace::open_mode::read_write);
+  const trace::duration_ns ttl = parse_duration_option("ttl", args.required("ttl"));
+  if (ttl == 0) throw usage_error("--ttl must be longer than 0");
+  std::size_t before = 0, segments_before = 0;
+  {
+    const trace::mmap_store counting(options);
+    before = counting.size();
+    segments_before = counting.segments().size();
+  }
+  options.retention_ttl = ttl;
+  trace::mmap_store store(options);
+  store.apply_retention(trace::now_ns());
+  const trace::timestamp_ns now = trace::now_ns();
+  print("dropped " + std::to_string(segments_before - store.segments().size()) + " segments (" +
+        std::to_string(before - store.size()) + " spans) whose spans all started before " +
+        format_time(now > ttl ? now - ttl : 0) + "; " + std::to_string(store.size()) + " spans remain" +
+        " (only sealed segments are dropped: compact seals the active log)\n");
+  return exit_ok;
+}
+
+int run_snapshot(const arguments& args) {
+  trace::mmap_store store(options_of(args, trace::open_mode::read_write));
+  print(store.snapshot().string() + "\n");
+  return exit_ok;
+}
+
+// The store has no merge of sealed segments yet: compacting seals the active log, which
+// gives its spans a sorted trace index and zone maps (and makes them eligible for retention).
+int run_compact(const arguments& args) {
+  trace::mmap_store store(options_of(args, trace::open_mode::read_write));
+  const std::size_t before = store.segments().size();
+  store.roll();
+  std::size_t sealed = 0;
+  for (const auto& s : store.segments()) sealed += s.sealed ? 1 : 0;
+  print("sealed the active log: " + std::to_string(sealed) + " sealed segments (" + std::to_string(before) +
+        " segments before)\n");
+  return exit_ok;
+}
+
+}  // namespace tracectl

@@ -1,0 +1,233 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tracectl binary: every subcommand, its --help, JSON output, exit
+# statuses and the error paths, on the shipped sample (examples/tracectl/sample) and the bad
+# files beside this script.
+#
+#   e2e.sh TRACECTL SAMPLE_DIR BAD_DATA_DIR
+set -u
+tracectl=$(realpath "$1")
+sample=$(realpath "$2/shop.otlp.json")
+data=$(realpath "$3")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+unset NO_COLOR  # the colour checks below set it themselves
+
+failures=0
+out='' err='' rc=0
+run() {  # run ARGS...: captures stdout, stderr and the exit status
+  "$tracectl" "$@" >"$work/out" 2>"$work/err"
+  rc=$?
+  out=$(cat "$work/out")
+  err=$(cat "$work/err")
+}
+fail() {
+  echo "FAILED: $1"
+  echo "  command status $rc"
+  echo "  stdout: ${out:0:2000}"
+  echo "  stderr: ${err:0:2000}"
+  failures=$((failures + 1))
+}
+expect_rc() { [ "$rc" = "$1" ] || fail "$2: exit status $rc, expected $1"; }
+expect_out() { [[ "$out" == *"$1"* ]] || fail "$2: stdout lacks [$1]"; }
+expect_err() { [[ "$err" == *"$1"* ]] || fail "$2: stderr lacks [$1]"; }
+expect_no_out() { [[ "$out" != *"$1"* ]] || fail "$2: stdout has [$1]"; }
+json_get() { python3 -c "import json,sys; d=json.load(open('$work/out')); print($1)"; }
+
+slow=005a000000000000000000000000003d  # in the last 15 minutes: payments slow and failing
+calm=005a0000000000000000000000000001  # the first trace of the baseline
+
+# ---- usage ----
+run
+expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
+run --help
+expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
+for command in import trace spans search services operations stats anomalies export html check retention snapshot compact; do
+  run "$command" --help
+  expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
+done
+run frobnicate
+expect_rc 2 "unknown command"; expect_err 'unknown command "frobnicate"' "unknown command"
+run spans --store s --colour
+expect_rc 2 "unknown option"; expect_err "unknown option --colour" "unknown option"
+run spans
+expect_rc 2 "missing --store"; expect_err "--store is required" "missing --store"
+run spans --store nowhere
+expect_rc 2 "missing store dir"; expect_err "--store nowhere: no such store directory" "missing store dir"
+run import --store s
+expect_rc 2 "import without files"; expect_err "import needs at least one FILE" "import without files"
+run import "$sample" --store s --format yaml
+expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, jaeger or zipkin" "bad --format"
+run import missing.json --store s
+expect_rc 2 "missing file"; expect_err "missing.json: cannot read" "missing file"
+
+# ---- import ----
+run import "$sample" --store s
+expect_rc 0 "import"; expect_out "shop.otlp.json: 248 spans (otlp)" "import"; expect_out "imported 248 spans from 1 files" "import"
+[[ "$err" != *"spans/s"* ]] || fail "import draws no progress line when stderr is not a terminal"
+
+# A progress line on a terminal (script gives the command a pseudo-terminal).
+if command -v script >/dev/null; then
+  script -qc "'$tracectl' import '$sample' --store tty" /dev/null >"$work/out" 2>&1; rc=$?
+  out=$(cat "$work/out"); err=''
+  expect_rc 0 "import on a terminal"; expect_out "spans/s" "import on a terminal shows the rate"
+  expect_out "ETA" "import on a terminal shows the time left"; expect_out "248 spans" "import on a terminal counts"
+fi
+
+# Bad files: named by file, line and column; nothing of the file kept without --keep-going.
+run import "$data/truncated.otlp.json" --store bad
+expect_rc 3 "bad file"
+expect_err "truncated.otlp.json: line 5, column 88: expected ',' or '}' in object" "bad file position"
+expect_err "nothing of $data/truncated.otlp.json was imported" "bad file"
+run spans --store bad
+expect_rc 1 "bad file left nothing"; expect_err "no matching spans" "bad file left nothing"
+run import "$data/backwards.otlp.json" --store bad
+expect_rc 3 "invalid span"; expect_err "backwards.otlp.json: line 3, column 1: OTLP span: ends (1714564800010000000) before it starts" "invalid span"
+run import "$data/unknown.json" --store bad
+expect_rc 3 "unknown format"; expect_err "unknown.json: cannot tell the format" "unknown format"
+run import "$data/truncated.otlp.json" "$data/backwards.otlp.json" "$data/unknown.json" --store bad --keep-going
+expect_rc 3 "--keep-going still fails"; expect_out "imported 2 spans from 3 files, 3 with errors" "--keep-going keeps readable spans"
+run spans --store bad --json
+expect_rc 0 "--keep-going kept"; [ "$(json_get 'len(d)')" = 2 ] || fail "--keep-going kept the two spans before the error"
+
+# ---- trace ----
+run trace "$slow" --store s
+expect_rc 0 "trace"; expect_out "POST /checkout (api)" "trace tree"; expect_out "└─ charge (payments)" "trace tree"
+expect_out "SELECT accounts (db)" "trace tree"; expect_out "ERROR card declined" "trace status"
+expect_out "|########################################| POST /checkout" "trace time bar of the root"
+expect_no_out $'\033[' "no colour when stdout is not a terminal"
+run trace "$slow" --store s --json
+expect_rc 0 "trace --json"
+[ "$(json_get "[s['name'] for s in d['spans']]")" = "['POST /checkout', 'authorize', 'charge', 'SELECT accounts']" ] || fail "trace --json order"
+[ "$(json_get "d['spans'][2]['events'][0]['name']")" = "declined" ] || fail "trace --json events"
+run trace "$slow" --store s --bar-width 0
+expect_no_out "|" "trace --bar-width 0"
+run trace 0000000000000000000000000000beef --store s
+expect_rc 1 "unknown trace"; expect_err "no trace 0000000000000000000000000000beef" "unknown trace"
+run trace xyz --store s
+expect_rc 2 "bad trace id"; expect_err 'trace id "xyz" is not 32 hex digits' "bad trace id"
+if command -v script >/dev/null; then
+  script -qc "'$tracectl' trace $slow --store s" /dev/null >"$work/out" 2>&1; out=$(cat "$work/out")
+  expect_out $'\033[31m' "errors in red on a terminal"
+  NO_COLOR=1 script -qc "'$tracectl' trace $slow --store s" /dev/null >"$work/out" 2>&1; out=$(cat "$work/out")
+  expect_no_out $'\033[' "NO_COLOR turns colour off"
+fi
+
+# ---- spans ----
+run spans --store s --service payments --status error
+expect_rc 0 "spans"; expect_out "charge" "spans"; [ "$(grep -c charge "$work/out")" = 5 ] || fail "five failed charges"
+run spans --store s --where 'service = db && span.db.rows >= 39' --json
+expect_rc 0 "spans --where"
+[ "$(json_get "all(s['service'] == 'db' and s['attributes']['db.rows'] >= 39 for s in d) and len(d) > 0")" = True ] || fail "spans --where filters"
+run spans --store s --order slowest --limit 1 --json
+[ "$(json_get "d[0]['name']")" = "POST /checkout" ] || fail "spans --order slowest"
+run spans --store s --trace "$calm" --json
+[ "$(json_get 'len(d)')" = 4 ] || fail "spans --trace"
+run spans --store s --where 'duration > 1h'
+expect_rc 1 "no spans"; expect_err "no matching spans" "no spans"
+run spans --store s --where 'service = api && duration > 100'
+expect_rc 2 "query error"
+expect_err "--where: parse error: query column 29: a duration needs a unit" "query error message"
+expect_err $'  service = api && duration > 100\n                              ^' "query error caret"
+run spans --store s --status maybe
+expect_rc 2 "bad --status"; expect_err "--status maybe: expected ok, error or unset" "bad --status"
+run spans --store s --limit many
+expect_rc 2 "bad --limit"; expect_err "--limit many: expected a whole number" "bad --limit"
+
+# ---- search ----
+run search --store s --where 'status = error' --json
+expect_rc 0 "search"
+[ "$(json_get "len(d)")" = 5 ] || fail "search finds the five failed traces"
+[ "$(json_get "d[0]['trace_id']")" = "$slow" ] || fail "search newest first"
+[ "$(json_get "(d[0]['root_name'], d[0]['spans'], d[0]['errors'])")" = "('POST /checkout', 4, 2)" ] || fail "search row"
+run search --store s --where 'span.user.tier = "platinum"'
+expect_rc 1 "search nothing"; expect_err "no matching traces" "search nothing"
+
+# ---- services, operations ----
+run services --store s --json
+expect_rc 0 "services"
+[ "$(json_get "sorted(s['service'] for s in d)")" = "['api', 'auth', 'db', 'payments']" ] || fail "services"
+run operations --store s --service payments
+expect_rc 0 "operations"; expect_out "payments  charge" "operations"; expect_no_out "authorize" "operations --service"
+
+# ---- stats ----
+run stats --store s --json
+[ "$(json_get "(d[0]['count'], d[0]['errors'])")" = "(248, 10)" ] || fail "stats totals"
+run stats --store s --by service --last 15m --now 2024-05-01T12:00:00Z --json
+[ "$(json_get "[(r['key'][0], r['count'], r['errors']) for r in d]")" = "[('api', 15, 5), ('auth', 15, 0), ('db', 15, 0), ('payments', 15, 5)]" ] || fail "stats --by service --last"
+run stats --store s --by status --bucket 12h --now 2024-05-01T12:00:00Z
+expect_rc 0 "stats --bucket"; expect_out "2024-04-30T12:00:00.000Z" "stats buckets"; expect_out "P95" "stats header"
+run stats --store s --last 15m --now 2023-01-01T00:00:00Z
+expect_rc 1 "stats nothing"
+run stats --store s --by colour
+expect_rc 2 "bad --by"; expect_err "--by colour: expected service, operation or status" "bad --by"
+run stats --store s --last soon
+expect_rc 2 "bad --last"; expect_err "--last soon: expected a whole number and a unit" "bad --last"
+
+# ---- anomalies ----
+run anomalies --store s --current 15m --baseline 24h --now 2024-05-01T12:00:00Z
+expect_rc 0 "anomalies"; expect_out "high  payments p95 latency increased" "anomalies latency"
+expect_out "payments error rate increased from 0.0% to 33.3%" "anomalies errors"
+run anomalies --store s --now 2024-05-01T11:00:00Z --json
+expect_rc 0 "no anomalies"; [ "$(json_get 'len(d)')" = 0 ] || fail "no anomalies in the calm hours"
+run anomalies --store s --now yesterday
+expect_rc 2 "bad --now"; expect_err "--now: parse error" "bad --now"
+
+# ---- export, and import of each exported format ----
+for format in otlp jaeger zipkin; do
+  run export --store s --to "$format" --where "trace:id = \"$slow\"" -o "slow.$format.json"
+  expect_rc 0 "export $format"; expect_err "wrote 4 spans" "export $format"
+  run import "slow.$format.json" --store "again-$format"
+  expect_rc 0 "re-import $format"; expect_out "4 spans ($format)" "re-import $format"
+done
+run export --store s --to csv --service db
+expect_rc 0 "export csv"; [ "$(printf '%s\n' "$out" | wc -l)" = 63 ] || fail "export csv: header and 62 rows"
+run export --store s --to chrome --trace "$calm"
+expect_rc 0 "export chrome"; expect_out '"ph":"X"' "export chrome"
+run export --store s --to parquet
+expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, jaeger, zipkin, chrome or csv" "bad --to"
+run export --store s --to otlp --where 'service = nobody'
+expect_rc 1 "export nothing"; expect_err "no matching spans; nothing written" "export nothing"
+
+# ---- html ----
+run html "$slow" --store s -o slow.html
+expect_rc 0 "html"
+[ "$(grep -c 'class="bar' slow.html)" = 4 ] || fail "html has one bar per span"
+grep -q 'class="bar error"' slow.html || fail "html marks error spans"
+if grep -Eq '(src|href)="(https?:)?//' slow.html; then fail "html loads nothing from the network"; fi
+run html 0000000000000000000000000000beef --store s
+expect_rc 1 "html unknown trace"
+
+# ---- check, compact, snapshot, retention ----
+run check --store s --json
+expect_rc 0 "check"; [ "$(json_get "(d['ok'], d['spans'], d['traces'])")" = "(True, 248, 62)" ] || fail "check"
+run compact --store s
+expect_rc 0 "compact"; expect_out "sealed the active log: 1 sealed segments" "compact"
+run check --store s
+expect_rc 0 "check after compact"; expect_out "sealed  248 spans" "check after compact"
+run snapshot --store s
+expect_rc 0 "snapshot"; [ -d "$out" ] && [ -n "$(ls "$out")" ] || fail "snapshot folder holds the segments"
+run retention --store s --ttl 36500d
+expect_rc 0 "retention keeps"; expect_out "dropped 0 segments (0 spans)" "retention keeps young spans"
+run retention --store s --ttl 1d  # the sample is from May 2024: older than a day
+expect_rc 0 "retention drops"; expect_out "dropped 1 segments (248 spans)" "retention drops old segments"
+run retention --store s --ttl forever
+expect_rc 2 "bad --ttl"; expect_err "--ttl forever: expected a whole number and a unit" "bad --ttl"
+# A damaged segment: one byte changed in the middle of the sealed file.
+run import "$sample" --store broken; run compact --store broken
+segment=$(ls broken/*.seg | head -1)
+python3 - "$segment" <<'EOF'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, 'rb').read())
+data[len(data) // 2] ^= 0xFF
+open(path, 'wb').write(bytes(data))
+EOF
+run check --store broken
+expect_rc 3 "check finds damage"; expect_out "problem: corrupt data" "check names the damage"; expect_out "checksum mismatch" "check says what failed"
+
+if [ "$failures" -ne 0 ]; then
+  echo "$failures failures"
+  exit 1
+fi
+echo "all tracectl end-to-end checks passed"
