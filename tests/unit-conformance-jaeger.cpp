@@ -1,11 +1,14 @@
 // Jaeger's storage-integration fixtures (third-party data, ../shared/conformance/jaeger):
-// every fixture trace goes into one memory_store through the OTLP JSON reader, then every
-// query of queries.json runs through the Jaeger query translation and trace search, and must
-// return exactly the expected traces, each with exactly its fixture's spans. Negative
+// every fixture trace goes into each store (memory_store, mmap_store) through the OTLP JSON
+// reader, then every query of queries.json runs through the Jaeger query translation and
+// trace search, and must return exactly the expected traces, each with exactly its fixture's spans. Negative
 // variants of each query (our own) must return nothing.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>  // getpid: a store directory of this run's own
+
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -18,6 +21,7 @@
 #include "trace/io/rfc3339.hpp"
 #include "trace/query/jaeger.hpp"
 #include "trace/store/memory.hpp"
+#include "trace/store/mmap.hpp"
 
 using namespace trace;
 namespace fs = std::filesystem;
@@ -26,25 +30,59 @@ namespace {
 
 const fs::path fixtures_dir = fs::path(TRACE_CONFORMANCE_DIR) / "jaeger";
 
-struct fixture_set {
-  memory_store store;
-  std::map<std::string, std::vector<span>> spans_by_fixture;  // file stem -> spans
+// The fixtures as read from the files, keyed by file stem.
+struct fixture_files {
+  std::map<std::string, std::vector<span>> spans_by_fixture;
   std::map<trace_id, std::string> fixture_of_trace;
 };
 
-fixture_set& fixtures() {
-  static fixture_set set = [] {
-    fixture_set out;
+const fixture_files& files() {
+  static const fixture_files loaded = [] {
+    fixture_files out;
     for (const auto& entry : fs::directory_iterator(fixtures_dir / "traces")) {
       if (entry.path().extension() != ".json") continue;
       std::vector<span> spans = otlp::read_file(entry.path());
-      out.store.append(spans);
       for (const span& s : spans) out.fixture_of_trace[s.trace] = entry.path().stem().string();
       out.spans_by_fixture[entry.path().stem().string()] = std::move(spans);
     }
     return out;
   }();
-  return set;
+  return loaded;
+}
+
+// Every backend, loaded with all fixtures, one batch per file.
+template <class Store>
+Store& loaded_store();
+
+template <>
+memory_store& loaded_store<memory_store>() {
+  static memory_store store;
+  static const bool filled = [] {
+    for (const auto& [name, spans] : files().spans_by_fixture) store.append(spans);
+    return true;
+  }();
+  (void)filled;
+  return store;
+}
+
+template <>
+mmap_store& loaded_store<mmap_store>() {
+  static const fs::path dir = fs::temp_directory_path() / ("trace-jaeger-conformance-" + std::to_string(::getpid()));
+  static mmap_store store = [] {
+    fs::remove_all(dir);
+    // Registered before the store exists, so it runs after the store's destructor.
+    std::atexit([] { fs::remove_all(dir); });
+    mmap_options options;
+    options.path = dir;  // no retention: the 2017 timestamps stay as they are
+    return mmap_store(options);
+  }();
+  static const bool filled = [] {
+    for (const auto& [name, spans] : files().spans_by_fixture) store.append(spans);
+    store.flush();
+    return true;
+  }();
+  (void)filled;
+  return store;
 }
 
 std::string tag_text(const json::value& v) {
@@ -70,16 +108,21 @@ jaeger::query to_query(const json::value& q) {
   return out;
 }
 
+std::vector<span> by_id(std::vector<span> spans) {
+  std::ranges::sort(spans, {}, [](const span& s) { return s.id; });
+  return spans;
+}
+
 // Fixture names of the traces the query returns; checks each trace is its fixture, whole.
+template <class Store>
 std::set<std::string> run(const jaeger::query& q) {
-  auto& set = fixtures();
   std::set<std::string> names;
-  for (const auto& found : find_traces(set.store, jaeger::to_trace_query(q))) {
+  for (const auto& found : find_traces(loaded_store<Store>(), jaeger::to_trace_query(q))) {
     REQUIRE(!found.empty());
-    auto name = set.fixture_of_trace.at(trace_id_of(found.front()));
+    auto name = files().fixture_of_trace.at(trace_id_of(found.front()));
     std::vector<span> got;
     for (const auto& ref : found) got.push_back(ref.materialize());
-    CHECK(got == set.spans_by_fixture.at(name));
+    CHECK(by_id(got) == by_id(files().spans_by_fixture.at(name)));
     names.insert(name);
   }
   return names;
@@ -94,7 +137,7 @@ std::vector<json::value> queries() {
 std::pair<duration_ns, duration_ns> duration_range(const std::set<std::string>& expected) {
   duration_ns shortest = ~duration_ns{0}, longest = 0;
   for (const auto& name : expected)
-    for (const span& s : fixtures().spans_by_fixture.at(name)) {
+    for (const span& s : files().spans_by_fixture.at(name)) {
       shortest = std::min(shortest, s.duration());
       longest = std::max(longest, s.duration());
     }
@@ -103,14 +146,13 @@ std::pair<duration_ns, duration_ns> duration_range(const std::set<std::string>& 
 
 }  // namespace
 
-TEST_CASE("Jaeger fixtures: every query returns exactly its expected traces") {
+TEMPLATE_TEST_CASE("Jaeger fixtures: every query returns exactly its expected traces", "", memory_store, mmap_store) {
   if (!fs::exists(fixtures_dir)) {
     WARN("skipped: Jaeger fixtures not found at " << fixtures_dir.string() << " (set TRACE_CONFORMANCE_DIR)");
     return;
   }
-  REQUIRE(fixtures().spans_by_fixture.size() == 32);
-  REQUIRE(fixtures().store.size() == 38);
-  REQUIRE(fixtures().store.trace_count() == 32);
+  REQUIRE(files().spans_by_fixture.size() == 32);
+  REQUIRE(loaded_store<TestType>().size() == 38);
   auto all = queries();
   REQUIRE(all.size() == 25);
   int passed = 0;
@@ -119,14 +161,14 @@ TEST_CASE("Jaeger fixtures: every query returns exactly its expected traces") {
     std::set<std::string> expected;
     for (const auto& name : *entry.find("ExpectedFixtures")->get_if<json::array>()) expected.insert(*name.get_if<std::string>());
     INFO(caption);
-    auto got = run(to_query(*entry.find("Query")));
+    auto got = run<TestType>(to_query(*entry.find("Query")));
     CHECK(got == expected);
     passed += got == expected;
   }
   CHECK(passed == 25);
 }
 
-TEST_CASE("Jaeger fixtures: near-miss variants of every query return nothing") {
+TEMPLATE_TEST_CASE("Jaeger fixtures: near-miss variants of every query return nothing", "", memory_store, mmap_store) {
   if (!fs::exists(fixtures_dir)) {
     WARN("skipped: Jaeger fixtures not found at " << fixtures_dir.string() << " (set TRACE_CONFORMANCE_DIR)");
     return;
@@ -141,14 +183,14 @@ TEST_CASE("Jaeger fixtures: near-miss variants of every query return nothing") {
 
     jaeger::query wrong_operation = base;
     wrong_operation.operation = base.operation.empty() ? "no-such-operation" : base.operation + "-x";
-    CHECK(run(wrong_operation).empty());
+    CHECK(run<TestType>(wrong_operation).empty());
 
     if (!base.tags.empty()) {
       for (std::size_t i = 0; i < base.tags.size(); ++i) {
         jaeger::query wrong_tag = base;
         wrong_tag.tags[i].second += "0";  // 123 -> 1230, 72.5 -> 72.50 (a different string form), ...
         INFO("tag " << wrong_tag.tags[i].first);
-        CHECK(run(wrong_tag).empty());
+        CHECK(run<TestType>(wrong_tag).empty());
         ++variants;
       }
     }
@@ -157,31 +199,31 @@ TEST_CASE("Jaeger fixtures: near-miss variants of every query return nothing") {
     jaeger::query too_long = base;  // at least 1ns longer than any span of the expected traces
     too_long.duration_min = longest + 1;
     too_long.duration_max = 0;
-    CHECK(run(too_long).empty());
+    CHECK(run<TestType>(too_long).empty());
     if (shortest > 0) {
       jaeger::query too_short = base;  // at most 1ns shorter than any of them
       too_short.duration_min = 0;
       too_short.duration_max = shortest - 1;
-      CHECK(run(too_short).empty());
+      CHECK(run<TestType>(too_short).empty());
       ++variants;
     }
 
     jaeger::query later = base;  // the window moved to start an hour after it ended
     later.start_min = base.start_max + hour;
     later.start_max = base.start_max + hour + (base.start_max - base.start_min);
-    CHECK(run(later).empty());
+    CHECK(run<TestType>(later).empty());
     variants += 3;
   }
   CHECK(variants > 75);
 }
 
-TEST_CASE("Jaeger fixtures: the special tag keys select by status, kind and resource") {
+TEMPLATE_TEST_CASE("Jaeger fixtures: the special tag keys select by status, kind and resource", "", memory_store, mmap_store) {
   if (!fs::exists(fixtures_dir)) {
     WARN("skipped: Jaeger fixtures not found at " << fixtures_dir.string() << " (set TRACE_CONFORMANCE_DIR)");
     return;
   }
   // Positive and negative lookups whose answers come from the fixtures themselves.
-  for (const auto& [name, spans] : fixtures().spans_by_fixture) {
+  for (const auto& [name, spans] : files().spans_by_fixture) {
     const span& s = spans.front();
     INFO(name);
     jaeger::query q;
@@ -189,18 +231,18 @@ TEST_CASE("Jaeger fixtures: the special tag keys select by status, kind and reso
     q.operation = s.name;
     q.tags = {{"span.kind", std::string(to_string(s.kind))}, {"span.status", std::string(to_string(s.status.code))},
               {"error", s.status.code == status_code::error ? "true" : "false"}};
-    CHECK(run(q).count(name) == 1);
+    CHECK(run<TestType>(q).count(name) == 1);
     q.tags = {{"span.kind", s.kind == span_kind::server ? "client" : "server"}};
-    CHECK(run(q).count(name) == 0);
+    CHECK(run<TestType>(q).count(name) == 0);
     q.tags = {{"error", s.status.code == status_code::error ? "false" : "true"}};
-    CHECK(run(q).count(name) == 0);
+    CHECK(run<TestType>(q).count(name) == 0);
     for (const auto& item : s.resource.attributes) {
       q.tags = {{"resource." + item.key, to_string(item.value)}};
-      CHECK(run(q).count(name) == 1);
+      CHECK(run<TestType>(q).count(name) == 1);
       q.tags = {{"resource." + item.key, to_string(item.value) + "-x"}};
-      CHECK(run(q).count(name) == 0);
+      CHECK(run<TestType>(q).count(name) == 0);
     }
     q.tags = {{"resource.service.name", s.resource.service_name}};
-    CHECK(run(q).count(name) == 1);
+    CHECK(run<TestType>(q).count(name) == 1);
   }
 }
