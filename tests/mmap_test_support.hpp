@@ -84,10 +84,14 @@ inline void write_file(const std::filesystem::path& path, const std::string& byt
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
+// Edits in place, so a large preallocated log is not read whole.
 inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
-  std::string bytes = read_file(path);
-  bytes.at(offset) = static_cast<char>(bytes.at(offset) ^ 0x5a);
-  write_file(path, bytes);
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  file.seekg(static_cast<std::streamoff>(offset));
+  char byte = 0;
+  if (!file.get(byte)) throw std::runtime_error("flip_byte: offset past the end of " + path.string());
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.put(static_cast<char>(byte ^ 0x5a));
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <fstream>
 
 #include "mmap_test_support.hpp"
 #include "trace/store/mmap.hpp"
@@ -20,6 +21,7 @@ namespace {
 trace::mmap_options options_for(const temp_dir& dir) {
   trace::mmap_options o;
   o.path = dir.path() / "store";
+  o.segment_bytes = trace::min_segment_bytes;  // small files keep byte edits cheap
   return o;
 }
 
@@ -42,11 +44,12 @@ std::filesystem::path only_log(const trace::mmap_options& o) {
 
 // Rewrites the header checksum after an edit, so that a deeper check is the one that fires.
 void fix_header_checksum(const std::filesystem::path& path) {
-  std::string bytes = read_file(path);
-  auto* p = reinterpret_cast<std::byte*>(bytes.data());
-  std::uint32_t crc = trace::mask_crc(trace::crc32c(p, trace::detail::header_crc_offset));
-  std::memcpy(p + trace::detail::header_crc_offset, &crc, 4);
-  write_file(path, bytes);
+  std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
+  char header[trace::detail::header_crc_offset];
+  file.read(header, sizeof header);
+  std::uint32_t crc = trace::mask_crc(trace::crc32c(header, sizeof header));
+  file.seekp(trace::detail::header_crc_offset);
+  file.write(reinterpret_cast<const char*>(&crc), 4);
 }
 
 }  // namespace
