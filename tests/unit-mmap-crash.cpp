@@ -35,11 +35,14 @@ trace::mmap_options crash_options(const std::filesystem::path& path, int iterati
   return o;
 }
 
-// Runs in the child: appends batches from `next` on, writing each number to `ack` once
-// append has returned. Never returns.
+constexpr std::uint64_t ready = ~std::uint64_t{0};
+
+// Runs in the child: says `ready` once the store is open, then appends batches from `next`
+// on, writing each number to `ack` once append has returned. Never returns.
 [[noreturn]] void write_until_killed(const trace::mmap_options& o, std::uint64_t next, int ack) {
   try {
     trace::mmap_store store(o);
+    if (::write(ack, &ready, sizeof ready) != sizeof ready) ::_exit(3);
     for (std::uint64_t k = next; k < next + 200; ++k) {
       store.append(batch_number(k));
       if (::write(ack, &k, sizeof k) != sizeof k) ::_exit(3);
@@ -66,7 +69,7 @@ TEST_CASE("acknowledged batches survive a writer killed at random moments") {
   std::size_t kills_mid_write = 0, tails_dropped = 0;
   const int iterations = 300;
   for (int iteration = 0; iteration < iterations; ++iteration) {
-    if (iteration % 50 == 0) {  // a fresh store now and then keeps reopen cheap
+    if (iteration % 25 == 0) {  // a fresh store now and then keeps reopen cheap
       dir = std::make_unique<temp_dir>();
       committed = 0;
     }
@@ -80,14 +83,19 @@ TEST_CASE("acknowledged batches survive a writer killed at random moments") {
       write_until_killed(o, committed, pipe_ends[1]);
     }
     ::close(pipe_ends[1]);
-    ::usleep(std::uniform_int_distribution<unsigned>(0, 6000)(random));
+    std::uint64_t k = 0;
+    // Kill only once the store is open, so the kills land among appends and rolls
+    // (sanitizer builds start slowly); a child that failed to open shows in its status.
+    bool opened = ::read(pipe_ends[0], &k, sizeof k) == sizeof k && k == ready;
+    ::usleep(std::uniform_int_distribution<unsigned>(0, 3000)(random));
     ::kill(child, SIGKILL);
     int status = 0;
     ::waitpid(child, &status, 0);
     INFO("iteration " << iteration << ", sync policy " << iteration % 3);
+    REQUIRE(opened);
     REQUIRE((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
 
-    std::uint64_t acked = committed, k = 0;
+    std::uint64_t acked = committed;
     while (::read(pipe_ends[0], &k, sizeof k) == sizeof k) acked = k + 1;
     ::close(pipe_ends[0]);
 
