@@ -112,7 +112,9 @@ const std::vector<command>& commands() {
 std::string help_of(const command& c) {
   std::string out = "usage: tracectl " + std::string(c.synopsis) + "\n\n" + std::string(c.summary) + "\n\noptions:\n";
   for (const option_spec& o : c.options) {
-    std::string left = "  --" + std::string(o.name) + (o.value.empty() ? "" : " " + std::string(o.value));
+    std::string left = "  --";
+    left.append(o.name);
+    if (!o.value.empty()) left.append(" ").append(o.value);
     left.resize(std::max<std::size_t>(left.size() + 2, 22), ' ');
     out += left + std::string(o.help) + "\n";
   }
