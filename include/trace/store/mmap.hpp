@@ -105,6 +105,11 @@ class mmap_store {
   std::optional<time_range> removal_range(timestamp_ns now) const;
   std::size_t apply_retention(timestamp_ns now);
 
+  // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
+  // into one sealed segment each, without losing or duplicating a span (a crash midway
+  // leaves either the old segments or the merged one). Returns how many segments went away.
+  std::size_t compact();
+
   // Hard-links the sealed segments (and copies the active log's written prefix) into
   // `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
   std::filesystem::path snapshot();
@@ -116,6 +121,7 @@ class mmap_store {
   void roll_locked(timestamp_ns now);
   void make_room(std::uint64_t bytes);
   void drop_segment(std::size_t index);
+  void drop_covered();
   void sync_if_due();
   bool writable() const noexcept { return options_.mode == open_mode::read_write; }
 
@@ -256,6 +262,7 @@ inline void mmap_store::open_writer() {
     }
     spans_ += segments_.back()->span_count();
   }
+  drop_covered();
   if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
   // Only the newest log stays active; older ones (left by a crash mid-roll) are sealed now.
   for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
@@ -287,6 +294,49 @@ inline void mmap_store::open_reader() {
     }
     spans_ += segments_.back()->span_count();
   }
+  drop_covered();
+}
+
+// A merged segment replaces the ones it covers; a crash before their removal leaves them
+// behind, and they are dropped here (only from memory when read-only).
+inline void mmap_store::drop_covered() {
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < segments_.size();) {
+    if (segments_[i]->sequence() <= covered) {
+      spans_ -= segments_[i]->span_count();
+      if (writable()) std::filesystem::remove(segments_[i]->path());
+      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (segments_[i]->sealed()) covered = std::max(covered, segments_[i]->covers_through());
+    ++i;
+  }
+}
+
+inline std::size_t mmap_store::compact() {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  std::size_t removed = 0;
+  for (std::size_t first = 0; first < segments_.size(); ++first) {
+    std::size_t last = first;
+    std::uint64_t bytes = segments_[first]->sealed() ? segments_[first]->used_bytes() : options_.segment_bytes + 1;
+    while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
+           bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
+      bytes += segments_[++last]->used_bytes();
+    if (last == first || bytes > options_.segment_bytes) continue;
+    std::vector<const detail::segment*> run;
+    for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
+    // The merged file atomically replaces the first; its header names the last it covers,
+    // so the others are dropped at the next open even if we crash before removing them.
+    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run));
+    for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
+    detail::sync_directory(options_.path);
+    segments_[first] = std::move(merged);
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(first + 1),
+                    segments_.begin() + static_cast<std::ptrdiff_t>(last + 1));
+    removed += last - first;
+  }
+  refresh_blocks();
+  return removed;
 }
 
 inline void mmap_store::refresh_blocks() {

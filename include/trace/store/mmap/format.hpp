@@ -43,9 +43,10 @@ struct file_header {
   std::uint64_t created_ns = 0;  // wall clock at creation, for rolling by time
   std::uint64_t block_bytes = 0;  // sealed: size of the block after the header
   std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
+  std::uint64_t covers_through = 0;  // sealed by compaction: it replaces segments up to this sequence
 };
 // Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
-//         region crcs u32[5] | zero padding | header crc u32 at 124.
+//         region crcs u32[5] | covers_through u64 at 64 | zero padding | header crc u32 at 124.
 
 inline void write_file_header(std::byte* out, const file_header& h) {
   std::memset(out, 0, file_header_size);
@@ -57,6 +58,7 @@ inline void write_file_header(std::byte* out, const file_header& h) {
   put(24, h.created_ns);
   put(32, h.block_bytes);
   for (std::size_t i = 0; i < block_region_count; ++i) put(40 + 4 * i, h.region_crcs[i]);
+  put(64, h.covers_through);
   put(header_crc_offset, mask_crc(crc32c(out, header_crc_offset)));
 }
 
@@ -80,6 +82,7 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   h.created_ns = load<std::uint64_t>(in + 24);
   h.block_bytes = load<std::uint64_t>(in + 32);
   for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
+  h.covers_through = load<std::uint64_t>(in + 64);
   return h;
 }
 

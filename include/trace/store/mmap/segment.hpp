@@ -72,7 +72,12 @@ class segment {
   // Forces the written records to stable storage.
   void sync();
   // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path.
-  std::filesystem::path write_sealed(const std::filesystem::path& dir) const;
+  std::filesystem::path write_sealed(const std::filesystem::path& dir) const { return write_sealed(dir, {this}); }
+  // Writes the spans of `sources` (consecutive segments) as one sealed segment named after
+  // the first, replacing it atomically; its header says which sequences it covers.
+  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources);
+  // Compaction: the last sequence this sealed segment replaces (its own when not merged).
+  std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
   // Calls f(block, first_row, row_count) for each run of `id`'s rows.
   template <class F>
@@ -263,29 +268,32 @@ inline void segment::sync() {
   synced_ = used_;
 }
 
-inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir) const {
+inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
+                                                   const std::vector<const segment*>& sources) {
   std::vector<row_input> rows;
-  rows.reserve(static_cast<std::size_t>(spans_));
-  for (const block_view& b : blocks_)
-    for (std::uint32_t row = 0; row < b.rows(); ++row)
-      rows.push_back({b.trace_of_row(row), b.id_at(row), b.parent_at(row), b.start_at(row), b.duration_at(row),
-                      b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), b.extras_at(row),
-                      b.status_at(row), b.kind_at(row)});
+  for (const segment* source : sources)
+    for (const block_view& b : source->blocks_)
+      for (std::uint32_t row = 0; row < b.rows(); ++row)
+        rows.push_back({b.trace_of_row(row), b.id_at(row), b.parent_at(row), b.start_at(row), b.duration_at(row),
+                        b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), b.extras_at(row),
+                        b.status_at(row), b.kind_at(row)});
+  const segment& first = *sources.front();
   std::string bytes(file_header_size, '\0');
   string_table_builder strings;
   region_bounds bounds = encode_block(bytes, rows, strings, true);
   file_header header;
   header.kind = file_kind::sealed;
-  header.sequence = sequence();
-  header.created_ns = created_ns();
+  header.sequence = first.sequence();
+  header.created_ns = first.created_ns();
+  header.covers_through = sources.size() > 1 ? sources.back()->covers_through() : 0;
   header.block_bytes = bytes.size() - file_header_size;
   const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
   for (std::size_t r = 0; r < block_region_count; ++r)
     header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
-  const std::filesystem::path final_path = segment_path(dir, sequence(), ".seg");
-  const std::filesystem::path temporary = segment_path(dir, sequence(), ".seg.tmp");
+  const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");
+  const std::filesystem::path temporary = segment_path(dir, first.sequence(), ".seg.tmp");
   {
     file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
     tmp.write_all(bytes.data(), bytes.size(), 0);
