@@ -1,10 +1,13 @@
 #pragma once
 // A filter compiled against the columns of a `memory_store`: names become interned ids
-// once, so that testing a row reads a few integers instead of comparing strings. Attribute
-// tests find span attributes by key id and fall back to the generic walk for the other
-// scopes. Queries over a whole store use it through `prepare_rows` (found by ADL).
-// It refers to the filter it was built from, which must outlive it.
+// once, and rows are tested a block at a time, each condition as one tight loop over its
+// column writing a byte per row, and/or/not combining those bytes. Attribute and substring
+// tests go row by row (span attributes found by key id, other scopes by the generic walk).
+// Queries over a whole store use it through `prepare_rows` (found by ADL).
+// It refers to the filter it was built from, which must outlive it, and to the store's
+// columns, which must not grow while it is used.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -17,9 +20,22 @@ inline namespace v0 {
 
 class memory_row_filter {
  public:
-  memory_row_filter(const memory_store& store, const filter& f) : store_(&store) { root_ = compile(f); }
+  memory_row_filter(const memory_store& store, const filter& f) : store_(&store) {
+    root_ = compile(f);
+    scratch_.resize(nodes_.size() * block);
+  }
 
-  bool operator()(std::uint32_t row) const { return test(root_, row); }
+  // Calls `f(row)` for every matching row, in ascending order.
+  template <class F>
+  void for_each_match(F&& f) {
+    const auto rows = static_cast<std::uint32_t>(store_->size());
+    for (std::uint32_t first = 0; first < rows; first += block) {
+      const std::uint32_t count = std::min(block, rows - first);
+      const std::uint8_t* hits = evaluate(root_, first, count);
+      for (std::uint32_t i = 0; i < count; ++i)
+        if (hits[i]) f(first + i);
+    }
+  }
 
  private:
   enum class op : std::uint8_t {
@@ -77,37 +93,72 @@ class memory_row_filter {
         f.get());
   }
 
-  bool test(std::uint32_t index, std::uint32_t row) const {
+  // Evaluates node `index` over rows [first, first + count) into its scratch bytes.
+  const std::uint8_t* evaluate(std::uint32_t index, std::uint32_t first, std::uint32_t count) {
     const node& n = nodes_[index];
+    std::uint8_t* out = scratch_.data() + std::size_t{index} * block;
+    auto fill = [&](auto&& test) {
+      for (std::uint32_t i = 0; i < count; ++i) out[i] = test(first + i);
+    };
     switch (n.kind) {
-      case op::always: return true;
-      case op::never: return false;
+      case op::always: std::fill_n(out, count, std::uint8_t{1}); break;
+      case op::never: std::fill_n(out, count, std::uint8_t{0}); break;
       case op::all:
-        for (std::uint32_t child : n.children)
-          if (!test(child, row)) return false;
-        return true;
-      case op::any:
-        for (std::uint32_t child : n.children)
-          if (test(child, row)) return true;
-        return false;
-      case op::negate: return !test(n.children[0], row);
-      case op::trace: return store_->trace_column()[row] == n.trace;
-      case op::service: return store_->service_column()[row] == n.id;
-      case op::name: return store_->name_column()[row] == n.id;
-      case op::status: return static_cast<std::uint32_t>(store_->status_column()[row]) == n.id;
-      case op::kind: return static_cast<std::uint32_t>(store_->kind_column()[row]) == n.id;
+      case op::any: {
+        const bool all = n.kind == op::all;
+        std::fill_n(out, count, std::uint8_t{all});
+        for (std::uint32_t child : n.children) {
+          const std::uint8_t* part = evaluate(child, first, count);
+          for (std::uint32_t i = 0; i < count; ++i) out[i] = all ? (out[i] & part[i]) : (out[i] | part[i]);
+        }
+        break;
+      }
+      case op::negate: {
+        const std::uint8_t* part = evaluate(n.children[0], first, count);
+        for (std::uint32_t i = 0; i < count; ++i) out[i] = !part[i];
+        break;
+      }
+      case op::trace: {
+        const trace_id* traces = store_->trace_column().data();
+        fill([&](std::uint32_t row) { return traces[row] == n.trace; });
+        break;
+      }
+      case op::service: {
+        const std::uint32_t* services = store_->service_column().data();
+        fill([&](std::uint32_t row) { return services[row] == n.id; });
+        break;
+      }
+      case op::name: {
+        const std::uint32_t* names = store_->name_column().data();
+        fill([&](std::uint32_t row) { return names[row] == n.id; });
+        break;
+      }
+      case op::status: {
+        const status_code* statuses = store_->status_column().data();
+        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(statuses[row]) == n.id; });
+        break;
+      }
+      case op::kind: {
+        const span_kind* kinds = store_->kind_column().data();
+        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(kinds[row]) == n.id; });
+        break;
+      }
       case op::duration: {
-        duration_ns d = store_->duration_column()[row];
-        return d >= n.low && d <= n.high;
+        const duration_ns* durations = store_->duration_column().data();
+        fill([&](std::uint32_t row) { return durations[row] >= n.low && durations[row] <= n.high; });
+        break;
       }
       case op::start: {
-        timestamp_ns t = store_->start_column()[row];
-        return t >= n.low && t <= n.high;
+        const timestamp_ns* starts = store_->start_column().data();
+        fill([&](std::uint32_t row) { return starts[row] >= n.low && starts[row] <= n.high; });
+        break;
       }
-      case op::name_contains: return matches(*n.source, memory_store::span_ref(store_, row));
-      case op::attribute: return test_attribute(n, row);
+      case op::name_contains:
+        fill([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
+        break;
+      case op::attribute: fill([&](std::uint32_t row) { return test_attribute(n, row); }); break;
     }
-    return false;
+    return out;
   }
 
   bool test_attribute(const node& n, std::uint32_t row) const {
@@ -126,12 +177,16 @@ class memory_row_filter {
                             });
   }
 
+  static constexpr std::uint32_t block = 1024;
+
   const memory_store* store_;
   std::vector<node> nodes_;
+  std::vector<std::uint8_t> scratch_;  // `block` bytes per node
   std::uint32_t root_ = 0;
 };
 
-// The hook whole-store queries look for: a predicate on row numbers.
+// The hook whole-store queries look for: an object whose `for_each_match(f)` calls f(row)
+// for the matching rows.
 inline memory_row_filter prepare_rows(const memory_store& store, const filter& f) { return {store, f}; }
 
 }  // namespace v0

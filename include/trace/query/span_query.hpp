@@ -38,15 +38,14 @@ std::size_t count_matching(R&& spans, const filter& f) {
 }
 
 // Over a whole store. A store may offer `prepare_rows(store, filter)` (found by argument-
-// dependent lookup): a predicate on row numbers 0..size() - 1 that reads its columns
-// directly; `store.at(row)` then gives the span. Otherwise this scans.
+// dependent lookup): an object whose `for_each_match(f)` calls `f(row)` for each matching
+// row, reading the store's columns directly; `store.at(row)` then gives the span.
+// Otherwise this scans.
 template <span_store Store>
 std::size_t count_matching(const Store& store, const filter& f) {
   if constexpr (requires { prepare_rows(store, f); }) {
-    auto row_matches = prepare_rows(store, f);
     std::size_t count = 0;
-    const auto rows = static_cast<std::uint32_t>(store.size());
-    for (std::uint32_t row = 0; row < rows; ++row) count += row_matches(row);
+    prepare_rows(store, f).for_each_match([&count](std::uint32_t) { ++count; });
     return count;
   } else {
     return count_matching(store.scan(), f);

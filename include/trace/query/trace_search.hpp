@@ -33,10 +33,7 @@ std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
     if (!inserted) it->second = std::max(it->second, start_of(s));
   };
   if constexpr (requires { prepare_rows(store, q.where); }) {  // see count_matching
-    auto row_matches = prepare_rows(store, q.where);
-    const auto rows = static_cast<std::uint32_t>(store.size());
-    for (std::uint32_t row = 0; row < rows; ++row)
-      if (row_matches(row)) keep(store.at(row));
+    prepare_rows(store, q.where).for_each_match([&](std::uint32_t row) { keep(store.at(row)); });
   } else {
     for (auto&& s : store.scan())
       if (matches(q.where, s)) keep(s);
