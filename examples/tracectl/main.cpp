@@ -102,7 +102,7 @@ const std::vector<command>& commands() {
        {store_option},
        run_snapshot},
       {"compact", "compact --store DIR",
-       "Seals the active log into a segment with its trace index and zone maps.",
+       "Seals the active log into a segment, then merges runs of small sealed segments into one.",
        {store_option},
        run_compact},
   };

@@ -111,16 +111,16 @@ int run_snapshot(const arguments& args) {
   return exit_ok;
 }
 
-// The store has no merge of sealed segments yet: compacting seals the active log, which
-// gives its spans a sorted trace index and zone maps (and makes them eligible for retention).
+// Seals the active log (its spans get a sorted trace index and zone maps, and become
+// eligible for retention), then merges runs of small sealed segments.
 int run_compact(const arguments& args) {
   trace::mmap_store store(options_of(args, trace::open_mode::read_write));
   const std::size_t before = store.segments().size();
   store.roll();
-  std::size_t sealed = 0;
-  for (const auto& s : store.segments()) sealed += s.sealed ? 1 : 0;
-  print("sealed the active log: " + std::to_string(sealed) + " sealed segments (" + std::to_string(before) +
-        " segments before)\n");
+  const std::size_t merged_away = store.compact();
+  const std::size_t after = store.segments().size();
+  print("compacted: " + std::to_string(before) + " segments before, " + std::to_string(after) + " sealed now (" +
+        std::to_string(merged_away) + " merged away), " + std::to_string(store.size()) + " spans\n");
   return exit_ok;
 }
 

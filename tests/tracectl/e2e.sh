@@ -202,7 +202,7 @@ expect_rc 1 "html unknown trace"
 run check --store s --json
 expect_rc 0 "check"; [ "$(json_get "(d['ok'], d['spans'], d['traces'])")" = "(True, 248, 62)" ] || fail "check"
 run compact --store s
-expect_rc 0 "compact"; expect_out "sealed the active log: 1 sealed segments" "compact"
+expect_rc 0 "compact"; expect_out "compacted: 1 segments before, 1 sealed now (0 merged away), 248 spans" "compact"
 run check --store s
 expect_rc 0 "check after compact"; expect_out "sealed  248 spans" "check after compact"
 run snapshot --store s
@@ -213,6 +213,12 @@ run retention --store s --ttl 1d  # the sample is from May 2024: older than a da
 expect_rc 0 "retention drops"; expect_out "dropped 1 segments (248 spans)" "retention drops old segments"
 run retention --store s --ttl forever
 expect_rc 2 "bad --ttl"; expect_err "--ttl forever: expected a whole number and a unit" "bad --ttl"
+# Two small sealed segments merge into one, every span kept.
+run import "$sample" --store twice; run compact --store twice
+run import "$data/truncated.otlp.json" --store twice --keep-going; run compact --store twice
+expect_rc 0 "compact merges"; expect_out "compacted: 2 segments before, 1 sealed now (1 merged away), 250 spans" "compact merges"
+run check --store twice --json
+[ "$(json_get "(d['ok'], d['spans'], len(d['segments']))")" = "(True, 250, 1)" ] || fail "check after merging"
 # A damaged segment: one byte changed in the middle of the sealed file.
 run import "$sample" --store broken; run compact --store broken
 segment=$(ls broken/*.seg | head -1)
