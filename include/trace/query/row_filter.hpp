@@ -87,34 +87,59 @@ class memory_row_filter {
           } else {
             node group{.kind = std::is_same_v<N, filters::all_of> ? op::all : op::any};
             for (const filter& item : n.items) group.children.push_back(compile(item));
+            // Column tests first: in an `and`, later row-by-row tests then skip rows already out.
+            std::ranges::stable_sort(group.children, {}, [this](std::uint32_t child) { return cost(child); });
             return add(std::move(group));
           }
         },
         f.get());
   }
 
-  // Evaluates node `index` over rows [first, first + count) into its scratch bytes.
-  const std::uint8_t* evaluate(std::uint32_t index, std::uint32_t first, std::uint32_t count) {
+  // 0: one column read per row; 1: a combination; 2: row by row through attributes or text.
+  int cost(std::uint32_t index) const {
+    switch (nodes_[index].kind) {
+      case op::all: case op::any: case op::negate: return 1;
+      case op::name_contains: case op::attribute: return 2;
+      default: return 0;
+    }
+  }
+
+  // Evaluates node `index` over rows [first, first + count) into its scratch bytes. Where
+  // `only` is given and 0, the result does not matter, and row-by-row tests skip the row.
+  const std::uint8_t* evaluate(std::uint32_t index, std::uint32_t first, std::uint32_t count,
+                               const std::uint8_t* only = nullptr) {
     const node& n = nodes_[index];
     std::uint8_t* out = scratch_.data() + std::size_t{index} * block;
     auto fill = [&](auto&& test) {
       for (std::uint32_t i = 0; i < count; ++i) out[i] = test(first + i);
     };
+    auto fill_wanted = [&](auto&& test) {
+      for (std::uint32_t i = 0; i < count; ++i) out[i] = (!only || only[i]) && test(first + i);
+    };
     switch (n.kind) {
       case op::always: std::fill_n(out, count, std::uint8_t{1}); break;
       case op::never: std::fill_n(out, count, std::uint8_t{0}); break;
-      case op::all:
-      case op::any: {
-        const bool all = n.kind == op::all;
-        std::fill_n(out, count, std::uint8_t{all});
+      case op::all: {
+        if (only)
+          std::copy_n(only, count, out);
+        else
+          std::fill_n(out, count, std::uint8_t{1});
         for (std::uint32_t child : n.children) {
-          const std::uint8_t* part = evaluate(child, first, count);
-          for (std::uint32_t i = 0; i < count; ++i) out[i] = all ? (out[i] & part[i]) : (out[i] | part[i]);
+          const std::uint8_t* part = evaluate(child, first, count, out);
+          for (std::uint32_t i = 0; i < count; ++i) out[i] &= part[i];
+        }
+        break;
+      }
+      case op::any: {
+        std::fill_n(out, count, std::uint8_t{0});
+        for (std::uint32_t child : n.children) {
+          const std::uint8_t* part = evaluate(child, first, count, only);
+          for (std::uint32_t i = 0; i < count; ++i) out[i] |= part[i];
         }
         break;
       }
       case op::negate: {
-        const std::uint8_t* part = evaluate(n.children[0], first, count);
+        const std::uint8_t* part = evaluate(n.children[0], first, count, only);
         for (std::uint32_t i = 0; i < count; ++i) out[i] = !part[i];
         break;
       }
@@ -154,9 +179,9 @@ class memory_row_filter {
         break;
       }
       case op::name_contains:
-        fill([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
+        fill_wanted([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
         break;
-      case op::attribute: fill([&](std::uint32_t row) { return test_attribute(n, row); }); break;
+      case op::attribute: fill_wanted([&](std::uint32_t row) { return test_attribute(n, row); }); break;
     }
     return out;
   }
@@ -164,9 +189,12 @@ class memory_row_filter {
   bool test_attribute(const node& n, std::uint32_t row) const {
     const auto& t = std::get<filters::attribute_test>(n.source->get());
     if (t.scopes & static_cast<std::uint8_t>(attribute_scope::span)) {
-      if (n.key_id)
-        for (const auto& item : store_->span_attributes(row))
-          if (item.key == *n.key_id && detail::attribute_passes(item.value, t.op, t.value)) return true;
+      if (n.key_id) {
+        auto keys = store_->span_attribute_keys(row);
+        for (std::size_t i = 0; i < keys.size(); ++i)
+          if (keys[i] == *n.key_id && detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value))
+            return true;
+      }
       if (t.scopes == static_cast<std::uint8_t>(attribute_scope::span)) return false;
     }
     return visit_attributes(memory_store::span_ref(store_, row),

@@ -69,12 +69,6 @@ class memory_store {
   std::vector<std::string_view> operations(std::string_view service) const;
 
   // ---- columns, for algorithms that want to run at memory speed ----
-  // A span attribute as stored: the key interned, the value owned.
-  struct stored_attribute {
-    std::uint32_t key;
-    attribute_value value;
-  };
-
   std::span<const trace_id> trace_column() const noexcept { return traces_; }
   std::span<const timestamp_ns> start_column() const noexcept { return starts_; }
   std::span<const duration_ns> duration_column() const noexcept { return durations_; }
@@ -82,8 +76,13 @@ class memory_store {
   std::span<const std::uint32_t> name_column() const noexcept { return names_; }        // string ids
   std::span<const status_code> status_column() const noexcept { return statuses_; }
   std::span<const span_kind> kind_column() const noexcept { return kinds_; }
-  std::span<const stored_attribute> span_attributes(std::uint32_t row) const noexcept {
-    return std::span(attributes_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
+  // A row's span attributes: interned keys, and the values in the same order. Keys are
+  // kept apart from values so that looking for a key reads 4 bytes an attribute.
+  std::span<const std::uint32_t> span_attribute_keys(std::uint32_t row) const noexcept {
+    return std::span(attribute_keys_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
+  }
+  std::span<const attribute_value> span_attribute_values(std::uint32_t row) const noexcept {
+    return std::span(attribute_values_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
   }
   // Service, operation names and attribute keys share one table of string ids. A string
   // no span carries has no id: a filter on it matches nothing.
@@ -129,7 +128,8 @@ class memory_store {
   std::vector<std::uint32_t> attribute_begin_{0};  // row r's attributes: [begin[r], begin[r+1])
 
   // side areas
-  std::vector<stored_attribute> attributes_;
+  std::vector<std::uint32_t> attribute_keys_;
+  std::vector<attribute_value> attribute_values_;
   std::vector<row_extras> extras_;
   std::vector<resource> resources_;
   std::vector<scope> scopes_;
@@ -340,9 +340,11 @@ void memory_store::append_one(const basic_span<String>& s) {
   resource_ids_.push_back(intern_resource(s.resource));
   scope_ids_.push_back(intern_scope(s.scope));
 
-  for (const auto& item : s.attributes)
-    attributes_.push_back({strings_.intern(item.key), convert_value<std::string>(item.value)});
-  attribute_begin_.push_back(static_cast<std::uint32_t>(attributes_.size()));
+  for (const auto& item : s.attributes) {
+    attribute_keys_.push_back(strings_.intern(item.key));
+    attribute_values_.push_back(convert_value<std::string>(item.value));
+  }
+  attribute_begin_.push_back(static_cast<std::uint32_t>(attribute_keys_.size()));
 
   bool has_extras = !std::string_view(s.trace_state).empty() || !std::string_view(s.status.message).empty() ||
                     !s.events.empty() || !s.links.empty() || s.dropped_attributes || s.dropped_events ||
@@ -444,7 +446,7 @@ inline span memory_store::materialize(std::uint32_t row) const {
   s.end = starts_[row] + durations_[row];
   s.status.code = statuses_[row];
   for (std::uint32_t i = attribute_begin_[row]; i < attribute_begin_[row + 1]; ++i)
-    s.attributes.set(std::string(strings_.get(attributes_[i].key)), attributes_[i].value);
+    s.attributes.set(std::string(strings_.get(attribute_keys_[i])), attribute_values_[i]);
   s.resource = resources_[resource_ids_[row]];
   s.scope = scopes_[scope_ids_[row]];
   if (std::uint32_t extra_id = extra_ids_[row]) {
@@ -464,8 +466,7 @@ template <class F>
 bool memory_store::span_ref::visit_attributes(F&& f) const {
   const memory_store& store = *store_;
   for (std::uint32_t i = store.attribute_begin_[row_]; i < store.attribute_begin_[row_ + 1]; ++i) {
-    const stored_attribute& item = store.attributes_[i];
-    if (f(attribute_scope::span, store.strings_.get(item.key), item.value)) return true;
+    if (f(attribute_scope::span, store.strings_.get(store.attribute_keys_[i]), store.attribute_values_[i])) return true;
   }
   auto walk = [&f](attribute_scope where, const attributes& items) {
     for (const auto& item : items)
