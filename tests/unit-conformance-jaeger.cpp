@@ -18,7 +18,7 @@
 #include "trace/io/json_reader.hpp"
 #include "trace/io/file.hpp"
 #include "trace/io/otlp_reader.hpp"
-#include "trace/io/rfc3339.hpp"
+#include "trace/core/rfc3339.hpp"
 #include "trace/query/jaeger.hpp"
 #include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"

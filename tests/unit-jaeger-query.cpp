@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "trace/io/rfc3339.hpp"
+#include "trace/core/rfc3339.hpp"
 #include "trace/query/jaeger.hpp"
 
 using namespace trace;

@@ -7,7 +7,7 @@
 #include <unistd.h>  // isatty
 
 #include <trace/io/json_attribute.hpp>
-#include <trace/io/rfc3339.hpp>
+#include <trace/core/rfc3339.hpp>
 #include <trace/query/traceql.hpp>
 
 namespace tracectl {

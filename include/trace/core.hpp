@@ -8,6 +8,7 @@
 #include "trace/core/event.hpp"
 #include "trace/core/ids.hpp"
 #include "trace/core/resource.hpp"
+#include "trace/core/rfc3339.hpp"
 #include "trace/core/span.hpp"
 #include "trace/core/span_traits.hpp"
 #include "trace/core/status.hpp"

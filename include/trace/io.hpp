@@ -10,7 +10,7 @@
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"
 #include "trace/io/otlp_writer.hpp"
-#include "trace/io/rfc3339.hpp"
+#include "trace/core/rfc3339.hpp"
 #include "trace/io/zipkin.hpp"
 #include "trace/io/chrome_trace.hpp"
 #include "trace/io/csv.hpp"

@@ -18,7 +18,7 @@
 #include "trace/io/file.hpp"
 #include "trace/io/json_reader.hpp"
 #include "trace/io/otlp_reader.hpp"
-#include "trace/io/rfc3339.hpp"
+#include "trace/core/rfc3339.hpp"
 #include "trace/query/jaeger.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/query/trace_search.hpp"

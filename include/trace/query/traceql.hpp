@@ -29,7 +29,7 @@
 #include "trace/core/ids.hpp"
 #include "trace/core/status.hpp"
 #include "trace/core/time.hpp"
-#include "trace/io/rfc3339.hpp"  // parse_rfc3339: time literals (depends on core only)
+#include "trace/core/rfc3339.hpp"  // parse_rfc3339: time literals
 #include "trace/query/filter.hpp"
 
 namespace trace {

@@ -52,7 +52,7 @@ struct mmap_options {
   unsigned max_snapshots = 2;
   duration_ns retention_ttl = 0;  // 0: keep forever; else drop segments whose spans all started before now - ttl
   bool strict_recovery = false;   // a damaged log tail is an error instead of being dropped
-  std::function<void(const dropped_log_tail&)> on_dropped;  // told about each dropped tail
+  std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
 };
 
 inline constexpr std::uint64_t min_segment_bytes = 64 << 10;
