@@ -1,7 +1,7 @@
 // Shipping an instrumented app's spans to ClickHouse, then asking them back with the same
 // query objects as for an embedded store. Needs a running server:
 //
-//   clickhouse_demo [http://127.0.0.1:8123]
+//   ship_to_clickhouse [http://127.0.0.1:8123]
 //
 // The spans go through the batching processor into a `clickhouse_store` (one INSERT per
 // batch); afterwards the app searches traces, lists the slowest spans and groups by
@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
                   << ", error rate " << row.stats.error_rate << '\n';
     });
   } catch (const trace::error& e) {
-    std::cerr << "clickhouse_demo: " << e.what() << '\n';
+    std::cerr << "ship_to_clickhouse: " << e.what() << '\n';
     return 1;
   }
 }
