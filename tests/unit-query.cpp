@@ -95,6 +95,19 @@ TEST_CASE("attributes are looked up in resource, scope, event and link attribute
   CHECK(hits(attribute("exception.type", trace::attribute_scope::event).exists()) == ids{2});
 }
 
+TEST_CASE("regular expressions match whole names, services and string attributes") {
+  CHECK(hits(operation_matches("(GET|POST) /orders")) == ids{1, 3});
+  CHECK(hits(operation_matches("orders")).empty());
+  CHECK(hits(operation_matches(".*orders")) == ids{1, 2, 3});
+  CHECK(hits(service_matches("d.")) == ids{2});
+  CHECK(hits(attribute("http.route").matches("/ord[a-z]+")) == ids{1});
+  CHECK(hits(attribute("exception.type", trace::attribute_scope::event).matches("Time.*")) == ids{2});
+  CHECK(hits(attribute("exception.type", trace::attribute_scope::span).matches("Time.*")).empty());
+  CHECK(hits(attribute("http.status_code").matches("200")).empty());  // not text
+  CHECK_THROWS_WITH(operation_matches("[a-"),
+                    Catch::Matchers::StartsWith("parse error: regular expression \"[a-\": "));
+}
+
 TEST_CASE("filters combine with and, or, not") {
   CHECK(hits(service("api") && attribute("http.status_code") >= 500) == ids{3});
   CHECK(hits(service("db") || status(status_code::ok)) == ids{1, 2});

@@ -55,7 +55,10 @@ std::vector<trace::filter> leaves() {
           attribute("tenant").exists(),
           attribute("region") == "eu",
           attribute("region", trace::attribute_scope::span).exists(),
-          attribute("never.seen").exists()};
+          attribute("never.seen").exists(),
+          operation_matches("GET /[ab]"),
+          service_matches("c.*"),
+          attribute("tenant").matches("ac.*")};
 }
 
 }  // namespace

@@ -64,6 +64,22 @@ TEST_CASE("the issue's example query selects error spans of a slow service with 
   CHECK(trace::matches(f, spans[2]));
 }
 
+TEST_CASE("=~ and !~ match the whole name, service or string attribute against a regular expression") {
+  CHECK(hits(R"(name =~ "(GET|POST) /orders")") == ids{1, 3});
+  CHECK(hits(R"(name =~ "GET")").empty());  // the whole name must match
+  CHECK(hits(R"(name !~ "GET.*")") == ids{2, 3});
+  CHECK(hits(R"(service =~ "a.i")") == ids{1, 3});
+  CHECK(hits(R"(span.http.method =~ "G.T")") == ids{1});
+  CHECK(hits(R"(deployment =~ "e.|u.")") == ids{1, 3});
+  CHECK(hits(R"(span.http.status_code =~ "200")").empty());  // numbers are not text
+}
+
+TEST_CASE("a malformed regular expression is refused at its column") {
+  auto e = refusal(R"(name =~ "(unclosed")");
+  CHECK(e.column() == 9);
+  CHECK(e.problem().rfind("parse error: regular expression \"(unclosed\": ", 0) == 0);
+}
+
 TEST_CASE("the empty query and {} match every span") {
   CHECK(hits("") == ids{1, 2, 3});
   CHECK(hits("  {  } ") == ids{1, 2, 3});
@@ -176,8 +192,8 @@ TEST_CASE("each kind of syntax error says what is wrong and where") {
       {"span. = 1", 1, "'span.' names no attribute"},
       {"span:colour = red", 1,
        "unknown intrinsic 'span:colour' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id)"},
-      {"name =~ \"GET.*\"", 6, "regular expressions ('=~') are not supported yet: trace::filter has no regex test"},
-      {"name !~ \"GET.*\"", 6, "regular expressions ('!~') are not supported yet: trace::filter has no regex test"},
+      {"name =~ GET", 9, "'=~' takes a quoted regular expression, found 'GET'"},
+      {"status =~ \"e.*\"", 8, "'=~' applies to names, services and attributes, not 'status'"},
       {"trace:id = abc", 12, "expected a trace id (32 hex digits, not all zero), found 'abc'"},
       {"start > 2024-13-01T00:00:00Z", 9,
        "RFC 3339 time \"2024-13-01T00:00:00Z\" at character 1: not a valid date and time"},

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -45,6 +46,16 @@ struct attribute_test {
   attribute_value value{};
   std::uint8_t scopes = all_attribute_scopes;  // bit set of attribute_scope
 };
+// A regular expression (ECMAScript, matching the whole text, as TraceQL's `=~`) on the
+// span name, the service, or string attributes named `key` in `scopes`.
+enum class regex_target : std::uint8_t { name, service, attribute };
+struct regex_test {
+  regex_target target = regex_target::name;
+  std::string key{};
+  std::uint8_t scopes = all_attribute_scopes;
+  std::string pattern{};
+  std::shared_ptr<const std::regex> compiled{};  // shared: filters are copied freely
+};
 struct all_of { std::vector<filter> items; };
 struct any_of { std::vector<filter> items; };
 struct negation { std::shared_ptr<const filter> item; };
@@ -55,7 +66,7 @@ class filter {
   using node = std::variant<filters::match_all, filters::trace_is, filters::service_is, filters::operation_is,
                             filters::operation_contains, filters::status_is, filters::kind_is,
                             filters::duration_within, filters::start_within, filters::attribute_test,
-                            filters::all_of, filters::any_of, filters::negation>;
+                            filters::regex_test, filters::all_of, filters::any_of, filters::negation>;
 
   filter() = default;
   template <class Node>
@@ -86,6 +97,20 @@ inline filter operator||(filter a, filter b) {
 }
 inline filter operator!(filter a) { return filters::negation{std::make_shared<const filter>(std::move(a))}; }
 
+namespace detail {
+// Throws `error(errc::parse_error)` quoting the pattern when it is not a valid expression.
+inline filter make_regex_test(filters::regex_target target, std::string key, std::uint8_t scopes,
+                              std::string_view pattern) {
+  std::shared_ptr<const std::regex> compiled;
+  try {
+    compiled = std::make_shared<const std::regex>(pattern.begin(), pattern.end(), std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    throw error(errc::parse_error, "regular expression \"" + std::string(pattern) + "\": " + e.what());
+  }
+  return filters::regex_test{target, std::move(key), scopes, std::string(pattern), std::move(compiled)};
+}
+}  // namespace detail
+
 // Builders, meant to be used with `using namespace trace::where`.
 namespace where {
 
@@ -94,6 +119,12 @@ inline filter in_trace(trace_id id) { return filters::trace_is{id}; }
 inline filter service(std::string_view name) { return filters::service_is{std::string(name)}; }
 inline filter operation(std::string_view name) { return filters::operation_is{std::string(name)}; }
 inline filter operation_contains(std::string_view text) { return filters::operation_contains{std::string(text)}; }
+inline filter operation_matches(std::string_view pattern) {
+  return detail::make_regex_test(filters::regex_target::name, {}, all_attribute_scopes, pattern);
+}
+inline filter service_matches(std::string_view pattern) {
+  return detail::make_regex_test(filters::regex_target::service, {}, all_attribute_scopes, pattern);
+}
 inline filter status(status_code code) { return filters::status_is{code}; }
 inline filter kind(span_kind k) { return filters::kind_is{k}; }
 inline filter min_duration(duration_ns d) { return filters::duration_within{d}; }
@@ -109,6 +140,10 @@ class attribute_ref {
 
   filter exists() const { return make(compare_op::exists, attribute_value{}); }
   filter contains(std::string_view text) const { return make(compare_op::contains, std::string(text)); }
+  // A string value matching the whole regular expression.
+  filter matches(std::string_view pattern) const {
+    return detail::make_regex_test(filters::regex_target::attribute, key_, scopes_, pattern);
+  }
   filter compare(compare_op op, attribute_value value) const { return make(op, std::move(value)); }
 
   template <class T> filter operator==(T&& v) const { return make(compare_op::eq, to_value(std::forward<T>(v))); }
@@ -234,6 +269,20 @@ struct filter_evaluator {
       return (static_cast<std::uint8_t>(where) & t.scopes) && key == t.key &&
              attribute_passes(value, t.op, t.value);
     });
+  }
+  bool operator()(const filters::regex_test& t) const {
+    auto passes = [&t](std::string_view text) { return std::regex_match(text.begin(), text.end(), *t.compiled); };
+    switch (t.target) {
+      case filters::regex_target::name: return passes(name_of(s));
+      case filters::regex_target::service: return passes(service_of(s));
+      case filters::regex_target::attribute:
+        return visit_attributes(s, [&](attribute_scope where, std::string_view key, const auto& value) {
+          if (!(static_cast<std::uint8_t>(where) & t.scopes) || key != t.key) return false;
+          auto text = as_text(value);
+          return text && passes(*text);
+        });
+    }
+    return false;
   }
   bool operator()(const filters::all_of& t) const {
     for (const filter& item : t.items)

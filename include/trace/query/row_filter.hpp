@@ -1,8 +1,8 @@
 #pragma once
 // A filter compiled against the columns of a `memory_store`: names become interned ids
 // once, and rows are tested a block at a time, each condition as one tight loop over its
-// column writing a byte per row, and/or/not combining those bytes. Attribute and substring
-// tests go row by row (span attributes found by key id, other scopes by the generic walk).
+// column writing a byte per row, and/or/not combining those bytes. Attribute, substring and
+// regular-expression tests go row by row (span attributes found by key id, other scopes by the generic walk).
 // Queries over a whole store use it through `prepare_rows` (found by ADL).
 // It refers to the filter it was built from, which must outlive it, and to the store's
 // columns, which must not grow while it is used.
@@ -39,7 +39,8 @@ class memory_row_filter {
 
  private:
   enum class op : std::uint8_t {
-    always, never, all, any, negate, trace, service, name, status, kind, duration, start, name_contains, attribute
+    always, never, all, any, negate, trace, service, name, status, kind, duration, start, attribute,
+    generic  // evaluated through the span, row by row
   };
   struct node {
     op kind = op::always;
@@ -69,8 +70,8 @@ class memory_row_filter {
           else if constexpr (std::is_same_v<N, filters::trace_is>) return add({.kind = op::trace, .trace = n.id});
           else if constexpr (std::is_same_v<N, filters::service_is>) return name_node(op::service, n.name);
           else if constexpr (std::is_same_v<N, filters::operation_is>) return name_node(op::name, n.name);
-          else if constexpr (std::is_same_v<N, filters::operation_contains>)
-            return add({.kind = op::name_contains, .source = &f});
+          else if constexpr (std::is_same_v<N, filters::operation_contains> || std::is_same_v<N, filters::regex_test>)
+            return add({.kind = op::generic, .source = &f});
           else if constexpr (std::is_same_v<N, filters::status_is>)
             return add({.kind = op::status, .id = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
@@ -99,7 +100,7 @@ class memory_row_filter {
   int cost(std::uint32_t index) const {
     switch (nodes_[index].kind) {
       case op::all: case op::any: case op::negate: return 1;
-      case op::name_contains: case op::attribute: return 2;
+      case op::generic: case op::attribute: return 2;
       default: return 0;
     }
   }
@@ -178,7 +179,7 @@ class memory_row_filter {
         fill([&](std::uint32_t row) { return starts[row] >= n.low && starts[row] <= n.high; });
         break;
       }
-      case op::name_contains:
+      case op::generic:
         fill_wanted([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
         break;
       case op::attribute: fill_wanted([&](std::uint32_t row) { return test_attribute(n, row); }); break;

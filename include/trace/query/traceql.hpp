@@ -11,8 +11,8 @@
 //   duration > 100 ms
 //              ^
 //
-// Regular expressions (`=~`, `!~`) are recognised but refused: the filter tree has no
-// regular-expression test yet, and a query must not silently mean something else.
+// `=~` and `!~` match the whole name, service or string attribute against a regular
+// expression (ECMAScript), as TraceQL's do.
 
 #include <cctype>
 #include <charconv>
@@ -168,14 +168,14 @@ class traceql_parser {
       return attribute_of(field).exists();  // a bare attribute tests that it is present
     }
     const query_token op = current_;
-    if (op.kind == token_kind::regex_match || op.kind == token_kind::regex_no_match)
-      fail("regular expressions ('" + std::string(op.text) + "') are not supported yet: trace::filter has no regex test");
     advance();
     const query_token value = current_;
     if (value.kind == token_kind::end || value.kind == token_kind::lparen || value.kind == token_kind::rparen ||
         value.kind == token_kind::and_ || value.kind == token_kind::or_ || is_comparison(value.kind))
       fail("expected a value after '" + std::string(op.text) + "', found " + describe(value));
     advance();
+    if (op.kind == token_kind::regex_match || op.kind == token_kind::regex_no_match)
+      return regex_comparison(field, which, op, value);
     if (!which) return attribute_comparison(field, op, value);
     switch (*which) {
       case intrinsic::name: return equality(op, where::operation(text_value(value, "a span name")));
@@ -191,6 +191,25 @@ class traceql_parser {
   }
 
   enum class intrinsic : std::uint8_t { name, service, status, kind, duration, start, trace_id };
+
+  // `=~` and `!~`: a quoted pattern matched against the whole name, service or string attribute.
+  filter regex_comparison(const query_token& field, std::optional<intrinsic> which, const query_token& op,
+                          const query_token& value) const {
+    if (value.kind != token_kind::string)
+      fail_at(value.offset, "'" + std::string(op.text) + "' takes a quoted regular expression, found " + describe(value));
+    if (which && *which != intrinsic::name && *which != intrinsic::service)
+      fail_at(op.offset, "'" + std::string(op.text) + "' applies to names, services and attributes, not '" +
+                             std::string(field.text) + "'");
+    filter f;
+    try {
+      f = !which ? attribute_of(field).matches(value.string)
+          : *which == intrinsic::name ? where::operation_matches(value.string)
+                                      : where::service_matches(value.string);
+    } catch (const error& e) {
+      fail_at(value.offset, e.what());
+    }
+    return op.kind == token_kind::regex_match ? f : !std::move(f);
+  }
 
   static std::optional<intrinsic> intrinsic_named(std::string_view n) {
     if (n == "name" || n == "span:name") return intrinsic::name;

@@ -77,6 +77,8 @@ struct sql_writer {
     if (text.empty()) return {"0", true};
     return {"(" + text + ")", t.op == compare_op::exists && !nested};
   }
+  // Left to the client: ClickHouse's RE2 syntax differs from ECMAScript's.
+  sql_condition operator()(const filters::regex_test&) const { return {"1", false}; }
   sql_condition operator()(const filters::all_of& t) const {
     sql_condition out{"", true};
     for (const filter& item : t.items) {
