@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Builds the benchmarks and runs trace-bench at a small size so that it cannot rot.
+# Builds the benchmarks and runs trace-bench and analytics-bench at a small size so that
+# they cannot rot.
 # Reports figures; asserts none (trace-bench fails only when answers disagree).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cmake --workflow --preset bench
 ./build/bench/bench/trace-bench --smoke
+./build/bench/bench/analytics-bench 200000
