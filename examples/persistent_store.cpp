@@ -1,55 +1,95 @@
-// The memory-mapped store: spans written by one "run" of a program are there for the next.
-// Opens (or creates) a store in a directory, appends a trace every run, then reads back
-// everything it holds: a durable, crash-safe store with the same queries as memory_store.
+// The memory-mapped store survives a crash: a child process appends batches, durable each
+// time `append` returns, and is killed with SIGKILL in the middle of its work; the parent
+// then reopens the store, which keeps every acknowledged batch, drops a torn tail if the kill
+// left one (and says so), and answers queries as before.
 //
-//   persistent_store [DIR]      (default: ./persistent-spans; run it twice)
+//   persistent_store [DIR]      (default: ./persistent-spans; each run adds to it)
 
 #include <trace/trace.hpp>
 
+#include <csignal>
 #include <iostream>
 #include <string>
 #include <vector>
 
-int main(int argc, char** argv) {
-  const std::string dir = argc > 1 ? argv[1] : "persistent-spans";
+#include <sys/wait.h>  // waitpid
+#include <unistd.h>    // fork, pipe, write, read
 
+namespace {
+
+trace::mmap_store open_store(const std::string& dir) {
   trace::mmap_options options;
   options.path = dir;
   options.sync = trace::sync_policy::every_batch;  // durable when append returns
   options.on_dropped = [](const trace::dropped_log_tail& tail) {
-    std::cerr << "recovery dropped " << tail.bytes << " bytes of " << tail.file << ": " << tail.reason << "\n";
+    std::cout << "recovery dropped " << tail.bytes << " bytes of " << tail.file.filename().string() << ": "
+              << tail.reason << '\n';
   };
-  trace::mmap_store store(options);
-  std::cout << "opened " << dir << ": " << store.size() << " spans in " << store.segments().size()
-            << " segment(s)\n";
+  return trace::mmap_store(options);
+}
 
-  // One small trace per run.
+// One trace of a root and three children: a batch.
+std::vector<trace::span> job_trace(int n) {
   const trace::trace_id id = trace::trace_id::random();
   const trace::timestamp_ns now = trace::now_ns();
-  trace::span root;
-  root.trace = id;
-  root.id = trace::span_id::random();
-  root.name = "nightly export";
-  root.resource.service_name = "exporter";
-  root.start = now;
-  root.end = now + 42 * trace::millisecond;
-  trace::span write = root;
-  write.id = trace::span_id::random();
-  write.parent = root.id;
-  write.name = "write file";
-  write.start = now + 2 * trace::millisecond;
-  write.end = now + 40 * trace::millisecond;
-  write.attributes.set("bytes", std::int64_t{1 << 20});
-  store.append(std::vector{root, write});
+  std::vector<trace::span> spans(4);
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    trace::span& s = spans[i];
+    s.trace = id;
+    s.id = trace::span_id::random();
+    s.parent = i == 0 ? trace::span_id{} : spans[0].id;
+    s.name = i == 0 ? "nightly export" : "write part " + std::to_string(i);
+    s.resource.service_name = "exporter";
+    s.start = now + i * trace::millisecond;
+    s.end = s.start + (i == 0 ? 40 : 10) * trace::millisecond;
+    s.attributes.set("job", std::int64_t{n});
+  }
+  return spans;
+}
 
-  // This run's trace, read back as a tree from the mapped file.
-  std::cout << "\nthis run's trace " << id.to_hex() << ":\n"
-            << trace::render_text(trace::build_tree(store.find_trace(id)));
+// The child: append batches until killed, telling the parent after each acknowledged one.
+[[noreturn]] void write_until_killed(const std::string& dir, int report) {
+  trace::mmap_store store = open_store(dir);
+  for (int n = 0;; ++n) {
+    store.append(job_trace(n));
+    char acknowledged = 1;
+    if (::write(report, &acknowledged, 1) != 1) _exit(1);
+  }
+}
 
-  // Everything the store holds, across runs.
-  auto report = trace::summarize(store.scan());
-  std::cout << "\nthe store now holds " << report.spans.count << " spans in " << report.trace_count
-            << " traces; p50 " << trace::format_duration(report.spans.p50) << '\n';
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : "persistent-spans";
+  std::size_t before = open_store(dir).size();  // opened and closed: the writer lock is free again
+  std::cout << "opened " << dir << ": " << before << " spans\n";
+
+  int channel[2];
+  if (::pipe(channel) != 0) return 1;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(channel[0]);
+    write_until_killed(dir, channel[1]);
+  }
+  ::close(channel[1]);
+  int acknowledged = 0;
+  char byte;
+  while (acknowledged < 25 && ::read(channel[0], &byte, 1) == 1) ++acknowledged;
+  ::kill(child, SIGKILL);  // in the middle of whatever the child was doing
+  ::waitpid(child, nullptr, 0);
+  while (::read(channel[0], &byte, 1) == 1) ++acknowledged;  // acknowledgements already sent
+  std::cout << "writer killed after " << acknowledged << " acknowledged batches\n";
+
+  trace::mmap_store store = open_store(dir);
+  const std::size_t kept = store.size() - before;
+  std::cout << "reopened: " << kept << " new spans, " << (kept >= 4u * acknowledged ? "every" : "NOT every")
+            << " acknowledged batch kept\n";
+
   using namespace trace::where;
-  std::cout << "spans writing files: " << trace::count_matching(store, operation("write file")) << '\n';
+  auto traces = trace::find_traces(store, {operation("nightly export"), std::nullopt, 0, 1});
+  if (!traces.empty())
+    std::cout << "\nthe newest job:\n" << trace::render_text(trace::build_tree(traces.front()));
+  auto report = trace::summarize(store.scan());
+  std::cout << "\nthe store holds " << report.spans.count << " spans in " << report.trace_count << " traces\n";
+  return kept >= 4u * acknowledged ? 0 : 1;
 }
