@@ -205,8 +205,11 @@ class traceql_parser {
       f = !which ? attribute_of(field).matches(value.string)
           : *which == intrinsic::name ? where::operation_matches(value.string)
                                       : where::service_matches(value.string);
-    } catch (const error& e) {
-      fail_at(value.offset, e.what());
+    } catch (const error& e) {  // a malformed pattern: reported at the pattern, without the code's name
+      std::string_view problem = e.what();
+      const std::string_view code = to_string(errc::parse_error);
+      if (problem.starts_with(code)) problem.remove_prefix(code.size() + 2);  // "parse error: "
+      fail_at(value.offset, std::string(problem));
     }
     return op.kind == token_kind::regex_match ? f : !std::move(f);
   }
