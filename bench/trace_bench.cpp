@@ -35,6 +35,8 @@
 #include "sqlite_baseline.hpp"
 #include "trace/analytics.hpp"
 #include "trace/query.hpp"
+#include "trace/store/clickhouse.hpp"
+#include "trace/store/clickhouse/analytics.hpp"
 #include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"
 #include "workload.hpp"
@@ -696,6 +698,58 @@ int main(int argc, char** argv) try {
     std::fprintf(stderr, "[trace-bench]   count %zu, search %zu traces (%zu spans), %zu groups, p99 %s\n", ours_count,
                  ours_traces.size(), ours_rows, ours_summary.operations.size(),
                  trace::format_duration(ours_stats.p99).c_str());
+  }
+
+  // ---- ClickHouse, the scale-out peer (only when a server is named) ----
+  if (const char* url = std::getenv("TRACE_CLICKHOUSE_URL")) {
+    progress("ClickHouse: ingest (RowBinary), group-by and percentiles computed by the server");
+    std::string_view rest = url;
+    if (rest.starts_with("http://")) rest.remove_prefix(7);
+    trace::clickhouse_options ch;
+    ch.server.host = std::string(rest.substr(0, rest.rfind(':')));
+    ch.server.port = static_cast<std::uint16_t>(std::stoi(std::string(rest.substr(rest.rfind(':') + 1))));
+    ch.database = "trace_bench";
+    ch.table = "spans";
+    trace::clickhouse_store server(ch);
+    auto& ch_ingest = results.add("ingest (ClickHouse RowBinary)", "spans/s", true);
+    auto& ch_group = results.add("group-by (ClickHouse, by service and operation)", "ms", false);
+    auto& ch_pct = results.add("p50/p95/p99 (ClickHouse)", "ms", false);
+    ch_ingest.baseline = ingest_flujo.baseline;
+    ch_ingest.limit = ingest_flujo.ours;
+    ch_ingest.baseline_name = "SQLite flujo";
+    ch_ingest.limit_name = "memory_store ingest";
+    ch_group.baseline = group_m.baseline;
+    ch_group.limit = group_m.ours;
+    ch_pct.baseline = pct_m.baseline;
+    ch_pct.limit = pct_m.ours;
+    ch_group.baseline_name = ch_pct.baseline_name = "SQLite tuned";
+    ch_group.limit_name = "summarize(memory_store)";
+    ch_pct.limit_name = "summarize_spans(memory_store)";
+    server.drop_schema();
+    server.create_schema();
+    auto start = bench::bench_clock::now();
+    for (std::size_t begin = 0; begin < spans.size(); begin += batch)
+      server.append(std::span<const trace::span>(spans.data() + begin, std::min(batch, spans.size() - begin)));
+    ch_ingest.ours.push_back(n_spans / bench::seconds_since(start));
+    trace::group_by_options grouping;
+    grouping.keys = {trace::by::service(), trace::by::operation()};
+    for (int rep = 0; rep < opt.reps; ++rep) {
+      start = bench::bench_clock::now();
+      auto groups = trace::group_spans(server, grouping);
+      ch_group.ours.push_back(bench::seconds_since(start) * ms);
+      start = bench::bench_clock::now();
+      auto stats = trace::summarize_spans(server);
+      ch_pct.ours.push_back(bench::seconds_since(start) * ms);
+      if (rep == 0) {
+        check(groups.total_groups == trace::summarize(*store).operations.size(), "ClickHouse group count");
+        auto mine = trace::summarize_spans(store->scan());
+        check(stats.count == spans.size() && stats.p50 == mine.p50 && stats.p95 == mine.p95 && stats.p99 == mine.p99,
+              "ClickHouse percentiles differ from the library's");
+      }
+    }
+    ch_ingest.note = "one load of the workload in 10k-span INSERTs (RowBinary), server on this machine";
+    ch_group.note = "group_spans(clickhouse_store): count, errors, average and exact p50/p95/p99 per group, in SQL";
+    server.drop_schema();
   }
 
   // ---- report ----
