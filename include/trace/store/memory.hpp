@@ -43,7 +43,8 @@ class memory_store {
 
   // Appends a batch of `basic_span`s, all or nothing: if any span breaks the model's rules,
   // throws `error(errc::invalid_span)` naming its position in the batch, and stores nothing.
-  template <std::ranges::input_range R>
+  // (A forward range: it is read twice, to check, then to store.)
+  template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
   void append(const basic_span<String>& one) { append(std::span(&one, 1)); }
@@ -312,7 +313,7 @@ std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>
 }
 }  // namespace detail
 
-template <std::ranges::input_range R>
+template <std::ranges::forward_range R>
 void memory_store::append(const R& batch) {
   std::size_t position = 0;
   for (const auto& s : batch) {
