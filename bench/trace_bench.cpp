@@ -703,11 +703,8 @@ int main(int argc, char** argv) try {
   // ---- ClickHouse, the scale-out peer (only when a server is named) ----
   if (const char* url = std::getenv("TRACE_CLICKHOUSE_URL")) {
     progress("ClickHouse: ingest (RowBinary), group-by and percentiles computed by the server");
-    std::string_view rest = url;
-    if (rest.starts_with("http://")) rest.remove_prefix(7);
     trace::clickhouse_options ch;
-    ch.server.host = std::string(rest.substr(0, rest.rfind(':')));
-    ch.server.port = static_cast<std::uint16_t>(std::stoi(std::string(rest.substr(rest.rfind(':') + 1))));
+    ch.server = trace::clickhouse::parse_http_endpoint(url);
     ch.database = "trace_bench";
     ch.table = "spans";
     trace::clickhouse_store server(ch);

@@ -36,12 +36,10 @@ void handle_request(const trace::tracer& tracer, int n) {
 
 int main(int argc, char** argv) {
   std::string url = argc > 1 ? argv[1] : "http://127.0.0.1:8123";
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
   trace::clickhouse_options options;
-  options.server.host = rest.substr(0, rest.rfind(':'));
-  options.server.port = static_cast<std::uint16_t>(std::stoi(rest.substr(rest.rfind(':') + 1)));
   options.database = "trace_demo";
   try {
+    options.server = trace::clickhouse::parse_http_endpoint(url);
     trace::clickhouse_store(options).create_schema();
     auto sink = std::make_shared<clickhouse_sink>(options);
     auto processor = std::make_shared<trace::batch_span_processor>(

@@ -8,7 +8,7 @@ static const trace_test::require_environment environment{"TRACE_CLICKHOUSE_URL"}
 
 trace::clickhouse_options trace_test::base_options() {
   trace::clickhouse_options options;
-  options.server = parse_endpoint(std::getenv("TRACE_CLICKHOUSE_URL"));
+  options.server = trace::clickhouse::parse_http_endpoint(std::getenv("TRACE_CLICKHOUSE_URL"));
   options.database = "trace_test";
   return options;
 }

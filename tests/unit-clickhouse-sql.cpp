@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "trace/store/clickhouse/http_client.hpp"
 #include "trace/store/clickhouse/pushdown.hpp"
 #include "trace/store/clickhouse/sql.hpp"
 
@@ -123,4 +124,14 @@ TEST_CASE("attribute comparisons and event or link attributes become supersets")
   c = to_sql(service("api") && attribute("k", attribute_scope::span) != "v");
   CHECK_FALSE(c.exact);
   CHECK(c.text == "(ServiceName = 'api' AND (has(SpanAttributeKeys, 'k')))");
+}
+
+TEST_CASE("a server named as http://host:port parses, anything else is refused with the text quoted") {
+  auto endpoint = trace::clickhouse::parse_http_endpoint("http://127.0.0.1:18123/");
+  CHECK(endpoint.host == "127.0.0.1");
+  CHECK(endpoint.port == 18123);
+  CHECK(trace::clickhouse::parse_http_endpoint("db.local:8123").host == "db.local");
+  for (const char* bad : {"http://127.0.0.1", "127.0.0.1:", ":8123", "host:0", "host:65536", "host:80x"})
+    CHECK_THROWS_WITH(trace::clickhouse::parse_http_endpoint(bad),
+                      std::string("invalid argument: server \"") + bad + "\" is not http://host:port");
 }

@@ -60,10 +60,8 @@ double time_ms(F&& f) {
 int main(int argc, char** argv) {
   std::size_t count = argc > 1 ? std::stoul(argv[1]) : 200'000;
   std::string url = argc > 2 ? argv[2] : (std::getenv("TRACE_CLICKHOUSE_URL") ? std::getenv("TRACE_CLICKHOUSE_URL") : "http://127.0.0.1:18123");
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
   trace::clickhouse_options options;
-  options.server.host = rest.substr(0, rest.rfind(':'));
-  options.server.port = static_cast<std::uint16_t>(std::stoi(rest.substr(rest.rfind(':') + 1)));
+  options.server = trace::clickhouse::parse_http_endpoint(url);
   options.database = "trace_bench";
 
   bench::workload_config config;

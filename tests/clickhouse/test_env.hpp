@@ -17,23 +17,13 @@
 
 namespace trace_test {
 
-inline trace::clickhouse::http_endpoint parse_endpoint(const std::string& url) {
-  std::string rest = url.rfind("http://", 0) == 0 ? url.substr(7) : url;
-  while (!rest.empty() && rest.back() == '/') rest.pop_back();
-  auto colon = rest.rfind(':');
-  trace::clickhouse::http_endpoint e;
-  e.host = rest.substr(0, colon);
-  if (colon != std::string::npos) e.port = static_cast<std::uint16_t>(std::stoi(rest.substr(colon + 1)));
-  return e;
-}
-
 inline std::vector<trace::clickhouse::http_endpoint> parse_endpoints(const std::string& urls) {
   std::vector<trace::clickhouse::http_endpoint> out;
   std::size_t from = 0;
   while (from <= urls.size()) {
     auto comma = urls.find(',', from);
     std::string one = urls.substr(from, comma == std::string::npos ? std::string::npos : comma - from);
-    if (!one.empty()) out.push_back(parse_endpoint(one));
+    if (!one.empty()) out.push_back(trace::clickhouse::parse_http_endpoint(one));
     if (comma == std::string::npos) break;
     from = comma + 1;
   }

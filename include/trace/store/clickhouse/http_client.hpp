@@ -39,6 +39,26 @@ struct http_endpoint {
   std::chrono::milliseconds io_timeout{60000};  // per read or write, not per request
 };
 
+// "http://host:port" (or "host:port"), as users and test harnesses name a server; throws
+// `error(errc::invalid_argument)` quoting the text when the port is missing or not 1-65535.
+inline http_endpoint parse_http_endpoint(std::string_view url) {
+  std::string_view rest = url.starts_with("http://") ? url.substr(7) : url;
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  const auto colon = rest.rfind(':');
+  unsigned port = 0;
+  bool ok = colon != std::string_view::npos && colon > 0 && colon + 1 < rest.size();
+  for (std::size_t i = colon + 1; ok && i < rest.size(); ++i) {
+    ok = rest[i] >= '0' && rest[i] <= '9' && port <= 65535;
+    port = port * 10 + static_cast<unsigned>(rest[i] - '0');
+  }
+  if (!ok || port == 0 || port > 65535)
+    throw error(errc::invalid_argument, "server \"" + std::string(url) + "\" is not http://host:port");
+  http_endpoint endpoint;
+  endpoint.host = std::string(rest.substr(0, colon));
+  endpoint.port = static_cast<std::uint16_t>(port);
+  return endpoint;
+}
+
 using http_header = std::pair<std::string, std::string>;
 
 struct http_response {

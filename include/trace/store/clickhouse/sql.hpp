@@ -37,25 +37,22 @@ inline void append_escaped(std::string& out, std::string_view text, char quote_c
 }
 }  // namespace detail
 
-// A single-quoted string literal holding exactly `text`.
-inline std::string quote(std::string_view text) {
+namespace detail {
+inline std::string enclosed(std::string_view text, char mark) {
   std::string out;
   out.reserve(text.size() + 2);
-  out += '\'';
-  detail::append_escaped(out, text, '\'');
-  out += '\'';
+  out += mark;
+  append_escaped(out, text, mark);
+  out += mark;
   return out;
 }
+}  // namespace detail
+
+// A single-quoted string literal holding exactly `text`.
+inline std::string quote(std::string_view text) { return detail::enclosed(text, '\''); }
 
 // A back-quoted identifier naming exactly `name`.
-inline std::string quote_identifier(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '`';
-  detail::append_escaped(out, name, '`');
-  out += '`';
-  return out;
-}
+inline std::string quote_identifier(std::string_view name) { return detail::enclosed(name, '`'); }
 
 // Percent-encoding of everything but RFC 3986's unreserved characters.
 inline std::string url_encode(std::string_view text) {
