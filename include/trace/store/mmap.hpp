@@ -9,9 +9,13 @@
 //   for (trace::mmap_span s : store.find_trace(id)) ...
 //
 // Thread safety: one writer per directory (an advisory lock refuses a second one, in this
-// process or another); within the process, calls must not overlap (guard the store with a
-// mutex or a shared mutex, as for memory_store). Views and ranges stay valid until the
-// segment holding them is dropped (retention, eviction, compaction) or the store closes.
+// process or another). Within the process, the reading calls (`size`, `empty`, `scan`,
+// `find_trace`, `read`) may run on any number of threads while one thread makes the other
+// calls (`append`, `sync`, `flush`, `roll`, `compact`, retention, `snapshot`, `segments`):
+// a reader sees a committed prefix of the store, every batch whole or not at all. Ranges,
+// results and `reader`s keep the segments they show mapped, even after the writer seals,
+// compacts or deletes them; an `mmap_span` is valid while the range or result it came from
+// (or the store, for segments it still holds) lives.
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +23,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ranges>
 #include <string>
@@ -63,9 +68,22 @@ struct segment_info {
   timestamp_ns min_start = 0, max_start = 0;
 };
 
+namespace detail {
+// What readers are shown: the segments that no longer change, and the committed prefix of
+// the active log. The writer publishes a new one under a mutex; readers copy it.
+struct published_view {
+  std::shared_ptr<const std::vector<std::shared_ptr<const segment>>> frozen;
+  std::shared_ptr<const segment> log;  // the active log, when there is one
+  std::size_t log_blocks = 0;          // its committed blocks
+  std::size_t spans = 0;
+};
+}  // namespace detail
+
 class mmap_store {
  public:
+  class reader;
   class span_range;
+  class trace_spans;
 
   // Opens (creating when missing, in read_write mode) the store in `options.path`, replays
   // the active log and reports any dropped tail through `options.on_dropped` and `dropped()`.
@@ -82,12 +100,15 @@ class mmap_store {
   template <class String>
   void append(const basic_span<String>& one) { append(std::vector<basic_span<String>>{one}); }
 
-  std::size_t size() const noexcept { return spans_; }
-  bool empty() const noexcept { return spans_ == 0; }
+  // A consistent view of the committed spans as of now: several queries on one reader agree
+  // with each other whatever the writer does meanwhile.
+  reader read() const;
+  std::size_t size() const;
+  bool empty() const { return size() == 0; }
   span_range scan() const;
   span_range scan(const zone_filter& zones) const;  // skips blocks whose zone map excludes them
   // Every span of one trace, across segments and batches, in segment then batch order.
-  std::vector<mmap_span> find_trace(const trace_id& id) const;
+  trace_spans find_trace(const trace_id& id) const;
 
   // Durability: `sync()` puts every acknowledged batch on stable storage now; `flush()` does
   // so when the sync policy is `interval` and the interval has passed (call it from a timer).
@@ -117,7 +138,9 @@ class mmap_store {
  private:
   void open_writer();
   void open_reader();
-  void refresh_blocks();
+  // Shows readers the current state; `segments_changed`: the list of segments changed, not
+  // only the active log's length.
+  void publish(bool segments_changed);
   void roll_locked(timestamp_ns now);
   void make_room(std::uint64_t bytes);
   void drop_segment(std::size_t index);
@@ -127,17 +150,34 @@ class mmap_store {
 
   mmap_options options_;
   detail::directory_lock lock_;
-  std::vector<std::unique_ptr<detail::segment>> segments_;  // by sequence; the last may be the active log
-  std::vector<const detail::block_view*> blocks_;           // every block, in scan order
+  std::vector<std::shared_ptr<detail::segment>> segments_;  // by sequence; the last may be the active log
   std::vector<dropped_log_tail> dropped_;
   std::size_t spans_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
   std::string scratch_, arena_;
   std::vector<detail::row_input> rows_;
+  mutable std::mutex view_mutex_;  // guards view_ (written by the writer, copied by readers)
+  detail::published_view view_;
 };
 
-// Every span of a set of blocks, as `mmap_span`s.
+// A consistent view of the store's committed spans; cheap to copy, and it keeps what it
+// shows mapped for as long as it lives.
+class mmap_store::reader {
+ public:
+  std::size_t size() const noexcept { return view_.spans; }
+  bool empty() const noexcept { return view_.spans == 0; }
+  span_range scan() const;
+  span_range scan(const zone_filter& zones) const;
+  trace_spans find_trace(const trace_id& id) const;
+
+ private:
+  friend class mmap_store;
+  explicit reader(detail::published_view view) : view_(std::move(view)) {}
+  detail::published_view view_;
+};
+
+// Every span of a view, as `mmap_span`s, skipping blocks that a zone filter excludes.
 class mmap_store::span_range {
  public:
   class iterator {
@@ -147,16 +187,13 @@ class mmap_store::span_range {
     using iterator_concept = std::forward_iterator_tag;
 
     iterator() = default;
-    iterator(const std::vector<const detail::block_view*>* blocks, std::size_t block) noexcept
-        : blocks_(blocks), block_(block) {
-      skip_empty();
-    }
-    mmap_span operator*() const noexcept { return mmap_span((*blocks_)[block_], row_); }
+    explicit iterator(const span_range* range) noexcept : range_(range) { settle(); }
+    mmap_span operator*() const noexcept { return mmap_span(block_, row_); }
     iterator& operator++() noexcept {
-      if (++row_ == (*blocks_)[block_]->rows()) {
+      if (++row_ == block_->rows()) {
         row_ = 0;
-        ++block_;
-        skip_empty();
+        ++block_index_;
+        settle();
       }
       return *this;
     }
@@ -168,26 +205,80 @@ class mmap_store::span_range {
     friend bool operator==(const iterator& a, const iterator& b) noexcept {
       return a.block_ == b.block_ && a.row_ == b.row_;
     }
-    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept {
-      return a.block_ == a.blocks_->size();
-    }
+    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept { return a.block_ == nullptr; }
 
    private:
-    void skip_empty() noexcept {
-      while (block_ < blocks_->size() && (*blocks_)[block_]->rows() == 0) ++block_;
+    // Moves to the first non-empty block the zone filter keeps, from the current position.
+    void settle() noexcept {
+      for (block_ = nullptr; segment_index_ < range_->segment_count(); ++segment_index_, block_index_ = 0) {
+        for (; block_index_ < range_->block_count(segment_index_); ++block_index_) {
+          const detail::block_view& b = range_->block(segment_index_, block_index_);
+          if (range_->keeps(b)) {
+            block_ = &b;
+            return;
+          }
+        }
+      }
     }
-    const std::vector<const detail::block_view*>* blocks_ = nullptr;
-    std::size_t block_ = 0;
+    const span_range* range_ = nullptr;
+    std::size_t segment_index_ = 0, block_index_ = 0;
+    const detail::block_view* block_ = nullptr;
     std::uint32_t row_ = 0;
   };
 
-  explicit span_range(std::vector<const detail::block_view*> blocks) : blocks_(std::move(blocks)) {}
-  iterator begin() const noexcept { return iterator(&blocks_, 0); }
+  span_range(detail::published_view view, std::optional<zone_filter> zones)
+      : view_(std::move(view)), zones_(std::move(zones)) {}
+  iterator begin() const noexcept { return iterator(this); }
   std::default_sentinel_t end() const noexcept { return {}; }
-  std::size_t block_count() const noexcept { return blocks_.size(); }
+  // How many blocks the zone filter keeps (blocks are batches in a log, a whole sealed segment).
+  std::size_t block_count() const noexcept {
+    std::size_t kept = 0;
+    for (std::size_t s = 0; s < segment_count(); ++s)
+      for (std::size_t b = 0; b < block_count(s); ++b) kept += keeps(block(s, b));
+    return kept;
+  }
 
  private:
-  std::vector<const detail::block_view*> blocks_;
+  std::size_t segment_count() const noexcept { return view_.frozen->size() + (view_.log ? 1 : 0); }
+  const detail::segment& segment(std::size_t s) const noexcept {
+    return s < view_.frozen->size() ? *(*view_.frozen)[s] : *view_.log;
+  }
+  std::size_t block_count(std::size_t s) const noexcept {
+    return s < view_.frozen->size() ? segment(s).blocks().size() : view_.log_blocks;
+  }
+  const detail::block_view& block(std::size_t s, std::size_t b) const noexcept { return segment(s).blocks()[b]; }
+  bool keeps(const detail::block_view& b) const noexcept {
+    if (b.rows() == 0) return false;
+    if (!zones_) return true;
+    const zone_filter& z = *zones_;
+    if (b.max_start() < z.start_min || b.min_start() > z.start_max || b.max_duration() < z.duration_min ||
+        b.min_duration() > z.duration_max)
+      return false;
+    if (z.service.empty()) return true;
+    for (std::uint32_t i = 0; i < b.service_count(); ++i)
+      if (b.string(b.service_at(i)) == z.service) return true;
+    return false;
+  }
+
+  detail::published_view view_;
+  std::optional<zone_filter> zones_;
+};
+
+// The spans of one trace, keeping their segments mapped while the result lives.
+class mmap_store::trace_spans {
+ public:
+  using const_iterator = std::vector<mmap_span>::const_iterator;
+  const_iterator begin() const noexcept { return spans_.begin(); }
+  const_iterator end() const noexcept { return spans_.end(); }
+  std::size_t size() const noexcept { return spans_.size(); }
+  bool empty() const noexcept { return spans_.empty(); }
+  const mmap_span& operator[](std::size_t i) const noexcept { return spans_[i]; }
+
+ private:
+  friend class mmap_store::reader;
+  explicit trace_spans(detail::published_view view) : view_(std::move(view)) {}
+  detail::published_view view_;
+  std::vector<mmap_span> spans_;
 };
 
 static_assert(std::forward_iterator<mmap_store::span_range::iterator>);
@@ -199,7 +290,7 @@ inline mmap_store::mmap_store(mmap_options options) : options_(std::move(options
   validate(options_);
   if (writable()) open_writer();
   else open_reader();
-  refresh_blocks();
+  publish(true);
 }
 
 inline mmap_store::~mmap_store() {
@@ -335,14 +426,31 @@ inline std::size_t mmap_store::compact() {
                     segments_.begin() + static_cast<std::ptrdiff_t>(last + 1));
     removed += last - first;
   }
-  refresh_blocks();
+  publish(true);
   return removed;
 }
 
-inline void mmap_store::refresh_blocks() {
-  blocks_.clear();
-  for (const auto& s : segments_)
-    for (const auto& b : s->blocks()) blocks_.push_back(&b);
+inline void mmap_store::publish(bool segments_changed) {
+  using frozen_list = std::vector<std::shared_ptr<const detail::segment>>;
+  const bool has_log = writable() && !segments_.empty() && !segments_.back()->sealed();
+  std::shared_ptr<const frozen_list> frozen = view_.frozen;  // only this thread writes view_
+  if (segments_changed || !frozen)
+    frozen = std::make_shared<const frozen_list>(segments_.begin(), segments_.end() - (has_log ? 1 : 0));
+  std::lock_guard lock(view_mutex_);
+  view_.frozen = std::move(frozen);
+  view_.log = has_log ? segments_.back() : nullptr;
+  view_.log_blocks = has_log ? segments_.back()->blocks().size() : 0;
+  view_.spans = spans_;
+}
+
+inline mmap_store::reader mmap_store::read() const {
+  std::lock_guard lock(view_mutex_);
+  return reader(view_);
+}
+
+inline std::size_t mmap_store::size() const {
+  std::lock_guard lock(view_mutex_);
+  return view_.spans;
 }
 
 template <std::ranges::input_range R>
@@ -407,35 +515,25 @@ void mmap_store::append(const R& batch) {
     active = nullptr;
   }
   spans_ += position;
-  blocks_.push_back(&segments_.back()->blocks().back());
+  publish(false);
   if (options_.sync == sync_policy::every_batch) sync();
   else if (options_.sync == sync_policy::interval) sync_if_due();
 }
 
-inline mmap_store::span_range mmap_store::scan() const { return span_range(blocks_); }
+inline mmap_store::span_range mmap_store::scan() const { return read().scan(); }
+inline mmap_store::span_range mmap_store::scan(const zone_filter& zones) const { return read().scan(zones); }
+inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const { return read().find_trace(id); }
 
-inline mmap_store::span_range mmap_store::scan(const zone_filter& z) const {
-  std::vector<const detail::block_view*> kept;
-  for (const detail::block_view* b : blocks_) {
-    if (b->rows() == 0 || b->max_start() < z.start_min || b->min_start() > z.start_max ||
-        b->max_duration() < z.duration_min || b->min_duration() > z.duration_max)
-      continue;
-    if (!z.service.empty()) {
-      bool has = false;
-      for (std::uint32_t i = 0; i < b->service_count() && !has; ++i) has = b->string(b->service_at(i)) == z.service;
-      if (!has) continue;
-    }
-    kept.push_back(b);
-  }
-  return span_range(std::move(kept));
-}
+inline mmap_store::span_range mmap_store::reader::scan() const { return span_range(view_, std::nullopt); }
+inline mmap_store::span_range mmap_store::reader::scan(const zone_filter& zones) const { return span_range(view_, zones); }
 
-inline std::vector<mmap_span> mmap_store::find_trace(const trace_id& id) const {
-  std::vector<mmap_span> out;
-  for (const auto& s : segments_)
-    s->for_each_run(id, [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
-      for (std::uint32_t row = first; row < first + count; ++row) out.emplace_back(&b, row);
-    });
+inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
+  trace_spans out(view_);
+  auto collect = [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t row = first; row < first + count; ++row) out.spans_.emplace_back(&b, row);
+  };
+  for (const auto& s : *view_.frozen) s->for_each_run(id, s->blocks().size(), collect);
+  if (view_.log) view_.log->for_each_run(id, view_.log_blocks, collect);
   return out;
 }
 
@@ -455,7 +553,6 @@ inline void mmap_store::flush() {
 inline void mmap_store::roll() {
   if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
   roll_locked(now_ns());
-  refresh_blocks();
 }
 
 inline void mmap_store::roll_locked(timestamp_ns now) {
@@ -473,7 +570,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
     std::filesystem::remove(log_path);
   }
   detail::sync_directory(options_.path);
-  refresh_blocks();
+  publish(true);
   if (options_.retention_ttl) apply_retention(now);
 }
 
@@ -505,7 +602,7 @@ inline void mmap_store::make_room(std::uint64_t bytes) {
       drop_segment(static_cast<std::size_t>(oldest - segments_.begin()));
     }
     detail::sync_directory(options_.path);
-    refresh_blocks();
+    publish(true);
     return;
   }
   throw error(errc::io_error, "store " + options_.path.string() + " is over its disk budget: " +
@@ -545,7 +642,7 @@ inline std::size_t mmap_store::apply_retention(timestamp_ns now) {
     }
   }
   detail::sync_directory(options_.path);
-  refresh_blocks();
+  publish(true);
   return dropped;
 }
 

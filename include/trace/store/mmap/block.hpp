@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "trace/core/span.hpp"
+#include "trace/store/mmap/append_only_list.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/format.hpp"
 
@@ -199,6 +200,9 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   return bounds;
 }
 
+// A segment's string table as readers see it: id → bytes in the mapping.
+using string_list = append_only_list<std::string_view>;
+
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
 class block_view {
@@ -259,11 +263,10 @@ class block_view {
   }
   std::string_view string(std::uint32_t id) const noexcept { return (*strings_)[id]; }
 
-  friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, std::vector<std::string_view>&,
-                                   const std::string&);
+  friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
  private:
-  const std::vector<std::string_view>* strings_ = nullptr;
+  const string_list* strings_ = nullptr;
   const std::byte* zone_ = nullptr;
   const std::byte* index_ = nullptr;
   const std::byte* col_ = nullptr;
@@ -289,8 +292,8 @@ inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t
 
 // Checks the structure of the block at [p, p + size) and points `view` into it; the block's
 // strings are appended to `strings`. Throws `error(errc::corrupt_data)` prefixed by `where`.
-inline region_bounds parse_block(block_view& view, const std::byte* p, std::size_t size,
-                                 std::vector<std::string_view>& strings, const std::string& where) {
+inline region_bounds parse_block(block_view& view, const std::byte* p, std::size_t size, string_list& strings,
+                                 const std::string& where) {
   auto fail = [&where](const std::string& problem) -> void { throw error(errc::corrupt_data, where + ": " + problem); };
   auto bounds_or_none = block_bounds(p, size);
   if (!bounds_or_none)
@@ -310,7 +313,7 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       strings.push_back({reinterpret_cast<const char*>(table.take(length)), length});
     }
   } catch (const error& e) {
-    strings.resize(strings_before);
+    strings.truncate(strings_before);
     fail(e.what());
   }
 
@@ -349,7 +352,7 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       if (!view.id_at(row).valid()) fail("row " + std::to_string(row) + " has a zero span id");
     }
   } catch (...) {
-    strings.resize(strings_before);
+    strings.truncate(strings_before);
     throw;
   }
   return bounds;

@@ -6,14 +6,19 @@
 //     its trace index sorted and every region checksummed, mapped read-only.
 // Opening a log replays its records to rebuild the in-memory trace index of the active
 // segment; opening a sealed segment only checks checksums and points into the mapping.
+//
+// Concurrency: one writer thread appends to a log while reader threads read the blocks
+// below a count published to them (mmap_store does the publishing): blocks and strings live
+// in append-only lists that never move an element, and the log's trace index is guarded by
+// a shared mutex held only while it is read or updated.
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -62,7 +67,7 @@ class segment {
   std::uint64_t used_bytes() const noexcept { return used_; }
   std::uint64_t capacity() const noexcept { return map_.size(); }
   std::uint64_t span_count() const noexcept { return spans_; }
-  const std::deque<block_view>& blocks() const noexcept { return blocks_; }
+  const append_only_list<block_view>& blocks() const noexcept { return blocks_; }
   timestamp_ns min_start() const noexcept { return min_start_; }
   timestamp_ns max_start() const noexcept { return max_start_; }
 
@@ -79,19 +84,21 @@ class segment {
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
-  // Calls f(block, first_row, row_count) for each run of `id`'s rows.
+  // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
+  // `block_limit` (the blocks a reader was shown).
   template <class F>
-  void for_each_run(const trace_id& id, F&& f) const;
+  void for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const;
 
  private:
-  segment() = default;
+  segment() { strings_.push_back({}); }  // id 0: the empty string
   void add_block(const std::byte* p, std::size_t size, const std::string& where);
 
   file_header header_;
   file_handle file_;
   mapping map_;
-  std::vector<std::string_view> strings_{std::string_view()};
-  std::deque<block_view> blocks_;  // a deque: views point at its elements
+  string_list strings_;
+  append_only_list<block_view> blocks_;
+  mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
@@ -99,11 +106,12 @@ class segment {
 };
 
 inline void segment::add_block(const std::byte* p, std::size_t size, const std::string& where) {
-  block_view& view = blocks_.emplace_back();
+  const std::size_t count = blocks_.size();
+  block_view& view = blocks_.push_back({});
   try {
     parse_block(view, p, size, strings_, where);
   } catch (...) {
-    blocks_.pop_back();
+    blocks_.truncate(count);
     throw;
   }
   spans_ += view.rows();
@@ -112,7 +120,8 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
     max_start_ = std::max(max_start_, view.max_start());
   }
   if (!sealed()) {
-    auto block = static_cast<std::uint32_t>(blocks_.size() - 1);
+    auto block = static_cast<std::uint32_t>(count);
+    std::unique_lock lock(log_index_mutex_);
     for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({block, t});
   }
 }
@@ -274,11 +283,13 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
                                                    const std::vector<const segment*>& sources) {
   std::vector<row_input> rows;
   for (const segment* source : sources)
-    for (const block_view& b : source->blocks_)
+    for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
+      const block_view& b = source->blocks_[i];
       for (std::uint32_t row = 0; row < b.rows(); ++row)
         rows.push_back({b.trace_of_row(row), b.id_at(row), b.parent_at(row), b.start_at(row), b.duration_at(row),
                         b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), b.extras_at(row),
                         b.status_at(row), b.kind_at(row)});
+    }
   const segment& first = *sources.front();
   std::string bytes(file_header_size, '\0');
   string_table_builder strings;
@@ -307,16 +318,18 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
 }
 
 template <class F>
-void segment::for_each_run(const trace_id& id, F&& f) const {
+void segment::for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const {
   if (sealed()) {
     const block_view& b = blocks_.front();
     std::uint32_t ordinal = b.find_sorted(id);
     if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
     return;
   }
+  std::shared_lock lock(log_index_mutex_);
   auto found = log_index_.find(id);
   if (found == log_index_.end()) return;
   for (const trace_run& run : found->second) {
+    if (run.block >= block_limit) break;  // runs are in block order
     const block_view& b = blocks_[run.block];
     f(b, b.trace_first_row(run.ordinal), b.trace_row_count(run.ordinal));
   }
