@@ -1,15 +1,19 @@
 // The memory-mapped store survives a crash: a child process appends batches, durable each
 // time `append` returns, and is killed with SIGKILL in the middle of its work; the parent
 // then reopens the store, which keeps every acknowledged batch, drops a torn tail if the kill
-// left one (and says so), and answers queries as before.
+// left one (and says so), and answers queries as before. Last, a reader thread takes views
+// of the store while the main thread appends: each view holds whole batches only.
 //
 //   persistent_store [DIR]      (default: ./persistent-spans; each run adds to it)
 
 #include <trace/trace.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <string>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <sys/wait.h>  // waitpid
@@ -91,5 +95,25 @@ int main(int argc, char** argv) {
     std::cout << "\nthe newest job:\n" << trace::render_text(trace::build_tree(traces.front()));
   auto report = trace::summarize(store.scan());
   std::cout << "\nthe store holds " << report.spans.count << " spans in " << report.trace_count << " traces\n";
-  return kept >= 4u * acknowledged ? 0 : 1;
+
+  // A dashboard thread reads while this thread appends: every view is a committed prefix.
+  std::atomic<bool> appending{true};
+  std::size_t views = 0, torn = 0;
+  std::thread dashboard([&] {
+    do {
+      trace::mmap_store::reader view = store.read();
+      std::unordered_map<trace::trace_id, int> spans_per_job;
+      for (trace::mmap_span s : view.scan()) ++spans_per_job[s.trace()];
+      bool whole = true;
+      for (const auto& [trace, spans] : spans_per_job) whole = whole && spans == 4;
+      torn += !whole;
+      ++views;
+    } while (appending);
+  });
+  for (int n = 0; n < 20; ++n) store.append(job_trace(1000 + n));
+  appending = false;
+  dashboard.join();
+  std::cout << "a reader thread took " << views << " views during 20 more appends; " << torn
+            << " of them showed part of a batch\n";
+  return kept >= 4u * acknowledged && torn == 0 ? 0 : 1;
 }
