@@ -27,6 +27,8 @@ trace::memory_store random_store(std::mt19937_64& random) {
     if (random() % 3 == 0) s.attributes.set("tenant", std::string(random() % 2 ? "acme" : "globex"));
     if (random() % 5 == 0) s.resource.attributes.set("region", std::string("eu"));
     if (random() % 7 == 0) s.events.push_back({s.start, "log", {{"code", std::int64_t{404}}}, std::nullopt, 0});
+    if (random() % 4 == 0) s.scope.attributes.set("lib.flavour", std::string(random() % 2 ? "lite" : "full"));
+    if (random() % 9 == 0) s.links.push_back({trace_test::trace_n(1), trace::span_id{1}, "", {{"tenant", std::string("acme")}}, 0});
     spans.push_back(std::move(s));
   }
   trace::memory_store store;
@@ -55,6 +57,12 @@ std::vector<trace::filter> leaves() {
           attribute("tenant").exists(),
           attribute("region") == "eu",
           attribute("region", trace::attribute_scope::span).exists(),
+          attribute("region", trace::attribute_scope::resource) == "eu",
+          attribute("lib.flavour") == "lite",
+          attribute("lib.flavour", trace::attribute_scope::resource).exists(),
+          attribute("tenant", trace::attribute_scope::link) == "acme",
+          attribute("tenant", static_cast<std::uint8_t>(trace::attribute_scope::span) |
+                                  static_cast<std::uint8_t>(trace::attribute_scope::link)) == "acme",
           attribute("never.seen").exists(),
           operation_matches("GET /[ab]"),
           service_matches("c.*"),

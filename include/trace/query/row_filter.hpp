@@ -2,7 +2,8 @@
 // A filter compiled against the columns of a `memory_store`: names become interned ids
 // once, and rows are tested a block at a time, each condition as one tight loop over its
 // column writing a byte per row, and/or/not combining those bytes. Attribute, substring and
-// regular-expression tests go row by row (span attributes found by key id, other scopes by the generic walk).
+// regular-expression tests go row by row. An attribute test finds span attributes by key id
+// and decides once per interned resource and scope, so only events and links are walked.
 // Queries over a whole store use it through `prepare_rows` (found by ADL).
 // It refers to the filter it was built from, which must outlive it, and to the store's
 // columns, which must not grow while it is used.
@@ -49,6 +50,7 @@ class memory_row_filter {
     trace_id trace{};
     std::optional<std::uint32_t> key_id{};  // attribute key's string id, when interned
     const filter* source = nullptr;         // the original node, for text and attribute tests
+    std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // attribute test, per interned id
     std::vector<std::uint32_t> children{};
   };
 
@@ -81,7 +83,7 @@ class memory_row_filter {
           else if constexpr (std::is_same_v<N, filters::start_within>)
             return add({.kind = op::start, .low = n.min, .high = n.max});
           else if constexpr (std::is_same_v<N, filters::attribute_test>)
-            return add({.kind = op::attribute, .key_id = store_->find_string_id(n.key), .source = &f});
+            return attribute_node(n, f);
           else if constexpr (std::is_same_v<N, filters::negation>) {
             std::uint32_t child = compile(*n.item);
             return add({.kind = op::negate, .children = {child}});
@@ -94,6 +96,22 @@ class memory_row_filter {
           }
         },
         f.get());
+  }
+
+  std::uint32_t attribute_node(const filters::attribute_test& t, const filter& f) {
+    node n{.kind = op::attribute, .key_id = store_->find_string_id(t.key), .source = &f};
+    auto passes_in = [&t](attribute_scope where, const attributes& items) {
+      if (!(t.scopes & static_cast<std::uint8_t>(where))) return std::uint8_t{0};
+      auto test = [&t](attribute_scope, std::string_view key, const attribute_value& value) {
+        return key == t.key && detail::attribute_passes(value, t.op, t.value);
+      };
+      return static_cast<std::uint8_t>(detail::visit_attribute_list(where, items, test));
+    };
+    for (std::uint32_t id = 0; id < store_->resource_count(); ++id)
+      n.resource_passes.push_back(passes_in(attribute_scope::resource, store_->resource_of_id(id).attributes));
+    for (std::uint32_t id = 0; id < store_->scope_count(); ++id)
+      n.scope_passes.push_back(passes_in(attribute_scope::scope, store_->scope_of_id(id).attributes));
+    return add(std::move(n));
   }
 
   // 0: one column read per row; 1: a combination; 2: row by row through attributes or text.
@@ -189,21 +207,18 @@ class memory_row_filter {
 
   bool test_attribute(const node& n, std::uint32_t row) const {
     const auto& t = std::get<filters::attribute_test>(n.source->get());
-    if (t.scopes & static_cast<std::uint8_t>(attribute_scope::span)) {
-      if (n.key_id) {
-        auto keys = store_->span_attribute_keys(row);
-        for (std::size_t i = 0; i < keys.size(); ++i)
-          if (keys[i] == *n.key_id && detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value))
-            return true;
-      }
-      if (t.scopes == static_cast<std::uint8_t>(attribute_scope::span)) return false;
+    if (n.key_id && (t.scopes & static_cast<std::uint8_t>(attribute_scope::span))) {
+      auto keys = store_->span_attribute_keys(row);
+      for (std::size_t i = 0; i < keys.size(); ++i)
+        if (keys[i] == *n.key_id && detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value))
+          return true;
     }
-    return visit_attributes(memory_store::span_ref(store_, row),
-                            [&t](attribute_scope where, std::string_view key, const auto& value) {
-                              return where != attribute_scope::span &&
-                                     (static_cast<std::uint8_t>(where) & t.scopes) && key == t.key &&
-                                     detail::attribute_passes(value, t.op, t.value);
-                            });
+    if (n.resource_passes[store_->resource_column()[row]] || n.scope_passes[store_->scope_column()[row]]) return true;
+    constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);
+    if (!(t.scopes & rare)) return false;
+    return store_->visit_event_and_link_attributes(row, [&t](attribute_scope where, std::string_view key, const auto& value) {
+      return (static_cast<std::uint8_t>(where) & t.scopes) && key == t.key && detail::attribute_passes(value, t.op, t.value);
+    });
   }
 
   static constexpr std::uint32_t block = 1024;

@@ -28,6 +28,15 @@
 
 namespace trace {
 inline namespace v0 {
+namespace detail {
+// Calls f(where, key, value) for each item of an owned attribute list; true when f stopped.
+template <class F>
+bool visit_attribute_list(attribute_scope where, const attributes& items, F& f) {
+  for (const auto& item : items)
+    if (f(where, std::string_view(item.key), item.value)) return true;
+  return false;
+}
+}  // namespace detail
 
 class memory_store {
  public:
@@ -85,6 +94,17 @@ class memory_store {
   std::span<const attribute_value> span_attribute_values(std::uint32_t row) const noexcept {
     return std::span(attribute_values_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
   }
+  // Resources and instrumentation scopes are interned: each row holds the id of its own.
+  std::span<const std::uint32_t> resource_column() const noexcept { return resource_ids_; }
+  std::span<const std::uint32_t> scope_column() const noexcept { return scope_ids_; }
+  const resource& resource_of_id(std::uint32_t id) const noexcept { return resources_[id]; }
+  const scope& scope_of_id(std::uint32_t id) const noexcept { return scopes_[id]; }
+  std::size_t resource_count() const noexcept { return resources_.size(); }
+  std::size_t scope_count() const noexcept { return scopes_.size(); }
+  // Calls f(where, key, value) over the attributes of a row's events, then its links (most
+  // rows have neither); true when f asked to stop.
+  template <class F>
+  bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const;
   // Service, operation names and attribute keys share one table of string ids. A string
   // no span carries has no id: a filter on it matches nothing.
   std::optional<std::uint32_t> find_string_id(std::string_view text) const { return strings_.find(text); }
@@ -469,20 +489,20 @@ bool memory_store::span_ref::visit_attributes(F&& f) const {
   for (std::uint32_t i = store.attribute_begin_[row_]; i < store.attribute_begin_[row_ + 1]; ++i) {
     if (f(attribute_scope::span, store.strings_.get(store.attribute_keys_[i]), store.attribute_values_[i])) return true;
   }
-  auto walk = [&f](attribute_scope where, const attributes& items) {
-    for (const auto& item : items)
-      if (f(where, std::string_view(item.key), item.value)) return true;
-    return false;
-  };
-  if (walk(attribute_scope::resource, resource_of().attributes)) return true;
-  if (walk(attribute_scope::scope, scope_of().attributes)) return true;
-  if (std::uint32_t extra_id = store.extra_ids_[row_]) {
-    const row_extras& extra = store.extras_[extra_id - 1];
-    for (const auto& e : extra.events)
-      if (walk(attribute_scope::event, e.attributes)) return true;
-    for (const auto& l : extra.links)
-      if (walk(attribute_scope::link, l.attributes)) return true;
-  }
+  if (detail::visit_attribute_list(attribute_scope::resource, resource_of().attributes, f)) return true;
+  if (detail::visit_attribute_list(attribute_scope::scope, scope_of().attributes, f)) return true;
+  return store.visit_event_and_link_attributes(row_, f);
+}
+
+template <class F>
+bool memory_store::visit_event_and_link_attributes(std::uint32_t row, F&& f) const {
+  std::uint32_t extra_id = extra_ids_[row];
+  if (!extra_id) return false;
+  const row_extras& extra = extras_[extra_id - 1];
+  for (const auto& e : extra.events)
+    if (detail::visit_attribute_list(attribute_scope::event, e.attributes, f)) return true;
+  for (const auto& l : extra.links)
+    if (detail::visit_attribute_list(attribute_scope::link, l.attributes, f)) return true;
   return false;
 }
 
