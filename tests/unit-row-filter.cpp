@@ -25,6 +25,9 @@ trace::memory_store random_store(std::mt19937_64& random) {
     s.kind = static_cast<trace::span_kind>(random() % 6);
     if (random() % 2) s.attributes.set("code", static_cast<std::int64_t>(random() % 600));
     if (random() % 3 == 0) s.attributes.set("tenant", std::string(random() % 2 ? "acme" : "globex"));
+    if (random() % 4 == 0)  // longer than memory_store::short_text: compared by bytes, not by id
+      s.attributes.set("tenant", std::string(random() % 2 ? 40 : 41, 'x'));
+    if (random() % 6 == 0) s.attributes.set("label", std::string(random() % 2 ? "404" : "ok"));
     if (random() % 5 == 0) s.resource.attributes.set("region", std::string("eu"));
     if (random() % 7 == 0) s.events.push_back({s.start, "log", {{"code", std::int64_t{404}}}, std::nullopt, 0});
     if (random() % 4 == 0) s.scope.attributes.set("lib.flavour", std::string(random() % 2 ? "lite" : "full"));
@@ -54,6 +57,12 @@ std::vector<trace::filter> leaves() {
           attribute("code", trace::attribute_scope::span) == 404,
           attribute("code", trace::attribute_scope::event) == 404,
           attribute("tenant") == "acme",
+          attribute("tenant") == "nobody",
+          attribute("tenant") == std::string(40, 'x'),
+          attribute("tenant") != "acme",
+          attribute("code") == "404",
+          attribute("label") == std::int64_t{404},
+          attribute("label") == "404",
           attribute("tenant").exists(),
           attribute("region") == "eu",
           attribute("region", trace::attribute_scope::span).exists(),

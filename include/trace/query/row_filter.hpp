@@ -51,6 +51,10 @@ class memory_row_filter {
     std::optional<std::uint32_t> key_id{};  // attribute key's string id, when interned
     const filter* source = nullptr;         // the original node, for text and attribute tests
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // attribute test, per interned id
+    // Attribute test `== "short text"`: the text's string id (none: no stored short string
+    // equals it), so string values are compared by slot and other types by the generic rules.
+    bool equal_short_text = false;
+    std::optional<std::uint32_t> text_id{};
     std::vector<std::uint32_t> children{};
   };
 
@@ -100,6 +104,11 @@ class memory_row_filter {
 
   std::uint32_t attribute_node(const filters::attribute_test& t, const filter& f) {
     node n{.kind = op::attribute, .key_id = store_->find_string_id(t.key), .source = &f};
+    if (const auto* text = std::get_if<std::string>(&t.value);
+        t.op == compare_op::eq && text && text->size() <= memory_store::short_text) {
+      n.equal_short_text = true;
+      n.text_id = store_->find_string_id(*text);
+    }
     auto passes_in = [&t](attribute_scope where, const attributes& items) {
       if (!(t.scopes & static_cast<std::uint8_t>(where))) return std::uint8_t{0};
       auto test = [&t](attribute_scope, std::string_view key, const attribute_value& value) {
@@ -200,7 +209,15 @@ class memory_row_filter {
       case op::generic:
         fill_wanted([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
         break;
-      case op::attribute: fill_wanted([&](std::uint32_t row) { return test_attribute(n, row); }); break;
+      case op::attribute: {
+        // Wanted rows are often sparse, so each test would wait for its own cache miss: ask
+        // for all their attribute slots first, and the misses overlap.
+        if (only)
+          for (std::uint32_t i = 0; i < count; ++i)
+            if (only[i]) store_->prefetch_span_attributes(first + i);
+        fill_wanted([&](std::uint32_t row) { return test_attribute(n, row); });
+        break;
+      }
     }
     return out;
   }
@@ -208,10 +225,18 @@ class memory_row_filter {
   bool test_attribute(const node& n, std::uint32_t row) const {
     const auto& t = std::get<filters::attribute_test>(n.source->get());
     if (n.key_id && (t.scopes & static_cast<std::uint8_t>(attribute_scope::span))) {
-      auto keys = store_->span_attribute_keys(row);
-      for (std::size_t i = 0; i < keys.size(); ++i)
-        if (keys[i] == *n.key_id && detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value))
-          return true;
+      auto slots = store_->span_attribute_slots(row);
+      for (std::size_t i = 0; i < slots.size(); ++i) {
+        if (slots[i].key != *n.key_id) continue;
+        if (t.op == compare_op::exists) return true;
+        // A short string equals the wanted short text exactly when their ids are equal (a
+        // long one never does); other types follow the generic rules (int 200 == "200").
+        if (n.equal_short_text && slots[i].text != memory_store::attribute_slot::no_text) {
+          if (slots[i].text == n.text_id) return true;
+          continue;
+        }
+        if (detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value)) return true;
+      }
     }
     if (n.resource_passes[store_->resource_column()[row]] || n.scope_passes[store_->scope_column()[row]]) return true;
     constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);

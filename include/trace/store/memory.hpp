@@ -86,13 +86,24 @@ class memory_store {
   std::span<const std::uint32_t> name_column() const noexcept { return names_; }        // string ids
   std::span<const status_code> status_column() const noexcept { return statuses_; }
   std::span<const span_kind> kind_column() const noexcept { return kinds_; }
-  // A row's span attributes: interned keys, and the values in the same order. Keys are
-  // kept apart from values so that looking for a key reads 4 bytes an attribute.
-  std::span<const std::uint32_t> span_attribute_keys(std::uint32_t row) const noexcept {
-    return std::span(attribute_keys_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
+  // A row's span attributes: a slot each (interned key, and the interned text of a short
+  // string value), and the values in the same order. Slots are kept apart from the values
+  // so that looking for a key, or for a short string by equality, reads 8 bytes an attribute.
+  struct attribute_slot {
+    static constexpr std::uint32_t no_text = 0xffffffffu;  // not a string, or longer than short_text
+    std::uint32_t key = 0;
+    std::uint32_t text = no_text;
+  };
+  static constexpr std::size_t short_text = 32;  // longer strings are rarely repeated: not interned
+  std::span<const attribute_slot> span_attribute_slots(std::uint32_t row) const noexcept {
+    return std::span(attribute_slots_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
   }
   std::span<const attribute_value> span_attribute_values(std::uint32_t row) const noexcept {
     return std::span(attribute_values_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
+  }
+  // Asks the CPU to start loading a row's attribute slots (for tests over sparse rows).
+  void prefetch_span_attributes(std::uint32_t row) const noexcept {
+    __builtin_prefetch(attribute_slots_.data() + attribute_begin_[row]);
   }
   // Resources and instrumentation scopes are interned: each row holds the id of its own.
   std::span<const std::uint32_t> resource_column() const noexcept { return resource_ids_; }
@@ -105,7 +116,8 @@ class memory_store {
   // rows have neither); true when f asked to stop.
   template <class F>
   bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const;
-  // Service, operation names and attribute keys share one table of string ids. A string
+  // Service, operation names, attribute keys and short attribute texts share one table of
+  // string ids. A string
   // no span carries has no id: a filter on it matches nothing.
   std::optional<std::uint32_t> find_string_id(std::string_view text) const { return strings_.find(text); }
   std::string_view string_of_id(std::uint32_t id) const noexcept { return strings_.get(id); }
@@ -149,7 +161,7 @@ class memory_store {
   std::vector<std::uint32_t> attribute_begin_{0};  // row r's attributes: [begin[r], begin[r+1])
 
   // side areas
-  std::vector<std::uint32_t> attribute_keys_;
+  std::vector<attribute_slot> attribute_slots_;
   std::vector<attribute_value> attribute_values_;
   std::vector<row_extras> extras_;
   std::vector<resource> resources_;
@@ -361,11 +373,24 @@ void memory_store::append_one(const basic_span<String>& s) {
   resource_ids_.push_back(intern_resource(s.resource));
   scope_ids_.push_back(intern_scope(s.scope));
 
+  // Spans in a batch tend to repeat the previous span's keys in the same order, and often
+  // its values: comparing with the slot at the same position is cheaper than hashing.
+  const std::uint32_t previous_begin = row ? attribute_begin_[row - 1] : 0, previous_end = attribute_begin_[row];
+  std::uint32_t position = 0;
+  auto intern_like_previous = [&](std::string_view text, std::uint32_t previous_id) {
+    return previous_id != attribute_slot::no_text && strings_.get(previous_id) == text ? previous_id : strings_.intern(text);
+  };
   for (const auto& item : s.attributes) {
-    attribute_keys_.push_back(strings_.intern(item.key));
+    const attribute_slot previous = previous_begin + position < previous_end ? attribute_slots_[previous_begin + position]
+                                                                             : attribute_slot{attribute_slot::no_text};
+    ++position;
+    attribute_slot slot{intern_like_previous(item.key, previous.key)};
+    if (const auto* text = std::get_if<String>(&item.value); text && std::string_view(*text).size() <= short_text)
+      slot.text = intern_like_previous(*text, previous.text);
+    attribute_slots_.push_back(slot);
     attribute_values_.push_back(convert_value<std::string>(item.value));
   }
-  attribute_begin_.push_back(static_cast<std::uint32_t>(attribute_keys_.size()));
+  attribute_begin_.push_back(static_cast<std::uint32_t>(attribute_slots_.size()));
 
   bool has_extras = !std::string_view(s.trace_state).empty() || !std::string_view(s.status.message).empty() ||
                     !s.events.empty() || !s.links.empty() || s.dropped_attributes || s.dropped_events ||
@@ -467,7 +492,7 @@ inline span memory_store::materialize(std::uint32_t row) const {
   s.end = starts_[row] + durations_[row];
   s.status.code = statuses_[row];
   for (std::uint32_t i = attribute_begin_[row]; i < attribute_begin_[row + 1]; ++i)
-    s.attributes.set(std::string(strings_.get(attribute_keys_[i])), attribute_values_[i]);
+    s.attributes.set(std::string(strings_.get(attribute_slots_[i].key)), attribute_values_[i]);
   s.resource = resources_[resource_ids_[row]];
   s.scope = scopes_[scope_ids_[row]];
   if (std::uint32_t extra_id = extra_ids_[row]) {
@@ -487,7 +512,7 @@ template <class F>
 bool memory_store::span_ref::visit_attributes(F&& f) const {
   const memory_store& store = *store_;
   for (std::uint32_t i = store.attribute_begin_[row_]; i < store.attribute_begin_[row_ + 1]; ++i) {
-    if (f(attribute_scope::span, store.strings_.get(store.attribute_keys_[i]), store.attribute_values_[i])) return true;
+    if (f(attribute_scope::span, store.strings_.get(store.attribute_slots_[i].key), store.attribute_values_[i])) return true;
   }
   if (detail::visit_attribute_list(attribute_scope::resource, resource_of().attributes, f)) return true;
   if (detail::visit_attribute_list(attribute_scope::scope, scope_of().attributes, f)) return true;
