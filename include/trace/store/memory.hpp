@@ -77,6 +77,9 @@ class memory_store {
   std::span<const std::uint32_t> name_column() const noexcept { return names_; }        // string ids
   std::span<const status_code> status_column() const noexcept { return statuses_; }
   std::span<const span_kind> kind_column() const noexcept { return kinds_; }
+  // Each row's instrumentation scope, as an index into `scopes()`, the distinct scopes.
+  std::span<const std::uint32_t> scope_column() const noexcept { return scope_ids_; }
+  std::span<const scope> scopes() const noexcept { return scopes_; }
   // A row's span attributes: interned keys, and the values in the same order. Keys are
   // kept apart from values so that looking for a key reads 4 bytes an attribute.
   std::span<const std::uint32_t> span_attribute_keys(std::uint32_t row) const noexcept {
@@ -192,6 +195,8 @@ struct span_traits<memory_store::span_ref> {
   static status_code get_status(const ref& s) noexcept { return s.status(); }
   static span_kind get_kind(const ref& s) noexcept { return s.kind(); }
   static std::string_view get_status_message(const ref& s) noexcept { return s.status_message(); }
+  static std::string_view get_scope_name(const ref& s) noexcept { return s.scope_of().name; }
+  static std::string_view get_scope_version(const ref& s) noexcept { return s.scope_of().version; }
   template <class F>
   static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
 };
@@ -292,6 +297,7 @@ inline memory_store::row_range memory_store::scan() const noexcept {
 
 static_assert(span_like<memory_store::span_ref>);
 static_assert(attributed_span_like<memory_store::span_ref>);
+static_assert(scoped_span_like<memory_store::span_ref>);
 static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
 static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
 static_assert(std::ranges::sized_range<memory_store::row_range>);
