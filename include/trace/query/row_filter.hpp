@@ -2,7 +2,8 @@
 // A filter compiled against the columns of a `memory_store`: names become interned ids
 // once, and rows are tested a block at a time, each condition as one tight loop over its
 // column writing a byte per row, and/or/not combining those bytes. Attribute, substring and
-// regular-expression tests go row by row (span attributes found by key id, other scopes by the generic walk).
+// regular-expression tests go row by row (span attributes found by key id, other scopes by the generic walk);
+// an instrumentation-scope test is decided once per distinct scope, then read through the scope column.
 // Queries over a whole store use it through `prepare_rows` (found by ADL).
 // It refers to the filter it was built from, which must outlive it, and to the store's
 // columns, which must not grow while it is used.
@@ -39,7 +40,7 @@ class memory_row_filter {
 
  private:
   enum class op : std::uint8_t {
-    always, never, all, any, negate, trace, service, name, status, kind, duration, start, attribute,
+    always, never, all, any, negate, trace, service, name, status, kind, scope, duration, start, attribute,
     generic  // evaluated through the span, row by row
   };
   struct node {
@@ -48,6 +49,7 @@ class memory_row_filter {
     std::uint64_t low = 0, high = 0;  // inclusive bounds
     trace_id trace{};
     std::optional<std::uint32_t> key_id{};  // attribute key's string id, when interned
+    std::vector<std::uint8_t> scope_passes{};  // by scope id: does that scope pass
     const filter* source = nullptr;         // the original node, for text and attribute tests
     std::vector<std::uint32_t> children{};
   };
@@ -60,6 +62,14 @@ class memory_row_filter {
   std::uint32_t name_node(op kind, std::string_view text) {
     auto id = store_->find_string_id(text);
     return id ? add({.kind = kind, .id = *id}) : add({.kind = op::never});
+  }
+
+  // The store keeps each distinct scope once: test those, then rows look up their scope's answer.
+  std::uint32_t scope_node(const filters::scope_is& t) {
+    node n{.kind = op::scope};
+    for (const scope& candidate : store_->scopes())
+      n.scope_passes.push_back((!t.name || candidate.name == *t.name) && (!t.version || candidate.version == *t.version));
+    return add(std::move(n));
   }
 
   std::uint32_t compile(const filter& f) {
@@ -76,6 +86,7 @@ class memory_row_filter {
             return add({.kind = op::status, .id = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
             return add({.kind = op::kind, .id = static_cast<std::uint32_t>(n.kind)});
+          else if constexpr (std::is_same_v<N, filters::scope_is>) return scope_node(n);
           else if constexpr (std::is_same_v<N, filters::duration_within>)
             return add({.kind = op::duration, .low = n.min, .high = n.max});
           else if constexpr (std::is_same_v<N, filters::start_within>)
@@ -167,6 +178,11 @@ class memory_row_filter {
       case op::kind: {
         const span_kind* kinds = store_->kind_column().data();
         fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(kinds[row]) == n.id; });
+        break;
+      }
+      case op::scope: {
+        const std::uint32_t* scopes = store_->scope_column().data();
+        fill([&](std::uint32_t row) { return n.scope_passes[scopes[row]]; });
         break;
       }
       case op::duration: {
