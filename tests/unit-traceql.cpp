@@ -110,6 +110,8 @@ TEST_CASE("instrumentation:name and instrumentation:version test the span's inst
   CHECK(hits(R"(instrumentation:name = "http-server" && instrumentation:version = "1.5")") == ids{});
   CHECK(refusal(R"(instrumentation:version > "1.4.0")").problem() ==
         "'>' does not apply here; this field compares with '=' or '!='");
+  CHECK(refusal("instrumentation:version = 1.4.0").problem() ==
+        "expected a quoted scope version such as \"1.2.0\", found '1.4'");
   CHECK(refusal(R"(instrumentation:name =~ "http.*")").problem() ==
         "'=~' applies to names, services and attributes, not 'instrumentation:name'");
 }

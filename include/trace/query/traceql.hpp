@@ -184,7 +184,8 @@ class traceql_parser {
       case intrinsic::kind: return equality(op, where::kind(kind_value(value)));
       case intrinsic::trace_id: return equality(op, where::in_trace(trace_id_value(value)));
       case intrinsic::scope_name: return equality(op, where::scope_name(text_value(value, "a scope name")));
-      case intrinsic::scope_version: return equality(op, where::scope_version(text_value(value, "a scope version")));
+      case intrinsic::scope_version:
+        return equality(op, where::scope_version(text_value(value, "a quoted scope version such as \"1.2.0\"")));
       case intrinsic::duration:
         return range<filters::duration_within>(op, duration_value(value));
       case intrinsic::start: return range<filters::start_within>(op, time_value(value));
