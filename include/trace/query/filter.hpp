@@ -254,6 +254,11 @@ bool matches(const filter& f, const S& s);
 
 namespace detail {
 
+// Whether a scope with this name and version passes the test (shared with the row filter).
+inline bool scope_passes(const filters::scope_is& t, std::string_view name, std::string_view version) {
+  return (!t.name || name == *t.name) && (!t.version || version == *t.version);
+}
+
 template <span_like S>
 struct filter_evaluator {
   const S& s;
@@ -269,7 +274,7 @@ struct filter_evaluator {
   bool operator()(const filters::kind_is& t) const { return kind_of(s) == t.kind; }
   bool operator()(const filters::scope_is& t) const {
     if constexpr (scoped_span_like<S>)
-      return (!t.name || scope_name_of(s) == *t.name) && (!t.version || scope_version_of(s) == *t.version);
+      return scope_passes(t, scope_name_of(s), scope_version_of(s));
     else
       return false;
   }

@@ -68,7 +68,7 @@ class memory_row_filter {
   std::uint32_t scope_node(const filters::scope_is& t) {
     node n{.kind = op::scope};
     for (const scope& candidate : store_->scopes())
-      n.scope_passes.push_back((!t.name || candidate.name == *t.name) && (!t.version || candidate.version == *t.version));
+      n.scope_passes.push_back(detail::scope_passes(t, candidate.name, candidate.version));
     return add(std::move(n));
   }
 
