@@ -106,6 +106,39 @@ TEST_CASE("exact filters become exact conditions with quoted values") {
   CHECK(c.text == "(has(SpanAttributeKeys, 'http.method'))");
 }
 
+TEST_CASE("scope filters become exact conditions on ScopeName and ScopeVersion, hostile values quoted") {
+  using namespace trace::where;
+  auto c = to_sql(scope_name("io.opentelemetry.http"));
+  CHECK(c.exact);
+  CHECK(c.text == "(ScopeName = 'io.opentelemetry.http')");
+  c = to_sql(scope_version("1.2.0"));
+  CHECK(c.exact);
+  CHECK(c.text == "(ScopeVersion = '1.2.0')");
+  c = to_sql(trace::filters::scope_is{"lib", "1.0"});
+  CHECK(c.exact);
+  CHECK(c.text == "(ScopeName = 'lib' AND ScopeVersion = '1.0')");
+  c = to_sql(trace::filters::scope_is{});
+  CHECK(c.exact);
+  CHECK(c.text == "1");
+  c = to_sql(!scope_name(""));  // an empty name is a value, not "any"
+  CHECK(c.exact);
+  CHECK(c.text == "NOT ((ScopeName = ''))");
+  const std::string name_prefix = "(ScopeName = ", version_infix = " AND ScopeVersion = ";
+  for (const std::string& text : hostile) {
+    CAPTURE(text);
+    c = to_sql(trace::filters::scope_is{text, text});
+    CHECK(c.exact);
+    REQUIRE(c.text.starts_with(name_prefix));
+    REQUIRE(c.text.ends_with(")"));
+    std::string_view rest = std::string_view(c.text).substr(name_prefix.size());
+    rest.remove_suffix(1);
+    // Both literals are `quote(text)`: whatever the bytes, the condition splits exactly there.
+    const std::string literal = quote(text);
+    REQUIRE(rest == literal + version_infix + literal);
+    CHECK(unquote(literal, '\'') == text);
+  }
+}
+
 TEST_CASE("attribute comparisons and event or link attributes become supersets") {
   using namespace trace::where;
   auto c = to_sql(attribute("code", attribute_scope::span) == 500);

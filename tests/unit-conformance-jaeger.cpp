@@ -246,3 +246,47 @@ TEMPLATE_TEST_CASE("Jaeger fixtures: the special tag keys select by status, kind
     CHECK(run<TestType>(q).count(name) == 1);
   }
 }
+
+TEMPLATE_TEST_CASE("Jaeger fixtures: scope.name and scope.version select by the OTLP instrumentation scope", "",
+                   memory_store, mmap_store) {
+  if (!fs::exists(fixtures_dir)) {
+    WARN("skipped: Jaeger fixtures not found at " << fixtures_dir.string() << " (set TRACE_CONFORMANCE_DIR)");
+    return;
+  }
+  // Upstream's "Scope Name and Version" query reaches its fixture through span tags only;
+  // the same query with the scope's own tags added must still find exactly that fixture.
+  jaeger::query scoped;
+  for (const auto& entry : queries())
+    if (*entry.find("Caption")->get_if<std::string>() == "Scope Name and Version") scoped = to_query(*entry.find("Query"));
+  REQUIRE(scoped.service == "query23-service");
+  scoped.tags.emplace_back("scope.name", "testing-library");
+  scoped.tags.emplace_back("scope.version", "1.1.1");
+  CHECK(run<TestType>(scoped) == std::set<std::string>{"scope_name_version_trace"});
+  for (auto [key, wrong] : {std::pair{"scope.name", "testing-librar"}, std::pair{"scope.name", "Testing-Library"},
+                            std::pair{"scope.version", "1.1"}, std::pair{"scope.version", "1.1.10"}}) {
+    jaeger::query near_miss = scoped;
+    for (auto& [k, v] : near_miss.tags)
+      if (k == key) v = wrong;
+    INFO(key << "=" << wrong);
+    CHECK(run<TestType>(near_miss).empty());
+  }
+
+  // Without a service: every fixture whose scope is that one, and only those; the expected
+  // set comes from the fixture files, not from the store.
+  std::set<std::string> named, unnamed;
+  for (const auto& [name, spans] : files().spans_by_fixture)
+    for (const span& s : spans) (s.scope.name == "testing-library" && s.scope.version == "1.1.1" ? named : unnamed).insert(name);
+  REQUIRE(named.size() == 2);
+  jaeger::query by_scope;
+  by_scope.num_traces = 1000;
+  by_scope.tags = {{"scope.name", "testing-library"}, {"scope.version", "1.1.1"}};
+  CHECK(run<TestType>(by_scope) == named);
+  by_scope.tags = {{"scope.version", "1.1.1"}};
+  CHECK(run<TestType>(by_scope) == named);
+  by_scope.tags = {{"scope.name", "testing-library"}, {"scope.version", "1.1.2"}};
+  CHECK(run<TestType>(by_scope).empty());
+  by_scope.tags = {{"scope.name", ""}};  // the scope that gave no name: all the other fixtures
+  CHECK(run<TestType>(by_scope) == unnamed);
+  by_scope.tags = {{"scope.name", ""}, {"scope.version", "1.1.1"}};
+  CHECK(run<TestType>(by_scope).empty());
+}

@@ -1,4 +1,6 @@
 #include <catch2/catch.hpp>
+#include <trace/query/row_filter.hpp>
+#include <trace/query/span_query.hpp>
 #include <trace/store/memory.hpp>
 
 #include <algorithm>
@@ -20,6 +22,7 @@ std::vector<std::uint64_t> ids_of(const trace::memory_store::trace_range& range)
 TEST_CASE("memory_store models span_store and its spans model span_like") {
   STATIC_REQUIRE(trace::span_store<trace::memory_store>);
   STATIC_REQUIRE(trace::attributed_span_like<trace::memory_store::span_ref>);
+  STATIC_REQUIRE(trace::scoped_span_like<trace::memory_store::span_ref>);
   STATIC_REQUIRE_FALSE(trace::span_store<std::vector<trace::span>>);
 }
 
@@ -67,6 +70,8 @@ TEST_CASE("a stored span reads back field for field") {
   CHECK(ref.service() == "checkout");
   CHECK(ref.duration() == 25 * trace::millisecond);
   CHECK(ref.status_message() == "card declined");
+  CHECK(trace::scope_name_of(ref) == "lib");
+  CHECK(trace::scope_version_of(ref) == "1.2");
   CHECK(ref.materialize() == s);
 }
 
@@ -82,6 +87,28 @@ TEST_CASE("resources and scopes are shared between spans that carry the same one
   CHECK(&rows[0].resource_of() != &rows[2].resource_of());
   CHECK(&rows[0].resource_of() == &rows[3].resource_of());
   CHECK(rows[2].materialize().resource.attributes.size() == 1);
+}
+
+TEST_CASE("the scope column indexes the distinct scopes, and scope filters read them") {
+  using namespace trace::where;
+  trace::memory_store store;
+  auto a = make_span(1, 1, 0, "svc", "x", 0, 1);
+  a.scope = {"http", "1.0", {}, 0};
+  auto b = make_span(1, 2, 1, "svc", "y", 0, 1);
+  b.scope = {"http", "1.1", {}, 0};
+  auto c = make_span(1, 3, 1, "svc", "z", 0, 1);  // no scope
+  store.append(std::vector{a, b, c, a});
+  REQUIRE(store.scopes().size() == 3);
+  auto column = store.scope_column();
+  REQUIRE(column.size() == 4);
+  CHECK(column[0] == column[3]);
+  CHECK(store.scopes()[column[1]] == b.scope);
+  CHECK(store.scopes()[column[2]] == trace::scope{});
+  CHECK(trace::count_matching(store, scope_name("http")) == 3);
+  CHECK(trace::count_matching(store, scope_name("http") && scope_version("1.1")) == 1);
+  CHECK(trace::count_matching(store, scope_name("http") && scope_version("1.2")) == 0);
+  CHECK(trace::count_matching(store, scope_name("")) == 1);
+  CHECK(trace::count_matching(store, !scope_version("1.0")) == 2);
 }
 
 TEST_CASE("a batch with an invalid span is refused whole, naming the span") {

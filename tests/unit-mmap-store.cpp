@@ -9,6 +9,7 @@
 
 #include "mmap_test_support.hpp"
 #include "trace/store/mmap.hpp"
+#include "trace/query/span_query.hpp"
 
 using test_support::make_batch;
 using test_support::temp_dir;
@@ -261,4 +262,37 @@ TEST_CASE("zone maps let a scan skip blocks outside the wanted start range or se
   trace::zone_filter svc;
   svc.service = "svc-1";
   CHECK(store.scan(svc).block_count() == 2);
+}
+
+TEST_CASE("stored spans read their scope's name and version in place, and scope filters use them") {
+  using namespace trace::where;
+  temp_dir dir;
+  auto first = make_batch(1, 2, 3), second = make_batch(10, 2, 3);
+  first[1].scope = {"grpc", "2.0", {{"scope.attr", true}}, 0};
+  second[0].scope = {"grpc", "2.1", {}, 0};
+  second[2].scope = {};
+  auto check = [&](const trace::mmap_store& store) {
+    std::map<std::uint64_t, std::pair<std::string, std::string>> by_id;
+    for (trace::mmap_span s : store.scan()) by_id[s.id().value()] = {std::string(s.scope_name()), std::string(s.scope_version())};
+    CHECK(by_id.at(first[1].id.value()) == std::pair<std::string, std::string>{"grpc", "2.0"});
+    CHECK(by_id.at(second[0].id.value()) == std::pair<std::string, std::string>{"grpc", "2.1"});
+    CHECK(by_id.at(second[2].id.value()) == std::pair<std::string, std::string>{"", ""});
+    CHECK(by_id.at(first[0].id.value()) == std::pair<std::string, std::string>{"lib", "1.2"});
+    CHECK(trace::count_matching(store, scope_name("grpc")) == 2);
+    CHECK(trace::count_matching(store, scope_name("grpc") && scope_version("2.1")) == 1);
+    CHECK(trace::count_matching(store, trace::filters::scope_is{"grpc", "2.2"}) == 0);  // name right, version not
+    CHECK(trace::count_matching(store, trace::filters::scope_is{"lib", "2.0"}) == 0);   // version right, name not
+    CHECK(trace::count_matching(store, scope_name("lib") && scope_version("1.2")) == 9);
+    CHECK(trace::count_matching(store, scope_name("")) == 1);
+    CHECK(trace::count_matching(store, scope_name("scope.attr")) == 0);
+  };
+  {
+    trace::mmap_store store(options_for(dir));
+    store.append(first);
+    store.roll();  // one sealed segment, one live
+    store.append(second);
+    check(store);
+  }
+  trace::mmap_store reopened(options_for(dir));
+  check(reopened);
 }

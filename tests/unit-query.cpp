@@ -18,6 +18,7 @@ std::vector<trace::span> sample() {
   a.attributes.set("http.status_code", std::int64_t{200});
   a.attributes.set("http.route", std::string("/orders"));
   a.resource.attributes.set("deployment", std::string("eu"));
+  a.scope = {"http-server", "1.4.0", {}, 0};
   auto b = make_span(1, 2, 1, "db", "SELECT orders", 10, 60, status_code::error);
   b.kind = trace::span_kind::client;
   b.attributes.set("db.rows", 12.5);
@@ -25,6 +26,7 @@ std::vector<trace::span> sample() {
   auto c = make_span(2, 3, 0, "api", "POST /orders", 200, 210);
   c.attributes.set("http.status_code", std::int64_t{503});
   c.links.push_back({trace_test::trace_n(1), trace::span_id{1}, "", {{"link.reason", std::string("retry")}}, 0});
+  c.scope = {"http-server", "1.5.0", {}, 0};
   c.scope.attributes.set("otel.library", std::string("http"));
   return {a, b, c};
 }
@@ -108,6 +110,38 @@ TEST_CASE("regular expressions match whole names, services and string attributes
                     Catch::Matchers::StartsWith("parse error: regular expression \"[a-\": "));
 }
 
+TEST_CASE("scope filters compare the instrumentation scope's name and version exactly") {
+  CHECK(hits(scope_name("http-server")) == ids{1, 3});
+  CHECK(hits(scope_name("")) == ids{2});  // b's scope gave no name: it is empty, and known
+  CHECK(hits(scope_version("1.4.0")) == ids{1});
+  CHECK(hits(scope_version("")) == ids{2});
+  CHECK(hits(scope_name("http-server") && scope_version("1.5.0")) == ids{3});
+  CHECK(hits(trace::filters::scope_is{"http-server", "1.5.0"}) == ids{3});
+  CHECK(hits(trace::filters::scope_is{}) == ids{1, 2, 3});  // no part given: every scoped span
+  // Near misses: the name matches and the version does not, and the other way round.
+  CHECK(hits(trace::filters::scope_is{"http-server", "1.5"}).empty());
+  CHECK(hits(trace::filters::scope_is{"http-client", "1.5.0"}).empty());
+  CHECK(hits(scope_name("http-server") && scope_version("1.5.")).empty());
+  CHECK(hits(scope_name("http")).empty());          // no prefix match
+  CHECK(hits(scope_name("HTTP-SERVER")).empty());   // no case folding
+  CHECK(hits(scope_name("otel.library")).empty());  // scope attributes are not its name
+  CHECK(hits(!scope_version("1.4.0")) == ids{2, 3});
+}
+
+TEST_CASE("scope filters read borrowed spans the same way") {
+  std::string name = "grpc", version = "2.0";
+  trace::span_view view;
+  view.trace = trace::trace_id{1, 2};
+  view.id = trace::span_id{3};
+  view.scope.name = name;
+  view.scope.version = version;
+  CHECK(trace::scope_name_of(view) == "grpc");
+  CHECK(trace::scope_version_of(view) == "2.0");
+  CHECK(trace::matches(scope_name("grpc") && scope_version("2.0"), view));
+  CHECK_FALSE(trace::matches(scope_name("grpc") && scope_version("2.1"), view));
+  CHECK_FALSE(trace::matches(scope_name("grpcx"), view));
+}
+
 TEST_CASE("filters combine with and, or, not") {
   CHECK(hits(service("api") && attribute("http.status_code") >= 500) == ids{3});
   CHECK(hits(service("db") || status(status_code::ok)) == ids{1, 2});
@@ -145,4 +179,22 @@ TEST_CASE("flujo's get_spans(run, status, name) over a store") {
   REQUIRE(spans.size() == 1);
   CHECK(spans[0].id().value() == 2);
   CHECK(trace::count_matching(store.scan(), attribute("exception.type") == "Timeout") == 1);
+}
+
+TEST_CASE("a memory store's spans answer scope filters through the scan and through the columns") {
+  trace::memory_store store;
+  store.append(sample());
+  auto first = *store.scan().begin();
+  CHECK(trace::scope_name_of(first) == "http-server");
+  CHECK(trace::scope_version_of(first) == "1.4.0");
+  for (const auto& [f, expected] : std::vector<std::pair<trace::filter, std::size_t>>{
+           {scope_name("http-server"), 2},
+           {scope_version("1.5.0"), 1},
+           {scope_name("http-server") && scope_version("1.5.0"), 1},
+           {scope_name("http-server") && scope_version("1.6.0"), 0},
+           {scope_name(""), 1},
+           {scope_name("nobody"), 0}}) {
+    CHECK(trace::count_matching(store.scan(), f) == expected);  // span_ref, generic
+    CHECK(trace::count_matching(store, f) == expected);         // compiled row filter
+  }
 }

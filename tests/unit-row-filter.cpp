@@ -16,6 +16,7 @@ namespace {
 trace::memory_store random_store(std::mt19937_64& random) {
   const char* services[] = {"api", "db", "cache"};
   const char* names[] = {"GET /a", "GET /b", "query", "get"};
+  const trace::scope scopes[] = {{"http", "1.0", {}, 0}, {"http", "1.1", {}, 0}, {"sql", "1.0", {}, 0}, {}};
   std::vector<trace::span> spans;
   for (std::uint64_t i = 1; i <= 3000; ++i) {
     auto s = trace_test::make_span(1 + random() % 200, i, random() % 3 ? i - 1 : 0, services[random() % 3],
@@ -29,6 +30,7 @@ trace::memory_store random_store(std::mt19937_64& random) {
       s.attributes.set("tenant", std::string(random() % 2 ? 40 : 41, 'x'));
     if (random() % 6 == 0) s.attributes.set("label", std::string(random() % 2 ? "404" : "ok"));
     if (random() % 5 == 0) s.resource.attributes.set("region", std::string("eu"));
+    s.scope = scopes[random() % 4];
     if (random() % 7 == 0) s.events.push_back({s.start, "log", {{"code", std::int64_t{404}}}, std::nullopt, 0});
     if (random() % 4 == 0) s.scope.attributes.set("lib.flavour", std::string(random() % 2 ? "lite" : "full"));
     if (random() % 9 == 0) s.links.push_back({trace_test::trace_n(1), trace::span_id{1}, "", {{"tenant", std::string("acme")}}, 0});
@@ -75,7 +77,16 @@ std::vector<trace::filter> leaves() {
           attribute("never.seen").exists(),
           operation_matches("GET /[ab]"),
           service_matches("c.*"),
-          attribute("tenant").matches("ac.*")};
+          attribute("tenant").matches("ac.*"),
+          scope_name("http"),
+          scope_name("sql"),
+          scope_name(""),
+          scope_name("nothing"),
+          scope_version("1.0"),
+          scope_version("1.1"),
+          trace::filters::scope_is{"http", "1.0"},
+          trace::filters::scope_is{"sql", "1.1"},  // name and version each occur, never together
+          trace::filters::scope_is{}};
 }
 
 }  // namespace

@@ -51,6 +51,30 @@ struct trace::span_traits<app::job_record> {
   }
 };
 
+namespace app {
+// A record that names the library that produced it: it opts into scope filters.
+struct library_event {
+  std::uint64_t id;
+  std::string library;
+  std::string library_version;
+};
+}  // namespace app
+
+template <>
+struct trace::span_traits<app::library_event> {
+  using event = app::library_event;
+  static trace::trace_id get_trace_id(const event&) { return {0, 1}; }
+  static trace::span_id get_span_id(const event& e) { return trace::span_id{e.id}; }
+  static trace::span_id get_parent_id(const event&) { return {}; }
+  static std::string_view get_name(const event&) { return "event"; }
+  static std::string_view get_service(const event&) { return "app"; }
+  static trace::timestamp_ns get_start(const event&) { return 0; }
+  static trace::timestamp_ns get_end(const event&) { return 0; }
+  static trace::status_code get_status(const event&) { return trace::status_code::unset; }
+  static std::string_view get_scope_name(const event& e) { return e.library; }
+  static std::string_view get_scope_version(const event& e) { return e.library_version; }
+};
+
 namespace {
 std::vector<app::job_record> pipeline_run() {
   return {
@@ -66,6 +90,9 @@ TEST_CASE("span_like holds for the library's spans and a specialised user type, 
   STATIC_REQUIRE(trace::span_like<trace::span>);
   STATIC_REQUIRE(trace::span_like<app::job_record>);
   STATIC_REQUIRE(trace::attributed_span_like<app::job_record>);
+  STATIC_REQUIRE_FALSE(trace::scoped_span_like<app::job_record>);
+  STATIC_REQUIRE(trace::scoped_span_like<app::library_event>);
+  STATIC_REQUIRE(trace::scoped_span_like<trace::span>);
   STATIC_REQUIRE_FALSE(trace::span_like<app::unrelated>);
   STATIC_REQUIRE_FALSE(trace::span_like<int>);
   STATIC_REQUIRE_FALSE(trace::span_like<std::string>);
@@ -75,6 +102,8 @@ TEST_CASE("optional accessors fall back to defaults for a user type") {
   auto job = pipeline_run()[0];
   CHECK(trace::kind_of(job) == trace::span_kind::unspecified);
   CHECK(trace::status_message_of(job).empty());
+  CHECK(trace::scope_name_of(job).empty());
+  CHECK(trace::scope_version_of(job).empty());
   CHECK(trace::duration_of(job) == 1000 * trace::microsecond);
 }
 
@@ -99,6 +128,22 @@ TEST_CASE("a user's span type is filtered by the query layer, attributes include
   auto slowest = trace::select_spans(jobs, {any(), trace::span_order::duration_descending, 0, 1});
   REQUIRE(slowest.size() == 1);
   CHECK(slowest[0].step_name == "run");
+}
+
+TEST_CASE("scope filters never match a user type without scope accessors, and read one that has them") {
+  using namespace trace::where;
+  auto jobs = pipeline_run();
+  // Its scope is unknown rather than empty: not even the empty name matches.
+  CHECK(trace::count_matching(jobs, scope_name("")) == 0);
+  CHECK(trace::count_matching(jobs, scope_version("")) == 0);
+  CHECK(trace::count_matching(jobs, trace::filters::scope_is{}) == 0);
+  CHECK(trace::count_matching(jobs, !scope_name("")) == 4);
+
+  std::vector<app::library_event> events{{1, "libcurl", "8.5.0"}, {2, "libcurl", "8.6.0"}, {3, "", ""}};
+  CHECK(trace::count_matching(events, scope_name("libcurl")) == 2);
+  CHECK(trace::count_matching(events, scope_name("libcurl") && scope_version("8.6.0")) == 1);
+  CHECK(trace::count_matching(events, scope_name("libcurl") && scope_version("8.6")) == 0);
+  CHECK(trace::count_matching(events, scope_name("")) == 1);
 }
 
 TEST_CASE("a user's span type is summarised") {

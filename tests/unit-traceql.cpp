@@ -20,6 +20,7 @@ std::vector<trace::span> sample() {
   a.attributes.set("http.status_code", std::int64_t{200});
   a.attributes.set("http.method", std::string("GET"));
   a.resource.attributes.set("deployment", std::string("eu"));
+  a.scope = {"http-server", "1.4.0", {}, 0};
   auto b = make_span(1, 2, 1, "db", "SELECT orders", epoch_ms + 10, epoch_ms + 60, status_code::error);
   b.kind = trace::span_kind::client;
   b.attributes.set("db.rows", 12.5);
@@ -28,6 +29,7 @@ std::vector<trace::span> sample() {
   c.kind = trace::span_kind::server;
   c.attributes.set("http.status_code", std::int64_t{503});
   c.attributes.set("deployment", std::string("us"));
+  c.scope = {"http-server", "1.5.0", {}, 0};
   return {a, b, c};
 }
 
@@ -95,6 +97,23 @@ TEST_CASE("intrinsics compare with = and !=, in short and TraceQL spelling") {
   CHECK(hits("kind = client") == ids{2});
   CHECK(hits(R"(span:kind = "server")") == ids{1, 3});
   CHECK(hits(R"(trace:id = "0000000000000abc0000000000000002")") == ids{3});
+}
+
+TEST_CASE("instrumentation:name and instrumentation:version test the span's instrumentation scope") {
+  CHECK(hits(R"(instrumentation:name = "http-server")") == ids{1, 3});
+  CHECK(hits("instrumentation:name = http-server") == ids{1, 3});  // a bare word
+  CHECK(hits(R"(instrumentation:name = "http")") == ids{});        // whole names only
+  CHECK(hits(R"(instrumentation:name = "")") == ids{2});            // b's scope is empty
+  CHECK(hits(R"(instrumentation:version = "1.4.0")") == ids{1});
+  CHECK(hits(R"(instrumentation:version != "1.4.0")") == ids{2, 3});
+  CHECK(hits(R"(instrumentation:name = "http-server" && instrumentation:version = "1.5.0")") == ids{3});
+  CHECK(hits(R"(instrumentation:name = "http-server" && instrumentation:version = "1.5")") == ids{});
+  CHECK(refusal(R"(instrumentation:version > "1.4.0")").problem() ==
+        "'>' does not apply here; this field compares with '=' or '!='");
+  CHECK(refusal("instrumentation:version = 1.4.0").problem() ==
+        "expected a quoted scope version such as \"1.2.0\", found '1.4'");
+  CHECK(refusal(R"(instrumentation:name =~ "http.*")").problem() ==
+        "'=~' applies to names, services and attributes, not 'instrumentation:name'");
 }
 
 TEST_CASE("durations compare with every operator and unit") {
@@ -191,7 +210,8 @@ TEST_CASE("each kind of syntax error says what is wrong and where") {
       {"span.ok > true", 9, "'>' does not order true and false; use '=' or '!='"},
       {"span. = 1", 1, "'span.' names no attribute"},
       {"span:colour = red", 1,
-       "unknown intrinsic 'span:colour' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id)"},
+       "unknown intrinsic 'span:colour' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id, "
+       "instrumentation:name, instrumentation:version)"},
       {"name =~ GET", 9, "'=~' takes a quoted regular expression, found 'GET'"},
       {"status =~ \"e.*\"", 8, "'=~' applies to names, services and attributes, not 'status'"},
       {"trace:id = abc", 12, "expected a trace id (32 hex digits, not all zero), found 'abc'"},

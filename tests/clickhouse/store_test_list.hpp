@@ -92,6 +92,7 @@ inline std::vector<trace::span> workload(std::size_t traces, std::size_t spans_p
       s.attributes.set("http.status_code", static_cast<std::int64_t>(200 + (n % 5) * 100));
       if (n % 3 == 0) s.attributes.set("weight", 0.5 * static_cast<double>(n % 7));
       s.resource.attributes.set("region", std::string(n % 2 ? "eu" : "us"));
+      s.scope = {n % 4 == 0 ? "http" : "sql", n % 3 == 0 ? "1.1" : "1.0", {}, 0};
       if (n % 10 == 0) s.events.push_back({s.start + 1, "retry", {{"attempt", std::int64_t{1}}}, event_level::warn, 0});
       out.push_back(std::move(s));
     }
@@ -189,6 +190,7 @@ TEST_CASE("clickhouse: hostile strings neither break queries nor inject SQL") {
       s.attributes.set("note", text);
       s.attributes.set(text, std::int64_t(n));
       s.status = {status_code::error, text};
+      s.scope = {text, text, {}, 0};
       spans.push_back(s);
     }
     spans.push_back(sample_span(99, 99, 0, "plain", "plain", 5'000'000, 10));
@@ -205,6 +207,7 @@ TEST_CASE("clickhouse: hostile strings neither break queries nor inject SQL") {
       CHECK(store->scan(where::attribute("note") == text).size() == 1);
       CHECK(store->scan(where::attribute(text, attribute_scope::span).exists()).size() == 1);
       CHECK(store->count(where::operation_contains(text)) == 1);
+      CHECK(store->count(where::scope_name(text) && where::scope_version(text)) == 1);
     }
     // The table is still there and whole: nothing was dropped or rewritten.
     CHECK(store->size() == hostile.size() + 1);
@@ -248,6 +251,11 @@ TEST_CASE("clickhouse: select with pushdown equals select_spans over the memory 
       attribute("attempt").exists(),
       !(attribute("http.method") == "GET"),
       in_trace(trace_id{0xfeed, 7}),
+      scope_name("http"),
+      scope_name("http") && scope_version("1.1"),
+      filters::scope_is{"sql", "1.1"},
+      filters::scope_is{"http", "1.2"},
+      !scope_version("1.0") && service("checkout"),
   };
   int checked = 0;
   for (const filter& f : filters) {
@@ -271,7 +279,7 @@ TEST_CASE("clickhouse: select with pushdown equals select_spans over the memory 
     CHECK(store->count(f) == count_matching(memory.scan(), f));
     ++checked;
   }
-  CHECK(checked == 17);
+  CHECK(checked == 22);
 }
 
 TEST_CASE("clickhouse: summaries and trace search run unchanged on the store") {
@@ -409,4 +417,22 @@ TEST_CASE("clickhouse: the Jaeger fixture queries give the memory store's answer
   }
   CHECK(queries == 25);
   CHECK(non_empty > 15);
+  // Scope tags, which upstream's queries do not use: the server's answer is the memory store's.
+  for (auto tags : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"scope.name", "testing-library"}, {"scope.version", "1.1.1"}},
+           {{"scope.name", "testing-library"}, {"scope.version", "1.1.2"}},
+           {{"scope.name", ""}}}) {
+    jaeger::query jq;
+    jq.num_traces = 1000;
+    jq.tags = tags;
+    INFO(tags.front().first << "=" << tags.front().second);
+    auto from_store = find_traces(*store, jaeger::to_trace_query(jq));
+    auto from_memory = find_traces(memory, jaeger::to_trace_query(jq));
+    REQUIRE(from_store.size() == from_memory.size());
+    for (std::size_t i = 0; i < from_store.size(); ++i) {
+      std::vector<span> expected;
+      for (const auto& ref : from_memory[i]) expected.push_back(ref.materialize());
+      CHECK(sorted_by_id(from_store[i]) == sorted_by_id(expected));
+    }
+  }
 }

@@ -12,7 +12,8 @@
 //     static trace::timestamp_ns get_start(const my_span& s) { ... }
 //     static trace::timestamp_ns get_end(const my_span& s) { ... }
 //     static trace::status_code get_status(const my_span& s) { ... }
-//     // optional: get_kind, get_status_message, visit_attributes (see below)
+//     // optional: get_kind, get_status_message, visit_attributes,
+//     //           get_scope_name and get_scope_version (see below)
 //   };
 
 #include <concepts>
@@ -51,7 +52,7 @@ struct attribute_probe {
 // Syntactic requirements: `span_traits<S>` provides the eight required getters above.
 // Semantic requirements: getters are pure, O(1), and callable concurrently on distinct
 // or the same const object; an invalid (zero) parent id marks a root span; times are
-// nanoseconds since the Unix epoch. Not required: attributes, kind, status message,
+// nanoseconds since the Unix epoch. Not required: attributes, kind, status message, scope,
 // default construction or copyability.
 template <class S>
 concept span_like = requires(const S& s) {
@@ -72,6 +73,15 @@ concept span_like = requires(const S& s) {
 template <class S>
 concept attributed_span_like = span_like<S> && requires(const S& s) {
   span_traits<S>::visit_attributes(s, detail::attribute_probe{});
+};
+
+// `scoped_span_like`: a span that knows its instrumentation scope (the OTLP scope's name
+// and version; empty strings when the scope gave none). A type must provide both getters.
+// Filters on the scope never match spans of other types: their scope is unknown, not empty.
+template <class S>
+concept scoped_span_like = span_like<S> && requires(const S& s) {
+  { span_traits<S>::get_scope_name(s) } -> std::convertible_to<std::string_view>;
+  { span_traits<S>::get_scope_version(s) } -> std::convertible_to<std::string_view>;
 };
 
 // ---- accessors: the only way algorithms read spans ----
@@ -116,6 +126,22 @@ constexpr std::string_view status_message_of(const S& s) {
     return {};
 }
 
+// The scope's name and version; empty for types that are not `scoped_span_like`.
+template <span_like S>
+constexpr std::string_view scope_name_of(const S& s) {
+  if constexpr (scoped_span_like<S>)
+    return span_traits<S>::get_scope_name(s);
+  else
+    return {};
+}
+template <span_like S>
+constexpr std::string_view scope_version_of(const S& s) {
+  if constexpr (scoped_span_like<S>)
+    return span_traits<S>::get_scope_version(s);
+  else
+    return {};
+}
+
 // Visits attributes when the type has them; otherwise does nothing. Returns true when
 // the visitor stopped the walk.
 template <span_like S, class F>
@@ -141,6 +167,8 @@ struct span_traits<basic_span<String>> {
   static status_code get_status(const span_type& s) noexcept { return s.status.code; }
   static span_kind get_kind(const span_type& s) noexcept { return s.kind; }
   static std::string_view get_status_message(const span_type& s) noexcept { return s.status.message; }
+  static std::string_view get_scope_name(const span_type& s) noexcept { return s.scope.name; }
+  static std::string_view get_scope_version(const span_type& s) noexcept { return s.scope.version; }
 
   template <class F>
   static bool visit_attributes(const span_type& s, F&& f) {
@@ -162,6 +190,8 @@ struct span_traits<basic_span<String>> {
 
 static_assert(attributed_span_like<span>);
 static_assert(attributed_span_like<span_view>);
+static_assert(scoped_span_like<span>);
+static_assert(scoped_span_like<span_view>);
 
 }  // namespace v0
 }  // namespace trace

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -37,6 +38,12 @@ struct operation_is { std::string name; };
 struct operation_contains { std::string text; };
 struct status_is { status_code code; };
 struct kind_is { span_kind kind; };
+// The span's instrumentation scope: each part given equals the scope's (exact bytes; an
+// empty string asks for an empty one). Spans that are not `scoped_span_like` never match.
+struct scope_is {
+  std::optional<std::string> name{};
+  std::optional<std::string> version{};
+};
 struct duration_within { duration_ns min = 0; duration_ns max = std::numeric_limits<duration_ns>::max(); };  // inclusive
 struct start_within { timestamp_ns min = 0; timestamp_ns max = std::numeric_limits<timestamp_ns>::max(); };   // inclusive
 // True when SOME attribute named `key`, in one of `scopes`, passes the test.
@@ -65,7 +72,7 @@ class filter {
  public:
   using node = std::variant<filters::match_all, filters::trace_is, filters::service_is, filters::operation_is,
                             filters::operation_contains, filters::status_is, filters::kind_is,
-                            filters::duration_within, filters::start_within, filters::attribute_test,
+                            filters::scope_is, filters::duration_within, filters::start_within, filters::attribute_test,
                             filters::regex_test, filters::all_of, filters::any_of, filters::negation>;
 
   filter() = default;
@@ -127,6 +134,9 @@ inline filter service_matches(std::string_view pattern) {
 }
 inline filter status(status_code code) { return filters::status_is{code}; }
 inline filter kind(span_kind k) { return filters::kind_is{k}; }
+// The instrumentation scope's name or version (combine both with `&&`).
+inline filter scope_name(std::string_view name) { return filters::scope_is{std::string(name), std::nullopt}; }
+inline filter scope_version(std::string_view version) { return filters::scope_is{std::nullopt, std::string(version)}; }
 inline filter min_duration(duration_ns d) { return filters::duration_within{d}; }
 inline filter max_duration(duration_ns d) { return filters::duration_within{0, d}; }
 inline filter duration_between(duration_ns min, duration_ns max) { return filters::duration_within{min, max}; }
@@ -231,8 +241,9 @@ bool attribute_passes(const basic_attribute_value<String>& actual, compare_op op
   auto* ab = std::get_if<bool>(&actual);
   auto* wb = std::get_if<bool>(&wanted);
   if (ab && wb && (op == compare_op::eq || op == compare_op::ne)) return ordering_passes(op, *ab <=> *wb);
-  if (op == compare_op::eq) return to_string(actual) == to_string(wanted);
-  if (op == compare_op::ne) return to_string(actual) != to_string(wanted);
+  // Qualified: a `detail::to_string` of another header (mmap's format.hpp) would hide it.
+  if (op == compare_op::eq) return trace::to_string(actual) == trace::to_string(wanted);
+  if (op == compare_op::ne) return trace::to_string(actual) != trace::to_string(wanted);
   return false;
 }
 
@@ -242,6 +253,11 @@ template <span_like S>
 bool matches(const filter& f, const S& s);
 
 namespace detail {
+
+// Whether a scope with this name and version passes the test (shared with the row filter).
+inline bool scope_passes(const filters::scope_is& t, std::string_view name, std::string_view version) {
+  return (!t.name || name == *t.name) && (!t.version || version == *t.version);
+}
 
 template <span_like S>
 struct filter_evaluator {
@@ -256,6 +272,12 @@ struct filter_evaluator {
   }
   bool operator()(const filters::status_is& t) const { return status_of(s) == t.code; }
   bool operator()(const filters::kind_is& t) const { return kind_of(s) == t.kind; }
+  bool operator()(const filters::scope_is& t) const {
+    if constexpr (scoped_span_like<S>)
+      return scope_passes(t, scope_name_of(s), scope_version_of(s));
+    else
+      return false;
+  }
   bool operator()(const filters::duration_within& t) const {
     duration_ns d = duration_of(s);
     return d >= t.min && d <= t.max;

@@ -9,9 +9,7 @@
 //   span.status=ok|error|unset  the span's status (also OTLP's STATUS_CODE_* names)
 //   span.kind=server|...        the span's kind (also SPAN_KIND_* names)
 //   resource.<key>=v            only the resource's attribute <key> (resource.service.name: the service)
-//
-// `scope.name` and `scope.version` would need a scope filter the query layer lacks: they
-// are refused with `errc::invalid_argument` rather than silently matched as attributes.
+//   scope.name=v, scope.version=v  the span's instrumentation scope name / version, exactly
 
 #include <algorithm>
 #include <cctype>
@@ -82,8 +80,8 @@ inline filter tag_filter(const std::string& key, const std::string& value) {
     throw error(errc::invalid_argument,
                 "Jaeger tag span.kind=\"" + value + "\": expected internal, server, client, producer or consumer");
   }
-  if (key == "scope.name" || key == "scope.version")
-    throw error(errc::invalid_argument, "Jaeger tag " + key + " needs a filter on the instrumentation scope, which the query layer lacks");
+  if (key == "scope.name") return scope_name(value);
+  if (key == "scope.version") return scope_version(value);
   if (key.starts_with("resource.")) {
     std::string_view resource_key = std::string_view(key).substr(9);
     if (resource_key == "service.name") return service(value);

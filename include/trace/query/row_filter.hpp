@@ -2,8 +2,10 @@
 // A filter compiled against the columns of a `memory_store`: names become interned ids
 // once, and rows are tested a block at a time, each condition as one tight loop over its
 // column writing a byte per row, and/or/not combining those bytes. Attribute, substring and
-// regular-expression tests go row by row. An attribute test finds span attributes by key id
-// and decides once per interned resource and scope, so only events and links are walked.
+// regular-expression tests go row by row. Tests on what is interned per resource or scope
+// (an instrumentation-scope test, attribute tests in those scopes) are decided once per
+// distinct resource or scope, then read through the row's resource or scope column; span
+// attributes are found by key id, and only events and links are walked.
 // Queries over a whole store use it through `prepare_rows` (found by ADL).
 // It refers to the filter it was built from, which must outlive it, and to the store's
 // columns, which must not grow while it is used.
@@ -40,7 +42,7 @@ class memory_row_filter {
 
  private:
   enum class op : std::uint8_t {
-    always, never, all, any, negate, trace, service, name, status, kind, duration, start, attribute,
+    always, never, all, any, negate, trace, service, name, status, kind, scope, duration, start, attribute,
     generic  // evaluated through the span, row by row
   };
   struct node {
@@ -50,7 +52,7 @@ class memory_row_filter {
     trace_id trace{};
     std::optional<std::uint32_t> key_id{};  // attribute key's string id, when interned
     const filter* source = nullptr;         // the original node, for text and attribute tests
-    std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // attribute test, per interned id
+    std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope id: does it pass
     // Attribute test `== "short text"`: the text's string id (none: no stored short string
     // equals it), so string values are compared by slot and other types by the generic rules.
     bool equal_short_text = false;
@@ -68,6 +70,14 @@ class memory_row_filter {
     return id ? add({.kind = kind, .id = *id}) : add({.kind = op::never});
   }
 
+  // The store keeps each distinct scope once: test those, then rows look up their scope's answer.
+  std::uint32_t scope_node(const filters::scope_is& t) {
+    node n{.kind = op::scope};
+    for (const scope& candidate : store_->scopes())
+      n.scope_passes.push_back(detail::scope_passes(t, candidate.name, candidate.version));
+    return add(std::move(n));
+  }
+
   std::uint32_t compile(const filter& f) {
     return std::visit(
         [&](const auto& n) -> std::uint32_t {
@@ -82,6 +92,7 @@ class memory_row_filter {
             return add({.kind = op::status, .id = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
             return add({.kind = op::kind, .id = static_cast<std::uint32_t>(n.kind)});
+          else if constexpr (std::is_same_v<N, filters::scope_is>) return scope_node(n);
           else if constexpr (std::is_same_v<N, filters::duration_within>)
             return add({.kind = op::duration, .low = n.min, .high = n.max});
           else if constexpr (std::is_same_v<N, filters::start_within>)
@@ -116,10 +127,8 @@ class memory_row_filter {
       };
       return static_cast<std::uint8_t>(detail::visit_attribute_list(where, items, test));
     };
-    for (std::uint32_t id = 0; id < store_->resource_count(); ++id)
-      n.resource_passes.push_back(passes_in(attribute_scope::resource, store_->resource_of_id(id).attributes));
-    for (std::uint32_t id = 0; id < store_->scope_count(); ++id)
-      n.scope_passes.push_back(passes_in(attribute_scope::scope, store_->scope_of_id(id).attributes));
+    for (const resource& r : store_->resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
+    for (const scope& candidate : store_->scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
     return add(std::move(n));
   }
 
@@ -194,6 +203,11 @@ class memory_row_filter {
       case op::kind: {
         const span_kind* kinds = store_->kind_column().data();
         fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(kinds[row]) == n.id; });
+        break;
+      }
+      case op::scope: {
+        const std::uint32_t* scopes = store_->scope_column().data();
+        fill([&](std::uint32_t row) { return n.scope_passes[scopes[row]]; });
         break;
       }
       case op::duration: {

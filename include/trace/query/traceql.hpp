@@ -183,6 +183,9 @@ class traceql_parser {
       case intrinsic::status: return equality(op, where::status(status_value(value)));
       case intrinsic::kind: return equality(op, where::kind(kind_value(value)));
       case intrinsic::trace_id: return equality(op, where::in_trace(trace_id_value(value)));
+      case intrinsic::scope_name: return equality(op, where::scope_name(text_value(value, "a scope name")));
+      case intrinsic::scope_version:
+        return equality(op, where::scope_version(text_value(value, "a quoted scope version such as \"1.2.0\"")));
       case intrinsic::duration:
         return range<filters::duration_within>(op, duration_value(value));
       case intrinsic::start: return range<filters::start_within>(op, time_value(value));
@@ -190,7 +193,7 @@ class traceql_parser {
     return filters::match_all{};
   }
 
-  enum class intrinsic : std::uint8_t { name, service, status, kind, duration, start, trace_id };
+  enum class intrinsic : std::uint8_t { name, service, status, kind, duration, start, trace_id, scope_name, scope_version };
 
   // `=~` and `!~`: a quoted pattern matched against the whole name, service or string attribute.
   filter regex_comparison(const query_token& field, std::optional<intrinsic> which, const query_token& op,
@@ -222,6 +225,8 @@ class traceql_parser {
     if (n == "duration" || n == "span:duration") return intrinsic::duration;
     if (n == "start" || n == "span:start") return intrinsic::start;
     if (n == "trace:id" || n == "traceid") return intrinsic::trace_id;
+    if (n == "instrumentation:name") return intrinsic::scope_name;
+    if (n == "instrumentation:version") return intrinsic::scope_version;
     return std::nullopt;
   }
 
@@ -262,7 +267,8 @@ class traceql_parser {
     if (key.empty()) fail_at(field.offset, "'" + std::string(field.text) + "' names no attribute");
     if (key.find(':') != std::string_view::npos)
       fail_at(field.offset, "unknown intrinsic '" + std::string(field.text) +
-                                "' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id)");
+                                "' (known: span:name, span:status, span:kind, span:duration, span:start, trace:id, "
+                                "instrumentation:name, instrumentation:version)");
     return where::attribute(key, scopes);
   }
 

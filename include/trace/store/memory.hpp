@@ -105,13 +105,12 @@ class memory_store {
   void prefetch_span_attributes(std::uint32_t row) const noexcept {
     __builtin_prefetch(attribute_slots_.data() + attribute_begin_[row]);
   }
-  // Resources and instrumentation scopes are interned: each row holds the id of its own.
+  // Resources and instrumentation scopes are interned: each row holds the index of its own
+  // in `resources()` / `scopes()`, the distinct ones.
   std::span<const std::uint32_t> resource_column() const noexcept { return resource_ids_; }
   std::span<const std::uint32_t> scope_column() const noexcept { return scope_ids_; }
-  const resource& resource_of_id(std::uint32_t id) const noexcept { return resources_[id]; }
-  const scope& scope_of_id(std::uint32_t id) const noexcept { return scopes_[id]; }
-  std::size_t resource_count() const noexcept { return resources_.size(); }
-  std::size_t scope_count() const noexcept { return scopes_.size(); }
+  std::span<const resource> resources() const noexcept { return resources_; }
+  std::span<const scope> scopes() const noexcept { return scopes_; }
   // Calls f(where, key, value) over the attributes of a row's events, then its links (most
   // rows have neither); true when f asked to stop.
   template <class F>
@@ -224,6 +223,8 @@ struct span_traits<memory_store::span_ref> {
   static status_code get_status(const ref& s) noexcept { return s.status(); }
   static span_kind get_kind(const ref& s) noexcept { return s.kind(); }
   static std::string_view get_status_message(const ref& s) noexcept { return s.status_message(); }
+  static std::string_view get_scope_name(const ref& s) noexcept { return s.scope_of().name; }
+  static std::string_view get_scope_version(const ref& s) noexcept { return s.scope_of().version; }
   template <class F>
   static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
 };
@@ -324,6 +325,7 @@ inline memory_store::row_range memory_store::scan() const noexcept {
 
 static_assert(span_like<memory_store::span_ref>);
 static_assert(attributed_span_like<memory_store::span_ref>);
+static_assert(scoped_span_like<memory_store::span_ref>);
 static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
 static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
 static_assert(std::ranges::sized_range<memory_store::row_range>);

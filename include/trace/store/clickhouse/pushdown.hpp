@@ -5,8 +5,9 @@
 // store re-checks each returned span with `matches`, so results never depend on which
 // filters the server understands.
 //
-// Exact: service, operation (equal and contains), status, kind, duration, start time, trace
-// id, attribute existence on span/resource/scope attributes, and and/or/not of exact parts.
+// Exact: service, operation (equal and contains), status, kind, instrumentation scope name
+// and version, duration, start time, trace id, attribute existence on span/resource/scope
+// attributes, and and/or/not of exact parts.
 // Superset: attribute comparisons (the stored text drops the value's type for numbers) and
 // tests that reach event or link attributes.
 
@@ -58,6 +59,13 @@ struct sql_writer {
   }
   sql_condition operator()(const filters::kind_is& t) const {
     return {"SpanKind = " + std::to_string(static_cast<int>(t.kind)), true};
+  }
+  sql_condition operator()(const filters::scope_is& t) const {
+    std::string text;
+    if (t.name) text = "ScopeName = " + quote(*t.name);
+    if (t.version) text += (text.empty() ? "" : " AND ") + ("ScopeVersion = " + quote(*t.version));
+    if (text.empty()) return {"1", true};
+    return {"(" + text + ")", true};
   }
   sql_condition operator()(const filters::duration_within& t) const {
     return {"(Duration >= " + std::to_string(t.min) + " AND Duration <= " + std::to_string(t.max) + ")", true};

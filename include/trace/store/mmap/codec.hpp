@@ -367,6 +367,19 @@ bool visit_scope_attributes(std::string_view bytes, F& f) {
   return visit_encoded_attributes(r, attribute_scope::scope, f);
 }
 
+// A scope's name and version, read in place from its interned encoding (views into `bytes`).
+struct scope_identity {
+  std::string_view name{};
+  std::string_view version{};
+};
+inline scope_identity read_scope_identity(std::string_view bytes) {
+  byte_reader r(bytes, "scope");
+  scope_identity out;
+  out.name = r.text();
+  out.version = r.text();
+  return out;
+}
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace trace

@@ -34,6 +34,8 @@ class mmap_span {
     detail::byte_reader r(block_->extras_at(row_), "span extras");
     return detail::read_extras_head(r).status_message;
   }
+  std::string_view scope_name() const { return detail::read_scope_identity(block_->scope_at(row_)).name; }
+  std::string_view scope_version() const { return detail::read_scope_identity(block_->scope_at(row_)).version; }
   std::string_view trace_state() const {
     detail::byte_reader r(block_->extras_at(row_), "span extras");
     return detail::read_extras_head(r).trace_state;
@@ -87,11 +89,14 @@ struct span_traits<mmap_span> {
   static status_code get_status(const mmap_span& s) noexcept { return s.status(); }
   static span_kind get_kind(const mmap_span& s) noexcept { return s.kind(); }
   static std::string_view get_status_message(const mmap_span& s) { return s.status_message(); }
+  static std::string_view get_scope_name(const mmap_span& s) { return s.scope_name(); }
+  static std::string_view get_scope_version(const mmap_span& s) { return s.scope_version(); }
   template <class F>
   static bool visit_attributes(const mmap_span& s, F&& f) { return s.visit_attributes(f); }
 };
 
 static_assert(attributed_span_like<mmap_span>);
+static_assert(scoped_span_like<mmap_span>);
 
 }  // namespace v0
 }  // namespace trace
