@@ -46,6 +46,33 @@ struct backend<trace::mmap_store> {
   }
 };
 
+// The mmap store after its sealed segments were compacted into one: every span's extras
+// have been transcoded twice (log → sealed, sealed → merged), its refs renumbered.
+struct compacted_mmap_store : trace::mmap_store {
+  using trace::mmap_store::mmap_store;
+};
+
+template <>
+struct backend<compacted_mmap_store> {
+  test_support::temp_dir dir;
+  trace::mmap_options options = [this] {
+    trace::mmap_options o;
+    o.path = dir.path() / "store";
+    o.segment_bytes = trace::min_segment_bytes;
+    return o;
+  }();
+  std::unique_ptr<compacted_mmap_store> store = std::make_unique<compacted_mmap_store>(options);
+  void after_appends() {
+    store->roll();
+    const std::size_t sealed = store->segments().size();
+    REQUIRE(sealed > 1);
+    CHECK(store->compact() > 0);
+    store.reset();
+    store = std::make_unique<compacted_mmap_store>(options);
+    CHECK(store->segments().size() < sealed);
+  }
+};
+
 // Reference data: 60 traces in batches that split traces (a trace's spans arrive in two batches).
 std::vector<std::vector<trace::span>> reference_batches() {
   std::vector<std::vector<trace::span>> batches;
@@ -102,7 +129,7 @@ std::vector<std::uint64_t> ids_of(Range&& spans) {
 
 }  // namespace
 
-#define STORES trace::memory_store, trace::mmap_store
+#define STORES trace::memory_store, trace::mmap_store, compacted_mmap_store
 
 TEMPLATE_TEST_CASE("a store holds every appended span with all it can tell", "[conformance]", STORES) {
   backend<TestType> b;

@@ -3,18 +3,20 @@
 // sealed segment holds one block for the whole segment. Both are read by the same
 // `block_view`, in place in the mapped file:
 //
-//   head      span/trace/string counts
+//   head      span/trace/string counts, the widths of the packed columns
 //   zone map  min/max start, min/max duration, the set of service ids
 //   strings   the strings this block adds to its segment's table (interned names)
 //   index     the traces of the block, each with its run of rows (rows are grouped by trace)
 //   columns   span id, parent, start, duration, trace ordinal, service, name, resource,
-//             scope, extras end, status, kind: one array each, for scans
+//             scope, extras end, status, kind: one array each, for scans; all but the ids,
+//             status and kind in the fewest bytes that hold the block's largest value
 //   extras    the rest of each span (attributes, events, links, ...), see codec.hpp
 //
 // A sealed segment sorts its index by trace id so a lookup is a binary search.
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -25,9 +27,9 @@
 #include <vector>
 
 #include "trace/core/span.hpp"
-#include "trace/store/mmap/append_only_list.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/format.hpp"
+#include "trace/store/mmap/strings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -35,9 +37,64 @@ namespace detail {
 
 inline constexpr std::size_t block_head_size = 32;
 inline constexpr std::size_t trace_entry_size = 24;  // id high u64, id low u64, first row u32, row count u32
-inline constexpr std::size_t column_bytes_per_row = 4 * 8 + 6 * 4 + 2;
 
-constexpr std::size_t columns_size(std::size_t rows) noexcept { return align8(rows * column_bytes_per_row); }
+// The columns stored in the fewest bytes (1..8) that hold the block's largest value, in
+// this order after the span id and parent id columns (u64) and before status and kind (u8).
+// Start is stored relative to the block's min start. The widths sit in the head's last u32,
+// 4 bits each, the first column in the lowest bits.
+enum class packed_column : std::uint8_t { start, duration, ordinal, service, name, resource, scope, extras_end };
+inline constexpr std::size_t packed_column_count = 8;
+using column_widths = std::array<std::uint8_t, packed_column_count>;
+
+constexpr const char* to_string(packed_column column) noexcept {
+  switch (column) {
+    case packed_column::start: return "start";
+    case packed_column::duration: return "duration";
+    case packed_column::ordinal: return "trace ordinal";
+    case packed_column::service: return "service id";
+    case packed_column::name: return "name id";
+    case packed_column::resource: return "resource id";
+    case packed_column::scope: return "scope id";
+    case packed_column::extras_end: return "extras end";
+  }
+  return "column";
+}
+
+// Accessors load 8 bytes at a packed value and mask them to its width; these zero bytes
+// after the columns keep the last load inside the block.
+inline constexpr std::size_t column_slack = 8;
+
+constexpr std::uint8_t bytes_for(std::uint64_t largest) noexcept {
+  return static_cast<std::uint8_t>(std::max<std::uint64_t>(1, (std::uint64_t(std::bit_width(largest)) + 7) / 8));
+}
+
+constexpr std::uint32_t pack_widths(const column_widths& widths) noexcept {
+  std::uint32_t packed = 0;
+  for (std::size_t c = 0; c < packed_column_count; ++c) packed |= std::uint32_t{widths[c]} << (4 * c);
+  return packed;
+}
+
+constexpr column_widths unpack_widths(std::uint32_t packed) noexcept {
+  column_widths widths{};
+  for (std::size_t c = 0; c < packed_column_count; ++c) widths[c] = static_cast<std::uint8_t>((packed >> (4 * c)) & 0xf);
+  return widths;
+}
+
+// The first column whose width is unusable: start and duration take 1..8 bytes; ordinals,
+// string ids and extras offsets are 32-bit, so 1..4.
+inline std::optional<packed_column> bad_width(const column_widths& widths) noexcept {
+  for (std::size_t c = 0; c < packed_column_count; ++c) {
+    const std::uint8_t limit = c <= static_cast<std::size_t>(packed_column::duration) ? 8 : 4;
+    if (widths[c] < 1 || widths[c] > limit) return static_cast<packed_column>(c);
+  }
+  return std::nullopt;
+}
+
+constexpr std::size_t columns_size(std::size_t rows, const column_widths& widths) noexcept {
+  std::size_t row_bytes = 2 * 8 + 2;
+  for (std::uint8_t width : widths) row_bytes += width;
+  return align8(rows * row_bytes) + column_slack;
+}
 
 // One span as the encoder takes it: hot fields plus already-encoded rare parts.
 struct row_input {
@@ -50,43 +107,13 @@ struct row_input {
   span_kind kind = span_kind::unspecified;
 };
 
-struct transparent_string_hash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
-};
-
-// The writer's side of a segment's string table: id 0 is the empty string.
-class string_table_builder {
- public:
-  std::uint32_t intern(std::string_view text) {
-    if (text.empty()) return 0;
-    if (auto found = ids_.find(text); found != ids_.end()) return found->second;
-    auto id = next_++;
-    auto [it, inserted] = ids_.emplace(std::string(text), id);
-    added_.push_back(it->first);  // node-based map: the key never moves
-    return id;
-  }
-  std::uint32_t next_id() const noexcept { return next_; }
-  // Strings interned since the last call, in id order.
-  std::vector<std::string_view> take_added() { return std::exchange(added_, {}); }
-  // Forgets strings added by a block that was never written.
-  void roll_back(std::uint32_t to) {
-    for (auto it = ids_.begin(); it != ids_.end();) it = it->second >= to ? ids_.erase(it) : std::next(it);
-    next_ = to;
-    added_.clear();
-  }
-
- private:
-  std::unordered_map<std::string, std::uint32_t, transparent_string_hash, std::equal_to<>> ids_;
-  std::vector<std::string_view> added_;
-  std::uint32_t next_ = 1;
-};
-
 // Byte offsets, inside a block, where each region starts; the last entry is the block's end.
 using region_bounds = std::array<std::size_t, block_region_count + 1>;
 
 // Appends one block holding `rows` to `out` (which must be 8-aligned in its file).
-// `sorted_index`: order traces by id (sealed) instead of first appearance (log).
+// `sorted_index`: order traces by id (sealed) instead of first appearance (log). The block's
+// strings are those `strings` holds that were not yet taken: the rows' names, and any that
+// the caller interned while encoding the rows' extras.
 inline region_bounds encode_block(std::string& out, const std::vector<row_input>& rows, string_table_builder& strings,
                                   bool sorted_index) {
   const std::size_t start = out.size();
@@ -117,7 +144,6 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   });
 
   struct interned { std::uint32_t service, name, resource, scope; };
-  const std::uint32_t string_base = strings.next_id();
   std::vector<interned> ids(n);
   timestamp_ns min_start = std::numeric_limits<timestamp_ns>::max(), max_start = 0;
   duration_ns min_duration = std::numeric_limits<duration_ns>::max(), max_duration = 0;
@@ -136,6 +162,23 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   if (extras_bytes > 0xffffffffu) throw error(errc::invalid_argument, "a block holds at most 4 GiB of span extras");
   std::ranges::sort(services);
   std::vector<std::string_view> added = strings.take_added();
+  const auto string_base = static_cast<std::uint32_t>(strings.next_id() - added.size());
+
+  column_widths widths{};
+  auto widen = [&widths](packed_column c, std::uint64_t value) {
+    auto& width = widths[static_cast<std::size_t>(c)];
+    width = std::max(width, bytes_for(value));
+  };
+  widen(packed_column::start, n ? max_start - min_start : 0);
+  widen(packed_column::duration, max_duration);
+  widen(packed_column::ordinal, traces.empty() ? 0 : traces.size() - 1);
+  widen(packed_column::extras_end, extras_bytes);
+  for (const interned& i : ids) {
+    widen(packed_column::service, i.service);
+    widen(packed_column::name, i.name);
+    widen(packed_column::resource, i.resource);
+    widen(packed_column::scope, i.scope);
+  }
 
   byte_writer w(out);
   region_bounds bounds{};
@@ -149,7 +192,7 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   w.fixed(static_cast<std::uint32_t>(align8(strings_bytes)));
   w.fixed(static_cast<std::uint32_t>(extras_bytes));
   w.fixed(static_cast<std::uint32_t>(services.size()));
-  w.fixed(std::uint32_t{0});
+  w.fixed(pack_widths(widths));
   w.fixed(n ? min_start : timestamp_ns{0});
   w.fixed(max_start);
   w.fixed(n ? min_duration : duration_ns{0});
@@ -178,20 +221,28 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   auto column = [&](auto get) {
     for (std::uint32_t i = 0; i < n; ++i) w.fixed(get(i));
   };
+  auto packed = [&](packed_column c, auto get) {
+    const std::size_t width = widths[static_cast<std::size_t>(c)];
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const std::uint64_t value = get(i);
+      out.append(reinterpret_cast<const char*>(&value), width);  // the low bytes (little-endian)
+    }
+  };
   column([&](std::uint32_t i) { return rows[order[i]].id.value(); });
   column([&](std::uint32_t i) { return rows[order[i]].parent.value(); });
-  column([&](std::uint32_t i) { return std::uint64_t{rows[order[i]].start}; });
-  column([&](std::uint32_t i) { return std::uint64_t{rows[order[i]].duration}; });
-  column([&](std::uint32_t i) { return ordinal_of_row[order[i]]; });
-  column([&](std::uint32_t i) { return ids[i].service; });
-  column([&](std::uint32_t i) { return ids[i].name; });
-  column([&](std::uint32_t i) { return ids[i].resource; });
-  column([&](std::uint32_t i) { return ids[i].scope; });
-  std::uint32_t extras_end = 0;
-  column([&](std::uint32_t i) { return extras_end += static_cast<std::uint32_t>(rows[order[i]].extras.size()); });
+  packed(packed_column::start, [&](std::uint32_t i) { return rows[order[i]].start - min_start; });
+  packed(packed_column::duration, [&](std::uint32_t i) { return rows[order[i]].duration; });
+  packed(packed_column::ordinal, [&](std::uint32_t i) { return ordinal_of_row[order[i]]; });
+  packed(packed_column::service, [&](std::uint32_t i) { return ids[i].service; });
+  packed(packed_column::name, [&](std::uint32_t i) { return ids[i].name; });
+  packed(packed_column::resource, [&](std::uint32_t i) { return ids[i].resource; });
+  packed(packed_column::scope, [&](std::uint32_t i) { return ids[i].scope; });
+  std::uint64_t extras_end = 0;
+  packed(packed_column::extras_end, [&](std::uint32_t i) { return extras_end += rows[order[i]].extras.size(); });
   column([&](std::uint32_t i) { return static_cast<std::uint8_t>(rows[order[i]].status); });
   column([&](std::uint32_t i) { return static_cast<std::uint8_t>(rows[order[i]].kind); });
   w.pad_to(8);
+  out.append(column_slack, '\0');
 
   bounds[4] = out.size() - start;
   for (std::uint32_t i = 0; i < n; ++i) out.append(rows[order[i]].extras);
@@ -199,9 +250,6 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   bounds[5] = out.size() - start;
   return bounds;
 }
-
-// A segment's string table as readers see it: id → bytes in the mapping.
-using string_list = append_only_list<std::string_view>;
 
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
@@ -240,28 +288,33 @@ class block_view {
 
   span_id id_at(std::uint32_t row) const noexcept { return span_id(load<std::uint64_t>(col_ + 8 * row)); }
   span_id parent_at(std::uint32_t row) const noexcept { return span_id(load<std::uint64_t>(col_ + 8 * (rows_ + row))); }
-  timestamp_ns start_at(std::uint32_t row) const noexcept { return load<std::uint64_t>(col_ + 8 * (2 * rows_ + row)); }
-  duration_ns duration_at(std::uint32_t row) const noexcept { return load<std::uint64_t>(col_ + 8 * (3 * rows_ + row)); }
-  std::uint32_t u32_column(std::uint32_t which, std::uint32_t row) const noexcept {
-    return load<std::uint32_t>(col_ + 32 * rows_ + 4 * (which * rows_ + row));
+  std::uint64_t packed(packed_column column, std::uint32_t row) const noexcept {
+    const auto c = static_cast<std::size_t>(column);
+    return load<std::uint64_t>(packed_[c] + std::size_t{widths_[c]} * row) & masks_[c];
   }
-  std::uint32_t ordinal_at(std::uint32_t row) const noexcept { return u32_column(0, row); }
+  timestamp_ns start_at(std::uint32_t row) const noexcept { return min_start_ + packed(packed_column::start, row); }
+  duration_ns duration_at(std::uint32_t row) const noexcept { return packed(packed_column::duration, row); }
+  std::uint32_t id_column(packed_column column, std::uint32_t row) const noexcept {
+    return static_cast<std::uint32_t>(packed(column, row));  // at most 4 bytes wide (parse_block checks)
+  }
+  std::uint32_t ordinal_at(std::uint32_t row) const noexcept { return id_column(packed_column::ordinal, row); }
   trace_id trace_of_row(std::uint32_t row) const noexcept { return trace_at(ordinal_at(row)); }
-  std::string_view service_at_row(std::uint32_t row) const noexcept { return string(u32_column(1, row)); }
-  std::string_view name_at(std::uint32_t row) const noexcept { return string(u32_column(2, row)); }
-  std::string_view resource_at(std::uint32_t row) const noexcept { return string(u32_column(3, row)); }
-  std::string_view scope_at(std::uint32_t row) const noexcept { return string(u32_column(4, row)); }
+  std::string_view service_at_row(std::uint32_t row) const noexcept { return string(id_column(packed_column::service, row)); }
+  std::string_view name_at(std::uint32_t row) const noexcept { return string(id_column(packed_column::name, row)); }
+  std::string_view resource_at(std::uint32_t row) const noexcept { return string(id_column(packed_column::resource, row)); }
+  std::string_view scope_at(std::uint32_t row) const noexcept { return string(id_column(packed_column::scope, row)); }
   std::string_view extras_at(std::uint32_t row) const noexcept {
-    std::uint32_t end = u32_column(5, row), begin = row ? u32_column(5, row - 1) : 0;
+    std::uint32_t end = id_column(packed_column::extras_end, row);
+    std::uint32_t begin = row ? id_column(packed_column::extras_end, row - 1) : 0;
     return {reinterpret_cast<const char*>(extras_) + begin, end - begin};
   }
-  status_code status_at(std::uint32_t row) const noexcept {
-    return static_cast<status_code>(load<std::uint8_t>(col_ + 56 * rows_ + row));
-  }
-  span_kind kind_at(std::uint32_t row) const noexcept {
-    return static_cast<span_kind>(load<std::uint8_t>(col_ + 57 * rows_ + row));
-  }
+  // A reader of the row's extras that resolves their string refs through this block's table.
+  byte_reader extras_reader(std::uint32_t row) const noexcept { return byte_reader(extras_at(row), "span extras", refs()); }
+  status_code status_at(std::uint32_t row) const noexcept { return static_cast<status_code>(load<std::uint8_t>(status_ + row)); }
+  span_kind kind_at(std::uint32_t row) const noexcept { return static_cast<span_kind>(load<std::uint8_t>(status_ + rows_ + row)); }
   std::string_view string(std::uint32_t id) const noexcept { return (*strings_)[id]; }
+  // The strings this block's bytes may name: its segment's, up to the end of its own.
+  string_refs refs() const noexcept { return {strings_, string_end_}; }
 
   friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
@@ -270,21 +323,28 @@ class block_view {
   const std::byte* zone_ = nullptr;
   const std::byte* index_ = nullptr;
   const std::byte* col_ = nullptr;
+  std::array<const std::byte*, packed_column_count> packed_{};
+  std::array<std::uint64_t, packed_column_count> masks_{};
+  column_widths widths_{};
+  const std::byte* status_ = nullptr;  // then kind
   const std::byte* extras_ = nullptr;
-  std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0;
+  timestamp_ns min_start_ = 0;
+  std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
 };
 
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's
-// counts do not add up to `size`.
+// counts and column widths do not add up to `size`.
 inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t size) {
   if (size < block_head_size + 32) return std::nullopt;
   auto head = [p](std::size_t i) { return std::size_t{load<std::uint32_t>(p + 4 * i)}; };
   const std::size_t n = head(0), traces = head(1), strings_bytes = head(4), extras_bytes = head(5), services = head(6);
+  const column_widths widths = unpack_widths(load<std::uint32_t>(p + 28));
+  if (bad_width(widths)) return std::nullopt;
   region_bounds bounds{};
   bounds[1] = align8(block_head_size + 32 + 4 * services);
   bounds[2] = bounds[1] + strings_bytes;
   bounds[3] = bounds[2] + trace_entry_size * traces;
-  bounds[4] = bounds[3] + columns_size(n);
+  bounds[4] = bounds[3] + columns_size(n, widths);
   bounds[5] = bounds[4] + align8(extras_bytes);
   if (bounds[5] != size || strings_bytes % 8 || traces > n || (n && !traces)) return std::nullopt;
   return bounds;
@@ -295,6 +355,11 @@ inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t
 inline region_bounds parse_block(block_view& view, const std::byte* p, std::size_t size, string_list& strings,
                                  const std::string& where) {
   auto fail = [&where](const std::string& problem) -> void { throw error(errc::corrupt_data, where + ": " + problem); };
+  const column_widths widths = size >= block_head_size ? unpack_widths(load<std::uint32_t>(p + 28)) : column_widths{};
+  if (auto column = bad_width(widths); column && size >= block_head_size)
+    fail(std::string("block head gives the ") + to_string(*column) + " column a width of " +
+         std::to_string(widths[static_cast<std::size_t>(*column)]) +
+         " bytes (start and duration take 1..8, ids and offsets 1..4)");
   auto bounds_or_none = block_bounds(p, size);
   if (!bounds_or_none)
     fail("block head does not add up to its " + std::to_string(size) + " bytes");
@@ -305,6 +370,8 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
   if (string_base != strings.size())
     fail("block starts its strings at id " + std::to_string(string_base) + " but the segment has " +
          std::to_string(strings.size()));
+  for (std::size_t at = bounds[4] - column_slack; at < bounds[4]; ++at)
+    if (p[at] != std::byte{0}) fail("the zero bytes after the columns are not zero");
   const std::size_t strings_before = strings.size();
   try {
     byte_reader table(p + bounds[1], p + bounds[2], "string table");
@@ -318,10 +385,20 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
   }
 
   view.strings_ = &strings;
+  view.string_end_ = static_cast<std::uint32_t>(strings.size());
   view.zone_ = p + block_head_size;
   view.index_ = p + bounds[2];
   view.col_ = p + bounds[3];
+  const std::byte* column = view.col_ + 2 * 8 * std::size_t{n};
+  for (std::size_t c = 0; c < packed_column_count; ++c) {
+    view.packed_[c] = column;
+    view.widths_[c] = widths[c];
+    view.masks_[c] = widths[c] == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * widths[c])) - 1;
+    column += std::size_t{widths[c]} * n;
+  }
+  view.status_ = column;
   view.extras_ = p + bounds[4];
+  view.min_start_ = view.min_start();
   view.rows_ = n;
   view.traces_ = traces;
   view.service_count_ = services;
@@ -342,9 +419,10 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       if (view.ordinal_at(row) >= traces || view.trace_first_row(view.ordinal_at(row)) > row ||
           row - view.trace_first_row(view.ordinal_at(row)) >= view.trace_row_count(view.ordinal_at(row)))
         fail("row " + std::to_string(row) + " is outside its trace's run");
-      for (std::uint32_t which = 1; which <= 4; ++which)
-        if (view.u32_column(which, row) >= strings.size()) fail("row " + std::to_string(row) + " names an unknown string");
-      std::uint32_t end = view.u32_column(5, row);
+      for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
+        if (view.id_column(c, row) >= strings.size())
+          fail("row " + std::to_string(row) + " names an unknown string in its " + to_string(c) + " column");
+      std::uint32_t end = view.id_column(packed_column::extras_end, row);
       if (end < previous_end || end > extras_bytes) fail("row " + std::to_string(row) + " has extras out of bounds");
       previous_end = end;
       if (static_cast<std::uint8_t>(view.status_at(row)) > 2 || static_cast<std::uint8_t>(view.kind_at(row)) > 5)

@@ -1,10 +1,17 @@
 #pragma once
 // Byte-level encoding of the mmap store: little-endian fixed-width integers, LEB128
-// varints, length-prefixed strings, and the simple self-describing encoding of the parts
-// of a span that scans do not read (attributes, events, links, resource, scope, status
-// message, trace state, dropped counts). The reader checks every bound and throws
+// varints, zigzag varints for signed integers, strings that are "text or ref", and the
+// simple self-describing encoding of the parts of a span that scans do not read
+// (attributes, events, links, resource, scope, status message, trace state, dropped
+// counts). The reader checks every bound and every ref and throws
 // `error(errc::corrupt_data)` naming what it was reading, so even bytes that passed their
 // checksum cannot make it read outside its buffer.
+//
+// Text or ref: one varint v. Odd v names entry v >> 1 of the segment's string table; even v
+// is followed by v >> 1 bytes of inline text. A log writes inline text only (no table
+// lookups when appending); sealing re-encodes each span's extras, interning short strings
+// (`transcode_extras`). Resources and scopes are themselves interned whole, so their own
+// strings stay inline.
 
 #include <cstddef>
 #include <cstdint>
@@ -17,6 +24,7 @@
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
 #include "trace/core/span_traits.hpp"
+#include "trace/store/mmap/strings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -31,9 +39,11 @@ T load(const std::byte* p) noexcept {
   return value;
 }
 
+// Writes to `out`; with an `interner`, `text` writes short strings as refs into its table.
 class byte_writer {
  public:
-  explicit byte_writer(std::string& out) noexcept : out_(out) {}
+  explicit byte_writer(std::string& out, string_table_builder* interner = nullptr) noexcept
+      : out_(out), interner_(interner) {}
 
   template <class T>
   void fixed(T value) {
@@ -47,8 +57,16 @@ class byte_writer {
     }
     out_.push_back(static_cast<char>(value));
   }
+  // Small magnitudes of either sign take few bytes: 0, -1, 1, -2, ... map to 0, 1, 2, 3, ...
+  void zigzag(std::int64_t value) {
+    varint((static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63));
+  }
   void text(std::string_view s) {
-    varint(s.size());
+    if (interner_ && !s.empty() && s.size() <= max_interned_extras_text) {
+      varint(std::uint64_t{interner_->intern(s)} << 1 | 1);
+      return;
+    }
+    varint(std::uint64_t{s.size()} << 1);
     out_.append(s);
   }
   void pad_to(std::size_t alignment) { out_.append((alignment - out_.size() % alignment) % alignment, '\0'); }
@@ -56,15 +74,17 @@ class byte_writer {
 
  private:
   std::string& out_;
+  string_table_builder* interner_;
 };
 
+// Reads from [begin, end); `text` resolves refs through `refs` and refuses any outside it.
 class byte_reader {
  public:
-  byte_reader(const std::byte* begin, const std::byte* end, const char* what) noexcept
-      : p_(begin), end_(end), what_(what) {}
-  byte_reader(std::string_view bytes, const char* what) noexcept
+  byte_reader(const std::byte* begin, const std::byte* end, const char* what, string_refs refs = {}) noexcept
+      : p_(begin), end_(end), what_(what), refs_(refs) {}
+  byte_reader(std::string_view bytes, const char* what, string_refs refs = {}) noexcept
       : byte_reader(reinterpret_cast<const std::byte*>(bytes.data()),
-                    reinterpret_cast<const std::byte*>(bytes.data() + bytes.size()), what) {}
+                    reinterpret_cast<const std::byte*>(bytes.data() + bytes.size()), what, refs) {}
 
   template <class T>
   T fixed() {
@@ -88,8 +108,20 @@ class byte_reader {
     if (value > 0xffffffffu) fail("count out of range");
     return static_cast<std::uint32_t>(value);
   }
+  std::int64_t zigzag() {
+    std::uint64_t value = varint();
+    return static_cast<std::int64_t>((value >> 1) ^ (~(value & 1) + 1));
+  }
   std::string_view text() {
-    std::uint64_t size = varint();
+    std::uint64_t v = varint();
+    if (v & 1) {
+      std::uint64_t id = v >> 1;
+      if (id >= refs_.end)
+        fail("string id " + std::to_string(id) + " is outside the " + std::to_string(refs_.end) +
+             " strings it may name");
+      return (*refs_.table)[static_cast<std::size_t>(id)];
+    }
+    std::uint64_t size = v >> 1;
     need(size);
     std::string_view out(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(size));
     p_ += size;
@@ -116,6 +148,7 @@ class byte_reader {
   const std::byte* p_;
   const std::byte* end_;
   const char* what_;
+  string_refs refs_;
 };
 
 // ---- attributes ----
@@ -123,31 +156,33 @@ class byte_reader {
 enum class value_tag : std::uint8_t { boolean, integer, real, text, booleans, integers, reals, texts };
 
 template <class String>
+void encode_value(byte_writer& w, const basic_attribute_value<String>& value) {
+  w.fixed(static_cast<std::uint8_t>(value.index()));
+  auto one = [&w](const auto& v) {
+    using V = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<V, bool>) w.fixed<std::uint8_t>(v);
+    else if constexpr (std::is_same_v<V, std::int64_t>) w.zigzag(v);
+    else if constexpr (std::is_same_v<V, double>) w.fixed(v);
+    else w.text(v);
+  };
+  std::visit(
+      [&](const auto& v) {
+        if constexpr (is_vector<std::decay_t<decltype(v)>>::value) {
+          w.varint(v.size());
+          for (const auto& element : v) one(element);  // vector<bool> yields plain bools
+        } else {
+          one(v);
+        }
+      },
+      value);
+}
+
+template <class String>
 void encode_attributes(byte_writer& w, const basic_attributes<String>& items) {
   w.varint(items.size());
   for (const auto& item : items) {
     w.text(item.key);
-    w.fixed(static_cast<std::uint8_t>(item.value.index()));
-    std::visit(
-        [&w](const auto& v) {
-          using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, bool>) {
-            w.fixed<std::uint8_t>(v);
-          } else if constexpr (std::is_same_v<V, std::int64_t> || std::is_same_v<V, double>) {
-            w.fixed(v);
-          } else if constexpr (is_vector<V>::value) {
-            w.varint(v.size());
-            for (const auto& element : v) {
-              using E = typename V::value_type;
-              if constexpr (std::is_same_v<E, bool>) w.fixed<std::uint8_t>(element);
-              else if constexpr (std::is_same_v<E, std::int64_t> || std::is_same_v<E, double>) w.fixed(element);
-              else w.text(element);
-            }
-          } else {
-            w.text(v);
-          }
-        },
-        item.value);
+    encode_value(w, item.value);
   }
 }
 
@@ -163,11 +198,11 @@ inline basic_attribute_value<std::string_view> decode_value(byte_reader& r) {
   };
   switch (static_cast<value_tag>(tag)) {
     case value_tag::boolean: return r.fixed<std::uint8_t>() != 0;
-    case value_tag::integer: return r.fixed<std::int64_t>();
+    case value_tag::integer: return r.zigzag();
     case value_tag::real: return r.fixed<double>();
     case value_tag::text: return r.text();
     case value_tag::booleans: return elements([&r] { return r.fixed<std::uint8_t>() != 0; });
-    case value_tag::integers: return elements([&r] { return r.fixed<std::int64_t>(); });
+    case value_tag::integers: return elements([&r] { return r.zigzag(); });
     case value_tag::reals: return elements([&r] { return r.fixed<double>(); });
     case value_tag::texts: return elements([&r] { return r.text(); });
   }
@@ -254,7 +289,7 @@ void encode_extras(std::string& out, const basic_span<String>& s) {
   encode_attributes(w, s.attributes);
   w.varint(s.events.size());
   for (const auto& e : s.events) {
-    w.fixed<std::uint64_t>(e.time);
+    w.zigzag(static_cast<std::int64_t>(e.time - s.start));  // near the span's start: a few bytes
     w.text(e.name);
     w.fixed<std::uint8_t>(e.level ? static_cast<std::uint8_t>(*e.level) + 1 : 0);
     w.varint(e.dropped_attributes);
@@ -288,9 +323,15 @@ inline extras_head read_extras_head(byte_reader& r) {
   return h;
 }
 
-// Decodes the extras into `s` (whose hot fields the caller fills).
-inline void decode_extras(std::string_view bytes, span& s) {
-  byte_reader r(bytes, "span extras");
+inline std::uint8_t read_event_level(byte_reader& r) {
+  auto level = r.fixed<std::uint8_t>();
+  if (level > static_cast<std::uint8_t>(event_level::critical) + 1) r.fail("event level out of range");
+  return level;
+}
+
+// Decodes the extras read by `r` into `s`, whose hot fields the caller has filled (event
+// times are stored relative to `s.start`).
+inline void decode_extras(byte_reader& r, span& s) {
   extras_head h = read_extras_head(r);
   s.dropped_attributes = h.dropped_attributes;
   s.dropped_events = h.dropped_events;
@@ -301,10 +342,9 @@ inline void decode_extras(std::string_view bytes, span& s) {
   s.attributes = decode_attributes(r);
   for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
     event e;
-    e.time = r.fixed<std::uint64_t>();
+    e.time = s.start + static_cast<std::uint64_t>(r.zigzag());
     e.name = std::string(r.text());
-    auto level = r.fixed<std::uint8_t>();
-    if (level > static_cast<std::uint8_t>(event_level::critical) + 1) r.fail("event level out of range");
+    auto level = read_event_level(r);
     if (level) e.level = static_cast<event_level>(level - 1);
     e.dropped_attributes = r.varint32();
     e.attributes = decode_attributes(r);
@@ -327,15 +367,14 @@ inline void decode_extras(std::string_view bytes, span& s) {
 // events and links (`own` false), so that callers can keep the memory store's visiting order
 // (span, resource, scope, events, links).
 template <class F>
-bool visit_extras_attributes(std::string_view bytes, bool own, F& f) {
-  byte_reader r(bytes, "span extras");
+bool visit_extras_attributes(byte_reader r, bool own, F& f) {
   read_extras_head(r);
   if (r.at_end()) return false;
   if (own) return visit_encoded_attributes(r, attribute_scope::span, f);
   auto skip = [](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>&) { return false; };
   visit_encoded_attributes(r, attribute_scope::span, skip);
   for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
-    r.fixed<std::uint64_t>();
+    r.varint();
     r.text();
     r.fixed<std::uint8_t>();
     r.varint();
@@ -348,6 +387,44 @@ bool visit_extras_attributes(std::string_view bytes, bool own, F& f) {
     if (visit_encoded_attributes(r, attribute_scope::link, f)) return true;
   }
   return false;
+}
+
+// Re-encodes the extras read by `r` into `w`. Sealing uses it with an interning writer: inline
+// strings of a log and refs into a source segment's table both become refs into the new
+// segment's table (or stay inline when long).
+inline void transcode_attributes(byte_reader& r, byte_writer& w) {
+  std::uint64_t n = r.varint();
+  w.varint(n);
+  for (std::uint64_t i = 0; i < n; ++i) {
+    w.text(r.text());
+    encode_value(w, decode_value(r));
+  }
+}
+
+inline void transcode_extras(byte_reader& r, byte_writer& w) {
+  if (r.at_end()) return;
+  for (int dropped = 0; dropped < 3; ++dropped) w.varint(r.varint());
+  w.text(r.text());  // trace state
+  w.text(r.text());  // status message
+  transcode_attributes(r, w);
+  std::uint64_t events = r.varint();
+  w.varint(events);
+  for (std::uint64_t i = 0; i < events; ++i) {
+    w.zigzag(r.zigzag());  // relative to the span's start, which sealing keeps
+    w.text(r.text());
+    w.fixed(read_event_level(r));
+    w.varint(r.varint());
+    transcode_attributes(r, w);
+  }
+  std::uint64_t links = r.varint();
+  w.varint(links);
+  for (std::uint64_t i = 0; i < links; ++i) {
+    for (int word = 0; word < 3; ++word) w.fixed(r.fixed<std::uint64_t>());  // trace id, span id
+    w.text(r.text());
+    w.varint(r.varint());
+    transcode_attributes(r, w);
+  }
+  if (!r.at_end()) r.fail(std::to_string(r.remaining()) + " bytes after the last link");
 }
 
 // Visits resource or scope attributes from their interned encoding.

@@ -17,7 +17,7 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 1;
+inline constexpr std::uint32_t format_version = 2;  // 2: packed columns, string refs and zigzag ints in extras
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of bytes [0, 124)
 

@@ -282,18 +282,37 @@ inline void segment::sync() {
 
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
                                                    const std::vector<const segment*>& sources) {
+  // Each row's extras are re-encoded with short strings interned into the new table (refs
+  // of a sealed source resolve through its own table first), then the block is encoded.
+  string_table_builder strings;
+  std::string extras;
+  std::vector<std::size_t> extras_ends;
   std::vector<row_input> rows;
   for (const segment* source : sources)
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
-      for (std::uint32_t row = 0; row < b.rows(); ++row)
+      for (std::uint32_t row = 0; row < b.rows(); ++row) {
+        byte_reader in = b.extras_reader(row);
+        byte_writer out(extras, &strings);
+        try {
+          transcode_extras(in, out);
+        } catch (const error& e) {
+          throw error(e.code(), source->path().string() + " block " + std::to_string(i) + " row " + std::to_string(row) +
+                                    ": " + e.what());
+        }
+        extras_ends.push_back(extras.size());
         rows.push_back({b.trace_of_row(row), b.id_at(row), b.parent_at(row), b.start_at(row), b.duration_at(row),
-                        b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), b.extras_at(row),
+                        b.service_at_row(row), b.name_at(row), b.resource_at(row), b.scope_at(row), {},
                         b.status_at(row), b.kind_at(row)});
+      }
     }
+  std::size_t begin = 0;
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    rows[r].extras = std::string_view(extras).substr(begin, extras_ends[r] - begin);
+    begin = extras_ends[r];
+  }
   const segment& first = *sources.front();
   std::string bytes(file_header_size, '\0');
-  string_table_builder strings;
   region_bounds bounds = encode_block(bytes, rows, strings, true);
   file_header header;
   header.kind = file_kind::sealed;

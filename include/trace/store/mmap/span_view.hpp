@@ -31,13 +31,13 @@ class mmap_span {
   status_code status() const noexcept { return block_->status_at(row_); }
   span_kind kind() const noexcept { return block_->kind_at(row_); }
   std::string_view status_message() const {
-    detail::byte_reader r(block_->extras_at(row_), "span extras");
+    detail::byte_reader r = block_->extras_reader(row_);
     return detail::read_extras_head(r).status_message;
   }
   std::string_view scope_name() const { return detail::read_scope_identity(block_->scope_at(row_)).name; }
   std::string_view scope_version() const { return detail::read_scope_identity(block_->scope_at(row_)).version; }
   std::string_view trace_state() const {
-    detail::byte_reader r(block_->extras_at(row_), "span extras");
+    detail::byte_reader r = block_->extras_reader(row_);
     return detail::read_extras_head(r).trace_state;
   }
 
@@ -45,10 +45,10 @@ class mmap_span {
   // that order; values are `basic_attribute_value<std::string_view>` into the mapping.
   template <class F>
   bool visit_attributes(F&& f) const {
-    return detail::visit_extras_attributes(block_->extras_at(row_), true, f) ||
+    return detail::visit_extras_attributes(block_->extras_reader(row_), true, f) ||
            detail::visit_resource_attributes(block_->resource_at(row_), f) ||
            detail::visit_scope_attributes(block_->scope_at(row_), f) ||
-           detail::visit_extras_attributes(block_->extras_at(row_), false, f);
+           detail::visit_extras_attributes(block_->extras_reader(row_), false, f);
   }
 
   // A full owning copy of the span.
@@ -64,7 +64,8 @@ class mmap_span {
     s.status.code = status();
     s.resource = detail::decode_resource(block_->resource_at(row_));
     s.scope = detail::decode_scope(block_->scope_at(row_));
-    detail::decode_extras(block_->extras_at(row_), s);
+    detail::byte_reader extras = block_->extras_reader(row_);
+    detail::decode_extras(extras, s);  // after start: event times are relative to it
     return s;
   }
 
