@@ -62,6 +62,20 @@ TEST_CASE("retention exposes and then drops whole segments older than the TTL") 
   CHECK(test_support::files_with(o.path, "seg").size() == 1);
 }
 
+TEST_CASE("retention with an explicit TTL, for a store opened without one") {
+  temp_dir dir;
+  auto o = options_for(dir);
+  const trace::timestamp_ns base = trace::now_ns() - 30 * trace::minute;
+  trace::mmap_store store(o);
+  three_sealed(store, base);
+  const trace::timestamp_ns now = base + 3 * trace::hour + trace::minute;
+  CHECK_FALSE(store.removal_range(now));  // the option says: keep everything
+  CHECK(store.removal_range(now, 2 * trace::hour) == trace::time_range{base, now - 2 * trace::hour});
+  CHECK(store.removal_range(now, 10 * trace::hour) == std::nullopt);
+  CHECK(store.apply_retention(now, 2 * trace::hour) == 2);
+  CHECK(store.size() == 18);
+}
+
 TEST_CASE("retention never drops the active segment") {
   temp_dir dir;
   auto o = options_for(dir);

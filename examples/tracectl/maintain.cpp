@@ -82,25 +82,28 @@ int run_check(const arguments& args) {
   return healthy ? exit_ok : exit_failure;
 }
 
-// The store applies its TTL when it opens, by the system clock: so "now" here is the clock
-// (the store has no call taking both a time and a TTL).
+// The store is opened without a TTL (one in the options would apply at open, by the system
+// clock) and the retention runs at `--now`; `--dry-run` only shows what would go.
 int run_retention(const arguments& args) {
-  trace::mmap_options options = options_of(args, trace::open_mode::read_write);
   const trace::duration_ns ttl = parse_duration_option("ttl", args.required("ttl"));
   if (ttl == 0) throw usage_error("--ttl must be longer than 0");
-  std::size_t before = 0, segments_before = 0;
-  {
-    const trace::mmap_store counting(options);
-    before = counting.size();
-    segments_before = counting.segments().size();
+  const trace::timestamp_ns now = now_of(args);
+  const bool dry_run = args.flag("dry-run");
+  trace::mmap_store store(options_of(args, dry_run ? trace::open_mode::read_only : trace::open_mode::read_write));
+  const std::string cutoff = format_time(now > ttl ? now - ttl : 0);
+  const auto range = store.removal_range(now, ttl);
+  std::size_t segments = 0, spans = 0;
+  for (const trace::segment_info& s : store.segments())
+    if (range && s.sealed && s.max_start < range->end) ++segments, spans += s.spans;
+  if (dry_run) {
+    print(range ? "would drop " + std::to_string(segments) + " segments (" + std::to_string(spans) +
+                      " spans) holding spans from " + format_time(range->begin) + " to before " + cutoff + "\n"
+                : "would drop nothing: no sealed segment ends before " + cutoff + "\n");
+    return exit_ok;
   }
-  options.retention_ttl = ttl;
-  trace::mmap_store store(options);
-  store.apply_retention(trace::now_ns());
-  const trace::timestamp_ns now = trace::now_ns();
-  print("dropped " + std::to_string(segments_before - store.segments().size()) + " segments (" +
-        std::to_string(before - store.size()) + " spans) whose spans all started before " +
-        format_time(now > ttl ? now - ttl : 0) + "; " + std::to_string(store.size()) + " spans remain" +
+  store.apply_retention(now, ttl);
+  print("dropped " + std::to_string(segments) + " segments (" + std::to_string(spans) +
+        " spans) whose spans all started before " + cutoff + "; " + std::to_string(store.size()) + " spans remain" +
         " (only sealed segments are dropped: compact seals the active log)\n");
   return exit_ok;
 }

@@ -209,6 +209,14 @@ run snapshot --store s
 expect_rc 0 "snapshot"; [ -d "$out" ] && [ -n "$(ls "$out")" ] || fail "snapshot folder holds the segments"
 run retention --store s --ttl 36500d
 expect_rc 0 "retention keeps"; expect_out "dropped 0 segments (0 spans)" "retention keeps young spans"
+run retention --store s --ttl 1d --now 2024-05-01T00:00:00Z  # a day after the sample: nothing is old yet
+expect_rc 0 "retention at --now"; expect_out "dropped 0 segments (0 spans) whose spans all started before 2024-04-30T00:00:00.000Z" "retention at --now"
+run retention --store s --ttl 1d --now 2024-06-30T00:00:00Z --dry-run
+expect_rc 0 "retention dry run"; expect_out "would drop 1 segments (248 spans) holding spans from 2024-04-30T12:00:00.000Z to before 2024-06-29T00:00:00.000Z" "retention dry run"
+run check --store s --json
+[ "$(json_get "d['spans']")" = "248" ] || fail "a dry run drops nothing"
+run retention --store s --ttl 1d --now yesterday
+expect_rc 2 "bad --now"; expect_err '--now: parse error: RFC 3339 time "yesterday"' "bad --now"
 run retention --store s --ttl 1d  # the sample is from May 2024: older than a day
 expect_rc 0 "retention drops"; expect_out "dropped 1 segments (248 spans)" "retention drops old segments"
 run retention --store s --ttl forever

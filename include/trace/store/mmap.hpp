@@ -122,9 +122,12 @@ class mmap_store {
   const mmap_options& options() const noexcept { return options_; }
   std::uint64_t disk_usage() const noexcept;
 
-  // Retention: sealed segments whose spans all started before `now - retention_ttl`.
-  std::optional<time_range> removal_range(timestamp_ns now) const;
-  std::size_t apply_retention(timestamp_ns now);
+  // Retention: sealed segments whose spans all started before `now - ttl` (by default the
+  // option `retention_ttl`; 0 keeps everything). `removal_range` tells what would go.
+  std::optional<time_range> removal_range(timestamp_ns now) const { return removal_range(now, options_.retention_ttl); }
+  std::optional<time_range> removal_range(timestamp_ns now, duration_ns ttl) const;
+  std::size_t apply_retention(timestamp_ns now) { return apply_retention(now, options_.retention_ttl); }
+  std::size_t apply_retention(timestamp_ns now, duration_ns ttl);
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
@@ -618,9 +621,9 @@ inline void mmap_store::drop_segment(std::size_t index) {
   segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
-inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now) const {
-  if (!options_.retention_ttl || now < options_.retention_ttl) return std::nullopt;
-  const timestamp_ns cutoff = now - options_.retention_ttl;
+inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now, duration_ns ttl) const {
+  if (!ttl || now < ttl) return std::nullopt;
+  const timestamp_ns cutoff = now - ttl;
   std::optional<time_range> range;
   for (const auto& s : segments_)
     if (s->sealed() && s->max_start() < cutoff)
@@ -628,9 +631,9 @@ inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now) con
   return range;
 }
 
-inline std::size_t mmap_store::apply_retention(timestamp_ns now) {
+inline std::size_t mmap_store::apply_retention(timestamp_ns now, duration_ns ttl) {
   if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  auto range = removal_range(now);
+  auto range = removal_range(now, ttl);
   if (!range) return 0;
   std::size_t dropped = 0;
   for (std::size_t i = 0; i < segments_.size();) {
