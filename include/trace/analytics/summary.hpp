@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,8 +82,10 @@ struct summary_report {
 };
 
 // exact: keeps every duration (8 bytes a span); sketch: a few KB a group, p50/p95/p99
-// within `sketch_accuracy` relative error, rounded to whole nanoseconds.
-enum class percentile_method { exact, sketch };
+// within `sketch_accuracy` relative error, rounded to whole nanoseconds; none: no
+// percentiles (p50/p95/p99 stay 0), for reports that need only counts, errors and
+// min/max/average, which then cost nothing per span beyond those.
+enum class percentile_method { exact, sketch, none };
 
 struct summary_options {
   std::size_t top_errors = 10;  // length of the top error operations and error patterns
@@ -96,18 +99,18 @@ namespace detail {
 class stats_accumulator {
  public:
   stats_accumulator() = default;
-  explicit stats_accumulator(const summary_options& options) {
-    if (options.percentiles == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
+  explicit stats_accumulator(const summary_options& options) : method_(options.percentiles) {
+    if (method_ == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
   }
 
   void reserve(std::size_t count) {
-    if (!sketch_) durations_.reserve(count);
+    if (method_ == percentile_method::exact) durations_.reserve(count);
   }
 
   void add(duration_ns duration, bool error) {
     if (sketch_)
       sketch_->add(static_cast<double>(duration));
-    else
+    else if (method_ == percentile_method::exact)
       durations_.push_back(duration);
     ++count_;
     errors_ += error;
@@ -129,17 +132,23 @@ class stats_accumulator {
       stats.p50 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.50)));
       stats.p95 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.95)));
       stats.p99 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.99)));
-      return stats;
+    } else if (method_ == percentile_method::exact) {
+      set_exact_percentiles(stats, durations_);
     }
-    constexpr double ps[] = {0.50, 0.95, 0.99};
-    auto values = percentiles(std::span<duration_ns>(durations_), std::span<const double>(ps));
-    stats.p50 = values[0];
-    stats.p95 = values[1];
-    stats.p99 = values[2];
     return stats;
   }
 
+  // p50/p95/p99 of one group's `durations` (reordered), for whoever gathered them apart.
+  static void set_exact_percentiles(span_stats& stats, std::span<duration_ns> durations) {
+    constexpr double ps[] = {0.50, 0.95, 0.99};
+    auto values = percentiles(durations, std::span<const double>(ps));
+    stats.p50 = values[0];
+    stats.p95 = values[1];
+    stats.p99 = values[2];
+  }
+
  private:
+  percentile_method method_ = percentile_method::exact;
   std::vector<duration_ns> durations_;
   std::optional<quantile_sketch> sketch_;
   std::size_t count_ = 0;
