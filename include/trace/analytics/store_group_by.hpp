@@ -34,14 +34,19 @@ struct cell_digit {
   std::uint32_t radix() const noexcept { return static_cast<std::uint32_t>(value.size()); }
 };
 
-// Digits of the string ids the column holds, in id order.
-inline cell_digit id_digit(group_field::source from, std::span<const std::uint32_t> column, std::size_t strings) {
+// Digits of string ids: of every id when `every_id` (no pass over the column), otherwise of
+// the ids the column holds, in id order, for a smaller table.
+inline cell_digit id_digit(group_field::source from, std::span<const std::uint32_t> column, std::size_t strings,
+                           bool every_id) {
   constexpr std::uint32_t absent = 0xffffffffu;
   cell_digit d;
   d.from = from;
   d.ids = column.data();
   d.rank.assign(strings, absent);
-  for (std::uint32_t id : column) d.rank[id] = 0;
+  if (every_id)
+    std::ranges::fill(d.rank, 0);
+  else
+    for (std::uint32_t id : column) d.rank[id] = 0;
   for (std::uint32_t id = 0; id < strings; ++id)
     if (d.rank[id] != absent) {
       d.rank[id] = d.radix();
@@ -80,35 +85,14 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
   const auto rows = static_cast<std::uint32_t>(store.size());
   if (rows == 0) return {};
   const auto generic = [&] { return group_spans(store.scan(), options); };
+  using source = group_field::source;
+  if (std::ranges::any_of(options.keys, [](const group_field& f) { return f.from == source::attribute; }))
+    return generic();
 
-  std::vector<detail::cell_digit> digits;
-  for (const auto& field : options.keys) {
-    using source = group_field::source;
-    switch (field.from) {
-      case source::service:
-        digits.push_back(detail::id_digit(field.from, store.service_column(), store.string_count()));
-        break;
-      case source::operation:
-        digits.push_back(detail::id_digit(field.from, store.name_column(), store.string_count()));
-        break;
-      case source::status:
-        digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.status_column().data()), 3));
-        break;
-      case source::kind:
-        digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.kind_column().data()), 6));
-        break;
-      case source::attribute: return generic();
-    }
-  }
-
-  // Cell = bucket index (relative to the first bucket) * key cells + the key digits, most
-  // significant first. The table holds a group per cell, so its size is bounded.
+  // A cell is the bucket index (from the first bucket) times the key cells, plus the key
+  // digits, most significant first. The table holds a group per cell, so its size is
+  // bounded; past that bound the generic path answers.
   const std::uint64_t max_cells = std::min<std::uint64_t>(4 * std::uint64_t{rows} + 65536, no_group);
-  std::uint64_t key_cells = 1;
-  for (const auto& d : digits) {
-    if (d.radix() > max_cells / key_cells) return generic();
-    key_cells *= d.radix();
-  }
   const auto starts = store.start_column();
   timestamp_ns first_bucket = 0;
   std::uint64_t buckets = 1;
@@ -119,32 +103,63 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
     if (span_of_buckets >= max_cells) return generic();
     buckets = span_of_buckets + 1;
   }
+  // A table small enough for the cache can give every string id a digit; a larger one
+  // gives digits only to the ids the columns hold.
+  constexpr std::uint64_t small_table = 1 << 16;
+  std::uint64_t every_id_cells = buckets;
+  for (const auto& field : options.keys) {
+    const std::uint64_t radix = field.from == source::status ? 3 : field.from == source::kind ? 6 : store.string_count();
+    every_id_cells = radix > small_table / every_id_cells ? small_table + 1 : every_id_cells * radix;
+  }
+  const bool every_id = every_id_cells <= small_table;
+
+  std::vector<detail::cell_digit> digits;
+  for (const auto& field : options.keys) {
+    if (field.from == source::service)
+      digits.push_back(detail::id_digit(field.from, store.service_column(), store.string_count(), every_id));
+    else if (field.from == source::operation)
+      digits.push_back(detail::id_digit(field.from, store.name_column(), store.string_count(), every_id));
+    else if (field.from == source::status)
+      digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.status_column().data()), 3));
+    else
+      digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.kind_column().data()), 6));
+  }
+  std::uint64_t key_cells = 1;
+  for (const auto& d : digits) {
+    if (d.radix() > max_cells / key_cells) return generic();
+    key_cells *= d.radix();
+  }
   if (buckets > max_cells / key_cells) return generic();
 
-  summary_options accumulate;
-  accumulate.percentiles = options.percentiles == percentile_method::exact ? percentile_method::none : options.percentiles;
-  accumulate.sketch_accuracy = options.sketch_accuracy;
   const bool exact = options.percentiles == percentile_method::exact;
-
+  const bool sketch = options.percentiles == percentile_method::sketch;
   const auto durations = store.duration_column();
   const auto statuses = store.status_column();
   std::vector<std::uint32_t> group_of_cell(key_cells * buckets, no_group);
   std::vector<std::uint32_t> cell_of_group;
-  std::vector<detail::stats_accumulator> groups;
-  std::vector<std::uint32_t> group_of_row(exact ? rows : 0);  // for gathering durations after
+  std::vector<detail::running_stats> groups;
+  std::vector<quantile_sketch> sketches;                      // with sketch percentiles: one a group
+  std::vector<std::uint32_t> group_of_row(exact ? rows : 0);  // with exact ones: to gather durations after
 
   constexpr std::uint32_t block = 1024;
   std::uint32_t cells[block];
   for (std::uint32_t first = 0; first < rows; first += block) {
     const std::uint32_t count = std::min(block, rows - first);
-    std::fill_n(cells, count, 0u);
-    for (const auto& d : digits) {
-      const std::uint32_t radix = d.radix();
+    // Each digit is one tight loop over its column; the first one starts the cells.
+    const auto add_digit = [&](const auto* column, const detail::cell_digit& d, bool leading) {
       const std::uint32_t* rank = d.rank.data();
-      if (d.ids)
-        for (std::uint32_t i = 0; i < count; ++i) cells[i] = cells[i] * radix + rank[d.ids[first + i]];
+      const std::uint32_t radix = d.radix();
+      if (leading)
+        for (std::uint32_t i = 0; i < count; ++i) cells[i] = rank[column[first + i]];
       else
-        for (std::uint32_t i = 0; i < count; ++i) cells[i] = cells[i] * radix + rank[d.codes[first + i]];
+        for (std::uint32_t i = 0; i < count; ++i) cells[i] = cells[i] * radix + rank[column[first + i]];
+    };
+    if (digits.empty()) std::fill_n(cells, count, 0u);
+    for (std::size_t f = 0; f < digits.size(); ++f) {
+      if (digits[f].ids)
+        add_digit(digits[f].ids, digits[f], f == 0);
+      else
+        add_digit(digits[f].codes, digits[f], f == 0);
     }
     if (options.bucket)
       for (std::uint32_t i = 0; i < count; ++i)
@@ -155,9 +170,11 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
       if (g == no_group) {
         g = static_cast<std::uint32_t>(groups.size());
         cell_of_group.push_back(cells[i]);
-        groups.emplace_back(accumulate);
+        groups.emplace_back();
+        if (sketch) sketches.emplace_back(options.sketch_accuracy);
       }
       groups[g].add(durations[row], statuses[row] == status_code::error);
+      if (sketch) sketches[g].add(static_cast<double>(durations[row]));
       if (exact) group_of_row[row] = g;
     }
   }
@@ -167,6 +184,7 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
   for (std::size_t g = 0; g < groups.size(); ++g) {
     group_row& out = page.rows[g];
     out.stats = groups[g].finish();
+    if (sketch) detail::set_sketch_percentiles(out.stats, sketches[g]);
     std::uint64_t rest = cell_of_group[g] % key_cells;
     out.key.resize(digits.size());
     for (std::size_t f = digits.size(); f-- > 0;) {
@@ -178,13 +196,13 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
 
   if (exact) {  // counting sort: each group's durations, in row order, side by side
     std::vector<std::size_t> next(groups.size() + 1, 0);
-    for (std::size_t g = 0; g < groups.size(); ++g) next[g + 1] = next[g] + page.rows[g].stats.count;
+    for (std::size_t g = 0; g < groups.size(); ++g) next[g + 1] = next[g] + groups[g].count;
     std::vector<duration_ns> gathered(rows);
     for (std::uint32_t row = 0; row < rows; ++row) gathered[next[group_of_row[row]]++] = durations[row];
     std::size_t begin = 0;
-    for (auto& out : page.rows) {
-      detail::stats_accumulator::set_exact_percentiles(out.stats, std::span(gathered).subspan(begin, out.stats.count));
-      begin += out.stats.count;
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      detail::set_exact_percentiles(page.rows[g].stats, std::span(gathered).subspan(begin, groups[g].count));
+      begin += groups[g].count;
     }
   }
   detail::order_and_page(page, options);
