@@ -114,7 +114,7 @@ TEST_CASE("the store's group-by equals the generic one over random stores and op
       {.spans = 2000, .durations = 1},                             // every duration zero
       {.spans = 1500, .error_percent = 100},                       // every span an error
       {.spans = 2100, .services = 40, .names = 300, .start_range = 5},
-      {.spans = 1025, .services = 1, .names = 1, .error_percent = 0},  // one group, just past a block
+      {.spans = 1025, .services = 1, .names = 1, .error_percent = 0},  // one group, one row past a whole number of blocks
   };
   for (const auto& shape : shapes) {
     auto store = random_store(random, shape);

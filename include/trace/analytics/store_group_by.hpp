@@ -141,7 +141,7 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
   std::vector<quantile_sketch> sketches;                      // with sketch percentiles: one a group
   std::vector<std::uint32_t> group_of_row(exact ? rows : 0);  // with exact ones: to gather durations after
 
-  constexpr std::uint32_t block = 1024;
+  constexpr std::uint32_t block = 256;  // rows per digit loop; measured faster than 1024 at 1M spans
   std::uint32_t cells[block];
   for (std::uint32_t first = 0; first < rows; first += block) {
     const std::uint32_t count = std::min(block, rows - first);
