@@ -560,7 +560,7 @@ int main(int argc, char** argv) try {
   mmap_reopen.note = "open of a store whose segments are all sealed: checksums verified, nothing rebuilt";
 
   // ---- queries over the whole data set ----
-  progress("filtered count, filtered search, group-by summary, percentiles");
+  progress("filtered count, filtered search, group-by summary, summarize, percentiles");
   using namespace trace::where;
   const std::string count_operation = bench::operation_name(0, 0);
   const std::string search_service = bench::service_names()[3];
@@ -572,27 +572,34 @@ int main(int argc, char** argv) try {
   trace::trace_query search_query;
   search_query.where = service(search_service) && attribute("tenant") == search_tenant;
   search_query.limit = 100;
+  trace::group_by_options grouping;  // SQLite's GROUP BY: count, average and error rate, no percentiles
+  grouping.keys = {trace::by::service(), trace::by::operation()};
+  grouping.percentiles = trace::percentile_method::none;
   const std::vector<double> quantiles = {0.50, 0.95, 0.99};
   const double ms = 1e3;
   const double read_ms_per_byte = ms / read_bw;
 
   auto& count_m = results.add("filtered count", "ms", false);
   auto& search_m = results.add("filtered search, 100 traces", "ms", false);
-  auto& group_m = results.add("group-by summary (summarize)", "ms", false);
+  auto& group_m = results.add("group-by summary (group_spans)", "ms", false);
+  auto& summarize_m = results.add("summarize (full report)", "ms", false);
   auto& pct_m = results.add("p50/p95/p99 (summarize_spans)", "ms", false);
   auto& pct_col_m = results.add("p50/p95/p99 (percentiles on column)", "ms", false);
-  for (auto* m : {&count_m, &search_m, &group_m, &pct_m, &pct_col_m}) m->baseline_name = "SQLite tuned";
-  count_m.limit_name = search_m.limit_name = group_m.limit_name = "plain columnar scan";
+  for (auto* m : {&count_m, &search_m, &group_m, &summarize_m, &pct_m, &pct_col_m}) m->baseline_name = "SQLite tuned";
+  count_m.limit_name = search_m.limit_name = group_m.limit_name = summarize_m.limit_name = "plain columnar scan";
   pct_m.limit_name = pct_col_m.limit_name = "std::nth_element";
   count_m.floor = n_spans * (1 + 4) * read_ms_per_byte;
   search_m.floor = n_spans * (4 + 4) * read_ms_per_byte;
-  group_m.floor = n_spans * (4 + 4 + 1 + 8) * read_ms_per_byte;
+  group_m.floor = summarize_m.floor = n_spans * (4 + 4 + 1 + 8) * read_ms_per_byte;
   pct_m.floor = pct_col_m.floor = n_spans * 8 * read_ms_per_byte;
   count_m.note = "status = error AND operation = '" + count_operation + "'; library: count_matching(store, filter)";
   search_m.note = "service = '" + search_service + "' AND tenant = '" + search_tenant +
                   "', newest first, spans of each trace fetched; library: find_traces(store, query)";
-  group_m.note = "count, error rate, average per service and per (service, operation); summarize() also computes "
-                 "exact p50/p95/p99 per group, distinct traces and error patterns";
+  group_m.note = "count, error rate, average per (service, operation); library: group_spans(store, keys service and "
+                 "operation, percentile_method::none), which also gives errors and min/max per group, no percentiles";
+  summarize_m.note = "library: summarize(store), which computes more than the baseline and limit: overall, per-service "
+                     "and per-operation stats with exact p50/p95/p99, distinct traces, error tables; baseline and limit "
+                     "are the group-by row's (same samples)";
   pct_m.note = "library: summarize_spans(store.scan()); the limit copies the durations and runs nth_element 3 times";
   pct_col_m.note = "library: trace::percentiles over a copy of store.duration_column()";
 
@@ -628,16 +635,21 @@ int main(int argc, char** argv) try {
     search_m.limit.push_back(bench::seconds_since(start) * ms);
     bench::keep(ours_sum + sql_sum + plain_sum);
 
-    // group-by summary
+    // group-by summary, and the full report
+    start = bench::bench_clock::now();
+    trace::group_page ours_groups = trace::group_spans(*store, grouping);
+    group_m.ours.push_back(bench::seconds_since(start) * ms);
     start = bench::bench_clock::now();
     trace::summary_report ours_summary = trace::summarize(*store);
-    group_m.ours.push_back(bench::seconds_since(start) * ms);
+    summarize_m.ours.push_back(bench::seconds_since(start) * ms);
     start = bench::bench_clock::now();
     auto sql_groups = sql.group_by();
     group_m.baseline.push_back(bench::seconds_since(start) * ms);
+    summarize_m.baseline.push_back(group_m.baseline.back());
     start = bench::bench_clock::now();
     auto plain_groups = plain.group_by();
     group_m.limit.push_back(bench::seconds_since(start) * ms);
+    summarize_m.limit.push_back(group_m.limit.back());
 
     // exact percentiles of every duration
     start = bench::bench_clock::now();
@@ -674,18 +686,41 @@ int main(int argc, char** argv) try {
     check(ours_rows == sql_rows, "filtered search: spans fetched by the store and by SQLite");
     std::size_t plain_group_count = 0;
     for (const auto& g : plain_groups) plain_group_count += g.count != 0;
-    check(ours_summary.operations.size() == sql_groups.size() && sql_groups.size() == plain_group_count,
-          "group-by: group counts " + std::to_string(ours_summary.operations.size()) + " / " +
-              std::to_string(sql_groups.size()) + " / " + std::to_string(plain_group_count));
+    check(ours_groups.total_groups == sql_groups.size() && ours_summary.operations.size() == sql_groups.size() &&
+              sql_groups.size() == plain_group_count,
+          "group-by: group counts " + std::to_string(ours_groups.total_groups) + " / " +
+              std::to_string(ours_summary.operations.size()) + " / " + std::to_string(sql_groups.size()) + " / " +
+              std::to_string(plain_group_count));
+    auto our_group = [&](const std::string& service, const std::string& operation) -> const trace::span_stats* {
+      for (const auto& row : ours_groups.rows)
+        if (row.key[0] == service && row.key[1] == operation) return &row.stats;
+      return nullptr;
+    };
     for (const auto& row : sql_groups) {
+      const trace::span_stats* grouped = our_group(row.service, row.operation);
       auto found = std::find_if(ours_summary.operations.begin(), ours_summary.operations.end(), [&](const auto& op) {
         return op.service == row.service && op.operation == row.operation;
       });
-      bool same = found != ours_summary.operations.end() &&
-                  static_cast<std::int64_t>(found->stats.count) == row.count &&
-                  std::fabs(found->stats.error_rate - row.error_rate) < 1e-9 &&
-                  std::fabs(found->stats.average / 1e9 - row.average_seconds) < 1e-6;
-      check(same, "group-by: " + row.service + " / " + row.operation);
+      const trace::span_stats* summarized = found == ours_summary.operations.end() ? nullptr : &found->stats;
+      for (const trace::span_stats* stats : {grouped, summarized}) {
+        bool same = stats && static_cast<std::int64_t>(stats->count) == row.count &&
+                    std::fabs(stats->error_rate - row.error_rate) < 1e-9 &&
+                    std::fabs(stats->average / 1e9 - row.average_seconds) < 1e-6;
+        check(same, std::string(stats == grouped ? "group_spans" : "summarize") + " vs SQLite: " + row.service +
+                        " / " + row.operation);
+      }
+    }
+    for (std::size_t g = 0; g < plain_groups.size(); ++g) {
+      const auto& expected = plain_groups[g];
+      if (expected.count == 0) continue;
+      const std::size_t width = plain.operation_names.size();
+      const std::string& service = plain.service_names[g / width];
+      const std::string& operation = plain.operation_names[g % width];
+      const trace::span_stats* grouped = our_group(service, operation);
+      const double average = static_cast<double>(expected.duration_sum) / static_cast<double>(expected.count);
+      check(grouped && grouped->count == expected.count && grouped->errors == expected.errors &&
+                std::fabs(grouped->average - average) <= 1e-9 * average,
+            "group_spans vs the plain scan: " + service + " / " + operation);
     }
     check(ours_summary.spans.count == spans.size(), "group-by: total span count");
     for (std::size_t i = 0; i < quantiles.size(); ++i) {
@@ -716,7 +751,7 @@ int main(int argc, char** argv) try {
     ch_ingest.baseline_name = "SQLite flujo";
     ch_ingest.limit_name = "memory_store ingest";
     ch_group.baseline = group_m.baseline;
-    ch_group.limit = group_m.ours;
+    ch_group.limit = summarize_m.ours;
     ch_pct.baseline = pct_m.baseline;
     ch_pct.limit = pct_m.ours;
     ch_group.baseline_name = ch_pct.baseline_name = "SQLite tuned";
@@ -728,11 +763,11 @@ int main(int argc, char** argv) try {
     for (std::size_t begin = 0; begin < spans.size(); begin += batch)
       server.append(std::span<const trace::span>(spans.data() + begin, std::min(batch, spans.size() - begin)));
     ch_ingest.ours.push_back(n_spans / bench::seconds_since(start));
-    trace::group_by_options grouping;
-    grouping.keys = {trace::by::service(), trace::by::operation()};
+    trace::group_by_options server_grouping;  // exact percentiles, as the server computes them
+    server_grouping.keys = {trace::by::service(), trace::by::operation()};
     for (int rep = 0; rep < opt.reps; ++rep) {
       start = bench::bench_clock::now();
-      auto groups = trace::group_spans(server, grouping);
+      auto groups = trace::group_spans(server, server_grouping);
       ch_group.ours.push_back(bench::seconds_since(start) * ms);
       start = bench::bench_clock::now();
       auto stats = trace::summarize_spans(server);

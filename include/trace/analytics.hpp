@@ -12,6 +12,7 @@
 #include "trace/analytics/service_graph.hpp"
 #include "trace/analytics/shift_detector.hpp"
 #include "trace/analytics/sketch.hpp"
+#include "trace/analytics/store_group_by.hpp"
 #include "trace/analytics/store_summary.hpp"
 #include "trace/analytics/summary.hpp"
 #include "trace/analytics/trace_profile.hpp"

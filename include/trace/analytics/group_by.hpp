@@ -10,6 +10,8 @@
 //   auto page = trace::group_spans(store.scan(), options);
 //
 // Time buckets are aligned to the epoch: a span falls in the bucket holding its start.
+// For a whole `memory_store`, `group_spans(store, options)` (store_group_by.hpp) gives the
+// same page from the columns, much faster.
 
 #include <algorithm>
 #include <cstdint>
@@ -54,7 +56,7 @@ struct group_by_options {
   group_order order = group_order::count;
   std::size_t offset = 0;  // groups skipped after ordering
   std::size_t limit = std::numeric_limits<std::size_t>::max();
-  percentile_method percentiles = percentile_method::exact;
+  percentile_method percentiles = percentile_method::exact;  // none: p50/p95/p99 stay 0
   double sketch_accuracy = quantile_sketch::default_relative_accuracy;
 };
 
@@ -126,6 +128,21 @@ inline std::vector<std::string> split_group_key(std::string_view joined, std::si
   return parts;
 }
 
+// Puts every group of `page` in `options.order` and keeps the requested page of them.
+inline void order_and_page(group_page& page, const group_by_options& options) {
+  page.total_groups = page.rows.size();
+  auto order = options.order;
+  std::ranges::sort(page.rows, [&](const group_row& a, const group_row& b) {
+    double va = order_value(a.stats, order), vb = order_value(b.stats, order);
+    if (va != vb) return va > vb;
+    return std::tie(a.bucket_start, a.key) < std::tie(b.bucket_start, b.key);
+  });
+  auto first = std::min(options.offset, page.rows.size());
+  auto last = first + std::min(options.limit, page.rows.size() - first);
+  page.rows.erase(page.rows.begin() + static_cast<std::ptrdiff_t>(last), page.rows.end());
+  page.rows.erase(page.rows.begin(), page.rows.begin() + static_cast<std::ptrdiff_t>(first));
+}
+
 }  // namespace detail
 
 template <span_like S>
@@ -161,23 +178,10 @@ group_page group_spans(R&& spans, const group_by_options& options) {
   }
 
   group_page page;
-  page.total_groups = groups.size();
   page.rows.reserve(groups.size());
   for (auto& [joined, g] : groups)
     page.rows.push_back({detail::split_group_key(joined, options.keys.size()), g.bucket_start, g.stats.finish()});
-  auto order = options.order;
-  auto by_place = [](const group_row& a, const group_row& b) {
-    return std::tie(a.bucket_start, a.key) < std::tie(b.bucket_start, b.key);
-  };
-  std::ranges::sort(page.rows, [&](const group_row& a, const group_row& b) {
-    double va = detail::order_value(a.stats, order), vb = detail::order_value(b.stats, order);
-    if (va != vb) return va > vb;
-    return by_place(a, b);
-  });
-  auto first = std::min(options.offset, page.rows.size());
-  auto last = first + std::min(options.limit, page.rows.size() - first);
-  page.rows.erase(page.rows.begin() + static_cast<std::ptrdiff_t>(last), page.rows.end());
-  page.rows.erase(page.rows.begin(), page.rows.begin() + static_cast<std::ptrdiff_t>(first));
+  detail::order_and_page(page, options);
   return page;
 }
 

@@ -10,6 +10,7 @@
 #include <limits>
 #include <optional>
 #include <ranges>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -81,8 +82,10 @@ struct summary_report {
 };
 
 // exact: keeps every duration (8 bytes a span); sketch: a few KB a group, p50/p95/p99
-// within `sketch_accuracy` relative error, rounded to whole nanoseconds.
-enum class percentile_method { exact, sketch };
+// within `sketch_accuracy` relative error, rounded to whole nanoseconds; none: no
+// percentiles (p50/p95/p99 stay 0), for reports that need only counts, errors and
+// min/max/average, which then cost nothing per span beyond those.
+enum class percentile_method { exact, sketch, none };
 
 struct summary_options {
   std::size_t top_errors = 10;  // length of the top error operations and error patterns
@@ -92,61 +95,86 @@ struct summary_options {
 
 namespace detail {
 
+// Count, errors, sum, min and max of one group's durations: all of span_stats but the
+// percentiles, which `finish` leaves at 0.
+struct running_stats {
+  std::size_t count = 0;
+  std::size_t errors = 0;
+  double sum = 0;
+  duration_ns min = std::numeric_limits<duration_ns>::max();
+  duration_ns max = 0;
+
+  void add(duration_ns duration, bool error) noexcept {
+    ++count;
+    errors += error;
+    sum += static_cast<double>(duration);
+    min = std::min(min, duration);
+    max = std::max(max, duration);
+  }
+
+  span_stats finish() const noexcept {
+    span_stats stats;
+    stats.count = count;
+    if (count == 0) return stats;
+    stats.errors = errors;
+    stats.error_rate = static_cast<double>(errors) / static_cast<double>(count);
+    stats.min = min;
+    stats.max = max;
+    stats.average = sum / static_cast<double>(count);
+    return stats;
+  }
+};
+
+// p50/p95/p99 from a group's sketch, or exactly from all its `durations` (reordered).
+inline void set_sketch_percentiles(span_stats& stats, const quantile_sketch& sketch) {
+  stats.p50 = static_cast<duration_ns>(std::llround(sketch.quantile(0.50)));
+  stats.p95 = static_cast<duration_ns>(std::llround(sketch.quantile(0.95)));
+  stats.p99 = static_cast<duration_ns>(std::llround(sketch.quantile(0.99)));
+}
+
+inline void set_exact_percentiles(span_stats& stats, std::span<duration_ns> durations) {
+  constexpr double ps[] = {0.50, 0.95, 0.99};
+  auto values = percentiles(durations, std::span<const double>(ps));
+  stats.p50 = values[0];
+  stats.p95 = values[1];
+  stats.p99 = values[2];
+}
+
 // Collects one group's durations and counts; `finish` turns them into span_stats.
 class stats_accumulator {
  public:
   stats_accumulator() = default;
-  explicit stats_accumulator(const summary_options& options) {
-    if (options.percentiles == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
+  explicit stats_accumulator(const summary_options& options) : method_(options.percentiles) {
+    if (method_ == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
   }
 
   void reserve(std::size_t count) {
-    if (!sketch_) durations_.reserve(count);
+    if (method_ == percentile_method::exact) durations_.reserve(count);
   }
 
   void add(duration_ns duration, bool error) {
     if (sketch_)
       sketch_->add(static_cast<double>(duration));
-    else
+    else if (method_ == percentile_method::exact)
       durations_.push_back(duration);
-    ++count_;
-    errors_ += error;
-    sum_ += static_cast<double>(duration);
-    min_ = std::min(min_, duration);
-    max_ = std::max(max_, duration);
+    counts_.add(duration, error);
   }
 
   span_stats finish() {
-    span_stats stats;
-    stats.count = count_;
+    span_stats stats = counts_.finish();
     if (stats.count == 0) return stats;
-    stats.errors = errors_;
-    stats.error_rate = static_cast<double>(errors_) / static_cast<double>(stats.count);
-    stats.min = min_;
-    stats.max = max_;
-    stats.average = sum_ / static_cast<double>(stats.count);
-    if (sketch_) {
-      stats.p50 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.50)));
-      stats.p95 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.95)));
-      stats.p99 = static_cast<duration_ns>(std::llround(sketch_->quantile(0.99)));
-      return stats;
-    }
-    constexpr double ps[] = {0.50, 0.95, 0.99};
-    auto values = percentiles(std::span<duration_ns>(durations_), std::span<const double>(ps));
-    stats.p50 = values[0];
-    stats.p95 = values[1];
-    stats.p99 = values[2];
+    if (sketch_)
+      set_sketch_percentiles(stats, *sketch_);
+    else if (method_ == percentile_method::exact)
+      set_exact_percentiles(stats, durations_);
     return stats;
   }
 
  private:
+  percentile_method method_ = percentile_method::exact;
   std::vector<duration_ns> durations_;
   std::optional<quantile_sketch> sketch_;
-  std::size_t count_ = 0;
-  std::size_t errors_ = 0;
-  double sum_ = 0;
-  duration_ns min_ = std::numeric_limits<duration_ns>::max();
-  duration_ns max_ = 0;
+  running_stats counts_;
 };
 
 struct string_hash {
