@@ -7,7 +7,8 @@
 //
 // Percentiles follow percentile.hpp's definition exactly (the value at zero-based index
 // round((n − 1)·p) of the sorted durations), so they match `percentile_method::exact`;
-// a request for sketch percentiles gets exact ones too. The filter must translate exactly
+// a request for sketch percentiles gets exact ones too, and `percentile_method::none` leaves
+// them 0 without collecting durations on the server. The filter must translate exactly
 // (pushdown.hpp); one that does not is refused rather than answered approximately.
 
 #include <algorithm>
@@ -70,14 +71,18 @@ inline group_page group_spans(const clickhouse_store& store, const group_by_opti
   inner += options.bucket ? "intDiv(Timestamp, " + std::to_string(options.bucket) + ") * " +
                                 std::to_string(options.bucket) + " AS bucket, "
                           : "toUInt64(0) AS bucket, ";
+  const bool percentiles = options.percentiles != percentile_method::none;
   inner += "count() AS n, countIf(StatusCode = 2) AS errors, min(Duration) AS low, max(Duration) AS high, "
-           "sum(Duration) AS total, arraySort(groupArray(Duration)) AS sorted FROM " +
-           store.table_name() + " WHERE " + condition.text + group_by;
+           "sum(Duration) AS total";
+  if (percentiles) inner += ", arraySort(groupArray(Duration)) AS sorted";
+  inner += " FROM " + store.table_name() + " WHERE " + condition.text + group_by;
   std::string outer = "SELECT ";
   for (std::size_t i = 0; i < options.keys.size(); ++i) outer += "key" + std::to_string(i) + ", ";
-  outer += "bucket, n, errors, low, high, total, " + detail::clickhouse_percentile("0.5") + ", " +
-           detail::clickhouse_percentile("0.95") + ", " + detail::clickhouse_percentile("0.99") + " FROM (" + inner +
-           ") FORMAT RowBinary";
+  outer += "bucket, n, errors, low, high, total, ";
+  outer += percentiles ? detail::clickhouse_percentile("0.5") + ", " + detail::clickhouse_percentile("0.95") + ", " +
+                             detail::clickhouse_percentile("0.99")
+                       : std::string("toUInt64(0), toUInt64(0), toUInt64(0)");
+  outer += " FROM (" + inner + ") FORMAT RowBinary";
 
   std::string body = store.execute(outer);
   clickhouse::row_binary_reader r(body);
@@ -99,17 +104,7 @@ inline group_page group_spans(const clickhouse_store& store, const group_by_opti
     s.average = static_cast<double>(total) / static_cast<double>(s.count);
     page.rows.push_back(std::move(row));
   }
-  page.total_groups = page.rows.size();
-  auto order = options.order;
-  std::ranges::sort(page.rows, [&](const group_row& a, const group_row& b) {
-    double va = detail::order_value(a.stats, order), vb = detail::order_value(b.stats, order);
-    if (va != vb) return va > vb;
-    return std::tie(a.bucket_start, a.key) < std::tie(b.bucket_start, b.key);
-  });
-  auto first = std::min(options.offset, page.rows.size());
-  auto last = first + std::min(options.limit, page.rows.size() - first);
-  page.rows.erase(page.rows.begin() + static_cast<std::ptrdiff_t>(last), page.rows.end());
-  page.rows.erase(page.rows.begin(), page.rows.begin() + static_cast<std::ptrdiff_t>(first));
+  detail::order_and_page(page, options);
   return page;
 }
 
