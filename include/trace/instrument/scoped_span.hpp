@@ -158,7 +158,8 @@ inline void scoped_span::leave_current() noexcept {
   // Only when still current on this thread: a span ended out of order, or on another
   // thread than the one it started on, leaves that thread's context alone.
   span_context& current = detail::current_context_slot();
-  if (current.span == live_.context.span && current.trace == live_.context.trace) current = std::move(live_.previous);
+  if (current.span == live_.context.span && current.trace == live_.context.trace)
+    detail::move_context(current, live_.previous);
 }
 
 inline void scoped_span::hand_over(timestamp_ns at) noexcept {

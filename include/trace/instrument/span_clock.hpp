@@ -93,11 +93,17 @@ struct tick_mapping {
 
 class tick_clock {
  public:
-  // The mapping as of now; takes a fresh anchor. Thread-safe; a few hundred ns.
+  // The mapping as of now. Thread-safe. A fresh anchor costs a few hundred ns, so one
+  // less than a millisecond old is reused: ticks past it extrapolate by under 1 ms, which
+  // at the measured rate's error (well under 1 ppm once warm) is below a nanosecond.
   static tick_mapping mapping() {
     static tick_clock clock;
     std::lock_guard lock(clock.mutex_);
-    return clock.update();
+    std::uint64_t now = span_ticks();
+    if (clock.last_.ticks != 0 && static_cast<double>(now - clock.last_.ticks) * clock.last_.ns_per_tick < reuse_within)
+      return clock.last_;
+    clock.last_ = clock.update();
+    return clock.last_;
   }
 
  private:
@@ -143,12 +149,14 @@ class tick_clock {
     return {latest.ticks, latest.wall, rate};
   }
 
+  static constexpr double reuse_within = 1e6;                    // 1 ms
   static constexpr std::uint64_t minimum_baseline = 1'000'000;  // 1 ms
   static constexpr std::uint64_t renewal = 10'000'000'000;      // 10 s
 
   std::mutex mutex_;
   anchor base_;
   anchor previous_{};  // the next base, at least `renewal` after the current one
+  tick_mapping last_{};
 };
 
 }  // namespace detail

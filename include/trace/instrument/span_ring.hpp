@@ -4,7 +4,7 @@
 // a release store, with no lock and no cache line shared with other producers.
 //
 // Records live in blocks of 64 linked as they fill, so a queue holds memory in proportion
-// to what waits in it; the worker hands an emptied block back for reuse. The number of
+// to what waits in it; the worker hands emptied blocks back for reuse. The number of
 // records waiting is bounded: a push beyond the bound fails, and the caller counts a drop.
 
 #include <algorithm>
@@ -28,7 +28,9 @@ class span_ring {
   explicit span_ring(std::size_t bound) : bound_(bound), write_block_(new block), read_block_(write_block_) {}
   ~span_ring() {
     for (block* at = read_block_; at;) delete std::exchange(at, at->next.load(std::memory_order_relaxed));
-    delete spare_.load(std::memory_order_acquire);
+    for (block* at = free_; at;) delete std::exchange(at, at->next.load(std::memory_order_relaxed));
+    for (block* at = returned_.load(std::memory_order_acquire); at;)
+      delete std::exchange(at, at->next.load(std::memory_order_relaxed));
   }
   span_ring(const span_ring&) = delete;
   span_ring& operator=(const span_ring&) = delete;
@@ -42,8 +44,10 @@ class span_ring {
       if (pushed - popped_seen_ >= bound_) return false;
     }
     if (write_index_ == block_size) [[unlikely]] {
-      block* fresh = spare_.exchange(nullptr, std::memory_order_acq_rel);
-      if (!fresh) fresh = new block;
+      if (!free_) free_ = returned_.exchange(nullptr, std::memory_order_acquire);
+      block* fresh = free_;
+      if (fresh) free_ = fresh->next.exchange(nullptr, std::memory_order_relaxed);
+      else fresh = new block;
       write_block_->next.store(fresh, std::memory_order_relaxed);  // published by pushed_ below
       write_block_ = fresh;
       write_index_ = 0;
@@ -95,10 +99,12 @@ class span_ring {
     std::atomic<block*> next{nullptr};
   };
 
-  // Keeps one emptied block for the producer to reuse; frees any other.
+  // Hands an emptied block back to the producer. Blocks are never freed before the ring,
+  // so it holds at most its high-water mark (bound / 64 + 2 blocks).
   void recycle(block* emptied) {
-    emptied->next.store(nullptr, std::memory_order_relaxed);
-    delete spare_.exchange(emptied, std::memory_order_acq_rel);
+    block* head = returned_.load(std::memory_order_relaxed);
+    do emptied->next.store(head, std::memory_order_relaxed);
+    while (!returned_.compare_exchange_weak(head, emptied, std::memory_order_release, std::memory_order_relaxed));
   }
 
   const std::size_t bound_;
@@ -107,11 +113,13 @@ class span_ring {
   std::uint64_t popped_seen_ = 0;
   block* write_block_;
   std::size_t write_index_ = 0;
+  block* free_ = nullptr;  // blocks taken back from `returned_`, the producer's own
   // The consumer's side.
   alignas(64) std::atomic<std::uint64_t> popped_{0};
   block* read_block_;
   std::size_t read_index_ = 0;
-  std::atomic<block*> spare_{nullptr};
+  // Emptied blocks, pushed by the consumer, taken all at once by the producer.
+  std::atomic<block*> returned_{nullptr};
 };
 
 // The calling thread's rings, one per batching processor it has ended spans into, keyed

@@ -150,7 +150,7 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
   const bool has_parent = parent.valid();
   const span_kind kind = options ? options->kind : span_kind::internal;
   const bool make_current = !options || options->make_current;
-  new (&started.live_) scoped_span::live_state();
+  new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
   started.has_context_ = true;
   span_context& context = started.live_.context;
   context.trace = has_parent ? parent.trace : detail::new_trace_id();
@@ -178,8 +178,8 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
   }
   if (make_current) {
     span_context& current = detail::current_context_slot();
-    started.live_.previous = std::move(current);
-    current = context;
+    detail::move_context(started.live_.previous, current);
+    detail::copy_context(current, context);
     started.is_current_ = true;
   }
 }
