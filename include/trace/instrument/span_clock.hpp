@@ -130,7 +130,8 @@ class tick_clock {
     return best;
   }
 
-  tick_clock() : base_(read_anchor()) {}
+  // The tick source is decided before the first anchor, even without a provider.
+  tick_clock() : base_((init_span_clock(), read_anchor())) {}
 
   tick_mapping update() {
     anchor latest = read_anchor();
