@@ -5,15 +5,16 @@
 //   disabled         a provider switched off at run time
 //   not sampled      a parent-based sampler whose root is always off
 //   sampled, batch   recorded and queued in the batching processor (exporter discards),
-//                    with a 64K queue and batches of 4096 (drops when the worker
-//                    falls behind), and with a queue holding a whole round (no drops)
+//                    with a 64K queue per thread and batches of 4096 (drops when the
+//                    worker falls behind), and with a queue holding a whole round (no drops)
 //   sampled, simple  recorded and appended synchronously to a memory_store
 //
-// with two baselines in the same run: a clock read (what any timestamped span pays twice),
+// with two baselines in the same run: a wall-clock read (what a span paid twice before it
+// read the TSC instead),
 // and a bare memory_store append of a prebuilt span. Figures are the best of 5 rounds, in
 // the calling thread's CPU time.
 //
-//   instrument-bench [spans per thread per round, default 200000]
+//   instrument-bench [spans per thread per round, default 200000] | --help
 
 #include <trace/instrument.hpp>
 #include <trace/store/memory.hpp>
@@ -23,6 +24,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -104,6 +106,16 @@ void report(const char* mode, double one, double two) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::printf(
+        "usage: instrument-bench [spans per thread per round, default 200000]\n"
+        "ns per span (start + 3 attributes + end) in the calling thread's CPU time, best of 5 rounds,\n"
+        "at 1 and 2 threads, for each mode: compiled out, disabled at run time, not sampled, sampled\n"
+        "into the batching processor (a 64K queue per thread, and one holding a whole round), and\n"
+        "sampled into the simple processor and a memory_store; with a clock read and a bare\n"
+        "memory_store append as baselines. The machine is shared: repeat runs, compare medians.\n");
+    return 0;
+  }
   const std::size_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000;
   std::printf("instrument-bench: ns per span (start + 3 attributes + end), best of 5 rounds of %zu spans per thread\n", n);
   std::printf("  %-34s %12s %12s\n", "mode", "1 thread", "2 threads");
@@ -117,6 +129,15 @@ int main(int argc, char** argv) {
       sink_value += sum;
     });
     report("baseline: one clock read", one, two);
+  }
+  {
+    trace::detail::init_span_clock();
+    auto [one, two] = run([](std::size_t count) {
+      std::uint64_t sum = 0;
+      for (std::size_t i = 0; i < count; ++i) sum += trace::detail::span_ticks();
+      sink_value += sum;
+    });
+    report(trace::detail::use_tsc.load() ? "baseline: one tick read (TSC)" : "baseline: one tick read (steady)", one, two);
   }
   {
     // A prebuilt span appended n times to a store of the calling thread's own.

@@ -37,6 +37,29 @@ inline span_context& current_context_slot() noexcept {
   return current;
 }
 
+// Context assignments for the span start/end path: most contexts carry no tracestate, and
+// an empty string is then cleared in place rather than assigned through the library.
+inline void copy_context(span_context& to, const span_context& from) {
+  to.trace = from.trace;
+  to.span = from.span;
+  to.flags = from.flags;
+  to.remote = from.remote;
+  if (from.trace_state.empty()) [[likely]]
+    to.trace_state.clear();
+  else
+    to.trace_state = from.trace_state;
+}
+inline void move_context(span_context& to, span_context& from) noexcept {
+  to.trace = from.trace;
+  to.span = from.span;
+  to.flags = from.flags;
+  to.remote = from.remote;
+  if (from.trace_state.empty()) [[likely]]
+    to.trace_state.clear();
+  else
+    to.trace_state = std::move(from.trace_state);
+}
+
 inline std::uint64_t seed_from_os() {
   std::random_device device;
   return ((static_cast<std::uint64_t>(device()) << 32) ^ device()) | 1;  // never 0: 0 means unseeded

@@ -7,25 +7,26 @@
 
 #include "trace/core/resource.hpp"
 #include "trace/core/span.hpp"
+#include "trace/instrument/span_clock.hpp"
+#include "trace/instrument/span_record.hpp"
 
 namespace trace {
 inline namespace v0 {
 
-// Who produced an ended span. The tracer passes pointers rather than copying its resource
-// and scope into every span; processors fill them in off the application's path. Both
-// outlive the processor's shutdown (the tracer provider owns them and shuts down first).
-struct span_origin {
-  const resource* service = nullptr;
-  const scope* library = nullptr;
-};
-
-// Thread safety: `on_end` is called concurrently from every thread that ends spans;
-// `force_flush` and `shutdown` may be called from any thread. After `shutdown` returns,
-// spans handed to `on_end` are dropped.
+// Thread safety: `on_end` and `on_end_record` are called concurrently from every thread
+// that ends spans; `force_flush` and `shutdown` may be called from any thread. After
+// `shutdown` returns, spans handed to either are dropped.
 class span_processor {
  public:
   virtual ~span_processor() = default;
   virtual void on_end(span&& ended, const span_origin& origin) = 0;
+  // What a `scoped_span` calls when it ends. By default the record becomes a `trace::span`
+  // on the calling thread and goes to `on_end`; a processor that can defer that work off
+  // the application's thread (the batching one) overrides this.
+  virtual void on_end_record(span_record&& ended) {
+    span_origin origin = ended.origin();
+    on_end(std::move(ended).materialize(detail::tick_clock::mapping()), origin);
+  }
   // Exports everything ended before the call; false when `timeout` ran out first.
   virtual bool force_flush(std::chrono::milliseconds timeout) = 0;
   // Exports everything accepted, then shuts the exporter down. Idempotent.

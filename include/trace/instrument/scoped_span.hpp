@@ -3,16 +3,16 @@
 // destroyed. While alive it is the thread's current context (unless started with
 // `make_current = false`), so spans started inside it become its children.
 //
-// A span that is not recording (not sampled, tracer disabled) keeps only its context,
-// and every setter returns at once.
+// A span that is not recording (not sampled) keeps only its context, and every setter
+// returns at once; a disabled tracer's span does not even hold a context, so creating and
+// destroying it costs a flag. A recording span writes into a `span_record` (no allocation
+// for a typical span) and hands it to the processor when it ends.
 
-#include <algorithm>
 #include <cstdint>
 #include <exception>
-#include <optional>
+#include <new>
 #include <string>
 #include <string_view>
-#include <type_traits>
 #include <typeinfo>
 #include <utility>
 
@@ -21,116 +21,131 @@
 #include "trace/core/span.hpp"
 #include "trace/core/time.hpp"
 #include "trace/instrument/context.hpp"
-#include "trace/instrument/tracer_state.hpp"
+#include "trace/instrument/processor.hpp"
+#include "trace/instrument/span_clock.hpp"
+#include "trace/instrument/span_record.hpp"
 
 namespace trace {
 inline namespace v0 {
 
 class tracer;
 
-namespace detail {
-// Attribute values from plain C++ values: any integer becomes int64, any floating point
-// double, anything string-like an owned string.
-template <class Value>
-attribute_value to_attribute_value(Value&& value) {
-  using V = std::remove_cvref_t<Value>;
-  if constexpr (std::is_same_v<V, bool>) return value;
-  else if constexpr (std::is_integral_v<V>) return static_cast<std::int64_t>(value);
-  else if constexpr (std::is_floating_point_v<V>) return static_cast<double>(value);
-  else if constexpr (std::is_convertible_v<const V&, std::string_view>) return std::string(std::string_view(value));
-  else return attribute_value(std::forward<Value>(value));
-}
-}  // namespace detail
-
 class scoped_span {
  public:
   // A span that records nothing and has no context, as a disabled tracer returns.
-  scoped_span() noexcept = default;
-  scoped_span(scoped_span&& other) noexcept;
+  scoped_span() noexcept {}
+  scoped_span(scoped_span&& other) noexcept { take(other); }
   scoped_span& operator=(scoped_span&& other) noexcept;
-  ~scoped_span() { end(); }
+  ~scoped_span() {
+    if (has_context_) [[unlikely]]
+      release();
+  }
 
-  bool is_recording() const noexcept { return data_.has_value(); }
+  bool is_recording() const noexcept { return processor_ != nullptr; }
   // Its trace and span id, for children on other threads and for `inject`.
-  const span_context& context() const noexcept { return context_; }
+  const span_context& context() const noexcept { return has_context_ ? live_.context : no_context(); }
 
   template <class Value>
-  scoped_span& set_attribute(std::string_view key, Value&& value);
+  scoped_span& set_attribute(std::string_view key, Value&& value) {
+    if (processor_) [[likely]]
+      record_.set_attribute(key, std::forward<Value>(value));
+    return *this;
+  }
   scoped_span& add_event(std::string_view name, event_level level = event_level::info, attributes values = {});
   scoped_span& add_link(const span_context& linked, attributes values = {});
   // As OpenTelemetry: `unset` is ignored, `ok` is final, a message is kept with `error` only.
-  scoped_span& set_status(status_code code, std::string_view message = {});
+  scoped_span& set_status(status_code code, std::string_view message = {}) {
+    if (processor_) record_.set_status(code, message);
+    return *this;
+  }
   // An "exception" event (type and message) at error level, and an error status.
   scoped_span& record_exception(const std::exception& failure);
-  scoped_span& update_name(std::string_view name);
+  scoped_span& update_name(std::string_view name) {
+    if (processor_) record_.set_name(name);
+    return *this;
+  }
 
-  // Ends the span at `at` (now when 0) and hands it to the processor; later calls do nothing.
-  void end(timestamp_ns at = 0) noexcept;
+  // Ends the span at `at` (Unix ns; now when 0) and hands it to the processor; later
+  // calls do nothing.
+  void end(timestamp_ns at = 0) noexcept {
+    if (is_current_) leave_current();
+    if (processor_) hand_over(at);
+  }
 
  private:
   friend class tracer;
 
-  void leave_current() noexcept;
+  // A context, and the one it displaced as the thread's current context.
+  struct live_state {
+    span_context context;
+    span_context previous;  // restored when this span ends, if it is still current
+  };
 
-  const detail::tracer_state* tracer_ = nullptr;  // set only while recording
-  std::optional<span> data_;
-  span_context context_;
-  span_context previous_;  // the context current before this span, restored at its end
+  static const span_context& no_context() noexcept {
+    static const span_context none;
+    return none;
+  }
+  void take(scoped_span& other) noexcept;
+  void release() noexcept;
+  void leave_current() noexcept;
+  void hand_over(timestamp_ns at) noexcept;
+
+  // Constructed only while `has_context_` (live_) and `processor_` (record_): a disabled
+  // span leaves both unbuilt.
+  union {
+    live_state live_;
+  };
+  union {
+    span_record record_;
+  };
+  span_processor* processor_ = nullptr;  // set only while recording
+  bool has_context_ = false;
   bool is_current_ = false;
 };
 
 // ---------------------------------------------------------------------------------------
 
-inline scoped_span::scoped_span(scoped_span&& other) noexcept
-    : tracer_(std::exchange(other.tracer_, nullptr)),
-      data_(std::move(other.data_)),
-      context_(std::move(other.context_)),
-      previous_(std::move(other.previous_)),
-      is_current_(std::exchange(other.is_current_, false)) {
-  other.data_.reset();
+inline void scoped_span::take(scoped_span& other) noexcept {
+  if (other.has_context_) {
+    new (&live_) live_state(std::move(other.live_));
+    has_context_ = true;
+    is_current_ = std::exchange(other.is_current_, false);
+  }
+  if (other.processor_) {
+    new (&record_) span_record(std::move(other.record_));
+    other.record_.~span_record();
+    processor_ = std::exchange(other.processor_, nullptr);
+  }
 }
 
 inline scoped_span& scoped_span::operator=(scoped_span&& other) noexcept {
   if (this != &other) {
-    end();
-    tracer_ = std::exchange(other.tracer_, nullptr);
-    data_ = std::move(other.data_);
-    other.data_.reset();
-    context_ = std::move(other.context_);
-    previous_ = std::move(other.previous_);
-    is_current_ = std::exchange(other.is_current_, false);
+    if (has_context_) release();
+    take(other);
   }
   return *this;
 }
 
-template <class Value>
-scoped_span& scoped_span::set_attribute(std::string_view key, Value&& value) {
-  if (!data_) return *this;
-  // Spans usually carry a few attributes: one allocation for them instead of regrowing.
-  if (data_->attributes.empty()) data_->attributes.reserve(4);
-  data_->attributes.set(std::string(key), detail::to_attribute_value(std::forward<Value>(value)));
-  return *this;
+inline void scoped_span::release() noexcept {
+  end();
+  live_.~live_state();
+  has_context_ = false;
 }
 
 inline scoped_span& scoped_span::add_event(std::string_view name, event_level level, attributes values) {
-  if (data_) data_->events.push_back({now_ns(), std::string(name), std::move(values), level, 0});
+  // The time in ticks, like the span's own: the record converts them together.
+  if (processor_) record_.extra().events.push_back({detail::span_ticks(), std::string(name), std::move(values), level, 0});
   return *this;
 }
 
 inline scoped_span& scoped_span::add_link(const span_context& linked, attributes values) {
-  if (data_ && linked.valid()) data_->links.push_back({linked.trace, linked.span, linked.trace_state, std::move(values), 0});
-  return *this;
-}
-
-inline scoped_span& scoped_span::set_status(status_code code, std::string_view message) {
-  if (!data_ || code == status_code::unset || data_->status.code == status_code::ok) return *this;
-  data_->status.code = code;
-  data_->status.message = code == status_code::error ? std::string(message) : std::string();
+  if (processor_ && linked.valid())
+    record_.extra().links.push_back({linked.trace, linked.span, linked.trace_state, std::move(values), 0});
   return *this;
 }
 
 inline scoped_span& scoped_span::record_exception(const std::exception& failure) {
-  if (!data_) return *this;
+  if (!processor_) return *this;
   attributes details;
   details.set("exception.type", std::string(typeid(failure).name()));
   details.set("exception.message", std::string(failure.what()));
@@ -138,28 +153,25 @@ inline scoped_span& scoped_span::record_exception(const std::exception& failure)
   return set_status(status_code::error, failure.what());
 }
 
-inline scoped_span& scoped_span::update_name(std::string_view name) {
-  if (data_) data_->name = std::string(name);
-  return *this;
-}
-
 inline void scoped_span::leave_current() noexcept {
-  if (!is_current_) return;
   is_current_ = false;
   // Only when still current on this thread: a span ended out of order, or on another
   // thread than the one it started on, leaves that thread's context alone.
   span_context& current = detail::current_context_slot();
-  if (current.span == context_.span && current.trace == context_.trace) current = std::move(previous_);
+  if (current.span == live_.context.span && current.trace == live_.context.trace)
+    detail::move_context(current, live_.previous);
 }
 
-inline void scoped_span::end(timestamp_ns at) noexcept {
-  leave_current();
-  if (!data_) return;
-  data_->end = std::max(at ? at : now_ns(), data_->start);
-  const detail::provider_state& provider = *tracer_->provider;
-  provider.processor->on_end(std::move(*data_), span_origin{&provider.service, &tracer_->library});
-  data_.reset();
-  tracer_ = nullptr;
+inline void scoped_span::hand_over(timestamp_ns at) noexcept {
+  record_.finish(at ? at : detail::span_ticks(), at != 0);
+  span_processor* processor = std::exchange(processor_, nullptr);
+  try {
+    processor->on_end_record(std::move(record_));
+  } catch (...) {
+    // Instrumentation must not take the application down: a processor that cannot take
+    // the span (out of memory) loses it.
+  }
+  record_.~span_record();
 }
 
 }  // namespace v0

@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,18 +59,28 @@ class tracer {
  public:
   tracer() noexcept = default;
 
-  scoped_span start_span(std::string_view name) const { return start(name, nullptr); }
-  scoped_span start_span(std::string_view name, span_options options) const { return start(name, &options); }
+  // The check for a disabled tracer is inline, so that a disabled span costs a load and
+  // a branch wherever it is started.
+  scoped_span start_span(std::string_view name) const {
+    scoped_span started;
+    if (enabled()) [[likely]]
+      start(started, name, nullptr);
+    return started;
+  }
+  scoped_span start_span(std::string_view name, span_options options) const {
+    scoped_span started;
+    if (enabled()) [[likely]]
+      start(started, name, &options);
+    return started;
+  }
 
   // False for a default tracer and while its provider is switched off.
-  bool enabled() const noexcept {
-    return state_ && state_->provider->enabled.load(std::memory_order_relaxed);
-  }
+  bool enabled() const noexcept { return state_ && state_->enabled.load(std::memory_order_relaxed); }
 
  private:
   friend class tracer_provider;
   explicit tracer(const detail::tracer_state* state) noexcept : state_(state) {}
-  scoped_span start(std::string_view name, span_options* options) const;
+  void start(scoped_span& started, std::string_view name, span_options* options) const;
 
   const detail::tracer_state* state_ = nullptr;
 };
@@ -85,8 +97,11 @@ class tracer_provider {
   tracer get_tracer(std::string_view name, std::string_view version = {});
 
   // The runtime switch: while off, every tracer of this provider starts no-op spans.
-  void set_enabled(bool on) noexcept { state_->enabled.store(on, std::memory_order_relaxed); }
-  bool enabled() const noexcept { return state_->enabled.load(std::memory_order_relaxed); }
+  void set_enabled(bool on) noexcept;
+  bool enabled() const noexcept {
+    std::lock_guard lock(state_->tracers_mutex);
+    return state_->enabled;
+  }
 
   const resource& service() const noexcept { return state_->service; }
 
@@ -108,19 +123,24 @@ inline tracer_provider::tracer_provider(provider_options options) : state_(std::
   state_->service = resource{std::move(options.service_name), std::move(options.resource_attributes), 0};
   state_->decider = std::move(options.sampler);
   state_->processor = std::move(options.processor);
+  detail::init_span_clock();
+}
+
+inline void tracer_provider::set_enabled(bool on) noexcept {
+  std::lock_guard lock(state_->tracers_mutex);
+  state_->enabled = on;
+  for (auto& each : state_->tracers) each.enabled.store(on, std::memory_order_relaxed);
 }
 
 inline tracer tracer_provider::get_tracer(std::string_view name, std::string_view version) {
   std::lock_guard lock(state_->tracers_mutex);
   for (const auto& existing : state_->tracers)
     if (existing.library.name == name && existing.library.version == version) return tracer(&existing);
-  state_->tracers.push_back({state_.get(), scope{std::string(name), std::string(version), {}, 0}});
+  state_->tracers.emplace_back(state_.get(), scope{std::string(name), std::string(version), {}, 0}, state_->enabled);
   return tracer(&state_->tracers.back());
 }
 
-inline scoped_span tracer::start(std::string_view name, span_options* options) const {
-  scoped_span started;
-  if (!enabled()) return started;
+inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
   const detail::provider_state& provider = *state_->provider;
 
   static const span_context no_parent;
@@ -129,38 +149,39 @@ inline scoped_span tracer::start(std::string_view name, span_options* options) c
                                                             : current_context();
   const bool has_parent = parent.valid();
   const span_kind kind = options ? options->kind : span_kind::internal;
-  started.context_.trace = has_parent ? parent.trace : detail::new_trace_id();
-  started.context_.span = detail::new_span_id();
-  if (has_parent) started.context_.trace_state = parent.trace_state;
+  const bool make_current = !options || options->make_current;
+  new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
+  started.has_context_ = true;
+  span_context& context = started.live_.context;
+  context.trace = has_parent ? parent.trace : detail::new_trace_id();
+  context.span = detail::new_span_id();
+  if (has_parent && !parent.trace_state.empty()) [[unlikely]]
+    context.trace_state = parent.trace_state;
 
-  sampling_decision decision = provider.decider->should_sample({parent, started.context_.trace, name, kind});
+  sampling_decision decision = provider.decider->should_sample({parent, context.trace, name, kind});
   if (decision == sampling_decision::record_and_sample) {
-    started.context_.flags = span_context::sampled_flag;
+    context.flags = span_context::sampled_flag;
     if (provider.processor) {
-      started.tracer_ = state_;
-      span& data = started.data_.emplace();
-      data.trace = started.context_.trace;
-      data.id = started.context_.span;
-      if (has_parent) {
-        data.parent = parent.span;
-        data.trace_state = parent.trace_state;
-      }
-      data.name = std::string(name);
-      data.kind = kind;
-      data.start = options && options->start ? options->start : now_ns();
+      const bool explicit_start = options && options->start;
+      new (&started.record_) span_record();
+      span_record& record = started.record_;
+      record.start(context.trace, context.span, has_parent ? parent.span : span_id{}, name, kind,
+                   span_origin{&provider.service, &state_->library},
+                   explicit_start ? options->start : detail::span_ticks(), explicit_start);
+      started.processor_ = provider.processor.get();
+      if (!context.trace_state.empty()) record.extra().trace_state = context.trace_state;
       if (options) {
-        data.attributes = std::move(options->attributes);
-        data.links = std::move(options->links);
+        if (!options->attributes.empty()) record.spilled_attributes() = std::move(options->attributes);
+        if (!options->links.empty()) record.extra().links = std::move(options->links);
       }
     }
   }
-  if (!options || options->make_current) {
+  if (make_current) {
     span_context& current = detail::current_context_slot();
-    started.previous_ = std::move(current);
-    current = started.context_;
+    detail::move_context(started.live_.previous, current);
+    detail::copy_context(current, context);
     started.is_current_ = true;
   }
-  return started;
 }
 
 }  // namespace v0

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "trace/core/resource.hpp"
 #include "trace/instrument/processor.hpp"
@@ -19,16 +20,21 @@ namespace detail {
 struct provider_state;
 
 struct tracer_state {
+  tracer_state(provider_state* owner, scope name_and_version, bool on)
+      : provider(owner), library(std::move(name_and_version)), enabled(on) {}
+
   provider_state* provider;
   scope library;
+  // The provider's runtime switch, mirrored here so that starting a span reads one flag.
+  std::atomic<bool> enabled;
 };
 
 struct provider_state {
   resource service;
   std::shared_ptr<const sampler> decider;
   std::shared_ptr<span_processor> processor;  // null: nothing is recorded
-  std::atomic<bool> enabled{true};
   std::mutex tracers_mutex;
+  bool enabled = true;               // guarded by tracers_mutex; each tracer mirrors it
   std::deque<tracer_state> tracers;  // a deque keeps addresses stable as tracers are added
 };
 
