@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 
 compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
 build=build/tsan-$(basename "$compiler")
-targets=(unit-instrument unit-instrument-mmap unit-mmap-concurrent unit-processor unit-sampler unit-traceparent unit-alert)
+targets=(unit-instrument unit-instrument-record unit-instrument-mmap unit-mmap-concurrent unit-processor unit-sampler unit-traceparent unit-alert)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
