@@ -2,6 +2,7 @@
 // Helpers shared by the mmap store tests: a temporary directory that cleans up after
 // itself, deterministic spans carrying every part of the model, and byte edits on files.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "trace/core/span.hpp"
+#include "trace/store/mmap.hpp"
 
 namespace test_support {
 
@@ -34,6 +36,24 @@ class temp_dir {
  private:
   std::filesystem::path path_;
 };
+
+// A store in `dir`/store with default options.
+inline trace::mmap_options default_options(const temp_dir& dir) {
+  trace::mmap_options o;
+  o.path = dir.path() / "store";
+  return o;
+}
+
+// Spans in span-id order: every stored span materialized, or a list of spans.
+inline std::vector<trace::span> sorted(std::vector<trace::span> spans) {
+  std::sort(spans.begin(), spans.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
+  return spans;
+}
+inline std::vector<trace::span> materialize_all(const trace::mmap_store& store) {
+  std::vector<trace::span> out;
+  for (trace::mmap_span s : store.scan()) out.push_back(s.materialize());
+  return sorted(std::move(out));
+}
 
 // Span `index` of trace `trace_number`; every few spans carry the rare parts too.
 inline trace::span make_span(std::uint64_t trace_number, std::uint64_t index) {

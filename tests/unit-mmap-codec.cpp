@@ -12,27 +12,12 @@
 #include "mmap_test_support.hpp"
 #include "trace/store/mmap.hpp"
 
+using test_support::materialize_all;
+using test_support::default_options;
+using test_support::sorted;
 using test_support::temp_dir;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  return o;
-}
-
-std::vector<trace::span> materialize_all(const trace::mmap_store& store) {
-  std::vector<trace::span> out;
-  for (trace::mmap_span s : store.scan()) out.push_back(s.materialize());
-  std::sort(out.begin(), out.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
-  return out;
-}
-
-std::vector<trace::span> sorted(std::vector<trace::span> spans) {
-  std::sort(spans.begin(), spans.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
-  return spans;
-}
 
 // Span `index` of a batch tagged `tag`: every attribute value type, strings on both sides of
 // the interning limit, negative and extreme integers, events before and after the span's
@@ -104,7 +89,7 @@ std::vector<trace::span> joined(const std::vector<std::vector<trace::span>>& bat
 
 TEST_CASE("spans of every shape come back whole from a log, a sealed segment and a compacted one") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   const std::vector<std::vector<trace::span>> batches{rich_batch("alpha", 13), rich_batch("beta", 9), rich_batch("gamma", 11)};
   const auto all = sorted(joined(batches));
   {
@@ -259,13 +244,13 @@ TEST_CASE("packed columns take the fewest bytes for the block and a bad width is
     trace::detail::string_list strings;
     strings.push_back({});
     trace::detail::block_view view;
-    INFO("column " << trace::detail::to_string(bad.column) << " width " << int(bad.width));
+    INFO("column " << trace::detail::column_name(bad.column) << " width " << int(bad.width));
     try {
       trace::detail::parse_block(view, reinterpret_cast<const std::byte*>(bytes.data()), bytes.size(), strings, "test block");
       FAIL("a bad width was accepted");
     } catch (const trace::error& e) {
       CHECK(e.code() == trace::errc::corrupt_data);
-      CHECK_THAT(e.what(), Catch::Contains(std::string("the ") + trace::detail::to_string(bad.column) +
+      CHECK_THAT(e.what(), Catch::Contains(std::string("the ") + trace::detail::column_name(bad.column) +
                                            " column a width of " + std::to_string(bad.width)));
     }
     CHECK(strings.size() == 1);  // nothing of the refused block stays in the table
@@ -274,7 +259,7 @@ TEST_CASE("packed columns take the fewest bytes for the block and a bad width is
 
 TEST_CASE("a bad column width in a log record is refused when the log is opened") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   o.strict_recovery = true;
   o.segment_bytes = trace::min_segment_bytes;  // a small file to edit
   { trace::mmap_store(o).append(rich_batch("w", 3)); }
@@ -337,7 +322,7 @@ std::vector<trace::span> bench_like(std::size_t count) {
 
 TEST_CASE("a sealed segment of a bench-like workload is much smaller than its log") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   const auto spans = bench_like(20'000);
   trace::mmap_store store(o);
   for (std::size_t at = 0; at < spans.size(); at += 1000)

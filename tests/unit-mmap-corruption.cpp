@@ -222,9 +222,9 @@ TEST_CASE("a flipped byte in each region of a sealed segment is named in the err
     // Past the head's counts, so the sizes still add up and the checksum is what catches it.
     std::size_t offset = trace::detail::file_header_size + (region == block_region::zone_map ? 40 : (bounds[r] + bounds[r + 1]) / 2);
     flip_byte(seg, offset);
-    INFO("region " << trace::detail::to_string(region) << ", byte " << offset);
+    INFO("region " << trace::detail::region_name(region) << ", byte " << offset);
     CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) &&
-                                                Catch::Contains(std::string(trace::detail::to_string(region)) + " checksum mismatch"));
+                                                Catch::Contains(std::string(trace::detail::region_name(region)) + " checksum mismatch"));
   }
 }
 

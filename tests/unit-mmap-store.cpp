@@ -12,27 +12,12 @@
 #include "trace/query/span_query.hpp"
 
 using test_support::make_batch;
+using test_support::materialize_all;
+using test_support::default_options;
+using test_support::sorted;
 using test_support::temp_dir;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  return o;
-}
-
-std::vector<trace::span> materialize_all(const trace::mmap_store& store) {
-  std::vector<trace::span> out;
-  for (trace::mmap_span s : store.scan()) out.push_back(s.materialize());
-  std::sort(out.begin(), out.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
-  return out;
-}
-
-std::vector<trace::span> sorted(std::vector<trace::span> spans) {
-  std::sort(spans.begin(), spans.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });
-  return spans;
-}
 
 }  // namespace
 
@@ -40,12 +25,12 @@ TEST_CASE("spans come back with their full content, before and after reopening")
   temp_dir dir;
   auto batch = make_batch(1, 6, 7);
   {
-    trace::mmap_store store(options_for(dir));
+    trace::mmap_store store(default_options(dir));
     store.append(batch);
     CHECK(store.size() == batch.size());
     CHECK(materialize_all(store) == sorted(batch));
   }
-  trace::mmap_store reopened(options_for(dir));
+  trace::mmap_store reopened(default_options(dir));
   CHECK(reopened.size() == batch.size());
   CHECK(materialize_all(reopened) == sorted(batch));
   CHECK(reopened.dropped().empty());
@@ -55,7 +40,7 @@ TEST_CASE("sealed segments keep the full content and the same answers") {
   temp_dir dir;
   auto first = make_batch(1, 5, 4), second = make_batch(3, 5, 4);  // traces 3..5 span both batches
   for (auto& s : second) s.id = trace::span_id(s.id.value() + 500);
-  trace::mmap_store store(options_for(dir));
+  trace::mmap_store store(default_options(dir));
   store.append(first);
   store.roll();
   store.append(second);
@@ -71,7 +56,7 @@ TEST_CASE("sealed segments keep the full content and the same answers") {
 
 TEST_CASE("find_trace returns the spans of one trace spread over batches and segments") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   trace::mmap_store store(o);
   std::vector<trace::span> expected;
   for (int round = 0; round < 3; ++round) {
@@ -92,7 +77,7 @@ TEST_CASE("find_trace returns the spans of one trace spread over batches and seg
 
 TEST_CASE("a segment rolls into a sealed segment once it is full") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   o.segment_bytes = trace::min_segment_bytes;
   std::size_t total = 0;
   {
@@ -114,7 +99,7 @@ TEST_CASE("a segment rolls into a sealed segment once it is full") {
 
 TEST_CASE("a segment rolls once it is older than segment_span") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   o.segment_span = trace::second;
   trace::mmap_store store(o);
   store.append(make_batch(1, 1, 2));
@@ -128,7 +113,7 @@ TEST_CASE("a segment rolls once it is older than segment_span") {
 
 TEST_CASE("a batch with an invalid span is refused whole, naming the span") {
   temp_dir dir;
-  trace::mmap_store store(options_for(dir));
+  trace::mmap_store store(default_options(dir));
   auto batch = make_batch(1, 1, 3);
   batch[2].end = batch[2].start - 1;
   try {
@@ -144,7 +129,7 @@ TEST_CASE("a batch with an invalid span is refused whole, naming the span") {
 TEST_CASE("invalid options are refused with a message naming the option") {
   temp_dir dir;
   auto refused = [&](auto edit, const std::string& name) {
-    auto o = options_for(dir);
+    auto o = default_options(dir);
     edit(o);
     try {
       trace::mmap_store store(o);
@@ -166,9 +151,9 @@ TEST_CASE("invalid options are refused with a message naming the option") {
 
 TEST_CASE("a second writer is refused, in this process and from another one") {
   temp_dir dir;
-  trace::mmap_store first(options_for(dir));
+  trace::mmap_store first(default_options(dir));
   try {
-    trace::mmap_store second(options_for(dir));
+    trace::mmap_store second(default_options(dir));
     FAIL("a second writer opened the store");
   } catch (const trace::error& e) {
     CHECK(e.code() == trace::errc::io_error);
@@ -178,7 +163,7 @@ TEST_CASE("a second writer is refused, in this process and from another one") {
   pid_t child = ::fork();
   if (child == 0) {
     try {
-      trace::mmap_store other(options_for(dir));
+      trace::mmap_store other(default_options(dir));
       ::_exit(1);
     } catch (const trace::error& e) {
       ::_exit(std::string(e.what()).find("already open for writing") != std::string::npos ? 0 : 2);
@@ -192,18 +177,18 @@ TEST_CASE("a second writer is refused, in this process and from another one") {
 
 TEST_CASE("the writer lock is released when the store closes") {
   temp_dir dir;
-  { trace::mmap_store first(options_for(dir)); }
-  trace::mmap_store again(options_for(dir));
+  { trace::mmap_store first(default_options(dir)); }
+  trace::mmap_store again(default_options(dir));
   again.append(make_batch(1, 1, 1));
   CHECK(again.size() == 1);
 }
 
 TEST_CASE("a read-only store sees what the writer committed and refuses writes") {
   temp_dir dir;
-  trace::mmap_store writer(options_for(dir));
+  trace::mmap_store writer(default_options(dir));
   auto batch = make_batch(1, 3, 3);
   writer.append(batch);
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   o.mode = trace::open_mode::read_only;
   trace::mmap_store reader(o);
   CHECK(materialize_all(reader) == sorted(batch));
@@ -217,7 +202,7 @@ TEST_CASE("a read-only store sees what the writer committed and refuses writes")
 
 TEST_CASE("a read-only open of a missing store is refused and creates nothing") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   o.mode = trace::open_mode::read_only;
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains("does not exist"));
   CHECK_FALSE(std::filesystem::exists(o.path));
@@ -225,7 +210,7 @@ TEST_CASE("a read-only open of a missing store is refused and creates nothing") 
 
 TEST_CASE("reopening a store does not rewrite its sealed segments") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = default_options(dir);
   {
     trace::mmap_store store(o);
     store.append(make_batch(1, 20, 5));
@@ -244,7 +229,7 @@ TEST_CASE("reopening a store does not rewrite its sealed segments") {
 
 TEST_CASE("zone maps let a scan skip blocks outside the wanted start range or service") {
   temp_dir dir;
-  trace::mmap_store store(options_for(dir));
+  trace::mmap_store store(default_options(dir));
   store.append(make_batch(0, 4, 3));   // starts around trace 0..3
   store.roll();
   store.append(make_batch(1000, 4, 3));  // much later starts
@@ -287,12 +272,12 @@ TEST_CASE("stored spans read their scope's name and version in place, and scope 
     CHECK(trace::count_matching(store, scope_name("scope.attr")) == 0);
   };
   {
-    trace::mmap_store store(options_for(dir));
+    trace::mmap_store store(default_options(dir));
     store.append(first);
     store.roll();  // one sealed segment, one live
     store.append(second);
     check(store);
   }
-  trace::mmap_store reopened(options_for(dir));
+  trace::mmap_store reopened(default_options(dir));
   check(reopened);
 }

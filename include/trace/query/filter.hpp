@@ -241,7 +241,7 @@ bool attribute_passes(const basic_attribute_value<String>& actual, compare_op op
   auto* ab = std::get_if<bool>(&actual);
   auto* wb = std::get_if<bool>(&wanted);
   if (ab && wb && (op == compare_op::eq || op == compare_op::ne)) return ordering_passes(op, *ab <=> *wb);
-  // Qualified: a `detail::to_string` of another header (mmap's format.hpp) would hide it.
+  // Qualified, so that no `to_string` declared in a `detail` namespace can hide it.
   if (op == compare_op::eq) return trace::to_string(actual) == trace::to_string(wanted);
   if (op == compare_op::ne) return trace::to_string(actual) != trace::to_string(wanted);
   return false;

@@ -341,7 +341,7 @@ template <class String>
 std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>& items) {
   for (const auto& item : items) {
     seed = hash_combine(seed, item.key);
-    seed = hash_combine(seed, to_string(item.value));
+    seed = hash_combine(seed, trace::to_string(item.value));
   }
   return seed;
 }

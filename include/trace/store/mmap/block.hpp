@@ -46,7 +46,7 @@ enum class packed_column : std::uint8_t { start, duration, ordinal, service, nam
 inline constexpr std::size_t packed_column_count = 8;
 using column_widths = std::array<std::uint8_t, packed_column_count>;
 
-constexpr const char* to_string(packed_column column) noexcept {
+constexpr const char* column_name(packed_column column) noexcept {
   switch (column) {
     case packed_column::start: return "start";
     case packed_column::duration: return "duration";
@@ -366,7 +366,7 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
   auto fail = [&where](const std::string& problem) -> void { throw error(errc::corrupt_data, where + ": " + problem); };
   const column_widths widths = size >= block_head_size ? unpack_widths(load<std::uint32_t>(p + 28)) : column_widths{};
   if (auto column = bad_width(widths); column && size >= block_head_size)
-    fail(std::string("block head gives the ") + to_string(*column) + " column a width of " +
+    fail(std::string("block head gives the ") + column_name(*column) + " column a width of " +
          std::to_string(widths[static_cast<std::size_t>(*column)]) +
          " bytes (start and duration take 1..8, ids and offsets 1..4)");
   auto bounds_or_none = block_bounds(p, size);
@@ -430,7 +430,7 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
         fail("row " + std::to_string(row) + " is outside its trace's run");
       for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
         if (view.id_column(c, row) >= strings.size())
-          fail("row " + std::to_string(row) + " names an unknown string in its " + to_string(c) + " column");
+          fail("row " + std::to_string(row) + " names an unknown string in its " + column_name(c) + " column");
       std::uint32_t end = view.id_column(packed_column::extras_end, row);
       if (end < previous_end || end > extras_bytes) fail("row " + std::to_string(row) + " has extras out of bounds");
       previous_end = end;

@@ -26,7 +26,7 @@ enum class file_kind : std::uint32_t { log = 1, sealed = 2 };
 // A sealed segment's block regions, each checksummed on its own so that damage is named.
 enum class block_region : std::uint32_t { zone_map, strings, trace_index, columns, extras };
 inline constexpr std::size_t block_region_count = 5;
-constexpr const char* to_string(block_region region) noexcept {
+constexpr const char* region_name(block_region region) noexcept {
   switch (region) {
     case block_region::zone_map: return "zone map";
     case block_region::strings: return "string table";

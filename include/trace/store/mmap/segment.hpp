@@ -144,7 +144,7 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   for (std::size_t r = 0; r < block_region_count; ++r) {
     std::uint32_t actual = crc32c(block + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]);
     if (unmask_crc(s->header_.region_crcs[r]) != actual)
-      throw error(errc::corrupt_data, where + ": " + to_string(static_cast<block_region>(r)) +
+      throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) +
                                           " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
                                           ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
   }
