@@ -229,8 +229,11 @@ class mmap_store::span_range {
     std::uint32_t row_ = 0;
   };
 
+  // The range filters lazily, so it keeps its own copy of the service name.
   span_range(detail::published_view view, std::optional<zone_filter> zones)
-      : view_(std::move(view)), zones_(std::move(zones)) {}
+      : view_(std::move(view)), zones_(zones), service_(zones ? zones->service : std::string_view()) {
+    if (zones_) zones_->service = {};
+  }
   iterator begin() const noexcept { return iterator(this); }
   std::default_sentinel_t end() const noexcept { return {}; }
   // How many blocks the zone filter keeps (blocks are batches in a log, a whole sealed segment).
@@ -257,14 +260,15 @@ class mmap_store::span_range {
     if (b.max_start() < z.start_min || b.min_start() > z.start_max || b.max_duration() < z.duration_min ||
         b.min_duration() > z.duration_max)
       return false;
-    if (z.service.empty()) return true;
+    if (service_.empty()) return true;
     for (std::uint32_t i = 0; i < b.service_count(); ++i)
-      if (b.string(b.service_at(i)) == z.service) return true;
+      if (b.string(b.service_at(i)) == service_) return true;
     return false;
   }
 
   detail::published_view view_;
-  std::optional<zone_filter> zones_;
+  std::optional<zone_filter> zones_;  // its service is in service_
+  std::string service_;
 };
 
 // The spans of one trace, keeping their segments mapped while the result lives.

@@ -149,18 +149,16 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   duration_ns min_duration = std::numeric_limits<duration_ns>::max(), max_duration = 0;
   std::vector<std::uint32_t> services;
   std::size_t extras_bytes = 0;
-  // Neighbouring rows mostly share service, resource and scope: comparing with the previous
-  // row's text is cheaper than hashing it (resources and scopes are tens of bytes).
-  const row_input* previous = nullptr;
-  auto intern = [&strings, &previous](std::string_view text, std::string_view row_input::*field, std::uint32_t before) {
-    return previous && previous->*field == text ? before : strings.intern(text);
-  };
   for (std::uint32_t i = 0; i < n; ++i) {
     const row_input& r = rows[order[i]];
-    const interned last = i ? ids[i - 1] : interned{};
-    ids[i] = {intern(r.service, &row_input::service, last.service), intern(r.name, &row_input::name, last.name),
-              intern(r.resource, &row_input::resource, last.resource), intern(r.scope, &row_input::scope, last.scope)};
-    previous = &r;
+    // Neighbouring rows mostly share service, resource and scope: comparing with the
+    // previous row's text is cheaper than hashing it (resources and scopes are tens of bytes).
+    const row_input* previous = i ? &rows[order[i - 1]] : nullptr;
+    auto intern = [&](std::string_view row_input::*text, std::uint32_t interned::*id) {
+      return previous && previous->*text == r.*text ? ids[i - 1].*id : strings.intern(r.*text);
+    };
+    ids[i] = {intern(&row_input::service, &interned::service), intern(&row_input::name, &interned::name),
+              intern(&row_input::resource, &interned::resource), intern(&row_input::scope, &interned::scope)};
     if (std::ranges::find(services, ids[i].service) == services.end()) services.push_back(ids[i].service);
     min_start = std::min(min_start, r.start);
     max_start = std::max(max_start, r.start);
