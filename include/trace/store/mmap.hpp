@@ -30,8 +30,6 @@
 #include <string_view>
 #include <vector>
 
-#include <sys/statvfs.h>  // statvfs: the file system's size for the percent budget
-
 #include "trace/core/span.hpp"
 #include "trace/core/validate.hpp"
 #include "trace/store/concepts.hpp"
@@ -150,6 +148,8 @@ class mmap_store {
   void drop_covered();
   void sync_if_due();
   bool writable() const noexcept { return options_.mode == open_mode::read_write; }
+  // Throws `error(errc::invalid_argument)` when the store was opened read-only.
+  void require_writable() const;
 
   mmap_options options_;
   detail::directory_lock lock_;
@@ -308,135 +308,6 @@ inline mmap_store::~mmap_store() {
   }
 }
 
-namespace detail {
-// The segment files of a directory: sequence → which forms exist.
-struct segment_files {
-  std::uint64_t sequence = 0;
-  bool log = false, sealed = false;
-};
-
-inline std::vector<segment_files> list_segment_files(const std::filesystem::path& dir,
-                                                     std::vector<std::filesystem::path>* leftovers) {
-  std::vector<segment_files> found;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::string name = entry.path().filename().string();
-    if (name.size() < 17 || name.find_first_not_of("0123456789") != 16) continue;
-    std::string ext = name.substr(16);
-    if (ext == ".log.tmp" || ext == ".seg.tmp") {
-      if (leftovers) leftovers->push_back(entry.path());
-      continue;
-    }
-    if (ext != ".log" && ext != ".seg") continue;
-    std::uint64_t sequence = std::stoull(name.substr(0, 16));
-    auto it = std::ranges::find(found, sequence, &segment_files::sequence);
-    if (it == found.end()) it = found.insert(found.end(), {sequence});
-    (ext == ".log" ? it->log : it->sealed) = true;
-  }
-  std::ranges::sort(found, {}, &segment_files::sequence);
-  return found;
-}
-}  // namespace detail
-
-inline void mmap_store::open_writer() {
-  std::filesystem::create_directories(options_.path);
-  lock_ = detail::directory_lock(options_.path);
-  std::vector<std::filesystem::path> leftovers;
-  auto files = detail::list_segment_files(options_.path, &leftovers);
-  for (const auto& path : leftovers) std::filesystem::remove(path);  // a seal or create that never finished
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
-    next_sequence_ = f.sequence + 1;
-    if (f.sealed) {
-      // A crash after sealing but before removing the log leaves both; the sealed one wins.
-      if (f.log) std::filesystem::remove(detail::segment_path(options_.path, f.sequence, ".log"));
-      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
-    } else {
-      std::size_t before = dropped_.size();
-      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), true,
-                                                     dropped_, options_.strict_recovery));
-      if (options_.on_dropped)
-        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
-    }
-    spans_ += segments_.back()->span_count();
-  }
-  drop_covered();
-  if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
-  // Only the newest log stays active; older ones (left by a crash mid-roll) are sealed now.
-  for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
-    if (segments_[i]->sealed()) continue;
-    if (segments_[i]->span_count() == 0) {
-      std::filesystem::remove(segments_[i]->path());
-      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
-      continue;
-    }
-    auto sealed_path = segments_[i]->write_sealed(options_.path);
-    std::filesystem::remove(segments_[i]->path());
-    segments_[i] = detail::segment::open_sealed(sealed_path);
-  }
-  if (options_.retention_ttl) apply_retention(now_ns());
-}
-
-inline void mmap_store::open_reader() {
-  if (!std::filesystem::is_directory(options_.path))
-    throw error(errc::io_error, "store " + options_.path.string() + " does not exist (read-only open creates nothing)");
-  for (const auto& f : detail::list_segment_files(options_.path, nullptr)) {
-    if (f.sealed) {
-      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
-    } else {
-      std::size_t before = dropped_.size();
-      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), false,
-                                                     dropped_, options_.strict_recovery));
-      if (options_.on_dropped)
-        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
-    }
-    spans_ += segments_.back()->span_count();
-  }
-  drop_covered();
-}
-
-// A merged segment replaces the ones it covers; a crash before their removal leaves them
-// behind, and they are dropped here (only from memory when read-only).
-inline void mmap_store::drop_covered() {
-  std::uint64_t covered = 0;
-  for (std::size_t i = 0; i < segments_.size();) {
-    if (segments_[i]->sequence() <= covered) {
-      spans_ -= segments_[i]->span_count();
-      if (writable()) std::filesystem::remove(segments_[i]->path());
-      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
-      continue;
-    }
-    if (segments_[i]->sealed()) covered = std::max(covered, segments_[i]->covers_through());
-    ++i;
-  }
-}
-
-inline std::size_t mmap_store::compact() {
-  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  std::size_t removed = 0;
-  for (std::size_t first = 0; first < segments_.size(); ++first) {
-    std::size_t last = first;
-    std::uint64_t bytes = segments_[first]->sealed() ? segments_[first]->used_bytes() : options_.segment_bytes + 1;
-    while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
-           bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
-      bytes += segments_[++last]->used_bytes();
-    if (last == first || bytes > options_.segment_bytes) continue;
-    std::vector<const detail::segment*> run;
-    for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
-    // The merged file atomically replaces the first; its header names the last it covers,
-    // so the others are dropped at the next open even if we crash before removing them.
-    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run));
-    for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
-    detail::sync_directory(options_.path);
-    segments_[first] = std::move(merged);
-    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(first + 1),
-                    segments_.begin() + static_cast<std::ptrdiff_t>(last + 1));
-    removed += last - first;
-  }
-  publish(true);
-  return removed;
-}
-
 inline void mmap_store::publish(bool segments_changed) {
   using frozen_list = std::vector<std::shared_ptr<const detail::segment>>;
   const bool has_log = writable() && !segments_.empty() && !segments_.back()->sealed();
@@ -448,6 +319,10 @@ inline void mmap_store::publish(bool segments_changed) {
   view_.log = has_log ? segments_.back() : nullptr;
   view_.log_blocks = has_log ? segments_.back()->blocks().size() : 0;
   view_.spans = spans_;
+}
+
+inline void mmap_store::require_writable() const {
+  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
 }
 
 inline mmap_store::reader mmap_store::read() const {
@@ -462,7 +337,7 @@ inline std::size_t mmap_store::size() const {
 
 template <std::ranges::input_range R>
 void mmap_store::append(const R& batch) {
-  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
+  require_writable();
   std::size_t position = 0;
   for (const auto& s : batch) {
     if (auto problem = span_problem(s))
@@ -557,100 +432,10 @@ inline void mmap_store::flush() {
   if (options_.sync == sync_policy::interval) sync_if_due();
 }
 
-inline void mmap_store::roll() {
-  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  roll_locked(now_ns());
-}
-
-inline void mmap_store::roll_locked(timestamp_ns now) {
-  if (segments_.empty() || segments_.back()->sealed()) return;
-  auto& active = segments_.back();
-  if (active->span_count() == 0) {
-    std::filesystem::remove(active->path());
-    segments_.pop_back();
-  } else {
-    auto sealed_path = active->write_sealed(options_.path);
-    std::filesystem::path log_path = active->path();
-    auto sealed = detail::segment::open_sealed(sealed_path);
-    // The sealed copy is durable before the log goes; views into the old log die here.
-    active = std::move(sealed);
-    std::filesystem::remove(log_path);
-  }
-  detail::sync_directory(options_.path);
-  publish(true);
-  if (options_.retention_ttl) apply_retention(now);
-}
-
 inline std::uint64_t mmap_store::disk_usage() const noexcept {
   std::uint64_t total = 0;
   for (const auto& s : segments_) total += s->used_bytes();
   return total;
-}
-
-inline void mmap_store::make_room(std::uint64_t bytes) {
-  auto over_budget = [&](std::uint64_t freed) {
-    std::uint64_t used = disk_usage() - freed + bytes;
-    if (options_.max_disk_bytes && used > options_.max_disk_bytes) return true;
-    struct statvfs fs {};
-    if (::statvfs(options_.path.c_str(), &fs) != 0 || fs.f_blocks == 0) return false;
-    double total = static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize);
-    double in_use = total - static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize) -
-                    static_cast<double>(freed) + static_cast<double>(bytes);
-    return in_use / total * 100 > options_.max_disk_percent;
-  };
-  if (!over_budget(0)) return;
-  std::uint64_t evictable = 0;
-  std::size_t sealed = 0;
-  for (const auto& s : segments_)
-    if (s->sealed()) evictable += s->used_bytes(), ++sealed;
-  if (options_.on_disk_full == disk_full_policy::evict_oldest && !over_budget(evictable)) {
-    while (over_budget(0)) {
-      auto oldest = std::ranges::find_if(segments_, [](const auto& s) { return s->sealed(); });
-      drop_segment(static_cast<std::size_t>(oldest - segments_.begin()));
-    }
-    detail::sync_directory(options_.path);
-    publish(true);
-    return;
-  }
-  throw error(errc::io_error, "store " + options_.path.string() + " is over its disk budget: " +
-                                  std::to_string(disk_usage()) + " bytes used, batch needs about " + std::to_string(bytes) +
-                                  " more (max_disk_bytes " + std::to_string(options_.max_disk_bytes) + ", max_disk_percent " +
-                                  std::to_string(options_.max_disk_percent) + ", " + std::to_string(sealed) +
-                                  " sealed segments evictable)");
-}
-
-inline void mmap_store::drop_segment(std::size_t index) {
-  spans_ -= segments_[index]->span_count();
-  std::filesystem::remove(segments_[index]->path());
-  segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(index));
-}
-
-inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now, duration_ns ttl) const {
-  if (!ttl || now < ttl) return std::nullopt;
-  const timestamp_ns cutoff = now - ttl;
-  std::optional<time_range> range;
-  for (const auto& s : segments_)
-    if (s->sealed() && s->max_start() < cutoff)
-      range = time_range{range ? std::min(range->begin, s->min_start()) : s->min_start(), cutoff};
-  return range;
-}
-
-inline std::size_t mmap_store::apply_retention(timestamp_ns now, duration_ns ttl) {
-  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  auto range = removal_range(now, ttl);
-  if (!range) return 0;
-  std::size_t dropped = 0;
-  for (std::size_t i = 0; i < segments_.size();) {
-    if (segments_[i]->sealed() && segments_[i]->max_start() < range->end) {
-      drop_segment(i);
-      ++dropped;
-    } else {
-      ++i;
-    }
-  }
-  detail::sync_directory(options_.path);
-  publish(true);
-  return dropped;
 }
 
 inline std::vector<segment_info> mmap_store::segments() const {
@@ -661,41 +446,10 @@ inline std::vector<segment_info> mmap_store::segments() const {
   return out;
 }
 
-inline std::filesystem::path mmap_store::snapshot() {
-  if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  const std::filesystem::path root = options_.path / "snapshots";
-  std::filesystem::create_directories(root);
-  std::filesystem::path target;
-  for (timestamp_ns stamp = now_ns();; ++stamp) {
-    char name[24];
-    std::snprintf(name, sizeof name, "%020llu", static_cast<unsigned long long>(stamp));
-    target = root / name;
-    if (std::filesystem::create_directory(target)) break;
-  }
-  for (const auto& s : segments_) {
-    auto to = target / s->path().filename();
-    if (s->sealed()) {
-      std::filesystem::create_hard_link(s->path(), to);
-    } else {
-      s->sync();
-      detail::file_handle source(s->path(), O_RDONLY);
-      detail::file_handle copy(to, O_RDWR | O_CREAT | O_TRUNC);
-      std::string bytes(static_cast<std::size_t>(s->used_bytes()), '\0');
-      if (::pread(source.fd(), bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
-        detail::throw_system_error("pread", s->path());
-      copy.write_all(bytes.data(), bytes.size(), 0);
-      copy.sync();
-    }
-  }
-  detail::sync_directory(target);
-  std::vector<std::filesystem::path> all;
-  for (const auto& entry : std::filesystem::directory_iterator(root))
-    if (entry.is_directory()) all.push_back(entry.path());
-  std::ranges::sort(all);
-  for (std::size_t i = 0; i + options_.max_snapshots < all.size(); ++i) std::filesystem::remove_all(all[i]);
-  detail::sync_directory(root);
-  return target;
-}
-
 }  // namespace v0
 }  // namespace trace
+
+
+// Opening and recovery, then the maintenance calls (declared above), are defined here:
+#include "trace/store/mmap/recovery.hpp"     // IWYU pragma: export
+#include "trace/store/mmap/maintenance.hpp"  // IWYU pragma: export

@@ -1,0 +1,121 @@
+#pragma once
+// How `mmap_store` opens a directory: which files make up the store, replaying the active
+// log (a writer also seals older logs left by a crash mid-roll and removes temporary
+// files), and dropping segments that a merged segment replaced. Part of
+// <trace/store/mmap.hpp>; docs/FORMAT.md has the recovery rules.
+
+#include <algorithm>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "trace/store/mmap.hpp"
+
+namespace trace {
+inline namespace v0 {
+namespace detail {
+// The segment files of a directory: sequence → which forms exist.
+struct segment_files {
+  std::uint64_t sequence = 0;
+  bool log = false, sealed = false;
+};
+
+inline std::vector<segment_files> list_segment_files(const std::filesystem::path& dir,
+                                                     std::vector<std::filesystem::path>* leftovers) {
+  std::vector<segment_files> found;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    std::string name = entry.path().filename().string();
+    if (name.size() < 17 || name.find_first_not_of("0123456789") != 16) continue;
+    std::string ext = name.substr(16);
+    if (ext == ".log.tmp" || ext == ".seg.tmp") {
+      if (leftovers) leftovers->push_back(entry.path());
+      continue;
+    }
+    if (ext != ".log" && ext != ".seg") continue;
+    std::uint64_t sequence = std::stoull(name.substr(0, 16));
+    auto it = std::ranges::find(found, sequence, &segment_files::sequence);
+    if (it == found.end()) it = found.insert(found.end(), {sequence});
+    (ext == ".log" ? it->log : it->sealed) = true;
+  }
+  std::ranges::sort(found, {}, &segment_files::sequence);
+  return found;
+}
+}  // namespace detail
+
+inline void mmap_store::open_writer() {
+  std::filesystem::create_directories(options_.path);
+  lock_ = detail::directory_lock(options_.path);
+  std::vector<std::filesystem::path> leftovers;
+  auto files = detail::list_segment_files(options_.path, &leftovers);
+  for (const auto& path : leftovers) std::filesystem::remove(path);  // a seal or create that never finished
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    next_sequence_ = f.sequence + 1;
+    if (f.sealed) {
+      // A crash after sealing but before removing the log leaves both; the sealed one wins.
+      if (f.log) std::filesystem::remove(detail::segment_path(options_.path, f.sequence, ".log"));
+      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
+    } else {
+      std::size_t before = dropped_.size();
+      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), true,
+                                                     dropped_, options_.strict_recovery));
+      if (options_.on_dropped)
+        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
+    }
+    spans_ += segments_.back()->span_count();
+  }
+  drop_covered();
+  if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
+  // Only the newest log stays active; older ones (left by a crash mid-roll) are sealed now.
+  for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
+    if (segments_[i]->sealed()) continue;
+    if (segments_[i]->span_count() == 0) {
+      std::filesystem::remove(segments_[i]->path());
+      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
+      continue;
+    }
+    auto sealed_path = segments_[i]->write_sealed(options_.path);
+    std::filesystem::remove(segments_[i]->path());
+    segments_[i] = detail::segment::open_sealed(sealed_path);
+  }
+  if (options_.retention_ttl) apply_retention(now_ns());
+}
+
+inline void mmap_store::open_reader() {
+  if (!std::filesystem::is_directory(options_.path))
+    throw error(errc::io_error, "store " + options_.path.string() + " does not exist (read-only open creates nothing)");
+  for (const auto& f : detail::list_segment_files(options_.path, nullptr)) {
+    if (f.sealed) {
+      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
+    } else {
+      std::size_t before = dropped_.size();
+      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), false,
+                                                     dropped_, options_.strict_recovery));
+      if (options_.on_dropped)
+        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
+    }
+    spans_ += segments_.back()->span_count();
+  }
+  drop_covered();
+}
+
+// A merged segment replaces the ones it covers; a crash before their removal leaves them
+// behind, and they are dropped here (only from memory when read-only).
+inline void mmap_store::drop_covered() {
+  std::uint64_t covered = 0;
+  for (std::size_t i = 0; i < segments_.size();) {
+    if (segments_[i]->sequence() <= covered) {
+      spans_ -= segments_[i]->span_count();
+      if (writable()) std::filesystem::remove(segments_[i]->path());
+      segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
+      continue;
+    }
+    if (segments_[i]->sealed()) covered = std::max(covered, segments_[i]->covers_through());
+    ++i;
+  }
+}
+
+}  // namespace v0
+}  // namespace trace
