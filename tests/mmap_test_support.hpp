@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -114,6 +115,23 @@ inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
   file.put(static_cast<char>(byte ^ 0x5a));
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
+
+// After an edit, recomputes every checksum of a sealed segment (its regions', then its
+// header's), so that the structure checks behind the checksums are what a test exercises.
+inline void fix_sealed_checksums(const std::filesystem::path& path) {
+  std::string bytes = read_file(path);
+  auto* data = reinterpret_cast<std::byte*>(bytes.data());
+  namespace d = trace::detail;
+  if (bytes.size() < d::file_header_size) return;
+  if (auto bounds = d::block_bounds(data + d::file_header_size, bytes.size() - d::file_header_size))
+    for (std::size_t r = 0; r < d::block_region_count; ++r) {
+      const std::uint32_t crc = trace::mask_crc(
+          trace::crc32c(data + d::file_header_size + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]));
+      std::memcpy(data + 40 + 4 * r, &crc, 4);
+    }
+  d::seal_file_header(data);
+  write_file(path, bytes);
+}
 
 // The files of a store with one extension ("log" or "seg"), sorted.
 inline std::vector<std::filesystem::path> files_with(const std::filesystem::path& dir, const std::string& ext) {

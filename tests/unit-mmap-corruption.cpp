@@ -1,7 +1,8 @@
 // Damage to the files, as byte edits: each failure mode is detected, named, and never
-// served. A damaged log tail is dropped and reported (or refused under strict recovery);
-// damage to a sealed segment, whose bytes were synced before it existed, is a hard error
-// naming the region.
+// served. A torn log tail (after the commit watermark, nothing valid after it) is dropped and
+// reported (or refused under strict recovery); damage to a sealed segment, whose bytes were
+// synced before it existed, is a hard error naming the region. Damage below a log's
+// watermark is tested in unit-mmap-damage.cpp.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -25,13 +26,16 @@ trace::mmap_options options_for(const temp_dir& dir) {
   return o;
 }
 
-// A store whose active log holds three batches of 6 spans; returns the record offsets.
-std::vector<std::uint64_t> three_batches(const trace::mmap_options& o) {
+// A store whose active log holds three batches of 6 spans, the first two synced (below the
+// commit watermark), the third not, as a crash would leave it; returns the record offsets.
+std::vector<std::uint64_t> three_batches(trace::mmap_options o) {
+  o.sync = trace::sync_policy::none;
   trace::mmap_store store(o);
   std::vector<std::uint64_t> offsets{trace::detail::file_header_size};
   for (std::uint64_t b = 0; b < 3; ++b) {
     store.append(make_batch(b * 2, 2, 3));
     offsets.push_back(store.segments().back().bytes);
+    if (b == 1) store.sync();
   }
   return offsets;
 }
@@ -45,11 +49,11 @@ std::filesystem::path only_log(const trace::mmap_options& o) {
 // Rewrites the header checksum after an edit, so that a deeper check is the one that fires.
 void fix_header_checksum(const std::filesystem::path& path) {
   std::fstream file(path, std::ios::binary | std::ios::in | std::ios::out);
-  char header[trace::detail::header_crc_offset];
-  file.read(header, sizeof header);
-  std::uint32_t crc = trace::mask_crc(trace::crc32c(header, sizeof header));
-  file.seekp(trace::detail::header_crc_offset);
-  file.write(reinterpret_cast<const char*>(&crc), 4);
+  std::byte header[trace::detail::file_header_size];
+  file.read(reinterpret_cast<char*>(header), sizeof header);
+  trace::detail::seal_file_header(header);
+  file.seekp(0);
+  file.write(reinterpret_cast<const char*>(header), sizeof header);
 }
 
 }  // namespace
@@ -86,18 +90,19 @@ TEST_CASE("after a dropped tail the store appends cleanly and keeps the new batc
   CHECK(reopened.dropped().empty());
 }
 
-TEST_CASE("a record failing its checksum is never served, nor anything after it") {
+TEST_CASE("a torn record failing its checksum is never served, nor anything after it") {
   temp_dir dir;
   auto o = options_for(dir);
   auto offsets = three_batches(o);
-  flip_byte(only_log(o), offsets[1] + trace::detail::record_header_size + 20);  // payload of the second record
+  flip_byte(only_log(o), offsets[2] + trace::detail::record_header_size + 20);  // payload of the third record
   trace::mmap_store store(o);
-  CHECK(store.size() == 6);
+  CHECK(store.size() == 12);
   REQUIRE(store.dropped().size() == 1);
-  CHECK(store.dropped()[0].offset == offsets[1]);
-  CHECK(store.dropped()[0].bytes == offsets[3] - offsets[1]);
-  CHECK(store.dropped()[0].reason == "record at offset " + std::to_string(offsets[1]) + " fails its checksum");
-  for (trace::mmap_span s : store.scan()) CHECK(s.trace().high() - 0x1000 < 2);
+  CHECK(store.dropped()[0].offset == offsets[2]);
+  CHECK(store.dropped()[0].bytes == offsets[3] - offsets[2]);
+  CHECK_FALSE(store.dropped()[0].damage);
+  CHECK(store.dropped()[0].reason == "record at offset " + std::to_string(offsets[2]) + " fails its checksum");
+  for (trace::mmap_span s : store.scan()) CHECK(s.trace().high() - 0x1000 < 4);
 }
 
 TEST_CASE("a damaged record length is caught by the checksum that covers it") {
@@ -140,16 +145,20 @@ TEST_CASE("strict recovery turns a damaged log tail into an error naming file an
   }
 }
 
-TEST_CASE("stray bytes after the end of the log are reported and dropped") {
+TEST_CASE("the end of a log is found from its records: stray bytes past it are not read") {
   temp_dir dir;
   auto o = options_for(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[3] + 1000);  // inside the zero-filled, preallocated space
-  trace::mmap_store store(o);
-  CHECK(store.size() == 18);
-  REQUIRE(store.dropped().size() == 1);
-  CHECK(store.dropped()[0].reason == "stray bytes after the end of the log");
-  CHECK(store.dropped()[0].offset == offsets[3]);
+  {
+    trace::mmap_store store(o);
+    CHECK(store.size() == 18);
+    CHECK(store.dropped().empty());
+    store.append(make_batch(40, 10, 10));  // over the stray byte
+  }
+  trace::mmap_store reopened(o);
+  CHECK(reopened.size() == 118);
+  CHECK(reopened.dropped().empty());
 }
 
 TEST_CASE("a damaged log header is an error, not an empty store") {
@@ -169,7 +178,8 @@ TEST_CASE("a file from another format version is refused with both versions name
   auto o = options_for(dir);
   three_batches(o);
   auto log = only_log(o);
-  const std::string this_build = "this build reads " + std::to_string(trace::detail::format_version);
+  const std::string this_build = "this build reads versions " + std::to_string(trace::detail::oldest_readable_version) +
+                                 " to " + std::to_string(trace::detail::format_version);
   SECTION("a newer version") {
     flip_byte(log, 8);  // version field
     fix_header_checksum(log);

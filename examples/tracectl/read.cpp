@@ -175,6 +175,7 @@ int run_search(const arguments& args) {
   };
   std::vector<found> rows;
   for (const auto& spans : traces) {
+    if (spans.empty()) continue;  // a trace with no spans has nothing to show (the store's checks keep this from happening)
     found f;
     f.id = spans.front().trace();
     trace::timestamp_ns first = std::numeric_limits<trace::timestamp_ns>::max(), last = 0;

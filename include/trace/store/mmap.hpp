@@ -116,7 +116,17 @@ class mmap_store {
   void roll();
 
   std::vector<segment_info> segments() const;
+  // What recovery did not serve: torn tails (dropped) and damage (see dropped_log_tail).
+  // A read-only store with damage serves the records before it; a writer refuses to open.
   const std::vector<dropped_log_tail>& dropped() const noexcept { return dropped_; }
+  bool damaged() const noexcept {
+    return std::ranges::any_of(dropped_, [](const dropped_log_tail& d) { return d.damage; });
+  }
+  // Opens the store in `options.path` for writing, dropping damaged log records (and every
+  // record after them) instead of refusing, cuts them off the files, moves each log's commit
+  // watermark to what is kept, and returns what was dropped. Damage in a sealed segment is
+  // not repaired: opening still fails, naming the file and region.
+  static std::vector<dropped_log_tail> repair(mmap_options options);
   const mmap_options& options() const noexcept { return options_; }
   std::uint64_t disk_usage() const noexcept;
 
@@ -137,8 +147,11 @@ class mmap_store {
   std::filesystem::path snapshot();
 
  private:
-  void open_writer();
+  struct repairing {};
+  mmap_store(mmap_options options, repairing);
+  void open_writer(bool repair);
   void open_reader();
+  std::shared_ptr<detail::segment> open_segment(std::uint64_t sequence, bool sealed, const detail::log_recovery& how);
   // Shows readers the current state; `segments_changed`: the list of segments changed, not
   // only the active log's length.
   void publish(bool segments_changed);
@@ -295,9 +308,23 @@ static_assert(span_store<mmap_store>);
 
 inline mmap_store::mmap_store(mmap_options options) : options_(std::move(options)) {
   validate(options_);
-  if (writable()) open_writer();
+  if (writable()) open_writer(false);
   else open_reader();
   publish(true);
+}
+
+inline mmap_store::mmap_store(mmap_options options, repairing) : options_(std::move(options)) {
+  options_.mode = open_mode::read_write;
+  options_.strict_recovery = false;
+  validate(options_);
+  open_writer(true);
+  publish(true);
+}
+
+inline std::vector<dropped_log_tail> mmap_store::repair(mmap_options options) {
+  mmap_store store(std::move(options), repairing{});
+  store.sync();
+  return store.dropped_;
 }
 
 inline mmap_store::~mmap_store() {
@@ -406,10 +433,27 @@ inline mmap_store::span_range mmap_store::scan() const { return read().scan(); }
 inline mmap_store::span_range mmap_store::scan(const zone_filter& zones) const { return read().scan(zones); }
 inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const { return read().find_trace(id); }
 
-inline mmap_store::span_range mmap_store::reader::scan() const { return span_range(view_, std::nullopt); }
-inline mmap_store::span_range mmap_store::reader::scan(const zone_filter& zones) const { return span_range(view_, zones); }
+namespace detail {
+// Before a read touches the mappings: a file that another process truncated would raise
+// SIGBUS at the first access past its new end; one fstat per segment refuses it instead.
+// (A truncation after this check still raises SIGBUS, see docs/FORMAT.md.)
+inline void check_mapped_sizes(const published_view& view) {
+  for (const auto& s : *view.frozen) s->check_file_size();
+  if (view.log) view.log->check_file_size();
+}
+}  // namespace detail
+
+inline mmap_store::span_range mmap_store::reader::scan() const {
+  detail::check_mapped_sizes(view_);
+  return span_range(view_, std::nullopt);
+}
+inline mmap_store::span_range mmap_store::reader::scan(const zone_filter& zones) const {
+  detail::check_mapped_sizes(view_);
+  return span_range(view_, zones);
+}
 
 inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
+  detail::check_mapped_sizes(view_);
   trace_spans out(view_);
   auto collect = [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
     for (std::uint32_t row = first; row < first + count; ++row) out.spans_.emplace_back(&b, row);

@@ -419,8 +419,14 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       expected_first += view.trace_row_count(t);
     }
     if (expected_first != n) fail("trace index covers " + std::to_string(expected_first) + " of " + std::to_string(n) + " rows");
-    for (std::uint32_t i = 0; i < services; ++i)
+    // The zone map must describe the rows exactly, or a filtered scan would skip spans.
+    for (std::uint32_t i = 0; i < services; ++i) {
       if (view.service_at(i) >= strings.size()) fail("zone map names unknown service id");
+      if (i && view.service_at(i) <= view.service_at(i - 1)) fail("zone map's service ids are not sorted");
+    }
+    std::vector<bool> service_seen(services);
+    std::uint64_t start_offset_min = ~std::uint64_t{0}, start_offset_max = 0;
+    duration_ns duration_min = ~duration_ns{0}, duration_max = 0;
     std::uint32_t previous_end = 0;
     for (std::uint32_t row = 0; row < n; ++row) {
       if (view.ordinal_at(row) >= traces || view.trace_first_row(view.ordinal_at(row)) > row ||
@@ -435,12 +441,44 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       if (static_cast<std::uint8_t>(view.status_at(row)) > 2 || static_cast<std::uint8_t>(view.kind_at(row)) > 5)
         fail("row " + std::to_string(row) + " has an unknown status or kind");
       if (!view.id_at(row).valid()) fail("row " + std::to_string(row) + " has a zero span id");
+      const std::uint64_t start_offset = view.packed(packed_column::start, row);
+      const duration_ns duration = view.duration_at(row);
+      if (view.start_at(row) < view.min_start_ || view.start_at(row) + duration < view.start_at(row))
+        fail("row " + std::to_string(row) + " ends past the largest timestamp");
+      start_offset_min = std::min(start_offset_min, start_offset);
+      start_offset_max = std::max(start_offset_max, start_offset);
+      duration_min = std::min(duration_min, duration);
+      duration_max = std::max(duration_max, duration);
+      const auto service = view.id_column(packed_column::service, row);
+      std::uint32_t low = 0, high = services;  // the zone map's services are sorted (checked above)
+      while (low < high) {
+        const std::uint32_t mid = low + (high - low) / 2;
+        if (view.service_at(mid) < service) low = mid + 1;
+        else high = mid;
+      }
+      if (low == services || view.service_at(low) != service)
+        fail("zone map's services lack row " + std::to_string(row) + "'s service id " + std::to_string(service));
+      service_seen[low] = true;
     }
+    if (n && (start_offset_min != 0 || view.min_start_ + start_offset_max != view.max_start() ||
+              duration_min != view.min_duration() || duration_max != view.max_duration()))
+      fail("zone map's start or duration bounds do not match the rows");
+    if (std::ranges::find(service_seen, false) != service_seen.end()) fail("zone map names a service no row has");
   } catch (...) {
     strings.truncate(strings_before);
     throw;
   }
   return bounds;
+}
+
+// A sealed block's trace index is sorted by id, each id once, so that `find_sorted` finds
+// every trace; bytes that pass their checksum but break this are refused.
+inline void check_sorted_index(const block_view& view, const std::string& where) {
+  for (std::uint32_t t = 1; t < view.trace_count(); ++t)
+    if (!(view.trace_at(t - 1) < view.trace_at(t)))
+      throw error(errc::corrupt_data, where + ": trace index is not sorted: entry " + std::to_string(t) + " (" +
+                                          view.trace_at(t).to_hex() + ") does not come after entry " + std::to_string(t - 1) +
+                                          " (" + view.trace_at(t - 1).to_hex() + ")");
 }
 
 }  // namespace detail

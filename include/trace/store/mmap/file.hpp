@@ -4,6 +4,7 @@
 // page-rounded size the kernel mapped. Failures throw `error(errc::io_error)` naming the
 // call, the path and the OS's reason.
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdint>
@@ -12,10 +13,10 @@
 #include <string>
 #include <utility>
 
-#include <fcntl.h>     // open
+#include <fcntl.h>     // open, posix_fallocate
 #include <sys/mman.h>  // mmap, msync
 #include <sys/stat.h>  // fstat
-#include <unistd.h>    // close, ftruncate, fsync, pread
+#include <unistd.h>    // close, ftruncate, fsync, pread, lseek
 
 #include "trace/core/error.hpp"
 
@@ -61,6 +62,26 @@ class file_handle {
   }
   void sync() const {
     if (::fsync(fd_) != 0) throw_system_error("fsync", path_);
+  }
+  // Allocates the file's blocks up to `bytes` (extending it), so that writing through a
+  // mapping never meets a hole the file system cannot fill: that would be SIGBUS, not an error.
+  void reserve(std::uint64_t bytes) const {
+    const int code = ::posix_fallocate(fd_, 0, static_cast<off_t>(bytes));
+    if (code == ENOSPC || code == EDQUOT)
+      throw error(errc::io_error, "no space left on " + path_.string() + ": need " + std::to_string(bytes) + " bytes");
+    if (code != 0) throw error(errc::io_error, "posix_fallocate " + path_.string() + ": " + std::strerror(code));
+  }
+  // The first offset at or after `from` holding data, skipping holes (`end` when none does).
+  // Scans use it so they never fault in pages that were never written.
+  std::uint64_t next_data(std::uint64_t from, std::uint64_t end) const noexcept {
+    const off_t at = ::lseek(fd_, static_cast<off_t>(from), SEEK_DATA);
+    if (at < 0) return errno == ENXIO ? end : from;  // ENXIO: only a hole follows; else no SEEK_DATA here
+    return std::min<std::uint64_t>(static_cast<std::uint64_t>(at), end);
+  }
+  // The first hole at or after `from` (`end` when none does or holes are not reported).
+  std::uint64_t next_hole(std::uint64_t from, std::uint64_t end) const noexcept {
+    const off_t at = ::lseek(fd_, static_cast<off_t>(from), SEEK_HOLE);
+    return at < 0 ? end : std::min<std::uint64_t>(static_cast<std::uint64_t>(at), end);
   }
   void write_all(const void* data, std::size_t size, std::uint64_t offset) const {
     const auto* p = static_cast<const char*>(data);

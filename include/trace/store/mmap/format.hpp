@@ -17,9 +17,14 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 2;  // 2: packed columns, string refs and zigzag ints in extras
+inline constexpr std::uint32_t format_version = 3;           // 3: a log's commit watermark
+inline constexpr std::uint32_t oldest_readable_version = 2;  // 2: packed columns, string refs and zigzag ints in extras
 inline constexpr std::size_t file_header_size = 128;
-inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of bytes [0, 124)
+inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of the header's fixed bytes
+
+// The header bytes its CRC covers: from version 3 on, the fixed fields only, because a log's
+// commit slots after them are rewritten at every sync (each slot has its own CRC).
+constexpr std::size_t header_checked_bytes(std::uint32_t version) noexcept { return version >= 3 ? 72 : 124; }
 
 enum class file_kind : std::uint32_t { log = 1, sealed = 2 };
 
@@ -37,16 +42,47 @@ constexpr const char* region_name(block_region region) noexcept {
   return "region";
 }
 
+// A log's commit watermark: the records below `bytes`, holding `spans` spans, were on stable
+// storage when it was written (it is written after they were synced). Recovery may drop a
+// torn tail after it, never a record before it. Two slots take turns, so a write torn by a
+// power cut leaves the previous watermark readable; the one with the higher generation wins.
+struct commit_point {
+  std::uint64_t bytes = 0, spans = 0;
+  std::uint32_t generation = 0;
+};
+inline constexpr std::size_t commit_slot_offset = 72, commit_slot_size = 24, commit_slot_count = 2;
+// Slot layout: bytes u64 | spans u64 | generation u32 | masked CRC of the 20 bytes before u32.
+
+inline void write_commit_slot(std::byte* header, const commit_point& c) {
+  std::byte* slot = header + commit_slot_offset + commit_slot_size * (c.generation % commit_slot_count);
+  std::memcpy(slot, &c.bytes, 8);
+  std::memcpy(slot + 8, &c.spans, 8);
+  std::memcpy(slot + 16, &c.generation, 4);
+  const std::uint32_t crc = mask_crc(crc32c(slot, 20));
+  std::memcpy(slot + 20, &crc, 4);
+}
+
 struct file_header {
+  std::uint32_t version = format_version;
   file_kind kind = file_kind::log;
   std::uint64_t sequence = 0;    // segment number, increasing
   std::uint64_t created_ns = 0;  // wall clock at creation, for rolling by time
   std::uint64_t block_bytes = 0;  // sealed: size of the block after the header
   std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
   std::uint64_t covers_through = 0;  // sealed by compaction: it replaces segments up to this sequence
+  commit_point committed{};          // log, version 3 on: the newest readable commit slot
+  bool commit_slots_damaged = false;  // log: no slot is readable although one was written
 };
 // Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
-//         region crcs u32[5] | covers_through u64 at 64 | zero padding | header crc u32 at 124.
+//         region crcs u32[5] | covers_through u64 at 64 | commit slots 2 × 24 at 72 (log) |
+//         zero padding | header crc u32 at 124.
+
+// Writes the header CRC of the header at `out` for the version it names.
+inline void seal_file_header(std::byte* out) {
+  const auto version = load<std::uint32_t>(out + 8);
+  const std::uint32_t crc = mask_crc(crc32c(out, header_checked_bytes(version)));
+  std::memcpy(out + header_crc_offset, &crc, 4);
+}
 
 inline void write_file_header(std::byte* out, const file_header& h) {
   std::memset(out, 0, file_header_size);
@@ -59,7 +95,23 @@ inline void write_file_header(std::byte* out, const file_header& h) {
   put(32, h.block_bytes);
   for (std::size_t i = 0; i < block_region_count; ++i) put(40 + 4 * i, h.region_crcs[i]);
   put(64, h.covers_through);
-  put(header_crc_offset, mask_crc(crc32c(out, header_crc_offset)));
+  seal_file_header(out);
+}
+
+// The newest commit slot whose CRC holds; a zero slot was never written.
+inline void read_commit_slots(const std::byte* in, file_header& h) {
+  bool written = false, readable = false;
+  for (std::size_t i = 0; i < commit_slot_count; ++i) {
+    const std::byte* slot = in + commit_slot_offset + commit_slot_size * i;
+    std::byte zeros[commit_slot_size] = {};
+    if (std::memcmp(slot, zeros, commit_slot_size) == 0) continue;
+    written = true;
+    if (unmask_crc(load<std::uint32_t>(slot + 20)) != crc32c(slot, 20)) continue;
+    commit_point c{load<std::uint64_t>(slot), load<std::uint64_t>(slot + 8), load<std::uint32_t>(slot + 16)};
+    if (!readable || c.generation > h.committed.generation) h.committed = c;
+    readable = true;
+  }
+  h.commit_slots_damaged = written && !readable;
 }
 
 // Reads and checks a header; `where` names the file in errors.
@@ -68,13 +120,15 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(available) +
                                         " bytes, shorter than its " + std::to_string(file_header_size) + "-byte header");
   if (std::memcmp(in, file_magic, 8) != 0) throw error(errc::corrupt_data, where + ": header magic is not TRACESEG");
-  if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_crc_offset))
-    throw error(errc::corrupt_data, where + ": header checksum mismatch");
   auto version = load<std::uint32_t>(in + 8);
-  if (version != format_version)
-    throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) + " is not supported (this build reads " +
-                                        std::to_string(format_version) + ")");
+  if (version < oldest_readable_version || version > format_version)
+    throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) +
+                                        " is not supported (this build reads versions " +
+                                        std::to_string(oldest_readable_version) + " to " + std::to_string(format_version) + ")");
+  if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_checked_bytes(version)))
+    throw error(errc::corrupt_data, where + ": header checksum mismatch");
   file_header h;
+  h.version = version;
   auto kind = load<std::uint32_t>(in + 12);
   if (kind != 1 && kind != 2) throw error(errc::corrupt_data, where + ": unknown file kind " + std::to_string(kind));
   h.kind = static_cast<file_kind>(kind);
@@ -83,6 +137,7 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   h.block_bytes = load<std::uint64_t>(in + 32);
   for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
   h.covers_through = load<std::uint64_t>(in + 64);
+  if (version >= 3 && h.kind == file_kind::log) read_commit_slots(in, h);
   return h;
 }
 

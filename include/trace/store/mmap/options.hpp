@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "trace/core/error.hpp"
 #include "trace/core/time.hpp"
@@ -31,13 +33,33 @@ enum class disk_full_policy : std::uint8_t {
 
 enum class open_mode : std::uint8_t { read_write, read_only };
 
-// What recovery found wrong in one log and dropped (never served).
+// What recovery found wrong in one log and did not serve. Two kinds (docs/FORMAT.md):
+//  - a torn tail (`damage` false): a bad or incomplete record after the log's commit
+//    watermark with nothing valid after it, what a crash leaves; it is dropped;
+//  - damage (`damage` true): a bad record below the watermark, a log that ends before its
+//    watermark, or a bad record followed by valid ones. Readers serve the records before it
+//    and report it; a writer refuses to open the store until `mmap_store::repair` drops it.
 struct dropped_log_tail {
   std::filesystem::path file;
   std::uint64_t offset = 0;  // where the valid prefix ends
-  std::uint64_t bytes = 0;   // how many bytes after it were dropped
+  std::uint64_t bytes = 0;   // how many bytes after it are not served
   std::string reason;
+  bool damage = false;
+  std::vector<std::uint64_t> records_after{};  // offsets of valid records after the bad bytes (not served either)
+  std::uint64_t spans_after = 0;               // the spans those records hold
+  std::optional<std::uint64_t> spans{};        // every span not served, when known (through the watermark)
 };
+
+// One line saying what was not served and why, for messages and tools.
+inline std::string describe(const dropped_log_tail& d) {
+  std::string out = d.file.string() + ": " + d.reason + " (" + std::to_string(d.bytes) + " bytes after offset " +
+                    std::to_string(d.offset) + (d.damage ? " not served" : " dropped");
+  if (!d.records_after.empty())
+    out += ", among them " + std::to_string(d.records_after.size()) + " valid records holding " +
+           std::to_string(d.spans_after) + " spans";
+  if (d.spans) out += "; " + std::to_string(*d.spans) + " committed spans in all";
+  return out + ")";
+}
 
 struct mmap_options {
   std::filesystem::path path;  // the store's directory, created when missing
@@ -51,7 +73,7 @@ struct mmap_options {
   disk_full_policy on_disk_full = disk_full_policy::refuse;
   unsigned max_snapshots = 2;
   duration_ns retention_ttl = 0;  // 0: keep forever; else drop segments whose spans all started before now - ttl
-  bool strict_recovery = false;   // a damaged log tail is an error instead of being dropped
+  bool strict_recovery = false;   // a torn log tail is an error too, instead of being dropped
   std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
 };
 

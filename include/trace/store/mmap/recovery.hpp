@@ -44,33 +44,40 @@ inline std::vector<segment_files> list_segment_files(const std::filesystem::path
 }
 }  // namespace detail
 
-inline void mmap_store::open_writer() {
+inline std::shared_ptr<detail::segment> mmap_store::open_segment(std::uint64_t sequence, bool sealed,
+                                                                  const detail::log_recovery& how) {
+  const auto path = detail::segment_path(options_.path, sequence, sealed ? ".seg" : ".log");
+  std::size_t before = dropped_.size();
+  std::shared_ptr<detail::segment> s =
+      sealed ? detail::segment::open_sealed(path) : detail::segment::open_log(path, how, dropped_);
+  if (s->sequence() != sequence)
+    throw error(errc::corrupt_data, path.string() + ": header says sequence " + std::to_string(s->sequence()) +
+                                        " but the file is named for " + std::to_string(sequence));
+  for (std::size_t d = before; d < dropped_.size(); ++d)
+    if (options_.on_dropped) options_.on_dropped(dropped_[d]);
+  spans_ += s->span_count();
+  return s;
+}
+
+inline void mmap_store::open_writer(bool repair) {
   std::filesystem::create_directories(options_.path);
   lock_ = detail::directory_lock(options_.path);
   std::vector<std::filesystem::path> leftovers;
   auto files = detail::list_segment_files(options_.path, &leftovers);
   for (const auto& path : leftovers) std::filesystem::remove(path);  // a seal or create that never finished
-  for (std::size_t i = 0; i < files.size(); ++i) {
-    const auto& f = files[i];
+  for (const auto& f : files) {
     next_sequence_ = f.sequence + 1;
-    if (f.sealed) {
-      // A crash after sealing but before removing the log leaves both; the sealed one wins.
-      if (f.log) std::filesystem::remove(detail::segment_path(options_.path, f.sequence, ".log"));
-      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
-    } else {
-      std::size_t before = dropped_.size();
-      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), true,
-                                                     dropped_, options_.strict_recovery));
-      if (options_.on_dropped)
-        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
-    }
-    spans_ += segments_.back()->span_count();
+    // A crash after sealing but before removing the log leaves both; the sealed one wins.
+    if (f.sealed && f.log) std::filesystem::remove(detail::segment_path(options_.path, f.sequence, ".log"));
+    segments_.push_back(open_segment(f.sequence, f.sealed,
+                                     {.writable = true, .strict = options_.strict_recovery, .repair = repair}));
   }
   drop_covered();
   if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
-  // Only the newest log stays active; older ones (left by a crash mid-roll) are sealed now.
-  for (std::size_t i = 0; i + 1 < segments_.size(); ++i) {
-    if (segments_[i]->sealed()) continue;
+  // Only the newest log stays active, and only if it carries a commit watermark (format 3);
+  // older ones (left by a crash mid-roll, or by an older build) are sealed now.
+  for (std::size_t i = 0; i < segments_.size(); ++i) {
+    if (segments_[i]->sealed() || (i + 1 == segments_.size() && segments_[i]->version() >= 3)) continue;
     if (segments_[i]->span_count() == 0) {
       std::filesystem::remove(segments_[i]->path());
       segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
@@ -86,18 +93,8 @@ inline void mmap_store::open_writer() {
 inline void mmap_store::open_reader() {
   if (!std::filesystem::is_directory(options_.path))
     throw error(errc::io_error, "store " + options_.path.string() + " does not exist (read-only open creates nothing)");
-  for (const auto& f : detail::list_segment_files(options_.path, nullptr)) {
-    if (f.sealed) {
-      segments_.push_back(detail::segment::open_sealed(detail::segment_path(options_.path, f.sequence, ".seg")));
-    } else {
-      std::size_t before = dropped_.size();
-      segments_.push_back(detail::segment::open_log(detail::segment_path(options_.path, f.sequence, ".log"), false,
-                                                     dropped_, options_.strict_recovery));
-      if (options_.on_dropped)
-        for (std::size_t d = before; d < dropped_.size(); ++d) options_.on_dropped(dropped_[d]);
-    }
-    spans_ += segments_.back()->span_count();
-  }
+  for (const auto& f : detail::list_segment_files(options_.path, nullptr))
+    segments_.push_back(open_segment(f.sequence, f.sealed, {.strict = options_.strict_recovery}));
   drop_covered();
 }
 

@@ -12,6 +12,7 @@
 // in append-only lists that never move an element, and the log's trace index is guarded by
 // a shared mutex held only while it is read or updated.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -48,19 +49,46 @@ struct trace_run {
   std::uint32_t ordinal;
 };
 
+// How a log is opened.
+struct log_recovery {
+  bool writable = false;  // map it for appends; cut a dropped tail off the file
+  bool strict = false;    // any problem, even a torn tail, is an error
+  bool repair = false;    // writable: drop damage too (mmap_store::repair) instead of refusing to open
+};
+
+// The state of the record at `at` in a log of `size` bytes; `length` gets its payload size.
+enum class record_state { end, valid, torn, bad_checksum, bad_type };
+inline record_state check_record(const std::byte* base, std::uint64_t at, std::uint64_t size, std::uint32_t& length) {
+  if (at + record_header_size > size) {
+    for (std::uint64_t i = at; i < size; ++i)
+      if (base[i] != std::byte{0}) return record_state::torn;  // a header cut short by the end of the file
+    return record_state::end;
+  }
+  const std::byte* header = base + at;
+  const auto stored_crc = load<std::uint32_t>(header);
+  length = load<std::uint32_t>(header + 4);
+  const auto type = load<std::uint8_t>(header + 8);
+  if (stored_crc == 0 && length == 0 && type == 0) return record_state::end;  // zeros: the end of the log
+  if (length > size - at - record_header_size) return record_state::torn;
+  if (unmask_crc(stored_crc) != record_crc(header, header + record_header_size, length)) return record_state::bad_checksum;
+  if (type != static_cast<std::uint8_t>(record_type::batch)) return record_state::bad_type;
+  return record_state::valid;
+}
+
 class segment {
  public:
   segment(const segment&) = delete;
   segment& operator=(const segment&) = delete;
 
   static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path);
-  // Replays a log. `writable`: map it for appends and cut a damaged tail off the file.
-  static std::unique_ptr<segment> open_log(const std::filesystem::path& path, bool writable,
-                                           std::vector<dropped_log_tail>& dropped, bool strict);
+  // Replays a log, adding what it does not serve to `dropped` (see log_recovery).
+  static std::unique_ptr<segment> open_log(const std::filesystem::path& path, const log_recovery& how,
+                                           std::vector<dropped_log_tail>& dropped);
   static std::unique_ptr<segment> create_log(const std::filesystem::path& dir, std::uint64_t sequence,
                                              std::uint64_t capacity, std::uint64_t created_ns);
 
   bool sealed() const noexcept { return header_.kind == file_kind::sealed; }
+  std::uint32_t version() const noexcept { return header_.version; }
   std::uint64_t sequence() const noexcept { return header_.sequence; }
   std::uint64_t created_ns() const noexcept { return header_.created_ns; }
   const std::filesystem::path& path() const noexcept { return file_.path(); }
@@ -75,8 +103,11 @@ class segment {
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
   bool append(const std::vector<row_input>& rows, std::string& scratch);
-  // Forces the written records to stable storage.
+  // Forces the written records to stable storage, then moves the commit watermark to them.
   void sync();
+  // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
+  // process truncated it): touching the missing pages would raise SIGBUS.
+  void check_file_size() const;
   // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path.
   std::filesystem::path write_sealed(const std::filesystem::path& dir) const { return write_sealed(dir, {this}); }
   // Writes the spans of `sources` (consecutive segments) as one sealed segment named after
@@ -93,6 +124,10 @@ class segment {
  private:
   segment() { strings_.push_back({}); }  // id 0: the empty string
   void add_block(const std::byte* p, std::size_t size, const std::string& where);
+  // Replays records from `at`; returns where the valid prefix ends, `problem` says why.
+  std::uint64_t replay(std::uint64_t at, const std::string& where, std::string& problem);
+  // What is not served after a valid prefix that ends with `problem` (empty: a clean end).
+  std::optional<dropped_log_tail> find_loss(const std::string& problem) const;
 
   file_header header_;
   file_handle file_;
@@ -149,6 +184,7 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
                                           ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
   }
   s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
+  check_sorted_index(s->blocks_.front(), where);
   s->used_ = s->synced_ = size;
   return s;
 }
@@ -160,7 +196,12 @@ inline std::unique_ptr<segment> segment::create_log(const std::filesystem::path&
   const std::filesystem::path temporary = segment_path(dir, sequence, ".log.tmp");
   {
     file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
-    tmp.resize(capacity);  // sparse: zero-filled space reads as the end of the log
+    try {
+      tmp.reserve(capacity);  // allocated, zero-filled: reads as the end of the log, never a hole to fault on
+    } catch (const error&) {
+      std::filesystem::remove(temporary);
+      throw;
+    }
     file_header header;
     header.kind = file_kind::log;
     header.sequence = sequence;
@@ -173,81 +214,124 @@ inline std::unique_ptr<segment> segment::create_log(const std::filesystem::path&
   std::filesystem::rename(temporary, final_path);
   sync_directory(dir);
   std::vector<dropped_log_tail> none;
-  return open_log(final_path, true, none, true);
+  return open_log(final_path, {.writable = true, .strict = true}, none);
 }
 
-inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& path, bool writable,
-                                                  std::vector<dropped_log_tail>& dropped, bool strict) {
+inline std::uint64_t segment::replay(std::uint64_t at, const std::string& where, std::string& problem) {
+  const std::byte* base = map_.data();
+  const std::uint64_t size = map_.size();
+  for (;;) {
+    std::uint32_t length = 0;
+    switch (check_record(base, at, size, length)) {
+      case record_state::end: return std::min(at, size);
+      case record_state::torn:
+        problem = "record at offset " + std::to_string(at) + " claims " + std::to_string(length) +
+                  " bytes but the file ends first (torn write)";
+        return at;
+      case record_state::bad_checksum: problem = "record at offset " + std::to_string(at) + " fails its checksum"; return at;
+      case record_state::bad_type:
+        problem = "record at offset " + std::to_string(at) + " has unknown type " +
+                  std::to_string(load<std::uint8_t>(base + at + 8));
+        return at;
+      case record_state::valid: break;
+    }
+    try {
+      add_block(base + at + record_header_size, length, where + " record at offset " + std::to_string(at));
+    } catch (const error& e) {
+      problem = e.what();
+      return at;
+    }
+    at += align8(record_header_size + length);
+  }
+}
+
+inline std::optional<dropped_log_tail> segment::find_loss(const std::string& problem) const {
+  const commit_point& committed = header_.committed;
+  dropped_log_tail loss{path(), used_, 0, problem};
+  std::uint64_t end = std::max(used_, committed.bytes);  // the bytes not served end here
+  if (!problem.empty()) {
+    // Are there valid records after the bad one? Scan every 8-byte position (records are
+    // aligned) of the data extents after it; holes are never touched.
+    const std::byte* base = map_.data();
+    const std::uint64_t size = map_.size();
+    for (std::uint64_t at = used_ + 8; at + 8 <= size;) {
+      if (const std::uint64_t data = file_.next_data(at, size); data > at) at = align8(static_cast<std::size_t>(data));
+      const std::uint64_t hole = file_.next_hole(at, size);
+      while (at + 8 <= hole) {
+        std::uint32_t length = 0;
+        if (check_record(base, at, size, length) == record_state::valid) {
+          loss.records_after.push_back(at);
+          if (length >= 4) loss.spans_after += load<std::uint32_t>(base + at + record_header_size);
+          at += align8(record_header_size + length);
+          end = std::max(end, std::min(at, size));
+          continue;
+        }
+        if (load<std::uint64_t>(base + at) != 0) end = std::max(end, at + 8);
+        at += 8;
+      }
+      at = std::max(at, hole);
+    }
+    end = std::max(end, std::min(used_ + 8, size));
+  } else if (committed.bytes <= used_) {
+    if (!header_.commit_slots_damaged) return std::nullopt;
+    loss.reason = "both commit watermarks in the header fail their checksums";
+    loss.damage = true;
+    return loss;
+  } else {
+    loss.reason = "the log ends at offset " + std::to_string(used_) + " but its commit watermark says " +
+                  std::to_string(committed.bytes) + " bytes were committed (cut short)";
+  }
+  loss.bytes = end - used_;
+  loss.damage = used_ < committed.bytes || !loss.records_after.empty() || header_.commit_slots_damaged;
+  // Below the watermark the count is exact: what it committed minus what was read.
+  if (committed.bytes >= end && committed.spans >= spans_) loss.spans = committed.spans - spans_;
+  return loss;
+}
+
+inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& path, const log_recovery& how,
+                                                  std::vector<dropped_log_tail>& dropped) {
   std::unique_ptr<segment> s(new segment());
-  s->file_ = file_handle(path, writable ? O_RDWR : O_RDONLY);
+  s->file_ = file_handle(path, how.writable ? O_RDWR : O_RDONLY);
   const std::uint64_t size = s->file_.size();
-  s->map_ = mapping(s->file_, static_cast<std::size_t>(size), writable);
+  if (how.writable) s->file_.reserve(size);  // an older log may be sparse: appends must never meet a hole
+  s->map_ = mapping(s->file_, static_cast<std::size_t>(size), how.writable);
   const std::string where = "log " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::log) throw error(errc::corrupt_data, where + ": header says it is sealed");
 
-  const std::byte* base = s->map_.data();
-  std::uint64_t at = file_header_size;
+  // The end of the log is found by walking its records, never by reading the zeros after it.
   std::string problem;
-  while (at + record_header_size <= size) {
-    const std::byte* header = base + at;
-    auto length = load<std::uint32_t>(header + 4);
-    auto type = load<std::uint8_t>(header + 8);
-    auto stored_crc = load<std::uint32_t>(header);
-    if (stored_crc == 0 && length == 0 && type == 0) break;  // preallocated space: the end of the log
-    if (length > size - at - record_header_size) {
-      problem = "record at offset " + std::to_string(at) + " claims " + std::to_string(length) +
-                " bytes but the file ends first (torn write)";
-      break;
-    }
-    if (unmask_crc(stored_crc) != record_crc(header, header + record_header_size, length)) {
-      problem = "record at offset " + std::to_string(at) + " fails its checksum";
-      break;
-    }
-    if (type != static_cast<std::uint8_t>(record_type::batch)) {
-      problem = "record at offset " + std::to_string(at) + " has unknown type " + std::to_string(type);
-      break;
-    }
-    try {
-      s->add_block(header + record_header_size, length, where + " record at offset " + std::to_string(at));
-    } catch (const error& e) {
-      problem = e.what();
-      break;
-    }
-    at += align8(record_header_size + length);
+  s->used_ = s->synced_ = s->replay(file_header_size, where, problem);
+  std::optional<dropped_log_tail> loss = s->find_loss(problem);
+  if (!loss) {
+    if (how.writable)
+      for (std::size_t id = 1; id < s->strings_.size(); ++id) s->builder_.intern(s->strings_[id]);
+    s->builder_.take_added();
+    return s;
   }
-  s->used_ = s->synced_ = std::min(at, size);
-
-  // Anything non-zero past the valid prefix was never acknowledged durable: report and drop it.
-  std::uint64_t last_nonzero = s->used_;
-  std::uint64_t end = size;
-  while (end >= s->used_ + 8 && load<std::uint64_t>(base + end - 8) == 0) end -= 8;  // a word at a time
-  for (; end > s->used_; --end)
-    if (base[end - 1] != std::byte{0}) {
-      last_nonzero = std::min<std::uint64_t>(align8(static_cast<std::size_t>(end)), size);  // records are 8-aligned
-      break;
-    }
-  if (last_nonzero > s->used_) {
-    dropped_log_tail tail{path, s->used_, last_nonzero - s->used_, problem.empty() ? "stray bytes after the end of the log" : problem};
-    if (strict)
-      throw error(errc::corrupt_data, where + ": " + tail.reason + " (" + std::to_string(tail.bytes) + " bytes after offset " +
-                                          std::to_string(tail.offset) + ")");
-    dropped.push_back(tail);
-    if (writable) {
-      // Cut and re-extend: the dropped bytes become zeros, so a later append cannot be
-      // followed by stale records that happen to be valid.
-      s->map_.reset();
-      s->file_.resize(s->used_);
-      s->file_.resize(size);
-      s->file_.sync();
-      std::vector<dropped_log_tail> again;
-      return open_log(path, writable, again, true);
-    }
+  if (how.strict || (how.writable && loss->damage && !how.repair))
+    throw error(errc::corrupt_data, "log " + describe(*loss) +
+                                        (loss->damage && !how.strict ? "; mmap_store::repair (tracectl repair) drops it" : ""));
+  dropped.push_back(*loss);
+  if (!how.writable) return s;
+  // Cut and re-extend: the dropped bytes become zeros, so a later append cannot be followed
+  // by stale records that happen to be valid; then the watermark is moved to what is kept.
+  const std::uint64_t kept = s->used_, spans = s->spans_;
+  s->map_.reset();
+  s->file_.resize(kept);
+  s->file_.resize(size);
+  s->file_.reserve(size);
+  s->file_.sync();
+  if (loss->damage) {
+    std::byte header[file_header_size];
+    if (::pread(s->file_.fd(), header, sizeof header, 0) != static_cast<ssize_t>(sizeof header))
+      throw_system_error("pread", path);
+    write_commit_slot(header, {kept, spans, s->header_.committed.generation + 1});
+    s->file_.write_all(header + commit_slot_offset, commit_slot_size * commit_slot_count, commit_slot_offset);
+    s->file_.sync();
   }
-  if (writable)
-    for (std::size_t id = 1; id < s->strings_.size(); ++id) s->builder_.intern(s->strings_[id]);
-  s->builder_.take_added();
-  return s;
+  std::vector<dropped_log_tail> again;
+  return open_log(path, {.writable = true, .strict = true}, again);
 }
 
 inline bool segment::append(const std::vector<row_input>& rows, std::string& scratch) {
@@ -278,6 +362,22 @@ inline bool segment::append(const std::vector<row_input>& rows, std::string& scr
 inline void segment::sync() {
   if (used_ > synced_) map_.sync(static_cast<std::size_t>(synced_), static_cast<std::size_t>(used_ - synced_), path());
   synced_ = used_;
+  if (!sealed() && header_.committed.bytes != used_) {
+    // After the records it covers are durable, so that a power cut never leaves a watermark
+    // over records that were not written.
+    const commit_point next{used_, spans_, header_.committed.generation + 1};
+    write_commit_slot(map_.data(), next);
+    map_.sync(0, file_header_size, path());
+    header_.committed = next;
+  }
+}
+
+inline void segment::check_file_size() const {
+  const std::uint64_t now = file_.size();
+  if (now < map_.size())
+    throw error(errc::io_error, std::string(sealed() ? "sealed segment " : "log ") + path().string() + " shrank from " +
+                                    std::to_string(map_.size()) + " to " + std::to_string(now) +
+                                    " bytes while mapped (another process truncated it)");
 }
 
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
