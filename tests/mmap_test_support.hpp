@@ -116,13 +116,14 @@ inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
-// After an edit, recomputes every checksum of a sealed segment (its regions', then its
-// header's), so that the structure checks behind the checksums are what a test exercises.
-inline void fix_sealed_checksums(const std::filesystem::path& path) {
-  std::string bytes = read_file(path);
-  auto* data = reinterpret_cast<std::byte*>(bytes.data());
+// After an edit, recompute every checksum a file carries, so that the structure checks behind
+// the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
+// region's, then the header's. A log: each record's that fits in the file, the commit slots'
+// and the header's.
+inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
+  auto* data = reinterpret_cast<std::byte*>(bytes.data());
   if (auto bounds = d::block_bounds(data + d::file_header_size, bytes.size() - d::file_header_size))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
       const std::uint32_t crc = trace::mask_crc(
@@ -130,6 +131,29 @@ inline void fix_sealed_checksums(const std::filesystem::path& path) {
       std::memcpy(data + 40 + 4 * r, &crc, 4);
     }
   d::seal_file_header(data);
+}
+inline void fix_log_checksums(std::string& bytes) {
+  namespace d = trace::detail;
+  if (bytes.size() < d::file_header_size) return;
+  auto* data = reinterpret_cast<std::byte*>(bytes.data());
+  for (std::size_t at = d::file_header_size; at + d::record_header_size <= bytes.size();) {
+    std::uint32_t length = 0;
+    std::memcpy(&length, data + at + 4, 4);
+    if (length > bytes.size() - at - d::record_header_size) break;
+    const std::uint32_t crc = trace::mask_crc(d::record_crc(data + at, data + at + d::record_header_size, length));
+    std::memcpy(data + at, &crc, 4);
+    at += d::align8(d::record_header_size + length);
+  }
+  for (std::size_t slot = 0; slot < d::commit_slot_count; ++slot) {
+    std::byte* at = data + d::commit_slot_offset + d::commit_slot_size * slot;
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(at, 20));
+    std::memcpy(at + 20, &crc, 4);
+  }
+  d::seal_file_header(data);
+}
+inline void fix_sealed_checksums(const std::filesystem::path& path) {
+  std::string bytes = read_file(path);
+  fix_sealed_checksums(bytes);
   write_file(path, bytes);
 }
 

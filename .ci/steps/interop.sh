@@ -4,7 +4,8 @@
 #     unchanged (the C++ tests read the committed copy, so they run without npm);
 #  2. export that file again with the library (examples/convert) and load the export with the
 #     SDK's generated protobuf definitions: encode, decode, compare;
-#  3. run each libFuzzer target briefly over its seed corpus.
+#  3. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
+#     files, not include/trace/io, but run the same way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -34,7 +35,7 @@ node tests/interop/verify.mjs "$work/export.json"
 echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp jaeger zipkin; do
+for target in json otlp jaeger zipkin store; do
   mkdir -p "$work/corpus-$target"
   if ! "$work/fuzz/fuzz_$target" -max_total_time="${TRACE_FUZZ_SECONDS:-20}" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then

@@ -53,6 +53,12 @@ arguments parse_arguments(const std::vector<std::string>& words, const std::vect
   return out;
 }
 
+namespace {
+std::vector<std::string> damage_seen;
+}  // namespace
+
+const std::vector<std::string>& store_damage() { return damage_seen; }
+
 trace::mmap_store open_store(const arguments& args, bool writable) {
   const std::filesystem::path dir = args.required("store");
   if (!writable && !std::filesystem::is_directory(dir))
@@ -60,6 +66,13 @@ trace::mmap_store open_store(const arguments& args, bool writable) {
   trace::mmap_options options;
   options.path = dir;
   options.mode = writable ? trace::open_mode::read_write : trace::open_mode::read_only;
+  options.on_dropped = [dir](const trace::dropped_log_tail& d) {
+    if (!d.damage) return;  // a torn tail (a crash's unfinished write) is not news
+    damage_seen.push_back(trace::describe(d));
+    std::fprintf(stderr, "tracectl: warning: the store is damaged, answering from the rest: %s\n"
+                         "  (tracectl repair --store %s drops the damage; tracectl check shows it)\n",
+                 damage_seen.back().c_str(), dir.c_str());
+  };
   return trace::mmap_store(std::move(options));
 }
 
@@ -191,5 +204,18 @@ void write_span_json(trace::json::writer& w, const trace::span& s, std::uint32_t
 }
 
 void print(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stdout); }
+
+void print_json(const std::string& document) {
+  if (damage_seen.empty()) {
+    print(document + "\n");
+    return;
+  }
+  std::string out;
+  trace::json::writer w(out);
+  w.begin_object().key("damage").begin_array();
+  for (const auto& d : damage_seen) w.string(d);
+  w.end_array().key("result");
+  print(out + document + "}\n");
+}
 
 }  // namespace tracectl

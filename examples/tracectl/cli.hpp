@@ -24,6 +24,7 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_not_found = 1;  // a lookup or listing found nothing
 inline constexpr int exit_usage = 2;      // bad command line (and bad --where)
 inline constexpr int exit_failure = 3;    // the work itself failed: bad input file, damaged store, i/o
+inline constexpr int exit_damaged = 4;    // answered, but from a damaged store: some committed spans were unreadable
 
 // A mistake in the command line; main prints it with a pointer to --help and exits 2.
 struct usage_error : std::runtime_error {
@@ -60,8 +61,12 @@ class arguments {
 arguments parse_arguments(const std::vector<std::string>& words, const std::vector<option_spec>& options);
 
 // The store in `--store DIR` (required). Reading commands open it read-only, so they work
-// beside a running writer; a missing directory is a usage error, not an empty store.
+// beside a running writer; a missing directory is a usage error, not an empty store. Damage
+// in a log (records that were committed but cannot be read) is printed on stderr as a
+// warning, and remembered: `print_json` reports it, and the command exits 4.
 trace::mmap_store open_store(const arguments& args, bool writable = false);
+// What open_store found damaged, one line each (empty: nothing).
+const std::vector<std::string>& store_damage();
 
 // "15m", "24h", "7d", "250ms" → nanoseconds; a usage error names the option otherwise.
 trace::duration_ns parse_duration_option(std::string_view option, std::string_view text);
@@ -103,5 +108,8 @@ void write_span_json(trace::json::writer& w, const trace::span& s, std::uint32_t
 
 // Writes all of `text` to stdout.
 void print(std::string_view text);
+// Writes a command's JSON document and a newline; when the store was damaged, the document
+// becomes {"damage": [lines], "result": document}, so a script cannot mistake it for a whole answer.
+void print_json(const std::string& document);
 
 }  // namespace tracectl

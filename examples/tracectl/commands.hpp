@@ -19,5 +19,6 @@ int run_check(const arguments& args);
 int run_retention(const arguments& args);
 int run_snapshot(const arguments& args);
 int run_compact(const arguments& args);
+int run_repair(const arguments& args);
 
 }  // namespace tracectl

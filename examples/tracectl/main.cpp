@@ -5,7 +5,7 @@
 //   tracectl trace 4bf92f3577b34da6a3ce929d0e0e4736 --store ./spans
 //
 // Exit status: 0 success, 1 nothing found, 2 usage error, 3 the work failed (bad input
-// file, damaged store, i/o); messages go to stderr.
+// file, damaged store, i/o), 4 answered from a damaged store; messages go to stderr.
 
 #include <algorithm>
 #include <cstdio>
@@ -106,6 +106,11 @@ const std::vector<command>& commands() {
        "Seals the active log into a segment, then merges runs of small sealed segments into one.",
        {store_option},
        run_compact},
+      {"repair", "repair --store DIR [--json]",
+       "Drops damaged log records (and the records after them, which cannot be read without them),\n"
+       "listing each by file, offset and span count, so that writers can open the store again.",
+       {store_option, json_option},
+       run_repair},
   };
   return all;
 }
@@ -133,7 +138,8 @@ std::string overview() {
     const std::string_view first_line = c.summary.substr(0, c.summary.find('\n'));
     out += name + std::string(first_line) + "\n";
   }
-  out += "\nexit status: 0 success, 1 nothing found, 2 usage error, 3 failure (bad input, damaged store)\n"
+  out += "\nexit status: 0 success, 1 nothing found, 2 usage error, 3 failure (bad input, damaged store),\n"
+         "4 answered from a damaged store (tracectl check shows the damage, tracectl repair drops it)\n"
          "query syntax for --where: docs/QUERY.md\n";
   return out;
 }
@@ -162,7 +168,8 @@ int run(int argc, char** argv) {
       return exit_ok;
     }
   try {
-    return chosen->run(parse_arguments(words, chosen->options));
+    const int status = chosen->run(parse_arguments(words, chosen->options));
+    return !store_damage().empty() && (status == exit_ok || status == exit_not_found) ? exit_damaged : status;
   } catch (const usage_error& e) {
     const std::string name(chosen->name);
     std::fprintf(stderr, "tracectl %s: %s\n(tracectl %s --help shows the usage)\n", name.c_str(), e.what(), name.c_str());

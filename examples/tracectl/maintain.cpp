@@ -1,4 +1,4 @@
-// The store's maintenance: check, retention, snapshot, compact.
+// The store's maintenance: check, retention, snapshot, compact, repair.
 
 #include <cstdio>
 #include <map>
@@ -51,8 +51,8 @@ int run_check(const arguments& args) {
     problems.push_back(e.what());
   }
   for (const auto& d : dropped)
-    problems.push_back(d.file.string() + ": " + std::to_string(d.bytes) + " bytes after offset " +
-                       std::to_string(d.offset) + " dropped: " + d.reason);
+    problems.push_back((d.damage ? "damage: " : "torn tail: ") + trace::describe(d) +
+                       (d.damage ? "; tracectl repair drops it" : ""));
   const bool healthy = problems.empty();
   if (args.flag("json")) {
     std::string out;
@@ -124,6 +124,42 @@ int run_compact(const arguments& args) {
   const std::size_t after = store.segments().size();
   print("compacted: " + std::to_string(before) + " segments before, " + std::to_string(after) + " sealed now (" +
         std::to_string(merged_away) + " merged away), " + std::to_string(store.size()) + " spans\n");
+  return exit_ok;
+}
+
+// Drops what recovery calls damage (docs/FORMAT.md) and says exactly what went: the file,
+// the offset of the bad bytes, the valid records after them, and the spans lost when known.
+int run_repair(const arguments& args) {
+  const std::vector<trace::dropped_log_tail> dropped =
+      trace::mmap_store::repair(options_of(args, trace::open_mode::read_write));
+  if (args.flag("json")) {
+    std::string out;
+    trace::json::writer w(out);
+    w.begin_object().key("dropped").begin_array();
+    for (const auto& d : dropped) {
+      w.begin_object()
+          .member("file", d.file.filename().string())
+          .member("offset", d.offset)
+          .member("bytes", d.bytes)
+          .member("reason", d.reason)
+          .member("damage", d.damage)
+          .key("records_after")
+          .begin_array();
+      for (std::uint64_t offset : d.records_after) w.number(offset);
+      w.end_array().member("spans_after", d.spans_after);
+      if (d.spans) w.member("spans", *d.spans);
+      w.end_object();
+    }
+    w.end_array().end_object();
+    print(out + "\n");
+    return exit_ok;
+  }
+  for (const auto& d : dropped) {
+    print("dropped: " + trace::describe(d) + "\n");
+    for (std::uint64_t offset : d.records_after) print("  valid record at offset " + std::to_string(offset) + " dropped with it\n");
+  }
+  print(dropped.empty() ? "nothing to repair: every log record is readable\n"
+                        : "repaired: " + std::to_string(dropped.size()) + " logs cut back to their readable records\n");
   return exit_ok;
 }
 

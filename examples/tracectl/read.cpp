@@ -97,7 +97,7 @@ int run_trace(const arguments& args) {
     w.end_array().key("issues").begin_array();
     for (const auto& issue : tree.issues()) w.string(std::string(trace::to_string(issue.kind)));
     w.end_array().end_object();
-    print(out + "\n");
+    print_json(out);
     return exit_ok;
   }
   trace::render_options options;
@@ -145,7 +145,7 @@ int run_spans(const arguments& args) {
     w.begin_array();
     for (const auto& s : hits) write_span_json(w, s.materialize());
     w.end_array();
-    print(out + "\n");
+    print_json(out);
   } else if (!hits.empty()) {
     const palette colours{use_colour(stdout)};
     std::vector<std::vector<std::string>> rows{{"START", "TRACE", "SPAN", "SERVICE", "NAME", "DURATION", "STATUS"}};
@@ -211,7 +211,7 @@ int run_search(const arguments& args) {
           .member("errors", f.errors)
           .end_object();
     w.end_array();
-    print(out + "\n");
+    print_json(out);
   } else if (!rows.empty()) {
     const palette colours{use_colour(stdout)};
     std::vector<std::vector<std::string>> cells{{"TRACE", "START", "ROOT", "DURATION", "SPANS", "ERRORS"}};
@@ -237,7 +237,7 @@ int run_services(const arguments& args) {
       w.end_object();
     }
     w.end_array();
-    print(out + "\n");
+    print_json(out);
   } else if (!report.services.empty()) {
     std::vector<std::vector<std::string>> rows{{"SERVICE"}};
     rows[0].insert(rows[0].end(), stats_header.begin(), stats_header.end());
@@ -269,7 +269,7 @@ int run_operations(const arguments& args) {
       w.end_object();
     }
     w.end_array();
-    print(out + "\n");
+    print_json(out);
   } else if (!operations.empty()) {
     std::vector<std::vector<std::string>> rows{{"SERVICE", "OPERATION"}};
     rows[0].insert(rows[0].end(), stats_header.begin(), stats_header.end());
@@ -317,7 +317,7 @@ int run_stats(const arguments& args) {
       w.end_object();
     }
     w.end_array();
-    print(out + "\n");
+    print_json(out);
   } else if (!page.rows.empty()) {
     std::vector<std::vector<std::string>> rows(1);
     if (options.bucket) rows[0].push_back("BUCKET");
@@ -364,7 +364,7 @@ int run_anomalies(const arguments& args) {
       w.end_object();
     }
     w.end_array();
-    print(out + "\n");
+    print_json(out);
     return exit_ok;
   }
   const palette colours{use_colour(stdout)};

@@ -42,7 +42,7 @@ run
 expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
 run --help
 expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
-for command in import trace spans search services operations stats anomalies export html check retention snapshot compact; do
+for command in import trace spans search services operations stats anomalies export html check retention snapshot compact repair; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -239,6 +239,84 @@ open(path, 'wb').write(bytes(data))
 EOF
 run check --store broken
 expect_rc 3 "check finds damage"; expect_out "problem: corrupt data" "check names the damage"; expect_out "checksum mismatch" "check says what failed"
+
+# Byte surgery with the checksums recomputed (CRC-32C, masked), so only the structure checks
+# stand between the edit and a reader.
+cat >"$work/surgery.py" <<'PY'
+import struct, sys
+def crc32c(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1))
+    return crc ^ 0xffffffff
+def masked(data):
+    c = crc32c(data)
+    return ((((c >> 15) | (c << 17)) & 0xffffffff) + 0xa282ead8) & 0xffffffff
+def align8(n):
+    return (n + 7) & ~7
+path, what = sys.argv[1], sys.argv[2]
+data = bytearray(open(path, 'rb').read())
+if what == 'swap-index':  # a sealed segment: swap the first two trace ids, fix the CRCs
+    n, traces, base, count, strings, extras, services = struct.unpack_from('<7I', data, 128)
+    index = 128 + align8(64 + 4 * services) + strings
+    first, second = data[index:index + 16], data[index + 24:index + 40]
+    data[index:index + 16], data[index + 24:index + 40] = second, first
+    struct.pack_into('<I', data, 48, masked(data[index:index + 24 * traces]))
+    struct.pack_into('<I', data, 124, masked(data[:72]))
+elif what == 'flip-first-record':  # a log: one byte inside the first record's payload
+    data[128 + 16 + 40] ^= 0x5a
+elif what == 'zero-second-record':  # a log: cut at the boundary after the first record
+    second = align8(128 + 16 + struct.unpack_from('<I', data, 132)[0])
+    length = struct.unpack_from('<I', data, second + 4)[0]
+    data[second:second + 16 + length] = bytes(16 + length)
+open(path, 'wb').write(bytes(data))
+PY
+two_records() {  # a store whose log holds two records: the sample, then two more spans
+  run import "$sample" --store "$1"; run import "$data/truncated.otlp.json" --store "$1" --keep-going
+}
+
+# A sealed trace index out of order but with valid checksums: refused, never a crash.
+run import "$sample" --store unsorted; run compact --store unsorted
+python3 "$work/surgery.py" "$(ls unsorted/*.seg | head -1)" swap-index
+run search --store unsorted
+expect_rc 3 "search on an unsorted index"; expect_err "trace index is not sorted" "search names the damaged region"
+run check --store unsorted
+expect_rc 3 "check on an unsorted index"; expect_out "trace index is not sorted" "check names the damaged region"
+
+# A damaged record with a committed one after it: readers warn and exit 4, writers refuse,
+# repair drops it and says what.
+two_records damaged
+python3 "$work/surgery.py" "$(ls damaged/*.log | head -1)" flip-first-record
+run stats --store damaged --json
+expect_rc 4 "stats on a damaged log"; expect_err "warning: the store is damaged" "stats warns"
+expect_err "tracectl repair --store damaged" "stats says what to do"
+[ "$(json_get "(len(d['damage']), d['result'])")" = "(1, [])" ] || fail "stats --json carries the damage"
+run trace "$slow" --store damaged
+expect_rc 4 "trace on a damaged log"; expect_err "no trace $slow" "trace on a damaged log"
+run import "$sample" --store damaged
+expect_rc 3 "import refuses a damaged log"; expect_err "fails its checksum" "import names the damage"
+expect_err "repair" "import points to repair"
+run check --store damaged
+expect_rc 3 "check on a damaged log"; expect_out "damage: " "check calls it damage"
+run repair --store damaged --json
+expect_rc 0 "repair"
+[ "$(json_get "[(x['offset'], len(x['records_after']), x['spans_after'], x['spans'], x['damage']) for x in d['dropped']]")" = "[(128, 1, 2, 250, True)]" ] || fail "repair reports offsets and spans"
+run check --store damaged --json
+expect_rc 0 "check after repair"; [ "$(json_get "(d['ok'], d['spans'])")" = "(True, 0)" ] || fail "check after repair"
+run repair --store damaged
+expect_rc 0 "repair again"; expect_out "nothing to repair" "repair again"
+run import "$sample" --store damaged
+expect_rc 0 "import after repair"
+
+# A log cut at a record boundary: the commit watermark tells.
+two_records cut
+python3 "$work/surgery.py" "$(ls cut/*.log | head -1)" zero-second-record
+run check --store cut
+expect_rc 3 "check on a cut log"; expect_out "cut short" "check sees the cut"; expect_out "2 committed spans in all" "check counts the cut spans"
+run spans --store cut --limit 0 --json
+expect_rc 4 "spans on a cut log"; [ "$(json_get "len(d['result'])")" = 248 ] || fail "spans serves the records before the cut"
 
 if [ "$failures" -ne 0 ]; then
   echo "$failures failures"

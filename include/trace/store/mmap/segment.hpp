@@ -225,8 +225,10 @@ inline std::uint64_t segment::replay(std::uint64_t at, const std::string& where,
     switch (check_record(base, at, size, length)) {
       case record_state::end: return std::min(at, size);
       case record_state::torn:
-        problem = "record at offset " + std::to_string(at) + " claims " + std::to_string(length) +
-                  " bytes but the file ends first (torn write)";
+        problem = at + record_header_size > size
+                      ? "record header at offset " + std::to_string(at) + " is cut short by the end of the file (torn write)"
+                      : "record at offset " + std::to_string(at) + " claims " + std::to_string(length) +
+                            " bytes but the file ends first (torn write)";
         return at;
       case record_state::bad_checksum: problem = "record at offset " + std::to_string(at) + " fails its checksum"; return at;
       case record_state::bad_type:
