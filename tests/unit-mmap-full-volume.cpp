@@ -123,7 +123,7 @@ TEST_CASE("on a full volume appends end in an error, never a signal, and acknowl
       trace::mmap_store store(o);
       for (std::uint64_t b = 0;; ++b) {
         try {
-          store.append(make_batch(b * 10, 10, 5));
+          store.append(make_batch(b * 40, 40, 5));
         } catch (const trace::error& e) {
           INFO(e.what());
           CHECK(e.code() == trace::errc::io_error);
@@ -133,7 +133,7 @@ TEST_CASE("on a full volume appends end in an error, never a signal, and acknowl
           CHECK((message.find("o space left on") != std::string::npos || message.find("over its disk budget") != std::string::npos));
           break;
         }
-        acknowledged += 50;
+        acknowledged += 200;
       }
     }
     REQUIRE(acknowledged > 0);

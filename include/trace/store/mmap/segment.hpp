@@ -75,6 +75,20 @@ inline record_state check_record(const std::byte* base, std::uint64_t at, std::u
   return record_state::valid;
 }
 
+// A cheap test of whether a record may start at `at`, before its checksum is computed: type
+// batch, zero reserved bytes, and a block head that adds up to the length. Scanning damaged
+// bytes for the next record uses it, so garbage that looks like a long record costs nothing.
+inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint64_t size) {
+  if (at + record_header_size > size) return false;
+  const std::byte* header = base + at;
+  const auto length = load<std::uint32_t>(header + 4);
+  if (load<std::uint8_t>(header + 8) != static_cast<std::uint8_t>(record_type::batch) || length > size - at - record_header_size)
+    return false;
+  for (std::size_t i = 9; i < record_header_size; ++i)
+    if (header[i] != std::byte{0}) return false;
+  return block_bounds(header + record_header_size, length).has_value();
+}
+
 class segment {
  public:
   segment(const segment&) = delete;
@@ -261,7 +275,7 @@ inline std::optional<dropped_log_tail> segment::find_loss(const std::string& pro
       const std::uint64_t hole = file_.next_hole(at, size);
       while (at + 8 <= hole) {
         std::uint32_t length = 0;
-        if (check_record(base, at, size, length) == record_state::valid) {
+        if (plausible_record(base, at, size) && check_record(base, at, size, length) == record_state::valid) {
           loss.records_after.push_back(at);
           if (length >= 4) loss.spans_after += load<std::uint32_t>(base + at + record_header_size);
           at += align8(record_header_size + length);
