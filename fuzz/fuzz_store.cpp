@@ -4,8 +4,9 @@
 // recomputed. The store is opened read-only, scanned in full, every trace looked up (the
 // index must find exactly what the scan saw), then repaired and opened for writing.
 //
-// Input: u32 size of the sealed segment | its bytes | the log's bytes. The seeds in
-// fuzz/corpus/store/ are a store this program builds at start-up; to write them again:
+// Input: u32 size of the sealed segment | its bytes | the log's bytes. The seed
+// fuzz/corpus/store/template is a store this program builds at start-up (log-only and
+// sealed-only are its two halves); to write it again:
 //   TRACE_FUZZ_STORE_SEEDS=fuzz/corpus/store build/fuzz/fuzz_store -runs=0
 #include <cstddef>
 #include <cstdint>
