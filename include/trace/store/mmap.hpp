@@ -84,7 +84,9 @@ class mmap_store {
   class trace_spans;
 
   // Opens (creating when missing, in read_write mode) the store in `options.path`, replays
-  // the active log and reports any dropped tail through `options.on_dropped` and `dropped()`.
+  // the active log and reports what it does not serve through `options.on_dropped` and
+  // `dropped()`: a torn tail is dropped; damage is served around when read-only, and refused
+  // with `error(errc::corrupt_data)` when opening for writing (see `repair`).
   explicit mmap_store(mmap_options options);
   ~mmap_store();
   mmap_store(const mmap_store&) = delete;
