@@ -57,13 +57,15 @@ struct code_range {
 
 // One instruction of the Pike VM's program. Consuming instructions continue at `out`.
 struct regex_instruction {
-  enum class op : std::uint8_t { byte_range, byte_set, split, jump, assertion, match };
+  // utf8_lead: a byte of its set goes to `out`; a lead byte of a 2-, 3- or 4-byte sequence
+  // goes to the 1, 2 or 3 continuation-byte instructions that precede `out`.
+  enum class op : std::uint8_t { byte_range, byte_set, utf8_lead, split, jump, assertion, match };
   enum class assertion : std::uint8_t { begin_text, end_text, begin_line, end_line, word_boundary, not_word_boundary };
   op code = op::match;
   std::uint8_t lo = 0, hi = 0;                   // byte_range
   assertion test = assertion::begin_text;       // assertion
   std::uint32_t out = 0;                         // next instruction; split: the first branch
-  std::uint32_t other = 0;                       // split: the second branch; byte_set: the set
+  std::uint32_t other = 0;                       // split: the second branch; byte_set, utf8_lead: the set
 };
 
 using byte_set = std::array<std::uint64_t, 4>;
@@ -695,7 +697,8 @@ class regex_compiler {
     if (program_.code.size() >= regex::max_program_size)
       throw regex_error(pattern_, at, "the pattern compiles to more than " + std::to_string(regex::max_program_size) +
                                           " instructions (fewer or smaller repetitions, please)");
-    if (in.code == op::byte_range || in.code == op::byte_set || in.code == op::assertion) in.out = pc() + 1;
+    if (in.code == op::byte_range || in.code == op::byte_set || in.code == op::utf8_lead || in.code == op::assertion)
+      in.out = pc() + 1;
     program_.code.push_back(in);
     return pc() - 1;
   }
@@ -785,6 +788,16 @@ class regex_compiler {
       for (unsigned b = 0x80; b < 0x100; ++b)
         if (b < 0xC2 || b > 0xF4) add_byte(b);
     const bool has_bytes = bytes != byte_set{};
+    const bool all_multibyte = std::any_of(chars.ranges().begin(), chars.ranges().end(), [](code_range r) {
+      return r.lo <= 0x80 && r.hi == max_code_point;
+    });
+    if (all_multibyte) {  // `.`, [^a], \D...: one deterministic path by the lead byte, no split
+      program_.sets.push_back(bytes);
+      const std::uint32_t lead = emit({.code = op::utf8_lead, .other = static_cast<std::uint32_t>(program_.sets.size() - 1)}, at);
+      for (int k = 0; k < 3; ++k) emit({.code = op::byte_range, .lo = 0x80, .hi = 0xBF}, at);
+      program_.code[lead].out = pc();
+      return;
+    }
     std::vector<std::uint32_t> exits;
     const std::size_t alternatives = sequences.size() + (has_bytes ? 1 : 0);
     std::size_t done = 0;
@@ -944,6 +957,15 @@ inline bool pike_run(const regex_program& p, std::string_view text, bool anchore
         case regex_instruction::op::byte_set:
           if (!end && (p.sets[in.other][byte / 64] >> (byte % 64) & 1)) add_thread(p, *next, s.stack, in.out, text, at + 1);
           break;
+        case regex_instruction::op::utf8_lead: {
+          if (end) break;
+          const std::uint32_t pc = (*current)[k];
+          if (p.sets[in.other][byte / 64] >> (byte % 64) & 1) add_thread(p, *next, s.stack, in.out, text, at + 1);
+          else if (byte >= 0xC2 && byte <= 0xDF) add_thread(p, *next, s.stack, pc + 3, text, at + 1);
+          else if (byte >= 0xE0 && byte <= 0xEF) add_thread(p, *next, s.stack, pc + 2, text, at + 1);
+          else if (byte >= 0xF0 && byte <= 0xF4) add_thread(p, *next, s.stack, pc + 1, text, at + 1);
+          break;
+        }
         default: break;
       }
     }
