@@ -46,8 +46,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     const trace::regex re(text);
+    // The input as a text too, cut short: matching costs text length x program size, and a
+    // program may have 50,000 instructions.
     for (std::string_view subject : {std::string_view("GET /api/orders/7"), std::string_view(""),
-                                     std::string_view("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), std::string_view("\xC3\xA9\xFF\n"), text}) {
+                                     std::string_view("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!"), std::string_view("\xC3\xA9\xFF\n"),
+                                     text.substr(0, 256)}) {
       // A full match is also a match somewhere.
       if (re.full_match(subject) && !re.search(subject)) std::abort();
     }
