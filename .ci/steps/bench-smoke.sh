@@ -7,3 +7,4 @@ cd "$(dirname "$0")/../.."
 cmake --workflow --preset bench
 ./build/bench/bench/trace-bench --smoke
 ./build/bench/bench/analytics-bench 200000
+./build/bench/bench/regex-bench --smoke
