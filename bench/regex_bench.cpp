@@ -31,8 +31,9 @@ std::vector<std::string> subjects(std::size_t count) {
   std::uint64_t x = 42;
   auto next = [&x] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL, x >> 33; };
   for (std::size_t i = 0; i < count; ++i) {
-    if (i % 2 == 0) out.push_back(std::string(verbs[next() % 4]) + " " + paths[next() % 5] + std::to_string(next() % 100000));
-    else out.push_back(std::string(notes[next() % 6]) + std::to_string(next() % 1000));
+    if (i % 3 == 0) out.push_back(std::string(verbs[next() % 4]) + " " + paths[next() % 5] + std::to_string(next() % 100000));
+    else if (i % 3 == 1) out.push_back(std::string(notes[next() % 6]) + std::to_string(next() % 1000));
+    else out.push_back(std::to_string(next()));  // status codes, ids, sizes
   }
   return out;
 }
