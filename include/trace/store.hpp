@@ -1,6 +1,8 @@
 #pragma once
-// The store layer: the storage concept, the in-memory store and the memory-mapped store.
+// The store layer: the storage concept, the in-memory store and the memory-mapped store,
+// and idempotent appends over any of them.
 
+#include "trace/store/append_new.hpp"
 #include "trace/store/concepts.hpp"
 #include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"

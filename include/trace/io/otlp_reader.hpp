@@ -211,8 +211,8 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
       s.kind = static_cast<span_kind>(enumeration(m.val, "span kind",
           {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
            "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"}));
-    else if (k == "startTimeUnixNano") s.start = u64(m.val, "span startTimeUnixNano");
-    else if (k == "endTimeUnixNano") s.end = u64(m.val, "span endTimeUnixNano");
+    else if (k == "startTimeUnixNano") s.start = nanos(m.val, "span startTimeUnixNano");
+    else if (k == "endTimeUnixNano") s.end = nanos(m.val, "span endTimeUnixNano");
     else if (k == "attributes") s.attributes = key_values(m.val, "span attributes");
     else if (k == "droppedAttributesCount") s.dropped_attributes = u32(m.val, "span droppedAttributesCount");
     else if (k == "droppedEventsCount") s.dropped_events = u32(m.val, "span droppedEventsCount");
@@ -228,7 +228,7 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
       for (const auto& e : items(m.val, "span events")) {
         event& out = s.events.emplace_back();
         for (const auto& f : members(e, "event")) {
-          if (f.key == "timeUnixNano") out.time = u64(f.val, "event timeUnixNano");
+          if (f.key == "timeUnixNano") out.time = nanos(f.val, "event timeUnixNano");
           else if (f.key == "name") out.name = text(f.val, "event name");
           else if (f.key == "attributes") out.attributes = key_values(f.val, "event attributes");
           else if (f.key == "droppedAttributesCount") out.dropped_attributes = u32(f.val, "event droppedAttributesCount");
