@@ -192,7 +192,7 @@ class decoder {
       value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
       if (byte < 0x80) return value;
     }
-    fail(start, name, "varint longer than 10 bytes");
+    fail(start, name, "varint overflows 64 bits");  // not reached: the tenth byte ends it or fails
   }
 
   // Reads the next field's key; false at the end of the message.
