@@ -34,7 +34,7 @@ node tests/interop/verify.mjs "$work/export.json"
 echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp jaeger zipkin; do
+for target in json otlp otlp_protobuf jaeger zipkin; do
   mkdir -p "$work/corpus-$target"
   if ! "$work/fuzz/fuzz_$target" -max_total_time="${TRACE_FUZZ_SECONDS:-20}" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
