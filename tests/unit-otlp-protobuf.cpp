@@ -501,3 +501,13 @@ TEST_CASE("base64 both ways") {
   CHECK_FALSE(trace::detail::from_base64("Zm9v=g=="));
   CHECK_FALSE(trace::detail::from_base64("Zm9vYg="));
 }
+
+TEST_CASE("the OpenTelemetry JS SDK's own protobuf reads as the SDK's OTLP JSON") {
+  // tests/data/otel-js-sdk.pb: the spans of otel-js-sdk.json as the SDK's ProtobufTraceSerializer
+  // encodes them (tests/interop/protobuf.mjs encode; CI regenerates it and compares).
+  std::string bytes = read_file_text(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.pb");
+  auto from_protobuf = pb::decode_request(bytes);
+  auto from_json = otlp::read_file(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.json");
+  REQUIRE(from_protobuf.size() == 5);
+  CHECK(from_protobuf == from_json);
+}
