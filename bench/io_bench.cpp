@@ -7,8 +7,9 @@
 // services) with the library's exporter to a temporary file, then times, best of `repeats`:
 // reading the file's bytes; parsing them as a JSON tree; importing them as spans; the same
 // spans as JSON Lines streamed line by line from the file; and the export itself. Then the
-// same spans in protobuf: memcpy of the encoded bytes, encode, decode, and the ratios to
-// the JSON writer and reader. `--smoke` runs 20000 spans twice (CI); `--node SCRIPT` also
+// same spans in protobuf: memcpy of the encoded bytes, a plain copy of the spans (the floor
+// for any reader that builds owning spans), encode, decode, and the ratios to the JSON writer
+// and reader. `--smoke` runs 20000 spans twice (CI); `--node SCRIPT` also
 // times the OpenTelemetry JS SDK's decode of the same protobuf bytes (one figure).
 
 #include <algorithm>
@@ -154,6 +155,11 @@ int main(int argc, char** argv) {
   report("memcpy of the protobuf bytes", pb_bytes, count, best_of(repeats, [&] {
            std::memcpy(copy.data(), encoded.data(), pb_bytes);
            sink += static_cast<unsigned char>(copy[pb_bytes / 2]);
+         }));
+  // What any reader into owning spans pays at least: the allocations and copies of the spans.
+  report("copy of the spans (std::vector<span>)", pb_bytes, count, best_of(repeats, [&] {
+           std::vector<trace::span> copy_of_spans = spans;
+           sink += copy_of_spans.size();
          }));
   report("protobuf encode (proto::encode_request)", pb_bytes, count, encode_time);
   timing decode_time = best_of(repeats, [&] { sink += trace::otlp::proto::decode_request(encoded).size(); });
