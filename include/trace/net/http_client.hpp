@@ -58,6 +58,8 @@ struct http_url {
   std::string target = "/";
 };
 http_url parse_http_url(std::string_view url);
+// The same without throwing: fills `out` and returns nullptr, or returns why it cannot.
+const char* split_http_url(std::string_view url, http_url& out);
 
 using http_header = std::pair<std::string, std::string>;
 
@@ -196,37 +198,41 @@ inline http_endpoint parse_http_endpoint(std::string_view url) {
   return endpoint;
 }
 
-inline http_url parse_http_url(std::string_view url) {
-  auto refuse = [&](const char* why) -> http_url {
-    throw error(errc::invalid_argument, "URL \"" + std::string(url) + "\": " + why);
-  };
-  if (url.starts_with("https://")) return refuse("https is not supported (no TLS); use http:// to a local collector");
-  if (!url.starts_with("http://")) return refuse("not an http:// URL");
+inline const char* split_http_url(std::string_view url, http_url& out) {
+  if (url.starts_with("https://")) return "https is not supported (no TLS); use http:// to a local collector";
+  if (!url.starts_with("http://")) return "not an http:// URL";
   std::string_view rest = url.substr(7);
   const auto slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
-  http_url out;
+  out = http_url{};
   if (slash != std::string_view::npos) out.target = std::string(rest.substr(slash));
-  if (authority.find('@') != std::string_view::npos) return refuse("user information in the URL is not supported");
+  if (authority.find('@') != std::string_view::npos) return "user information in the URL is not supported";
   std::string_view host = authority, port;
   if (authority.starts_with('[')) {  // [IPv6]:port
     const auto close = authority.find(']');
-    if (close == std::string_view::npos) return refuse("unterminated [ in the host");
+    if (close == std::string_view::npos) return "unterminated [ in the host";
     host = authority.substr(1, close - 1);
     std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && !after.starts_with(':')) return refuse("junk after the bracketed host");
+    if (!after.empty() && !after.starts_with(':')) return "junk after the bracketed host";
+    if (after == ":") return "empty port";
     if (!after.empty()) port = after.substr(1);
-    if (after == ":") return refuse("empty port");
   } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
     host = authority.substr(0, colon);
     port = authority.substr(colon + 1);
-    if (port.empty()) return refuse("empty port");
+    if (port.empty()) return "empty port";
   }
-  if (host.empty()) return refuse("no host");
-  if (!port.empty() && (out.port = detail::parse_port(port)) == 0) return refuse("the port is not 1-65535");
+  if (host.empty()) return "no host";
+  if (!port.empty() && (out.port = detail::parse_port(port)) == 0) return "the port is not 1-65535";
   if (out.target.find_first_of(" \r\n\t#") != std::string::npos)
-    return refuse("the path contains a space, a line break or a fragment");
+    return "the path contains a space, a line break or a fragment";
   out.host = std::string(host);
+  return nullptr;
+}
+
+inline http_url parse_http_url(std::string_view url) {
+  http_url out;
+  if (const char* problem = split_http_url(url, out))
+    throw error(errc::invalid_argument, "URL \"" + std::string(url) + "\": " + problem);
   return out;
 }
 
