@@ -39,6 +39,7 @@ struct received_request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   int connection = 0;  // 1 for the first connection accepted, and so on
+  std::chrono::steady_clock::time_point arrived{};  // when its last byte was read
 
   // The first header of that name (case-insensitive), or nullptr.
   const std::string* header(std::string_view name) const {
@@ -182,6 +183,7 @@ class http_test_server {
       while (buffer.size() < header_end + 4 + body_length)
         if (!read_some(fd, buffer)) return;
       request.body = buffer.substr(header_end + 4, body_length);
+      request.arrived = std::chrono::steady_clock::now();
       buffer.erase(0, header_end + 4 + body_length);
 
       std::size_t index;
