@@ -158,7 +158,7 @@ class decoder {
  public:
   explicit decoder(std::string_view bytes, const char* what) : base_(bytes.data()), what_(what) {}
 
-  [[noreturn]] void fail(const char* at, std::string_view name, std::string_view what) const {
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const char* at, std::string_view name, std::string_view what) const {
     std::string path;
     for (int i = 0; i < depth_; ++i) {
       if (i) path += '.';
@@ -192,7 +192,7 @@ class decoder {
       value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
       if (byte < 0x80) return value;
     }
-    fail(start, name, "varint longer than 10 bytes");
+    fail(start, name, "varint overflows 64 bits");  // not reached: the tenth byte ends it or fails
   }
 
   // Reads the next field's key; false at the end of the message.
@@ -210,17 +210,20 @@ class decoder {
   }
 
   void expect(const field& f, wire wanted, const char* name) const {
-    if (f.type != wanted)
-      fail(f.at, name, std::string("wire type ") + to_string(f.type) + ", expected " + to_string(wanted));
+    if (f.type != wanted) fail_wire_type(f, wanted, name);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_wire_type(const field& f, wire wanted, const char* name) const {
+    fail(f.at, name, std::string("wire type ") + to_string(f.type) + ", expected " + to_string(wanted));
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_length(const char* at, const char* name, std::uint64_t n, std::ptrdiff_t left) const {
+    fail(at, name, "length " + std::to_string(n) + " runs past the end of its message (" + std::to_string(left) + " bytes left)");
   }
 
   std::string_view len(cursor& c, const field& f, const char* name) const {
     expect(f, wire::len, name);
     const char* start = c.p;
     std::uint64_t n = varint(c, name);
-    if (n > static_cast<std::uint64_t>(c.end - c.p))
-      fail(start, name, "length " + std::to_string(n) + " runs past the end of its message (" +
-                            std::to_string(c.end - c.p) + " bytes left)");
+    if (n > static_cast<std::uint64_t>(c.end - c.p)) fail_length(start, name, n, c.end - c.p);
     std::string_view out(c.p, static_cast<std::size_t>(n));
     c.p += n;
     return out;
@@ -307,6 +310,36 @@ class decoder {
     return id.valid();
   }
 
+  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
+  // message holds, into `counts[i]`, stopping quietly at anything malformed (the real pass
+  // reports it): capacity hints backed by bytes present.
+  template <std::size_t N>
+  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+    auto read = [&c](std::uint64_t& v) {
+      v = 0;
+      for (int shift = 0; shift < 64 && c.p != c.end; shift += 7) {
+        auto byte = static_cast<unsigned char>(*c.p++);
+        v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if (byte < 0x80) return true;
+      }
+      return false;
+    };
+    std::uint64_t key, v;
+    while (c.p != c.end && read(key)) {
+      switch (key & 7) {
+        case 0: if (!read(v)) return; break;
+        case 1: if (c.end - c.p < 8) return; c.p += 8; break;
+        case 5: if (c.end - c.p < 4) return; c.p += 4; break;
+        case 2:
+          if (!read(v) || v > static_cast<std::uint64_t>(c.end - c.p)) return;
+          c.p += v;
+          for (std::size_t i = 0; i < N; ++i) counts[i] += (key >> 3) == numbers[i] && v >= min_size;
+          break;
+        default: return;  // groups: rare, and only a hint is lost
+      }
+    }
+  }
+
   static std::uint64_t big_endian(const char* p) noexcept {
     std::uint64_t v = 0;
     for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
@@ -343,6 +376,7 @@ class decoder {
 
  private:
   static constexpr int capacity = 2 * max_depth + 16;
+  static constexpr std::size_t min_span_size = 2 + 16 + 2 + 8;  // a trace id and a span id
   struct frame {
     const char* name;
     std::int64_t index;
@@ -613,6 +647,11 @@ inline void decoder::status_fields(cursor c, basic_status<std::string>& st) {
 
 inline void decoder::span_fields(cursor c, span& s) {
   const char* at = c.p;
+  std::size_t lists[3] = {};
+  count(c, {9, 11, 13}, lists);
+  s.attributes.reserve(std::min<std::size_t>(lists[0], 64));  // keys may repeat: the later replaces
+  s.events.reserve(lists[1]);
+  s.links.reserve(lists[2]);
   field f;
   bool has_trace = false, has_id = false;
   std::int64_t attributes = 0, events = 0, links = 0;
@@ -669,6 +708,9 @@ inline void decoder::span_fields(cursor c, span& s) {
 
 inline void decoder::scope_spans(cursor c, std::vector<span>& batch) {
   const std::size_t first = batch.size();
+  std::size_t spans[1] = {};
+  count(c, {2}, spans, min_span_size);
+  batch.reserve(first + spans[0]);
   scope sc;
   field f;
   std::int64_t n = 0;
@@ -762,16 +804,34 @@ constexpr int varint_size(std::uint64_t v) noexcept {
   return n;
 }
 
+// Writes at its own position into `out`, grown ahead in doubling steps, so that each small
+// write is a store through a pointer rather than a checked append; `finish` (or the
+// destructor) trims `out` to what was written.
 class encoder {
  public:
-  explicit encoder(std::string& out) : out_(out) {}
+  explicit encoder(std::string& out) : out_(out), pos_(out.size()) {}
+  ~encoder() { finish(); }
+  encoder(const encoder&) = delete;
+  encoder& operator=(const encoder&) = delete;
+
+  void finish() { out_.resize(pos_); }
+
+  // Room for `n` more bytes; the pointer is valid until the next call.
+  char* room(std::size_t n) {
+    if (out_.size() - pos_ < n) out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
+    return out_.data() + pos_;
+  }
+  void put(std::string_view bytes) {
+    std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
+    pos_ += bytes.size();
+  }
 
   void varint(std::uint64_t v) {
-    char buffer[10];
-    int n = 0;
-    while (v >= 0x80) buffer[n++] = static_cast<char>(v | 0x80), v >>= 7;
-    buffer[n++] = static_cast<char>(v);
-    out_.append(buffer, static_cast<std::size_t>(n));
+    char* p = room(10);
+    char* start = p;
+    while (v >= 0x80) *p++ = static_cast<char>(v | 0x80), v >>= 7;
+    *p++ = static_cast<char>(v);
+    pos_ += static_cast<std::size_t>(p - start);
   }
   void key(std::uint32_t number, wire type) { varint((static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(type)); }
   void varint_field(std::uint32_t number, std::uint64_t v) {
@@ -780,14 +840,14 @@ class encoder {
   }
   void fixed_field(std::uint32_t number, std::uint64_t v, int size) {
     key(number, size == 8 ? wire::i64 : wire::i32);
-    char buffer[8];
-    for (int i = 0; i < size; ++i) buffer[i] = static_cast<char>(v >> (8 * i));
-    out_.append(buffer, static_cast<std::size_t>(size));
+    char* p = room(8);
+    for (int i = 0; i < size; ++i) p[i] = static_cast<char>(v >> (8 * i));
+    pos_ += static_cast<std::size_t>(size);
   }
   void bytes_field(std::uint32_t number, std::string_view bytes) {
     key(number, wire::len);
     varint(bytes.size());
-    out_.append(bytes);
+    put(bytes);
   }
   // proto3 leaves defaults out.
   void string_field(std::uint32_t number, std::string_view text) {
@@ -815,16 +875,18 @@ class encoder {
   };
   open_message open(std::uint32_t number, int guess) {
     key(number, wire::len);
-    out_.append(static_cast<std::size_t>(guess), '\0');
-    return {out_.size(), guess};
+    room(static_cast<std::size_t>(guess));
+    pos_ += static_cast<std::size_t>(guess);
+    return {pos_, guess};
   }
   void close(open_message m) {
-    std::size_t size = out_.size() - m.body;
+    std::size_t size = pos_ - m.body;
     int width = varint_size(size);
     if (width != m.guess) {  // move the body so the length is written in its shortest form
-      std::size_t old_start = m.body;
-      if (width > m.guess) out_.insert(old_start, static_cast<std::size_t>(width - m.guess), '\0');
-      else out_.erase(old_start - static_cast<std::size_t>(m.guess - width), static_cast<std::size_t>(m.guess - width));
+      if (width > m.guess) room(static_cast<std::size_t>(width - m.guess));
+      char* body = out_.data() + m.body;
+      std::memmove(body + (width - m.guess), body, size);
+      pos_ = pos_ + static_cast<std::size_t>(width) - static_cast<std::size_t>(m.guess);
     }
     char* p = out_.data() + (m.body - static_cast<std::size_t>(m.guess));
     while (size >= 0x80) *p++ = static_cast<char>(size | 0x80), size >>= 7;
@@ -860,13 +922,38 @@ class encoder {
   }
 
   template <class String>
-  void key_value(std::uint32_t number, std::string_view key, const basic_attribute_value<String>& value) {
-    auto kv = open(number, 1);
-    string_field(1, key);
-    auto any = open(2, 1);
+  void key_value(std::uint32_t number, std::string_view name, const basic_attribute_value<String>& value) {
+    // A scalar's AnyValue size is known up front: the lengths are written directly.
+    std::size_t any_size = 0;
+    std::visit(
+        [&any_size](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, bool>) any_size = 2;
+          else if constexpr (std::is_same_v<V, std::int64_t>) any_size = 1 + static_cast<std::size_t>(varint_size(static_cast<std::uint64_t>(v)));
+          else if constexpr (std::is_same_v<V, double>) any_size = 9;
+          else if constexpr (!::trace::detail::is_vector<V>::value) {
+            std::size_t n = std::string_view(v).size();
+            any_size = 1 + static_cast<std::size_t>(varint_size(n)) + n;
+          }
+        },
+        value);
+    if (any_size == 0) {  // an array: sized as it is written
+      auto kv = open(number, 1);
+      string_field(1, name);
+      auto any = open(2, 1);
+      any_value(value);
+      close(any);
+      close(kv);
+      return;
+    }
+    std::size_t name_size = name.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(name.size())) + name.size();
+    std::size_t kv_size = name_size + 1 + static_cast<std::size_t>(varint_size(any_size)) + any_size;
+    key(number, wire::len);
+    varint(kv_size);
+    string_field(1, name);
+    key(2, wire::len);
+    varint(any_size);
     any_value(value);
-    close(any);
-    close(kv);
   }
   template <class String>
   void key_values(std::uint32_t number, const basic_attributes<String>& items) {
@@ -941,6 +1028,7 @@ class encoder {
   }
 
   std::string& out_;
+  std::size_t pos_;
 };
 
 // Spans grouped by resource, then scope, in first-seen order: a request names each once.
@@ -982,6 +1070,7 @@ void encode_grouped(std::string& out, const std::vector<const S*>& spans) {
     e.string_field(3, std::string_view(g.resource->schema_url));
     e.close(rs);
   }
+  e.finish();
 }
 
 }  // namespace detail
@@ -1025,6 +1114,7 @@ inline std::string encode_response(const export_response& response) {
   e.uint_field(1, static_cast<std::uint64_t>(response.rejected_spans));
   e.string_field(2, response.error_message);
   e.close(m);
+  e.finish();
   return out;
 }
 
@@ -1057,6 +1147,7 @@ inline std::string encode_status(const rpc_status& status) {
   // int32: a negative code is sign-extended to 64 bits, ten bytes on the wire.
   e.uint_field(1, static_cast<std::uint64_t>(static_cast<std::int64_t>(status.code)));
   e.string_field(2, status.message);
+  e.finish();
   return out;
 }
 

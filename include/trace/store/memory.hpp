@@ -153,6 +153,7 @@ class memory_store {
   std::vector<std::uint32_t> names_;
   std::vector<status_code> statuses_;
   std::vector<span_kind> kinds_;
+  std::vector<std::uint32_t> flags_;  // OTLP span flags
   std::vector<std::uint32_t> resource_ids_;
   std::vector<std::uint32_t> scope_ids_;
   std::vector<std::uint32_t> extra_ids_;  // 0: none; otherwise index + 1 into extras_
@@ -372,6 +373,7 @@ void memory_store::append_one(const basic_span<String>& s) {
   names_.push_back(strings_.intern(s.name));
   statuses_.push_back(s.status.code);
   kinds_.push_back(s.kind);
+  flags_.push_back(s.flags);
   resource_ids_.push_back(intern_resource(s.resource));
   scope_ids_.push_back(intern_scope(s.scope));
 
@@ -403,7 +405,7 @@ void memory_store::append_one(const basic_span<String>& s) {
     for (const auto& e : s.events)
       extra.events.push_back({e.time, std::string(e.name), own(e.attributes), e.level, e.dropped_attributes});
     for (const auto& l : s.links)
-      extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes});
+      extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes, l.flags});
     extras_.push_back(std::move(extra));
     extra_ids_.push_back(static_cast<std::uint32_t>(extras_.size()));
   } else {
@@ -433,7 +435,8 @@ std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
   if (!resources_.empty()) {
     const resource& last = resources_[resource_ids_.empty() ? 0 : resource_ids_.back()];
     if (std::string_view(last.service_name) == std::string_view(r.service_name) &&
-        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size()) {
+        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size() &&
+        std::string_view(last.schema_url) == std::string_view(r.schema_url)) {
       bool same = true;
       auto it = r.attributes.begin();
       for (const auto& item : last.attributes) {
@@ -448,7 +451,7 @@ std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
   }
   std::uint64_t hash = detail::hash_attributes(detail::hash_combine(r.dropped_attributes, r.service_name), r.attributes);
   auto candidates = resource_by_hash_.equal_range(hash);
-  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes};
+  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes, std::string(r.schema_url)};
   for (auto it = candidates.first; it != candidates.second; ++it)
     if (resources_[it->second] == owned) return it->second;
   auto id = static_cast<std::uint32_t>(resources_.size());
@@ -463,12 +466,14 @@ std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
     const scope& last = scopes_[scope_ids_.back()];
     if (s.attributes.empty() && last.attributes.empty() && !s.dropped_attributes && !last.dropped_attributes &&
         std::string_view(last.name) == std::string_view(s.name) &&
-        std::string_view(last.version) == std::string_view(s.version))
+        std::string_view(last.version) == std::string_view(s.version) &&
+        std::string_view(last.schema_url) == std::string_view(s.schema_url))
       return scope_ids_.back();
   }
   std::uint64_t hash = detail::hash_attributes(
       detail::hash_combine(detail::hash_combine(s.dropped_attributes, s.name), s.version), s.attributes);
-  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes};
+  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes,
+              std::string(s.schema_url)};
   auto candidates = scope_by_hash_.equal_range(hash);
   for (auto it = candidates.first; it != candidates.second; ++it)
     if (scopes_[it->second] == owned) return it->second;
@@ -490,6 +495,7 @@ inline span memory_store::materialize(std::uint32_t row) const {
   s.parent = parents_[row];
   s.name = std::string(strings_.get(names_[row]));
   s.kind = kinds_[row];
+  s.flags = flags_[row];
   s.start = starts_[row];
   s.end = starts_[row] + durations_[row];
   s.status.code = statuses_[row];

@@ -17,7 +17,8 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 2;  // 2: packed columns, string refs and zigzag ints in extras
+inline constexpr std::uint32_t format_version = 3;  // 3: schema URLs, span and link flags; 2: packed columns, string refs
+inline constexpr std::uint32_t oldest_format_version = 2;  // version 2 reads as 3 without those fields
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of bytes [0, 124)
 
@@ -71,9 +72,9 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_crc_offset))
     throw error(errc::corrupt_data, where + ": header checksum mismatch");
   auto version = load<std::uint32_t>(in + 8);
-  if (version != format_version)
+  if (version < oldest_format_version || version > format_version)
     throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) + " is not supported (this build reads " +
-                                        std::to_string(format_version) + ")");
+                                        std::to_string(format_version) + ", and " + std::to_string(oldest_format_version) + " before it)");
   file_header h;
   auto kind = load<std::uint32_t>(in + 12);
   if (kind != 1 && kind != 2) throw error(errc::corrupt_data, where + ": unknown file kind " + std::to_string(kind));
