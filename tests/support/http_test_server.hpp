@@ -79,7 +79,8 @@ struct test_server_options {
 
 class http_test_server {
  public:
-  // `handler(request, index)`: index counts requests from 0, over all connections.
+  // `handler(request, index)`: index counts requests from 0, over all connections. It runs
+  // on the server's thread and must not throw.
   using handler = std::function<test_reply(const received_request&, std::size_t index)>;
 
   explicit http_test_server(handler answer, test_server_options options = {})
@@ -179,7 +180,11 @@ class http_test_server {
       received_request request = parse_head(std::string_view(buffer).substr(0, header_end));
       request.connection = connection;
       std::size_t body_length = 0;
-      if (const std::string* length = request.header("Content-Length")) body_length = std::stoul(*length);
+      if (const std::string* length = request.header("Content-Length")) {
+        if (length->empty() || length->size() > 9 || length->find_first_not_of("0123456789") != std::string::npos)
+          return;  // not a length this server takes: drop the connection
+        body_length = std::stoul(*length);
+      }
       while (buffer.size() < header_end + 4 + body_length)
         if (!read_some(fd, buffer)) return;
       request.body = buffer.substr(header_end + 4, body_length);
