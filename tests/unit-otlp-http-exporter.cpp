@@ -162,6 +162,8 @@ TEST_CASE("a 200 answer: every span arrives once, as protobuf, at the URL's path
     REQUIRE(request.header("X-Scope-OrgID"));
     CHECK(*request.header("X-Scope-OrgID") == "shop");
     CHECK(request.header("Content-Encoding") == nullptr);
+    REQUIRE(request.header("User-Agent"));
+    CHECK(request.header("User-Agent")->starts_with("trace-cpp-otlp-exporter/"));
   }
   CHECK(arrivals(requests) == each_once(1, 25));
   // Decoded, they are the spans that were sent.
@@ -252,6 +254,61 @@ TEST_CASE("400 with a Status body is not retried and its message is kept") {
   CHECK(stats.spans_exported == 0);
   CHECK(stats.failures_of(otlp_failure::error_status) == 1);
   CHECK(stats.last_error == "HTTP 400: span 3: name must not be empty");
+}
+
+TEST_CASE("http/json: a 400's JSON Status message is kept") {
+  http_test_server server([](const received_request&, std::size_t) {
+    return answer(400, R"({"code":3,"message":"traceId: invalid length","details":[]})",
+                  {{"Content-Type", "application/json"}});
+  });
+  trace::otlp_http_exporter exporter(fast_options(server, trace::otlp_protocol::http_json));
+  exporter.export_spans(spans_from(1, 2));
+  REQUIRE(exporter.flush(8s));
+  CHECK(server.request_count() == 1);
+  CHECK(exporter.stats().spans_failed == 2);
+  CHECK(exporter.stats().last_error == "HTTP 400: traceId: invalid length");
+}
+
+TEST_CASE("a 200 whose body is not a response still counts as accepted, and says so") {
+  http_test_server server([](const received_request&, std::size_t) {
+    return answer(200, "\x0a\xff", {{"Content-Type", "application/x-protobuf"}});  // a length past the end
+  });
+  trace::otlp_http_exporter exporter(fast_options(server));
+  exporter.export_spans(spans_from(1, 3));
+  REQUIRE(exporter.flush(8s));
+  auto stats = exporter.stats();
+  CHECK(server.request_count() == 1);
+  CHECK(stats.spans_exported == 3);
+  CHECK(stats.last_error.find("accepted, but the answer's body is unreadable: parse error") == 0);
+}
+
+TEST_CASE("a batch over max_request_bytes is not sent, and counted") {
+  http_test_server server([](const received_request&, std::size_t) { return protobuf_ok(); });
+  auto options = fast_options(server);
+  options.max_request_bytes = 1000;
+  trace::otlp_http_exporter exporter(options);
+  exporter.export_spans(spans_from(1, 100));
+  exporter.export_spans(spans_from(200, 1));  // small enough
+  REQUIRE(exporter.flush(8s));
+  auto stats = exporter.stats();
+  CHECK(server.request_count() == 1);
+  CHECK(stats.spans_failed == 100);
+  CHECK(stats.spans_exported == 1);
+  CHECK(stats.failures_of(otlp_failure::request_too_large) == 1);
+}
+
+TEST_CASE("an answer over max_response_bytes is an error, not retried") {
+  http_test_server server([](const received_request&, std::size_t) {
+    return answer(200, std::string(5000, 'x'), {{"Content-Type", "application/x-protobuf"}});
+  });
+  auto options = fast_options(server);
+  options.max_response_bytes = 4096;
+  trace::otlp_http_exporter exporter(options);
+  exporter.export_spans(spans_from(1, 2));
+  REQUIRE(exporter.flush(8s));
+  CHECK(server.request_count() == 1);
+  CHECK(exporter.stats().spans_failed == 2);
+  CHECK(exporter.stats().failures_of(otlp_failure::bad_response) == 1);
 }
 
 TEST_CASE("other 4xx and 500 are not retried either") {
