@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the benchmarks and runs trace-bench, analytics-bench and otlp-http-bench at a small
-# size so that they cannot rot.
+# Builds the benchmarks and runs trace-bench, analytics-bench, io-bench and otlp-http-bench
+# at a small size so that they cannot rot.
 # Reports figures; asserts none (trace-bench fails only when answers disagree,
 # otlp-http-bench when a span did not arrive).
 set -euo pipefail
@@ -8,4 +8,5 @@ cd "$(dirname "$0")/../.."
 cmake --workflow --preset bench
 ./build/bench/bench/trace-bench --smoke
 ./build/bench/bench/analytics-bench 200000
+./build/bench/bench/io-bench --smoke
 ./build/bench/bench/otlp-http-bench 20000

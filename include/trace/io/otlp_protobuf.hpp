@@ -350,8 +350,29 @@ class decoder {
 
   template <class Sink>
   std::size_t request(std::string_view bytes, Sink& sink);
+  // The resource of a resource_spans as its spans get it. Writers put it before the spans,
+  // so each span takes it while still in cache; one read after spans were taken (a merge, or
+  // a writer that puts it last) makes the end of the resource_spans give it again to all.
+  struct pending_resource {
+    resource raw;     // as merged from the wire
+    resource ready;   // `raw` with `service.name` taken out
+    bool made = false, stale = false;
+    const resource& get() {
+      if (!made) ready = with_service_name(raw), made = true;
+      return ready;
+    }
+  };
+  static resource with_service_name(resource r) {
+    if (const auto* name = r.attributes.find("service.name")) {
+      if (const auto* text = std::get_if<std::string>(name)) {
+        r.service_name = *text;
+        r.attributes.erase("service.name");
+      }
+    }
+    return r;
+  }
   std::size_t resource_spans(cursor c, std::vector<span>& batch);
-  void scope_spans(cursor c, std::vector<span>& batch);
+  void scope_spans(cursor c, std::vector<span>& batch, pending_resource& res);
   void span_fields(cursor c, span& s);
   void resource_fields(cursor c, resource& r);
   void scope_fields(cursor c, scope& sc);
@@ -706,12 +727,13 @@ inline void decoder::span_fields(cursor c, span& s) {
     fail(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
 }
 
-inline void decoder::scope_spans(cursor c, std::vector<span>& batch) {
+inline void decoder::scope_spans(cursor c, std::vector<span>& batch, pending_resource& res) {
   const std::size_t first = batch.size();
   std::size_t spans[1] = {};
   count(c, {2}, spans, min_span_size);
   batch.reserve(first + spans[0]);
   scope sc;
+  bool scope_stale = false;  // as the resource: read again after spans took it
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -721,6 +743,7 @@ inline void decoder::scope_spans(cursor c, std::vector<span>& batch) {
         push("scope", -1, f.at);
         scope_fields(inner, sc);
         pop();
+        scope_stale = scope_stale || batch.size() > first;
         break;
       }
       case 2: {
@@ -729,18 +752,24 @@ inline void decoder::scope_spans(cursor c, std::vector<span>& batch) {
         span& s = batch.emplace_back();
         s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
         span_fields(inner, s);
+        s.scope = sc;
+        s.resource = res.get();
         pop();
         break;
       }
-      case 3: text(c, f, "schema_url", sc.schema_url); break;
+      case 3:
+        text(c, f, "schema_url", sc.schema_url);
+        scope_stale = scope_stale || batch.size() > first;
+        break;
       default: skip(c, f);
     }
   }
-  for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
+  if (scope_stale)
+    for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
 }
 
 inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
-  resource res;
+  pending_resource res;
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -748,8 +777,10 @@ inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
       case 1: {
         cursor inner = cursor_of(len(c, f, "resource"));
         push("resource", -1, f.at);
-        resource_fields(inner, res);  // a second resource merges into the first
+        resource_fields(inner, res.raw);  // a second resource merges into the first
         pop();
+        res.stale = res.stale || res.made;
+        res.made = false;
         break;
       }
       case 2:
@@ -757,21 +788,22 @@ inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
         const char* name = f.number == 2 ? "scope_spans" : "instrumentation_library_spans";
         cursor inner = cursor_of(len(c, f, name));
         push(name, n++, f.at);
-        scope_spans(inner, batch);
+        scope_spans(inner, batch, res);
         pop();
         break;
       }
-      case 3: text(c, f, "schema_url", res.schema_url); break;
+      case 3:
+        text(c, f, "schema_url", res.raw.schema_url);
+        res.stale = res.stale || res.made;
+        res.made = false;
+        break;
       default: skip(c, f);
     }
   }
-  if (const auto* name = res.attributes.find("service.name")) {
-    if (const auto* text = std::get_if<std::string>(name)) {
-      res.service_name = *text;
-      res.attributes.erase("service.name");
-    }
+  if (res.stale) {
+    const resource& r = res.get();
+    for (span& s : batch) s.resource = r;
   }
-  for (span& s : batch) s.resource = res;
   return batch.size();
 }
 
