@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/http_test_server.hpp"
 #include "trace/net/http_client.hpp"
@@ -36,6 +37,11 @@ std::pair<http_failure, std::string> failure_of(const std::function<void()>& act
   }
   FAIL("no http_error");
   return {};
+}
+
+bool wait_until_requests(const http_test_server& server, std::size_t n) {
+  for (int i = 0; i < 1000 && server.request_count() < n; ++i) std::this_thread::sleep_for(10ms);
+  return server.request_count() >= n;
 }
 
 }  // namespace
@@ -94,6 +100,35 @@ TEST_CASE("a request's deadline bounds the whole exchange, whatever the per-read
   CHECK(message == "i/o error: http 127.0.0.1:" + std::to_string(server.port()) +
                        ": request deadline passed waiting for the response");
   CHECK_FALSE(client.connected());
+}
+
+TEST_CASE("a readable cancel_fd abandons the exchange at once") {
+  http_test_server server([](const received_request&, std::size_t) {
+    test_reply r;
+    r.what = test_reply::action::never_answer;
+    return r;
+  });
+  int cancel[2];
+  REQUIRE(::pipe(cancel) == 0);
+  auto client = client_for(server);  // io_timeout 5 s, no deadline
+  bool request_seen = false;
+  ssize_t written = 0;
+  std::thread canceller([&] {  // no Catch2 assertions off the main thread
+    request_seen = wait_until_requests(server, 1);
+    char byte = 1;
+    written = ::write(cancel[1], &byte, 1);
+  });
+  const auto started = std::chrono::steady_clock::now();
+  auto [kind, message] = failure_of([&] { client.request({.method = "POST", .body = "x", .cancel_fd = cancel[0]}); });
+  canceller.join();
+  CHECK(request_seen);
+  CHECK(written == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);  // not the 5 s io_timeout
+  CHECK(kind == http_failure::cancelled);
+  CHECK(message.ends_with(": cancelled waiting for the response"));
+  CHECK_FALSE(client.connected());
+  ::close(cancel[0]);
+  ::close(cancel[1]);
 }
 
 TEST_CASE("custom headers arrive, and the answer's headers are read") {

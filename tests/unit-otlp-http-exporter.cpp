@@ -546,8 +546,8 @@ TEST_CASE("the queue is bounded: batches beyond it are dropped and counted, expo
   });
   auto options = fast_options(server);
   options.max_queue_spans = 10;
-  options.timeout = 2s;  // holds the first batch in flight while the others come
-  options.retry.max_attempts = 1;
+  options.timeout = 30s;  // holds the first batch in flight while the others come
+  options.retry.total_timeout = 60s;
   options.flush_timeout = 200ms;
   trace::otlp_http_exporter exporter(options);
   exporter.export_spans(spans_from(1, 5));
@@ -555,14 +555,17 @@ TEST_CASE("the queue is bounded: batches beyond it are dropped and counted, expo
   // The server holds that request: these return at once, two queued, the rest dropped.
   for (std::uint64_t i = 0; i < 6; ++i) exporter.export_spans(spans_from(100 + 10 * i, 5));
   CHECK(exporter.stats().spans_dropped_overflow == 20);
+  const auto shutdown_started = steady::now();
   exporter.shutdown();
+  CHECK(steady::now() - shutdown_started < 10s);  // not the 30 s the request in flight could take
   exporter.export_spans(spans_from(900, 3));  // after shutdown: dropped too
   auto stats = exporter.stats();
   CHECK(stats.spans_dropped_overflow == 23);
-  // The batch in flight timed out; shutdown's time ran out for the two queued ones.
+  // Shutdown's time ran out: the batch in flight was abandoned, the two queued ones not sent.
   CHECK(stats.spans_failed == 15);
-  CHECK(stats.failures_of(otlp_failure::timeout) == 1);
-  CHECK(stats.failures_of(otlp_failure::shutdown) == 2);
+  CHECK(stats.failures_of(otlp_failure::timeout) == 0);
+  CHECK(stats.failures_of(otlp_failure::shutdown) == 3);
+  CHECK(stats.requests == 1);
 }
 
 TEST_CASE("through the batch processor: spans ended by the application arrive once each") {
@@ -606,7 +609,8 @@ TEST_CASE("shutdown is bounded when the collector never answers") {
     return r;
   });
   auto options = fast_options(server);
-  options.timeout = 300ms;
+  options.timeout = 30s;
+  options.retry.total_timeout = 60s;
   options.flush_timeout = 500ms;
   auto exporter = std::make_shared<trace::otlp_http_exporter>(options);
   auto processor = std::make_shared<trace::batch_span_processor>(
@@ -621,7 +625,8 @@ TEST_CASE("shutdown is bounded when the collector never answers") {
   auto stats = exporter->stats();
   CHECK(stats.spans_exported == 0);
   CHECK(stats.spans_failed + stats.spans_dropped_overflow == 100);
-  CHECK(stats.failures_of(otlp_failure::timeout) >= 1);
+  CHECK(stats.failures_of(otlp_failure::shutdown) >= 1);
+  CHECK(stats.failures_of(otlp_failure::timeout) == 0);
 }
 
 TEST_CASE("gzip compression is opt-in") {

@@ -30,6 +30,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cerrno>
+#include <cstring>  // strerror
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,9 @@
 #include <string_view>
 #include <thread>
 #include <utility>
+
+#include <fcntl.h>   // O_CLOEXEC, O_NONBLOCK
+#include <unistd.h>  // pipe2, write, close
 
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
@@ -101,7 +106,7 @@ class otlp_http_exporter final : public span_exporter {
   // Throws `error(errc::invalid_option)` for an endpoint that is not an http:// URL, gzip
   // without zlib, zero limits or timeouts, or a header the exporter sets itself.
   explicit otlp_http_exporter(otlp_http_options options = otlp_http_options_from_env());
-  ~otlp_http_exporter() override { shutdown(); }
+  ~otlp_http_exporter() override;
   otlp_http_exporter(const otlp_http_exporter&) = delete;
   otlp_http_exporter& operator=(const otlp_http_exporter&) = delete;
 
@@ -110,8 +115,8 @@ class otlp_http_exporter final : public span_exporter {
   // Waits, up to `flush_timeout`, until every queued batch has been sent or given up on.
   void force_flush() override { flush(options_.flush_timeout); }
   bool flush(std::chrono::milliseconds timeout);
-  // Sends what is queued for up to `flush_timeout` (plus at most one request's timeout in
-  // flight), then drops the rest, counted, and ends the sending thread. Idempotent.
+  // Sends what is queued for up to `flush_timeout`, then abandons the request in flight,
+  // drops the rest, counted, and ends the sending thread. Idempotent.
   void shutdown() override;
 
   otlp_http_stats stats() const;
@@ -157,8 +162,10 @@ class otlp_http_exporter final : public span_exporter {
   std::size_t queued_spans_ = 0;   // guarded by mutex_
   bool sending_ = false;           // guarded by mutex_: a request taken off the queue is in flight
   bool stopping_ = false;          // guarded by mutex_
+  bool sender_done_ = false;       // guarded by mutex_
   clock::time_point stop_deadline_ = clock::time_point::max();  // guarded by mutex_
   std::once_flag joined_;
+  int cancel_[2] = {-1, -1};  // a pipe: a byte written ends the request in flight
 
   std::atomic<std::uint64_t> exported_{0}, rejected_{0}, failed_spans_{0}, overflow_{0}, requests_{0}, retries_{0};
   std::atomic<std::uint64_t> failures_[otlp_failure_kinds] = {};
@@ -231,6 +238,7 @@ inline otlp_failure otlp_failure_of(net::http_failure kind) noexcept {
     case net::http_failure::closed: return otlp_failure::disconnected;
     case net::http_failure::malformed:
     case net::http_failure::too_large: return otlp_failure::bad_response;
+    case net::http_failure::cancelled: return otlp_failure::shutdown;
   }
   return otlp_failure::bad_response;
 }
@@ -273,7 +281,15 @@ inline otlp_http_exporter::otlp_http_exporter(otlp_http_options options)
   endpoint.connect_timeout = options_.timeout;
   endpoint.io_timeout = options_.timeout;
   client_ = net::http_client(std::move(endpoint));
+  if (::pipe2(cancel_, O_CLOEXEC | O_NONBLOCK) != 0)
+    throw error(errc::io_error, std::string("otlp_http_exporter: pipe2 failed: ") + std::strerror(errno));
   sender_ = std::thread([this] { run(); });
+}
+
+inline otlp_http_exporter::~otlp_http_exporter() {
+  shutdown();
+  ::close(cancel_[0]);
+  ::close(cancel_[1]);
 }
 
 inline void otlp_http_exporter::export_spans(std::span<const span> batch) {
@@ -322,7 +338,16 @@ inline void otlp_http_exporter::shutdown() {
     }
   }
   wake_.notify_all();
-  std::call_once(joined_, [this] { sender_.join(); });
+  std::call_once(joined_, [this] {
+    {
+      std::unique_lock lock(mutex_);
+      if (!idle_.wait_until(lock, stop_deadline_, [this] { return sender_done_; })) {
+        char byte = 1;  // time is up: abandon the request in flight
+        [[maybe_unused]] auto written = ::write(cancel_[1], &byte, 1);
+      }
+    }
+    sender_.join();
+  });
 }
 
 inline otlp_http_stats otlp_http_exporter::stats() const {
@@ -355,6 +380,7 @@ inline void otlp_http_exporter::run() {
     sending_ = false;
     if (queue_.empty()) idle_.notify_all();
   }
+  sender_done_ = true;
   idle_.notify_all();
 }
 
@@ -400,10 +426,12 @@ inline std::optional<otlp_http_exporter::retryable> otlp_http_exporter::attempt(
                                                  .body = r.body,
                                                  .headers = headers_,
                                                  .deadline = deadline,
-                                                 .max_response_bytes = options_.max_response_bytes});
+                                                 .max_response_bytes = options_.max_response_bytes,
+                                                 .cancel_fd = cancel_[0]});
   } catch (const net::http_error& e) {
     const otlp_failure kind = detail::otlp_failure_of(e.kind());
-    if (kind == otlp_failure::bad_response) {  // the server answered, wrongly: sending again will not help
+    // The server answered wrongly (sending again will not help), or shutdown's time is up.
+    if (kind == otlp_failure::bad_response || kind == otlp_failure::shutdown) {
       give_up(r, kind, e.what());
       return std::nullopt;
     }

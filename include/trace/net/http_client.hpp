@@ -1,8 +1,9 @@
 #pragma once
 // A small blocking HTTP/1.1 client over POSIX sockets, without any library: one connection
 // kept alive between requests, a deadline on connecting and on every read and write (and,
-// when the request gives one, on the whole exchange), bodies framed by Content-Length,
-// chunked transfer coding, or the connection's close. Plain http:// only: no TLS.
+// when the request gives one, on the whole exchange, which another thread can also cancel
+// through a pipe), bodies framed by Content-Length, chunked transfer coding, or the
+// connection's close. Plain http:// only: no TLS.
 // Used by the ClickHouse store and by the OTLP/HTTP span exporter.
 //
 // Errors are `net::http_error` (a `trace::error` with `errc::io_error`) naming the peer and
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -70,6 +72,7 @@ enum class http_failure {
   closed,     // the connection closed or was reset before the whole response came
   malformed,  // the response broke HTTP/1.1 framing
   too_large,  // the response body exceeded the request's max_response_bytes
+  cancelled,  // the request's cancel_fd became readable
 };
 
 class http_error : public error {
@@ -90,6 +93,9 @@ struct http_request {
   std::vector<http_header> headers{};  // sent as given, after Host, Content-Length, Connection
   clock::time_point deadline = clock::time_point::max();  // for connecting, sending and receiving
   std::size_t max_response_bytes = std::numeric_limits<std::size_t>::max();  // body, after framing
+  // When not -1, watched beside the socket: once readable (a byte written to a pipe by
+  // another thread), the exchange is abandoned at once. For a sender that must stop.
+  int cancel_fd = -1;
 };
 
 struct http_response {
@@ -142,6 +148,8 @@ class http_client {
   // Appends what arrives; false on a clean EOF when allowed.
   bool fill(std::string& buffer, bool allow_eof, http_request::clock::time_point deadline);
   void wait_for(short events, const char* doing, http_request::clock::time_point deadline);
+  // poll() on `fd` and, when set, the request's cancel_fd; 0 on timeout, -1 on error.
+  int poll_with_cancel(int fd, short events, int timeout_ms, const char* doing);
   std::string peer() const { return endpoint_.host + ":" + std::to_string(endpoint_.port); }
   [[noreturn]] void fail(http_failure kind, const std::string& what) {
     disconnect();
@@ -150,6 +158,7 @@ class http_client {
 
   http_endpoint endpoint_;
   int fd_ = -1;
+  int cancel_fd_ = -1;  // the current request's
 };
 
 // ---------------------------------------------------------------------------------------
@@ -244,7 +253,6 @@ inline const std::string* http_response::header(std::string_view name) const noe
 
 inline void http_client::wait_for(short events, const char* doing, http_request::clock::time_point deadline) {
   using std::chrono::milliseconds;
-  pollfd p{fd_, events, 0};
   int ready;
   do {
     // The whole request's deadline, when nearer than the per-operation timeout, decides.
@@ -253,13 +261,23 @@ inline void http_client::wait_for(short events, const char* doing, http_request:
                                  deadline - now < endpoint_.io_timeout;
     const auto wait = deadline_nearer ? std::max(std::chrono::ceil<milliseconds>(deadline - now), milliseconds(0))
                                       : endpoint_.io_timeout;
-    ready = ::poll(&p, 1, static_cast<int>(wait.count()));
+    ready = poll_with_cancel(fd_, events, static_cast<int>(wait.count()), doing);
     if (ready == 0)
       fail(http_failure::timeout, deadline_nearer
                                       ? std::string("request deadline passed ") + doing
                                       : "timed out after " + std::to_string(endpoint_.io_timeout.count()) + " ms " + doing);
   } while (ready < 0 && errno == EINTR);
   if (ready < 0) fail(http_failure::closed, std::string("poll failed ") + doing + ": " + std::strerror(errno));
+}
+
+inline int http_client::poll_with_cancel(int fd, short events, int timeout_ms, const char* doing) {
+  pollfd p[2] = {{fd, events, 0}, {cancel_fd_, POLLIN, 0}};
+  const int ready = ::poll(p, cancel_fd_ >= 0 ? 2 : 1, timeout_ms);
+  if (ready > 0 && cancel_fd_ >= 0 && p[1].revents != 0) {
+    if (fd != fd_) ::close(fd);  // a connection still being made
+    fail(http_failure::cancelled, std::string("cancelled ") + doing);
+  }
+  return ready;
 }
 
 inline void http_client::connect(http_request::clock::time_point deadline) {
@@ -270,6 +288,7 @@ inline void http_client::connect(http_request::clock::time_point deadline) {
   std::string port = std::to_string(endpoint_.port);
   if (int rc = ::getaddrinfo(endpoint_.host.c_str(), port.c_str(), &hints, &found); rc != 0)
     throw http_error(http_failure::connect, "http " + peer() + ": cannot resolve host: " + ::gai_strerror(rc));
+  const std::unique_ptr<addrinfo, void (*)(addrinfo*)> owned(found, ::freeaddrinfo);  // freed on every way out
   std::string last_problem = "no address";
   for (addrinfo* a = found; a; a = a->ai_next) {
     int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -283,9 +302,8 @@ inline void http_client::connect(http_request::clock::time_point deadline) {
       if (deadline != http_request::clock::time_point::max())
         wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(deadline - http_request::clock::now()),
                           std::chrono::milliseconds(0), wait);
-      pollfd p{fd, POLLOUT, 0};
       int ready;
-      do ready = ::poll(&p, 1, static_cast<int>(wait.count()));
+      do ready = poll_with_cancel(fd, POLLOUT, static_cast<int>(wait.count()), "connecting");
       while (ready < 0 && errno == EINTR);
       int so_error = 0;
       socklen_t length = sizeof so_error;
@@ -301,13 +319,11 @@ inline void http_client::connect(http_request::clock::time_point deadline) {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // requests are small writes
       fd_ = fd;
-      ::freeaddrinfo(found);
       return;
     }
     last_problem = std::strerror(errno);
     ::close(fd);
   }
-  ::freeaddrinfo(found);
   throw http_error(http_failure::connect, "http " + peer() + ": cannot connect: " + last_problem);
 }
 
@@ -361,6 +377,7 @@ inline http_response http_client::request(const http_request& request) {
   }
   head.append("\r\n");
 
+  cancel_fd_ = request.cancel_fd;
   bool reused = connected();
   if (!reused) connect(request.deadline);
   try {
