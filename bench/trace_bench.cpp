@@ -778,15 +778,10 @@ int main(int argc, char** argv) try {
         for (const auto& one : t) sum += trace::span_id_of(one).value() + trace::start_of(one);
       times.push_back(bench::seconds_since(start) * ms);
       start = bench::bench_clock::now();
-      constexpr bool memory = std::is_same_v<std::decay_t<decltype(s)>, trace::memory_store>;
-      trace::group_page groups;
-      if constexpr (memory) groups = trace::group_spans(s, grouping);
-      else groups = trace::group_spans(s.scan(), grouping);  // no store-level group_spans for mmap yet
+      trace::group_page groups = trace::group_spans(s, grouping);
       times.push_back(bench::seconds_since(start) * ms);
       start = bench::bench_clock::now();
-      trace::summary_report summary;
-      if constexpr (memory) summary = trace::summarize(s);
-      else summary = trace::summarize(s.scan());
+      trace::summary_report summary = trace::summarize(s);
       times.push_back(bench::seconds_since(start) * ms);
       answers = {std::to_string(counted), std::to_string(found.size()) + "/" + std::to_string(sum),
                  std::to_string(groups.total_groups), std::to_string(summary.operations.size()) + "/" +

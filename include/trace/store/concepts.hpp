@@ -36,6 +36,20 @@ concept span_store = requires(S& store, const S& cstore, const std::vector<span>
   requires span_like<std::ranges::range_value_t<decltype(cstore.find_trace(id))>>;
 };
 
+// Customisation points: what a store may offer beyond `span_store`, each found by its
+// member name and used when present, so every algorithm has one fast path per mechanism:
+//
+//   s.blocks()          the store's spans as column blocks: the store is a `columnar_store`
+//                       (columnar_store.hpp, column_block.hpp), and count_matching,
+//                       find_trace_ids, group_spans, summarize read its columns.
+//   s.push_down(req)    the store answers a whole-store request itself (a database, in its
+//                       query language) and returns the answer the algorithm would give:
+//                         count_request{where}           -> std::size_t  (query/span_query.hpp)
+//                         group_request{options, where}  -> group_page   (analytics/store_group_by.hpp)
+//                       A store that cannot answer a request exactly either computes it
+//                       itself or refuses it with `trace::error`; it is never approximate.
+//   s.trace_count()     the number of distinct traces, when the store keeps it (summarize).
+//
 // The element type a store's scan yields.
 template <span_store S>
 using store_span_t = std::ranges::range_value_t<decltype(std::declval<const S&>().scan())>;

@@ -9,7 +9,9 @@
 // out stay valid until the next append; string views of names stay valid for the store's life.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <limits>
 #include <iterator>
 #include <optional>
 #include <ranges>
@@ -24,7 +26,7 @@
 #include "trace/core/validate.hpp"
 #include "trace/detail/string_interner.hpp"
 #include "trace/detail/trace_index.hpp"
-#include "trace/store/concepts.hpp"
+#include "trace/store/columnar_store.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -43,6 +45,7 @@ class memory_store {
   class span_ref;
   class row_range;
   class trace_range;
+  class block;
 
   memory_store() = default;
   memory_store(const memory_store&) = delete;
@@ -68,6 +71,9 @@ class memory_store {
   // The span at a row, 0 <= row < size().
   span_ref at(std::uint32_t row) const noexcept;
 
+  // The whole store as one `column_block` (columnar_store.hpp), for the fast paths.
+  std::array<block, 1> blocks() const noexcept;
+
   // The spans of one trace, in insertion order; empty for an unknown id.
   trace_range find_trace(const trace_id& id) const;
 
@@ -89,11 +95,7 @@ class memory_store {
   // A row's span attributes: a slot each (interned key, and the interned text of a short
   // string value), and the values in the same order. Slots are kept apart from the values
   // so that looking for a key, or for a short string by equality, reads 8 bytes an attribute.
-  struct attribute_slot {
-    static constexpr std::uint32_t no_text = 0xffffffffu;  // not a string, or longer than short_text
-    std::uint32_t key = 0;
-    std::uint32_t text = no_text;
-  };
+  using attribute_slot = trace::attribute_slot;  // no_text: not a string, or longer than short_text
   static constexpr std::size_t short_text = 32;  // longer strings are rarely repeated: not interned
   std::span<const attribute_slot> span_attribute_slots(std::uint32_t row) const noexcept {
     return std::span(attribute_slots_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
@@ -169,6 +171,11 @@ class memory_store {
   std::unordered_multimap<std::uint64_t, std::uint32_t> scope_by_hash_;
   detail::string_interner strings_;
   detail::trace_index index_;
+
+  // the block's bounds: start and duration ranges, the distinct service ids
+  block_bounds bounds_{std::numeric_limits<timestamp_ns>::max(), 0, std::numeric_limits<duration_ns>::max(), 0};
+  std::vector<std::uint32_t> service_ids_;
+  std::vector<bool> has_service_;  // by string id
 };
 
 // A stored span, read in place: a store pointer and a row number.
@@ -228,6 +235,60 @@ struct span_traits<memory_store::span_ref> {
   template <class F>
   static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
 };
+
+// The whole store read column by column: raw column pointers, so that loops over rows keep
+// them in registers. Valid until the next append.
+class memory_store::block {
+ public:
+  static constexpr std::size_t short_text = memory_store::short_text;
+
+  block() = default;
+  explicit block(const memory_store& s) noexcept
+      : store_(&s), traces_(s.traces_.data()), starts_(s.starts_.data()), durations_(s.durations_.data()),
+        services_(s.services_.data()), names_(s.names_.data()), statuses_(s.statuses_.data()),
+        kinds_(s.kinds_.data()), rows_(static_cast<std::uint32_t>(s.size())) {}
+
+  std::uint32_t rows() const noexcept { return rows_; }
+  trace_id trace(std::uint32_t row) const noexcept { return traces_[row]; }
+  timestamp_ns start(std::uint32_t row) const noexcept { return starts_[row]; }
+  duration_ns duration(std::uint32_t row) const noexcept { return durations_[row]; }
+  status_code status(std::uint32_t row) const noexcept { return statuses_[row]; }
+  span_kind kind(std::uint32_t row) const noexcept { return kinds_[row]; }
+  std::uint32_t service_id(std::uint32_t row) const noexcept { return services_[row]; }
+  std::uint32_t name_id(std::uint32_t row) const noexcept { return names_[row]; }
+  std::uint32_t string_count() const noexcept { return static_cast<std::uint32_t>(store_->string_count()); }
+  std::string_view string(std::uint32_t id) const noexcept { return store_->string_of_id(id); }
+  std::optional<std::uint32_t> find_string(std::string_view text) const { return store_->find_string_id(text); }
+  span_ref span(std::uint32_t row) const noexcept { return span_ref(store_, row); }
+  block_bounds bounds() const noexcept { return store_->bounds_; }
+  std::uint32_t service_count() const noexcept { return static_cast<std::uint32_t>(store_->service_ids_.size()); }
+  std::uint32_t service_at(std::uint32_t k) const noexcept { return store_->service_ids_[k]; }
+
+  std::span<const attribute_slot> attribute_slots(std::uint32_t row) const noexcept { return store_->span_attribute_slots(row); }
+  std::span<const attribute_value> attribute_values(std::uint32_t row) const noexcept { return store_->span_attribute_values(row); }
+  void prefetch_attributes(std::uint32_t row) const noexcept { store_->prefetch_span_attributes(row); }
+  std::uint32_t resource_id(std::uint32_t row) const noexcept { return store_->resource_ids_[row]; }
+  std::uint32_t scope_id(std::uint32_t row) const noexcept { return store_->scope_ids_[row]; }
+  std::span<const resource> resources() const noexcept { return store_->resources(); }
+  std::span<const scope> scopes() const noexcept { return store_->scopes(); }
+  template <class F>
+  bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const {
+    return store_->visit_event_and_link_attributes(row, f);
+  }
+
+ private:
+  const memory_store* store_ = nullptr;
+  const trace_id* traces_ = nullptr;
+  const timestamp_ns* starts_ = nullptr;
+  const duration_ns* durations_ = nullptr;
+  const std::uint32_t* services_ = nullptr;
+  const std::uint32_t* names_ = nullptr;
+  const status_code* statuses_ = nullptr;
+  const span_kind* kinds_ = nullptr;
+  std::uint32_t rows_ = 0;
+};
+
+inline std::array<memory_store::block, 1> memory_store::blocks() const noexcept { return {block(*this)}; }
 
 // The rows of one trace, following the store's per-trace chain.
 class memory_store::trace_range {
@@ -330,6 +391,8 @@ static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
 static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
 static_assert(std::ranges::sized_range<memory_store::row_range>);
 static_assert(span_store<memory_store>);
+static_assert(column_block<memory_store::block>);
+static_assert(columnar_store<memory_store>);
 
 // ---------------------------------------------------------------------------------------
 
@@ -369,6 +432,15 @@ void memory_store::append_one(const basic_span<String>& s) {
   starts_.push_back(s.start);
   durations_.push_back(s.end - s.start);
   services_.push_back(strings_.intern(s.resource.service_name));
+  if (services_.back() >= has_service_.size()) has_service_.resize(services_.back() + 1, false);
+  if (!has_service_[services_.back()]) {
+    has_service_[services_.back()] = true;
+    service_ids_.push_back(services_.back());
+  }
+  bounds_.min_start = std::min(bounds_.min_start, s.start);
+  bounds_.max_start = std::max(bounds_.max_start, s.start);
+  bounds_.min_duration = std::min(bounds_.min_duration, s.end - s.start);
+  bounds_.max_duration = std::max(bounds_.max_duration, s.end - s.start);
   names_.push_back(strings_.intern(s.name));
   statuses_.push_back(s.status.code);
   kinds_.push_back(s.kind);
