@@ -71,7 +71,7 @@ class clickhouse_store {
   // One INSERT for the whole batch, after every span passed `validate` (a refused batch
   // names the span and stores nothing). ClickHouse writes a batch of up to 1,048,576 rows
   // (its max_insert_block_size) atomically; on a cluster each shard's share is atomic.
-  template <std::ranges::input_range R>
+  template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
   void append(const basic_span<String>& one) { append(std::span(&one, 1)); }
@@ -196,15 +196,9 @@ inline void clickhouse_store::drop_schema() {
   }
 }
 
-template <std::ranges::input_range R>
+template <std::ranges::forward_range R>
 void clickhouse_store::append(const R& batch) {
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
-  if (position == 0) return;
+  if (validate_batch(batch) == 0) return;
   std::string data;
   const bool binary = options_.insert_format == clickhouse_format::row_binary;
   for (const auto& s : batch) {

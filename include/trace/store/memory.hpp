@@ -27,6 +27,7 @@
 #include "trace/detail/string_interner.hpp"
 #include "trace/detail/trace_index.hpp"
 #include "trace/store/columnar_store.hpp"
+#include "trace/store/stored_span.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -44,7 +45,7 @@ class memory_store {
  public:
   class span_ref;
   class row_range;
-  class trace_range;
+  using trace_range = gathered_spans<span_ref>;  // a trace's spans, gathered by find_trace
   class block;
 
   memory_store() = default;
@@ -53,9 +54,9 @@ class memory_store {
   memory_store(memory_store&&) = default;  // span_refs into the moved-from store dangle
   memory_store& operator=(memory_store&&) = default;
 
-  // Appends a batch of `basic_span`s, all or nothing: if any span breaks the model's rules,
-  // throws `error(errc::invalid_span)` naming its position in the batch, and stores nothing.
-  // (A forward range: it is read twice, to check, then to store.)
+  // Appends a batch (a forward range of `basic_span`s, as every store takes), all or
+  // nothing: if any span breaks the model's rules, throws `error(errc::invalid_span)` naming
+  // its position in the batch, and stores nothing.
   template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
@@ -74,7 +75,7 @@ class memory_store {
   // The whole store as one `column_block` (columnar_store.hpp), for the fast paths.
   std::array<block, 1> blocks() const noexcept;
 
-  // The spans of one trace, in insertion order; empty for an unknown id.
+  // The spans of one trace, in insertion order, gathered by the call; empty for an unknown id.
   trace_range find_trace(const trace_id& id) const;
 
   // A full owning copy of one stored span.
@@ -178,7 +179,8 @@ class memory_store {
   std::vector<bool> has_service_;  // by string id
 };
 
-// A stored span, read in place: a store pointer and a row number.
+// A stored span, read in place: a store pointer and a row number. Its members are those of
+// every stored span (stored_span.hpp), plus the interned `resource_of()` and `scope_of()`.
 class memory_store::span_ref {
  public:
   span_ref() = default;
@@ -201,6 +203,8 @@ class memory_store::span_ref {
     std::uint32_t extra = store_->extra_ids_[row_];
     return extra ? std::string_view(store_->extras_[extra - 1].status_message) : std::string_view();
   }
+  std::string_view scope_name() const noexcept { return scope_of().name; }
+  std::string_view scope_version() const noexcept { return scope_of().version; }
   const resource& resource_of() const noexcept { return store_->resources_[store_->resource_ids_[row_]]; }
   const scope& scope_of() const noexcept { return store_->scopes_[store_->scope_ids_[row_]]; }
   span materialize() const { return store_->materialize(row_); }
@@ -218,23 +222,7 @@ class memory_store::span_ref {
 };
 
 template <>
-struct span_traits<memory_store::span_ref> {
-  using ref = memory_store::span_ref;
-  static trace_id get_trace_id(const ref& s) noexcept { return s.trace(); }
-  static span_id get_span_id(const ref& s) noexcept { return s.id(); }
-  static span_id get_parent_id(const ref& s) noexcept { return s.parent(); }
-  static std::string_view get_name(const ref& s) noexcept { return s.name(); }
-  static std::string_view get_service(const ref& s) noexcept { return s.service(); }
-  static timestamp_ns get_start(const ref& s) noexcept { return s.start(); }
-  static timestamp_ns get_end(const ref& s) noexcept { return s.end(); }
-  static status_code get_status(const ref& s) noexcept { return s.status(); }
-  static span_kind get_kind(const ref& s) noexcept { return s.kind(); }
-  static std::string_view get_status_message(const ref& s) noexcept { return s.status_message(); }
-  static std::string_view get_scope_name(const ref& s) noexcept { return s.scope_of().name; }
-  static std::string_view get_scope_version(const ref& s) noexcept { return s.scope_of().version; }
-  template <class F>
-  static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
-};
+struct span_traits<memory_store::span_ref> : stored_span_traits<memory_store::span_ref> {};
 
 // The whole store read column by column: raw column pointers, so that loops over rows keep
 // them in registers. Valid until the next append.
@@ -289,48 +277,6 @@ class memory_store::block {
 };
 
 inline std::array<memory_store::block, 1> memory_store::blocks() const noexcept { return {block(*this)}; }
-
-// The rows of one trace, following the store's per-trace chain.
-class memory_store::trace_range {
- public:
-  class iterator {
-   public:
-    using value_type = span_ref;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::forward_iterator_tag;
-
-    iterator() = default;
-    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
-    span_ref operator*() const noexcept { return span_ref(store_, row_); }
-    iterator& operator++() noexcept {
-      row_ = store_->next_in_trace_[row_];
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator before = *this;
-      ++*this;
-      return before;
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept {
-      return a.row_ == detail::trace_index::no_row;
-    }
-
-   private:
-    const memory_store* store_ = nullptr;
-    std::uint32_t row_ = detail::trace_index::no_row;
-  };
-
-  trace_range() = default;
-  trace_range(const memory_store* store, std::uint32_t head) noexcept : store_(store), head_(head) {}
-  iterator begin() const noexcept { return iterator(store_, head_); }
-  std::default_sentinel_t end() const noexcept { return {}; }
-  bool empty() const noexcept { return head_ == detail::trace_index::no_row; }
-
- private:
-  const memory_store* store_ = nullptr;
-  std::uint32_t head_ = detail::trace_index::no_row;
-};
 
 inline memory_store::span_ref memory_store::at(std::uint32_t row) const noexcept { return span_ref(this, row); }
 
@@ -387,7 +333,6 @@ inline memory_store::row_range memory_store::scan() const noexcept {
 static_assert(span_like<memory_store::span_ref>);
 static_assert(attributed_span_like<memory_store::span_ref>);
 static_assert(scoped_span_like<memory_store::span_ref>);
-static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
 static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
 static_assert(std::ranges::sized_range<memory_store::row_range>);
 static_assert(span_store<memory_store>);
@@ -412,13 +357,8 @@ std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>
 
 template <std::ranges::forward_range R>
 void memory_store::append(const R& batch) {
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
-  if (size() + position >= detail::trace_index::no_row)
+  const std::size_t count = validate_batch(batch);
+  if (size() + count >= detail::trace_index::no_row)
     throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
   for (const auto& s : batch) append_one(s);
 }
@@ -551,8 +491,12 @@ std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
 }
 
 inline memory_store::trace_range memory_store::find_trace(const trace_id& id) const {
+  std::vector<span_ref> spans;
   const auto* entry = index_.find(id);
-  return trace_range(this, entry ? entry->head : detail::trace_index::no_row);
+  for (std::uint32_t row = entry ? entry->head : detail::trace_index::no_row; row != detail::trace_index::no_row;
+       row = next_in_trace_[row])
+    spans.emplace_back(this, row);
+  return trace_range(std::move(spans), {});
 }
 
 inline span memory_store::materialize(std::uint32_t row) const {

@@ -76,7 +76,7 @@ class mmap_store {
  public:
   class reader;
   class span_range;
-  class trace_spans;
+  using trace_spans = gathered_spans<mmap_span, detail::published_view>;  // keeps the segments mapped
   class block_list;
 
   // Opens (creating when missing, in read_write mode) the store in `options.path`, replays
@@ -89,7 +89,7 @@ class mmap_store {
   // Appends a batch, all or nothing: an invalid span refuses it with `error(errc::invalid_span)`
   // naming its position; an append over the disk budget is refused with `error(errc::io_error)`
   // (or evicts the oldest sealed segments, by option). Durable per `options.sync` on return.
-  template <std::ranges::input_range R>
+  template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
   void append(const basic_span<String>& one) { append(std::vector<basic_span<String>>{one}); }
@@ -259,23 +259,6 @@ class mmap_store::block_list {
  private:
   span_range range_;
   std::vector<mmap_block> blocks_;
-};
-
-// The spans of one trace, keeping their segments mapped while the result lives.
-class mmap_store::trace_spans {
- public:
-  using const_iterator = std::vector<mmap_span>::const_iterator;
-  const_iterator begin() const noexcept { return spans_.begin(); }
-  const_iterator end() const noexcept { return spans_.end(); }
-  std::size_t size() const noexcept { return spans_.size(); }
-  bool empty() const noexcept { return spans_.empty(); }
-  const mmap_span& operator[](std::size_t i) const noexcept { return spans_[i]; }
-
- private:
-  friend class mmap_store::reader;
-  explicit trace_spans(detail::published_view view) : view_(std::move(view)) {}
-  detail::published_view view_;
-  std::vector<mmap_span> spans_;
 };
 
 static_assert(std::forward_iterator<mmap_store::span_range::iterator>);
@@ -451,15 +434,10 @@ inline std::size_t mmap_store::size() const {
   return view_.spans;
 }
 
-template <std::ranges::input_range R>
+template <std::ranges::forward_range R>
 void mmap_store::append(const R& batch) {
   if (!writable()) throw error(errc::invalid_argument, "store " + options_.path.string() + " is open read-only");
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
+  const std::size_t position = validate_batch(batch);
   if (position == 0) return;
 
   // Encode the rare parts into one arena first, then point the rows into it.
@@ -526,13 +504,13 @@ inline mmap_store::span_range mmap_store::reader::scan() const { return span_ran
 inline mmap_store::block_list mmap_store::reader::blocks() const { return block_list(view_); }
 
 inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
-  trace_spans out(view_);
-  auto collect = [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
-    for (std::uint32_t row = first; row < first + count; ++row) out.spans_.emplace_back(&b, row);
+  std::vector<mmap_span> spans;
+  auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t row = first; row < first + count; ++row) spans.emplace_back(&b, row);
   };
   for (const auto& s : *view_.frozen) s->for_each_run(id, s->blocks().size(), collect);
   if (view_.log) view_.log->for_each_run(id, view_.log_blocks, collect);
-  return out;
+  return trace_spans(std::move(spans), view_);
 }
 
 inline void mmap_store::sync() {
