@@ -69,10 +69,7 @@ class progress_line {
 
 // The error text without its "parse error: " prefix, after the file name.
 std::string located(const std::filesystem::path& file, const trace::error& e) {
-  std::string what = e.what();
-  const std::string prefix = std::string(trace::to_string(e.code())) + ": ";
-  if (what.starts_with(prefix)) what.erase(0, prefix.size());
-  return file.string() + ": " + what;
+  return e.with_context(file.string()).message();
 }
 
 // Reads into `out` batch by batch, so what came before an error is still there.

@@ -209,10 +209,7 @@ class traceql_parser {
           : *which == intrinsic::name ? where::operation_matches(value.string)
                                       : where::service_matches(value.string);
     } catch (const error& e) {  // a malformed pattern: reported at the pattern, without the code's name
-      std::string_view problem = e.what();
-      const std::string_view code = to_string(errc::parse_error);
-      if (problem.starts_with(code)) problem.remove_prefix(code.size() + 2);  // "parse error: "
-      fail_at(value.offset, std::string(problem));
+      fail_at(value.offset, e.message());
     }
     return op.kind == token_kind::regex_match ? f : !std::move(f);
   }
@@ -342,7 +339,7 @@ class traceql_parser {
       try {
         return parse_rfc3339(value.string);
       } catch (const error& e) {
-        fail_at(value.offset, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(value.offset, e.message());
       }
     }
     if (auto* n = std::get_if<std::int64_t>(&value.number); value.kind == token_kind::number && n && *n >= 0)
@@ -441,7 +438,7 @@ class traceql_parser {
       try {
         current_.nanoseconds = parse_rfc3339(current_.text);
       } catch (const error& e) {
-        fail_at(begin, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(begin, e.message());
       }
       return;
     }
