@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,8 +148,7 @@ int run_import(const arguments& args) {
     constexpr std::size_t batch_size = 4096;
     for (std::size_t first = 0; first < valid.size(); first += batch_size) {
       const std::size_t last = std::min(valid.size(), first + batch_size);
-      store.append(std::vector<trace::span>(valid.begin() + static_cast<std::ptrdiff_t>(first),
-                                            valid.begin() + static_cast<std::ptrdiff_t>(last)));
+      store.append(std::span<const trace::span>(valid.data() + first, last - first));  // a view: no copy
       progress.update(bytes_done + file_bytes * last / valid.size(), imported + last);
     }
     imported += valid.size();
