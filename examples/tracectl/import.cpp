@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,17 +69,9 @@ class progress_line {
   clock::time_point last_draw_{};
 };
 
-// The error text without its "parse error: " prefix.
-std::string without_code(const trace::error& e) {
-  std::string what = e.what();
-  const std::string prefix = std::string(trace::to_string(e.code())) + ": ";
-  if (what.starts_with(prefix)) what.erase(0, prefix.size());
-  return what;
-}
-
-// The same, after the file name.
+// The error text without its "parse error: " prefix, after the file name.
 std::string located(const std::filesystem::path& file, const trace::error& e) {
-  return file.string() + ": " + without_code(e);
+  return e.with_context(file.string()).message();
 }
 
 // Reads into `out` batch by batch, so what came before an error is still there.
@@ -114,7 +107,7 @@ int run_import(const arguments& args) {
       total_bytes += trace::input_file_size(file);
       readable.push_back(file);
     } catch (const trace::error& e) {
-      std::fprintf(stderr, "tracectl import: %s\n", without_code(e).c_str());
+      std::fprintf(stderr, "tracectl import: %s\n", e.message().c_str());
       ++failed_files;
     }
   }
@@ -192,7 +185,7 @@ int run_import(const arguments& args) {
         std::fprintf(stderr,
                      "tracectl import: %s: stopped after %zu of its %zu spans: %s\n"
                      "tracectl import: %zu new spans of %s were kept; importing it again adds only the missing ones\n",
-                     file.c_str(), first, valid.size(), without_code(e).c_str(), counts.appended, file.c_str());
+                     file.c_str(), first, valid.size(), e.message().c_str(), counts.appended, file.c_str());
         report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
         return finish(exit_failure);
       }

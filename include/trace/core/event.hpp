@@ -1,6 +1,6 @@
 #pragma once
-// Span events (timestamped, named, with attributes and an optional severity level as in
-// the MPLP trace module) and links to other spans.
+// Span events (timestamped, named, with attributes and an optional severity level, debug
+// to critical) and links to other spans.
 
 #include <cstdint>
 #include <optional>

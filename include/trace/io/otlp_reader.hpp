@@ -407,7 +407,7 @@ inline std::vector<span> read_file(const std::filesystem::path& path) {
   try {
     return read(text);
   } catch (const error& e) {
-    throw error(e.code(), path.string() + ", " + std::string(e.what()).substr(std::string_view(to_string(e.code())).size() + 2));
+    throw e.with_context(path.string());
   }
 }
 

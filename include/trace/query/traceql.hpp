@@ -233,9 +233,7 @@ class traceql_parser {
           : *which == intrinsic::name ? where::operation_matches(value.string)
                                       : where::service_matches(value.string);
     } catch (const regex_error& e) {  // a malformed pattern: the caret at the fault, without the code's name
-      std::string_view problem = e.what();
-      problem.remove_prefix(std::string_view(to_string(errc::parse_error)).size() + 2);  // "parse error: "
-      fail_at(offset_in_literal(value, e.offset()), std::string(problem));
+      fail_at(offset_in_literal(value, e.offset()), e.message());
     }
     return op.kind == token_kind::regex_match ? f : !std::move(f);
   }
@@ -373,7 +371,7 @@ class traceql_parser {
       try {
         return parse_rfc3339(value.string);
       } catch (const error& e) {
-        fail_at(value.offset, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(value.offset, e.message());
       }
     }
     if (auto* n = std::get_if<std::int64_t>(&value.number); value.kind == token_kind::number && n && *n >= 0)
@@ -472,7 +470,7 @@ class traceql_parser {
       try {
         current_.nanoseconds = parse_rfc3339(current_.text);
       } catch (const error& e) {
-        fail_at(begin, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(begin, e.message());
       }
       return;
     }
