@@ -1,14 +1,20 @@
-// OTLP JSON import throughput next to a plain read of the same file into memory, in one run.
+// OTLP JSON and OTLP protobuf throughput next to a plain read and a memcpy of the same
+// bytes, in one run.
 //
-//   io_bench [spans=200000] [repeats=5]
+//   io_bench [spans=200000] [repeats=5] [--smoke] [--node tests/interop/protobuf.mjs]
 //
 // Writes a synthetic request (spans with attributes, events and links, spread over a few
 // services) with the library's exporter to a temporary file, then times, best of `repeats`:
 // reading the file's bytes; parsing them as a JSON tree; importing them as spans; the same
-// spans as JSON Lines streamed line by line from the file; and the export itself.
+// spans as JSON Lines streamed line by line from the file; and the export itself. Then the
+// same spans in protobuf: memcpy of the encoded bytes, a plain copy of the spans (the floor
+// for any reader that builds owning spans), encode, decode, and the ratios to the JSON writer
+// and reader. `--smoke` runs 20000 spans twice (CI); `--node SCRIPT` also
+// times the OpenTelemetry JS SDK's decode of the same protobuf bytes (one figure).
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -19,6 +25,7 @@
 
 #include "trace/io/file.hpp"
 #include "trace/io/json_reader.hpp"
+#include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_reader.hpp"
 #include "trace/io/otlp_writer.hpp"
 
@@ -84,8 +91,16 @@ void report(const char* what, std::size_t bytes, std::size_t spans, timing t) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t count = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000;
-  int repeats = argc > 2 ? std::atoi(argv[2]) : 5;
+  std::size_t count = 200'000;
+  int repeats = 5;
+  std::string node_script;
+  for (int i = 1, positional = 0; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--smoke") count = 20'000, repeats = 2;
+    else if (arg == "--node" && i + 1 < argc) node_script = argv[++i];
+    else if (positional++ == 0) count = std::strtoull(argv[i], nullptr, 10);
+    else repeats = std::atoi(argv[i]);
+  }
   namespace fs = std::filesystem;
   fs::path dir = fs::temp_directory_path();
   fs::path document = dir / "trace-io-bench.json";
@@ -116,8 +131,8 @@ int main(int argc, char** argv) {
          best_of(repeats, [&] { sink += trace::read_file_text(document).size(); }));
   report("JSON tree of the text (json::parse)", bytes, count,
          best_of(repeats, [&] { sink += trace::json::parse(text).type() == trace::json::kind::object; }));
-  report("OTLP import from memory (otlp::read)", bytes, count,
-         best_of(repeats, [&] { sink += trace::otlp::read(text).size(); }));
+  timing json_read = best_of(repeats, [&] { sink += trace::otlp::read(text).size(); });
+  report("OTLP import from memory (otlp::read)", bytes, count, json_read);
   report("OTLP import from the file (read_file)", bytes, count,
          best_of(repeats, [&] { sink += trace::otlp::read_file(document).size(); }));
   report("JSON Lines streamed from the file", line_bytes, count, best_of(repeats, [&] {
@@ -125,6 +140,41 @@ int main(int argc, char** argv) {
            sink += trace::otlp::read_lines(in, [](std::vector<trace::span>&&) {});
          }));
   report("OTLP export (otlp::write)", bytes, count, export_time);
+
+  // The same spans in protobuf.
+  std::string encoded;
+  timing encode_time = best_of(repeats, [&] {
+    encoded.clear();
+    trace::otlp::proto::encode_request(encoded, spans);
+  });
+  const std::size_t pb_bytes = encoded.size();
+  std::printf("\nOTLP protobuf request %.1f MB: %.1f bytes/span (JSON %.1f bytes/span, %.2fx)\n",
+              static_cast<double>(pb_bytes) / 1e6, static_cast<double>(pb_bytes) / static_cast<double>(count),
+              static_cast<double>(bytes) / static_cast<double>(count), static_cast<double>(bytes) / static_cast<double>(pb_bytes));
+  std::string copy(pb_bytes, '\0');
+  report("memcpy of the protobuf bytes", pb_bytes, count, best_of(repeats, [&] {
+           std::memcpy(copy.data(), encoded.data(), pb_bytes);
+           sink += static_cast<unsigned char>(copy[pb_bytes / 2]);
+         }));
+  // What any reader into owning spans pays at least: the allocations and copies of the spans.
+  report("copy of the spans (std::vector<span>)", pb_bytes, count, best_of(repeats, [&] {
+           std::vector<trace::span> copy_of_spans = spans;
+           sink += copy_of_spans.size();
+         }));
+  report("protobuf encode (proto::encode_request)", pb_bytes, count, encode_time);
+  timing decode_time = best_of(repeats, [&] { sink += trace::otlp::proto::decode_request(encoded).size(); });
+  report("protobuf decode (proto::decode_request)", pb_bytes, count, decode_time);
+  std::printf("protobuf vs OTLP JSON, spans/s cpu: decode %.1fx the JSON reader, encode %.1fx the JSON writer\n",
+              json_read.cpu / decode_time.cpu, export_time.cpu / encode_time.cpu);
+
+  if (!node_script.empty()) {
+    fs::path pb_file = dir / "trace-io-bench.pb";
+    trace::write_file_text(pb_file, encoded);
+    std::string command = "node '" + node_script + "' bench '" + pb_file.string() + "'";
+    std::fflush(stdout);
+    if (std::system(command.c_str()) != 0) std::printf("(the Node figure failed: %s)\n", command.c_str());
+    fs::remove(pb_file);
+  }
 
   fs::remove(document);
   fs::remove(lines);

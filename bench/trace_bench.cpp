@@ -735,6 +735,79 @@ int main(int argc, char** argv) try {
                  trace::format_duration(ours_stats.p99).c_str());
   }
 
+  // ---- the same queries on the mmap store, beside the memory store ----
+  // Sealed: the store written above, reopened with every segment sealed (one block each).
+  // Log: the workload appended to one active log and reopened (a block per 10k-span batch).
+  progress("the same queries on the mmap store (sealed segments, active log) beside the memory store");
+  {
+    const std::filesystem::path log_dir = opt.dir / "mmap-log";
+    std::filesystem::remove_all(log_dir);
+    trace::mmap_options log_options;
+    log_options.path = log_dir;
+    log_options.sync = trace::sync_policy::none;
+    log_options.segment_bytes = trace::max_segment_bytes;  // sparse: one log holds the whole workload
+    {
+      trace::mmap_store writer(log_options);
+      for (std::size_t begin = 0; begin < spans.size(); begin += batch)
+        writer.append(std::span<const trace::span>(spans.data() + begin, std::min(batch, spans.size() - begin)));
+    }
+    auto sealed = open_mmap(trace::sync_policy::none);
+    trace::mmap_store log_store(log_options);
+    check(sealed->size() == spans.size() && log_store.size() == spans.size(), "mmap stores hold the workload");
+    struct query {
+      std::string name;
+      measurement *on_sealed, *on_log;
+    };
+    std::vector<query> queries;
+    for (const char* name : {"filtered count", "filtered search", "group-by (group_spans)", "summarize"}) {
+      query q{name, &results.add(std::string(name) + " (mmap sealed)", "ms", false),
+              &results.add(std::string(name) + " (mmap log)", "ms", false)};
+      for (auto* m : {q.on_sealed, q.on_log}) m->baseline_name = "memory_store, same run";
+      queries.push_back(q);
+    }
+    // Each query, timed on one store; the answers must agree across the three stores.
+    auto run = [&](const auto& s, std::vector<std::string>& answers) {
+      std::vector<double> times;
+      auto start = bench::bench_clock::now();
+      std::size_t counted = trace::count_matching(s, count_filter);
+      times.push_back(bench::seconds_since(start) * ms);
+      start = bench::bench_clock::now();
+      auto found = trace::find_traces(s, search_query);
+      std::uint64_t sum = 0;
+      for (const auto& t : found)
+        for (const auto& one : t) sum += trace::span_id_of(one).value() + trace::start_of(one);
+      times.push_back(bench::seconds_since(start) * ms);
+      start = bench::bench_clock::now();
+      trace::group_page groups = trace::group_spans(s, grouping);
+      times.push_back(bench::seconds_since(start) * ms);
+      start = bench::bench_clock::now();
+      trace::summary_report summary = trace::summarize(s);
+      times.push_back(bench::seconds_since(start) * ms);
+      answers = {std::to_string(counted), std::to_string(found.size()) + "/" + std::to_string(sum),
+                 std::to_string(groups.total_groups), std::to_string(summary.operations.size()) + "/" +
+                                                          std::to_string(summary.trace_count) + "/" +
+                                                          std::to_string(summary.spans.p99)};
+      return times;
+    };
+    for (int rep = 0; rep < opt.reps; ++rep) {
+      std::vector<std::string> in_memory, in_sealed, in_log;
+      auto memory_times = run(*store, in_memory);
+      auto sealed_times = run(*sealed, in_sealed);
+      auto log_times = run(log_store, in_log);
+      for (std::size_t i = 0; i < queries.size(); ++i) {
+        queries[i].on_sealed->ours.push_back(sealed_times[i]);
+        queries[i].on_log->ours.push_back(log_times[i]);
+        queries[i].on_sealed->baseline.push_back(memory_times[i]);
+        queries[i].on_log->baseline.push_back(memory_times[i]);
+        if (rep == 0)
+          check(in_sealed[i] == in_memory[i] && in_log[i] == in_memory[i],
+                queries[i].name + ": mmap answers " + in_sealed[i] + " (sealed), " + in_log[i] + " (log), memory " +
+                    in_memory[i]);
+      }
+    }
+    queries[0].on_sealed->note = "ratio = memory_store time / mmap_store time (below 1: the mmap store is slower)";
+  }
+
   // ---- ClickHouse, the scale-out peer (only when a server is named) ----
   if (const char* url = std::getenv("TRACE_CLICKHOUSE_URL")) {
     progress("ClickHouse: ingest (RowBinary), group-by and percentiles computed by the server");

@@ -1,9 +1,11 @@
 // Converts traces between formats.
 //
-//   convert <input> <output> [--from otlp|otlp-lines|jaeger|zipkin] [--to otlp|otlp-lines|jaeger|zipkin|chrome|csv]
+//   convert <input> <output> [--from otlp|otlp-lines|otlp-proto|jaeger|zipkin]
+//           [--to otlp|otlp-lines|otlp-proto|jaeger|zipkin|chrome|csv]
 //
 // Without --from the input format is recognised from the content; without --to the output
-// format follows the output file's extension (.jsonl → otlp-lines, .csv → csv, names
+// format follows the output file's extension (.jsonl → otlp-lines, .pb → otlp-proto: one
+// protobuf ExportTraceServiceRequest, as OTLP/HTTP sends it; .csv → csv, names
 // containing "chrome" or "perfetto" → chrome, "jaeger" → jaeger, "zipkin" → zipkin, else otlp).
 // "-" as output writes to standard output. Run without arguments, it converts a small
 // built-in OTLP document to every output format and prints the results.
@@ -31,6 +33,8 @@ const char* const sample = R"({"resourceSpans":[{"resource":{"attributes":[{"key
    "status":{"code":2,"message":"timeout"}}]}]}]})";
 
 std::string detect_input(std::string_view text) {
+  // A protobuf request starts with field 1, length-delimited (0x0a); JSON with '{' or '['.
+  if (!text.empty() && text.front() == '\x0a') return "otlp-proto";
   if (text.find("\"resourceSpans\"") != std::string_view::npos) return "otlp";
   if (text.find("\"traceID\"") != std::string_view::npos) return "jaeger";
   if (text.find("\"traceId\"") != std::string_view::npos) return "zipkin";
@@ -41,6 +45,7 @@ std::string format_for_output(std::string_view path) {
   auto has = [&path](std::string_view part) { return path.find(part) != std::string_view::npos; };
   if (path.ends_with(".jsonl") || path.ends_with(".ndjson")) return "otlp-lines";
   if (path.ends_with(".csv")) return "csv";
+  if (path.ends_with(".pb") || path.ends_with(".binpb")) return "otlp-proto";
   if (has("chrome") || has("perfetto")) return "chrome";
   if (has("jaeger")) return "jaeger";
   if (has("zipkin")) return "zipkin";
@@ -49,6 +54,7 @@ std::string format_for_output(std::string_view path) {
 
 std::vector<trace::span> read(const std::string& format, const std::string& text) {
   if (format == "otlp" || format == "otlp-lines") return trace::otlp::read(text);
+  if (format == "otlp-proto") return trace::otlp::proto::decode_request(text);
   if (format == "jaeger") return trace::jaeger::read(text);
   if (format == "zipkin") return trace::zipkin::read(text);
   throw trace::error(trace::errc::invalid_argument, "unknown input format \"" + format + "\"");
@@ -68,6 +74,7 @@ std::string write(const std::string& format, const std::vector<trace::span>& spa
     }
     return out.str();
   }
+  if (format == "otlp-proto") return trace::otlp::proto::encode_request(spans);
   if (format == "jaeger") return trace::jaeger::to_json(spans) + "\n";
   if (format == "zipkin") return trace::zipkin::to_json(spans) + "\n";
   if (format == "chrome") return trace::chrome::to_json(spans) + "\n";

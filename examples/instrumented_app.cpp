@@ -4,17 +4,26 @@
 // in-memory store; at exit the app prints one failed request's trace as a tree and a
 // summary of everything recorded.
 //
+// With `--otlp-endpoint http://host:4318` (or OTEL_EXPORTER_OTLP_ENDPOINT set, or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT), the spans also go to that OpenTelemetry collector
+// (Jaeger, Tempo, ...) over OTLP/HTTP; the other OTEL_EXPORTER_OTLP_* variables apply too.
+//
 // Timings and ids differ on every run, so this example has no golden output.
 
 #include <trace/instrument.hpp>
+#include <trace/instrument/otlp_http_exporter.hpp>
 #include <trace/trace.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -22,6 +31,29 @@ namespace {
 
 using memory_sink = trace::store_exporter<trace::memory_store>;
 using headers = std::map<std::string, std::string, std::less<>>;
+
+// Hands every batch to the in-memory store (for the report printed at the end) and to the
+// collector.
+class tee_exporter final : public trace::span_exporter {
+ public:
+  tee_exporter(std::shared_ptr<trace::span_exporter> first, std::shared_ptr<trace::span_exporter> second)
+      : first_(std::move(first)), second_(std::move(second)) {}
+  void export_spans(std::span<const trace::span> batch) override {
+    first_->export_spans(batch);
+    second_->export_spans(batch);
+  }
+  void force_flush() override {
+    first_->force_flush();
+    second_->force_flush();
+  }
+  void shutdown() override {
+    first_->shutdown();
+    second_->shutdown();
+  }
+
+ private:
+  std::shared_ptr<trace::span_exporter> first_, second_;
+};
 
 void busy_for(std::chrono::microseconds how_long) { std::this_thread::sleep_for(how_long); }
 
@@ -84,10 +116,18 @@ bool handle_order(const trace::tracer& tracer, int order, headers incoming) {
 
 }  // namespace
 
-int main() {
+int run(const std::optional<std::string>& otlp_endpoint) {
   auto sink = std::make_shared<memory_sink>();
+  std::shared_ptr<trace::span_exporter> exporter = sink;
+  std::shared_ptr<trace::otlp_http_exporter> collector;
+  if (otlp_endpoint || std::getenv("OTEL_EXPORTER_OTLP_ENDPOINT") || std::getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")) {
+    auto options = trace::otlp_http_options_from_env();
+    if (otlp_endpoint) options.endpoint = *otlp_endpoint + (otlp_endpoint->ends_with('/') ? "v1/traces" : "/v1/traces");
+    collector = std::make_shared<trace::otlp_http_exporter>(options);
+    exporter = std::make_shared<tee_exporter>(sink, collector);
+  }
   auto processor = std::make_shared<trace::batch_span_processor>(
-      sink, trace::batch_options{.max_queue_size = 4096, .max_export_batch_size = 256,
+      exporter, trace::batch_options{.max_queue_size = 4096, .max_export_batch_size = 256,
                                  .schedule_delay = std::chrono::milliseconds(100)});
   trace::tracer_provider provider({.service_name = "orders",
                                    .resource_attributes = {{"deployment.environment", std::string("demo")}},
@@ -113,6 +153,15 @@ int main() {
 
   std::cout << "orders: " << orders << ", accepted: " << accepted << ", rejected: " << orders - accepted << '\n'
             << "spans exported: " << processor->exported() << ", dropped: " << processor->dropped() << "\n\n";
+  if (collector) {
+    auto sent = collector->stats();
+    std::cout << "== OTLP/HTTP to " << collector->options().endpoint << '\n'
+              << "accepted " << sent.spans_exported << ", rejected " << sent.spans_rejected << ", failed "
+              << sent.spans_failed << ", dropped " << sent.spans_dropped_overflow << ", requests " << sent.requests
+              << ", retries " << sent.retries << '\n';
+    if (!sent.last_error.empty()) std::cout << "last error: " << sent.last_error << '\n';
+    std::cout << '\n';
+  }
 
   sink->read([&](const trace::memory_store& store) {
     if (failed_trace.valid()) {
@@ -131,4 +180,24 @@ int main() {
     for (const auto& pattern : report.error_patterns)
       std::cout << "  error in " << pattern.operation << ": \"" << pattern.message << "\" x" << pattern.count << '\n';
   });
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  std::optional<std::string> otlp_endpoint;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--otlp-endpoint" && i + 1 < argc) {
+      otlp_endpoint = argv[++i];
+    } else {
+      std::cerr << "usage: instrumented_app [--otlp-endpoint http://host:4318]\n";
+      return 2;
+    }
+  }
+  try {
+    return run(otlp_endpoint);
+  } catch (const trace::error& e) {
+    std::cerr << "instrumented_app: " << e.what() << '\n';
+    return 1;
+  }
 }

@@ -18,7 +18,8 @@ TEST_CASE("valid documents give the same tree both ways") {
   const std::vector<std::string> documents{
       "null", "true", "[]", "{}", "-0", "0.5", "-9223372036854775808", "18446744073709551615",
       "18446744073709551616", "1e300", R"("\u00e9\ud83d\ude00\n")", "\"\xE2\x82\xAC\"",
-      R"({"a":[1,2.5,"x",null,{"b":false}],"c":{"d":[]}})", std::string(200, '[') + std::string(200, ']')};
+      R"({"a":[1,2.5,"x",null,{"b":false}],"c":{"d":[]}})", std::string(200, '[') + std::string(200, ']'),
+      "\xEF\xBB\xBF{\"bom\":1}"};  // a leading byte-order mark is skipped
   for (const auto& text : documents) {
     INFO(text);
     json::value own = json::parse(text);
@@ -32,6 +33,7 @@ TEST_CASE("invalid documents are refused both ways, with a position") {
   const std::vector<std::string> documents{
       "", "[1,]", "{\"a\":1,}", "01", "1.", "tru", "{} x", "\"abc", "\"a\tb\"", R"("\x")", "'a'",
       "\"ab\xFF\"", "\"\xC0\xAF\"", "\"\xED\xA0\x80\"", R"("\ude00")", "[1 2]", "// c\n1",
+      "\xEF\xBB\xBF", " \xEF\xBB\xBF" "1",  // a byte-order mark and nothing, or not at the start
       std::string(300, '[') + std::string(300, ']')};
   for (const auto& text : documents) {
     INFO(text);

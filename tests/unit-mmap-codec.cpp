@@ -42,6 +42,9 @@ trace::span rich_span(const std::string& tag, std::uint64_t index) {
   s.scope.name = "scope-" + tag;
   s.scope.version = "v" + std::to_string(index % 2);
   s.scope.attributes.set("weights", std::vector<double>{0.5, -1.25});
+  if (index % 3 == 1) s.resource.schema_url = "https://opentelemetry.io/schemas/1." + std::to_string(index % 2);
+  if (index % 4 == 1) s.scope.schema_url = "https://opentelemetry.io/schemas/scope";
+  s.flags = index % 2 ? 0x101 : 0;  // format 3: OTLP flags
   s.attributes.set(tag + ".key", tag + ".value");
   s.attributes.set("empty", std::string());
   s.attributes.set("exactly the limit", std::string(limit, 'x'));
@@ -65,7 +68,7 @@ trace::span rich_span(const std::string& tag, std::uint64_t index) {
                           {}, static_cast<trace::event_level>(level), 0});
     s.events.push_back({s.start, std::string(limit + 2, 'e'), {{tag, tag}}, std::nullopt, 0});
     s.links.push_back({trace::trace_id(9, index + 1), trace::span_id(99), tag + "=link", {{"why", tag + " follows"}}, 2});
-    s.links.push_back({trace::trace_id(~0ull, ~0ull), trace::span_id(~0ull), "", {}, 0});
+    s.links.push_back({trace::trace_id(~0ull, ~0ull), trace::span_id(~0ull), "", {}, 0, 0x301});
     s.dropped_attributes = 1;
     s.dropped_events = 300;
     s.dropped_links = 70000;
@@ -340,4 +343,27 @@ TEST_CASE("a sealed segment of a bench-like workload is much smaller than its lo
   // 5 head bytes, 2 counts and 5 attributes of at most 2 + 1 + 3 bytes each.
   CHECK(per_span < 16 + 2 + 7 * 4 + 5 + 2 + 5 * 6);
   CHECK(materialize_all(store) == sorted(spans));
+}
+
+TEST_CASE("format 2 encodings, without schema URLs and flags, still read") {
+  trace::span s = rich_span("old", 0);
+  s.flags = 0;
+  for (auto& l : s.links) l.flags = 0;
+  s.resource.schema_url.clear();
+  s.scope.schema_url.clear();
+  // Format 3 appends: a resource's or scope's schema URL (an empty one: one zero byte), and
+  // after the links the span's and each link's flags (zeros: one byte each).
+  std::string resource_bytes, scope_bytes, extras;
+  trace::detail::encode_resource(resource_bytes, s.resource);
+  trace::detail::encode_scope(scope_bytes, s.scope);
+  trace::detail::encode_extras(extras, s);
+  CHECK(trace::detail::decode_resource(std::string_view(resource_bytes).substr(0, resource_bytes.size() - 1)) == s.resource);
+  CHECK(trace::detail::decode_scope(std::string_view(scope_bytes).substr(0, scope_bytes.size() - 1)) == s.scope);
+  trace::span back;
+  back.start = s.start;
+  trace::detail::byte_reader in(std::string_view(extras).substr(0, extras.size() - 1 - s.links.size()), "format 2 extras");
+  trace::detail::decode_extras(in, back);
+  CHECK(back.events == s.events);
+  CHECK(back.links == s.links);
+  CHECK(back.flags == 0);
 }

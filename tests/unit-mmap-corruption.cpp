@@ -178,7 +178,7 @@ TEST_CASE("a file from another format version is refused with both versions name
   auto o = options_for(dir);
   three_batches(o);
   auto log = only_log(o);
-  const std::string this_build = "this build reads versions " + std::to_string(trace::detail::oldest_readable_version) +
+  const std::string this_build = "this build reads versions " + std::to_string(trace::detail::oldest_format_version) +
                                  " to " + std::to_string(trace::detail::format_version);
   SECTION("a newer version") {
     flip_byte(log, 8);  // version field

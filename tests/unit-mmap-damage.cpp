@@ -171,15 +171,15 @@ TEST_CASE("a bad record followed by valid ones is damage even past the watermark
   CHECK_THROWS_AS(trace::mmap_store(o), trace::error);
 }
 
-TEST_CASE("a version 2 log, without a watermark, is read, and a writer seals it") {
+TEST_CASE("a version 2 or 3 log, without a watermark, is read, and a writer seals it") {
   temp_dir dir;
   auto o = options_for(dir);
   three_committed_batches(o);
   auto log = only_log(o);
-  {  // rewrite the header as version 2 wrote it: no commit slots, the CRC over 124 bytes
+  {  // rewrite the header as versions 2 and 3 wrote it: no commit slots, the CRC over 124 bytes
     std::string bytes = read_file(log);
     auto* header = reinterpret_cast<std::byte*>(bytes.data());
-    const std::uint32_t version = 2;
+    const std::uint32_t version = GENERATE(2u, 3u);
     std::memcpy(header + 8, &version, 4);
     std::memset(header + trace::detail::commit_slot_offset, 0,
                 trace::detail::commit_slot_size * trace::detail::commit_slot_count);

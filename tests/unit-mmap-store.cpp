@@ -227,31 +227,6 @@ TEST_CASE("reopening a store does not rewrite its sealed segments") {
   CHECK(test_support::read_file(sealed[0]) == bytes);
 }
 
-TEST_CASE("zone maps let a scan skip blocks outside the wanted start range or service") {
-  temp_dir dir;
-  trace::mmap_store store(default_options(dir));
-  store.append(make_batch(0, 4, 3));   // starts around trace 0..3
-  store.roll();
-  store.append(make_batch(1000, 4, 3));  // much later starts
-  auto late_start = test_support::make_span(1000, 0).start;
-  trace::zone_filter late;
-  late.start_min = late_start;
-  auto kept = store.scan(late);
-  CHECK(kept.block_count() == 1);
-  std::size_t count = 0;
-  for (trace::mmap_span s : kept) count += s.start() >= late_start;
-  CHECK(count == 12);
-  trace::zone_filter absent;
-  absent.service = "no-such-service";
-  CHECK(store.scan(absent).block_count() == 0);
-  trace::zone_filter svc;
-  svc.service = "svc-1";
-  CHECK(store.scan(svc).block_count() == 2);
-  // The range filters lazily: it must not keep a view of a name that dies with the call.
-  auto by_service = store.scan(trace::zone_filter{.service = std::string("svc-") + "1"});
-  CHECK(by_service.block_count() == 2);
-}
-
 TEST_CASE("stored spans read their scope's name and version in place, and scope filters use them") {
   using namespace trace::where;
   temp_dir dir;

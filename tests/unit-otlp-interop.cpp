@@ -82,7 +82,10 @@ TEST_CASE("OTel JS SDK: the child's parent, events with levels, dropped events a
   REQUIRE(child.links.size() == 1);
   CHECK(child.links[0] == trace::link{trace_id::parse("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"), span_id::parse("cccccccccccccccc"),
                                "vendor=abc,other=1",
-                               {{"link.reason", std::string("batch")}, {"link.index", std::int64_t{2}}}, 0});
+                               {{"link.reason", std::string("batch")}, {"link.index", std::int64_t{2}}}, 0,
+                               0x101});  // sampled (W3C flag 1), and OTLP's bit 8: "whether remote" is known
+  // Every span the SDK ended is sampled and local: flags 0x101 too.
+  for (const span& s : sdk_spans()) CHECK(s.flags == 0x101);
 }
 
 TEST_CASE("OTel JS SDK: sibling with ok status, producer and linked consumer") {

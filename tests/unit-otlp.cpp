@@ -186,9 +186,9 @@ TEST_CASE("bad OTLP input is refused with its position") {
   CHECK(read_error(one_span(R"(,"startTimeUnixNano":"10","endTimeUnixNano":"5")")) ==
         "parse error: line 1, column 44: OTLP span: ends (5) before it starts (10)");
   CHECK(read_error(one_span(R"(,"parentSpanId":"xyz")")) ==
-        "parse error: line 1, column 133: OTLP span parentSpanId: \"xyz\" is not 16 hex digits with at least one non-zero");
+        "parse error: line 1, column 133: OTLP span parentSpanId: \"xyz\" is neither 16 hex digits nor 12 base64 characters, with at least one non-zero");
   CHECK(read_error(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"00000000000000000000000000000000","spanId":"0123456789abcdef"}]}]}]})") ==
-        "parse error: line 1, column 55: OTLP span traceId: \"00000000000000000000000000000000\" is not 32 hex digits with at least one non-zero");
+        "parse error: line 1, column 55: OTLP span traceId: \"00000000000000000000000000000000\" is neither 32 hex digits nor 24 base64 characters, with at least one non-zero");
   CHECK(read_error(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"spanId":"0123456789abcdef"}]}]}]})") ==
         "parse error: line 1, column 44: OTLP span: has no traceId");
   CHECK(read_error(one_span(R"(,"attributes":[{"key":"k","value":{"intValue":"1.5"}}])")) ==

@@ -2,6 +2,8 @@
 #include <trace/query.hpp>
 #include <trace/store/memory.hpp>
 
+#include <algorithm>
+#include <string>
 #include <vector>
 
 #include "support/make_span.hpp"
@@ -107,7 +109,8 @@ TEST_CASE("regular expressions match whole names, services and string attributes
   CHECK(hits(attribute("exception.type", trace::attribute_scope::span).matches("Time.*")).empty());
   CHECK(hits(attribute("http.status_code").matches("200")).empty());  // not text
   CHECK_THROWS_WITH(operation_matches("[a-"),
-                    Catch::Matchers::StartsWith("parse error: regular expression \"[a-\": "));
+                    "parse error: regular expression \"[a-\" at character 1: missing ']' to close this '['");
+  CHECK_THROWS_AS(operation_matches("(a)\\1"), trace::regex_error);
 }
 
 TEST_CASE("scope filters compare the instrumentation scope's name and version exactly") {
@@ -197,4 +200,59 @@ TEST_CASE("a memory store's spans answer scope filters through the scan and thro
     CHECK(trace::count_matching(store.scan(), f) == expected);  // span_ref, generic
     CHECK(trace::count_matching(store, f) == expected);         // compiled row filter
   }
+}
+
+TEST_CASE("a filter nests at most filter::max_depth levels, whichever way it is built") {
+  const auto spans = sample();
+  // Build up to the limit, tracking what each span should answer: g = !(f && service = api).
+  trace::filter f = status(status_code::ok);
+  std::vector<bool> expected;
+  for (const auto& s : spans) expected.push_back(s.status.code == status_code::ok);
+  while (f.depth() + 2 <= trace::filter::max_depth) {
+    f = !(std::move(f) && service("api"));
+    for (std::size_t i = 0; i < spans.size(); ++i) expected[i] = !(expected[i] && trace::service_of(spans[i]) == "api");
+  }
+  while (f.depth() < trace::filter::max_depth) {
+    f = !std::move(f);
+    expected.flip();
+  }
+  CHECK(f.depth() == trace::filter::max_depth);
+  for (std::size_t i = 0; i < spans.size(); ++i) CHECK(trace::matches(f, spans[i]) == expected[i]);
+  trace::memory_store store;
+  store.append(spans);
+  CHECK(trace::count_matching(store, f) == static_cast<std::size_t>(std::count(expected.begin(), expected.end(), true)));
+  const trace::filter copy = f;
+  CHECK(trace::matches(copy, spans[0]) == expected[0]);
+
+  const std::string refusal = "invalid argument: a filter nested " + std::to_string(trace::filter::max_depth + 1) +
+                              " levels deep; the limit is " + std::to_string(trace::filter::max_depth);
+  auto refuses = [&refusal](auto&& build) {
+    try {
+      build();
+      FAIL("a filter deeper than the limit was built");
+    } catch (const trace::error& e) {
+      CHECK(e.code() == trace::errc::invalid_argument);
+      CHECK(std::string(e.what()) == refusal);
+    }
+  };
+  refuses([&] { return !f; });
+  refuses([&] { return f && any(); });
+  refuses([&] { return (any() && any()) && f; });  // appended to an existing `and`
+  refuses([&] { return any() || f; });
+  refuses([&] { return trace::filter(trace::filters::any_of{{any(), f}}); });
+  refuses([&] { return trace::filter(trace::filters::negation{std::make_shared<const trace::filter>(f)}); });
+}
+
+TEST_CASE("&& and || append to a chain in place, so long chains build in linear time") {
+  trace::filter ands = service("api"), ors = service("api");
+  for (int i = 0; i < 200000; ++i) {  // quadratic copying would not finish
+    ands = std::move(ands) && min_duration(i * trace::second);
+    ors = std::move(ors) || min_duration(i * trace::second);
+  }
+  CHECK(std::get<trace::filters::all_of>(ands.get()).items.size() == 200001);
+  CHECK(std::get<trace::filters::any_of>(ors.get()).items.size() == 200001);
+  CHECK(ands.depth() == 2);
+  const auto spans = sample();
+  CHECK_FALSE(trace::matches(ands, spans[0]));  // shorter than 199,999 s
+  CHECK(trace::matches(ors, spans[0]));
 }

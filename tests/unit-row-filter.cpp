@@ -1,7 +1,8 @@
-// The memory store's compiled row filter must answer exactly as the generic evaluation.
+// The row filter over the memory store must answer exactly as the generic evaluation.
 
 #include <catch2/catch.hpp>
 #include <trace/query.hpp>
+#include <trace/store/memory.hpp>
 
 #include <random>
 #include <vector>

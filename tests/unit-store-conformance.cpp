@@ -139,6 +139,36 @@ TEMPLATE_TEST_CASE("a store holds every appended span with all it can tell", "[c
   CHECK(surfaces(b.store->scan()) == surfaces(all));
 }
 
+TEMPLATE_TEST_CASE("OTLP flags and schema URLs are kept", "[conformance]", STORES) {
+  backend<TestType> b;
+  auto batches = reference_batches();
+  for (auto& batch : batches) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      auto& s = batch[i];
+      s.flags = i % 2 ? 0x101 : 0x1;
+      s.resource.schema_url = i % 3 ? "https://opentelemetry.io/schemas/1.26.0" : "";
+      s.scope.schema_url = "https://opentelemetry.io/schemas/scope-" + std::to_string(i % 2);
+      for (auto& l : s.links) l.flags = 0x300;
+    }
+    b.store->append(batch);
+  }
+  b.after_appends();
+  std::vector<trace::span> expected;
+  for (const auto& batch : batches) expected.insert(expected.end(), batch.begin(), batch.end());
+  std::vector<trace::span> stored;
+  for (auto&& s : b.store->scan()) stored.push_back(s.materialize());
+  auto by_id = [](const trace::span& x, const trace::span& y) { return x.id < y.id || (x.id == y.id && x.trace < y.trace); };
+  std::sort(expected.begin(), expected.end(), by_id);
+  std::sort(stored.begin(), stored.end(), by_id);
+  REQUIRE(stored.size() == expected.size());
+  for (std::size_t i = 0; i < stored.size(); ++i) {
+    CHECK(stored[i].flags == expected[i].flags);
+    CHECK(stored[i].resource.schema_url == expected[i].resource.schema_url);
+    CHECK(stored[i].scope.schema_url == expected[i].scope.schema_url);
+    CHECK(stored[i].links == expected[i].links);
+  }
+}
+
 TEMPLATE_TEST_CASE("find_trace returns every span of a trace split over batches", "[conformance]", STORES) {
   backend<TestType> b;
   fill(b);

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <trace/analytics/store_group_by.hpp>
 #include <trace/analytics/store_summary.hpp>
+#include <trace/store/memory.hpp>
 
 #include <random>
 #include <string>

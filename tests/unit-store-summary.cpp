@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <trace/analytics/store_summary.hpp>
+#include <trace/store/memory.hpp>
 
 #include <random>
 #include <vector>

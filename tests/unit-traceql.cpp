@@ -76,10 +76,15 @@ TEST_CASE("=~ and !~ match the whole name, service or string attribute against a
   CHECK(hits(R"(span.http.status_code =~ "200")").empty());  // numbers are not text
 }
 
-TEST_CASE("a malformed regular expression is refused at its column") {
+TEST_CASE("a malformed regular expression is refused with the caret at the fault inside the pattern") {
   auto e = refusal(R"(name =~ "(unclosed")");
-  CHECK(e.column() == 9);
-  CHECK(e.problem().rfind("regular expression \"(unclosed\": ", 0) == 0);
+  CHECK(e.column() == 10);
+  CHECK(e.problem() == "regular expression \"(unclosed\" at character 1: missing ')' to close this '('");
+  // Escapes in the string literal take two bytes of the query but one of the pattern.
+  e = refusal(R"(name =~ "a\\.b\\1")");
+  CHECK(e.problem() == "regular expression \"a\\.b\\1\" at character 5: backreferences ('\\1') are not supported");
+  CHECK(e.caret() == "name =~ \"a\\\\.b\\\\1\"\n"
+                     "              ^");
 }
 
 TEST_CASE("the empty query and {} match every span") {
@@ -238,4 +243,104 @@ TEST_CASE("a syntax error is a trace::error with errc::parse_error") {
     CHECK(e.code() == trace::errc::parse_error);
     CHECK(std::string(e.what()) == "parse error: query column 10: expected a value after '==', found the end of the query");
   }
+}
+
+namespace {
+
+std::string repeated(std::string_view piece, std::size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (std::size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("parentheses nest up to max_query_nesting levels") {
+  const std::size_t most = trace::max_query_nesting;
+  CHECK(hits(repeated("(", most) + "status = ok" + repeated(")", most)) == ids{1});
+  CHECK(hits(repeated("!(", most - 1) + "(status = ok" + repeated(")", most)) == ids{2, 3});
+}
+
+TEST_CASE("deeper parentheses are refused at the first one too deep, however many follow") {
+  const std::size_t most = trace::max_query_nesting;
+  const std::string problem = "parentheses nest deeper than " + std::to_string(most) + " levels";
+  for (std::size_t depth : {most + 1, std::size_t{7000}}) {
+    INFO(depth);
+    auto e = refusal(repeated("(", depth) + "status = ok" + repeated(")", depth));
+    CHECK(e.problem() == problem);
+    CHECK(e.column() == most + 1);
+  }
+  auto unclosed = refusal(repeated("(", 10000));
+  CHECK(unclosed.problem() == problem);
+  CHECK(unclosed.column() == most + 1);
+  auto mixed = refusal(repeated("!(", 200) + "status = ok");
+  CHECK(mixed.problem() == problem);
+  CHECK(mixed.column() == 2 * most + 2);
+}
+
+TEST_CASE("a run of ! is counted, not nested: an even run cancels out") {
+  CHECK(hits(repeated("!", 10000) + "status = ok") == ids{1});
+  CHECK(hits(repeated("!", 10001) + "status = ok") == ids{2, 3});
+  CHECK(trace::parse_traceql(repeated("!", 10001) + "status = ok").depth() == 2);
+  CHECK(refusal(repeated("!", 10000)).problem() == "expected a field, '!' or '(', found the end of the query");
+}
+
+TEST_CASE("long chains of && and || build one flat node, in time linear in their length") {
+  // 60,000 terms: with a copy of the list per term (as before) this would not finish.
+  for (const auto& [joiner, terms] : {std::pair<std::string_view, std::size_t>{" && ", 60000}, {" || ", 60000}}) {
+    INFO(joiner);
+    const trace::filter f = trace::parse_traceql("http.method" + repeated(std::string(joiner) + "http.method", terms - 1));
+    const auto& items = joiner == " && " ? std::get<trace::filters::all_of>(f.get()).items
+                                         : std::get<trace::filters::any_of>(f.get()).items;
+    CHECK(items.size() == terms);
+    CHECK(f.depth() == 2);
+    auto spans = sample();
+    CHECK(trace::matches(f, spans[0]));
+    CHECK_FALSE(trace::matches(f, spans[1]));
+  }
+}
+
+TEST_CASE("the deepest query the parser accepts is a filter every walk can handle") {
+  const std::size_t most = trace::max_query_nesting;
+  // Each level: an `or` of an `and` of a negated group, the most tree one level of parentheses makes.
+  std::string query = "span.http.method != \"x\"";
+  for (std::size_t i = 0; i < most; ++i) query = "kind = server || kind = client && !(" + query + ")";
+  const trace::filter f = trace::parse_traceql(query);
+  CHECK(f.depth() == 3 * most + 1);
+  CHECK(f.depth() <= trace::filter::max_depth);
+  auto spans = sample();
+  CHECK(trace::matches(f, spans[0]));
+  const trace::filter copy = f;  // copying and destroying recurse as deep
+  CHECK(trace::matches(copy, spans[0]));
+}
+
+TEST_CASE("a query longer than max_query_size is refused before it is read") {
+  auto e = refusal(std::string(trace::max_query_size + 1, ' '));
+  CHECK(e.problem() == "the query is " + std::to_string(trace::max_query_size + 1) + " bytes; the limit is " +
+                           std::to_string(trace::max_query_size));
+  CHECK(e.column() == trace::max_query_size + 1);
+  CHECK(hits(std::string(trace::max_query_size - 11, ' ') + "status = ok") == ids{1});
+}
+
+TEST_CASE("=~ runs in linear time on patterns that make backtracking engines explode") {
+  auto spans = sample();
+  spans[0].attributes.set("x", std::string(30, 'a') + "!");
+  spans[1].attributes.set("x", std::string(50000, 'a'));
+  const trace::filter nested = trace::parse_traceql(R"(span.x =~ "(a+)+$")");
+  CHECK_FALSE(trace::matches(nested, spans[0]));
+  CHECK(trace::matches(nested, spans[1]));
+  const trace::filter alternatives = trace::parse_traceql(R"q(span.x =~ "(a|aa)*(b|a)")q");
+  CHECK(trace::matches(alternatives, spans[1]));
+  CHECK_FALSE(trace::matches(alternatives, spans[0]));
+}
+
+TEST_CASE("a regular expression beyond the engine's limits is refused at its column") {
+  auto big = refusal("name =~ \"" + std::string(60000, 'a') + "\"");
+  CHECK(big.column() == 10 + trace::regex::max_pattern_size);
+  CHECK(big.problem().ends_with("the pattern is 60000 bytes; the limit is " +
+                                std::to_string(trace::regex::max_pattern_size)));
+  auto deep = refusal("name =~ \"" + repeated("(", 300) + "\"");
+  CHECK(deep.problem().ends_with("groups nest deeper than " + std::to_string(trace::regex::max_nesting)));
+  CHECK(deep.column() == 10 + trace::regex::max_nesting);
 }

@@ -107,7 +107,7 @@ TEST_CASE("Zipkin v2: bad input is refused with its position") {
         "parse error: line 1, column 38: Zipkin tags: expected a string, found an integer");
   CHECK(read_error(R"([{"traceId":"1"}])") == "parse error: line 1, column 2: Zipkin span: has no id");
   CHECK(read_error(R"([{"traceId":"1","id":"1","timestamp":18446744073709551615}])") ==
-        "parse error: line 1, column 2: Zipkin timestamp: 18446744073709551615 microseconds is out of range");
+        "parse error: line 1, column 38: Zipkin timestamp: 18446744073709551615 us is past the latest time accepted (2^63-1 ns, in 2262)");
   CHECK(read_error(R"([{"traceId":"1","id":"1"})") == "parse error: line 1, column 26: unexpected end of input");
   CHECK(read_error("42") == "parse error: line 1, column 1: Zipkin document: expected an array, found an integer");
 }

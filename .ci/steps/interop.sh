@@ -4,7 +4,13 @@
 #     unchanged (the C++ tests read the committed copy, so they run without npm);
 #  2. export that file again with the library (examples/convert) and load the export with the
 #     SDK's generated protobuf definitions: encode, decode, compare;
-#  3. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
+#  3. OTLP protobuf both ways: the SDK's protobuf encoding (regenerated, compared with the
+#     committed tests/data/otel-js-sdk.pb) read by the library must give the same export as
+#     the SDK's JSON; the library's protobuf read by the SDK must equal the library's JSON
+#     field for field and re-encode byte for byte; protoc (Debian's protobuf-compiler, an
+#     independent implementation) must decode it without unknown fields and re-encode it to
+#     the same bytes;
+#  4. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
 #     files, not include/trace/io, but run the same way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,10 +38,49 @@ cmake --build "$work/build" -j2 --target convert >/dev/null
 "$work/build/examples/convert" tests/data/otel-js-sdk.json "$work/export.json" --to otlp
 node tests/interop/verify.mjs "$work/export.json"
 
+echo "-- OTLP protobuf: the SDK's bytes read by the library, the library's bytes read by the SDK and protoc"
+if ! command -v protoc >/dev/null; then
+  echo "interop: protoc missing, installing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler
+fi
+node tests/interop/protobuf.mjs encode > "$work/otel-js-sdk.pb"
+if ! cmp -s "$work/otel-js-sdk.pb" tests/data/otel-js-sdk.pb; then
+  echo "interop: the SDK's protobuf differs from tests/data/otel-js-sdk.pb" >&2
+  exit 1
+fi
+"$work/build/examples/convert" tests/data/otel-js-sdk.pb "$work/from-pb.json" --to otlp
+if ! cmp -s "$work/from-pb.json" "$work/export.json"; then
+  diff -u "$work/export.json" "$work/from-pb.json" | head -40
+  echo "interop: the SDK's protobuf reads differently from its JSON" >&2
+  exit 1
+fi
+for input in tests/data/otel-js-sdk.json examples/tracectl/sample/shop.otlp.json; do
+  name=$(basename "$input" .json)
+  "$work/build/examples/convert" "$input" "$work/$name.pb" --to otlp-proto
+  "$work/build/examples/convert" "$input" "$work/$name.export.json" --to otlp
+  node tests/interop/protobuf.mjs check "$work/$name.pb" "$work/$name.export.json"
+  proto=opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest
+  protoc --decode=$proto -I ../shared/conformance/otlp-proto opentelemetry/proto/collector/trace/v1/trace_service.proto \
+    < "$work/$name.pb" > "$work/$name.txt"
+  if grep -qE '^ *[0-9]+[:{ ]' "$work/$name.txt"; then
+    grep -nE '^ *[0-9]+[:{ ]' "$work/$name.txt" | head
+    echo "interop: protoc sees fields unknown to OTLP in the library's $name.pb" >&2
+    exit 1
+  fi
+  protoc --encode=$proto -I ../shared/conformance/otlp-proto opentelemetry/proto/collector/trace/v1/trace_service.proto \
+    < "$work/$name.txt" > "$work/$name.again.pb"
+  cmp "$work/$name.pb" "$work/$name.again.pb"
+  echo "protoc: $name.pb decodes ($(grep -c '^ *spans {' "$work/$name.txt") spans) and re-encodes byte for byte"
+done
+grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' "$work/otel-js-sdk.txt" &&
+  grep -q 'trace_state: "vendor=abc,other=1"' "$work/otel-js-sdk.txt" ||
+  { echo "interop: protoc's text of otel-js-sdk.pb lacks expected fields" >&2; exit 1; }
+
 echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp jaeger zipkin store; do
+for target in json otlp otlp_protobuf jaeger zipkin query store; do
   mkdir -p "$work/corpus-$target"
   tmp=${TMPDIR:-/tmp}
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk

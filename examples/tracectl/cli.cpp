@@ -1,5 +1,6 @@
 #include "cli.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -73,6 +74,11 @@ trace::mmap_store open_store(const arguments& args, bool writable) {
                          "  (tracectl repair --store %s drops the damage; tracectl check shows it)\n",
                  damage_seen.back().c_str(), dir.c_str());
   };
+  if (auto budget = args.value("max-disk-bytes")) {  // import's cap on the store's size
+    const auto [end, ec] = std::from_chars(budget->data(), budget->data() + budget->size(), options.max_disk_bytes);
+    if (ec != std::errc{} || end != budget->data() + budget->size() || options.max_disk_bytes == 0)
+      throw usage_error("--max-disk-bytes " + *budget + ": expected a whole number of bytes above 0");
+  }
   return trace::mmap_store(std::move(options));
 }
 

@@ -1,9 +1,10 @@
 // tracectl import: files into the store, each file all or nothing (unless --keep-going),
-// with a progress line on a terminal.
+// skipping the spans the store already holds, with a progress line on a terminal.
 
 #include <chrono>
 #include <functional>
 #include <cstdio>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include <trace/io/jaeger_json.hpp>
 #include <trace/io/otlp_reader.hpp>
 #include <trace/io/zipkin.hpp>
+#include <trace/store/append_new.hpp>
 
 #include "commands.hpp"
 
@@ -69,10 +71,7 @@ class progress_line {
 
 // The error text without its "parse error: " prefix, after the file name.
 std::string located(const std::filesystem::path& file, const trace::error& e) {
-  std::string what = e.what();
-  const std::string prefix = std::string(trace::to_string(e.code())) + ": ";
-  if (what.starts_with(prefix)) what.erase(0, prefix.size());
-  return file.string() + ": " + what;
+  return e.with_context(file.string()).message();
 }
 
 // Reads into `out` batch by batch, so what came before an error is still there.
@@ -98,31 +97,52 @@ int run_import(const arguments& args) {
     throw usage_error("--format " + format + ": expected auto, otlp, jaeger or zipkin");
   const bool keep_going = args.flag("keep-going");
 
+  // An input that cannot be read (missing, a directory, a pipe or a device) fails like a bad
+  // file (exit 3); without --keep-going, before anything is imported.
   std::uint64_t total_bytes = 0;
+  std::vector<std::string> readable;
+  std::size_t failed_files = 0;
   for (const std::string& file : args.positional) {
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(file, ec);
-    if (ec) throw usage_error(file + ": cannot read (" + ec.message() + ")");
-    total_bytes += size;
+    try {
+      total_bytes += trace::input_file_size(file);
+      readable.push_back(file);
+    } catch (const trace::error& e) {
+      std::fprintf(stderr, "tracectl import: %s\n", e.message().c_str());
+      ++failed_files;
+    }
+  }
+  if (failed_files && !keep_going) {
+    std::fputs("tracectl import: nothing was imported (--keep-going imports the readable files)\n", stderr);
+    return exit_failure;
   }
 
   trace::mmap_store store = open_store(args, true);
   progress_line progress(!args.flag("quiet") && is_terminal(stderr), total_bytes);
-  std::uint64_t bytes_done = 0, imported = 0;
-  std::size_t failed_files = 0;
+  std::uint64_t bytes_done = 0, imported = 0, present = 0;
   std::string report;
-  for (const std::string& file : args.positional) {
+  auto finish = [&](int status) {
+    store.sync();
+    progress.finish();
+    print(report);
+    print("imported " + std::to_string(imported) + " spans from " + std::to_string(args.positional.size()) + " files" +
+          (present ? ", " + std::to_string(present) + " already present" : std::string()) +
+          (failed_files ? ", " + std::to_string(failed_files) + " with errors" : std::string()) + "\n");
+    return status;
+  };
+  for (const std::string& file : readable) {
     const std::uint64_t file_bytes = std::filesystem::file_size(file);
     std::vector<trace::span> spans;
     std::vector<std::string> problems;
     std::string file_format = format;
     try {
       const std::string text = trace::read_file_text(file);
-      if (format == "auto") file_format = detect_format(text);
+      if (trace::json::reader(text).at_end()) file_format = "empty file";  // no spans, in any format
+      else if (format == "auto") file_format = detect_format(text);
       if (file_format.empty())
         throw trace::error(trace::errc::parse_error,
                            "cannot tell the format (no \"resourceSpans\", \"traceID\" or \"traceId\"); pass --format");
-      read_spans(file_format, text, spans, [&](std::size_t count) { progress.update(bytes_done, imported + count); });
+      if (file_format != "empty file")
+        read_spans(file_format, text, spans, [&](std::size_t count) { progress.update(bytes_done, imported + count); });
     } catch (const trace::error& e) {
       problems.push_back(located(file, e));
     }
@@ -142,30 +162,44 @@ int run_import(const arguments& args) {
       if (!keep_going) {
         std::fprintf(stderr, "tracectl import: nothing of %s was imported (--keep-going keeps its readable spans)\n",
                      file.c_str());
-        store.sync();
-        print(report);
-        return exit_failure;
+        return finish(exit_failure);
       }
     }
+    // Spans already in the store (an earlier, interrupted import of the same file) are
+    // skipped, so importing a file again completes it without duplicates.
     constexpr std::size_t batch_size = 4096;
+    trace::append_counts counts;
     for (std::size_t first = 0; first < valid.size(); first += batch_size) {
       const std::size_t last = std::min(valid.size(), first + batch_size);
-      store.append(std::vector<trace::span>(valid.begin() + static_cast<std::ptrdiff_t>(first),
-                                            valid.begin() + static_cast<std::ptrdiff_t>(last)));
-      progress.update(bytes_done + file_bytes * last / valid.size(), imported + last);
+      try {
+        const trace::append_counts batch = trace::append_new(
+            store, std::vector<trace::span>(std::make_move_iterator(valid.begin() + static_cast<std::ptrdiff_t>(first)),
+                                            std::make_move_iterator(valid.begin() + static_cast<std::ptrdiff_t>(last))));
+        counts.appended += batch.appended;
+        counts.already_present += batch.already_present;
+      } catch (const trace::error& e) {
+        progress.finish();
+        imported += counts.appended;
+        present += counts.already_present;
+        ++failed_files;
+        std::fprintf(stderr,
+                     "tracectl import: %s: stopped after %zu of its %zu spans: %s\n"
+                     "tracectl import: %zu new spans of %s were kept; importing it again adds only the missing ones\n",
+                     file.c_str(), first, valid.size(), e.message().c_str(), counts.appended, file.c_str());
+        report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
+        return finish(exit_failure);
+      }
+      progress.update(bytes_done + file_bytes * last / valid.size(), imported + counts.appended);
     }
-    imported += valid.size();
-    report += file + ": " + std::to_string(valid.size()) + " spans (" + file_format + ")" +
+    imported += counts.appended;
+    present += counts.already_present;
+    report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + ")" +
+              (counts.already_present ? ", " + std::to_string(counts.already_present) + " already present" : std::string()) +
               (problems.empty() ? "" : ", partly: see the errors above") + "\n";
     bytes_done += file_bytes;
     progress.update(bytes_done, imported, true);
   }
-  store.sync();
-  progress.finish();
-  print(report);
-  print("imported " + std::to_string(imported) + " spans from " + std::to_string(args.positional.size()) + " files" +
-        (failed_files ? ", " + std::to_string(failed_files) + " with errors" : std::string()) + "\n");
-  return failed_files == 0 ? exit_ok : exit_failure;
+  return finish(failed_files == 0 ? exit_ok : exit_failure);
 }
 
 }  // namespace tracectl

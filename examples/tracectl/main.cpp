@@ -34,13 +34,16 @@ const option_spec kind_option{"kind", "K", "only spans of kind K (server, client
 
 const std::vector<command>& commands() {
   static const std::vector<command> all{
-      {"import", "import FILE... --store DIR [--format auto|otlp|jaeger|zipkin] [--keep-going]",
+      {"import", "import FILE... --store DIR [--format auto|otlp|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
        "Reads OTLP JSON (or JSON Lines), Jaeger JSON or Zipkin v2 files into the store, creating it when missing.\n"
        "A file with an error is left out whole, and import stops; --keep-going keeps its readable\n"
-       "spans and goes on with the other files. A progress line is drawn on a terminal.",
+       "spans and goes on with the other files. Spans the store already holds are skipped, so a\n"
+       "file can be imported again after an interrupted import. An empty file holds no spans.\n"
+       "A progress line is drawn on a terminal.",
        {store_option,
         {"format", "F", "input format: auto (default: from the content), otlp, jaeger, zipkin"},
         {"keep-going", "", "keep the readable spans of a bad file and carry on"},
+        {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
        run_import},
       {"trace", "trace ID --store DIR [--json] [--bar-width N]",

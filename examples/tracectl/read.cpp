@@ -94,6 +94,8 @@ int run_trace(const arguments& args) {
     trace::json::writer w(out);
     w.begin_object().member("trace_id", id.to_hex()).key("spans").begin_array();
     tree.depth_first([&](std::size_t i, std::uint32_t depth) { write_span_json(w, tree.span_at(i), depth); });
+    for (std::size_t i = 0; i < tree.size(); ++i)  // sharing an id with a drawn span: still spans of the trace
+      if (!tree.node_at(i).in_tree) write_span_json(w, tree.span_at(i), tree.node_at(tree.find(tree.span_at(i).id)).depth);
     w.end_array().key("issues").begin_array();
     for (const auto& issue : tree.issues()) w.string(std::string(trace::to_string(issue.kind)));
     w.end_array().end_object();
@@ -110,6 +112,14 @@ int run_trace(const arguments& args) {
     }
   }
   std::string text = trace::render_text(tree, options);
+  // The tree draws one span per id; the others (Zipkin's shared client and server halves)
+  // are named below it, so the trace shows as many spans as search and stats count.
+  for (std::size_t i = 0; i < tree.size(); ++i) {
+    if (tree.node_at(i).in_tree) continue;
+    const trace::span& s = tree.span_at(i);
+    text += "+ " + s.name + " (" + s.resource.service_name + ") " + trace::format_duration(s.duration()) + " " +
+            std::string(trace::to_string(s.kind)) + ", sharing span id " + s.id.to_hex() + " with a span above\n";
+  }
   const palette colours{use_colour(stdout)};
   if (colours.on) {  // the renderer writes plain text; errors are picked out afterwards
     std::string painted;

@@ -1,6 +1,7 @@
 #pragma once
 // The io layer: the JSON reader and writer, and the trace formats built on them.
 
+#include "trace/io/base64.hpp"
 #include "trace/io/file.hpp"
 #include "trace/io/hex_ids.hpp"
 #include "trace/io/jaeger_json.hpp"
@@ -9,6 +10,7 @@
 #include "trace/io/json_value.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"
+#include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_writer.hpp"
 #include "trace/core/rfc3339.hpp"
 #include "trace/io/zipkin.hpp"

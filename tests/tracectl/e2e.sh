@@ -59,7 +59,7 @@ expect_rc 2 "import without files"; expect_err "import needs at least one FILE" 
 run import "$sample" --store s --format yaml
 expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, jaeger or zipkin" "bad --format"
 run import missing.json --store s
-expect_rc 2 "missing file"; expect_err "missing.json: cannot read" "missing file"
+expect_rc 3 "missing file"; expect_err "cannot open missing.json: No such file or directory" "missing file"
 
 # ---- import ----
 run import "$sample" --store s
@@ -240,6 +240,120 @@ EOF
 run check --store broken
 expect_rc 3 "check finds damage"; expect_out "problem: corrupt data" "check names the damage"; expect_out "checksum mismatch" "check says what failed"
 
+# ---- input edge cases: unreadable inputs, byte-order marks, empty files, far times, NaN ----
+mkfifo pipe
+for input in missing.json . pipe /dev/zero; do
+  "$tracectl" import "$input" --store unread >"$work/out" 2>"$work/err" & pid=$!
+  for _ in $(seq 100); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done  # at most 10 s
+  if kill -0 $pid 2>/dev/null; then kill $pid; rc=hung; else wait $pid; rc=$?; fi
+  out=$(cat "$work/out"); err=$(cat "$work/err")
+  expect_rc 3 "unreadable input $input"; expect_err "cannot open $input: " "unreadable input $input"
+  expect_err "nothing was imported" "unreadable input $input"
+done
+expect_err "not a regular file (pipes and devices are refused)" "/dev/zero is refused, not read"
+[ ! -e unread ] || fail "an unreadable input creates no store"
+run import missing.json "$sample" --store unread --keep-going
+expect_rc 3 "--keep-going past an unreadable input"
+expect_out "imported 248 spans from 2 files, 1 with errors" "--keep-going past an unreadable input"
+
+printf '\xef\xbb\xbf' >bom.otlp.json; cat "$sample" >>bom.otlp.json
+run import bom.otlp.json --store bom
+expect_rc 0 "byte-order mark"; expect_out "bom.otlp.json: 248 spans (otlp)" "byte-order mark skipped"
+for format in jaeger zipkin; do
+  { printf '\xef\xbb\xbf'; cat "slow.$format.json"; } >"bom.$format.json"
+  run import "bom.$format.json" --store "bom-$format"
+  expect_rc 0 "byte-order mark ($format)"; expect_out "4 spans ($format)" "byte-order mark ($format)"
+done
+
+: >empty.json; printf '\xef\xbb\xbf\n  \n' >blank.json
+for format in auto otlp jaeger zipkin; do
+  run import empty.json blank.json --store empty --format "$format"
+  expect_rc 0 "empty file ($format)"; expect_out "empty.json: 0 spans (empty file)" "empty file ($format)"
+  expect_out "blank.json: 0 spans (empty file)" "blank file ($format)"
+done
+
+cat >far.otlp.json <<'JSON'
+{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"x",
+"startTimeUnixNano":"9223372036854775808","endTimeUnixNano":"9223372036854775809"}]}]}]}
+JSON
+run import far.otlp.json --store far
+expect_rc 3 "a time past 2262"
+expect_err "far.otlp.json: line 2, column 21: OTLP span startTimeUnixNano: 9223372036854775808 ns is past the latest time accepted" "a time past 2262"
+printf '[{"traceId":"5b8efff798038103d269b633813fc60c","id":"eee19b7ec3c1b174","timestamp":18446744073709551}]' >far.zipkin.json
+run import far.zipkin.json --store far
+expect_rc 3 "microseconds past 2262"; expect_err "Zipkin timestamp: 18446744073709551 us is past" "microseconds past 2262"
+
+cat >nan.otlp.json <<'JSON'
+{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"probe"}}]},"scopeSpans":[{"spans":[
+{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","name":"measure","startTimeUnixNano":"1714564800000000000",
+"endTimeUnixNano":"1714564800000001000","attributes":[{"key":"ratio","value":{"doubleValue":"NaN"}},
+{"key":"peak","value":{"doubleValue":"Infinity"}},{"key":"floor","value":{"doubleValue":"-Infinity"}}]}]}]}]}
+JSON
+run import nan.otlp.json --store nan
+expect_rc 0 "NaN attribute import"
+for format in otlp jaeger zipkin chrome csv; do
+  run export --store nan --to "$format" -o "nan.$format.out"
+  expect_rc 0 "export $format of a NaN attribute"
+done
+grep -q '"doubleValue":"NaN"' nan.otlp.out || fail "OTLP writes NaN as the string \"NaN\""
+grep -q '{"key":"ratio","type":"float64","value":"NaN"}' nan.jaeger.out || fail "Jaeger writes NaN as a float64 tag \"NaN\""
+for format in otlp jaeger zipkin; do
+  run import "nan.$format.out" --store "nan-$format" --format "$format"
+  expect_rc 0 "re-import $format of a NaN attribute"
+done
+run spans --store nan-jaeger --json
+[ "$(json_get "(d[0]['attributes']['ratio'], d[0]['attributes']['peak'], d[0]['attributes']['floor'])")" = "('nan', 'inf', '-inf')" ] ||
+  fail "NaN and infinities survive Jaeger as doubles"
+run import nan.otlp.json --store nan
+expect_rc 0 "NaN re-import"; expect_out "nan.otlp.json: 0 spans (otlp), 1 already present" "a NaN span is present once"
+
+# ---- importing again: spans already present are skipped; every command counts the same ----
+run import "$sample" --store again; run import "$sample" --store again
+expect_rc 0 "import twice"; expect_out "shop.otlp.json: 0 spans (otlp), 248 already present" "import twice"
+expect_out "imported 0 spans from 1 files, 248 already present" "import twice"
+run trace "$slow" --store again --json
+[ "$(json_get "len(d['spans'])")" = 4 ] || fail "trace after importing twice"
+run search --store again --where "trace:id = \"$slow\"" --json
+[ "$(json_get "d[0]['spans']")" = 4 ] || fail "search after importing twice"
+run stats --store again --json
+[ "$(json_get "d[0]['count']")" = 248 ] || fail "stats after importing twice"
+# Stopped partway by the disk budget: the message says how much was kept; importing again completes it.
+python3 - >many.otlp.json <<'PY'
+import json
+spans = [{"traceId": "%032x" % (i // 4 + 1), "spanId": "%016x" % (i + 1), "name": "op-%d" % (i % 7),
+          "startTimeUnixNano": str(1714564800000000000 + i * 1000000), "endTimeUnixNano": str(1714564800000005000 + i * 1000000),
+          "attributes": [{"key": "n", "value": {"intValue": str(i)}}]} for i in range(10000)]
+print(json.dumps({"resourceSpans": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "gen"}}]},
+                                      "scopeSpans": [{"spans": spans}]}]}))
+PY
+run import many.otlp.json --store budget --max-disk-bytes 600000
+expect_rc 3 "over the disk budget"; expect_err "many.otlp.json: stopped after " "over the disk budget"
+expect_err "is over its disk budget" "over the disk budget"
+kept=$(sed -n 's/.*: \([0-9]*\) new spans of many.otlp.json were kept.*/\1/p' "$work/err")
+{ [ -n "$kept" ] && [ "$kept" -gt 0 ] && [ "$kept" -lt 10000 ]; } || fail "the disk budget stops the import partway and says how many spans were kept"
+run import many.otlp.json --store budget
+expect_rc 0 "import again after the disk budget"
+expect_out "many.otlp.json: $((10000 - ${kept:-0})) spans (otlp), ${kept:-0} already present" "import again after the disk budget"
+run check --store budget --json
+[ "$(json_get "(d['ok'], d['spans'])")" = "(True, 10000)" ] || fail "every span once after importing again"
+run import many.otlp.json --store budget --max-disk-bytes lots
+expect_rc 2 "bad --max-disk-bytes"; expect_err "--max-disk-bytes lots: expected a whole number of bytes" "bad --max-disk-bytes"
+# Zipkin's shared spans: two distinct spans with one id are both kept, and every command shows both.
+cat >shared.zipkin.json <<'JSON'
+[{"traceId":"00000000000000000000000000000abc","id":"0000000000000001","name":"get /","kind":"SERVER","timestamp":1714564800000000,"duration":1000,"localEndpoint":{"serviceName":"web"}},
+ {"traceId":"00000000000000000000000000000abc","parentId":"0000000000000001","id":"0000000000000002","name":"get /api","kind":"CLIENT","timestamp":1714564800000100,"duration":500,"localEndpoint":{"serviceName":"web"}},
+ {"traceId":"00000000000000000000000000000abc","parentId":"0000000000000001","id":"0000000000000002","name":"get /api","kind":"SERVER","shared":true,"timestamp":1714564800000150,"duration":400,"localEndpoint":{"serviceName":"api"}}]
+JSON
+run import shared.zipkin.json --store shared; run import shared.zipkin.json --store shared
+expect_out "shared.zipkin.json: 0 spans (zipkin), 3 already present" "shared spans imported twice"
+run trace 00000000000000000000000000000abc --store shared
+expect_out "+ get /api (api) 400us server, sharing span id 0000000000000002 with a span above" "trace names a shared span"
+run trace 00000000000000000000000000000abc --store shared --json
+[ "$(json_get "len(d['spans'])")" = 3 ] || fail "trace --json lists shared spans"
+run search --store shared --json
+[ "$(json_get "d[0]['spans']")" = 3 ] || fail "search counts shared spans"
+run stats --store shared --json
+[ "$(json_get "d[0]['count']")" = 3 ] || fail "stats counts shared spans"
 # Byte surgery with the checksums recomputed (CRC-32C, masked), so only the structure checks
 # stand between the edit and a reader.
 cat >"$work/surgery.py" <<'PY'

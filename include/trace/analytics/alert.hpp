@@ -1,5 +1,5 @@
 #pragma once
-// Alert rules (MPLP's alerts) evaluated incrementally as spans arrive.
+// Alert rules evaluated incrementally as spans arrive.
 //
 //   trace::alert_monitor monitor([](const trace::alert_event& e) { page(e); });
 //   monitor.add_rule({"checkout errors", trace::parse_alert_condition("error_rate > 5% over 5m"), "checkout"});

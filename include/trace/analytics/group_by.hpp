@@ -1,5 +1,5 @@
 #pragma once
-// Group-by aggregation (MPLP's `aggregation`): spans grouped by any mix of service,
+// Group-by aggregation: spans grouped by any mix of service,
 // operation, status, kind and attribute values, optionally also by time bucket, with
 // count, errors, error rate, min/max/average and p50/p95/p99 per group, ordered and paged.
 //

@@ -1,7 +1,7 @@
 #pragma once
 // Exact percentiles by selection, not sorting.
 //
-// Definition (nearest rank on the sorted values, as the Tael seed computes it): the
+// Definition (nearest rank on the sorted values, as Tael's percentiles are computed): the
 // p-quantile of n values is the value at zero-based index round((n − 1) · p) of the values
 // in ascending order, rounding halves up. So p50 of {a ≤ b} is b, p50 of one value is that
 // value, and any percentile of no values is 0.

@@ -1,12 +1,18 @@
 #pragma once
-// `group_spans` over a whole memory_store, read from its columns. When every key is the
-// service, operation, status or kind, a span's group is found by indexing one table with a
-// number made from its interned ids and codes, a block of rows at a time: no key text is
-// built or hashed per span. Exact percentiles come from one array of durations scattered
-// group by group (a counting sort), not from a growing vector per group.
-// The page equals `group_spans(store.scan(), options)`, which is also what answers when a
-// key is an attribute, or when the table would be too sparse (more cells than about four
-// per span, as with 1 ns buckets over a long time range).
+// `group_spans` and `summarize_spans` over a whole store, optionally filtered.
+//
+// A store that pushes the request down (`store.push_down(group_request)`, store/concepts.hpp)
+// answers it itself, e.g. in SQL. A `columnar_store` is read block by block from its
+// columns: when every key is the service, operation, status or kind, a span's group is
+// found by indexing one table with a number made from its ids and codes, a chunk of rows at
+// a time, so no key text is built or hashed per span. Service and operation ids are scoped
+// to a block, so a first pass maps each block's ids that occur to digits shared by all
+// blocks (by text, once per distinct id and block), and a second pass groups the rows.
+// Exact percentiles come from one array of durations scattered group by group (a counting
+// sort), not from a growing vector per group. Any other store, an attribute key, or a table
+// that would be too sparse (more cells than about four per span, as with 1 ns buckets over
+// a long time range) takes the generic path, `group_spans` over the matching spans.
+// The page always equals `group_spans(matching spans of store.scan(), options)`.
 
 #include <algorithm>
 #include <cstdint>
@@ -15,168 +21,239 @@
 #include <vector>
 
 #include "trace/analytics/group_by.hpp"
-#include "trace/store/memory.hpp"
+#include "trace/query/filter.hpp"
+#include "trace/query/row_filter.hpp"
+#include "trace/store/columnar_store.hpp"
 
 namespace trace {
 inline namespace v0 {
 
-namespace detail {
-
-// One key field as a digit of a group's cell number: a row's id or code maps through `rank`
-// to a digit in [0, radix()), and a digit maps back through `value` to the id or code.
-struct cell_digit {
-  group_field::source from = group_field::source::service;
-  const std::uint32_t* ids = nullptr;   // service or operation column (string ids)
-  const std::uint8_t* codes = nullptr;  // status or kind column
-  std::vector<std::uint32_t> rank{};
-  std::vector<std::uint32_t> value{};
-
-  std::uint32_t radix() const noexcept { return static_cast<std::uint32_t>(value.size()); }
+// The request a store may answer itself through `push_down` (store/concepts.hpp).
+struct group_request {
+  const group_by_options& options;
+  const filter& where;
 };
 
-// Digits of string ids: of every id when `every_id` (no pass over the column), otherwise of
-// the ids the column holds, in id order, for a smaller table.
-inline cell_digit id_digit(group_field::source from, std::span<const std::uint32_t> column, std::size_t strings,
-                           bool every_id) {
-  constexpr std::uint32_t absent = 0xffffffffu;
-  cell_digit d;
-  d.from = from;
-  d.ids = column.data();
-  d.rank.assign(strings, absent);
-  if (every_id)
-    std::ranges::fill(d.rank, 0);
-  else
-    for (std::uint32_t id : column) d.rank[id] = 0;
-  for (std::uint32_t id = 0; id < strings; ++id)
-    if (d.rank[id] != absent) {
-      d.rank[id] = d.radix();
-      d.value.push_back(id);
+template <span_store Store>
+group_page group_spans(const Store& store, const group_by_options& options = {}, const filter& where = where::any());
+
+// Count, errors, min/max/average and exact p50/p95/p99 of the store's spans that match.
+template <span_store Store>
+span_stats summarize_spans(const Store& store, const filter& where = where::any()) {
+  group_page page = group_spans(store, group_by_options{}, where);
+  return page.rows.empty() ? span_stats{} : page.rows.front().stats;
+}
+
+namespace detail {
+
+// The matching spans of a store, for the generic paths.
+template <span_store Store>
+std::vector<store_span_t<Store>> matching_spans(const Store& store, const filter& where) {
+  std::vector<store_span_t<Store>> out;
+  for (auto&& s : store.scan())
+    if (matches(where, s)) out.push_back(s);
+  return out;
+}
+
+inline bool matches_everything(const filter& where) noexcept {
+  return std::holds_alternative<filters::match_all>(where.get());
+}
+
+// The rows of each block that a filter keeps: all of them when `everything`.
+template <class Block>
+struct block_rows {
+  Block block;
+  std::vector<std::uint32_t> rows{};
+  bool everything = false;
+
+  std::uint32_t count() const noexcept { return everything ? block.rows() : static_cast<std::uint32_t>(rows.size()); }
+  // Calls f(row_of, n) for consecutive runs of at most `step` rows; row_of(i) is the i-th row of the run.
+  template <class F>
+  void for_each_run(std::uint32_t step, F&& f) const {
+    const std::uint32_t total = count();
+    for (std::uint32_t first = 0; first < total; first += step) {
+      const std::uint32_t n = std::min(step, total - first);
+      if (everything)
+        f([first](std::uint32_t i) { return first + i; }, n);
+      else
+        f([p = rows.data() + first](std::uint32_t i) { return p[i]; }, n);
     }
-  return d;
-}
-
-// Digits of an enum's `count` values; an out-of-range code counts as value 0, which is how
-// to_string names it, so the generic path puts it in the same group.
-inline cell_digit code_digit(group_field::source from, const std::uint8_t* column, std::uint32_t count) {
-  cell_digit d;
-  d.from = from;
-  d.codes = column;
-  d.rank.assign(256, 0);
-  for (std::uint32_t code = 0; code < count; ++code) {
-    d.rank[code] = code;
-    d.value.push_back(code);
   }
-  return d;
-}
+};
 
-inline std::string digit_text(const memory_store& store, const cell_digit& d, std::uint32_t digit) {
-  const std::uint32_t v = d.value[digit];
-  switch (d.from) {
-    case group_field::source::status: return std::string(to_string(static_cast<status_code>(v)));
-    case group_field::source::kind: return std::string(to_string(static_cast<span_kind>(v)));
-    default: return std::string(store.string_of_id(v));
+// `blocks`: a store's blocks() range, which must outlive the result.
+template <class Blocks>
+auto select_block_rows(const Blocks& blocks, const filter& where) {
+  using block_t = std::remove_cvref_t<std::ranges::range_reference_t<const Blocks&>>;
+  std::vector<block_rows<block_t>> out;
+  const bool everything = matches_everything(where);
+  row_filter rows(where);
+  for (const auto& b : blocks) {
+    block_rows<block_t> selected{b, {}, everything};
+    if (!everything) rows.for_each_match(b, [&selected](std::uint32_t row) { selected.rows.push_back(row); });
+    if (selected.count()) out.push_back(std::move(selected));
   }
+  return out;
 }
 
-}  // namespace detail
+// Digits shared by all blocks for one key field of string ids, by text.
+class text_digits {
+ public:
+  std::uint32_t digit(std::string_view text) {
+    return entry(digit_of_, text, [this, text] {
+      texts_.emplace_back(text);
+      return static_cast<std::uint32_t>(texts_.size() - 1);
+    });
+  }
+  std::uint32_t radix() const noexcept { return static_cast<std::uint32_t>(texts_.size()); }
+  const std::string& text(std::uint32_t digit) const noexcept { return texts_[digit]; }
 
-inline group_page group_spans(const memory_store& store, const group_by_options& options = {}) {
-  constexpr std::uint32_t no_group = 0xffffffffu;
-  const auto rows = static_cast<std::uint32_t>(store.size());
-  if (rows == 0) return {};
-  const auto generic = [&] { return group_spans(store.scan(), options); };
+ private:
+  string_map<std::uint32_t> digit_of_;
+  std::vector<std::string> texts_;
+};
+
+template <columnar_store Store>
+group_page group_blocks(const Store& store, const group_by_options& options, const filter& where) {
+  constexpr std::uint32_t none = 0xffffffffu;
   using source = group_field::source;
-  if (std::ranges::any_of(options.keys, [](const group_field& f) { return f.from == source::attribute; }))
-    return generic();
+  const auto blocks = store.blocks();  // keeps the blocks valid while they are read
+  const auto selected = select_block_rows(blocks, where);
+  std::uint64_t rows = 0;
+  for (const auto& s : selected) rows += s.count();
+  if (rows == 0) return {};
+  if (rows >= none) return group_spans(matching_spans(store, where), options);
+
+  // First pass: the digit of every (block, id) that occurs, per string-id field.
+  const std::size_t fields = options.keys.size();
+  std::vector<text_digits> digits(fields);
+  std::vector<std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>> block_digits(
+      selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
+  std::vector<std::uint32_t> local;  // by block string id: digit, or none
+  auto id_of = [](const auto& b, source from, std::uint32_t row) {
+    return from == source::service ? static_cast<std::uint32_t>(b.service_id(row)) : static_cast<std::uint32_t>(b.name_id(row));
+  };
+  timestamp_ns low = std::numeric_limits<timestamp_ns>::max(), high = 0;
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const auto& s = selected[k];
+    const auto b = s.block;
+    if (local.size() < b.string_count()) local.resize(b.string_count(), none);
+    for (std::size_t f = 0; f < fields; ++f) {
+      const source from = options.keys[f].from;
+      if (from != source::service && from != source::operation) continue;
+      auto& pairs = block_digits[k][f];
+      s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+        for (std::uint32_t i = 0; i < n; ++i) {
+          const std::uint32_t id = id_of(b, from, row_of(i));
+          if (local[id] != none) continue;
+          local[id] = digits[f].digit(b.string(id));
+          pairs.emplace_back(id, local[id]);
+        }
+      });
+      for (const auto& [id, digit] : pairs) local[id] = none;
+    }
+    if (options.bucket) {
+      if (s.everything) {
+        low = std::min(low, b.bounds().min_start);
+        high = std::max(high, b.bounds().max_start);
+      } else {
+        for (std::uint32_t row : s.rows) {
+          low = std::min(low, b.start(row));
+          high = std::max(high, b.start(row));
+        }
+      }
+    }
+  }
 
   // A cell is the bucket index (from the first bucket) times the key cells, plus the key
   // digits, most significant first. The table holds a group per cell, so its size is
   // bounded; past that bound the generic path answers.
-  const std::uint64_t max_cells = std::min<std::uint64_t>(4 * std::uint64_t{rows} + 65536, no_group);
-  const auto starts = store.start_column();
+  const std::uint64_t max_cells = std::min<std::uint64_t>(4 * rows + 65536, none);
+  std::vector<std::uint32_t> radix(fields);
+  std::uint64_t key_cells = 1;
+  for (std::size_t f = 0; f < fields; ++f) {
+    const source from = options.keys[f].from;
+    radix[f] = from == source::status ? 3 : from == source::kind ? 6 : std::max<std::uint32_t>(1, digits[f].radix());
+    if (radix[f] > max_cells / key_cells) return group_spans(matching_spans(store, where), options);
+    key_cells *= radix[f];
+  }
   timestamp_ns first_bucket = 0;
   std::uint64_t buckets = 1;
   if (options.bucket) {
-    const auto [low, high] = std::ranges::minmax_element(starts);
-    first_bucket = *low / options.bucket;
-    const std::uint64_t span_of_buckets = *high / options.bucket - first_bucket;
-    if (span_of_buckets >= max_cells) return generic();
+    first_bucket = low / options.bucket;
+    const std::uint64_t span_of_buckets = high / options.bucket - first_bucket;
+    if (span_of_buckets >= max_cells / key_cells) return group_spans(matching_spans(store, where), options);
     buckets = span_of_buckets + 1;
   }
-  // A table small enough for the cache can give every string id a digit; a larger one
-  // gives digits only to the ids the columns hold.
-  constexpr std::uint64_t small_table = 1 << 16;
-  std::uint64_t every_id_cells = buckets;
-  for (const auto& field : options.keys) {
-    const std::uint64_t radix = field.from == source::status ? 3 : field.from == source::kind ? 6 : store.string_count();
-    every_id_cells = radix > small_table / every_id_cells ? small_table + 1 : every_id_cells * radix;
-  }
-  const bool every_id = every_id_cells <= small_table;
 
-  std::vector<detail::cell_digit> digits;
-  for (const auto& field : options.keys) {
-    if (field.from == source::service)
-      digits.push_back(detail::id_digit(field.from, store.service_column(), store.string_count(), every_id));
-    else if (field.from == source::operation)
-      digits.push_back(detail::id_digit(field.from, store.name_column(), store.string_count(), every_id));
-    else if (field.from == source::status)
-      digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.status_column().data()), 3));
-    else
-      digits.push_back(detail::code_digit(field.from, reinterpret_cast<const std::uint8_t*>(store.kind_column().data()), 6));
-  }
-  std::uint64_t key_cells = 1;
-  for (const auto& d : digits) {
-    if (d.radix() > max_cells / key_cells) return generic();
-    key_cells *= d.radix();
-  }
-  if (buckets > max_cells / key_cells) return generic();
-
+  // Second pass: each row's cell, a chunk at a time, each digit one tight loop over its column.
   const bool exact = options.percentiles == percentile_method::exact;
   const bool sketch = options.percentiles == percentile_method::sketch;
-  const auto durations = store.duration_column();
-  const auto statuses = store.status_column();
-  std::vector<std::uint32_t> group_of_cell(key_cells * buckets, no_group);
+  std::vector<std::uint32_t> group_of_cell(key_cells * buckets, none);
   std::vector<std::uint32_t> cell_of_group;
-  std::vector<detail::running_stats> groups;
-  std::vector<quantile_sketch> sketches;                      // with sketch percentiles: one a group
-  std::vector<std::uint32_t> group_of_row(exact ? rows : 0);  // with exact ones: to gather durations after
-
-  constexpr std::uint32_t block = 256;  // rows per digit loop; measured faster than 1024 at 1M spans
-  std::uint32_t cells[block];
-  for (std::uint32_t first = 0; first < rows; first += block) {
-    const std::uint32_t count = std::min(block, rows - first);
-    // Each digit is one tight loop over its column; the first one starts the cells.
-    const auto add_digit = [&](const auto* column, const detail::cell_digit& d, bool leading) {
-      const std::uint32_t* rank = d.rank.data();
-      const std::uint32_t radix = d.radix();
-      if (leading)
-        for (std::uint32_t i = 0; i < count; ++i) cells[i] = rank[column[first + i]];
-      else
-        for (std::uint32_t i = 0; i < count; ++i) cells[i] = cells[i] * radix + rank[column[first + i]];
-    };
-    if (digits.empty()) std::fill_n(cells, count, 0u);
-    for (std::size_t f = 0; f < digits.size(); ++f) {
-      if (digits[f].ids)
-        add_digit(digits[f].ids, digits[f], f == 0);
-      else
-        add_digit(digits[f].codes, digits[f], f == 0);
-    }
-    if (options.bucket)
-      for (std::uint32_t i = 0; i < count; ++i)
-        cells[i] += static_cast<std::uint32_t>((starts[first + i] / options.bucket - first_bucket) * key_cells);
-    for (std::uint32_t i = 0; i < count; ++i) {
-      const std::uint32_t row = first + i;
-      std::uint32_t& g = group_of_cell[cells[i]];
-      if (g == no_group) {
-        g = static_cast<std::uint32_t>(groups.size());
-        cell_of_group.push_back(cells[i]);
-        groups.emplace_back();
-        if (sketch) sketches.emplace_back(options.sketch_accuracy);
+  std::vector<running_stats> groups;
+  std::vector<quantile_sketch> sketches;            // with sketch percentiles: one a group
+  std::vector<std::uint32_t> group_of_row;          // with exact ones: to gather durations after
+  std::vector<duration_ns> duration_of_row;
+  if (exact) {
+    group_of_row.reserve(rows);
+    duration_of_row.reserve(rows);
+  }
+  constexpr std::uint32_t chunk = 256;           // rows per digit loop; measured faster than 1024 at 1M spans
+  std::uint32_t cells[chunk];
+  for (std::size_t k = 0; k < selected.size(); ++k) {
+    const auto& s = selected[k];
+    const auto b = s.block;
+    for (std::size_t f = 0; f < fields; ++f)
+      for (const auto& [id, digit] : block_digits[k][f]) local[id] = digit;
+    s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
+      std::fill_n(cells, n, 0u);
+      for (std::size_t f = 0; f < fields; ++f) {
+        const std::uint32_t r = radix[f];
+        switch (options.keys[f].from) {
+          case source::service:
+            for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + local[b.service_id(row_of(i))];
+            break;
+          case source::operation:
+            for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + local[b.name_id(row_of(i))];
+            break;
+          case source::status:  // an out-of-range code groups as value 0, as to_string names it
+            for (std::uint32_t i = 0; i < n; ++i) {
+              const auto code = static_cast<std::uint8_t>(b.status(row_of(i)));
+              cells[i] = cells[i] * r + (code < 3 ? code : 0);
+            }
+            break;
+          default:
+            for (std::uint32_t i = 0; i < n; ++i) {
+              const auto code = static_cast<std::uint8_t>(b.kind(row_of(i)));
+              cells[i] = cells[i] * r + (code < 6 ? code : 0);
+            }
+            break;
+        }
       }
-      groups[g].add(durations[row], statuses[row] == status_code::error);
-      if (sketch) sketches[g].add(static_cast<double>(durations[row]));
-      if (exact) group_of_row[row] = g;
-    }
+      if (options.bucket)
+        for (std::uint32_t i = 0; i < n; ++i)
+          cells[i] += static_cast<std::uint32_t>((b.start(row_of(i)) / options.bucket - first_bucket) * key_cells);
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t row = row_of(i);
+        std::uint32_t& g = group_of_cell[cells[i]];
+        if (g == none) {
+          g = static_cast<std::uint32_t>(groups.size());
+          cell_of_group.push_back(cells[i]);
+          groups.emplace_back();
+          if (sketch) sketches.emplace_back(options.sketch_accuracy);
+        }
+        const duration_ns duration = b.duration(row);
+        groups[g].add(duration, b.status(row) == status_code::error);
+        if (sketch) sketches[g].add(static_cast<double>(duration));
+        if (exact) {
+          group_of_row.push_back(g);
+          duration_of_row.push_back(duration);
+        }
+      }
+    });
+    for (std::size_t f = 0; f < fields; ++f)
+      for (const auto& [id, digit] : block_digits[k][f]) local[id] = none;
   }
 
   group_page page;
@@ -184,12 +261,17 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
   for (std::size_t g = 0; g < groups.size(); ++g) {
     group_row& out = page.rows[g];
     out.stats = groups[g].finish();
-    if (sketch) detail::set_sketch_percentiles(out.stats, sketches[g]);
+    if (sketch) set_sketch_percentiles(out.stats, sketches[g]);
     std::uint64_t rest = cell_of_group[g] % key_cells;
-    out.key.resize(digits.size());
-    for (std::size_t f = digits.size(); f-- > 0;) {
-      out.key[f] = detail::digit_text(store, digits[f], static_cast<std::uint32_t>(rest % digits[f].radix()));
-      rest /= digits[f].radix();
+    out.key.resize(fields);
+    for (std::size_t f = fields; f-- > 0;) {
+      const auto digit = static_cast<std::uint32_t>(rest % radix[f]);
+      rest /= radix[f];
+      switch (options.keys[f].from) {
+        case source::status: out.key[f] = std::string(to_string(static_cast<status_code>(digit))); break;
+        case source::kind: out.key[f] = std::string(to_string(static_cast<span_kind>(digit))); break;
+        default: out.key[f] = digits[f].text(digit); break;
+      }
     }
     if (options.bucket) out.bucket_start = (first_bucket + cell_of_group[g] / key_cells) * options.bucket;
   }
@@ -198,15 +280,30 @@ inline group_page group_spans(const memory_store& store, const group_by_options&
     std::vector<std::size_t> next(groups.size() + 1, 0);
     for (std::size_t g = 0; g < groups.size(); ++g) next[g + 1] = next[g] + groups[g].count;
     std::vector<duration_ns> gathered(rows);
-    for (std::uint32_t row = 0; row < rows; ++row) gathered[next[group_of_row[row]]++] = durations[row];
+    for (std::size_t i = 0; i < group_of_row.size(); ++i) gathered[next[group_of_row[i]]++] = duration_of_row[i];
     std::size_t begin = 0;
     for (std::size_t g = 0; g < groups.size(); ++g) {
-      detail::set_exact_percentiles(page.rows[g].stats, std::span(gathered).subspan(begin, groups[g].count));
+      set_exact_percentiles(page.rows[g].stats, std::span(gathered).subspan(begin, groups[g].count));
       begin += groups[g].count;
     }
   }
-  detail::order_and_page(page, options);
+  order_and_page(page, options);
   return page;
+}
+
+}  // namespace detail
+
+template <span_store Store>
+group_page group_spans(const Store& store, const group_by_options& options, const filter& where) {
+  using source = group_field::source;
+  if constexpr (requires { store.push_down(group_request{options, where}); }) {
+    return store.push_down(group_request{options, where});
+  } else if constexpr (columnar_store<Store>) {
+    if (std::ranges::none_of(options.keys, [](const group_field& f) { return f.from == source::attribute; }))
+      return detail::group_blocks(store, options, where);
+  }
+  if (detail::matches_everything(where)) return group_spans(store.scan(), options);
+  return group_spans(detail::matching_spans(store, where), options);
 }
 
 }  // namespace v0

@@ -1,7 +1,7 @@
 #pragma once
-// Summary statistics over any range of spans: the report shapes of the Tael seed (trace
-// summary, per-service summaries, top error operations) and flujo's statistics (average
-// duration by operation, error patterns). Percentiles are exact by default (see
+// Summary statistics over any range of spans: the whole set, per service and per
+// operation (count, distinct traces, errors, average and p50/p95/p99 durations), the top
+// error operations, and error patterns (errors by operation and status message). Percentiles are exact by default (see
 // percentile.hpp for their definition), or estimated by a quantile sketch in bounded memory
 // (see sketch.hpp) when `summary_options::percentiles` says so.
 
@@ -61,7 +61,7 @@ struct error_operation {
   friend bool operator==(const error_operation&, const error_operation&) = default;
 };
 
-// Errors of one operation with one status message (flujo's error patterns).
+// Errors of one operation with one status message.
 struct error_pattern {
   std::string operation;
   std::string message;

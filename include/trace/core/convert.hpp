@@ -36,14 +36,16 @@ basic_span<To> convert_span(const basic_span<From>& from) {
     to.events.push_back({e.time, To(e.name), convert_attributes<To>(e.attributes), e.level, e.dropped_attributes});
   to.links.reserve(from.links.size());
   for (const auto& l : from.links)
-    to.links.push_back({l.trace, l.span, To(l.trace_state), convert_attributes<To>(l.attributes), l.dropped_attributes});
+    to.links.push_back({l.trace, l.span, To(l.trace_state), convert_attributes<To>(l.attributes),
+                        l.dropped_attributes, l.flags});
   to.resource = {To(from.resource.service_name), convert_attributes<To>(from.resource.attributes),
-                 from.resource.dropped_attributes};
+                 from.resource.dropped_attributes, To(from.resource.schema_url)};
   to.scope = {To(from.scope.name), To(from.scope.version), convert_attributes<To>(from.scope.attributes),
-              from.scope.dropped_attributes};
+              from.scope.dropped_attributes, To(from.scope.schema_url)};
   to.dropped_attributes = from.dropped_attributes;
   to.dropped_events = from.dropped_events;
   to.dropped_links = from.dropped_links;
+  to.flags = from.flags;
   return to;
 }
 

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace trace {
 inline namespace v0 {
@@ -34,15 +35,25 @@ constexpr const char* to_string(errc code) noexcept {
   return "error";
 }
 
+// `what()` is "<code's name>: <message>"; `code()` and `message()` give the two parts.
 class error : public std::runtime_error {
  public:
-  error(errc code, const std::string& what)
-      : std::runtime_error(std::string(to_string(code)) + ": " + what), code_(code) {}
+  error(errc code, const std::string& message)
+      : std::runtime_error(std::string(to_string(code)) + ": " + message), code_(code), message_(message) {}
 
   errc code() const noexcept { return code_; }
+  const char* message() const noexcept { return message_.what(); }
+
+  // The same error, its message placed in `context` (where it happened):
+  // error(parse_error, "bad value").with_context("file.json: line 5") says
+  // "parse error: file.json: line 5: bad value".
+  error with_context(std::string_view context) const {
+    return error(code_, std::string(context) + ": " + message());
+  }
 
  private:
   errc code_;
+  std::runtime_error message_;  // copies share the text without allocating, as what()'s do
 };
 
 }  // namespace v0

@@ -1,6 +1,6 @@
 #pragma once
-// Span events (timestamped, named, with attributes and an optional severity level as in
-// the MPLP trace module) and links to other spans.
+// Span events (timestamped, named, with attributes and an optional severity level, debug
+// to critical) and links to other spans.
 
 #include <cstdint>
 #include <optional>
@@ -51,6 +51,7 @@ struct basic_link {
   String trace_state{};  // W3C tracestate of the linked context
   basic_attributes<String> attributes{};
   std::uint32_t dropped_attributes = 0;
+  std::uint32_t flags = 0;  // as the span's: W3C trace flags of the linked context, remote bits
 
   friend bool operator==(const basic_link&, const basic_link&) = default;
 };

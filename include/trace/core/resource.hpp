@@ -14,6 +14,7 @@ struct basic_resource {
   String service_name{};  // OpenTelemetry's `service.name`
   basic_attributes<String> attributes{};  // everything else; `service.name` is not repeated here
   std::uint32_t dropped_attributes = 0;
+  String schema_url{};  // the semantic conventions the attributes follow (OTLP ResourceSpans)
 
   friend bool operator==(const basic_resource&, const basic_resource&) = default;
 };
@@ -24,6 +25,7 @@ struct basic_scope {
   String version{};
   basic_attributes<String> attributes{};
   std::uint32_t dropped_attributes = 0;
+  String schema_url{};  // as the resource's, from OTLP ScopeSpans
 
   friend bool operator==(const basic_scope&, const basic_scope&) = default;
 };

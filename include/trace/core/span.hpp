@@ -37,6 +37,9 @@ struct basic_span {
   std::uint32_t dropped_attributes = 0;
   std::uint32_t dropped_events = 0;
   std::uint32_t dropped_links = 0;
+  // OTLP's span flags: W3C trace flags in bits 0-7 (sampled = 1), bits 8-9 say whether the
+  // parent is remote; 0 when the producer did not say.
+  std::uint32_t flags = 0;
 
   // end − start, or 0 when the span ends before it starts (which `validate` refuses).
   constexpr duration_ns duration() const noexcept { return end > start ? end - start : 0; }

@@ -13,6 +13,11 @@ inline namespace v0 {
 using timestamp_ns = std::uint64_t;
 using duration_ns = std::uint64_t;
 
+// The latest time the readers accept: 2^63-1 ns (2262-04-11). Later values fit the unsigned
+// type but read back as dates before 1970 wherever time is signed (std::chrono, most
+// formats' readers), so they are refused at the door.
+inline constexpr timestamp_ns max_timestamp = 9'223'372'036'854'775'807ULL;
+
 inline constexpr duration_ns nanosecond = 1;
 inline constexpr duration_ns microsecond = 1'000;
 inline constexpr duration_ns millisecond = 1'000'000;

@@ -1,7 +1,9 @@
 #pragma once
 // The model's rules for one span, checked where spans enter a store.
 
+#include <cstddef>
 #include <optional>
+#include <ranges>
 #include <string>
 
 #include "trace/core/error.hpp"
@@ -26,6 +28,21 @@ std::optional<std::string> span_problem(const S& s) {
 template <span_like S>
 void validate(const S& s) {
   if (auto problem = span_problem(s)) throw error(errc::invalid_span, *problem);
+}
+
+// Checks a whole batch before a store takes any of it: throws `error(errc::invalid_span)`
+// naming the first invalid span by its position ("batch span #4: span id is all zero").
+// Returns the number of spans.
+template <std::ranges::forward_range R>
+  requires span_like<std::ranges::range_value_t<R>>
+std::size_t validate_batch(const R& batch) {
+  std::size_t position = 0;
+  for (const auto& s : batch) {
+    if (auto problem = span_problem(s))
+      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
+    ++position;
+  }
+  return position;
 }
 
 }  // namespace v0

@@ -78,7 +78,9 @@ inline value parse_with_boost(std::string_view text, parse_options options = {})
   rules.allow_invalid_utf8 = false;
   boost::json::stream_parser parser({}, rules);
   boost::json::error_code ec;
-  std::size_t used = parser.write_some(text.data(), text.size(), ec);
+  // A leading byte-order mark is skipped, as json::reader does; positions still count it.
+  const std::size_t bom = text.starts_with(reader::utf8_bom) ? reader::utf8_bom.size() : 0;
+  std::size_t used = bom + parser.write_some(text.data() + bom, text.size() - bom, ec);
   if (!ec && used == text.size()) parser.finish(ec);
   if (ec || used != text.size()) {
     std::string what = ec ? ec.message() : "unexpected text after the JSON value";

@@ -12,9 +12,12 @@
 // `otel.scope.version` and `w3c.tracestate`, which fill the matching span fields; logs are
 // events whose `event` field is the name and `event.level` field the level. Jaeger has no
 // arrays, link attributes or dropped counts: arrays are written in their string form, the
-// others are left out.
+// others are left out. Non-finite float64 tags are written as the strings "NaN",
+// "Infinity" and "-Infinity" (JSON has no number for them), which `read` takes back. An
+// empty text (nothing but whitespace) holds no spans. Times past 2^63-1 ns are refused.
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -110,7 +113,8 @@ class decoder : public json::field_reader {
 
   void span_fields(const json::value& v, span& s) const {
     bool has_trace = false, has_id = false, failed = false;
-    std::uint64_t micros_start = 0, micros_duration = 0;
+    const json::value* start = nullptr;
+    const json::value* duration = nullptr;
     auto trace_of = [this](const json::value& at, std::string_view field) {
       auto id = ::trace::detail::trace_id_from_short_hex(text(at, field));
       if (!id) fail(at, field, "\"" + text(at, field) + "\" is not 1 to 32 hex digits with a non-zero");
@@ -126,8 +130,8 @@ class decoder : public json::field_reader {
       if (k == "traceID") s.trace = trace_of(m.val, "traceID"), has_trace = true;
       else if (k == "spanID") s.id = span_of(m.val, "spanID"), has_id = true;
       else if (k == "operationName") s.name = text(m.val, "operationName");
-      else if (k == "startTime") micros_start = u64(m.val, "startTime");
-      else if (k == "duration") micros_duration = u64(m.val, "duration");
+      else if (k == "startTime") start = &m.val;
+      else if (k == "duration") duration = &m.val;
       else if (k == "references") {
         for (const auto& ref : items(m.val, "references")) {
           std::string type = text(member_or_null(ref, "refType"), "refType");
@@ -159,7 +163,7 @@ class decoder : public json::field_reader {
       } else if (k == "logs") {
         for (const auto& log : items(m.val, "logs")) {
           event& e = s.events.emplace_back();
-          e.time = micros(u64(member_or_null(log, "timestamp"), "log timestamp"), log, "log timestamp");
+          e.time = micros(member_or_null(log, "timestamp"), "log timestamp");
           for (const auto& field : items(member_or_null(log, "fields"), "log fields")) {
             auto [key, value] = typed_tag(field);
             if (key == "event") e.name = to_string(value);
@@ -172,13 +176,8 @@ class decoder : public json::field_reader {
     if (!has_trace) fail(v, "span", "has no traceID");
     if (!has_id) fail(v, "span", "has no spanID");
     if (failed) s.status.code = status_code::error;
-    s.start = micros(micros_start, v, "startTime");
-    s.end = s.start + micros(micros_duration, v, "duration");
-  }
-
-  timestamp_ns micros(std::uint64_t value, const json::value& at, std::string_view field) const {
-    if (value > UINT64_MAX / 2000) fail(at, field, std::to_string(value) + " microseconds is out of range");
-    return value * 1000;
+    s.start = start ? micros(*start, "startTime") : 0;
+    s.end = span_end(duration ? *duration : v, "duration", s.start, duration ? micros(*duration, "duration") : 0);
   }
 };
 
@@ -190,7 +189,11 @@ void write_tag(json::writer& w, std::string_view key, const basic_attribute_valu
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, bool>) w.member("type", "bool").member("value", v);
         else if constexpr (std::is_same_v<T, std::int64_t>) w.member("type", "int64").member("value", v);
-        else if constexpr (std::is_same_v<T, double>) w.member("type", "float64").member("value", v);
+        else if constexpr (std::is_same_v<T, double>) {
+          w.member("type", "float64").key("value");
+          if (std::isfinite(v)) w.number(v);
+          else w.string(std::isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");  // as OTLP/JSON spells them
+        }
         else if constexpr (std::is_same_v<T, String>) w.member("type", "string").member("value", std::string_view(v));
         else w.member("type", "string").member("value", to_string(value));
       },
@@ -205,6 +208,7 @@ inline void write_string_tag(json::writer& w, std::string_view key, std::string_
 }  // namespace detail
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {
+  if (json::reader(text, options).at_end()) return {};  // an empty file holds no traces
   json::value doc = json::parse(text, options);
   detail::decoder decode(text, options.first_line);
   std::vector<span> out;

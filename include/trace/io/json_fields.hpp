@@ -12,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "trace/core/time.hpp"
 #include "trace/io/json_reader.hpp"
 #include "trace/io/json_writer.hpp"  // serialize, to quote a bad value
 
@@ -79,6 +80,25 @@ class field_reader {
       return out;
     }
     wrong_type(v, field, "an integer or a decimal string");
+  }
+  // A time as nanoseconds since the epoch (OTLP's `*UnixNano`), at most `max_timestamp`.
+  timestamp_ns nanos(const json::value& v, std::string_view field) const {
+    const std::uint64_t t = u64(v, field);
+    if (t > max_timestamp) fail(v, field, std::to_string(t) + " ns is past the latest time accepted (2^63-1 ns, in 2262)");
+    return t;
+  }
+  // A time or duration in microseconds (Jaeger, Zipkin), as nanoseconds at most `max_timestamp`.
+  timestamp_ns micros(const json::value& v, std::string_view field) const {
+    const std::uint64_t t = u64(v, field);
+    if (t > max_timestamp / 1000)
+      fail(v, field, std::to_string(t) + " us is past the latest time accepted (2^63-1 ns, in 2262)");
+    return t * 1000;
+  }
+  // start + duration, refused at `at` when it passes `max_timestamp`.
+  timestamp_ns span_end(const json::value& at, std::string_view field, timestamp_ns start, duration_ns length) const {
+    if (length > max_timestamp - start)
+      fail(at, field, "the span ends past the latest time accepted (2^63-1 ns, in 2262)");
+    return start + length;
   }
   std::int64_t i64(const json::value& v, std::string_view field) const {
     if (const auto* i = v.get_if<std::int64_t>()) return *i;

@@ -10,8 +10,9 @@
 //     else r.skip_value();
 //   }
 //
-// Strings must be valid UTF-8 (overlong forms, surrogates and code points past U+10FFFF are
-// refused); `\u` escapes pair surrogates; integers that fit stay exact int64/uint64; nesting
+// A leading UTF-8 byte-order mark (EF BB BF, as some Windows tools write) is skipped;
+// positions still count its bytes. Strings must be valid UTF-8 (overlong forms, surrogates
+// and code points past U+10FFFF are refused); `\u` escapes pair surrogates; integers that fit stay exact int64/uint64; nesting
 // is bounded. Every error is `trace::error(errc::parse_error)` whose message starts with
 // "line L, column C" (1-based; the column counts bytes).
 
@@ -46,7 +47,11 @@ position position_of(std::string_view text, std::size_t offset, std::size_t firs
 
 class reader {
  public:
-  explicit reader(std::string_view text, parse_options options = {}) : text_(text), options_(options) {}
+  explicit reader(std::string_view text, parse_options options = {})
+      : text_(text), options_(options), pos_(text.starts_with(utf8_bom) ? utf8_bom.size() : 0) {}
+
+  // The byte-order mark some editors put before UTF-8 text; RFC 8259 lets a parser ignore it.
+  static constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
 
   // ---- pull interface ----
   void begin_object();                 // consumes '{'
@@ -79,7 +84,7 @@ class reader {
 
   std::string_view text_;
   parse_options options_;
-  std::size_t pos_ = 0;
+  std::size_t pos_;
   // One entry per open container: whether it has an item yet, so the next needs a comma.
   std::string open_containers_;
 };

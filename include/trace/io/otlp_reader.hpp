@@ -8,9 +8,10 @@
 //   trace::otlp::read_lines(stream, sink);                              // JSON Lines, line by line
 //
 // The text is walked with the pull reader: only one `resourceSpans` entry is a tree at a
-// time, so a large request never becomes one big tree. Accepted: hex ids; 64-bit integers as
+// time, so a large request never becomes one big tree. Accepted: hex or base64 ids; 64-bit integers as
 // strings or numbers; enums as integers or their names; unknown fields are ignored, as the
-// OTLP specification asks of receivers. The model's mapping (docs/FORMATS.md): resource
+// OTLP specification asks of receivers. Ids may also be base64 (24 and 12 characters), as
+// Go's protojson writes them. The model's mapping (docs/FORMATS.md): resource
 // `service.name` → `resource.service_name`; event attribute `event.level` (debug, info, warn,
 // error, critical) → `event.level`; AnyValue bytes → their base64 text; kvlists and mixed
 // arrays → their plain JSON text. Errors are `errc::parse_error` naming line and column.
@@ -29,6 +30,7 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
+#include "trace/io/base64.hpp"
 #include "trace/io/file.hpp"
 #include "trace/io/json_fields.hpp"
 #include "trace/io/json_reader.hpp"
@@ -60,22 +62,30 @@ std::vector<span> read_file(const std::filesystem::path& path);
 
 namespace detail {
 
+inline std::uint64_t json_big_endian(const char* p) noexcept {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+inline std::optional<trace_id> trace_id_from_text(std::string_view text);
+inline std::optional<span_id> span_id_from_text(std::string_view text);
+
 class decoder : public json::field_reader {
  public:
   decoder(std::string_view text, std::size_t first_line) : field_reader(text, first_line, "OTLP") {}
 
   trace_id trace_of(const json::value& v, std::string_view field) const {
-    const std::string& hex = text(v, field);
-    auto id = trace_id::from_hex(hex);
-    if (!id) fail(v, field, "\"" + hex + "\" is not 32 hex digits with at least one non-zero");
+    const std::string& id_text = text(v, field);
+    auto id = trace_id_from_text(id_text);
+    if (!id) fail(v, field, "\"" + id_text + "\" is neither 32 hex digits nor 24 base64 characters, with at least one non-zero");
     return *id;
   }
   // Empty stands for "no span" (a root's parent).
   span_id span_of(const json::value& v, std::string_view field, bool optional) const {
-    const std::string& hex = text(v, field);
-    if (hex.empty() && optional) return {};
-    auto id = span_id::from_hex(hex);
-    if (!id) fail(v, field, "\"" + hex + "\" is not 16 hex digits with at least one non-zero");
+    const std::string& id_text = text(v, field);
+    if (id_text.empty() && optional) return {};
+    auto id = span_id_from_text(id_text);
+    if (!id) fail(v, field, "\"" + id_text + "\" is neither 16 hex digits nor 12 base64 characters, with at least one non-zero");
     return *id;
   }
 
@@ -97,10 +107,30 @@ class decoder : public json::field_reader {
     return out;
   }
 
-  resource resource_of(const json::value& v) const;
-  scope scope_of(const json::value& v) const;
+  // `schema_url` comes from the enclosing resourceSpans / scopeSpans, read before or after.
+  resource resource_of(const json::value& v, std::string schema_url) const;
+  scope scope_of(const json::value& v, std::string schema_url) const;
   void span_fields(const json::value& v, span& s) const;
 };
+
+// Ids in hex, as OTLP/JSON asks, or in base64, as Go's protojson (and so Tempo) writes
+// them: 32 or 16 characters are hex, 24 or 12 are base64, so the length decides.
+inline std::optional<trace_id> trace_id_from_text(std::string_view text) {
+  if (text.size() != 24) return trace_id::from_hex(text);
+  auto bytes = ::trace::detail::from_base64(text);
+  if (!bytes || bytes->size() != 16) return std::nullopt;
+  trace_id id{json_big_endian(bytes->data()), json_big_endian(bytes->data() + 8)};
+  if (!id.valid()) return std::nullopt;
+  return id;
+}
+inline std::optional<span_id> span_id_from_text(std::string_view text) {
+  if (text.size() != 12) return span_id::from_hex(text);
+  auto bytes = ::trace::detail::from_base64(text);
+  if (!bytes || bytes->size() != 8) return std::nullopt;
+  span_id id{json_big_endian(bytes->data())};
+  if (!id.valid()) return std::nullopt;
+  return id;
+}
 
 // Base64 (RFC 4648, padded): bytes travel as their text.
 inline bool is_base64(std::string_view s) noexcept {
@@ -211,12 +241,13 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
       s.kind = static_cast<span_kind>(enumeration(m.val, "span kind",
           {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
            "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"}));
-    else if (k == "startTimeUnixNano") s.start = u64(m.val, "span startTimeUnixNano");
-    else if (k == "endTimeUnixNano") s.end = u64(m.val, "span endTimeUnixNano");
+    else if (k == "startTimeUnixNano") s.start = nanos(m.val, "span startTimeUnixNano");
+    else if (k == "endTimeUnixNano") s.end = nanos(m.val, "span endTimeUnixNano");
     else if (k == "attributes") s.attributes = key_values(m.val, "span attributes");
     else if (k == "droppedAttributesCount") s.dropped_attributes = u32(m.val, "span droppedAttributesCount");
     else if (k == "droppedEventsCount") s.dropped_events = u32(m.val, "span droppedEventsCount");
     else if (k == "droppedLinksCount") s.dropped_links = u32(m.val, "span droppedLinksCount");
+    else if (k == "flags") s.flags = u32(m.val, "span flags");
     else if (k == "status") {
       for (const auto& f : members(m.val, "span status")) {
         if (f.key == "code")
@@ -228,7 +259,7 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
       for (const auto& e : items(m.val, "span events")) {
         event& out = s.events.emplace_back();
         for (const auto& f : members(e, "event")) {
-          if (f.key == "timeUnixNano") out.time = u64(f.val, "event timeUnixNano");
+          if (f.key == "timeUnixNano") out.time = nanos(f.val, "event timeUnixNano");
           else if (f.key == "name") out.name = text(f.val, "event name");
           else if (f.key == "attributes") out.attributes = key_values(f.val, "event attributes");
           else if (f.key == "droppedAttributesCount") out.dropped_attributes = u32(f.val, "event droppedAttributesCount");
@@ -252,6 +283,7 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
           else if (f.key == "traceState") out.trace_state = text(f.val, "link traceState");
           else if (f.key == "attributes") out.attributes = key_values(f.val, "link attributes");
           else if (f.key == "droppedAttributesCount") out.dropped_attributes = u32(f.val, "link droppedAttributesCount");
+          else if (f.key == "flags") out.flags = u32(f.val, "link flags");
         }
         if (!linked_trace || !linked_span) fail(l, "link", "needs both traceId and spanId");
       }
@@ -262,8 +294,9 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
   if (s.end < s.start) fail(v, "span", "ends (" + std::to_string(s.end) + ") before it starts (" + std::to_string(s.start) + ")");
 }
 
-inline resource decoder::resource_of(const json::value& v) const {
+inline resource decoder::resource_of(const json::value& v, std::string schema_url) const {
   resource res;
+  res.schema_url = std::move(schema_url);
   for (const auto& f : members(v, "resource")) {
     if (f.key == "attributes") res.attributes = key_values(f.val, "resource attributes");
     else if (f.key == "droppedAttributesCount") res.dropped_attributes = u32(f.val, "resource droppedAttributesCount");
@@ -277,8 +310,9 @@ inline resource decoder::resource_of(const json::value& v) const {
   return res;
 }
 
-inline scope decoder::scope_of(const json::value& v) const {
+inline scope decoder::scope_of(const json::value& v, std::string schema_url) const {
   scope sc;
+  sc.schema_url = std::move(schema_url);
   for (const auto& f : members(v, "scope")) {
     if (f.key == "name") sc.name = text(f.val, "scope name");
     else if (f.key == "version") sc.version = text(f.val, "scope version");
@@ -315,13 +349,16 @@ std::size_t read(std::string_view text, Sink&& sink, json::parse_options options
         std::vector<span> batch;
         resource res;
         each_member([&] {
-          if (key == "resource") return void(res = decode.resource_of(r.read_value()));
+          if (key == "resource") return void(res = decode.resource_of(r.read_value(), std::move(res.schema_url)));
+          if (key == "schemaUrl") return void(res.schema_url = decode.text(r.read_value(), "resourceSpans schemaUrl"));
           if (key != "scopeSpans" && key != "instrumentationLibrarySpans") return r.skip_value();  // the latter: OTLP < 0.19
           each_element([&] {
             const std::size_t first = batch.size();
             scope sc;
             each_member([&] {
-              if (key == "scope" || key == "instrumentationLibrary") return void(sc = decode.scope_of(r.read_value()));
+              if (key == "scope" || key == "instrumentationLibrary")
+                return void(sc = decode.scope_of(r.read_value(), std::move(sc.schema_url)));
+              if (key == "schemaUrl") return void(sc.schema_url = decode.text(r.read_value(), "scopeSpans schemaUrl"));
               if (key != "spans") return r.skip_value();
               each_element([&] {
                 json::value v = r.read_value();
@@ -370,7 +407,7 @@ inline std::vector<span> read_file(const std::filesystem::path& path) {
   try {
     return read(text);
   } catch (const error& e) {
-    throw error(e.code(), path.string() + ", " + std::string(e.what()).substr(std::string_view(to_string(e.code())).size() + 2));
+    throw e.with_context(path.string());
   }
 }
 

@@ -106,6 +106,7 @@ void write_span(json::writer& w, const basic_span<String>& s) {
   w.member("traceId", s.trace.to_hex()).member("spanId", s.id.to_hex());
   if (!std::string_view(s.trace_state).empty()) w.member("traceState", std::string_view(s.trace_state));
   if (s.parent.valid()) w.member("parentSpanId", s.parent.to_hex());
+  if (s.flags) w.member("flags", static_cast<std::uint64_t>(s.flags));
   w.member("name", std::string_view(s.name));
   w.member("kind", static_cast<std::uint64_t>(s.kind));
   w.member("startTimeUnixNano", std::to_string(s.start)).member("endTimeUnixNano", std::to_string(s.end));
@@ -144,6 +145,7 @@ void write_span(json::writer& w, const basic_span<String>& s) {
         w.end_array();
       }
       write_dropped(w, "droppedAttributesCount", l.dropped_attributes);
+      if (l.flags) w.member("flags", static_cast<std::uint64_t>(l.flags));
       w.end_object();
     }
     w.end_array();
@@ -207,9 +209,13 @@ void write(std::string& out, const R& spans) {
       detail::write_dropped(w, "droppedAttributesCount", c.scope->dropped_attributes);
       w.end_object().key("spans").begin_array();
       for (const S* s : c.spans) detail::write_span(w, *s);
-      w.end_array().end_object();
+      w.end_array();
+      if (!std::string_view(c.scope->schema_url).empty()) w.member("schemaUrl", std::string_view(c.scope->schema_url));
+      w.end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+    if (!std::string_view(g.resource->schema_url).empty()) w.member("schemaUrl", std::string_view(g.resource->schema_url));
+    w.end_object();
   }
   w.end_array().end_object();
 }

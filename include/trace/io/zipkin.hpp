@@ -11,6 +11,9 @@
 // `otel.scope.name`/`otel.scope.version` ↔ scope; `shared: true` ↔ attribute
 // `zipkin.shared`; annotations ↔ events (name only). Zipkin has no place for resource or
 // event attributes, links, trace state, levels or dropped counts: export leaves them out.
+// A double tag is its shortest decimal form, and a non-finite one "nan", "inf" or "-inf"
+// (a string, as every Zipkin tag). An empty text (nothing but whitespace) holds no spans;
+// times past 2^63-1 ns are refused.
 
 #include <cstdint>
 #include <string>
@@ -51,7 +54,7 @@ class decoder : public json::field_reader {
     s.kind = span_kind::internal;
     bool has_trace = false, has_id = false, failed = false;
     std::string error_message;
-    std::uint64_t micros_start = 0, micros_duration = 0;
+    const json::value* duration = nullptr;
     for (const auto& m : members(v, "span")) {
       const std::string& k = m.key;
       if (k == "traceId") {
@@ -73,9 +76,9 @@ class decoder : public json::field_reader {
         else if (kind == "CONSUMER") s.kind = span_kind::consumer;
         else fail(m.val, "kind", "unknown kind \"" + kind + "\"");
       } else if (k == "timestamp") {
-        micros_start = u64(m.val, "timestamp");
+        s.start = micros(m.val, "timestamp");
       } else if (k == "duration") {
-        micros_duration = u64(m.val, "duration");
+        duration = &m.val;
       } else if (k == "localEndpoint") {
         s.resource.service_name = text(member_or_null(m.val, "serviceName"), "localEndpoint.serviceName");
       } else if (k == "remoteEndpoint") {
@@ -86,7 +89,7 @@ class decoder : public json::field_reader {
       } else if (k == "annotations") {
         for (const auto& a : items(m.val, "annotations")) {
           event& e = s.events.emplace_back();
-          e.time = checked_micros(member_or_null(a, "timestamp"), "annotation timestamp");
+          e.time = micros(member_or_null(a, "timestamp"), "annotation timestamp");
           e.name = text(member_or_null(a, "value"), "annotation value");
         }
       } else if (k == "tags") {
@@ -106,17 +109,9 @@ class decoder : public json::field_reader {
     if (!has_trace) fail(v, "span", "has no traceId");
     if (!has_id) fail(v, "span", "has no id");
     if (failed) s.status = {status_code::error, error_message};
-    s.start = scale(micros_start, v, "timestamp");
-    s.end = s.start + scale(micros_duration, v, "duration");
+    s.end = span_end(duration ? *duration : v, "duration", s.start, duration ? micros(*duration, "duration") : 0);
     return s;
   }
-
- private:
-  timestamp_ns scale(std::uint64_t micros, const json::value& at, std::string_view field) const {
-    if (micros > UINT64_MAX / 2000) fail(at, field, std::to_string(micros) + " microseconds is out of range");
-    return micros * 1000;
-  }
-  timestamp_ns checked_micros(const json::value& v, std::string_view field) const { return scale(u64(v, field), v, field); }
 };
 
 inline std::string tag_text(const attribute_value& value) {
@@ -127,6 +122,7 @@ inline std::string tag_text(const attribute_value& value) {
 }  // namespace detail
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {
+  if (json::reader(text, options).at_end()) return {};  // an empty file holds no spans
   json::value doc = json::parse(text, options);
   detail::decoder decode(text, options.first_line);
   std::vector<span> out;

@@ -7,12 +7,15 @@
 //   trace::filter f = service("api") && min_duration(100 * trace::millisecond) &&
 //                     (status(trace::status_code::error) || attribute("http.status_code") >= 500);
 //   bool hit = trace::matches(f, some_span);
+//
+// Every walk over the tree (evaluation, the row filter, SQL push-down, copies) recurses, so
+// a filter nests at most `filter::max_depth` levels: building a deeper one throws.
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -21,7 +24,9 @@
 #include <vector>
 
 #include "trace/core/attribute.hpp"
+#include "trace/core/error.hpp"
 #include "trace/core/span_traits.hpp"
+#include "trace/query/regex.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -53,15 +58,15 @@ struct attribute_test {
   attribute_value value{};
   std::uint8_t scopes = all_attribute_scopes;  // bit set of attribute_scope
 };
-// A regular expression (ECMAScript, matching the whole text, as TraceQL's `=~`) on the
-// span name, the service, or string attributes named `key` in `scopes`.
+// A regular expression (trace::regex: RE2 syntax, linear time, matching the whole text, as
+// TraceQL's `=~`) on the span name, the service, or string attributes named `key` in `scopes`.
 enum class regex_target : std::uint8_t { name, service, attribute };
 struct regex_test {
   regex_target target = regex_target::name;
   std::string key{};
   std::uint8_t scopes = all_attribute_scopes;
   std::string pattern{};
-  std::shared_ptr<const std::regex> compiled{};  // shared: filters are copied freely
+  std::shared_ptr<const regex> compiled{};  // shared: filters are copied freely
 };
 struct all_of { std::vector<filter> items; };
 struct any_of { std::vector<filter> items; };
@@ -75,45 +80,73 @@ class filter {
                             filters::scope_is, filters::duration_within, filters::start_within, filters::attribute_test,
                             filters::regex_test, filters::all_of, filters::any_of, filters::negation>;
 
+  // Levels of nesting a filter may have (a test alone is 1); deeper ones are refused with
+  // errc::invalid_argument, so that no walk over the tree runs out of stack.
+  static constexpr std::size_t max_depth = 1000;
+
   filter() = default;
   template <class Node>
     requires std::is_constructible_v<node, Node&&>
-  filter(Node&& n) : node_(std::forward<Node>(n)) {}
+  filter(Node&& n) : node_(std::forward<Node>(n)), depth_(depth_of(node_)) {}
 
   const node& get() const noexcept { return node_; }
+  std::size_t depth() const noexcept { return depth_; }
 
  private:
+  friend filter operator&&(filter a, filter b);
+  friend filter operator||(filter a, filter b);
+
+  static std::size_t depth_of(const node& n);
+  static std::size_t above(std::size_t below);  // the depth of a node over a child this deep
+  template <class Group>
+  static filter join(filter a, filter b);
+
   node node_{};
+  std::size_t depth_ = 1;
 };
 
-inline filter operator&&(filter a, filter b) {
-  if (auto* left = std::get_if<filters::all_of>(&a.get())) {
-    auto items = left->items;
-    items.push_back(std::move(b));
-    return filters::all_of{std::move(items)};
-  }
-  return filters::all_of{{std::move(a), std::move(b)}};
+inline std::size_t filter::depth_of(const node& n) {
+  std::size_t below = 0;
+  if (auto* all = std::get_if<filters::all_of>(&n))
+    for (const filter& item : all->items) below = std::max(below, item.depth_);
+  if (auto* any = std::get_if<filters::any_of>(&n))
+    for (const filter& item : any->items) below = std::max(below, item.depth_);
+  if (auto* negation = std::get_if<filters::negation>(&n); negation && negation->item) below = negation->item->depth_;
+  return above(below);
 }
-inline filter operator||(filter a, filter b) {
-  if (auto* left = std::get_if<filters::any_of>(&a.get())) {
-    auto items = left->items;
-    items.push_back(std::move(b));
-    return filters::any_of{std::move(items)};
-  }
-  return filters::any_of{{std::move(a), std::move(b)}};
+
+inline std::size_t filter::above(std::size_t below) {
+  if (below >= max_depth)
+    throw error(errc::invalid_argument, "a filter nested " + std::to_string(below + 1) + " levels deep; the limit is " +
+                                            std::to_string(max_depth));
+  return below + 1;
 }
+
+// `a && b` appends to `a` when it already is an `and` (in place: chains of n terms build in
+// O(n), not O(n^2)); likewise for `||`.
+template <class Group>
+filter filter::join(filter a, filter b) {
+  if (auto* left = std::get_if<Group>(&a.node_)) {
+    a.depth_ = std::max(a.depth_, above(b.depth_));
+    left->items.push_back(std::move(b));
+    return a;
+  }
+  Group both;
+  both.items.reserve(2);  // not an initializer list, which would copy both trees
+  both.items.push_back(std::move(a));
+  both.items.push_back(std::move(b));
+  return filter(std::move(both));
+}
+
+inline filter operator&&(filter a, filter b) { return filter::join<filters::all_of>(std::move(a), std::move(b)); }
+inline filter operator||(filter a, filter b) { return filter::join<filters::any_of>(std::move(a), std::move(b)); }
 inline filter operator!(filter a) { return filters::negation{std::make_shared<const filter>(std::move(a))}; }
 
 namespace detail {
-// Throws `error(errc::parse_error)` quoting the pattern when it is not a valid expression.
+// Throws `regex_error` (errc::parse_error) quoting the pattern when it is not a valid expression.
 inline filter make_regex_test(filters::regex_target target, std::string key, std::uint8_t scopes,
                               std::string_view pattern) {
-  std::shared_ptr<const std::regex> compiled;
-  try {
-    compiled = std::make_shared<const std::regex>(pattern.begin(), pattern.end(), std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    throw error(errc::parse_error, "regular expression \"" + std::string(pattern) + "\": " + e.what());
-  }
+  auto compiled = std::make_shared<const regex>(pattern);
   return filters::regex_test{target, std::move(key), scopes, std::string(pattern), std::move(compiled)};
 }
 }  // namespace detail
@@ -293,7 +326,7 @@ struct filter_evaluator {
     });
   }
   bool operator()(const filters::regex_test& t) const {
-    auto passes = [&t](std::string_view text) { return std::regex_match(text.begin(), text.end(), *t.compiled); };
+    auto passes = [&t](std::string_view text) { return t.compiled->full_match(text); };
     switch (t.target) {
       case filters::regex_target::name: return passes(name_of(s));
       case filters::regex_target::service: return passes(service_of(s));

@@ -1,40 +1,54 @@
 #pragma once
-// A filter compiled against the columns of a `memory_store`: names become interned ids
-// once, and rows are tested a block at a time, each condition as one tight loop over its
-// column writing a byte per row, and/or/not combining those bytes. Attribute, substring and
-// regular-expression tests go row by row. Tests on what is interned per resource or scope
-// (an instrumentation-scope test, attribute tests in those scopes) are decided once per
-// distinct resource or scope, then read through the row's resource or scope column; span
-// attributes are found by key id, and only events and links are walked.
-// Queries over a whole store use it through `prepare_rows` (found by ADL).
-// It refers to the filter it was built from, which must outlive it, and to the store's
-// columns, which must not grow while it is used.
+// A filter compiled for the `column_block`s of a `columnar_store`. A block whose bounds (its
+// zone map: start and duration ranges, services present) rule the filter out is skipped
+// without reading a row. Otherwise rows are tested a chunk at a time, each condition as one
+// tight loop over its column writing a byte per row, and/or/not combining those bytes.
+// Service and operation tests compare interned ids (or, in a block that cannot look a text
+// up, decide each distinct id once); attribute, substring and regular-expression tests go
+// row by row, through the block's attribute slots and interned resources and scopes when it
+// has them, otherwise through the stored span.
+//
+//   trace::row_filter rows(f);
+//   for (const auto& block : store.blocks())
+//     rows.for_each_match(block, [&](std::uint32_t row) { ... block.span(row) ... });
+//
+// It refers to the filter it was built from, which must outlive it.
 
 #include <algorithm>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "trace/query/filter.hpp"
-#include "trace/store/memory.hpp"
+#include "trace/store/columnar_store.hpp"
 
 namespace trace {
 inline namespace v0 {
 
-class memory_row_filter {
+class row_filter {
  public:
-  memory_row_filter(const memory_store& store, const filter& f) : store_(&store) {
+  explicit row_filter(const filter& f) {
     root_ = compile(f);
-    scratch_.resize(nodes_.size() * block);
+    scratch_.resize(nodes_.size() * chunk);
   }
 
-  // Calls `f(row)` for every matching row, in ascending order.
-  template <class F>
-  void for_each_match(F&& f) {
-    const auto rows = static_cast<std::uint32_t>(store_->size());
-    for (std::uint32_t first = 0; first < rows; first += block) {
-      const std::uint32_t count = std::min(block, rows - first);
-      const std::uint8_t* hits = evaluate(root_, first, count);
+  // False when no row of `b` can match, by its bounds alone.
+  template <column_block B>
+  bool may_match(const B& b) const {
+    return b.rows() != 0 && may_match(root_, b, b.bounds());
+  }
+
+  // Calls `f(row)` for every matching row of `b`, in ascending order.
+  template <column_block B, class F>
+  void for_each_match(const B& b, F&& f) {
+    if (!may_match(b)) return;
+    for (node& n : nodes_) bind(n, b);
+    const std::uint32_t rows = b.rows();
+    for (std::uint32_t first = 0; first < rows; first += chunk) {
+      const std::uint32_t count = std::min(chunk, rows - first);
+      const std::uint8_t* hits = evaluate(root_, b, first, count);
       for (std::uint32_t i = 0; i < count; ++i)
         if (hits[i]) f(first + i);
     }
@@ -42,40 +56,34 @@ class memory_row_filter {
 
  private:
   enum class op : std::uint8_t {
-    always, never, all, any, negate, trace, service, name, status, kind, scope, duration, start, attribute,
-    generic  // evaluated through the span, row by row
+    always, never, all, any, negate, trace, service, name, name_contains, status, kind, scope, duration, start,
+    attribute,
+    generic  // evaluated through the stored span, row by row
   };
   struct node {
     op kind = op::always;
-    std::uint32_t id = 0;  // string id, status or kind value
+    std::uint32_t code = 0;  // status or kind value
     std::uint64_t low = 0, high = 0;  // inclusive bounds
     trace_id trace{};
-    std::optional<std::uint32_t> key_id{};  // attribute key's string id, when interned
-    const filter* source = nullptr;         // the original node, for text and attribute tests
-    std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope id: does it pass
-    // Attribute test `== "short text"`: the text's string id (none: no stored short string
-    // equals it), so string values are compared by slot and other types by the generic rules.
-    bool equal_short_text = false;
-    std::optional<std::uint32_t> text_id{};
+    std::string_view text{};         // service or operation name, or the substring
+    const filter* source = nullptr;  // the original node, for scope and attribute tests
     std::vector<std::uint32_t> children{};
+
+    // Bound to the current block:
+    bool columns = false;                 // the block has what the column test needs
+    std::optional<std::uint32_t> id{};    // the text's string id, when the block looks texts up
+    std::vector<std::uint8_t> decided{};  // by string id: 0 not yet, 1 fails, 2 passes
+    std::optional<std::uint32_t> key_id{}, text_id{};
+    bool equal_short_text = false;
+    std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
   };
+
+  // Rows per evaluation step: the scratch bytes of all nodes stay in the cache.
+  static constexpr std::uint32_t chunk = 1024;
 
   std::uint32_t add(node n) {
     nodes_.push_back(std::move(n));
     return static_cast<std::uint32_t>(nodes_.size() - 1);
-  }
-
-  std::uint32_t name_node(op kind, std::string_view text) {
-    auto id = store_->find_string_id(text);
-    return id ? add({.kind = kind, .id = *id}) : add({.kind = op::never});
-  }
-
-  // The store keeps each distinct scope once: test those, then rows look up their scope's answer.
-  std::uint32_t scope_node(const filters::scope_is& t) {
-    node n{.kind = op::scope};
-    for (const scope& candidate : store_->scopes())
-      n.scope_passes.push_back(detail::scope_passes(t, candidate.name, candidate.version));
-    return add(std::move(n));
   }
 
   std::uint32_t compile(const filter& f) {
@@ -84,21 +92,21 @@ class memory_row_filter {
           using N = std::decay_t<decltype(n)>;
           if constexpr (std::is_same_v<N, filters::match_all>) return add({.kind = op::always});
           else if constexpr (std::is_same_v<N, filters::trace_is>) return add({.kind = op::trace, .trace = n.id});
-          else if constexpr (std::is_same_v<N, filters::service_is>) return name_node(op::service, n.name);
-          else if constexpr (std::is_same_v<N, filters::operation_is>) return name_node(op::name, n.name);
-          else if constexpr (std::is_same_v<N, filters::operation_contains> || std::is_same_v<N, filters::regex_test>)
-            return add({.kind = op::generic, .source = &f});
+          else if constexpr (std::is_same_v<N, filters::service_is>) return add({.kind = op::service, .text = n.name});
+          else if constexpr (std::is_same_v<N, filters::operation_is>) return add({.kind = op::name, .text = n.name});
+          else if constexpr (std::is_same_v<N, filters::operation_contains>)
+            return add({.kind = op::name_contains, .text = n.text});
+          else if constexpr (std::is_same_v<N, filters::regex_test>) return add({.kind = op::generic, .source = &f});
           else if constexpr (std::is_same_v<N, filters::status_is>)
-            return add({.kind = op::status, .id = static_cast<std::uint32_t>(n.code)});
+            return add({.kind = op::status, .code = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
-            return add({.kind = op::kind, .id = static_cast<std::uint32_t>(n.kind)});
-          else if constexpr (std::is_same_v<N, filters::scope_is>) return scope_node(n);
+            return add({.kind = op::kind, .code = static_cast<std::uint32_t>(n.kind)});
+          else if constexpr (std::is_same_v<N, filters::scope_is>) return add({.kind = op::scope, .source = &f});
           else if constexpr (std::is_same_v<N, filters::duration_within>)
             return add({.kind = op::duration, .low = n.min, .high = n.max});
           else if constexpr (std::is_same_v<N, filters::start_within>)
             return add({.kind = op::start, .low = n.min, .high = n.max});
-          else if constexpr (std::is_same_v<N, filters::attribute_test>)
-            return attribute_node(n, f);
+          else if constexpr (std::is_same_v<N, filters::attribute_test>) return add({.kind = op::attribute, .source = &f});
           else if constexpr (std::is_same_v<N, filters::negation>) {
             std::uint32_t child = compile(*n.item);
             return add({.kind = op::negate, .children = {child}});
@@ -113,40 +121,119 @@ class memory_row_filter {
         f.get());
   }
 
-  std::uint32_t attribute_node(const filters::attribute_test& t, const filter& f) {
-    node n{.kind = op::attribute, .key_id = store_->find_string_id(t.key), .source = &f};
-    if (const auto* text = std::get_if<std::string>(&t.value);
-        t.op == compare_op::eq && text && text->size() <= memory_store::short_text) {
-      n.equal_short_text = true;
-      n.text_id = store_->find_string_id(*text);
-    }
-    auto passes_in = [&t](attribute_scope where, const attributes& items) {
-      if (!(t.scopes & static_cast<std::uint8_t>(where))) return std::uint8_t{0};
-      auto test = [&t](attribute_scope, std::string_view key, const attribute_value& value) {
-        return key == t.key && detail::attribute_passes(value, t.op, t.value);
-      };
-      return static_cast<std::uint8_t>(detail::visit_attribute_list(where, items, test));
-    };
-    for (const resource& r : store_->resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
-    for (const scope& candidate : store_->scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
-    return add(std::move(n));
-  }
-
   // 0: one column read per row; 1: a combination; 2: row by row through attributes or text.
   int cost(std::uint32_t index) const {
     switch (nodes_[index].kind) {
       case op::all: case op::any: case op::negate: return 1;
-      case op::generic: case op::attribute: return 2;
+      case op::generic: case op::attribute: case op::scope: return 2;
       default: return 0;
     }
   }
 
-  // Evaluates node `index` over rows [first, first + count) into its scratch bytes. Where
-  // `only` is given and 0, the result does not matter, and row-by-row tests skip the row.
-  const std::uint8_t* evaluate(std::uint32_t index, std::uint32_t first, std::uint32_t count,
-                               const std::uint8_t* only = nullptr) {
+  // Whether node `index` may hold for some row inside `bounds` (negations: always may).
+  template <column_block B>
+  bool may_match(std::uint32_t index, const B& b, const block_bounds& bounds) const {
     const node& n = nodes_[index];
-    std::uint8_t* out = scratch_.data() + std::size_t{index} * block;
+    switch (n.kind) {
+      case op::never: return false;
+      case op::all:
+        return std::ranges::all_of(n.children, [&](std::uint32_t c) { return may_match(c, b, bounds); });
+      case op::any:
+        return std::ranges::any_of(n.children, [&](std::uint32_t c) { return may_match(c, b, bounds); });
+      case op::start: return n.low <= bounds.max_start && n.high >= bounds.min_start;
+      case op::duration: return n.low <= bounds.max_duration && n.high >= bounds.min_duration;
+      case op::service:
+        for (std::uint32_t k = 0; k < b.service_count(); ++k)
+          if (b.string(b.service_at(k)) == n.text) return true;
+        return false;
+      default: return true;
+    }
+  }
+
+  // Prepares node `n` for the rows of block `b`: string ids, per-id answers, and per
+  // resource or scope answers where the block interns those.
+  template <column_block B>
+  void bind(node& n, const B& b) {
+    switch (n.kind) {
+      case op::service:
+      case op::name:
+        if constexpr (requires { b.find_string(n.text); }) {
+          n.columns = true;
+          n.id = b.find_string(n.text);
+        } else {
+          n.columns = false;
+          n.decided.assign(b.string_count(), 0);
+        }
+        break;
+      case op::name_contains: n.decided.assign(b.string_count(), 0); break;
+      case op::scope:
+        if constexpr (requires { b.scope_id(0); b.scopes(); }) {
+          n.columns = true;
+          const auto& t = std::get<filters::scope_is>(n.source->get());
+          n.scope_passes.clear();
+          for (const scope& candidate : b.scopes()) n.scope_passes.push_back(detail::scope_passes(t, candidate.name, candidate.version));
+        }
+        break;
+      case op::attribute:
+        if constexpr (requires {
+                        b.attribute_slots(0);
+                        b.attribute_values(0);
+                        b.find_string(n.text);
+                        b.resource_id(0);
+                        b.scope_id(0);
+                        b.resources();
+                        b.scopes();
+                        B::short_text;
+                      }) {
+          bind_attribute(n, b);
+        }
+        break;
+      default: break;
+    }
+  }
+
+  template <column_block B>
+  void bind_attribute(node& n, const B& b) {
+    const auto& t = std::get<filters::attribute_test>(n.source->get());
+    n.columns = true;
+    n.key_id = b.find_string(t.key);
+    n.equal_short_text = false;
+    n.text_id.reset();
+    if (const auto* text = std::get_if<std::string>(&t.value); t.op == compare_op::eq && text && text->size() <= B::short_text) {
+      n.equal_short_text = true;
+      n.text_id = b.find_string(*text);
+    }
+    auto passes_in = [&t](attribute_scope where, const attributes& items) {
+      if (!(t.scopes & static_cast<std::uint8_t>(where))) return std::uint8_t{0};
+      for (const auto& item : items)
+        if (item.key == t.key && detail::attribute_passes(item.value, t.op, t.value)) return std::uint8_t{1};
+      return std::uint8_t{0};
+    };
+    n.resource_passes.clear();
+    n.scope_passes.clear();
+    for (const resource& r : b.resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
+    for (const scope& candidate : b.scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
+  }
+
+  // The answer for a string id, decided once per id and block.
+  template <column_block B>
+  static bool text_passes(node& n, const B& b, std::uint32_t id) {
+    std::uint8_t& answer = n.decided[id];
+    if (!answer) {
+      const std::string_view text = b.string(id);
+      answer = 1 + (n.kind == op::name_contains ? text.find(n.text) != std::string_view::npos : text == n.text);
+    }
+    return answer == 2;
+  }
+
+  // Evaluates node `index` over rows [first, first + count) of `b` into its scratch bytes.
+  // Where `only` is given and 0, the result does not matter, and row-by-row tests skip the row.
+  template <column_block B>
+  const std::uint8_t* evaluate(std::uint32_t index, const B& block, std::uint32_t first, std::uint32_t count,
+                               const std::uint8_t* only = nullptr) {
+    node& n = nodes_[index];
+    std::uint8_t* out = scratch_.data() + std::size_t{index} * chunk;
+    const B b = block;  // a local copy: its column pointers stay in registers while `out` is written
     auto fill = [&](auto&& test) {
       for (std::uint32_t i = 0; i < count; ++i) out[i] = test(first + i);
     };
@@ -162,7 +249,7 @@ class memory_row_filter {
         else
           std::fill_n(out, count, std::uint8_t{1});
         for (std::uint32_t child : n.children) {
-          const std::uint8_t* part = evaluate(child, first, count, out);
+          const std::uint8_t* part = evaluate(child, b, first, count, out);
           for (std::uint32_t i = 0; i < count; ++i) out[i] &= part[i];
         }
         break;
@@ -170,107 +257,109 @@ class memory_row_filter {
       case op::any: {
         std::fill_n(out, count, std::uint8_t{0});
         for (std::uint32_t child : n.children) {
-          const std::uint8_t* part = evaluate(child, first, count, only);
+          const std::uint8_t* part = evaluate(child, b, first, count, only);
           for (std::uint32_t i = 0; i < count; ++i) out[i] |= part[i];
         }
         break;
       }
       case op::negate: {
-        const std::uint8_t* part = evaluate(n.children[0], first, count, only);
+        const std::uint8_t* part = evaluate(n.children[0], b, first, count, only);
         for (std::uint32_t i = 0; i < count; ++i) out[i] = !part[i];
         break;
       }
-      case op::trace: {
-        const trace_id* traces = store_->trace_column().data();
-        fill([&](std::uint32_t row) { return traces[row] == n.trace; });
-        break;
-      }
-      case op::service: {
-        const std::uint32_t* services = store_->service_column().data();
-        fill([&](std::uint32_t row) { return services[row] == n.id; });
-        break;
-      }
+      case op::trace: fill([&](std::uint32_t row) { return b.trace(row) == n.trace; }); break;
+      case op::service:
       case op::name: {
-        const std::uint32_t* names = store_->name_column().data();
-        fill([&](std::uint32_t row) { return names[row] == n.id; });
+        const bool service = n.kind == op::service;
+        if (n.columns && !n.id) {
+          std::fill_n(out, count, std::uint8_t{0});  // no row of the block carries the text
+        } else if (n.columns) {
+          const std::uint32_t id = *n.id;
+          if (service) fill([&](std::uint32_t row) { return b.service_id(row) == id; });
+          else fill([&](std::uint32_t row) { return b.name_id(row) == id; });
+        } else if (service) {
+          fill([&](std::uint32_t row) { return text_passes(n, b, b.service_id(row)); });
+        } else {
+          fill([&](std::uint32_t row) { return text_passes(n, b, b.name_id(row)); });
+        }
         break;
       }
-      case op::status: {
-        const status_code* statuses = store_->status_column().data();
-        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(statuses[row]) == n.id; });
+      case op::name_contains: fill([&](std::uint32_t row) { return text_passes(n, b, b.name_id(row)); }); break;
+      case op::status:
+        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(b.status(row)) == n.code; });
         break;
-      }
-      case op::kind: {
-        const span_kind* kinds = store_->kind_column().data();
-        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(kinds[row]) == n.id; });
+      case op::kind: fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(b.kind(row)) == n.code; }); break;
+      case op::duration:
+        fill([&](std::uint32_t row) { return b.duration(row) >= n.low && b.duration(row) <= n.high; });
         break;
-      }
-      case op::scope: {
-        const std::uint32_t* scopes = store_->scope_column().data();
-        fill([&](std::uint32_t row) { return n.scope_passes[scopes[row]]; });
+      case op::start: fill([&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; }); break;
+      case op::scope:
+        if constexpr (requires { b.scope_id(0); }) {
+          if (n.columns) {
+            fill([&](std::uint32_t row) { return n.scope_passes[b.scope_id(row)]; });
+            break;
+          }
+        }
+        fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
         break;
-      }
-      case op::duration: {
-        const duration_ns* durations = store_->duration_column().data();
-        fill([&](std::uint32_t row) { return durations[row] >= n.low && durations[row] <= n.high; });
+      case op::attribute:
+        if constexpr (requires { b.attribute_slots(0); b.resource_id(0); b.scope_id(0); }) {
+          if (n.columns) {
+            // Wanted rows are often sparse, so each test would wait for its own cache miss:
+            // ask for all their attribute slots first, and the misses overlap.
+            if constexpr (requires { b.prefetch_attributes(0); })
+              if (only)
+                for (std::uint32_t i = 0; i < count; ++i)
+                  if (only[i]) b.prefetch_attributes(first + i);
+            fill_wanted([&](std::uint32_t row) { return test_attribute(n, b, row); });
+            break;
+          }
+        }
+        fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
         break;
-      }
-      case op::start: {
-        const timestamp_ns* starts = store_->start_column().data();
-        fill([&](std::uint32_t row) { return starts[row] >= n.low && starts[row] <= n.high; });
-        break;
-      }
-      case op::generic:
-        fill_wanted([&](std::uint32_t row) { return matches(*n.source, memory_store::span_ref(store_, row)); });
-        break;
-      case op::attribute: {
-        // Wanted rows are often sparse, so each test would wait for its own cache miss: ask
-        // for all their attribute slots first, and the misses overlap.
-        if (only)
-          for (std::uint32_t i = 0; i < count; ++i)
-            if (only[i]) store_->prefetch_span_attributes(first + i);
-        fill_wanted([&](std::uint32_t row) { return test_attribute(n, row); });
-        break;
-      }
+      case op::generic: fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); }); break;
     }
     return out;
   }
 
-  bool test_attribute(const node& n, std::uint32_t row) const {
+  template <column_block B>
+  static bool test_attribute(const node& n, const B& b, std::uint32_t row) {
     const auto& t = std::get<filters::attribute_test>(n.source->get());
     if (n.key_id && (t.scopes & static_cast<std::uint8_t>(attribute_scope::span))) {
-      auto slots = store_->span_attribute_slots(row);
+      auto slots = b.attribute_slots(row);
       for (std::size_t i = 0; i < slots.size(); ++i) {
         if (slots[i].key != *n.key_id) continue;
         if (t.op == compare_op::exists) return true;
         // A short string equals the wanted short text exactly when their ids are equal (a
         // long one never does); other types follow the generic rules (int 200 == "200").
-        if (n.equal_short_text && slots[i].text != memory_store::attribute_slot::no_text) {
+        if (n.equal_short_text && slots[i].text != attribute_slot::no_text) {
           if (slots[i].text == n.text_id) return true;
           continue;
         }
-        if (detail::attribute_passes(store_->span_attribute_values(row)[i], t.op, t.value)) return true;
+        if (detail::attribute_passes(b.attribute_values(row)[i], t.op, t.value)) return true;
       }
     }
-    if (n.resource_passes[store_->resource_column()[row]] || n.scope_passes[store_->scope_column()[row]]) return true;
+    if (n.resource_passes[b.resource_id(row)] || n.scope_passes[b.scope_id(row)]) return true;
     constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);
     if (!(t.scopes & rare)) return false;
-    return store_->visit_event_and_link_attributes(row, [&t](attribute_scope where, std::string_view key, const auto& value) {
+    return b.visit_event_and_link_attributes(row, [&t](attribute_scope where, std::string_view key, const auto& value) {
       return (static_cast<std::uint8_t>(where) & t.scopes) && key == t.key && detail::attribute_passes(value, t.op, t.value);
     });
   }
 
-  static constexpr std::uint32_t block = 1024;
-
-  const memory_store* store_;
   std::vector<node> nodes_;
-  std::vector<std::uint8_t> scratch_;  // `block` bytes per node
+  std::vector<std::uint8_t> scratch_;  // `chunk` bytes per node
   std::uint32_t root_ = 0;
 };
 
-// The hook whole-store queries look for: an object whose `for_each_match(f)` calls f(row)
-// for the matching rows.
-inline memory_row_filter prepare_rows(const memory_store& store, const filter& f) { return {store, f}; }
+// Calls `f(block, row)` for every span of a columnar store that matches `where`, block by
+// block, skipping the blocks whose bounds rule it out.
+template <columnar_store Store, class F>
+void for_each_match(const Store& store, const filter& where, F&& f) {
+  row_filter rows(where);
+  for (const auto& b : store.blocks())
+    rows.for_each_match(b, [&](std::uint32_t row) { f(b, row); });
+}
 
 }  // namespace v0
 }  // namespace trace

@@ -1,6 +1,6 @@
 #pragma once
-// Span lists (flujo's get_spans, MPLP's filtered and paginated queries): a filter, an
-// order, an offset and a limit, over any range of spans.
+// Span lists: a filter, an order, an offset and a limit, over any range of spans; and
+// counts of matching spans, over a range or a whole store.
 
 #include <algorithm>
 #include <cstddef>
@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "trace/query/filter.hpp"
-#include "trace/query/row_filter.hpp"  // the memory store's fast path
-#include "trace/store/concepts.hpp"
+#include "trace/query/row_filter.hpp"  // the columnar stores' fast path
+#include "trace/store/columnar_store.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -37,15 +37,20 @@ std::size_t count_matching(R&& spans, const filter& f) {
   return count;
 }
 
-// Over a whole store. A store may offer `prepare_rows(store, filter)` (found by argument-
-// dependent lookup): an object whose `for_each_match(f)` calls `f(row)` for each matching
-// row, reading the store's columns directly; `store.at(row)` then gives the span.
-// Otherwise this scans.
+// The request a store may answer itself through `push_down` (store/concepts.hpp).
+struct count_request {
+  const filter& where;
+};
+
+// Over a whole store: answered by the store when it pushes the request down; read from the
+// blocks' columns for a `columnar_store` (row_filter.hpp); otherwise a scan.
 template <span_store Store>
 std::size_t count_matching(const Store& store, const filter& f) {
-  if constexpr (requires { prepare_rows(store, f); }) {
+  if constexpr (requires { store.push_down(count_request{f}); }) {
+    return store.push_down(count_request{f});
+  } else if constexpr (columnar_store<Store>) {
     std::size_t count = 0;
-    prepare_rows(store, f).for_each_match([&count](std::uint32_t) { ++count; });
+    for_each_match(store, f, [&count](const auto&, std::uint32_t) { ++count; });
     return count;
   } else {
     return count_matching(store.scan(), f);

@@ -1,7 +1,7 @@
 #pragma once
 // Trace search in Jaeger's sense: the whole traces (every span, even those outside the
 // window) of which at least ONE span satisfies the filter on its own, newest first, at most
-// `limit` of them. MPLP's trace-level conditions (has errors) and pagination apply on top.
+// `limit` of them. A trace-level condition (has errors) and an offset apply on top.
 
 #include <algorithm>
 #include <cstddef>
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "trace/query/filter.hpp"
-#include "trace/query/row_filter.hpp"  // the memory store's fast path
-#include "trace/store/concepts.hpp"
+#include "trace/query/row_filter.hpp"  // the columnar stores' fast path
+#include "trace/store/columnar_store.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -32,8 +32,11 @@ std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
     auto [it, inserted] = latest.emplace(trace_id_of(s), start_of(s));
     if (!inserted) it->second = std::max(it->second, start_of(s));
   };
-  if constexpr (requires { prepare_rows(store, q.where); }) {  // see count_matching
-    prepare_rows(store, q.where).for_each_match([&](std::uint32_t row) { keep(store.at(row)); });
+  if constexpr (columnar_store<Store>) {
+    for_each_match(store, q.where, [&latest](const auto& block, std::uint32_t row) {
+      auto [it, inserted] = latest.emplace(block.trace(row), block.start(row));
+      if (!inserted) it->second = std::max(it->second, block.start(row));
+    });
   } else {
     for (auto&& s : store.scan())
       if (matches(q.where, s)) keep(s);

@@ -12,7 +12,11 @@
 //              ^
 //
 // `=~` and `!~` match the whole name, service or string attribute against a regular
-// expression (ECMAScript), as TraceQL's do.
+// expression (trace::regex: RE2 syntax, linear time), as TraceQL's do.
+//
+// The parser is safe for text from anywhere: it takes time linear in the query's length,
+// recurses only into parentheses, which may nest `max_query_nesting` deep, and refuses
+// queries longer than `max_query_size` bytes.
 
 #include <cctype>
 #include <charconv>
@@ -31,9 +35,14 @@
 #include "trace/core/time.hpp"
 #include "trace/core/rfc3339.hpp"  // parse_rfc3339: time literals
 #include "trace/query/filter.hpp"
+#include "trace/query/regex.hpp"
 
 namespace trace {
 inline namespace v0 {
+
+// Limits of `parse_traceql`, each refused with a `query_syntax_error`.
+inline constexpr std::size_t max_query_nesting = 128;     // parentheses inside parentheses
+inline constexpr std::size_t max_query_size = 1u << 20;  // bytes of query text
 
 class query_syntax_error : public error {
  public:
@@ -90,7 +99,12 @@ struct query_token {
 
 class traceql_parser {
  public:
-  explicit traceql_parser(std::string_view text) : text_(text) { advance(); }
+  explicit traceql_parser(std::string_view text) : text_(text) {
+    if (text_.size() > max_query_size)
+      fail_at(max_query_size, "the query is " + std::to_string(text_.size()) + " bytes; the limit is " +
+                                  std::to_string(max_query_size));
+    advance();
+  }
 
   filter parse() {
     if (current_.kind == token_kind::end) return filters::match_all{};
@@ -138,14 +152,24 @@ class traceql_parser {
     while (accept(token_kind::and_)) f = std::move(f) && unary();
     return f;
   }
+  // A run of `!` is counted, not recursed into: `!!x` is `x`.
   filter unary() {
-    if (accept(token_kind::not_)) return !unary();
+    bool negated = false;
+    while (accept(token_kind::not_)) negated = !negated;
+    filter f = primary();
+    return negated ? !std::move(f) : f;
+  }
+  filter primary() {
     if (current_.kind == token_kind::lparen) {
       const std::size_t open = current_.offset;
+      if (nesting_ == max_query_nesting)
+        fail("parentheses nest deeper than " + std::to_string(max_query_nesting) + " levels");
+      ++nesting_;
       advance();
       filter f = or_expression();
       if (current_.kind != token_kind::rparen)
         fail("expected ')' to close the '(' at column " + std::to_string(open + 1) + ", found " + describe(current_));
+      --nesting_;
       advance();
       return f;
     }
@@ -208,13 +232,18 @@ class traceql_parser {
       f = !which ? attribute_of(field).matches(value.string)
           : *which == intrinsic::name ? where::operation_matches(value.string)
                                       : where::service_matches(value.string);
-    } catch (const error& e) {  // a malformed pattern: reported at the pattern, without the code's name
-      std::string_view problem = e.what();
-      const std::string_view code = to_string(errc::parse_error);
-      if (problem.starts_with(code)) problem.remove_prefix(code.size() + 2);  // "parse error: "
-      fail_at(value.offset, std::string(problem));
+    } catch (const regex_error& e) {  // a malformed pattern: the caret at the fault, without the code's name
+      fail_at(offset_in_literal(value, e.offset()), e.message());
     }
     return op.kind == token_kind::regex_match ? f : !std::move(f);
+  }
+
+  // Where the byte at `offset` of a string literal's value was written in the query
+  // (escapes take two bytes there); the closing quote for the end of the value.
+  static std::size_t offset_in_literal(const query_token& literal, std::size_t offset) {
+    std::size_t raw = 1;  // past the opening quote
+    for (std::size_t k = 0; k < offset && raw + 1 < literal.text.size(); ++k) raw += literal.text[raw] == '\\' ? 2 : 1;
+    return literal.offset + raw;
   }
 
   static std::optional<intrinsic> intrinsic_named(std::string_view n) {
@@ -342,7 +371,7 @@ class traceql_parser {
       try {
         return parse_rfc3339(value.string);
       } catch (const error& e) {
-        fail_at(value.offset, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(value.offset, e.message());
       }
     }
     if (auto* n = std::get_if<std::int64_t>(&value.number); value.kind == token_kind::number && n && *n >= 0)
@@ -441,7 +470,7 @@ class traceql_parser {
       try {
         current_.nanoseconds = parse_rfc3339(current_.text);
       } catch (const error& e) {
-        fail_at(begin, std::string(e.what()).substr(std::string_view(to_string(errc::parse_error)).size() + 2));
+        fail_at(begin, e.message());
       }
       return;
     }
@@ -492,6 +521,7 @@ class traceql_parser {
   std::string_view text_;
   std::size_t pos_ = 0;
   query_token current_;
+  std::size_t nesting_ = 0;  // parentheses open around the current token
 };
 
 }  // namespace detail

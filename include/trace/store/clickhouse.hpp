@@ -31,6 +31,7 @@
 #include "trace/core/span.hpp"
 #include "trace/core/validate.hpp"
 #include "trace/query/span_query.hpp"
+#include "trace/store/clickhouse/analytics.hpp"  // the GROUP BY statement push_down sends
 #include "trace/store/clickhouse/http_client.hpp"
 #include "trace/store/clickhouse/pushdown.hpp"
 #include "trace/store/clickhouse/schema.hpp"
@@ -70,7 +71,7 @@ class clickhouse_store {
   // One INSERT for the whole batch, after every span passed `validate` (a refused batch
   // names the span and stores nothing). ClickHouse writes a batch of up to 1,048,576 rows
   // (its max_insert_block_size) atomically; on a cluster each shard's share is atomic.
-  template <std::ranges::input_range R>
+  template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
   void append(const basic_span<String>& one) { append(std::span(&one, 1)); }
@@ -85,6 +86,12 @@ class clickhouse_store {
   // the filter translates exactly; ties in the order go by trace id, then span id.
   std::vector<span> select(const span_query& q) const;
   std::size_t count(const filter& where) const;
+
+  // The customisation point of store/concepts.hpp: count_matching(store, where),
+  // group_spans(store, options, where) and summarize_spans(store, where) run on the server.
+  // A group request whose filter does not translate exactly is refused (invalid_argument).
+  std::size_t push_down(const count_request& r) const { return count(r.where); }
+  group_page push_down(const group_request& r) const;
 
   // Drops the daily partitions whose spans all started before now − retention; returns
   // how many partitions went. ClickHouse 18.16 has no TTL: call this from a timer.
@@ -189,15 +196,9 @@ inline void clickhouse_store::drop_schema() {
   }
 }
 
-template <std::ranges::input_range R>
+template <std::ranges::forward_range R>
 void clickhouse_store::append(const R& batch) {
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
-  if (position == 0) return;
+  if (validate_batch(batch) == 0) return;
   std::string data;
   const bool binary = options_.insert_format == clickhouse_format::row_binary;
   for (const auto& s : batch) {
@@ -221,6 +222,14 @@ inline std::size_t clickhouse_store::count(const filter& where) const {
   std::string body = execute("SELECT count() FROM " + table_name() + " WHERE " + condition.text + " FORMAT RowBinary");
   clickhouse::row_binary_reader r(body);
   return static_cast<std::size_t>(r.number<std::uint64_t>());
+}
+
+inline group_page clickhouse_store::push_down(const group_request& r) const {
+  if (!clickhouse::to_sql(r.where).exact)
+    throw error(errc::invalid_argument,
+                "clickhouse group_spans: the filter does not translate exactly to SQL (attribute comparisons, event "
+                "or link attributes); group `store.scan(filter)` with the generic group_spans instead");
+  return clickhouse::read_group_page(execute(clickhouse::group_statement(r, table_name())), r.options);
 }
 
 inline std::vector<span> clickhouse_store::read_spans(const std::string& where_and_rest) const {

@@ -9,7 +9,9 @@
 // out stay valid until the next append; string views of names stay valid for the store's life.
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <limits>
 #include <iterator>
 #include <optional>
 #include <ranges>
@@ -24,7 +26,8 @@
 #include "trace/core/validate.hpp"
 #include "trace/detail/string_interner.hpp"
 #include "trace/detail/trace_index.hpp"
-#include "trace/store/concepts.hpp"
+#include "trace/store/columnar_store.hpp"
+#include "trace/store/stored_span.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -42,7 +45,8 @@ class memory_store {
  public:
   class span_ref;
   class row_range;
-  class trace_range;
+  using trace_range = gathered_spans<span_ref>;  // a trace's spans, gathered by find_trace
+  class block;
 
   memory_store() = default;
   memory_store(const memory_store&) = delete;
@@ -50,9 +54,9 @@ class memory_store {
   memory_store(memory_store&&) = default;  // span_refs into the moved-from store dangle
   memory_store& operator=(memory_store&&) = default;
 
-  // Appends a batch of `basic_span`s, all or nothing: if any span breaks the model's rules,
-  // throws `error(errc::invalid_span)` naming its position in the batch, and stores nothing.
-  // (A forward range: it is read twice, to check, then to store.)
+  // Appends a batch (a forward range of `basic_span`s, as every store takes), all or
+  // nothing: if any span breaks the model's rules, throws `error(errc::invalid_span)` naming
+  // its position in the batch, and stores nothing.
   template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
@@ -68,7 +72,10 @@ class memory_store {
   // The span at a row, 0 <= row < size().
   span_ref at(std::uint32_t row) const noexcept;
 
-  // The spans of one trace, in insertion order; empty for an unknown id.
+  // The whole store as one `column_block` (columnar_store.hpp), for the fast paths.
+  std::array<block, 1> blocks() const noexcept;
+
+  // The spans of one trace, in insertion order, gathered by the call; empty for an unknown id.
   trace_range find_trace(const trace_id& id) const;
 
   // A full owning copy of one stored span.
@@ -89,11 +96,7 @@ class memory_store {
   // A row's span attributes: a slot each (interned key, and the interned text of a short
   // string value), and the values in the same order. Slots are kept apart from the values
   // so that looking for a key, or for a short string by equality, reads 8 bytes an attribute.
-  struct attribute_slot {
-    static constexpr std::uint32_t no_text = 0xffffffffu;  // not a string, or longer than short_text
-    std::uint32_t key = 0;
-    std::uint32_t text = no_text;
-  };
+  using attribute_slot = trace::attribute_slot;  // no_text: not a string, or longer than short_text
   static constexpr std::size_t short_text = 32;  // longer strings are rarely repeated: not interned
   std::span<const attribute_slot> span_attribute_slots(std::uint32_t row) const noexcept {
     return std::span(attribute_slots_).subspan(attribute_begin_[row], attribute_begin_[row + 1] - attribute_begin_[row]);
@@ -153,6 +156,7 @@ class memory_store {
   std::vector<std::uint32_t> names_;
   std::vector<status_code> statuses_;
   std::vector<span_kind> kinds_;
+  std::vector<std::uint32_t> flags_;  // OTLP span flags
   std::vector<std::uint32_t> resource_ids_;
   std::vector<std::uint32_t> scope_ids_;
   std::vector<std::uint32_t> extra_ids_;  // 0: none; otherwise index + 1 into extras_
@@ -169,9 +173,15 @@ class memory_store {
   std::unordered_multimap<std::uint64_t, std::uint32_t> scope_by_hash_;
   detail::string_interner strings_;
   detail::trace_index index_;
+
+  // the block's bounds: start and duration ranges, the distinct service ids
+  block_bounds bounds_{std::numeric_limits<timestamp_ns>::max(), 0, std::numeric_limits<duration_ns>::max(), 0};
+  std::vector<std::uint32_t> service_ids_;
+  std::vector<bool> has_service_;  // by string id
 };
 
-// A stored span, read in place: a store pointer and a row number.
+// A stored span, read in place: a store pointer and a row number. Its members are those of
+// every stored span (stored_span.hpp), plus the interned `resource_of()` and `scope_of()`.
 class memory_store::span_ref {
  public:
   span_ref() = default;
@@ -194,6 +204,8 @@ class memory_store::span_ref {
     std::uint32_t extra = store_->extra_ids_[row_];
     return extra ? std::string_view(store_->extras_[extra - 1].status_message) : std::string_view();
   }
+  std::string_view scope_name() const noexcept { return scope_of().name; }
+  std::string_view scope_version() const noexcept { return scope_of().version; }
   const resource& resource_of() const noexcept { return store_->resources_[store_->resource_ids_[row_]]; }
   const scope& scope_of() const noexcept { return store_->scopes_[store_->scope_ids_[row_]]; }
   span materialize() const { return store_->materialize(row_); }
@@ -211,65 +223,61 @@ class memory_store::span_ref {
 };
 
 template <>
-struct span_traits<memory_store::span_ref> {
-  using ref = memory_store::span_ref;
-  static trace_id get_trace_id(const ref& s) noexcept { return s.trace(); }
-  static span_id get_span_id(const ref& s) noexcept { return s.id(); }
-  static span_id get_parent_id(const ref& s) noexcept { return s.parent(); }
-  static std::string_view get_name(const ref& s) noexcept { return s.name(); }
-  static std::string_view get_service(const ref& s) noexcept { return s.service(); }
-  static timestamp_ns get_start(const ref& s) noexcept { return s.start(); }
-  static timestamp_ns get_end(const ref& s) noexcept { return s.end(); }
-  static status_code get_status(const ref& s) noexcept { return s.status(); }
-  static span_kind get_kind(const ref& s) noexcept { return s.kind(); }
-  static std::string_view get_status_message(const ref& s) noexcept { return s.status_message(); }
-  static std::string_view get_scope_name(const ref& s) noexcept { return s.scope_of().name; }
-  static std::string_view get_scope_version(const ref& s) noexcept { return s.scope_of().version; }
-  template <class F>
-  static bool visit_attributes(const ref& s, F&& f) { return s.visit_attributes(f); }
-};
+struct span_traits<memory_store::span_ref> : stored_span_traits<memory_store::span_ref> {};
 
-// The rows of one trace, following the store's per-trace chain.
-class memory_store::trace_range {
+// The whole store read column by column: raw column pointers, so that loops over rows keep
+// them in registers. Valid until the next append.
+class memory_store::block {
  public:
-  class iterator {
-   public:
-    using value_type = span_ref;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::forward_iterator_tag;
+  static constexpr std::size_t short_text = memory_store::short_text;
 
-    iterator() = default;
-    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
-    span_ref operator*() const noexcept { return span_ref(store_, row_); }
-    iterator& operator++() noexcept {
-      row_ = store_->next_in_trace_[row_];
-      return *this;
-    }
-    iterator operator++(int) noexcept {
-      iterator before = *this;
-      ++*this;
-      return before;
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept {
-      return a.row_ == detail::trace_index::no_row;
-    }
+  block() = default;
+  explicit block(const memory_store& s) noexcept
+      : store_(&s), traces_(s.traces_.data()), starts_(s.starts_.data()), durations_(s.durations_.data()),
+        services_(s.services_.data()), names_(s.names_.data()), statuses_(s.statuses_.data()),
+        kinds_(s.kinds_.data()), rows_(static_cast<std::uint32_t>(s.size())) {}
 
-   private:
-    const memory_store* store_ = nullptr;
-    std::uint32_t row_ = detail::trace_index::no_row;
-  };
+  std::uint32_t rows() const noexcept { return rows_; }
+  trace_id trace(std::uint32_t row) const noexcept { return traces_[row]; }
+  timestamp_ns start(std::uint32_t row) const noexcept { return starts_[row]; }
+  duration_ns duration(std::uint32_t row) const noexcept { return durations_[row]; }
+  status_code status(std::uint32_t row) const noexcept { return statuses_[row]; }
+  span_kind kind(std::uint32_t row) const noexcept { return kinds_[row]; }
+  std::uint32_t service_id(std::uint32_t row) const noexcept { return services_[row]; }
+  std::uint32_t name_id(std::uint32_t row) const noexcept { return names_[row]; }
+  std::uint32_t string_count() const noexcept { return static_cast<std::uint32_t>(store_->string_count()); }
+  std::string_view string(std::uint32_t id) const noexcept { return store_->string_of_id(id); }
+  std::optional<std::uint32_t> find_string(std::string_view text) const { return store_->find_string_id(text); }
+  span_ref span(std::uint32_t row) const noexcept { return span_ref(store_, row); }
+  block_bounds bounds() const noexcept { return store_->bounds_; }
+  std::uint32_t service_count() const noexcept { return static_cast<std::uint32_t>(store_->service_ids_.size()); }
+  std::uint32_t service_at(std::uint32_t k) const noexcept { return store_->service_ids_[k]; }
 
-  trace_range() = default;
-  trace_range(const memory_store* store, std::uint32_t head) noexcept : store_(store), head_(head) {}
-  iterator begin() const noexcept { return iterator(store_, head_); }
-  std::default_sentinel_t end() const noexcept { return {}; }
-  bool empty() const noexcept { return head_ == detail::trace_index::no_row; }
+  std::span<const attribute_slot> attribute_slots(std::uint32_t row) const noexcept { return store_->span_attribute_slots(row); }
+  std::span<const attribute_value> attribute_values(std::uint32_t row) const noexcept { return store_->span_attribute_values(row); }
+  void prefetch_attributes(std::uint32_t row) const noexcept { store_->prefetch_span_attributes(row); }
+  std::uint32_t resource_id(std::uint32_t row) const noexcept { return store_->resource_ids_[row]; }
+  std::uint32_t scope_id(std::uint32_t row) const noexcept { return store_->scope_ids_[row]; }
+  std::span<const resource> resources() const noexcept { return store_->resources(); }
+  std::span<const scope> scopes() const noexcept { return store_->scopes(); }
+  template <class F>
+  bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const {
+    return store_->visit_event_and_link_attributes(row, f);
+  }
 
  private:
   const memory_store* store_ = nullptr;
-  std::uint32_t head_ = detail::trace_index::no_row;
+  const trace_id* traces_ = nullptr;
+  const timestamp_ns* starts_ = nullptr;
+  const duration_ns* durations_ = nullptr;
+  const std::uint32_t* services_ = nullptr;
+  const std::uint32_t* names_ = nullptr;
+  const status_code* statuses_ = nullptr;
+  const span_kind* kinds_ = nullptr;
+  std::uint32_t rows_ = 0;
 };
+
+inline std::array<memory_store::block, 1> memory_store::blocks() const noexcept { return {block(*this)}; }
 
 inline memory_store::span_ref memory_store::at(std::uint32_t row) const noexcept { return span_ref(this, row); }
 
@@ -326,10 +334,11 @@ inline memory_store::row_range memory_store::scan() const noexcept {
 static_assert(span_like<memory_store::span_ref>);
 static_assert(attributed_span_like<memory_store::span_ref>);
 static_assert(scoped_span_like<memory_store::span_ref>);
-static_assert(std::forward_iterator<memory_store::trace_range::iterator>);
 static_assert(std::random_access_iterator<memory_store::row_range::iterator>);
 static_assert(std::ranges::sized_range<memory_store::row_range>);
 static_assert(span_store<memory_store>);
+static_assert(column_block<memory_store::block>);
+static_assert(columnar_store<memory_store>);
 
 // ---------------------------------------------------------------------------------------
 
@@ -349,13 +358,8 @@ std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>
 
 template <std::ranges::forward_range R>
 void memory_store::append(const R& batch) {
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
-  if (size() + position >= detail::trace_index::no_row)
+  const std::size_t count = validate_batch(batch);
+  if (size() + count >= detail::trace_index::no_row)
     throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
   for (const auto& s : batch) append_one(s);
 }
@@ -369,9 +373,19 @@ void memory_store::append_one(const basic_span<String>& s) {
   starts_.push_back(s.start);
   durations_.push_back(s.end - s.start);
   services_.push_back(strings_.intern(s.resource.service_name));
+  if (services_.back() >= has_service_.size()) has_service_.resize(services_.back() + 1, false);
+  if (!has_service_[services_.back()]) {
+    has_service_[services_.back()] = true;
+    service_ids_.push_back(services_.back());
+  }
+  bounds_.min_start = std::min(bounds_.min_start, s.start);
+  bounds_.max_start = std::max(bounds_.max_start, s.start);
+  bounds_.min_duration = std::min(bounds_.min_duration, s.end - s.start);
+  bounds_.max_duration = std::max(bounds_.max_duration, s.end - s.start);
   names_.push_back(strings_.intern(s.name));
   statuses_.push_back(s.status.code);
   kinds_.push_back(s.kind);
+  flags_.push_back(s.flags);
   resource_ids_.push_back(intern_resource(s.resource));
   scope_ids_.push_back(intern_scope(s.scope));
 
@@ -403,7 +417,7 @@ void memory_store::append_one(const basic_span<String>& s) {
     for (const auto& e : s.events)
       extra.events.push_back({e.time, std::string(e.name), own(e.attributes), e.level, e.dropped_attributes});
     for (const auto& l : s.links)
-      extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes});
+      extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes, l.flags});
     extras_.push_back(std::move(extra));
     extra_ids_.push_back(static_cast<std::uint32_t>(extras_.size()));
   } else {
@@ -433,7 +447,8 @@ std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
   if (!resources_.empty()) {
     const resource& last = resources_[resource_ids_.empty() ? 0 : resource_ids_.back()];
     if (std::string_view(last.service_name) == std::string_view(r.service_name) &&
-        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size()) {
+        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size() &&
+        std::string_view(last.schema_url) == std::string_view(r.schema_url)) {
       bool same = true;
       auto it = r.attributes.begin();
       for (const auto& item : last.attributes) {
@@ -448,7 +463,7 @@ std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
   }
   std::uint64_t hash = detail::hash_attributes(detail::hash_combine(r.dropped_attributes, r.service_name), r.attributes);
   auto candidates = resource_by_hash_.equal_range(hash);
-  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes};
+  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes, std::string(r.schema_url)};
   for (auto it = candidates.first; it != candidates.second; ++it)
     if (resources_[it->second] == owned) return it->second;
   auto id = static_cast<std::uint32_t>(resources_.size());
@@ -463,12 +478,14 @@ std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
     const scope& last = scopes_[scope_ids_.back()];
     if (s.attributes.empty() && last.attributes.empty() && !s.dropped_attributes && !last.dropped_attributes &&
         std::string_view(last.name) == std::string_view(s.name) &&
-        std::string_view(last.version) == std::string_view(s.version))
+        std::string_view(last.version) == std::string_view(s.version) &&
+        std::string_view(last.schema_url) == std::string_view(s.schema_url))
       return scope_ids_.back();
   }
   std::uint64_t hash = detail::hash_attributes(
       detail::hash_combine(detail::hash_combine(s.dropped_attributes, s.name), s.version), s.attributes);
-  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes};
+  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes,
+              std::string(s.schema_url)};
   auto candidates = scope_by_hash_.equal_range(hash);
   for (auto it = candidates.first; it != candidates.second; ++it)
     if (scopes_[it->second] == owned) return it->second;
@@ -479,8 +496,12 @@ std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
 }
 
 inline memory_store::trace_range memory_store::find_trace(const trace_id& id) const {
+  std::vector<span_ref> spans;
   const auto* entry = index_.find(id);
-  return trace_range(this, entry ? entry->head : detail::trace_index::no_row);
+  for (std::uint32_t row = entry ? entry->head : detail::trace_index::no_row; row != detail::trace_index::no_row;
+       row = next_in_trace_[row])
+    spans.emplace_back(this, row);
+  return trace_range(std::move(spans), {});
 }
 
 inline span memory_store::materialize(std::uint32_t row) const {
@@ -490,6 +511,7 @@ inline span memory_store::materialize(std::uint32_t row) const {
   s.parent = parents_[row];
   s.name = std::string(strings_.get(names_[row]));
   s.kind = kinds_[row];
+  s.flags = flags_[row];
   s.start = starts_[row];
   s.end = starts_[row] + durations_[row];
   s.status.code = statuses_[row];

@@ -32,8 +32,9 @@
 
 #include "trace/core/span.hpp"
 #include "trace/core/validate.hpp"
-#include "trace/store/concepts.hpp"
+#include "trace/store/columnar_store.hpp"
 #include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/block_columns.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/lock.hpp"
 #include "trace/store/mmap/options.hpp"
@@ -42,14 +43,6 @@
 
 namespace trace {
 inline namespace v0 {
-
-// Bounds a scan may use to skip whole blocks through their zone maps. Blocks that pass
-// still yield all their spans: the caller filters spans as usual.
-struct zone_filter {
-  timestamp_ns start_min = 0, start_max = std::numeric_limits<timestamp_ns>::max();
-  duration_ns duration_min = 0, duration_max = std::numeric_limits<duration_ns>::max();
-  std::string_view service{};  // empty: any
-};
 
 struct time_range {
   timestamp_ns begin = 0, end = 0;  // [begin, end)
@@ -81,7 +74,8 @@ class mmap_store {
  public:
   class reader;
   class span_range;
-  class trace_spans;
+  using trace_spans = gathered_spans<mmap_span, detail::published_view>;  // keeps the segments mapped
+  class block_list;
 
   // Opens (creating when missing, in read_write mode) the store in `options.path`, replays
   // the active log and reports what it does not serve through `options.on_dropped` and
@@ -95,7 +89,7 @@ class mmap_store {
   // Appends a batch, all or nothing: an invalid span refuses it with `error(errc::invalid_span)`
   // naming its position; an append over the disk budget is refused with `error(errc::io_error)`
   // (or evicts the oldest sealed segments, by option). Durable per `options.sync` on return.
-  template <std::ranges::input_range R>
+  template <std::ranges::forward_range R>
   void append(const R& batch);
   template <class String>
   void append(const basic_span<String>& one) { append(std::vector<basic_span<String>>{one}); }
@@ -106,7 +100,9 @@ class mmap_store {
   std::size_t size() const;
   bool empty() const { return size() == 0; }
   span_range scan() const;
-  span_range scan(const zone_filter& zones) const;  // skips blocks whose zone map excludes them
+  // Every block as a `column_block` (a sealed segment's one block, a log's batches), for the
+  // fast paths of columnar_store.hpp; their zone maps are the blocks' bounds.
+  block_list blocks() const;
   // Every span of one trace, across segments and batches, in segment then batch order.
   trace_spans find_trace(const trace_id& id) const;
 
@@ -186,7 +182,7 @@ class mmap_store::reader {
   std::size_t size() const noexcept { return view_.spans; }
   bool empty() const noexcept { return view_.spans == 0; }
   span_range scan() const;
-  span_range scan(const zone_filter& zones) const;
+  block_list blocks() const;
   trace_spans find_trace(const trace_id& id) const;
 
  private:
@@ -195,7 +191,7 @@ class mmap_store::reader {
   detail::published_view view_;
 };
 
-// Every span of a view, as `mmap_span`s, skipping blocks that a zone filter excludes.
+// Every span of a view, as `mmap_span`s.
 class mmap_store::span_range {
  public:
   class iterator {
@@ -226,12 +222,12 @@ class mmap_store::span_range {
     friend bool operator==(const iterator& a, std::default_sentinel_t) noexcept { return a.block_ == nullptr; }
 
    private:
-    // Moves to the first non-empty block the zone filter keeps, from the current position.
+    // Moves to the first non-empty block, from the current position.
     void settle() noexcept {
       for (block_ = nullptr; segment_index_ < range_->segment_count(); ++segment_index_, block_index_ = 0) {
         for (; block_index_ < range_->block_count(segment_index_); ++block_index_) {
           const detail::block_view& b = range_->block(segment_index_, block_index_);
-          if (range_->keeps(b)) {
+          if (b.rows()) {
             block_ = &b;
             return;
           }
@@ -244,22 +240,12 @@ class mmap_store::span_range {
     std::uint32_t row_ = 0;
   };
 
-  // The range filters lazily, so it keeps its own copy of the service name.
-  span_range(detail::published_view view, std::optional<zone_filter> zones)
-      : view_(std::move(view)), zones_(zones), service_(zones ? zones->service : std::string_view()) {
-    if (zones_) zones_->service = {};
-  }
+  explicit span_range(detail::published_view view) : view_(std::move(view)) {}
   iterator begin() const noexcept { return iterator(this); }
   std::default_sentinel_t end() const noexcept { return {}; }
-  // How many blocks the zone filter keeps (blocks are batches in a log, a whole sealed segment).
-  std::size_t block_count() const noexcept {
-    std::size_t kept = 0;
-    for (std::size_t s = 0; s < segment_count(); ++s)
-      for (std::size_t b = 0; b < block_count(s); ++b) kept += keeps(block(s, b));
-    return kept;
-  }
 
  private:
+  friend class mmap_store::block_list;
   std::size_t segment_count() const noexcept { return view_.frozen->size() + (view_.log ? 1 : 0); }
   const detail::segment& segment(std::size_t s) const noexcept {
     return s < view_.frozen->size() ? *(*view_.frozen)[s] : *view_.log;
@@ -268,43 +254,31 @@ class mmap_store::span_range {
     return s < view_.frozen->size() ? segment(s).blocks().size() : view_.log_blocks;
   }
   const detail::block_view& block(std::size_t s, std::size_t b) const noexcept { return segment(s).blocks()[b]; }
-  bool keeps(const detail::block_view& b) const noexcept {
-    if (b.rows() == 0) return false;
-    if (!zones_) return true;
-    const zone_filter& z = *zones_;
-    if (b.max_start() < z.start_min || b.min_start() > z.start_max || b.max_duration() < z.duration_min ||
-        b.min_duration() > z.duration_max)
-      return false;
-    if (service_.empty()) return true;
-    for (std::uint32_t i = 0; i < b.service_count(); ++i)
-      if (b.string(b.service_at(i)) == service_) return true;
-    return false;
-  }
 
   detail::published_view view_;
-  std::optional<zone_filter> zones_;  // its service is in service_
-  std::string service_;
 };
 
-// The spans of one trace, keeping their segments mapped while the result lives.
-class mmap_store::trace_spans {
+// The non-empty blocks of a view, as `mmap_block`s, keeping their segments mapped.
+class mmap_store::block_list {
  public:
-  using const_iterator = std::vector<mmap_span>::const_iterator;
-  const_iterator begin() const noexcept { return spans_.begin(); }
-  const_iterator end() const noexcept { return spans_.end(); }
-  std::size_t size() const noexcept { return spans_.size(); }
-  bool empty() const noexcept { return spans_.empty(); }
-  const mmap_span& operator[](std::size_t i) const noexcept { return spans_[i]; }
+  using const_iterator = std::vector<mmap_block>::const_iterator;
+  explicit block_list(detail::published_view view) : range_(std::move(view)) {
+    for (std::size_t s = 0; s < range_.segment_count(); ++s)
+      for (std::size_t b = 0; b < range_.block_count(s); ++b)
+        if (range_.block(s, b).rows()) blocks_.emplace_back(&range_.block(s, b));
+  }
+  const_iterator begin() const noexcept { return blocks_.begin(); }
+  const_iterator end() const noexcept { return blocks_.end(); }
+  std::size_t size() const noexcept { return blocks_.size(); }
 
  private:
-  friend class mmap_store::reader;
-  explicit trace_spans(detail::published_view view) : view_(std::move(view)) {}
-  detail::published_view view_;
-  std::vector<mmap_span> spans_;
+  span_range range_;
+  std::vector<mmap_block> blocks_;
 };
 
 static_assert(std::forward_iterator<mmap_store::span_range::iterator>);
 static_assert(span_store<mmap_store>);
+static_assert(columnar_store<mmap_store>);
 
 // ---------------------------------------------------------------------------------------
 
@@ -364,15 +338,10 @@ inline std::size_t mmap_store::size() const {
   return view_.spans;
 }
 
-template <std::ranges::input_range R>
+template <std::ranges::forward_range R>
 void mmap_store::append(const R& batch) {
   require_writable();
-  std::size_t position = 0;
-  for (const auto& s : batch) {
-    if (auto problem = span_problem(s))
-      throw error(errc::invalid_span, "batch span #" + std::to_string(position) + ": " + *problem);
-    ++position;
-  }
+  const std::size_t position = validate_batch(batch);
   if (position == 0) return;
 
   // Encode the rare parts into one arena first, then point the rows into it.
@@ -432,7 +401,7 @@ void mmap_store::append(const R& batch) {
 }
 
 inline mmap_store::span_range mmap_store::scan() const { return read().scan(); }
-inline mmap_store::span_range mmap_store::scan(const zone_filter& zones) const { return read().scan(zones); }
+inline mmap_store::block_list mmap_store::blocks() const { return read().blocks(); }
 inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const { return read().find_trace(id); }
 
 namespace detail {
@@ -447,22 +416,22 @@ inline void check_mapped_sizes(const published_view& view) {
 
 inline mmap_store::span_range mmap_store::reader::scan() const {
   detail::check_mapped_sizes(view_);
-  return span_range(view_, std::nullopt);
+  return span_range(view_);
 }
-inline mmap_store::span_range mmap_store::reader::scan(const zone_filter& zones) const {
+inline mmap_store::block_list mmap_store::reader::blocks() const {
   detail::check_mapped_sizes(view_);
-  return span_range(view_, zones);
+  return block_list(view_);
 }
 
 inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
   detail::check_mapped_sizes(view_);
-  trace_spans out(view_);
-  auto collect = [&out](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
-    for (std::uint32_t row = first; row < first + count; ++row) out.spans_.emplace_back(&b, row);
+  std::vector<mmap_span> spans;
+  auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
+    for (std::uint32_t row = first; row < first + count; ++row) spans.emplace_back(&b, row);
   };
   for (const auto& s : *view_.frozen) s->for_each_run(id, s->blocks().size(), collect);
   if (view_.log) view_.log->for_each_run(id, view_.log_blocks, collect);
-  return out;
+  return trace_spans(std::move(spans), view_);
 }
 
 inline void mmap_store::sync() {

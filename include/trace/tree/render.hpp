@@ -1,5 +1,5 @@
 #pragma once
-// A trace tree as indented text (flujo's `lens trace`): one line per span with its
+// A trace tree as indented text: one line per span with its
 // operation, service, duration and status, and optionally a bar showing where in the
 // trace's time the span ran.
 //

@@ -1,5 +1,5 @@
 #pragma once
-// A trace as a tree (flujo's get_trace): built from spans in any order, with the problems
+// A trace as a tree: built from spans in any order, with the problems
 // of real data reported rather than fatal: a span whose parent is missing becomes an extra
 // root flagged as an orphan; a repeated span id is kept out of the tree and reported; a
 // parent cycle is broken at its earliest span, which becomes a root, and reported.
@@ -96,7 +96,7 @@ class trace_tree {
   // starting from the root `root` (default: the first root).
   std::vector<critical_segment> critical_path(std::size_t root = npos) const;
 
-  // Back to flat spans (flujo's save_trace): depth-first order, duplicates last.
+  // Back to flat spans: depth-first order, duplicates last.
   std::vector<S> flatten() const;
 
  private:

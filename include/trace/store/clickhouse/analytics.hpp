@@ -1,6 +1,8 @@
 #pragma once
-// Server-side twins of analytics/: the same answers as `summarize_spans` and `group_spans`
-// over the store's spans, computed by ClickHouse so only one row per group travels.
+// Server-side answers to the analytics of analytics/: `group_spans(store, options, where)`
+// and `summarize_spans(store, where)` over a `clickhouse_store` are pushed down (the store's
+// `push_down(group_request)`, store/concepts.hpp) and computed by ClickHouse, so only one
+// row per group travels.
 //
 //   auto stats = trace::summarize_spans(store, where::service("api"));
 //   auto page = trace::group_spans(store, options);      // options as for the generic one
@@ -10,26 +12,31 @@
 // a request for sketch percentiles gets exact ones too, and `percentile_method::none` leaves
 // them 0 without collecting durations on the server. The filter must translate exactly
 // (pushdown.hpp); one that does not is refused rather than answered approximately.
+// This header holds the statement and the reading of its answer; clickhouse.hpp includes it.
 
 #include <algorithm>
 #include <string>
 #include <tuple>
 #include <vector>
 
-#include "trace/analytics/group_by.hpp"
-#include "trace/store/clickhouse.hpp"
+#include "trace/analytics/store_group_by.hpp"  // group_request, the generic group_spans
+#include "trace/core/error.hpp"
+#include "trace/store/clickhouse/pushdown.hpp"
+#include "trace/store/clickhouse/span_rows.hpp"  // row_binary_reader
 
 namespace trace {
 inline namespace v0 {
 
-span_stats summarize_spans(const clickhouse_store& store, const filter& where = where::any());
-group_page group_spans(const clickhouse_store& store, const group_by_options& options,
-                       const filter& where = where::any());
+namespace clickhouse {
+
+// The statement that groups the spans of `table` as `r` asks, answering in RowBinary.
+std::string group_statement(const group_request& r, const std::string& table);
+// The page read from that statement's answer.
+group_page read_group_page(std::string_view body, const group_by_options& options);
 
 namespace detail {
 
-inline std::string clickhouse_group_key(const group_field& field) {
-  using clickhouse::quote;
+inline std::string group_key(const group_field& field) {
   switch (field.from) {
     case group_field::source::service: return "ServiceName";
     case group_field::source::operation: return "SpanName";
@@ -47,18 +54,15 @@ inline std::string clickhouse_group_key(const group_field& field) {
   return "''";
 }
 
-inline std::string clickhouse_percentile(const char* p) {
+inline std::string percentile_sql(const char* p) {
   return "sorted[toUInt64((length(sorted) - 1) * " + std::string(p) + " + 0.5) + 1]";
 }
 
 }  // namespace detail
 
-inline group_page group_spans(const clickhouse_store& store, const group_by_options& options, const filter& where) {
-  auto condition = clickhouse::to_sql(where);
-  if (!condition.exact)
-    throw error(errc::invalid_argument,
-                "clickhouse group_spans: the filter does not translate exactly to SQL (attribute comparisons, event "
-                "or link attributes); group `store.scan(filter)` with the generic group_spans instead");
+inline std::string group_statement(const group_request& r, const std::string& table) {
+  const group_by_options& options = r.options;
+  auto condition = to_sql(r.where);  // the caller checked that it is exact
   std::string group_by = " GROUP BY ";
   for (std::size_t i = 0; i < options.keys.size(); ++i) group_by += "key" + std::to_string(i) + ", ";
   group_by += "bucket";
@@ -67,7 +71,7 @@ inline group_page group_spans(const clickhouse_store& store, const group_by_opti
   // picks the percentiles out of the sorted array.
   std::string inner = "SELECT ";
   for (std::size_t i = 0; i < options.keys.size(); ++i)
-    inner += "toString(" + detail::clickhouse_group_key(options.keys[i]) + ") AS key" + std::to_string(i) + ", ";
+    inner += "toString(" + detail::group_key(options.keys[i]) + ") AS key" + std::to_string(i) + ", ";
   inner += options.bucket ? "intDiv(Timestamp, " + std::to_string(options.bucket) + ") * " +
                                 std::to_string(options.bucket) + " AS bucket, "
                           : "toUInt64(0) AS bucket, ";
@@ -75,17 +79,19 @@ inline group_page group_spans(const clickhouse_store& store, const group_by_opti
   inner += "count() AS n, countIf(StatusCode = 2) AS errors, min(Duration) AS low, max(Duration) AS high, "
            "sum(Duration) AS total";
   if (percentiles) inner += ", arraySort(groupArray(Duration)) AS sorted";
-  inner += " FROM " + store.table_name() + " WHERE " + condition.text + group_by;
+  inner += " FROM " + table + " WHERE " + condition.text + group_by;
   std::string outer = "SELECT ";
   for (std::size_t i = 0; i < options.keys.size(); ++i) outer += "key" + std::to_string(i) + ", ";
   outer += "bucket, n, errors, low, high, total, ";
-  outer += percentiles ? detail::clickhouse_percentile("0.5") + ", " + detail::clickhouse_percentile("0.95") + ", " +
-                             detail::clickhouse_percentile("0.99")
+  outer += percentiles ? detail::percentile_sql("0.5") + ", " + detail::percentile_sql("0.95") + ", " +
+                             detail::percentile_sql("0.99")
                        : std::string("toUInt64(0), toUInt64(0), toUInt64(0)");
   outer += " FROM (" + inner + ") FORMAT RowBinary";
+  return outer;
+}
 
-  std::string body = store.execute(outer);
-  clickhouse::row_binary_reader r(body);
+inline group_page read_group_page(std::string_view body, const group_by_options& options) {
+  row_binary_reader r(body);
   group_page page;
   while (!r.at_end()) {
     group_row row;
@@ -104,14 +110,10 @@ inline group_page group_spans(const clickhouse_store& store, const group_by_opti
     s.average = static_cast<double>(total) / static_cast<double>(s.count);
     page.rows.push_back(std::move(row));
   }
-  detail::order_and_page(page, options);
+  trace::detail::order_and_page(page, options);
   return page;
 }
 
-inline span_stats summarize_spans(const clickhouse_store& store, const filter& where) {
-  auto page = group_spans(store, group_by_options{}, where);
-  return page.rows.empty() ? span_stats{} : page.rows.front().stats;
-}
-
+}  // namespace clickhouse
 }  // namespace v0
 }  // namespace trace

@@ -239,6 +239,7 @@ void encode_resource(std::string& out, const basic_resource<String>& r) {
   w.text(r.service_name);
   w.varint(r.dropped_attributes);
   encode_attributes(w, r.attributes);
+  w.text(r.schema_url);  // since version 3; absent in version 2
 }
 
 template <class String>
@@ -248,6 +249,7 @@ void encode_scope(std::string& out, const basic_scope<String>& s) {
   w.text(s.version);
   w.varint(s.dropped_attributes);
   encode_attributes(w, s.attributes);
+  w.text(s.schema_url);  // since version 3; absent in version 2
 }
 
 inline resource decode_resource(std::string_view bytes) {
@@ -256,6 +258,7 @@ inline resource decode_resource(std::string_view bytes) {
   out.service_name = std::string(r.text());
   out.dropped_attributes = r.varint32();
   out.attributes = decode_attributes(r);
+  if (!r.at_end()) out.schema_url = std::string(r.text());
   return out;
 }
 
@@ -266,6 +269,7 @@ inline scope decode_scope(std::string_view bytes) {
   out.version = std::string(r.text());
   out.dropped_attributes = r.varint32();
   out.attributes = decode_attributes(r);
+  if (!r.at_end()) out.schema_url = std::string(r.text());
   return out;
 }
 
@@ -274,7 +278,8 @@ inline scope decode_scope(std::string_view bytes) {
 template <class String>
 bool has_extras(const basic_span<String>& s) noexcept {
   return !s.attributes.empty() || !s.events.empty() || !s.links.empty() || !std::string_view(s.trace_state).empty() ||
-         !std::string_view(s.status.message).empty() || s.dropped_attributes || s.dropped_events || s.dropped_links;
+         !std::string_view(s.status.message).empty() || s.dropped_attributes || s.dropped_events || s.dropped_links ||
+         s.flags;
 }
 
 template <class String>
@@ -304,6 +309,9 @@ void encode_extras(std::string& out, const basic_span<String>& s) {
     w.varint(l.dropped_attributes);
     encode_attributes(w, l.attributes);
   }
+  // Since version 3 (absent in version 2, read as 0): OTLP flags of the span and its links.
+  w.varint(s.flags);
+  for (const auto& l : s.links) w.varint(l.flags);
 }
 
 // Status message and trace state sit at the front of the extras, for cheap access.
@@ -361,6 +369,9 @@ inline void decode_extras(byte_reader& r, span& s) {
     l.attributes = decode_attributes(r);
     s.links.push_back(std::move(l));
   }
+  if (r.at_end()) return;  // version 2: no flags
+  s.flags = r.varint32();
+  for (auto& l : s.links) l.flags = r.varint32();
 }
 
 // Visits the attributes held in the extras: the span's own (`own` true), or those of its
@@ -424,7 +435,10 @@ inline void transcode_extras(byte_reader& r, byte_writer& w) {
     w.varint(r.varint());
     transcode_attributes(r, w);
   }
-  if (!r.at_end()) r.fail(std::to_string(r.remaining()) + " bytes after the last link");
+  if (!r.at_end()) {  // flags of the span and its links, since version 3
+    for (std::uint64_t i = 0; i <= links; ++i) w.varint(r.varint32());
+  }
+  if (!r.at_end()) r.fail(std::to_string(r.remaining()) + " bytes after the links' flags");
 }
 
 // Visits resource or scope attributes from their interned encoding.

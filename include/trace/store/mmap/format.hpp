@@ -17,14 +17,14 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 3;           // 3: a log's commit watermark
-inline constexpr std::uint32_t oldest_readable_version = 2;  // 2: packed columns, string refs and zigzag ints in extras
+inline constexpr std::uint32_t format_version = 4;  // 4: a log's commit watermark; 3: schema URLs, span and link flags
+inline constexpr std::uint32_t oldest_format_version = 2;  // 2: packed columns, string refs; 2 and 3 read as 4 without what came later
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of the header's fixed bytes
 
-// The header bytes its CRC covers: from version 3 on, the fixed fields only, because a log's
+// The header bytes its CRC covers: from version 4 on, the fixed fields only, because a log's
 // commit slots after them are rewritten at every sync (each slot has its own CRC).
-constexpr std::size_t header_checked_bytes(std::uint32_t version) noexcept { return version >= 3 ? 72 : 124; }
+constexpr std::size_t header_checked_bytes(std::uint32_t version) noexcept { return version >= 4 ? 72 : 124; }
 
 enum class file_kind : std::uint32_t { log = 1, sealed = 2 };
 
@@ -121,10 +121,10 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
                                         " bytes, shorter than its " + std::to_string(file_header_size) + "-byte header");
   if (std::memcmp(in, file_magic, 8) != 0) throw error(errc::corrupt_data, where + ": header magic is not TRACESEG");
   auto version = load<std::uint32_t>(in + 8);
-  if (version < oldest_readable_version || version > format_version)
+  if (version < oldest_format_version || version > format_version)
     throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) +
                                         " is not supported (this build reads versions " +
-                                        std::to_string(oldest_readable_version) + " to " + std::to_string(format_version) + ")");
+                                        std::to_string(oldest_format_version) + " to " + std::to_string(format_version) + ")");
   if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_checked_bytes(version)))
     throw error(errc::corrupt_data, where + ": header checksum mismatch");
   file_header h;
@@ -137,7 +137,7 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   h.block_bytes = load<std::uint64_t>(in + 32);
   for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
   h.covers_through = load<std::uint64_t>(in + 64);
-  if (version >= 3 && h.kind == file_kind::log) read_commit_slots(in, h);
+  if (version >= 4 && h.kind == file_kind::log) read_commit_slots(in, h);
   return h;
 }
 

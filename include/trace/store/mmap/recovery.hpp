@@ -74,10 +74,10 @@ inline void mmap_store::open_writer(bool repair) {
   }
   drop_covered();
   if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
-  // Only the newest log stays active, and only if it carries a commit watermark (format 3);
+  // Only the newest log stays active, and only if it carries a commit watermark (format 4);
   // older ones (left by a crash mid-roll, or by an older build) are sealed now.
   for (std::size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i]->sealed() || (i + 1 == segments_.size() && segments_[i]->version() >= 3)) continue;
+    if (segments_[i]->sealed() || (i + 1 == segments_.size() && segments_[i]->version() >= 4)) continue;
     if (segments_[i]->span_count() == 0) {
       std::filesystem::remove(segments_[i]->path());
       segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));

@@ -11,10 +11,12 @@
 #include "trace/core/span_traits.hpp"
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/codec.hpp"
+#include "trace/store/stored_span.hpp"
 
 namespace trace {
 inline namespace v0 {
 
+// Its members are those of every stored span (stored_span.hpp).
 class mmap_span {
  public:
   mmap_span() = default;
@@ -79,22 +81,7 @@ class mmap_span {
 };
 
 template <>
-struct span_traits<mmap_span> {
-  static trace_id get_trace_id(const mmap_span& s) noexcept { return s.trace(); }
-  static span_id get_span_id(const mmap_span& s) noexcept { return s.id(); }
-  static span_id get_parent_id(const mmap_span& s) noexcept { return s.parent(); }
-  static std::string_view get_name(const mmap_span& s) noexcept { return s.name(); }
-  static std::string_view get_service(const mmap_span& s) noexcept { return s.service(); }
-  static timestamp_ns get_start(const mmap_span& s) noexcept { return s.start(); }
-  static timestamp_ns get_end(const mmap_span& s) noexcept { return s.end(); }
-  static status_code get_status(const mmap_span& s) noexcept { return s.status(); }
-  static span_kind get_kind(const mmap_span& s) noexcept { return s.kind(); }
-  static std::string_view get_status_message(const mmap_span& s) { return s.status_message(); }
-  static std::string_view get_scope_name(const mmap_span& s) { return s.scope_name(); }
-  static std::string_view get_scope_version(const mmap_span& s) { return s.scope_version(); }
-  template <class F>
-  static bool visit_attributes(const mmap_span& s, F&& f) { return s.visit_attributes(f); }
-};
+struct span_traits<mmap_span> : stored_span_traits<mmap_span> {};
 
 static_assert(attributed_span_like<mmap_span>);
 static_assert(scoped_span_like<mmap_span>);

@@ -1,0 +1,1202 @@
+#pragma once
+// OTLP in protobuf, the wire format of OTLP/HTTP (`application/x-protobuf`) and OTLP/gRPC:
+// `ExportTraceServiceRequest` to and from spans, `ExportTraceServiceResponse` (partial
+// success) and `google.rpc.Status` (error bodies).
+//
+//   std::string bytes = trace::otlp::proto::encode_request(spans);
+//   std::vector<trace::span> back = trace::otlp::proto::decode_request(bytes);
+//   trace::otlp::proto::decode_request(bytes, [](std::vector<trace::span>&& batch) {...});
+//
+// The model's mapping is the OTLP JSON reader's and writer's (docs/FORMATS.md): resource
+// `service.name` ↔ `resource.service_name`, event attribute `event.level` ↔ `event.level`,
+// AnyValue bytes → their base64 text, kvlists and mixed arrays → their plain JSON text.
+//
+// Decoding walks the bytes with a cursor and fills spans directly: no message objects in
+// between. It follows protobuf's rules: fields in any order, unknown fields of every wire
+// type skipped (groups included), the last value of a scalar wins, a message field that
+// occurs twice is merged. It refuses, with `errc::parse_error` naming the field path and byte
+// offset: truncated input, a length past its message's end, a known field with the wrong wire
+// type, AnyValue or group nesting deeper than `max_depth`, ids of the wrong size, enum values
+// the model has no name for. Nothing is allocated beyond what the bytes hold.
+//
+// Encoding writes fields in field-number order and leaves out proto3 defaults, so equal spans
+// give equal bytes (the form protobuf libraries themselves write). Nested lengths are
+// reserved and patched afterwards, so each byte is written once (moved only when a guessed
+// length width was wrong).
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <ranges>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "trace/core/error.hpp"
+#include "trace/core/span.hpp"
+#include "trace/io/base64.hpp"
+#include "trace/io/json_writer.hpp"
+#include "trace/io/otlp_reader.hpp"  // event_level_key
+
+namespace trace {
+inline namespace v0 {
+namespace otlp {
+namespace proto {
+
+// Deepest nesting of AnyValue arrays/kvlists (and of unknown groups) a decoder follows.
+inline constexpr int max_depth = 32;
+
+// `ExportTraceServiceResponse`: its `partial_success`, all zero when every span was accepted.
+struct export_response {
+  std::int64_t rejected_spans = 0;
+  std::string error_message;
+
+  friend bool operator==(const export_response&, const export_response&) = default;
+};
+
+// `google.rpc.Status`, the body of an OTLP/HTTP error response. `details` are skipped on
+// decode and never written.
+struct rpc_status {
+  std::int32_t code = 0;
+  std::string message;
+
+  friend bool operator==(const rpc_status&, const rpc_status&) = default;
+};
+
+// Appends one `ExportTraceServiceRequest` holding `spans` (any range of `basic_span<String>`),
+// grouped by resource and then scope in first-seen order, as the JSON writer groups them.
+template <std::ranges::input_range R>
+void encode_request(std::string& out, const R& spans);
+
+template <std::ranges::input_range R>
+std::string encode_request(const R& spans) {
+  std::string out;
+  encode_request(out, spans);
+  return out;
+}
+
+// Calls `sink(std::vector<span>&&)` once per non-empty `resource_spans` entry; returns the
+// number of spans read.
+template <class Sink>
+std::size_t decode_request(std::string_view bytes, Sink&& sink);
+
+// Every span of the request, in wire order.
+std::vector<span> decode_request(std::string_view bytes);
+
+std::string encode_response(const export_response& response);
+export_response decode_response(std::string_view bytes);
+
+std::string encode_status(const rpc_status& status);
+rpc_status decode_status(std::string_view bytes);
+
+// ---------------------------------------------------------------------------------------
+
+namespace detail {
+
+enum class wire : std::uint32_t { varint = 0, i64 = 1, len = 2, group_start = 3, group_end = 4, i32 = 5 };
+
+constexpr const char* to_string(wire w) noexcept {
+  switch (w) {
+    case wire::varint: return "varint";
+    case wire::i64: return "fixed64";
+    case wire::len: return "length-delimited";
+    case wire::group_start: return "start-group";
+    case wire::group_end: return "end-group";
+    case wire::i32: return "fixed32";
+  }
+  return "invalid";
+}
+
+// The unread bytes of one message.
+struct cursor {
+  const char* p;
+  const char* end;
+  bool done() const noexcept { return p == end; }
+};
+
+inline cursor cursor_of(std::string_view bytes) noexcept { return {bytes.data(), bytes.data() + bytes.size()}; }
+
+// One field's key, as read.
+struct field {
+  std::uint32_t number;
+  wire type;
+  const char* at;  // where its key starts, for messages
+};
+
+// A message field that occurs more than once is their merge, and a merge of messages is
+// the concatenation of their bytes: so an AnyValue is read from its pieces in order. Nearly
+// always there is one; the vector is touched only for the rest.
+struct pieces {
+  std::string_view first{};
+  std::vector<std::string_view> rest{};
+  bool present = false;
+
+  void add(std::string_view bytes) {
+    if (!present) first = bytes, present = true;
+    else rest.push_back(bytes);
+  }
+  void clear() noexcept {
+    present = false;
+    rest.clear();
+  }
+  template <class F>
+  void each(F&& f) const {
+    if (!present) return;
+    f(first);
+    for (auto piece : rest) f(piece);
+  }
+};
+
+// The decoder: the start of the buffer (for byte offsets) and the path of message fields
+// being read (for messages), a fixed stack since nesting is bounded.
+class decoder {
+ public:
+  explicit decoder(std::string_view bytes, const char* what) : base_(bytes.data()), what_(what) {}
+
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const char* at, std::string_view name, std::string_view what) const {
+    std::string path;
+    for (int i = 0; i < depth_; ++i) {
+      if (i) path += '.';
+      path += frames_[i].name;
+      if (frames_[i].index >= 0) path += '[' + std::to_string(frames_[i].index) + ']';
+    }
+    if (!name.empty()) {
+      if (!path.empty()) path += '.';
+      path += name;
+    }
+    if (path.empty()) path = "message";
+    throw error(errc::parse_error, std::string(what_) + " " + path + " at byte " +
+                                       std::to_string(at - base_) + ": " + std::string(what));
+  }
+
+  // Enters a message field for the path; `index` < 0 for a non-repeated one.
+  void push(const char* name, std::int64_t index, const char* at) {
+    if (depth_ == capacity) fail(at, name, "nested deeper than " + std::to_string(capacity) + " messages");
+    frames_[depth_++] = {name, index};
+  }
+  void pop() noexcept { --depth_; }
+
+  std::uint64_t varint(cursor& c, const char* name) const {
+    const char* start = c.p;
+    if (c.p != c.end && static_cast<unsigned char>(*c.p) < 0x80) return static_cast<unsigned char>(*c.p++);
+    std::uint64_t value = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (c.p == c.end) fail(start, name, "varint runs past the end of its message");
+      auto byte = static_cast<unsigned char>(*c.p++);
+      if (shift == 63 && byte > 1) fail(start, name, "varint overflows 64 bits");
+      value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+    fail(start, name, "varint overflows 64 bits");  // not reached: the tenth byte ends it or fails
+  }
+
+  // Reads the next field's key; false at the end of the message.
+  bool next(cursor& c, field& f) const {
+    if (c.done()) return false;
+    f.at = c.p;
+    std::uint64_t key = varint(c, "field key");
+    auto type = static_cast<std::uint32_t>(key & 7);
+    if (type > 5) fail(f.at, "field key", "invalid wire type " + std::to_string(type));
+    if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff)
+      fail(f.at, "field key", "invalid field number " + std::to_string(key >> 3));
+    f.number = static_cast<std::uint32_t>(key >> 3);
+    f.type = static_cast<wire>(type);
+    return true;
+  }
+
+  void expect(const field& f, wire wanted, const char* name) const {
+    if (f.type != wanted) fail_wire_type(f, wanted, name);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_wire_type(const field& f, wire wanted, const char* name) const {
+    fail(f.at, name, std::string("wire type ") + to_string(f.type) + ", expected " + to_string(wanted));
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_length(const char* at, const char* name, std::uint64_t n, std::ptrdiff_t left) const {
+    fail(at, name, "length " + std::to_string(n) + " runs past the end of its message (" + std::to_string(left) + " bytes left)");
+  }
+
+  std::string_view len(cursor& c, const field& f, const char* name) const {
+    expect(f, wire::len, name);
+    const char* start = c.p;
+    std::uint64_t n = varint(c, name);
+    if (n > static_cast<std::uint64_t>(c.end - c.p)) fail_length(start, name, n, c.end - c.p);
+    std::string_view out(c.p, static_cast<std::size_t>(n));
+    c.p += n;
+    return out;
+  }
+
+  std::uint64_t fixed(cursor& c, const field& f, wire type, const char* name) const {
+    expect(f, type, name);
+    int size = type == wire::i64 ? 8 : 4;
+    if (c.end - c.p < size) fail(c.p, name, "fixed-width value runs past the end of its message");
+    std::uint64_t value = 0;
+    for (int i = size - 1; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(c.p[i]);
+    c.p += size;
+    return value;
+  }
+  std::uint64_t fixed64(cursor& c, const field& f, const char* name) const { return fixed(c, f, wire::i64, name); }
+  std::uint32_t fixed32(cursor& c, const field& f, const char* name) const {
+    return static_cast<std::uint32_t>(fixed(c, f, wire::i32, name));
+  }
+  std::uint64_t scalar(cursor& c, const field& f, const char* name) const {
+    expect(f, wire::varint, name);
+    return varint(c, name);
+  }
+  // uint32 fields take the low 32 bits of their varint, as protobuf does.
+  std::uint32_t u32(cursor& c, const field& f, const char* name) const {
+    return static_cast<std::uint32_t>(scalar(c, f, name));
+  }
+  int enumeration(cursor& c, const field& f, const char* name, int last) const {
+    std::uint64_t v = scalar(c, f, name);
+    if (v > static_cast<std::uint64_t>(last))
+      fail(f.at, name, "unknown enum value " + std::to_string(static_cast<std::int64_t>(v)));
+    return static_cast<int>(v);
+  }
+  template <class String>
+  void text(cursor& c, const field& f, const char* name, String& out) const {
+    out = String(len(c, f, name));
+  }
+
+  // Skips a field this decoder does not know, of any wire type.
+  void skip(cursor& c, const field& f, int depth = 0) const {
+    switch (f.type) {
+      case wire::varint: varint(c, "unknown field"); return;
+      case wire::i64: fixed(c, f, wire::i64, "unknown field"); return;
+      case wire::i32: fixed(c, f, wire::i32, "unknown field"); return;
+      case wire::len: len(c, f, "unknown field"); return;
+      case wire::group_start: {
+        if (depth >= max_depth) fail(f.at, "unknown group", "nested deeper than " + std::to_string(max_depth) + " groups");
+        field inner;
+        while (next(c, inner)) {
+          if (inner.type == wire::group_end) {
+            if (inner.number != f.number)
+              fail(inner.at, "unknown group", "ends group " + std::to_string(inner.number) + " inside group " +
+                                                  std::to_string(f.number));
+            return;
+          }
+          skip(c, inner, depth + 1);
+        }
+        fail(f.at, "unknown group", "group " + std::to_string(f.number) + " is not ended");
+      }
+      case wire::group_end: fail(f.at, "field key", "end-group without a start-group");
+    }
+  }
+
+  // 16 bytes, not all zero; empty means "absent".
+  bool trace_of(cursor& c, const field& f, const char* name, trace_id& out) const {
+    std::string_view b = len(c, f, name);
+    if (b.empty()) return false;
+    if (b.size() != 16) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 16");
+    trace_id id{big_endian(b.data()), big_endian(b.data() + 8)};
+    if (!id.valid()) fail(f.at, name, "is all zero");
+    out = id;
+    return true;
+  }
+  // 8 bytes; empty means "absent", and so does all zero where `zero_is_absent` (a parent).
+  bool span_of(cursor& c, const field& f, const char* name, span_id& out, bool zero_is_absent = false) const {
+    std::string_view b = len(c, f, name);
+    if (b.empty()) {
+      out = span_id{};
+      return false;
+    }
+    if (b.size() != 8) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 8");
+    span_id id{big_endian(b.data())};
+    if (!id.valid() && !zero_is_absent) fail(f.at, name, "is all zero");
+    out = id;
+    return id.valid();
+  }
+
+  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
+  // message holds, into `counts[i]`, stopping quietly at anything malformed (the real pass
+  // reports it): capacity hints backed by bytes present.
+  template <std::size_t N>
+  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+    auto read = [&c](std::uint64_t& v) {
+      v = 0;
+      for (int shift = 0; shift < 64 && c.p != c.end; shift += 7) {
+        auto byte = static_cast<unsigned char>(*c.p++);
+        v |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
+        if (byte < 0x80) return true;
+      }
+      return false;
+    };
+    std::uint64_t key, v;
+    while (c.p != c.end && read(key)) {
+      switch (key & 7) {
+        case 0: if (!read(v)) return; break;
+        case 1: if (c.end - c.p < 8) return; c.p += 8; break;
+        case 5: if (c.end - c.p < 4) return; c.p += 4; break;
+        case 2:
+          if (!read(v) || v > static_cast<std::uint64_t>(c.end - c.p)) return;
+          c.p += v;
+          for (std::size_t i = 0; i < N; ++i) counts[i] += (key >> 3) == numbers[i] && v >= min_size;
+          break;
+        default: return;  // groups: rare, and only a hint is lost
+      }
+    }
+  }
+
+  static std::uint64_t big_endian(const char* p) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+    return v;
+  }
+
+  // -- OTLP messages --------------------------------------------------------------------
+
+  template <class Sink>
+  std::size_t request(std::string_view bytes, Sink& sink);
+  // The resource of a resource_spans as its spans get it. Writers put it before the spans,
+  // so each span takes it while still in cache; one read after spans were taken (a merge, or
+  // a writer that puts it last) makes the end of the resource_spans give it again to all.
+  struct pending_resource {
+    resource raw;     // as merged from the wire
+    resource ready;   // `raw` with `service.name` taken out
+    bool made = false, stale = false;
+    const resource& get() {
+      if (!made) ready = with_service_name(raw), made = true;
+      return ready;
+    }
+  };
+  static resource with_service_name(resource r) {
+    if (const auto* name = r.attributes.find("service.name")) {
+      if (const auto* text = std::get_if<std::string>(name)) {
+        r.service_name = *text;
+        r.attributes.erase("service.name");
+      }
+    }
+    return r;
+  }
+  std::size_t resource_spans(cursor c, std::vector<span>& batch);
+  void scope_spans(cursor c, std::vector<span>& batch, pending_resource& res);
+  void span_fields(cursor c, span& s);
+  void resource_fields(cursor c, resource& r);
+  void scope_fields(cursor c, scope& sc);
+  void event_fields(cursor c, event& e);
+  void link_fields(cursor c, link& l, const char* at);
+  void status_fields(cursor c, basic_status<std::string>& st);
+  void key_value(cursor c, attributes& out, int depth);
+
+  // An AnyValue's oneof after all its pieces: which member was set last, and its value.
+  enum class any_kind : std::uint8_t { none, string, boolean, integer, real, array, kvlist, bytes };
+  struct any_scan {
+    any_kind kind = any_kind::none;
+    std::string_view text{};
+    std::uint64_t bits = 0;
+    pieces message{};  // of an array or kvlist: set again, the same member merges
+  };
+  any_scan scan_any(const pieces& value, int depth);
+  attribute_value any_value(const pieces& value, int depth);
+  void plain_json(json::writer& out, const pieces& value, int depth);
+  template <class F>
+  void each_item(const pieces& list, const char* name, F&& f);
+
+ private:
+  static constexpr int capacity = 2 * max_depth + 16;
+  static constexpr std::size_t min_span_size = 2 + 16 + 2 + 8;  // a trace id and a span id
+  struct frame {
+    const char* name;
+    std::int64_t index;
+  };
+  const char* base_;
+  const char* what_;
+  frame frames_[capacity]{};
+  int depth_ = 0;
+};
+
+inline decoder::any_scan decoder::scan_any(const pieces& value, int depth) {
+  if (depth > max_depth) fail(value.first.data(), "value", "AnyValue nested deeper than " + std::to_string(max_depth));
+  any_scan out;
+  value.each([&](std::string_view bytes) {
+    cursor c = cursor_of(bytes);
+    field f;
+    while (next(c, f)) {
+      switch (f.number) {
+        case 1: out.kind = any_kind::string, out.text = len(c, f, "string_value"); break;
+        case 2: out.kind = any_kind::boolean, out.bits = scalar(c, f, "bool_value") != 0; break;
+        case 3: out.kind = any_kind::integer, out.bits = scalar(c, f, "int_value"); break;
+        case 4: out.kind = any_kind::real, out.bits = fixed64(c, f, "double_value"); break;
+        case 5:
+        case 6: {
+          auto kind = f.number == 5 ? any_kind::array : any_kind::kvlist;
+          std::string_view inner = len(c, f, f.number == 5 ? "array_value" : "kvlist_value");
+          if (out.kind != kind) out.message.clear();
+          out.kind = kind;
+          out.message.add(inner);
+          break;
+        }
+        case 7: out.kind = any_kind::bytes, out.text = len(c, f, "bytes_value"); break;
+        default: skip(c, f);
+      }
+    }
+  });
+  return out;
+}
+
+// Calls `f(pieces)` for each element of field 1 (`values`) of an ArrayValue or KeyValueList.
+template <class F>
+void decoder::each_item(const pieces& list, const char* name, F&& f) {
+  std::int64_t index = 0;
+  list.each([&](std::string_view bytes) {
+    cursor c = cursor_of(bytes);
+    field key;
+    while (next(c, key)) {
+      if (key.number != 1) {
+        skip(c, key);
+        continue;
+      }
+      pieces item;
+      item.add(len(c, key, name));
+      push(name, index++, key.at);
+      f(item);
+      pop();
+    }
+  });
+}
+
+inline attribute_value decoder::any_value(const pieces& value, int depth) {
+  any_scan v = scan_any(value, depth);
+  auto as_json = [&] {
+    std::string out;
+    json::writer w(out);
+    plain_json(w, value, depth);
+    return out;
+  };
+  switch (v.kind) {
+    case any_kind::none: return std::string();
+    case any_kind::string: return std::string(v.text);
+    case any_kind::boolean: return v.bits != 0;
+    case any_kind::integer: return static_cast<std::int64_t>(v.bits);
+    case any_kind::real: return std::bit_cast<double>(v.bits);
+    case any_kind::bytes: return ::trace::detail::to_base64(v.text);
+    case any_kind::array: {
+      // Homogeneous arrays of scalars map onto the model's arrays; others are kept as JSON.
+      any_kind first = any_kind::none;
+      bool scalar = true, empty = true;
+      each_item(v.message, "array_value.values", [&](const pieces& item) {
+        any_kind k = scan_any(item, depth + 1).kind;
+        if (empty) first = k, empty = false;
+        scalar = scalar && k == first &&
+                 (k == any_kind::string || k == any_kind::boolean || k == any_kind::integer || k == any_kind::real);
+      });
+      if (empty) return std::vector<std::string>{};
+      if (scalar) {
+        auto collect = [&](auto tag) -> attribute_value {
+          using T = decltype(tag);
+          std::vector<T> out;
+          each_item(v.message, "array_value.values", [&](const pieces& item) {
+            any_scan s = scan_any(item, depth + 1);
+            if constexpr (std::is_same_v<T, std::string>) out.emplace_back(s.text);
+            else if constexpr (std::is_same_v<T, bool>) out.push_back(s.bits != 0);
+            else if constexpr (std::is_same_v<T, std::int64_t>) out.push_back(static_cast<std::int64_t>(s.bits));
+            else out.push_back(std::bit_cast<double>(s.bits));
+          });
+          return out;
+        };
+        if (first == any_kind::string) return collect(std::string());
+        if (first == any_kind::boolean) return collect(false);
+        if (first == any_kind::integer) return collect(std::int64_t{0});
+        return collect(0.0);
+      }
+      return as_json();
+    }
+    case any_kind::kvlist: return as_json();
+  }
+  return std::string();
+}
+
+// An AnyValue as plain JSON, as the JSON reader keeps kvlists and mixed arrays.
+inline void decoder::plain_json(json::writer& out, const pieces& value, int depth) {
+  any_scan v = scan_any(value, depth);
+  switch (v.kind) {
+    case any_kind::none: out.null(); return;
+    case any_kind::string: out.string(v.text); return;
+    case any_kind::bytes: out.string(::trace::detail::to_base64(v.text)); return;
+    case any_kind::boolean: out.boolean(v.bits != 0); return;
+    case any_kind::integer: out.number(static_cast<std::int64_t>(v.bits)); return;
+    case any_kind::real: {
+      double d = std::bit_cast<double>(v.bits);
+      std::isfinite(d) ? out.number(d) : out.null();
+      return;
+    }
+    case any_kind::array:
+      out.begin_array();
+      each_item(v.message, "array_value.values", [&](const pieces& item) { plain_json(out, item, depth + 1); });
+      out.end_array();
+      return;
+    case any_kind::kvlist:
+      out.begin_object();
+      each_item(v.message, "kvlist_value.values", [&](const pieces& item) {
+        std::string_view key;
+        pieces inner;
+        item.each([&](std::string_view bytes) {
+          cursor c = cursor_of(bytes);
+          field f;
+          while (next(c, f)) {
+            if (f.number == 1) key = len(c, f, "key");
+            else if (f.number == 2) inner.add(len(c, f, "value"));
+            else skip(c, f);
+          }
+        });
+        out.key(key);
+        if (inner.present) plain_json(out, inner, depth + 1);
+        else out.null();
+      });
+      out.end_object();
+      return;
+  }
+}
+
+inline void decoder::key_value(cursor c, attributes& out, int depth) {
+  std::string key;
+  pieces value;
+  field f;
+  while (next(c, f)) {
+    if (f.number == 1) text(c, f, "key", key);
+    else if (f.number == 2) value.add(len(c, f, "value"));
+    else skip(c, f);
+  }
+  if (!value.present) return out.set(std::move(key), std::string());
+  push("value", -1, value.first.data());
+  attribute_value v = any_value(value, depth);
+  pop();
+  out.set(std::move(key), std::move(v));
+}
+
+inline void decoder::resource_fields(cursor c, resource& r) {
+  field f;
+  std::int64_t n = 0;
+  while (next(c, f)) {
+    if (f.number == 1) {
+      cursor inner = cursor_of(len(c, f, "attributes"));
+      push("attributes", n++, f.at);
+      key_value(inner, r.attributes, 1);
+      pop();
+    } else if (f.number == 2) {
+      r.dropped_attributes = u32(c, f, "dropped_attributes_count");
+    } else {
+      skip(c, f);
+    }
+  }
+}
+
+inline void decoder::scope_fields(cursor c, scope& sc) {
+  field f;
+  std::int64_t n = 0;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: text(c, f, "name", sc.name); break;
+      case 2: text(c, f, "version", sc.version); break;
+      case 3: {
+        cursor inner = cursor_of(len(c, f, "attributes"));
+        push("attributes", n++, f.at);
+        key_value(inner, sc.attributes, 1);
+        pop();
+        break;
+      }
+      case 4: sc.dropped_attributes = u32(c, f, "dropped_attributes_count"); break;
+      default: skip(c, f);
+    }
+  }
+}
+
+inline void decoder::event_fields(cursor c, event& e) {
+  field f;
+  std::int64_t n = 0;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: e.time = fixed64(c, f, "time_unix_nano"); break;
+      case 2: text(c, f, "name", e.name); break;
+      case 3: {
+        cursor inner = cursor_of(len(c, f, "attributes"));
+        push("attributes", n++, f.at);
+        key_value(inner, e.attributes, 1);
+        pop();
+        break;
+      }
+      case 4: e.dropped_attributes = u32(c, f, "dropped_attributes_count"); break;
+      default: skip(c, f);
+    }
+  }
+  if (const auto* level = e.attributes.find(event_level_key)) {
+    if (const auto* name = std::get_if<std::string>(level)) {
+      if (auto parsed = event_level_from_string(*name)) {
+        e.level = parsed;
+        e.attributes.erase(event_level_key);
+      }
+    }
+  }
+}
+
+inline void decoder::link_fields(cursor c, link& l, const char* at) {
+  field f;
+  std::int64_t n = 0;
+  bool has_trace = false, has_span = false;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: has_trace = trace_of(c, f, "trace_id", l.trace); break;
+      case 2: has_span = span_of(c, f, "span_id", l.span); break;
+      case 3: text(c, f, "trace_state", l.trace_state); break;
+      case 4: {
+        cursor inner = cursor_of(len(c, f, "attributes"));
+        push("attributes", n++, f.at);
+        key_value(inner, l.attributes, 1);
+        pop();
+        break;
+      }
+      case 5: l.dropped_attributes = u32(c, f, "dropped_attributes_count"); break;
+      case 6: l.flags = fixed32(c, f, "flags"); break;
+      default: skip(c, f);
+    }
+  }
+  if (!has_trace) fail(at, "trace_id", "missing");
+  if (!has_span) fail(at, "span_id", "missing");
+}
+
+inline void decoder::status_fields(cursor c, basic_status<std::string>& st) {
+  field f;
+  while (next(c, f)) {
+    if (f.number == 2) text(c, f, "message", st.message);
+    else if (f.number == 3) st.code = static_cast<status_code>(enumeration(c, f, "code", 2));
+    else skip(c, f);
+  }
+}
+
+inline void decoder::span_fields(cursor c, span& s) {
+  const char* at = c.p;
+  std::size_t lists[3] = {};
+  count(c, {9, 11, 13}, lists);
+  s.attributes.reserve(std::min<std::size_t>(lists[0], 64));  // keys may repeat: the later replaces
+  s.events.reserve(lists[1]);
+  s.links.reserve(lists[2]);
+  field f;
+  bool has_trace = false, has_id = false;
+  std::int64_t attributes = 0, events = 0, links = 0;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: has_trace = trace_of(c, f, "trace_id", s.trace); break;
+      case 2: has_id = span_of(c, f, "span_id", s.id); break;
+      case 3: text(c, f, "trace_state", s.trace_state); break;
+      case 4: span_of(c, f, "parent_span_id", s.parent, true); break;
+      case 5: text(c, f, "name", s.name); break;
+      case 6: s.kind = static_cast<span_kind>(enumeration(c, f, "kind", 5)); break;
+      case 7: s.start = fixed64(c, f, "start_time_unix_nano"); break;
+      case 8: s.end = fixed64(c, f, "end_time_unix_nano"); break;
+      case 9: {
+        cursor inner = cursor_of(len(c, f, "attributes"));
+        push("attributes", attributes++, f.at);
+        key_value(inner, s.attributes, 1);
+        pop();
+        break;
+      }
+      case 10: s.dropped_attributes = u32(c, f, "dropped_attributes_count"); break;
+      case 11: {
+        cursor inner = cursor_of(len(c, f, "events"));
+        push("events", events++, f.at);
+        event_fields(inner, s.events.emplace_back());
+        pop();
+        break;
+      }
+      case 12: s.dropped_events = u32(c, f, "dropped_events_count"); break;
+      case 13: {
+        cursor inner = cursor_of(len(c, f, "links"));
+        push("links", links++, f.at);
+        link_fields(inner, s.links.emplace_back(), f.at);
+        pop();
+        break;
+      }
+      case 14: s.dropped_links = u32(c, f, "dropped_links_count"); break;
+      case 15: {
+        cursor inner = cursor_of(len(c, f, "status"));
+        push("status", -1, f.at);
+        status_fields(inner, s.status);  // a second status merges into the first
+        pop();
+        break;
+      }
+      case 16: s.flags = fixed32(c, f, "flags"); break;
+      default: skip(c, f);
+    }
+  }
+  if (!has_trace) fail(at, "trace_id", "missing");
+  if (!has_id) fail(at, "span_id", "missing");
+  if (s.end < s.start)
+    fail(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
+}
+
+inline void decoder::scope_spans(cursor c, std::vector<span>& batch, pending_resource& res) {
+  const std::size_t first = batch.size();
+  std::size_t spans[1] = {};
+  count(c, {2}, spans, min_span_size);
+  batch.reserve(first + spans[0]);
+  scope sc;
+  bool scope_stale = false;  // as the resource: read again after spans took it
+  field f;
+  std::int64_t n = 0;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: {
+        cursor inner = cursor_of(len(c, f, "scope"));
+        push("scope", -1, f.at);
+        scope_fields(inner, sc);
+        pop();
+        scope_stale = scope_stale || batch.size() > first;
+        break;
+      }
+      case 2: {
+        cursor inner = cursor_of(len(c, f, "spans"));
+        push("spans", n++, f.at);
+        span& s = batch.emplace_back();
+        s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
+        span_fields(inner, s);
+        s.scope = sc;
+        s.resource = res.get();
+        pop();
+        break;
+      }
+      case 3:
+        text(c, f, "schema_url", sc.schema_url);
+        scope_stale = scope_stale || batch.size() > first;
+        break;
+      default: skip(c, f);
+    }
+  }
+  if (scope_stale)
+    for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
+}
+
+inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
+  pending_resource res;
+  field f;
+  std::int64_t n = 0;
+  while (next(c, f)) {
+    switch (f.number) {
+      case 1: {
+        cursor inner = cursor_of(len(c, f, "resource"));
+        push("resource", -1, f.at);
+        resource_fields(inner, res.raw);  // a second resource merges into the first
+        pop();
+        res.stale = res.stale || res.made;
+        res.made = false;
+        break;
+      }
+      case 2:
+      case 1000: {  // 1000: instrumentation_library_spans of OTLP < 0.19, the same layout
+        const char* name = f.number == 2 ? "scope_spans" : "instrumentation_library_spans";
+        cursor inner = cursor_of(len(c, f, name));
+        push(name, n++, f.at);
+        scope_spans(inner, batch, res);
+        pop();
+        break;
+      }
+      case 3:
+        text(c, f, "schema_url", res.raw.schema_url);
+        res.stale = res.stale || res.made;
+        res.made = false;
+        break;
+      default: skip(c, f);
+    }
+  }
+  if (res.stale) {
+    const resource& r = res.get();
+    for (span& s : batch) s.resource = r;
+  }
+  return batch.size();
+}
+
+template <class Sink>
+std::size_t decoder::request(std::string_view bytes, Sink& sink) {
+  cursor c = cursor_of(bytes);
+  field f;
+  std::int64_t n = 0;
+  std::size_t count = 0;
+  while (next(c, f)) {
+    if (f.number != 1) {
+      skip(c, f);
+      continue;
+    }
+    cursor inner = cursor_of(len(c, f, "resource_spans"));
+    push("resource_spans", n++, f.at);
+    std::vector<span> batch;
+    count += resource_spans(inner, batch);
+    pop();
+    if (!batch.empty()) sink(std::move(batch));
+  }
+  return count;
+}
+
+// -- encoding ---------------------------------------------------------------------------
+
+constexpr int varint_size(std::uint64_t v) noexcept {
+  int n = 1;
+  while (v >= 0x80) v >>= 7, ++n;
+  return n;
+}
+
+// Writes at its own position into `out`, grown ahead in doubling steps, so that each small
+// write is a store through a pointer rather than a checked append; `finish` (or the
+// destructor) trims `out` to what was written.
+class encoder {
+ public:
+  explicit encoder(std::string& out) : out_(out), pos_(out.size()) {}
+  ~encoder() { finish(); }
+  encoder(const encoder&) = delete;
+  encoder& operator=(const encoder&) = delete;
+
+  void finish() { out_.resize(pos_); }
+
+  // Room for `n` more bytes; the pointer is valid until the next call.
+  char* room(std::size_t n) {
+    if (out_.size() - pos_ < n) out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
+    return out_.data() + pos_;
+  }
+  void put(std::string_view bytes) {
+    std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
+    pos_ += bytes.size();
+  }
+
+  void varint(std::uint64_t v) {
+    char* p = room(10);
+    char* start = p;
+    while (v >= 0x80) *p++ = static_cast<char>(v | 0x80), v >>= 7;
+    *p++ = static_cast<char>(v);
+    pos_ += static_cast<std::size_t>(p - start);
+  }
+  void key(std::uint32_t number, wire type) { varint((static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(type)); }
+  void varint_field(std::uint32_t number, std::uint64_t v) {
+    key(number, wire::varint);
+    varint(v);
+  }
+  void fixed_field(std::uint32_t number, std::uint64_t v, int size) {
+    key(number, size == 8 ? wire::i64 : wire::i32);
+    char* p = room(8);
+    for (int i = 0; i < size; ++i) p[i] = static_cast<char>(v >> (8 * i));
+    pos_ += static_cast<std::size_t>(size);
+  }
+  void bytes_field(std::uint32_t number, std::string_view bytes) {
+    key(number, wire::len);
+    varint(bytes.size());
+    put(bytes);
+  }
+  // proto3 leaves defaults out.
+  void string_field(std::uint32_t number, std::string_view text) {
+    if (!text.empty()) bytes_field(number, text);
+  }
+  void uint_field(std::uint32_t number, std::uint64_t v) {
+    if (v) varint_field(number, v);
+  }
+  void trace_field(std::uint32_t number, const trace_id& id) {
+    char b[16];
+    put_big_endian(b, id.high());
+    put_big_endian(b + 8, id.low());
+    bytes_field(number, std::string_view(b, 16));
+  }
+  void span_field(std::uint32_t number, span_id id) {
+    char b[8];
+    put_big_endian(b, id.value());
+    bytes_field(number, std::string_view(b, 8));
+  }
+
+  // A nested message: its key, then `guess` bytes held for its length, patched by `close`.
+  struct open_message {
+    std::size_t body;
+    int guess;
+  };
+  open_message open(std::uint32_t number, int guess) {
+    key(number, wire::len);
+    room(static_cast<std::size_t>(guess));
+    pos_ += static_cast<std::size_t>(guess);
+    return {pos_, guess};
+  }
+  void close(open_message m) {
+    std::size_t size = pos_ - m.body;
+    int width = varint_size(size);
+    if (width != m.guess) {  // move the body so the length is written in its shortest form
+      if (width > m.guess) room(static_cast<std::size_t>(width - m.guess));
+      char* body = out_.data() + m.body;
+      std::memmove(body + (width - m.guess), body, size);
+      pos_ = pos_ + static_cast<std::size_t>(width) - static_cast<std::size_t>(m.guess);
+    }
+    char* p = out_.data() + (m.body - static_cast<std::size_t>(m.guess));
+    while (size >= 0x80) *p++ = static_cast<char>(size | 0x80), size >>= 7;
+    *p = static_cast<char>(size);
+  }
+
+  template <class String>
+  void any_value(const basic_attribute_value<String>& value) {
+    std::visit(
+        [this](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (::trace::detail::is_vector<V>::value) {
+            auto array = open(5, 2);
+            for (const auto& item : v) {
+              auto element = open(1, 1);
+              scalar(static_cast<typename V::value_type>(item));
+              close(element);
+            }
+            close(array);
+          } else {
+            scalar(v);
+          }
+        },
+        value);
+  }
+  // An AnyValue member: written even when zero, since a oneof member is present once set.
+  template <class T>
+  void scalar(const T& v) {
+    if constexpr (std::is_same_v<T, bool>) varint_field(2, v ? 1 : 0);
+    else if constexpr (std::is_same_v<T, std::int64_t>) varint_field(3, static_cast<std::uint64_t>(v));
+    else if constexpr (std::is_same_v<T, double>) fixed_field(4, std::bit_cast<std::uint64_t>(v), 8);
+    else bytes_field(1, std::string_view(v));
+  }
+
+  template <class String>
+  void key_value(std::uint32_t number, std::string_view name, const basic_attribute_value<String>& value) {
+    // A scalar's AnyValue size is known up front: the lengths are written directly.
+    std::size_t any_size = 0;
+    std::visit(
+        [&any_size](const auto& v) {
+          using V = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<V, bool>) any_size = 2;
+          else if constexpr (std::is_same_v<V, std::int64_t>) any_size = 1 + static_cast<std::size_t>(varint_size(static_cast<std::uint64_t>(v)));
+          else if constexpr (std::is_same_v<V, double>) any_size = 9;
+          else if constexpr (!::trace::detail::is_vector<V>::value) {
+            std::size_t n = std::string_view(v).size();
+            any_size = 1 + static_cast<std::size_t>(varint_size(n)) + n;
+          }
+        },
+        value);
+    if (any_size == 0) {  // an array: sized as it is written
+      auto kv = open(number, 1);
+      string_field(1, name);
+      auto any = open(2, 1);
+      any_value(value);
+      close(any);
+      close(kv);
+      return;
+    }
+    std::size_t name_size = name.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(name.size())) + name.size();
+    std::size_t kv_size = name_size + 1 + static_cast<std::size_t>(varint_size(any_size)) + any_size;
+    key(number, wire::len);
+    varint(kv_size);
+    string_field(1, name);
+    key(2, wire::len);
+    varint(any_size);
+    any_value(value);
+  }
+  template <class String>
+  void key_values(std::uint32_t number, const basic_attributes<String>& items) {
+    for (const auto& item : items) key_value(number, std::string_view(item.key), item.value);
+  }
+
+  template <class String>
+  void span(const basic_span<String>& s) {
+    auto m = open(2, 2);
+    trace_field(1, s.trace);
+    span_field(2, s.id);
+    string_field(3, std::string_view(s.trace_state));
+    if (s.parent.valid()) span_field(4, s.parent);
+    string_field(5, std::string_view(s.name));
+    uint_field(6, static_cast<std::uint64_t>(s.kind));
+    if (s.start) fixed_field(7, s.start, 8);
+    if (s.end) fixed_field(8, s.end, 8);
+    key_values(9, s.attributes);
+    uint_field(10, s.dropped_attributes);
+    for (const auto& e : s.events) {
+      auto em = open(11, 1);
+      if (e.time) fixed_field(1, e.time, 8);
+      string_field(2, std::string_view(e.name));
+      key_values(3, e.attributes);
+      if (e.level) key_value(3, event_level_key, basic_attribute_value<std::string_view>(to_string(*e.level)));
+      uint_field(4, e.dropped_attributes);
+      close(em);
+    }
+    uint_field(12, s.dropped_events);
+    for (const auto& l : s.links) {
+      auto lm = open(13, 1);
+      trace_field(1, l.trace);
+      span_field(2, l.span);
+      string_field(3, std::string_view(l.trace_state));
+      key_values(4, l.attributes);
+      uint_field(5, l.dropped_attributes);
+      if (l.flags) fixed_field(6, l.flags, 4);
+      close(lm);
+    }
+    uint_field(14, s.dropped_links);
+    auto st = open(15, 1);
+    string_field(2, std::string_view(s.status.message));
+    uint_field(3, static_cast<std::uint64_t>(s.status.code));
+    close(st);
+    if (s.flags) fixed_field(16, s.flags, 4);
+    close(m);
+  }
+
+  template <class String>
+  void resource(const basic_resource<String>& r) {
+    auto m = open(1, 1);
+    if (!std::string_view(r.service_name).empty())
+      key_value(1, "service.name", basic_attribute_value<std::string_view>(std::string_view(r.service_name)));
+    key_values(1, r.attributes);
+    uint_field(2, r.dropped_attributes);
+    close(m);
+  }
+
+  template <class String>
+  void scope(const basic_scope<String>& sc) {
+    auto m = open(1, 1);
+    string_field(1, std::string_view(sc.name));
+    string_field(2, std::string_view(sc.version));
+    key_values(3, sc.attributes);
+    uint_field(4, sc.dropped_attributes);
+    close(m);
+  }
+
+ private:
+  static void put_big_endian(char* out, std::uint64_t v) noexcept {
+    for (int i = 7; i >= 0; --i) out[i] = static_cast<char>(v), v >>= 8;
+  }
+
+  std::string& out_;
+  std::size_t pos_;
+};
+
+// Spans grouped by resource, then scope, in first-seen order: a request names each once.
+template <class S>
+void encode_grouped(std::string& out, const std::vector<const S*>& spans) {
+  using String = typename S::string_type;
+  struct scope_group {
+    const basic_scope<String>* scope;
+    std::vector<const S*> spans;
+  };
+  struct resource_group {
+    const basic_resource<String>* resource;
+    std::vector<scope_group> scopes;
+  };
+  std::vector<resource_group> groups;
+  for (const S* s : spans) {
+    if (!groups.empty() && *groups.back().resource == s->resource && *groups.back().scopes.back().scope == s->scope) {
+      groups.back().scopes.back().spans.push_back(s);  // the common case: same source as the previous span
+      continue;
+    }
+    auto r = std::ranges::find_if(groups, [s](const resource_group& g) { return *g.resource == s->resource; });
+    if (r == groups.end()) r = groups.insert(groups.end(), resource_group{&s->resource, {}});
+    auto c = std::ranges::find_if(r->scopes, [s](const scope_group& g) { return *g.scope == s->scope; });
+    if (c == r->scopes.end()) c = r->scopes.insert(r->scopes.end(), scope_group{&s->scope, {}});
+    c->spans.push_back(s);
+  }
+
+  encoder e(out);
+  for (const auto& g : groups) {
+    auto rs = e.open(1, 3);
+    e.resource(*g.resource);
+    for (const auto& c : g.scopes) {
+      auto ss = e.open(2, 3);
+      e.scope(*c.scope);
+      for (const S* s : c.spans) e.span(*s);
+      e.string_field(3, std::string_view(c.scope->schema_url));
+      e.close(ss);
+    }
+    e.string_field(3, std::string_view(g.resource->schema_url));
+    e.close(rs);
+  }
+  e.finish();
+}
+
+}  // namespace detail
+
+template <std::ranges::input_range R>
+void encode_request(std::string& out, const R& spans) {
+  using S = std::remove_cvref_t<std::ranges::range_value_t<R>>;
+  std::vector<const S*> pointers;
+  if constexpr (std::is_lvalue_reference_v<std::ranges::range_reference_t<const R>>) {
+    if constexpr (std::ranges::sized_range<const R>) pointers.reserve(std::ranges::size(spans));
+    for (const S& s : spans) pointers.push_back(&s);
+    detail::encode_grouped(out, pointers);
+  } else {  // a range that makes its spans as it goes: keep them while grouping
+    std::vector<S> copies;
+    for (auto&& s : spans) copies.push_back(std::forward<decltype(s)>(s));
+    for (const S& s : copies) pointers.push_back(&s);
+    detail::encode_grouped(out, pointers);
+  }
+}
+
+template <class Sink>
+std::size_t decode_request(std::string_view bytes, Sink&& sink) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  return d.request(bytes, sink);
+}
+
+inline std::vector<span> decode_request(std::string_view bytes) {
+  std::vector<span> out;
+  decode_request(bytes, [&out](std::vector<span>&& batch) {
+    if (out.empty()) out = std::move(batch);
+    else out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  });
+  return out;
+}
+
+inline std::string encode_response(const export_response& response) {
+  std::string out;
+  if (response.rejected_spans == 0 && response.error_message.empty()) return out;  // full success
+  detail::encoder e(out);
+  auto m = e.open(1, 1);
+  e.uint_field(1, static_cast<std::uint64_t>(response.rejected_spans));
+  e.string_field(2, response.error_message);
+  e.close(m);
+  e.finish();
+  return out;
+}
+
+inline export_response decode_response(std::string_view bytes) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceResponse");
+  export_response out;
+  detail::cursor c = detail::cursor_of(bytes);
+  detail::field f;
+  while (d.next(c, f)) {
+    if (f.number != 1) {
+      d.skip(c, f);
+      continue;
+    }
+    detail::cursor inner = detail::cursor_of(d.len(c, f, "partial_success"));
+    d.push("partial_success", -1, f.at);
+    detail::field g;
+    while (d.next(inner, g)) {
+      if (g.number == 1) out.rejected_spans = static_cast<std::int64_t>(d.scalar(inner, g, "rejected_spans"));
+      else if (g.number == 2) d.text(inner, g, "error_message", out.error_message);
+      else d.skip(inner, g);
+    }
+    d.pop();
+  }
+  return out;
+}
+
+inline std::string encode_status(const rpc_status& status) {
+  std::string out;
+  detail::encoder e(out);
+  // int32: a negative code is sign-extended to 64 bits, ten bytes on the wire.
+  e.uint_field(1, static_cast<std::uint64_t>(static_cast<std::int64_t>(status.code)));
+  e.string_field(2, status.message);
+  e.finish();
+  return out;
+}
+
+inline rpc_status decode_status(std::string_view bytes) {
+  detail::decoder d(bytes, "google.rpc.Status");
+  rpc_status out;
+  detail::cursor c = detail::cursor_of(bytes);
+  detail::field f;
+  while (d.next(c, f)) {
+    if (f.number == 1) out.code = static_cast<std::int32_t>(d.scalar(c, f, "code"));
+    else if (f.number == 2) d.text(c, f, "message", out.message);
+    else d.skip(c, f);  // details: google.protobuf.Any, not needed to report the error
+  }
+  return out;
+}
+
+}  // namespace proto
+}  // namespace otlp
+}  // namespace v0
+}  // namespace trace

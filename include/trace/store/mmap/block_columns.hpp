@@ -1,0 +1,50 @@
+#pragma once
+// `mmap_block`: a block of the mmap store (a sealed segment, or one batch of the active
+// log) as a `column_block`, read in place: the packed columns, the segment's string table up
+// to the block's own strings, and the zone map as the block's bounds.
+
+#include <cstdint>
+#include <string_view>
+
+#include "trace/store/column_block.hpp"
+#include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/span_view.hpp"
+
+namespace trace {
+inline namespace v0 {
+
+class mmap_block {
+ public:
+  mmap_block() = default;
+  explicit mmap_block(const detail::block_view* block) noexcept : block_(block) {}
+
+  std::uint32_t rows() const noexcept { return block_->rows(); }
+  trace_id trace(std::uint32_t row) const noexcept { return block_->trace_of_row(row); }
+  timestamp_ns start(std::uint32_t row) const noexcept { return block_->start_at(row); }
+  duration_ns duration(std::uint32_t row) const noexcept { return block_->duration_at(row); }
+  status_code status(std::uint32_t row) const noexcept { return block_->status_at(row); }
+  span_kind kind(std::uint32_t row) const noexcept { return block_->kind_at(row); }
+  std::uint32_t service_id(std::uint32_t row) const noexcept {
+    return block_->id_column(detail::packed_column::service, row);
+  }
+  std::uint32_t name_id(std::uint32_t row) const noexcept { return block_->id_column(detail::packed_column::name, row); }
+  std::uint32_t string_count() const noexcept { return block_->refs().end; }
+  std::string_view string(std::uint32_t id) const noexcept { return block_->string(id); }
+  mmap_span span(std::uint32_t row) const noexcept { return mmap_span(block_, row); }
+  block_bounds bounds() const noexcept {
+    return {block_->min_start(), block_->max_start(), block_->min_duration(), block_->max_duration()};
+  }
+  std::uint32_t service_count() const noexcept { return block_->service_count(); }
+  std::uint32_t service_at(std::uint32_t k) const noexcept { return block_->service_at(k); }
+  // The block's trace index: each trace of the block once.
+  std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
+  trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
+
+ private:
+  const detail::block_view* block_ = nullptr;
+};
+
+static_assert(column_block<mmap_block>);
+
+}  // namespace v0
+}  // namespace trace

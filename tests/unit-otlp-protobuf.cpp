@@ -1,0 +1,513 @@
+// OTLP protobuf: round trips with the JSON path over every fixture, protobuf's wire rules
+// checked on bytes built here by hand (a writer of its own, independent of the encoder),
+// refusal of every kind of bad input with field path and byte offset, and the JSON reader's
+// base64 ids.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "trace/io/file.hpp"
+#include "trace/io/otlp_protobuf.hpp"
+#include "trace/io/otlp_reader.hpp"
+#include "trace/io/otlp_writer.hpp"
+
+using namespace trace;
+namespace pb = trace::otlp::proto;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A protobuf writer for the tests: each call appends one field.
+struct message {
+  std::string bytes;
+
+  static std::string varint_bytes(std::uint64_t v) {
+    std::string out;
+    while (v >= 0x80) out += static_cast<char>(v | 0x80), v >>= 7;
+    out += static_cast<char>(v);
+    return out;
+  }
+  message& key(std::uint32_t field, int wire) {
+    bytes += varint_bytes((std::uint64_t{field} << 3) | static_cast<std::uint64_t>(wire));
+    return *this;
+  }
+  message& varint(std::uint32_t field, std::uint64_t v) {
+    key(field, 0);
+    bytes += varint_bytes(v);
+    return *this;
+  }
+  message& fixed64(std::uint32_t field, std::uint64_t v) {
+    key(field, 1);
+    for (int i = 0; i < 8; ++i) bytes += static_cast<char>(v >> (8 * i));
+    return *this;
+  }
+  message& fixed32(std::uint32_t field, std::uint32_t v) {
+    key(field, 5);
+    for (int i = 0; i < 4; ++i) bytes += static_cast<char>(v >> (8 * i));
+    return *this;
+  }
+  message& len(std::uint32_t field, std::string_view v) {
+    key(field, 2);
+    bytes += varint_bytes(v.size());
+    bytes += v;
+    return *this;
+  }
+  message& sub(std::uint32_t field, const message& m) { return len(field, m.bytes); }
+  message& raw(std::string_view v) {
+    bytes += v;
+    return *this;
+  }
+};
+
+std::string id_bytes(std::uint64_t high, std::uint64_t low) {
+  std::string out;
+  for (int i = 7; i >= 0; --i) out += static_cast<char>(high >> (8 * i));
+  for (int i = 7; i >= 0; --i) out += static_cast<char>(low >> (8 * i));
+  return out;
+}
+std::string span_bytes(std::uint64_t v) { return id_bytes(v, 0).substr(0, 8); }
+
+message string_value(std::string_view s) { return message().len(1, s); }
+message key_value(std::string_view key, const message& value) { return message().len(1, key).sub(2, value); }
+
+message minimal_span(std::uint64_t id = 2) {
+  return message().len(1, id_bytes(0, 1)).len(2, span_bytes(id)).len(5, "op").fixed64(7, 10).fixed64(8, 20);
+}
+// A request of one resource_spans holding one scope_spans holding `spans`.
+std::string request_of(const std::vector<message>& spans, const message& resource = {}, const message& scope = {}) {
+  message ss;
+  ss.sub(1, scope);
+  for (const auto& s : spans) ss.sub(2, s);
+  return message().sub(1, message().sub(1, resource).sub(2, ss)).bytes;
+}
+
+span full_span() {
+  span s;
+  s.trace = trace_id{0x0102030405060708, 0x090a0b0c0d0e0f10};
+  s.id = span_id{0x1112131415161718};
+  s.parent = span_id{0x2122232425262728};
+  s.trace_state = "vendor=1";
+  s.name = "GET /items";
+  s.kind = span_kind::server;
+  s.start = 1'700'000'000'000'000'000;
+  s.end = s.start + 1'234'567;
+  s.status = {status_code::error, "boom"};
+  s.attributes.set("text", std::string("héllo"));
+  s.attributes.set("empty", std::string());
+  s.attributes.set("yes", true);
+  s.attributes.set("no", false);
+  s.attributes.set("negative", std::int64_t{-42});
+  s.attributes.set("min", std::numeric_limits<std::int64_t>::min());
+  s.attributes.set("zero", std::int64_t{0});
+  s.attributes.set("ratio", -0.25);
+  s.attributes.set("inf", std::numeric_limits<double>::infinity());
+  s.attributes.set("texts", std::vector<std::string>{"a", "", "c"});
+  s.attributes.set("bools", std::vector<bool>{true, false});
+  s.attributes.set("ints", std::vector<std::int64_t>{-1, 0, 1 << 20});
+  s.attributes.set("reals", std::vector<double>{0.5, -1e300});
+  s.attributes.set("none", std::vector<std::string>{});
+  s.dropped_attributes = 3;
+  s.events.push_back({s.start + 5, "retry", {{"attempt", std::int64_t{2}}}, event_level::warn, 1});
+  s.events.push_back({s.start + 9, "plain", {}, std::nullopt, 0});
+  s.dropped_events = 4;
+  s.links.push_back({trace_id{7, 8}, span_id{9}, "k=v", {{"why", std::string("follows")}}, 2, 0x301});
+  s.links.push_back({trace_id{10, 11}, span_id{12}, "", {}, 0, 0});
+  s.dropped_links = 5;
+  s.flags = 0x101;
+  s.resource.service_name = "checkout";
+  s.resource.attributes.set("host.name", std::string("web-1"));
+  s.resource.dropped_attributes = 6;
+  s.resource.schema_url = "https://opentelemetry.io/schemas/1.26.0";
+  s.scope = {"lib", "1.2.3", {{"scope.attr", std::int64_t{7}}}, 8, "https://opentelemetry.io/schemas/1.25.0"};
+  return s;
+}
+
+std::vector<span> round_trip(const std::vector<span>& spans) { return pb::decode_request(pb::encode_request(spans)); }
+
+std::string error_of(std::string_view bytes) {
+  try {
+    pb::decode_request(bytes);
+  } catch (const error& e) {
+    CHECK(e.code() == errc::parse_error);
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("every field of the model survives protobuf") {
+  std::vector<span> spans{full_span()};
+  span other = full_span();
+  other.id = span_id{0x99};
+  other.resource.service_name = "payments";  // a second resource_spans
+  other.scope.schema_url.clear();
+  other.kind = span_kind::unspecified;
+  other.flags = 0;
+  spans.push_back(other);
+  spans.push_back(full_span());
+  spans.back().id = span_id{0x77};  // back to the first resource: regrouped after `other`
+  auto back = round_trip(spans);
+  REQUIRE(back.size() == 3);
+  CHECK(back[0] == spans[0]);
+  CHECK(back[1] == spans[2]);
+  CHECK(back[2] == spans[1]);
+}
+
+TEST_CASE("JSON -> spans -> protobuf -> spans -> JSON is lossless for every fixture") {
+  std::vector<fs::path> files = {fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.json",
+                                 fs::path(TRACE_TEST_DATA_DIR) / "../../examples/tracectl/sample/shop.otlp.json"};
+  for (const auto& entry : fs::directory_iterator(fs::path(TRACE_CONFORMANCE_DIR) / "jaeger" / "traces"))
+    if (entry.path().extension() == ".json") files.push_back(entry.path());
+  REQUIRE(files.size() > 10);
+  for (const auto& file : files) {
+    INFO(file.string());
+    std::vector<span> spans = otlp::read_file(file);
+    REQUIRE_FALSE(spans.empty());
+    std::string bytes = pb::encode_request(spans);
+    std::vector<span> back = pb::decode_request(bytes);
+    // Protobuf groups like the JSON writer, so the JSON of both sides is the same text.
+    CHECK(otlp::to_json(back) == otlp::to_json(spans));
+    CHECK(otlp::read(otlp::to_json(back)) == otlp::read(otlp::to_json(spans)));
+    CHECK(pb::encode_request(back) == bytes);  // and encoding is deterministic
+  }
+}
+
+TEST_CASE("the SDK fixture's flags and all its fields come through protobuf") {
+  auto spans = otlp::read_file(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.json");
+  std::size_t flagged = 0;
+  for (const auto& s : spans) flagged += s.flags == 257;
+  CHECK(flagged == spans.size());
+  CHECK(round_trip(spans).size() == spans.size());
+}
+
+TEST_CASE("encoding writes fields in number order and leaves proto3 defaults out") {
+  span s;
+  s.trace = trace_id{0, 1};
+  s.id = span_id{2};
+  s.name = "op";
+  s.kind = span_kind::client;
+  s.start = 10;
+  s.end = 20;
+  s.attributes.set("n", std::int64_t{-1});
+  message expected_span = minimal_span();
+  expected_span = message()
+                      .len(1, id_bytes(0, 1))
+                      .len(2, span_bytes(2))
+                      .len(5, "op")
+                      .varint(6, 3)
+                      .fixed64(7, 10)
+                      .fixed64(8, 20)
+                      .sub(9, key_value("n", message().varint(3, ~std::uint64_t{0})))  // -1: ten bytes
+                      .sub(15, message());
+  std::string expected = message()
+                             .sub(1, message().sub(1, message()).sub(2, message().sub(1, message()).sub(2, expected_span)))
+                             .bytes;
+  CHECK(pb::encode_request(std::vector<span>{s}) == expected);
+}
+
+TEST_CASE("a long message's length is written in its shortest form") {
+  span s = full_span();
+  s.name = std::string(100'000, 'n');  // a span length of three varint bytes, a scope_spans of three
+  auto bytes = pb::encode_request(std::vector<span>{s});
+  CHECK(pb::decode_request(bytes).front() == s);
+  std::vector<span> none;
+  CHECK(pb::encode_request(none).empty());
+}
+
+TEST_CASE("decoding follows protobuf's wire rules") {
+  SECTION("fields in any order, the last scalar wins, a repeated message field merges") {
+    message span = message()
+                       .fixed64(8, 20)
+                       .len(5, "first")
+                       .sub(15, message().varint(3, 2))
+                       .len(2, span_bytes(2))
+                       .len(5, "second")
+                       .fixed64(7, 10)
+                       .sub(15, message().len(2, "merged"))
+                       .len(1, id_bytes(0, 1));
+    auto back = pb::decode_request(request_of({span}));
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].name == "second");
+    CHECK(back[0].status == basic_status<std::string>{status_code::error, "merged"});
+    CHECK(back[0].start == 10);
+    CHECK(back[0].kind == span_kind::unspecified);  // absent enum: its zero value
+  }
+  SECTION("resource and scope given twice merge; resource after scope_spans applies") {
+    message rs = message()
+                     .sub(2, message().sub(2, minimal_span()).sub(1, message().len(1, "lib")))
+                     .sub(1, message().sub(1, key_value("a", string_value("1"))))
+                     .len(3, "schema-r")
+                     .sub(1, message().sub(1, key_value("service.name", string_value("svc"))).varint(2, 4));
+    auto back = pb::decode_request(message().sub(1, rs).bytes);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].resource == resource{"svc", {{"a", std::string("1")}}, 4, "schema-r"});
+    CHECK(back[0].scope.name == "lib");
+  }
+  SECTION("unknown fields of every wire type are skipped, groups included") {
+    message unknown = message()
+                          .varint(90, 1)
+                          .fixed64(91, 2)
+                          .fixed32(92, 3)
+                          .len(93, "xyz")
+                          .key(94, 3)
+                          .varint(1, 5)
+                          .key(95, 3)
+                          .len(2, "nested")
+                          .key(95, 4)
+                          .key(94, 4);
+    message span = minimal_span().raw(unknown.bytes);
+    message scope = message().len(1, "lib").raw(unknown.bytes);
+    std::string bytes = message().raw(unknown.bytes).bytes + request_of({span}, message().raw(unknown.bytes), scope);
+    auto back = pb::decode_request(bytes);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].name == "op");
+    CHECK(back[0].scope.name == "lib");
+  }
+  SECTION("an AnyValue in two pieces is their merge: arrays concatenate, another member replaces") {
+    message kv = message()
+                     .len(1, "list")
+                     .sub(2, message().sub(5, message().sub(1, message().varint(3, 1))))
+                     .sub(2, message().sub(5, message().sub(1, message().varint(3, 2))));
+    message replaced = message().len(1, "x").sub(2, message().len(1, "text")).sub(2, message().varint(2, 1));
+    auto back = pb::decode_request(request_of({minimal_span().sub(9, kv).sub(9, replaced)}));
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].attributes == attributes{{"list", std::vector<std::int64_t>{1, 2}}, {"x", true}});
+  }
+  SECTION("negative int64 as a ten-byte varint, unsigned 32-bit fields keep their low bits") {
+    message span = minimal_span()
+                       .sub(9, key_value("n", message().varint(3, static_cast<std::uint64_t>(std::int64_t{-5}))))
+                       .varint(10, 0x1'0000'0007);
+    auto back = pb::decode_request(request_of({span}));
+    CHECK(std::get<std::int64_t>(*back[0].attributes.find("n")) == -5);
+    CHECK(back[0].dropped_attributes == 7);
+  }
+  SECTION("empty messages: a request, a resource_spans, a scope_spans without spans") {
+    CHECK(pb::decode_request("").empty());
+    CHECK(pb::decode_request(message().sub(1, message()).bytes).empty());
+    CHECK(pb::decode_request(message().sub(1, message().sub(2, message())).bytes).empty());
+    std::size_t batches = 0;
+    CHECK(pb::decode_request(message().sub(1, message()).bytes, [&](std::vector<span>&&) { ++batches; }) == 0);
+    CHECK(batches == 0);
+  }
+  SECTION("a parent of all zero bytes or none is a root; OTLP < 0.19's instrumentation_library_spans is read") {
+    message rs = message().sub(1000, message().sub(1, message().len(1, "old")).sub(2, minimal_span().len(4, std::string(8, '\0'))));
+    auto back = pb::decode_request(message().sub(1, rs).bytes);
+    REQUIRE(back.size() == 1);
+    CHECK(back[0].is_root());
+    CHECK(back[0].scope.name == "old");
+  }
+  SECTION("the streaming form calls the sink once per resource_spans") {
+    std::string bytes = request_of({minimal_span(1), minimal_span(2)}) + request_of({minimal_span(3)});
+    std::vector<std::size_t> sizes;
+    CHECK(pb::decode_request(bytes, [&](std::vector<span>&& batch) { sizes.push_back(batch.size()); }) == 3);
+    CHECK(sizes == std::vector<std::size_t>{2, 1});
+  }
+}
+
+TEST_CASE("AnyValue shapes map as the JSON reader maps them") {
+  // The same attributes as OTLP JSON and as protobuf must read the same.
+  std::string json = R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"00000000000000000000000000000001",
+    "spanId":"0000000000000002","name":"op","startTimeUnixNano":"10","endTimeUnixNano":"20","attributes":[
+    {"key":"kv","value":{"kvlistValue":{"values":[{"key":"a","value":{"intValue":"1"}},{"key":"b","value":{"arrayValue":{"values":[{"stringValue":"x"},{"doubleValue":0.5}]}}},{"key":"c"}]}}},
+    {"key":"mixed","value":{"arrayValue":{"values":[{"stringValue":"x"},{"intValue":"2"},{"boolValue":true},{}]}}},
+    {"key":"bytes","value":{"bytesValue":"AAEC"}},
+    {"key":"nested","value":{"arrayValue":{"values":[{"arrayValue":{"values":[{"intValue":"1"}]}}]}}},
+    {"key":"unset","value":{}},
+    {"key":"novalue"}]}]}]}]})";
+  message kv = message().sub(1, key_value("a", message().varint(3, 1)))
+                   .sub(1, key_value("b", message().sub(5, message().sub(1, string_value("x")).sub(1, message().fixed64(4, 0x3fe0000000000000)))))
+                   .sub(1, message().len(1, "c"));
+  message mixed = message().sub(1, string_value("x")).sub(1, message().varint(3, 2)).sub(1, message().varint(2, 1)).sub(1, message());
+  message nested = message().sub(1, message().sub(5, message().sub(1, message().varint(3, 1))));
+  message span = minimal_span()
+                     .sub(9, key_value("kv", message().sub(6, kv)))
+                     .sub(9, key_value("mixed", message().sub(5, mixed)))
+                     .sub(9, key_value("bytes", message().len(7, std::string("\0\1\2", 3))))
+                     .sub(9, key_value("nested", message().sub(5, nested)))
+                     .sub(9, key_value("unset", message()))
+                     .sub(9, message().len(1, "novalue"));
+  auto from_json = otlp::read(json);
+  auto from_protobuf = pb::decode_request(request_of({span}));
+  REQUIRE(from_protobuf.size() == 1);
+  CHECK(from_protobuf[0].attributes == from_json[0].attributes);
+  CHECK(std::get<std::string>(*from_protobuf[0].attributes.find("kv")) == R"({"a":1,"b":["x",0.5],"c":null})");
+  CHECK(std::get<std::string>(*from_protobuf[0].attributes.find("bytes")) == "AAEC");
+}
+
+TEST_CASE("bad input is refused with the field path and byte offset") {
+  std::string good = request_of({minimal_span()});
+  SECTION("a trace id that is not 16 bytes, deep in the request") {
+    message bad = message().len(1, std::string(15, '\1')).len(2, span_bytes(2));
+    message ss1 = message().sub(2, minimal_span()).sub(2, minimal_span()).sub(2, minimal_span()).sub(2, bad);
+    std::string bytes = message().sub(1, message().sub(2, message().sub(2, minimal_span())).sub(2, ss1)).bytes;
+    std::string what = error_of(bytes);
+    CHECK_THAT(what, Catch::Contains("resource_spans[0].scope_spans[1].spans[3].trace_id at byte ") &&
+                         Catch::Contains("is 15 bytes, not 16"));
+    std::size_t at = bytes.find(std::string(15, '\1')) - 2;  // the field's key
+    CHECK_THAT(what, Catch::Contains("at byte " + std::to_string(at) + ":"));
+  }
+  SECTION("span ids that are not 8 bytes, all zero, or missing") {
+    CHECK_THAT(error_of(request_of({message().len(1, id_bytes(0, 1)).len(2, "1234567")})),
+               Catch::Contains("spans[0].span_id") && Catch::Contains("is 7 bytes, not 8"));
+    CHECK_THAT(error_of(request_of({message().len(1, id_bytes(0, 1)).len(2, std::string(8, '\0'))})),
+               Catch::Contains("spans[0].span_id") && Catch::Contains("all zero"));
+    CHECK_THAT(error_of(request_of({message().len(1, id_bytes(0, 1))})), Catch::Contains("spans[0].span_id") && Catch::Contains("missing"));
+    CHECK_THAT(error_of(request_of({message().len(1, id_bytes(0, 0)).len(2, span_bytes(2))})),
+               Catch::Contains("spans[0].trace_id") && Catch::Contains("all zero"));
+    CHECK_THAT(error_of(request_of({minimal_span().sub(13, message().len(1, id_bytes(0, 3)))})),
+               Catch::Contains("spans[0].links[0].span_id") && Catch::Contains("missing"));
+  }
+  SECTION("a truncated varint") {
+    CHECK_THAT(error_of(request_of({minimal_span().raw("\x50\xff\xff")})),
+               Catch::Contains("spans[0].dropped_attributes_count at byte") && Catch::Contains("varint runs past the end"));
+    CHECK_THAT(error_of("\x0a"), Catch::Contains("resource_spans at byte 1") && Catch::Contains("runs past the end"));
+    CHECK_THAT(error_of(std::string(11, '\xff')), Catch::Contains("field key at byte 0") && Catch::Contains("overflows 64 bits"));
+    CHECK_THAT(error_of(message().varint(9, 0).bytes.substr(0, 1) + std::string(9, '\xff') + "\x02"),
+               Catch::Contains("overflows 64 bits"));
+  }
+  SECTION("a length past the end, and a 2 GiB claim on a small buffer") {
+    std::string cut = good.substr(0, good.size() - 3);
+    CHECK_THAT(error_of(cut), Catch::Contains("resource_spans at byte 1") && Catch::Contains("runs past the end of its message"));
+    std::string huge = "\x0a" + message::varint_bytes(std::uint64_t{2} << 30) + "abc";
+    CHECK_THAT(error_of(huge), Catch::Contains("length 2147483648 runs past the end of its message (3 bytes left)"));
+    std::string inner = message().sub(1, message().raw("\x12" + message::varint_bytes(std::uint64_t{1} << 31))).bytes;
+    CHECK_THAT(error_of(inner), Catch::Contains("resource_spans[0].scope_spans at byte"));
+  }
+  SECTION("a known field with the wrong wire type") {
+    CHECK_THAT(error_of(request_of({minimal_span().varint(5, 1)})),
+               Catch::Contains("spans[0].name at byte") && Catch::Contains("wire type varint, expected length-delimited"));
+    CHECK_THAT(error_of(request_of({minimal_span().fixed32(7, 1)})),
+               Catch::Contains("spans[0].start_time_unix_nano") && Catch::Contains("wire type fixed32, expected fixed64"));
+    CHECK_THAT(error_of(request_of({minimal_span().fixed64(16, 1)})), Catch::Contains("spans[0].flags"));
+    CHECK_THAT(error_of(message().varint(1, 1).bytes), Catch::Contains("resource_spans at byte 0"));
+  }
+  SECTION("invalid keys and malformed groups") {
+    CHECK_THAT(error_of("\x0e"), Catch::Contains("invalid wire type 6"));
+    CHECK_THAT(error_of("\x0f"), Catch::Contains("invalid wire type 7"));
+    CHECK_THAT(error_of(std::string("\x00\x00", 2)), Catch::Contains("invalid field number 0"));
+    CHECK_THAT(error_of(message().key(40, 3).varint(1, 1).bytes), Catch::Contains("group 40 is not ended"));
+    CHECK_THAT(error_of(message().key(40, 3).key(41, 4).bytes), Catch::Contains("ends group 41 inside group 40"));
+    CHECK_THAT(error_of(message().key(40, 4).bytes), Catch::Contains("end-group without a start-group"));
+    std::string deep;
+    for (int i = 0; i < pb::max_depth + 1; ++i) deep += message().key(40, 3).bytes;
+    CHECK_THAT(error_of(deep), Catch::Contains("nested deeper than 32 groups"));
+  }
+  SECTION("AnyValue nesting deeper than max_depth") {
+    auto nested = [](int levels) {
+      message value = message().varint(3, 1);
+      for (int i = 0; i < levels; ++i) value = message().sub(5, message().sub(1, value));
+      return request_of({minimal_span().sub(9, key_value("deep", value))});
+    };
+    CHECK_NOTHROW(pb::decode_request(nested(pb::max_depth - 1)));
+    CHECK_THAT(error_of(nested(pb::max_depth + 5)),
+               Catch::Contains("spans[0].attributes[0].value.array_value.values[0]") &&
+                   Catch::Contains("AnyValue nested deeper than 32"));
+  }
+  SECTION("enum values the model has no name for, an end before the start") {
+    CHECK_THAT(error_of(request_of({minimal_span().varint(6, 9)})), Catch::Contains("spans[0].kind") && Catch::Contains("unknown enum value 9"));
+    CHECK_THAT(error_of(request_of({minimal_span().sub(15, message().varint(3, 3))})), Catch::Contains("spans[0].status.code"));
+    CHECK_THAT(error_of(request_of({minimal_span().fixed64(8, 5)})), Catch::Contains("end_time_unix_nano") && Catch::Contains("before"));
+  }
+}
+
+TEST_CASE("every prefix and every single-byte corruption of a request is read or refused, never a crash") {
+  std::string bytes = pb::encode_request(std::vector<span>{full_span(), full_span()});
+  std::size_t refused = 0;
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    try {
+      pb::decode_request(std::string_view(bytes).substr(0, n));
+    } catch (const error& e) {
+      ++refused;
+      CHECK(e.code() == errc::parse_error);
+    }
+  }
+  CHECK(refused > bytes.size() / 2);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::string bad = bytes;
+    bad[i] = static_cast<char>(bad[i] ^ 0x5a);
+    try {
+      auto spans = pb::decode_request(bad);
+      CHECK(spans.size() <= 2);
+    } catch (const error& e) {
+      CHECK(e.code() == errc::parse_error);
+    }
+  }
+}
+
+TEST_CASE("ExportTraceServiceResponse and google.rpc.Status both ways") {
+  CHECK(pb::encode_response({}).empty());
+  CHECK(pb::decode_response("") == pb::export_response{});
+  pb::export_response partial{3, "3 spans had no name"};
+  std::string bytes = pb::encode_response(partial);
+  CHECK(bytes == message().sub(1, message().varint(1, 3).len(2, "3 spans had no name")).bytes);
+  CHECK(pb::decode_response(bytes) == partial);
+  CHECK(pb::decode_response(message().varint(7, 1).sub(1, message().len(2, "x").varint(1, 2)).bytes) ==
+        pb::export_response{2, "x"});
+
+  pb::rpc_status status{-3, "bad"};
+  bytes = pb::encode_status(status);
+  CHECK(bytes == message().varint(1, static_cast<std::uint64_t>(std::int64_t{-3})).len(2, "bad").bytes);
+  CHECK(bytes.size() == 1 + 10 + 2 + 3);
+  CHECK(pb::decode_status(bytes) == status);
+  // details (google.protobuf.Any) are skipped
+  CHECK(pb::decode_status(message().varint(1, 8).sub(3, message().len(1, "type.googleapis.com/x").len(2, "v")).len(2, "m").bytes) ==
+        pb::rpc_status{8, "m"});
+  CHECK_THROWS_WITH(pb::decode_status("\x08"), Catch::Contains("google.rpc.Status code at byte 1"));
+  CHECK_THROWS_WITH(pb::decode_response("\x0a\x05\x08"), Catch::Contains("ExportTraceServiceResponse partial_success at byte 1"));
+}
+
+TEST_CASE("the OTLP JSON reader takes base64 ids, as Go's protojson writes them") {
+  auto request = [](std::string_view trace, std::string_view span, std::string_view parent) {
+    return R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")" + std::string(trace) + R"(","spanId":")" +
+           std::string(span) + R"(","parentSpanId":")" + std::string(parent) +
+           R"(","name":"op","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]})";
+  };
+  // 5b8efff798038103d269b633813fc60c / eee19b7ec3c1b174, as Tempo's test data writes them
+  auto spans = otlp::read(request("W47/95gDgQPSabYzgT/GDA==", "7uGbfsPBsXQ=", "AAAAAAAAAAE="));
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].trace == trace_id::parse("5b8efff798038103d269b633813fc60c"));
+  CHECK(spans[0].id == span_id::parse("eee19b7ec3c1b174"));
+  CHECK(spans[0].parent == span_id{1});
+  CHECK(otlp::to_json(spans).find("5b8efff798038103d269b633813fc60c") != std::string::npos);  // hex stays what we write
+  CHECK(otlp::read(request("5b8efff798038103d269b633813fc60c", "eee19b7ec3c1b174", ""))[0].trace == spans[0].trace);
+  CHECK_THROWS_WITH(otlp::read(request("W47/95gDgQPSabYzgT/GD!==", "7uGbfsPBsXQ=", "")),
+                    Catch::Contains("span traceId") && Catch::Contains("nor 24 base64 characters"));
+  CHECK_THROWS_WITH(otlp::read(request("AAAAAAAAAAAAAAAAAAAAAA==", "7uGbfsPBsXQ=", "")), Catch::Contains("span traceId"));
+  CHECK_THROWS_WITH(otlp::read(request("W47/95gDgQPSabYzgT/GDA==", "7uGbfsPBsX==", "")), Catch::Contains("span spanId"));
+  CHECK_THROWS_WITH(otlp::read(request("W47/95gDgQPSabYzgT/GDA", "7uGbfsPBsXQ=", "")), Catch::Contains("span traceId"));
+}
+
+TEST_CASE("OTLP JSON carries flags and schema URLs") {
+  std::vector<span> spans{full_span()};
+  std::string json = otlp::to_json(spans);
+  CHECK(json.find(R"("flags":257)") != std::string::npos);
+  CHECK(json.find(R"("schemaUrl":"https://opentelemetry.io/schemas/1.26.0")") != std::string::npos);
+  CHECK(otlp::read(json) == spans);
+}
+
+TEST_CASE("base64 both ways") {
+  for (std::string bytes : {std::string(), std::string("f"), std::string("fo"), std::string("foo"), std::string("foob"),
+                            std::string("\xff\x00\x10", 3)}) {
+    std::string text = trace::detail::to_base64(bytes);
+    CHECK(text.size() % 4 == 0);
+    CHECK(trace::detail::from_base64(text) == bytes);
+  }
+  CHECK(trace::detail::to_base64("foob") == "Zm9vYg==");
+  CHECK(trace::detail::from_base64("Zm9vYg") == std::string("foob"));  // unpadded
+  CHECK_FALSE(trace::detail::from_base64("Zm9vY"));
+  CHECK_FALSE(trace::detail::from_base64("Zm9v=g=="));
+  CHECK_FALSE(trace::detail::from_base64("Zm9vYg="));
+}
+
+TEST_CASE("the OpenTelemetry JS SDK's own protobuf reads as the SDK's OTLP JSON") {
+  // tests/data/otel-js-sdk.pb: the spans of otel-js-sdk.json as the SDK's ProtobufTraceSerializer
+  // encodes them (tests/interop/protobuf.mjs encode; CI regenerates it and compares).
+  std::string bytes = read_file_text(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.pb");
+  auto from_protobuf = pb::decode_request(bytes);
+  auto from_json = otlp::read_file(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.json");
+  REQUIRE(from_protobuf.size() == 5);
+  CHECK(from_protobuf == from_json);
+}
