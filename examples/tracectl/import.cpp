@@ -107,7 +107,7 @@ int run_import(const arguments& args) {
       total_bytes += trace::input_file_size(file);
       readable.push_back(file);
     } catch (const trace::error& e) {
-      std::fprintf(stderr, "tracectl import: %s\n", e.message().c_str());
+      std::fprintf(stderr, "tracectl import: %s\n", e.message());
       ++failed_files;
     }
   }
@@ -185,7 +185,7 @@ int run_import(const arguments& args) {
         std::fprintf(stderr,
                      "tracectl import: %s: stopped after %zu of its %zu spans: %s\n"
                      "tracectl import: %zu new spans of %s were kept; importing it again adds only the missing ones\n",
-                     file.c_str(), first, valid.size(), e.message().c_str(), counts.appended, file.c_str());
+                     file.c_str(), first, valid.size(), e.message(), counts.appended, file.c_str());
         report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
         return finish(exit_failure);
       }
