@@ -45,6 +45,13 @@ inline trace::mmap_options default_options(const temp_dir& dir) {
   return o;
 }
 
+// The same with the smallest segments, so that files stay small and byte edits cheap.
+inline trace::mmap_options small_segment_options(const temp_dir& dir) {
+  trace::mmap_options o = default_options(dir);
+  o.segment_bytes = trace::min_segment_bytes;
+  return o;
+}
+
 // Spans in span-id order: every stored span materialized, or a list of spans.
 inline std::vector<trace::span> sorted(std::vector<trace::span> spans) {
   std::sort(spans.begin(), spans.end(), [](const trace::span& a, const trace::span& b) { return a.id < b.id; });

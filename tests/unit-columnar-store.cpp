@@ -238,7 +238,7 @@ void check_fast_paths(Store& store) {
     INFO("leaf #" << i);
     CHECK(trace::count_matching(store, pool[i]) == trace::count_matching(generic, pool[i]));
   }
-  for (int round = 0; round < 150; ++round) {
+  for (int round = 0; round < 60; ++round) {
     trace::filter f = random_filter(random, pool);
     INFO("round " << round);
     CHECK(trace::count_matching(store, f) == trace::count_matching(generic, f));

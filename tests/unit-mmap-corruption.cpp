@@ -14,17 +14,11 @@
 using test_support::flip_byte;
 using test_support::make_batch;
 using test_support::read_file;
+using test_support::small_segment_options;
 using test_support::temp_dir;
 using test_support::write_file;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  o.segment_bytes = trace::min_segment_bytes;  // small files keep byte edits cheap
-  return o;
-}
 
 // A store whose active log holds three batches of 6 spans, the first two synced (below the
 // commit watermark), the third not, as a crash would leave it; returns the record offsets.
@@ -60,7 +54,7 @@ void fix_header_checksum(const std::filesystem::path& path) {
 
 TEST_CASE("a truncated trailing record is dropped and reported, earlier batches kept") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   test_support::shrink_to(only_log(o), offsets[2] + 40);  // cut inside the third record
   std::vector<trace::dropped_log_tail> told;
@@ -77,7 +71,7 @@ TEST_CASE("a truncated trailing record is dropped and reported, earlier batches 
 
 TEST_CASE("after a dropped tail the store appends cleanly and keeps the new batch") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[2] + 30);
   {
@@ -92,7 +86,7 @@ TEST_CASE("after a dropped tail the store appends cleanly and keeps the new batc
 
 TEST_CASE("a torn record failing its checksum is never served, nor anything after it") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[2] + trace::detail::record_header_size + 20);  // payload of the third record
   trace::mmap_store store(o);
@@ -107,7 +101,7 @@ TEST_CASE("a torn record failing its checksum is never served, nor anything afte
 
 TEST_CASE("a damaged record length is caught by the checksum that covers it") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[2] + 4);  // low byte of the third record's length
   trace::mmap_store store(o);
@@ -118,7 +112,7 @@ TEST_CASE("a damaged record length is caught by the checksum that covers it") {
 
 TEST_CASE("a damaged record type is caught by the checksum that covers it") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[2] + 8);
   trace::mmap_store store(o);
@@ -129,7 +123,7 @@ TEST_CASE("a damaged record type is caught by the checksum that covers it") {
 
 TEST_CASE("strict recovery turns a damaged log tail into an error naming file and offset") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   auto log = only_log(o);
   flip_byte(log, offsets[2] + 30);
@@ -147,7 +141,7 @@ TEST_CASE("strict recovery turns a damaged log tail into an error naming file an
 
 TEST_CASE("the end of a log is found from its records: stray bytes past it are not read") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_batches(o);
   flip_byte(only_log(o), offsets[3] + 1000);  // inside the zero-filled, preallocated space
   {
@@ -163,7 +157,7 @@ TEST_CASE("the end of a log is found from its records: stray bytes past it are n
 
 TEST_CASE("a damaged log header is an error, not an empty store") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   three_batches(o);
   auto log = only_log(o);
   flip_byte(log, 20);
@@ -175,7 +169,7 @@ TEST_CASE("a damaged log header is an error, not an empty store") {
 
 TEST_CASE("a file from another format version is refused with both versions named") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   three_batches(o);
   auto log = only_log(o);
   const std::string this_build = "this build reads versions " + std::to_string(trace::detail::oldest_format_version) +
@@ -224,7 +218,7 @@ TEST_CASE("a flipped byte in each region of a sealed segment is named in the err
   for (auto region : {block_region::zone_map, block_region::strings, block_region::trace_index, block_region::columns,
                       block_region::extras}) {
     temp_dir dir;
-    auto o = options_for(dir);
+    auto o = small_segment_options(dir);
     auto seg = sealed_store(o);
     auto bounds = regions_of(seg);
     auto r = static_cast<std::size_t>(region);
@@ -240,7 +234,7 @@ TEST_CASE("a flipped byte in each region of a sealed segment is named in the err
 
 TEST_CASE("a sealed segment whose head counts are damaged is refused") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   flip_byte(seg, trace::detail::file_header_size);  // span count
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains("zone map region is damaged"));
@@ -248,7 +242,7 @@ TEST_CASE("a sealed segment whose head counts are damaged is refused") {
 
 TEST_CASE("a truncated sealed segment is refused with its sizes") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   auto size = std::filesystem::file_size(seg);
   test_support::shrink_to(seg, size - 8);
@@ -260,7 +254,7 @@ TEST_CASE("a truncated sealed segment is refused with its sizes") {
 
 TEST_CASE("a damaged sealed segment header is refused") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   flip_byte(seg, 50);
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains("sealed segment") && Catch::Contains("header checksum mismatch"));
@@ -268,7 +262,7 @@ TEST_CASE("a damaged sealed segment header is refused") {
 
 TEST_CASE("a crash between sealing and removing the log keeps one copy of each span") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   std::string log_bytes;
   std::filesystem::path log_path;
   {
@@ -287,7 +281,7 @@ TEST_CASE("a crash between sealing and removing the log keeps one copy of each s
 
 TEST_CASE("a crash in the middle of sealing leaves a temporary file that is discarded") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   {
     trace::mmap_store store(o);
     store.append(make_batch(1, 4, 4));

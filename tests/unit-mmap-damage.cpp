@@ -12,17 +12,11 @@
 using test_support::flip_byte;
 using test_support::make_batch;
 using test_support::read_file;
+using test_support::small_segment_options;
 using test_support::temp_dir;
 using test_support::write_file;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  o.segment_bytes = trace::min_segment_bytes;
-  return o;
-}
 
 // Three batches of 6 spans, closed cleanly (the watermark covers them); the record offsets.
 std::vector<std::uint64_t> three_committed_batches(const trace::mmap_options& o) {
@@ -50,7 +44,7 @@ trace::mmap_options read_only(trace::mmap_options o) {
 
 TEST_CASE("a damaged record followed by committed ones is reported to readers, who get the records before it") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_committed_batches(o);
   flip_byte(only_log(o), offsets[1] + trace::detail::record_header_size + 20);
   std::vector<trace::dropped_log_tail> told;
@@ -76,7 +70,7 @@ TEST_CASE("a damaged record followed by committed ones is reported to readers, w
 
 TEST_CASE("a damaged last committed record is damage too, not a torn tail") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_committed_batches(o);
   flip_byte(only_log(o), offsets[2] + trace::detail::record_header_size + 20);
   trace::mmap_store store(read_only(o));
@@ -89,7 +83,7 @@ TEST_CASE("a damaged last committed record is damage too, not a torn tail") {
 
 TEST_CASE("a writer refuses a damaged log, naming it, and changes nothing") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_committed_batches(o);
   auto log = only_log(o);
   flip_byte(log, offsets[1] + trace::detail::record_header_size + 20);
@@ -109,7 +103,7 @@ TEST_CASE("a writer refuses a damaged log, naming it, and changes nothing") {
 
 TEST_CASE("repair drops the damaged record and those after it, says so, and the store is writable again") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_committed_batches(o);
   flip_byte(only_log(o), offsets[1] + trace::detail::record_header_size + 20);
   const auto dropped = trace::mmap_store::repair(o);
@@ -132,7 +126,7 @@ TEST_CASE("repair drops the damaged record and those after it, says so, and the 
 
 TEST_CASE("a log cut at a record boundary is caught by its commit watermark") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto offsets = three_committed_batches(o);
   auto log = only_log(o);
   SECTION("zeroed from the boundary on") {
@@ -152,7 +146,7 @@ TEST_CASE("a log cut at a record boundary is caught by its commit watermark") {
 
 TEST_CASE("a bad record followed by valid ones is damage even past the watermark") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.sync = trace::sync_policy::none;  // nothing synced: the watermark stays at the start
   std::vector<std::uint64_t> offsets{trace::detail::file_header_size};
   {
@@ -173,7 +167,7 @@ TEST_CASE("a bad record followed by valid ones is damage even past the watermark
 
 TEST_CASE("a version 2 or 3 log, without a watermark, is read, and a writer seals it") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   three_committed_batches(o);
   auto log = only_log(o);
   {  // rewrite the header as versions 2 and 3 wrote it: no commit slots, the CRC over 124 bytes

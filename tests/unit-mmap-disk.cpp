@@ -10,16 +10,10 @@
 #include "trace/store/mmap.hpp"
 
 using test_support::make_batch;
+using test_support::small_segment_options;
 using test_support::temp_dir;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  o.segment_bytes = trace::min_segment_bytes;
-  return o;
-}
 
 // Three sealed segments, spans of segment k starting around `base + k hours`, plus an active log.
 void three_sealed(trace::mmap_store& store, trace::timestamp_ns base) {
@@ -44,7 +38,7 @@ std::uint64_t inode_of(const std::filesystem::path& p) {
 
 TEST_CASE("retention exposes and then drops whole segments older than the TTL") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.retention_ttl = 2 * trace::hour;
   // Recent enough that the retention run after each roll (at the real now) keeps everything.
   const trace::timestamp_ns base = trace::now_ns() - 30 * trace::minute;
@@ -64,7 +58,7 @@ TEST_CASE("retention exposes and then drops whole segments older than the TTL") 
 
 TEST_CASE("retention with an explicit TTL, for a store opened without one") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   const trace::timestamp_ns base = trace::now_ns() - 30 * trace::minute;
   trace::mmap_store store(o);
   three_sealed(store, base);
@@ -78,7 +72,7 @@ TEST_CASE("retention with an explicit TTL, for a store opened without one") {
 
 TEST_CASE("retention never drops the active segment") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.retention_ttl = trace::hour;
   trace::mmap_store store(o);
   store.append(make_batch(1, 2, 2));  // starts in 2023, long past the TTL
@@ -89,7 +83,7 @@ TEST_CASE("retention never drops the active segment") {
 
 TEST_CASE("over the byte budget an append is refused and the store is unchanged") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.max_disk_bytes = 20'000;
   trace::mmap_store store(o);
   std::size_t accepted = 0;
@@ -114,7 +108,7 @@ TEST_CASE("over the byte budget an append is refused and the store is unchanged"
 
 TEST_CASE("with evict_oldest the budget drops the oldest sealed segments, never the newest spans") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.max_disk_bytes = 30'000;
   o.on_disk_full = trace::disk_full_policy::evict_oldest;
   trace::mmap_store store(o);
@@ -137,7 +131,7 @@ TEST_CASE("with evict_oldest the budget drops the oldest sealed segments, never 
 
 TEST_CASE("a batch that cannot fit even after evicting everything is refused without evicting") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   o.max_disk_bytes = 8'000;
   o.on_disk_full = trace::disk_full_policy::evict_oldest;
   trace::mmap_store store(o);
@@ -149,7 +143,7 @@ TEST_CASE("a batch that cannot fit even after evicting everything is refused wit
 
 TEST_CASE("snapshots hard-link sealed segments, open as stores, and only the newest are kept") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   trace::mmap_store store(o);
   three_sealed(store, 1'000 * trace::hour);
   auto first = store.snapshot();
@@ -204,7 +198,7 @@ void six_small_segments(trace::mmap_store& store) {
 
 TEST_CASE("compaction merges small sealed segments without losing or duplicating a span") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   trace::mmap_store store(o);
   six_small_segments(store);
   store.append(make_batch(100, 1, 2));  // the active log is never compacted
@@ -222,7 +216,7 @@ TEST_CASE("compaction merges small sealed segments without losing or duplicating
 
 TEST_CASE("compaction that stops before removing the merged segments still shows each span once") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   std::vector<std::string> before;
   std::vector<std::pair<std::filesystem::path, std::string>> originals;
   {

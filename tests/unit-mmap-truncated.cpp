@@ -8,22 +8,16 @@
 #include "trace/store/mmap.hpp"
 
 using test_support::make_batch;
+using test_support::small_segment_options;
 using test_support::temp_dir;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  o.segment_bytes = trace::min_segment_bytes;
-  return o;
-}
 
 }  // namespace
 
 TEST_CASE("a sealed segment truncated while mapped is refused before it is read") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   {
     trace::mmap_store store(o);
     store.append(make_batch(1, 50, 20));
@@ -49,7 +43,7 @@ TEST_CASE("a sealed segment truncated while mapped is refused before it is read"
 
 TEST_CASE("a log truncated under a read-only store is refused before it is read") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   {
     trace::mmap_store store(o);
     store.append(make_batch(1, 10, 10));

@@ -12,17 +12,11 @@
 
 using test_support::make_batch;
 using test_support::read_file;
+using test_support::small_segment_options;
 using test_support::temp_dir;
 using test_support::write_file;
 
 namespace {
-
-trace::mmap_options options_for(const temp_dir& dir) {
-  trace::mmap_options o;
-  o.path = dir.path() / "store";
-  o.segment_bytes = trace::min_segment_bytes;
-  return o;
-}
 
 // A store of one sealed segment: 8 traces of 4 spans over 4 services.
 std::filesystem::path sealed_store(const trace::mmap_options& o) {
@@ -58,7 +52,7 @@ constexpr std::size_t region(block_region r) { return static_cast<std::size_t>(r
 
 TEST_CASE("a sealed trace index out of order is refused even with valid checksums") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   SECTION("one trace id zeroed in its high half") {
     edit_block(seg, [](std::byte* block, const trace::detail::region_bounds& b) {
@@ -87,7 +81,7 @@ TEST_CASE("a sealed trace index out of order is refused even with valid checksum
 
 TEST_CASE("a zone map whose start or duration bounds do not match the rows is refused") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   std::size_t field = GENERATE(8, 16, 24);  // max start, min duration, max duration
   INFO("zone map field at " << field);
@@ -103,7 +97,7 @@ TEST_CASE("a zone map whose start or duration bounds do not match the rows is re
 
 TEST_CASE("a zone map that leaves out a service of its rows is refused") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   edit_block(seg, [](std::byte* block, const trace::detail::region_bounds&) {
     // Four services (ids sorted after the head's 32 bytes and four u64 bounds): replace the
@@ -124,7 +118,7 @@ TEST_CASE("a zone map that leaves out a service of its rows is refused") {
 
 TEST_CASE("a segment whose header names another sequence than its file is refused") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   std::string bytes = read_file(seg);
   store_at<std::uint64_t>(reinterpret_cast<std::byte*>(bytes.data()) + 16, 7);
@@ -135,7 +129,7 @@ TEST_CASE("a segment whose header names another sequence than its file is refuse
 
 TEST_CASE("a valid sealed segment finds every span of every trace its scan shows") {
   temp_dir dir;
-  auto o = options_for(dir);
+  auto o = small_segment_options(dir);
   sealed_store(o);
   trace::mmap_store store(o);
   std::set<trace::trace_id> traces;

@@ -40,6 +40,7 @@
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
 #include "trace/io/base64.hpp"
+#include "trace/io/otlp_groups.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"  // event_level_key
 
@@ -1063,31 +1064,10 @@ class encoder {
   std::size_t pos_;
 };
 
-// Spans grouped by resource, then scope, in first-seen order: a request names each once.
+// Spans grouped by resource, then scope: a request names each once.
 template <class S>
 void encode_grouped(std::string& out, const std::vector<const S*>& spans) {
-  using String = typename S::string_type;
-  struct scope_group {
-    const basic_scope<String>* scope;
-    std::vector<const S*> spans;
-  };
-  struct resource_group {
-    const basic_resource<String>* resource;
-    std::vector<scope_group> scopes;
-  };
-  std::vector<resource_group> groups;
-  for (const S* s : spans) {
-    if (!groups.empty() && *groups.back().resource == s->resource && *groups.back().scopes.back().scope == s->scope) {
-      groups.back().scopes.back().spans.push_back(s);  // the common case: same source as the previous span
-      continue;
-    }
-    auto r = std::ranges::find_if(groups, [s](const resource_group& g) { return *g.resource == s->resource; });
-    if (r == groups.end()) r = groups.insert(groups.end(), resource_group{&s->resource, {}});
-    auto c = std::ranges::find_if(r->scopes, [s](const scope_group& g) { return *g.scope == s->scope; });
-    if (c == r->scopes.end()) c = r->scopes.insert(r->scopes.end(), scope_group{&s->scope, {}});
-    c->spans.push_back(s);
-  }
-
+  const auto groups = otlp::detail::group_by_source(spans);
   encoder e(out);
   for (const auto& g : groups) {
     auto rs = e.open(1, 3);

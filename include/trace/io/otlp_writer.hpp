@@ -10,7 +10,6 @@
 // Reading the text back with `otlp::read` gives spans equal to the input.
 
 #include <cmath>
-#include <algorithm>
 #include <cstdint>
 #include <ostream>
 #include <ranges>
@@ -21,6 +20,7 @@
 
 #include "trace/core/span.hpp"
 #include "trace/io/json_writer.hpp"
+#include "trace/io/otlp_groups.hpp"
 #include "trace/io/otlp_reader.hpp"  // event_level_key
 
 namespace trace {
@@ -163,28 +163,9 @@ void write_span(json::writer& w, const basic_span<String>& s) {
 template <span_lvalue_range R>
 void write(std::string& out, const R& spans) {
   using S = std::ranges::range_value_t<R>;
-  using String = typename S::string_type;
-  // Group by resource, then scope, keeping first-seen order: a request names each once.
-  struct scope_group {
-    const basic_scope<String>* scope;
-    std::vector<const S*> spans;
-  };
-  struct resource_group {
-    const basic_resource<String>* resource;
-    std::vector<scope_group> scopes;
-  };
-  std::vector<resource_group> groups;
-  for (const S& s : spans) {
-    if (!groups.empty() && *groups.back().resource == s.resource && *groups.back().scopes.back().scope == s.scope) {
-      groups.back().scopes.back().spans.push_back(&s);  // the common case: same source as the previous span
-      continue;
-    }
-    auto r = std::ranges::find_if(groups, [&s](const resource_group& g) { return *g.resource == s.resource; });
-    if (r == groups.end()) r = groups.insert(groups.end(), resource_group{&s.resource, {}});
-    auto c = std::ranges::find_if(r->scopes, [&s](const scope_group& g) { return *g.scope == s.scope; });
-    if (c == r->scopes.end()) c = r->scopes.insert(r->scopes.end(), scope_group{&s.scope, {}});
-    c->spans.push_back(&s);
-  }
+  std::vector<const S*> pointers;
+  for (const S& s : spans) pointers.push_back(&s);
+  const auto groups = detail::group_by_source(pointers);
 
   json::writer w(out);
   w.begin_object().key("resourceSpans").begin_array();
