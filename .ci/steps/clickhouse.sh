@@ -7,11 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v clickhouse-server >/dev/null 2>&1; then
-  echo "-- installing clickhouse-server"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >/dev/null
-fi
+source .ci/lib/apt.sh
+apt_install clickhouse-server clickhouse-client
 
 build=build/clickhouse
 servers=$PWD/$build/servers

@@ -11,10 +11,8 @@ skip() {
   exit 0
 }
 [ "$(id -u)" = 0 ] || skip "not root, cannot mount test volumes"
-if ! command -v mkfs.ext4 >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq e2fsprogs
-fi
+source .ci/lib/apt.sh
+apt_install e2fsprogs
 
 work=$(mktemp -d)
 cleanup() {

@@ -4,11 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! command -v chromium >/dev/null; then
-  echo "html: chromium missing, installing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
-fi
+source .ci/lib/apt.sh
+apt_install chromium
 
 # The README's build (preset dev) already has tracectl; build it alone otherwise.
 tracectl=build/dev/examples/tracectl/tracectl

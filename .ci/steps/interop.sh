@@ -17,11 +17,8 @@ cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "interop: node/npm missing, installing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
-fi
+source .ci/lib/apt.sh
+apt_install nodejs npm protobuf-compiler
 
 echo "-- OpenTelemetry JS SDK: regenerate the fixture and compare"
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
@@ -39,11 +36,6 @@ cmake --build "$work/build" -j2 --target convert >/dev/null
 node tests/interop/verify.mjs "$work/export.json"
 
 echo "-- OTLP protobuf: the SDK's bytes read by the library, the library's bytes read by the SDK and protoc"
-if ! command -v protoc >/dev/null; then
-  echo "interop: protoc missing, installing"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler
-fi
 node tests/interop/protobuf.mjs encode > "$work/otel-js-sdk.pb"
 if ! cmp -s "$work/otel-js-sdk.pb" tests/data/otel-js-sdk.pb; then
   echo "interop: the SDK's protobuf differs from tests/data/otel-js-sdk.pb" >&2
