@@ -68,7 +68,7 @@ cmake --build "$tools_build" -j2 --target tracectl >/dev/null
 cmake --install "$tools_build" --component tools --prefix "$work/tools-prefix" >/dev/null
 [ "$(cd "$work/tools-prefix" && find . -type f)" = "./bin/tracectl" ]  # the programs, nothing else
 "$work/tools-prefix/bin/tracectl" import examples/tracectl/sample/shop.otlp.json --store "$work/spans" >/dev/null
-"$work/tools-prefix/bin/tracectl" stats --store "$work/spans" | grep payments >/dev/null
+"$work/tools-prefix/bin/tracectl" stats --store "$work/spans" --by service | grep payments >/dev/null
 
 part "Conan: conan create with test_package"
 export CONAN_HOME="$work/conan-home"
@@ -101,7 +101,7 @@ reported+=("vcpkg list trace=$("$vcpkg" list trace | awk '$1 == "trace:x64-linux
 reported+=("pkg-config --modversion trace (vcpkg)=$(PKG_CONFIG_PATH="$installed/share/pkgconfig" pkg-config --modversion trace)")
 if [ "$vcpkg_port" != trace ]; then
   "$installed/tools/trace/tracectl" import examples/tracectl/sample/shop.otlp.json --store "$work/vcpkg-spans" >/dev/null
-  "$installed/tools/trace/tracectl" stats --store "$work/vcpkg-spans" | grep payments >/dev/null
+  "$installed/tools/trace/tracectl" stats --store "$work/vcpkg-spans" --by service | grep payments >/dev/null
 fi
 cmake -S tests/packaging -B "$work/vcpkg-classic" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
   -DVCPKG_MANIFEST_MODE=OFF -DTRACE_REQUEST_VERSION="$minor_version" -DEXPECTED_VERSION="$version" >/dev/null
