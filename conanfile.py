@@ -103,9 +103,9 @@ class TraceConan(ConanFile):
         copy(self, "LICENSE", self.source_folder, os.path.join(self.package_folder, "licenses"))
         if self._builds_programs():
             CMake(self).install()
-            # Conan's generators write their own CMake and pkg-config files for consumers.
-            rmdir(self, os.path.join(self.package_folder, "share", "trace"))
-            rmdir(self, os.path.join(self.package_folder, "share", "pkgconfig"))
+            # Conan's generators write their own CMake and pkg-config files for consumers,
+            # and the licence is in licenses/.
+            rmdir(self, os.path.join(self.package_folder, "share"))
         else:
             copy(self, "*.hpp", os.path.join(self.source_folder, "include"),
                  os.path.join(self.package_folder, "include"))
