@@ -7,6 +7,7 @@
 // 3 when the store cannot be opened, 1 when the server cannot listen.
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -111,6 +112,7 @@ class routes {
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error to handle, not a death
   server_options options;
   try {
     options = parse_server_options(std::vector<std::string>(argv + 1, argv + argc));
