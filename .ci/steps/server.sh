@@ -11,7 +11,8 @@
 #     every field the SDK set is in the store (read back with tracectl);
 #  5. kill -9 under load from server-bench, restart: every acknowledged span is there and
 #     tracectl check finds nothing corrupt;
-#  6. disk budget on a 64 MiB tmpfs (root only): 503 with Retry-After, then 200 once space frees.
+#  6. disk budget on a 64 MiB tmpfs (root only): 503 with Retry-After, then 200 once space frees;
+#  7. server-bench for 2 s: the store holds exactly the acknowledged spans.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -227,4 +228,6 @@ if [ "$(id -u)" = 0 ] && mkdir -p "$work/tmpfs" && mount -t tmpfs -o size=64m tm
 else
   echo "server: disk budget SKIPPED: not root or cannot mount a tmpfs"
 fi
+echo "-- 7. server-bench, briefly (a debug server: the figures are a smoke test, docs/SERVER.md has real ones)"
+"$bench" --server "$server" --clients 4 --seconds 2 --batch 100 || fail "server-bench: the store does not hold the acknowledged spans"
 echo "server: passed"
