@@ -212,7 +212,8 @@ void session::close_if_idle() {
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
-  listener(asio::io_context& io, tcp::endpoint at, server_state& state) : io_(io), acceptor_(io), state_(state) {
+  listener(asio::io_context& io, tcp::endpoint at, server_state& state)
+      : io_(io), acceptor_(io), retry_(io), state_(state) {
     acceptor_.open(at.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(at);
@@ -222,24 +223,28 @@ class listener : public std::enable_shared_from_this<listener> {
   void accept() {
     acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-      if (!ec) {
-        auto s = std::make_shared<session>(std::move(socket), self->state_);
-        self->state_.track(s);
-        s->start();
+      if (ec) {  // out of file descriptors, say: try again a little later rather than spin
+        self->retry_.expires_after(std::chrono::milliseconds(50));
+        return self->retry_.async_wait([self](beast::error_code) { self->accept(); });
       }
-      self->accept();  // an error on one connection (too many files, ...) does not stop the server
+      auto s = std::make_shared<session>(std::move(socket), self->state_);
+      self->state_.track(s);
+      s->start();
+      self->accept();
     });
   }
   void stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       beast::error_code ignored;
       self->acceptor_.close(ignored);
+      self->retry_.cancel();
     });
   }
 
  private:
   asio::io_context& io_;
   tcp::acceptor acceptor_;
+  asio::steady_timer retry_;
   server_state& state_;
 };
 
