@@ -6,7 +6,6 @@ import os
 import re
 
 from conan import ConanFile
-from conan.errors import ConanInvalidConfiguration
 from conan.tools.build import check_min_cppstd
 from conan.tools.cmake import CMake, CMakeToolchain, cmake_layout
 from conan.tools.files import copy, load, rmdir
@@ -40,6 +39,8 @@ class TraceConan(ConanFile):
         "CMakeLists.txt", "LICENSE", "README.md", "cmake/*", "include/*",
         "examples/CMakeLists.txt", "examples/tracectl/CMakeLists.txt",
         "examples/tracectl/*.cpp", "examples/tracectl/*.hpp",
+        "examples/trace-server/CMakeLists.txt", "examples/trace-server/*.cpp",
+        "examples/trace-server/*.hpp",
     )
     no_copy_source = True
 
@@ -53,9 +54,6 @@ class TraceConan(ConanFile):
 
     def validate(self):
         check_min_cppstd(self, 20)
-        if self.options.with_server:
-            raise ConanInvalidConfiguration(
-                f"trace {self.version}: trace-server is not part of this version yet (with_server)")
 
     def system_requirements(self):
         # By default Conan only checks these are installed (tools.system.package_manager:mode).
@@ -64,6 +62,8 @@ class TraceConan(ConanFile):
             packages.append("zlib1g-dev")
         if self.options.with_boost_json:
             packages.append("libboost-json1.81-dev")
+        if self.options.with_server:
+            packages.append("libboost1.81-dev")  # Beast and Asio, header-only
         if packages:
             Apt(self).install(packages)
 
@@ -90,6 +90,7 @@ class TraceConan(ConanFile):
             "TRACE_BUILD_BENCH": False,
             "TRACE_INSTALL": True,
             "TRACE_INSTALL_TOOLS": True,
+            "TRACE_BUILD_SERVER": bool(self.options.with_server),
         })
         toolchain.generate()
 

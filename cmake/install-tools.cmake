@@ -4,6 +4,9 @@
 include(GNUInstallDirs)
 
 set(TRACE_TOOLS tracectl)
+if(TARGET trace-server)  # built where Boost is found and TRACE_BUILD_SERVER is ON
+  list(APPEND TRACE_TOOLS trace-server)
+endif()
 
 install(TARGETS ${TRACE_TOOLS}
   RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"

@@ -3,7 +3,7 @@
 # (which checks the headers' version and optional parts), with no network:
 #   1. CMake: install to a prefix; pkg-config consumer; find_package consumer asking 0.2 with
 #      the gzip and boost_json components; an incompatible major refused; tracectl installed
-#      alone as component `tools`.
+#      and trace-server installed alone as component `tools`.
 #   2. Conan 2: `conan create` with zlib and Boost.JSON options, running test_package/.
 #   3. vcpkg, classic mode: the overlay port, consumer built with vcpkg's toolchain file;
 #      manifest mode: the consumer's vcpkg.json installs the port.
@@ -55,7 +55,7 @@ endif()
 EOF
 cmake -P "$work/refuse.cmake" >/dev/null 2>&1
 
-part "CMake: tracectl as install component tools"
+part "CMake: tracectl and trace-server as install component tools"
 tools_build=build/dev
 if [ -x "$tools_build/examples/tracectl/tracectl" ]; then
   cmake -S . -B "$tools_build" -DTRACE_INSTALL_TOOLS=ON >/dev/null  # adds the install rule only
@@ -64,9 +64,10 @@ else
   cmake -S . -B "$tools_build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_TESTS=OFF \
     -DTRACE_BUILD_EXAMPLES=OFF -DTRACE_BUILD_BENCH=OFF -DTRACE_INSTALL_TOOLS=ON >/dev/null
 fi
-cmake --build "$tools_build" -j2 --target tracectl >/dev/null
+cmake --build "$tools_build" -j2 --target tracectl trace-server >/dev/null
 cmake --install "$tools_build" --component tools --prefix "$work/tools-prefix" >/dev/null
-[ "$(cd "$work/tools-prefix" && find . -type f)" = "./bin/tracectl" ]  # the programs, nothing else
+[ "$(cd "$work/tools-prefix" && find . -type f | sort | tr '\n' ' ')" = "./bin/trace-server ./bin/tracectl " ]  # the programs, nothing else
+"$work/tools-prefix/bin/trace-server" --help | grep -- --data-path >/dev/null
 "$work/tools-prefix/bin/tracectl" import examples/tracectl/sample/shop.otlp.json --store "$work/spans" >/dev/null
 "$work/tools-prefix/bin/tracectl" stats --store "$work/spans" --by service | grep payments >/dev/null
 
