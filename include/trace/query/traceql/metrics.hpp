@@ -145,7 +145,9 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
 
   std::vector<traceql_series> out;
   const double step_seconds = static_cast<double>(range.step) / 1e9;
-  for (auto& [labels, row] : cells) {
+  for (auto& entry : cells) {
+    const auto& labels = entry.first;  // named, not bound: lambdas capture them (clang 14)
+    auto& row = entry.second;
     auto time_of = [&range](std::size_t k) { return range.start + k * range.step; };
     auto emit = [&](std::vector<std::pair<std::string, std::string>> extra, auto value_of) {
       traceql_series s;
