@@ -164,6 +164,7 @@ TEST_CASE("arithmetic on fields") {
   check("{ duration - 10ms = 40ms }", {{2, {"GET /list"}}});
   check("{ .http.status_code / 100 = 2 }", {{1, {"GET /checkout"}}});
   check("{ .http.status_code % 7 = 4 && 2 ^ 3 = 8 }", {{1, {"GET /checkout"}}});
+  check("{ 2 ^ 3 ^ 2 = 512 && name = \"work\" }", {{3, {"work"}}});  // ^ binds right to left
   check("{ -duration < -800ms }", {{1, {"GET /checkout", "checkout"}}});
   check("{ (duration + duration) / 2 = duration && name = \"work\" }", {{3, {"work"}}});
 }

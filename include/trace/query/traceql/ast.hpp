@@ -46,6 +46,12 @@ constexpr const char* to_string(value_type t) noexcept {
   return "value";
 }
 
+// "a string", "an integer": the type with its article, for messages.
+inline std::string a_type(value_type t) {
+  const std::string name = to_string(t);
+  return (name[0] == 'a' || name[0] == 'i' ? "an " : "a ") + name;
+}
+
 // Fields every span has (or its trace, event, link or scope), by their TraceQL names.
 enum class intrinsic : std::uint8_t {
   name, status, status_message, kind, duration, child_count, span_id, parent_id,

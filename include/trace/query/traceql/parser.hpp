@@ -279,7 +279,7 @@ inline spanset_expr parser::spanset_primary() {
     if (!accept(tk::rbrace)) {
       field_expr where = field_or();
       if (where.type != value_type::boolean && where.type != value_type::attribute)
-        fail_at(where.offset, std::string("a spanset filter must be a condition, not a ") + to_string(where.type) +
+        fail_at(where.offset, "a spanset filter must be a condition, not " + a_type(where.type) +
                                   " (compare it: { x = ... })");
       if (!at(tk::rbrace)) fail("expected '}' to close the '{' at column " + std::to_string(s.offset + 1) + ", found " + describe(current_));
       advance();
@@ -496,14 +496,13 @@ inline field_expr parser::field_chain(int level) {
   chain.type = first.type;
   chain.operands.push_back(std::move(first));
   while (auto op = operator_here()) {
-    const std::size_t op_offset = current_.offset;
     advance();
     field_expr next = operand();
     auto type = arithmetic_type(chain.type, next.type);
     if (!type)
-      fail_at(is_numeric(chain.type) || chain.type == value_type::attribute ? next.offset : op_offset,
-              std::string("arithmetic takes numbers, durations or attributes, not a ") +
-                  to_string(is_numeric(chain.type) || chain.type == value_type::attribute ? next.type : chain.type));
+      fail_at(is_numeric(chain.type) || chain.type == value_type::attribute ? next.offset : chain.operands.front().offset,
+              "arithmetic takes numbers, durations or attributes, not " +
+                  a_type(is_numeric(chain.type) || chain.type == value_type::attribute ? next.type : chain.type));
     chain.type = *type;
     chain.ops.push_back(*op);
     chain.operands.push_back(std::move(next));
@@ -523,7 +522,7 @@ inline field_expr parser::field_unary() {
   field_expr e = field_primary();
   if (!any) return e;
   if (!is_numeric(e.type) && e.type != value_type::attribute)
-    fail_at(e.offset, std::string("'-' negates numbers and durations, not a ") + to_string(e.type));
+    fail_at(e.offset, "'-' negates numbers and durations, not " + a_type(e.type));
   e.offset = begin;
   if (!negated) return e;
   if (e.shape == field_expr::form::literal) {

@@ -53,7 +53,7 @@ inline std::optional<type_problem> comparison_problem(value_type a, field_op op,
   using T = value_type;
   if (op == field_op::match || op == field_op::no_match) {
     if (a != T::string && a != T::attribute)
-      return type_problem{std::string("'=~' and '!~' match text; the left side is a ") + to_string(a), blame::left};
+      return type_problem{"'=~' and '!~' match text; the left side is " + a_type(a), blame::left};
     if (!b_is_literal_string) return type_problem{"'=~' and '!~' take a quoted regular expression on the right", blame::right};
     return std::nullopt;
   }
@@ -62,15 +62,15 @@ inline std::optional<type_problem> comparison_problem(value_type a, field_op op,
     if (op != field_op::eq && op != field_op::ne)
       return type_problem{"nil compares only with '=' (absent) and '!=' (present)", blame::op};
     if (other != T::attribute)
-      return type_problem{std::string("only an attribute can be nil, not a ") + to_string(other),
+      return type_problem{"only an attribute can be nil, not " + a_type(other),
                           a == T::nil ? blame::right : blame::left};
     return std::nullopt;
   }
   const bool compatible = a == b || a == T::attribute || b == T::attribute || (is_numeric(a) && is_numeric(b));
-  if (!compatible) return type_problem{std::string("cannot compare a ") + to_string(a) + " with a " + to_string(b), blame::right};
+  if (!compatible) return type_problem{"cannot compare " + a_type(a) + " with " + a_type(b), blame::right};
   if (is_ordered_op(op) && (a == T::boolean || a == T::status || a == T::kind || b == T::boolean ||
                             b == T::status || b == T::kind))
-    return type_problem{std::string("a ") + to_string(a == T::attribute ? b : a) + " compares only with '=' and '!='",
+    return type_problem{a_type(a == T::attribute ? b : a) + " compares only with '=' and '!='",
                         blame::op};
   return std::nullopt;
 }
@@ -78,13 +78,13 @@ inline std::optional<type_problem> comparison_problem(value_type a, field_op op,
 // Why an operand of && || ! is refused, or nullopt.
 inline std::optional<std::string> logical_operand_problem(value_type t) {
   if (t == value_type::boolean || t == value_type::attribute) return std::nullopt;
-  return std::string("expected a condition (a comparison or boolean), found a ") + to_string(t);
+  return "expected a condition (a comparison or boolean), found " + a_type(t);
 }
 
 // Why the argument of avg/min/max/sum, or of a metrics function, is refused, or nullopt.
 inline std::optional<std::string> measured_problem(value_type t) {
   if (is_numeric(t) || t == value_type::attribute) return std::nullopt;
-  return std::string("expected a number, duration or attribute to measure, found a ") + to_string(t);
+  return "expected a number, duration or attribute to measure, found " + a_type(t);
 }
 
 }  // namespace traceql
