@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -40,6 +41,9 @@ template <span_like S>
 class trace_evaluator {
  public:
   explicit trace_evaluator(const trace_tree<S>& tree);
+  // Without a tree, for queries that read each span on its own (span_local.hpp): no span has
+  // a parent, children or a root, and the trace is only these spans.
+  explicit trace_evaluator(std::span<const S> spans);
 
   // The spansets a pipeline leaves (empty ones dropped), starting from every span.
   std::vector<spanset_indices> run(const pipeline& p);
@@ -69,7 +73,8 @@ class trace_evaluator {
   // Relations, as masks over every span: span i has its parent / a child / an ancestor /
   // a descendant / a sibling in `x`.
   std::size_t parent_of(std::size_t i) const {
-    const auto& n = tree_.node_at(i);
+    if (!tree_) return trace_tree<S>::npos;
+    const auto& n = tree_->node_at(i);
     return n.in_tree ? n.parent : trace_tree<S>::npos;
   }
   span_mask parent_in(const span_mask& x) const;
@@ -78,7 +83,8 @@ class trace_evaluator {
   span_mask descendant_in(const span_mask& x) const;
   span_mask sibling_in(const span_mask& x) const;
 
-  const trace_tree<S>& tree_;
+  std::span<const S> spans_;
+  const trace_tree<S>* tree_ = nullptr;  // null: spans read one at a time (span_local.hpp)
   std::vector<std::size_t> preorder_;  // spans in the tree, parents before children
   std::optional<std::size_t> root_;
   timestamp_ns start_ = 0;
@@ -126,17 +132,19 @@ bool each_attribute_element(const auto& value, F&& f) {
 // ---------------------------------------------------------------------------------------
 
 template <span_like S>
-trace_evaluator<S>::trace_evaluator(const trace_tree<S>& tree) : tree_(tree) {
-  preorder_.reserve(tree.size());
-  tree.depth_first([this](std::size_t i, std::uint32_t) { preorder_.push_back(i); });
-  bool first = true;
-  for (std::size_t i = 0; i < tree.size(); ++i) {
-    const S& s = tree.span_at(i);
-    start_ = first ? start_of(s) : std::min(start_, start_of(s));
-    end_ = first ? end_of(s) : std::max(end_, end_of(s));
-    first = false;
+trace_evaluator<S>::trace_evaluator(std::span<const S> spans) : spans_(spans) {
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    start_ = i == 0 ? start_of(spans[i]) : std::min(start_, start_of(spans[i]));
+    end_ = i == 0 ? end_of(spans[i]) : std::max(end_, end_of(spans[i]));
   }
   if (end_ < start_) end_ = start_;
+}
+
+template <span_like S>
+trace_evaluator<S>::trace_evaluator(const trace_tree<S>& tree) : trace_evaluator(tree.spans()) {
+  tree_ = &tree;
+  preorder_.reserve(tree.size());
+  tree.depth_first([this](std::size_t i, std::uint32_t) { preorder_.push_back(i); });
   for (std::size_t r : tree.roots())
     if (!parent_id_of(tree.span_at(r)).valid()) {
       root_ = r;
@@ -146,7 +154,7 @@ trace_evaluator<S>::trace_evaluator(const trace_tree<S>& tree) : tree_(tree) {
 
 template <span_like S>
 std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p) {
-  return run(p, span_mask(tree_.size(), 1));
+  return run(p, span_mask(spans_.size(), 1));
 }
 
 template <span_like S>
@@ -186,7 +194,7 @@ std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p, const sp
               if (k2 == key) at = index;
             if (at == next.size()) {
               groups.emplace_back(key, at);
-              spanset_indices group{span_mask(tree_.size(), 0), set.by};
+              spanset_indices group{span_mask(spans_.size(), 0), set.by};
               group.by.insert(group.by.end(), labels.begin(), labels.end());
               next.push_back(std::move(group));
             }
@@ -195,7 +203,7 @@ std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p, const sp
         }
         break;
       case pipeline_stage::form::coalesce: {
-        spanset_indices all{span_mask(tree_.size(), 0)};
+        spanset_indices all{span_mask(spans_.size(), 0)};
         for (const spanset_indices& set : sets)
           for (std::size_t i = 0; i < set.spans.size(); ++i) all.spans[i] |= set.spans[i];
         next.push_back(std::move(all));
@@ -346,7 +354,7 @@ template <span_like S>
 bool trace_evaluator<S>::test(const field_expr& e, std::size_t i) {
   switch (e.shape) {
     case field_expr::form::compare: return compare(e, i);
-    case field_expr::form::legacy: return matches(*e.where, tree_.span_at(i));
+    case field_expr::form::legacy: return matches(*e.where, spans_[i]);
     case field_expr::form::unary:
       if (e.ops.front() == field_op::not_) return !test(e.operands.front(), i);
       break;
@@ -489,7 +497,7 @@ scalar trace_evaluator<S>::aggregate(const field_expr& e) {
 
 template <span_like S>
 bool trace_evaluator<S>::intrinsic_values(intrinsic which, std::size_t i, value_sink sink) {
-  const S& s = tree_.span_at(i);
+  const S& s = spans_[i];
   char hex[32];
   auto id_text = [&hex](const auto& id) {
     const std::string text = id.to_hex();
@@ -516,7 +524,7 @@ bool trace_evaluator<S>::intrinsic_values(intrinsic which, std::size_t i, value_
       return sink(scalar::of_integer(static_cast<std::int64_t>(duration_of(s)), value_type::duration));
     case intrinsic::start: return sink(scalar::of_integer(static_cast<std::int64_t>(start_of(s))));
     case intrinsic::child_count:
-      return sink(scalar::of_integer(static_cast<std::int64_t>(tree_.node_at(i).in_tree ? tree_.node_at(i).children.size() : 0)));
+      return sink(scalar::of_integer(static_cast<std::int64_t>(tree_ && tree_->node_at(i).in_tree ? tree_->node_at(i).children.size() : 0)));
     case intrinsic::span_id: return sink(scalar::of_text(id_text(span_id_of(s))));
     case intrinsic::parent_id:
       if (!parent_id_of(s).valid()) return false;
@@ -525,9 +533,9 @@ bool trace_evaluator<S>::intrinsic_values(intrinsic which, std::size_t i, value_
     case intrinsic::trace_duration:
       return sink(scalar::of_integer(static_cast<std::int64_t>(duration()), value_type::duration));
     case intrinsic::root_name:
-      return root_ && sink(scalar::of_text(name_of(tree_.span_at(*root_))));
+      return root_ && sink(scalar::of_text(name_of(spans_[*root_])));
     case intrinsic::root_service:
-      return root_ && sink(scalar::of_text(service_of(tree_.span_at(*root_))));
+      return root_ && sink(scalar::of_text(service_of(spans_[*root_])));
     case intrinsic::scope_name: return sink(scalar::of_text(scope_name_of(s)));
     case intrinsic::scope_version: return sink(scalar::of_text(scope_version_of(s)));
     case intrinsic::event_name:
@@ -571,7 +579,7 @@ bool trace_evaluator<S>::attribute_values(const field_expr& e, std::size_t i, va
     }
     return false;
   };
-  const S& s = tree_.span_at(i);
+  const S& s = spans_[i];
   // `service.name` lives in the resource's own field, not always among its attributes.
   if (e.key == "service.name" && (e.scope == attribute_scope_sel::resource || e.scope == attribute_scope_sel::unscoped)) {
     bool on_span = false;

@@ -17,6 +17,7 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,7 @@
 #include "trace/query/traceql/ast.hpp"
 #include "trace/query/traceql/candidates.hpp"
 #include "trace/query/traceql/evaluate.hpp"
+#include "trace/query/traceql/span_local.hpp"
 #include "trace/store/concepts.hpp"
 
 namespace trace {
@@ -96,20 +98,13 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
 
   // labels -> one cell per step
   std::map<std::vector<std::pair<std::string, std::string>>, std::vector<traceql::detail::metrics_cell>> cells;
-  trace_query candidates;
-  candidates.where = candidate_filter(q);
-  candidates.limit = std::numeric_limits<std::size_t>::max();
-  for (const trace_id& id : find_trace_ids(store, candidates)) {
-    std::vector<S> spans;
-    for (auto&& s : store.find_trace(id)) spans.push_back(s);
-    const trace_tree<S> tree(std::move(spans));
-    trace_evaluator<S> evaluate(tree);
-    span_mask counted(tree.size(), 0);  // a span in two spansets counts once
+  auto measure = [&](trace_evaluator<S>& evaluate, std::span<const S> spans) {
+    span_mask counted(spans.size(), 0);  // a span in two spansets counts once
     for (const spanset_indices& set : evaluate.run(q.spans))
       for (std::size_t i = 0; i < set.spans.size(); ++i) counted[i] |= set.spans[i];
     for (std::size_t i = 0; i < counted.size(); ++i) {
       if (!counted[i]) continue;
-      const timestamp_ns at = start_of(tree.span_at(i));
+      const timestamp_ns at = start_of(spans[i]);
       if (at < range.start || at >= range.end) continue;
       std::optional<double> value;
       if (m.value) {
@@ -118,10 +113,7 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
         value = v.type == value_type::duration ? static_cast<double>(v.integer) / 1e9 : v.as_double();
       }
       std::vector<std::pair<std::string, std::string>> labels;
-      for (std::size_t k = 0; k < m.by.size(); ++k) {
-        const scalar v = evaluate.first_value(m.by[k], i);
-        labels.emplace_back(m.by_names[k], to_text(v));
-      }
+      for (std::size_t k = 0; k < m.by.size(); ++k) labels.emplace_back(m.by_names[k], to_text(evaluate.first_value(m.by[k], i)));
       auto& row = cells[labels];
       if (row.empty()) row.resize(steps);
       traceql::detail::metrics_cell& cell = row[(at - range.start) / range.step];
@@ -140,6 +132,24 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
         const double bound = *value <= 0 ? 0 : std::exp2(std::ceil(std::log2(*value)));
         ++cell.buckets[bound];
       }
+    }
+  };
+  const filter candidates = candidate_filter(q);
+  if (span_local(q)) {  // no trees: the spans from the fast path, by trace
+    for (const std::vector<S>& group : spans_by_trace(store, candidates)) {
+      trace_evaluator<S> evaluate{std::span<const S>(group)};
+      measure(evaluate, std::span<const S>(group));
+    }
+  } else {
+    trace_query by_trace;
+    by_trace.where = candidates;
+    by_trace.limit = std::numeric_limits<std::size_t>::max();
+    for (const trace_id& id : find_trace_ids(store, by_trace)) {
+      std::vector<S> spans;
+      for (auto&& s : store.find_trace(id)) spans.push_back(s);
+      const trace_tree<S> tree(std::move(spans));
+      trace_evaluator<S> evaluate(tree);
+      measure(evaluate, tree.spans());
     }
   }
 

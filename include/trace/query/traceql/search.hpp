@@ -6,8 +6,10 @@
 // Candidate traces come from the stores' own fast paths (candidates.hpp, find_trace_ids);
 // each candidate is read once (find_trace), built into a tree once, and evaluated once.
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "trace/query/traceql/ast.hpp"
 #include "trace/query/traceql/candidates.hpp"
 #include "trace/query/traceql/evaluate.hpp"
+#include "trace/query/traceql/span_local.hpp"
 #include "trace/store/concepts.hpp"
 #include "trace/tree/trace_tree.hpp"
 
@@ -69,57 +72,104 @@ inline std::vector<std::pair<const field_expr*, const std::string*>> selected_fi
 
 }  // namespace traceql::detail
 
+namespace traceql::detail {
+
+// Root (the earliest span without a parent), start and duration of a whole trace.
+template <class Span>
+void summarize_trace(std::span<const Span> spans, traceql_trace<Span>& t) {
+  const Span* root = nullptr;
+  timestamp_ns end = 0;
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    const Span& s = spans[i];
+    t.start = i == 0 ? start_of(s) : std::min(t.start, start_of(s));
+    end = std::max(end, end_of(s));
+    if (!parent_id_of(s).valid() &&
+        (!root || start_of(s) < start_of(*root) || (start_of(s) == start_of(*root) && span_id_of(s) < span_id_of(*root))))
+      root = &s;
+  }
+  t.duration = end > t.start ? end - t.start : 0;
+  if (root) {
+    t.root_service = std::string(service_of(*root));
+    t.root_name = std::string(name_of(*root));
+  }
+}
+
+// The spansets of one trace, as the search returns them.
+template <class Span>
+void add_spansets(traceql_trace<Span>& t, std::span<const Span> spans, trace_evaluator<Span>& evaluate,
+                  std::vector<spanset_indices>& sets,
+                  const std::vector<std::pair<const field_expr*, const std::string*>>& select,
+                  const traceql_search_options& options) {
+  for (spanset_indices& set : sets) {
+    traceql_spanset<Span>& r = t.spansets.emplace_back();
+    r.by = std::move(set.by);
+    std::vector<std::size_t> hits;
+    for (std::size_t i = 0; i < set.spans.size(); ++i)
+      if (set.spans[i]) hits.push_back(i);
+    r.matched = hits.size();
+    std::stable_sort(hits.begin(), hits.end(),
+                     [&spans](std::size_t a, std::size_t b) { return start_of(spans[a]) < start_of(spans[b]); });
+    if (hits.size() > options.spans_per_spanset) hits.resize(options.spans_per_spanset);
+    for (std::size_t i : hits) {
+      r.spans.push_back(spans[i]);
+      if (select.empty()) continue;
+      auto& fields = r.selected.emplace_back();
+      for (const auto& [field, name] : select) {
+        const scalar v = evaluate.first_value(*field, i);
+        if (v.type != value_type::nil) fields.emplace_back(*name, to_text(v));
+      }
+    }
+  }
+}
+
+}  // namespace traceql::detail
+
 template <span_store Store>
 std::vector<traceql_trace<store_span_t<Store>>> search_traceql(const Store& store, const traceql::query& q,
                                                               const traceql_search_options& options) {
   using S = store_span_t<Store>;
   if (q.metrics)
-    throw error(errc::invalid_argument, "a metrics query (" + std::string("rate(), ..._over_time()") +
-                                            ") returns series, not traces: run it with traceql_metrics");
-  trace_query candidates;
-  candidates.where = traceql::candidate_filter(q);
-  candidates.limit = std::numeric_limits<std::size_t>::max();
+    throw error(errc::invalid_argument, "a metrics query (rate(), ..._over_time()) returns series, not traces: run it with traceql_metrics");
+  const filter candidates = traceql::candidate_filter(q);
   const auto select = traceql::detail::selected_fields(q.spans);
-
+  auto overlaps = [&options](const traceql_trace<S>& t) {
+    return t.start < options.end && t.start + t.duration >= options.start;
+  };
   std::vector<traceql_trace<S>> out;
-  for (const trace_id& id : find_trace_ids(store, candidates)) {
+  if (traceql::span_local(q)) {  // no trees: spans from the fast path, whole traces only for answers
+    for (const std::vector<S>& group : traceql::spans_by_trace(store, candidates)) {
+      if (out.size() >= options.limit) break;
+      traceql::trace_evaluator<S> evaluate{std::span<const S>(group)};
+      std::vector<traceql::spanset_indices> sets = evaluate.run(q.spans);
+      if (sets.empty()) continue;
+      traceql_trace<S> t;
+      t.id = trace_id_of(group.front());
+      std::vector<S> whole;
+      for (auto&& s : store.find_trace(t.id)) whole.push_back(s);
+      traceql::detail::summarize_trace(std::span<const S>(whole), t);
+      if (!overlaps(t)) continue;
+      traceql::detail::add_spansets(t, std::span<const S>(group), evaluate, sets, select, options);
+      out.push_back(std::move(t));
+    }
+    return out;
+  }
+  trace_query by_trace;
+  by_trace.where = candidates;
+  by_trace.limit = std::numeric_limits<std::size_t>::max();
+  for (const trace_id& id : find_trace_ids(store, by_trace)) {
     if (out.size() >= options.limit) break;
     std::vector<S> spans;
     for (auto&& s : store.find_trace(id)) spans.push_back(s);
     const trace_tree<S> tree(std::move(spans));
+    traceql_trace<S> t;
+    t.id = id;
+    traceql::detail::summarize_trace(tree.spans(), t);
+    if (!overlaps(t)) continue;
     traceql::trace_evaluator<S> evaluate(tree);
-    if (evaluate.start() >= options.end || evaluate.start() + evaluate.duration() < options.start) continue;
     std::vector<traceql::spanset_indices> sets = evaluate.run(q.spans);
     if (sets.empty()) continue;
-    traceql_trace<S>& t = out.emplace_back();
-    t.id = id;
-    if (auto root = evaluate.root()) {
-      t.root_service = std::string(service_of(tree.span_at(*root)));
-      t.root_name = std::string(name_of(tree.span_at(*root)));
-    }
-    t.start = evaluate.start();
-    t.duration = evaluate.duration();
-    for (traceql::spanset_indices& set : sets) {
-      traceql_spanset<S>& r = t.spansets.emplace_back();
-      r.by = std::move(set.by);
-      std::vector<std::size_t> hits;
-      for (std::size_t i = 0; i < set.spans.size(); ++i)
-        if (set.spans[i]) hits.push_back(i);
-      r.matched = hits.size();
-      std::stable_sort(hits.begin(), hits.end(), [&tree](std::size_t a, std::size_t b) {
-        return start_of(tree.span_at(a)) < start_of(tree.span_at(b));
-      });
-      if (hits.size() > options.spans_per_spanset) hits.resize(options.spans_per_spanset);
-      for (std::size_t i : hits) {
-        r.spans.push_back(tree.span_at(i));
-        if (select.empty()) continue;
-        auto& fields = r.selected.emplace_back();
-        for (const auto& [field, name] : select) {
-          const traceql::scalar v = evaluate.first_value(*field, i);
-          if (v.type != traceql::value_type::nil) fields.emplace_back(*name, traceql::to_text(v));
-        }
-      }
-    }
+    traceql::detail::add_spansets(t, tree.spans(), evaluate, sets, select, options);
+    out.push_back(std::move(t));
   }
   return out;
 }
