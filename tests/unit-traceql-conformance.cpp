@@ -343,3 +343,43 @@ TEST_CASE("metrics refuse a query without a metrics function and a bad range") {
   CHECK_THROWS_WITH(trace::traceql_metrics(shared().memory, trace::parse_traceql_query("{ } | rate()"), range),
                     Catch::Contains("the limit is"));
 }
+
+TEST_CASE("a chain 3000 spans deep: structure in one pass, no recursion") {
+  std::vector<trace::span> chain;
+  for (std::uint64_t i = 1; i <= 3000; ++i)
+    chain.push_back(at(9, i, i - 1, "deep", ("s" + std::to_string(i)).c_str(), i, 10000 - i, span_kind::internal,
+                       i == 3000 ? status_code::error : status_code::unset));
+  trace::memory_store memory;
+  memory.append(chain);
+  test_support::temp_dir dir;
+  trace::mmap_store mmap(test_support::small_segment_options(dir));
+  mmap.append(chain);
+  for (std::string_view q : {"{ name = \"s1\" } >> { status = error }", "{ status = error } << { name = \"s1\" }",
+                             "{ childCount = 0 } << { } | count() = 2999"}) {
+    INFO("query: " << q);
+    const answer expected = std::string_view(q).find("count") != std::string_view::npos
+                                ? answer{}
+                                : answer{{9, {std::string(q).find("<<") != std::string::npos ? "s1" : "s3000"}}};
+    if (expected.empty()) {
+      CHECK(run(memory, q).at(9).size() == 2999);
+      CHECK(run(mmap, q).at(9).size() == 2999);
+    } else {
+      CHECK(run(memory, q) == expected);
+      CHECK(run(mmap, q) == expected);
+    }
+  }
+}
+
+TEST_CASE("queries that read spans one at a time skip the trees, and answer the same") {
+  using trace::traceql::span_local;
+  CHECK(span_local(trace::parse_traceql_query("{ service = \"db\" } | by(kind) | avg(duration) > 1ms | select(.x)")));
+  CHECK(span_local(trace::parse_traceql_query("{ } | rate() by (name)")));
+  CHECK_FALSE(span_local(trace::parse_traceql_query("{ } > { }")));
+  CHECK_FALSE(span_local(trace::parse_traceql_query("{ } && { }")));
+  CHECK_FALSE(span_local(trace::parse_traceql_query("{ childCount > 1 }")));
+  CHECK_FALSE(span_local(trace::parse_traceql_query("{ } | { trace:rootName = \"x\" }")));
+  CHECK_FALSE(span_local(trace::parse_traceql_query("{ } | rate() by (trace:rootService)")));
+  // The same question, asked span-locally and through trees (a needless `&& { }`).
+  check("{ service = \"db\" } | count() = 2", {{1, {"select-a", "select-b"}}});
+  check("({ service = \"db\" } | count() = 2) && { service = \"db\" }", {{1, {"select-a", "select-b"}}});
+}
