@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -31,9 +32,10 @@ namespace traceql {
 
 using span_mask = std::vector<char>;  // one flag per span of the trace, in the tree's order
 
-// A group of matching spans of one trace; `by` holds the labels of a by() that formed it.
+// A group of matching spans of one trace (their indices, ascending); `by` holds the labels
+// of a by() that formed it. Lists, not masks: a by() into many groups stays O(spans).
 struct spanset_indices {
-  span_mask spans;
+  std::vector<std::uint32_t> spans;
   std::vector<std::pair<std::string, std::string>> by{};
 };
 
@@ -89,7 +91,7 @@ class trace_evaluator {
   std::optional<std::size_t> root_;
   timestamp_ns start_ = 0;
   timestamp_ns end_ = 0;
-  const span_mask* aggregate_over_ = nullptr;  // the spanset a scalar filter reads
+  const std::vector<std::uint32_t>* aggregate_over_ = nullptr;  // the spanset a scalar filter reads
 };
 
 namespace detail {
@@ -159,20 +161,31 @@ std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p) {
 
 template <span_like S>
 std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p, const span_mask& input) {
-  auto empty = [](const span_mask& m) {
-    for (char c : m)
-      if (c) return false;
-    return true;
+  auto indices_of = [](const span_mask& m) {
+    std::vector<std::uint32_t> out;
+    for (std::size_t i = 0; i < m.size(); ++i)
+      if (m[i]) out.push_back(static_cast<std::uint32_t>(i));
+    return out;
   };
   std::vector<spanset_indices> sets;
-  if (span_mask first = spanset(p.stages.front().spans, input); !empty(first)) sets.push_back({std::move(first)});
+  if (auto first = indices_of(spanset(p.stages.front().spans, input)); !first.empty()) sets.push_back({std::move(first)});
   for (std::size_t k = 1; k < p.stages.size() && !sets.empty(); ++k) {
     const pipeline_stage& stage = p.stages[k];
     std::vector<spanset_indices> next;
     switch (stage.shape) {
       case pipeline_stage::form::spanset:
-        for (spanset_indices& set : sets)
-          if (span_mask m = spanset(stage.spans, set.spans); !empty(m)) next.push_back({std::move(m), std::move(set.by)});
+        for (spanset_indices& set : sets) {
+          std::vector<std::uint32_t> kept;
+          if (stage.spans.shape == spanset_expr::form::filter) {  // only the set's spans are read
+            for (std::uint32_t i : set.spans)
+              if (!stage.spans.where || test(*stage.spans.where, i)) kept.push_back(i);
+          } else {  // structure reads the whole trace: one mask per spanset
+            span_mask m(spans_.size(), 0);
+            for (std::uint32_t i : set.spans) m[i] = 1;
+            kept = indices_of(spanset(stage.spans, m));
+          }
+          if (!kept.empty()) next.push_back({std::move(kept), std::move(set.by)});
+        }
         break;
       case pipeline_stage::form::scalar_filter:
         for (spanset_indices& set : sets) {
@@ -184,29 +197,24 @@ std::vector<spanset_indices> trace_evaluator<S>::run(const pipeline& p, const sp
         break;
       case pipeline_stage::form::by:
         for (spanset_indices& set : sets) {
-          std::vector<std::pair<std::string, std::size_t>> groups;  // key -> index in next, in first-seen order
-          for (std::size_t i = 0; i < set.spans.size(); ++i) {
-            if (!set.spans[i]) continue;
+          std::unordered_map<std::string, std::size_t> groups;  // key -> index in next
+          for (std::uint32_t i : set.spans) {
             std::vector<std::pair<std::string, std::string>> labels;
-            const std::string key = group_key(stage.fields, i, &labels, stage.names);
-            std::size_t at = next.size();
-            for (const auto& [k2, index] : groups)
-              if (k2 == key) at = index;
-            if (at == next.size()) {
-              groups.emplace_back(key, at);
-              spanset_indices group{span_mask(spans_.size(), 0), set.by};
+            auto [it, inserted] = groups.emplace(group_key(stage.fields, i, &labels, stage.names), next.size());
+            if (inserted) {
+              spanset_indices group{{}, set.by};
               group.by.insert(group.by.end(), labels.begin(), labels.end());
               next.push_back(std::move(group));
             }
-            next[at].spans[i] = 1;
+            next[it->second].spans.push_back(i);
           }
         }
         break;
       case pipeline_stage::form::coalesce: {
-        spanset_indices all{span_mask(spans_.size(), 0)};
+        span_mask all(spans_.size(), 0);
         for (const spanset_indices& set : sets)
-          for (std::size_t i = 0; i < set.spans.size(); ++i) all.spans[i] |= set.spans[i];
-        next.push_back(std::move(all));
+          for (std::uint32_t i : set.spans) all[i] = 1;
+        next.push_back({indices_of(all)});
         break;
       }
       case pipeline_stage::form::select: next = std::move(sets); break;
@@ -254,7 +262,7 @@ span_mask trace_evaluator<S>::spanset(const spanset_expr& e, const span_mask& in
     case spanset_expr::form::group: {
       span_mask out(input.size(), 0);
       for (const spanset_indices& set : run(*e.group, input))
-        for (std::size_t i = 0; i < out.size(); ++i) out[i] |= set.spans[i];
+        for (std::uint32_t i : set.spans) out[i] = 1;
       return out;
     }
   }
@@ -467,16 +475,12 @@ bool trace_evaluator<S>::values(const field_expr& e, std::size_t i, value_sink s
 template <span_like S>
 scalar trace_evaluator<S>::aggregate(const field_expr& e) {
   if (!aggregate_over_) return {};
-  const span_mask& set = *aggregate_over_;
+  const std::vector<std::uint32_t>& set = *aggregate_over_;
   std::int64_t count = 0;
-  if (e.aggregate == aggregate_fn::count) {
-    for (char c : set) count += c != 0;
-    return scalar::of_integer(count);
-  }
+  if (e.aggregate == aggregate_fn::count) return scalar::of_integer(static_cast<std::int64_t>(set.size()));
   scalar acc;
   double sum = 0;
-  for (std::size_t i = 0; i < set.size(); ++i) {
-    if (!set[i]) continue;
+  for (std::uint32_t i : set) {
     const scalar v = first_value(e.operands.front(), i);
     if (!v.numeric()) continue;
     ++count;

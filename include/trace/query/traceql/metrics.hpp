@@ -101,7 +101,7 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
   auto measure = [&](trace_evaluator<S>& evaluate, std::span<const S> spans) {
     span_mask counted(spans.size(), 0);  // a span in two spansets counts once
     for (const spanset_indices& set : evaluate.run(q.spans))
-      for (std::size_t i = 0; i < set.spans.size(); ++i) counted[i] |= set.spans[i];
+      for (std::uint32_t i : set.spans) counted[i] = 1;
     for (std::size_t i = 0; i < counted.size(); ++i) {
       if (!counted[i]) continue;
       const timestamp_ns at = start_of(spans[i]);

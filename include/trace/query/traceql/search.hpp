@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <string>
@@ -103,14 +104,12 @@ void add_spansets(traceql_trace<Span>& t, std::span<const Span> spans, trace_eva
   for (spanset_indices& set : sets) {
     traceql_spanset<Span>& r = t.spansets.emplace_back();
     r.by = std::move(set.by);
-    std::vector<std::size_t> hits;
-    for (std::size_t i = 0; i < set.spans.size(); ++i)
-      if (set.spans[i]) hits.push_back(i);
+    std::vector<std::uint32_t> hits = std::move(set.spans);
     r.matched = hits.size();
     std::stable_sort(hits.begin(), hits.end(),
-                     [&spans](std::size_t a, std::size_t b) { return start_of(spans[a]) < start_of(spans[b]); });
+                     [&spans](std::uint32_t a, std::uint32_t b) { return start_of(spans[a]) < start_of(spans[b]); });
     if (hits.size() > options.spans_per_spanset) hits.resize(options.spans_per_spanset);
-    for (std::size_t i : hits) {
+    for (std::uint32_t i : hits) {
       r.spans.push_back(spans[i]);
       if (select.empty()) continue;
       auto& fields = r.selected.emplace_back();
