@@ -68,7 +68,7 @@ template <class Store>
 answer run(const Store& store, std::string_view query) {
   trace::traceql_search_options options;
   options.limit = 100;
-  options.spans_per_spanset = 1000;
+  options.spans_per_spanset = 100000;
   answer out;
   for (const auto& t : trace::search_traceql(store, trace::parse_traceql_query(query), options)) {
     auto& names = out[t.id.low()];
@@ -211,6 +211,8 @@ TEST_CASE("pipelines: filters, aggregates, by, coalesce, select") {
         {{1, {"charge", "charge-inner", "select-a", "select-b"}}, {2, all_fetches}, {3, {"dup", "orphan", "work"}}});
   check("({ service = \"db\" } | count() = 2) && { name = \"charge\" }", {{1, {"charge", "select-a", "select-b"}}});
   check("{ } | by(kind) | coalesce() | count() = 3", {{3, {"dup", "orphan", "work"}}});
+  check("{ service = \"cache\" } | by(span:id) | count() = 1 | { status = error }", {{2, {"fetch-13"}}});
+  check("{ } | by(kind) | { kind = server } > { }", {{1, {"checkout"}}});  // structure within each spanset
 
   trace::traceql_search_options options;
   options.spans_per_spanset = 2;
