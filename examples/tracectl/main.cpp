@@ -2,6 +2,7 @@
 //
 //   tracectl import spans.json --store ./spans
 //   tracectl search --store ./spans --where 'status = error && duration > 100ms'
+//   tracectl metrics --store ./spans "{ } | rate() by (resource.service.name)" --since 1h
 //   tracectl trace 4bf92f3577b34da6a3ce929d0e0e4736 --store ./spans
 //
 // Exit status: 0 success, 1 nothing found, 2 usage error, 3 the work failed (bad input
@@ -56,10 +57,20 @@ const std::vector<command>& commands() {
         status_option, kind_option, {"order", "O", "oldest (default), newest or slowest first"}},
        run_spans},
       {"search", "search --store DIR [--where QUERY] [--errors] [--limit N] [--json]",
-       "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.",
+       "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.\n"
+       "A QUERY in braces is TraceQL, whole: structure ({ kind = server } >> { status = error }),\n"
+       "pipelines ({ } | count() > 3), by(), select(); it lists the matching spans of each trace.",
        {store_option, json_option, where_option, limit_option, service_option, name_option, status_option,
         kind_option, {"errors", "", "only traces with an error span"}},
        run_search},
+      {"metrics", "metrics QUERY --store DIR [--since 1h] [--step D] [--now TIME] [--exact] [--json]",
+       "Runs a TraceQL metrics query (rate(), count_over_time(), quantile_over_time(duration, .99), ...)\n"
+       "over the last --since, one point per --step (default: 60 steps), and prints the series.",
+       {store_option, json_option, now_option,
+        {"since", "D", "the range ends now and starts D before (default 1h)"},
+        {"step", "D", "the width of each point (default: --since / 60)"},
+        {"exact", "", "exact quantiles (every value kept) instead of the 1% sketch"}},
+       run_metrics},
       {"services", "services --store DIR [--where QUERY] [--json]",
        "Lists the services with their span counts, error rates and latency percentiles.",
        {store_option, json_option, where_option},

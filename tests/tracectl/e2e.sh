@@ -42,7 +42,7 @@ run
 expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
 run --help
 expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
-for command in import trace spans search services operations stats anomalies export html check retention snapshot compact repair; do
+for command in import trace spans search metrics services operations stats anomalies export html check retention snapshot compact repair; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -142,6 +142,35 @@ expect_rc 0 "search"
 [ "$(json_get "(d[0]['root_name'], d[0]['spans'], d[0]['errors'])")" = "('POST /checkout', 4, 2)" ] || fail "search row"
 run search --store s --where 'span.user.tier = "platinum"'
 expect_rc 1 "search nothing"; expect_err "no matching traces" "search nothing"
+
+# ---- search with TraceQL, metrics ----
+run search --store s --where '{ status = error }' --json
+expect_rc 0 "traceql search"
+[ "$(json_get "len(d)")" = 5 ] || fail "traceql search finds the five failed traces"
+[ "$(json_get "(d[0]['trace_id'], d[0]['root_name'], d[0]['spansets'][0]['matched'])")" = "('$slow', 'POST /checkout', 2)" ] || fail "traceql search row"
+run search --store s --where '{ kind = server } >> { status = error }' --json --limit 0
+expect_rc 0 "traceql structural"
+[ "$(json_get "sum(ss['matched'] for t in d for ss in t['spansets'])")" = 5 ] || fail "five error spans under a server span"
+run search --store s --where '{ kind = server } >> { status = error }'
+expect_out "MATCHED" "traceql table"
+run search --store s --where '{ status = error } | count() > 5'
+expect_rc 1 "traceql pipeline finds nothing"
+run search --store s --where '{ rootServiceName = 1 }'
+expect_rc 2 "traceql type error"; expect_err "query column 21: cannot compare a string with an integer" "traceql caret message"
+run search --store s --where '{ } | rate()'
+expect_rc 2 "metrics in search"; expect_err "tracectl metrics" "metrics in search"
+run search --store s --service api --where '{ }'
+expect_rc 2 "traceql with --service"
+run metrics '{ status = error } | count_over_time() by (resource.service.name)' --store s --since 24h --step 24h --now 2024-05-01T12:00:00Z --json
+expect_rc 0 "metrics"
+[ "$(json_get "sorted(x['labels']['resource.service.name'] for x in d)")" = "['api', 'payments']" ] || fail "metrics labels"
+[ "$(json_get "sum(p[1] for x in d for p in x['points'])")" = "10.0" ] || fail "metrics count the ten errors"
+run metrics '{ } | quantile_over_time(duration, .5) by (resource.service.name)' --store s --since 24h --now 2024-05-01T12:00:00Z
+expect_rc 0 "metrics text"; expect_out 'p="0.5"' "quantile label"
+run metrics '{ }' --store s
+expect_rc 2 "metrics without a function"; expect_err "no metrics function" "metrics without a function"
+run metrics --store s
+expect_rc 2 "metrics without a query"
 
 # ---- services, operations ----
 run services --store s --json
