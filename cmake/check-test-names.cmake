@@ -4,34 +4,48 @@
 #
 #   cmake -DNM=<nm> -DRUNNER=<name> -DOBJECTS=<a.o;b.o;...> -P check-test-names.cmake
 #
-# Lists the external symbols each object defines (nm -C), keeps those that are not the
-# library's, the standard library's or Catch2's, and fails naming every one defined by more
-# than one object.
-set(ignored "^(std::|Catch::|trace::|__gnu_cxx::|__cxxabiv1::|operator new|operator delete)")
-set(ignored_prefix "^((vtable|typeinfo|typeinfo name|VTT|guard variable|construction vtable) for |TLS (init|wrapper) function for )")
-set(owners "")
+# Lists the external symbols each object defines (nm), keeps those that are not the
+# library's, the standard library's, Catch2's or the toolchain's, and fails naming every one
+# defined by more than one object.
+cmake_minimum_required(VERSION 3.23)  # list() keeps empty elements (CMP0007)
+
+# Mangled names of the library, the standard library (St, and its abbreviations Sa Sb Ss Si
+# So Sd), Catch2 and the ABI, also as vtables, typeinfo, guard variables and function-local
+# statics; unmangled names beginning with "_" or "DW." belong to the toolchain.
+set(ignored "^_Z(T[VISTHWC]|GV)?Z?N?K?(S[tabsiod]|5trace|5Catch|9__gnu_cxx|10__cxxabiv1)")
+set(toolchain "^(_[^Z]|DW\\.)")
 set(clashes "")
 foreach(object IN LISTS OBJECTS)
-  execute_process(COMMAND "${NM}" -C --defined-only --extern-only "${object}"
-    OUTPUT_VARIABLE listing RESULT_VARIABLE failed)
-  if(failed)
+  # The same symbol table twice, in table order: raw names to filter, demangled to report.
+  execute_process(COMMAND "${NM}" --no-sort --defined-only --extern-only "${object}"
+    OUTPUT_VARIABLE raw RESULT_VARIABLE failed)
+  execute_process(COMMAND "${NM}" --no-sort --defined-only --extern-only -C "${object}"
+    OUTPUT_VARIABLE readable RESULT_VARIABLE failed_too)
+  if(failed OR failed_too)
     message(FATAL_ERROR "${NM} could not read ${object}")
   endif()
   get_filename_component(file "${object}" NAME_WE)
-  string(REPLACE "\n" ";" lines "${listing}")
-  foreach(line IN LISTS lines)
+  string(REPLACE ";" "\\;" raw "${raw}")
+  string(REPLACE ";" "\\;" readable "${readable}")
+  string(REPLACE "\n" ";" raw_lines "${raw}")
+  string(REPLACE "\n" ";" readable_lines "${readable}")
+  list(LENGTH raw_lines count)
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    list(GET raw_lines ${i} line)
     # "<address> <type> <name>"
     if(NOT line MATCHES "^[0-9a-fA-F]+ [A-Za-z] (.+)$")
       continue()
     endif()
     set(name "${CMAKE_MATCH_1}")
-    string(REGEX REPLACE "${ignored_prefix}" "" bare "${name}")
-    if(bare MATCHES "${ignored}" OR bare MATCHES "^_")
+    if(name MATCHES "${ignored}" OR name MATCHES "${toolchain}")
       continue()
     endif()
+    list(GET readable_lines ${i} shown)
+    string(REGEX REPLACE "^[0-9a-fA-F]+ [A-Za-z] " "" shown "${shown}")
     string(MD5 key "${name}")
     if(DEFINED seen_${key} AND NOT seen_${key} STREQUAL file)
-      list(APPEND clashes "  ${name}: ${seen_${key}} and ${file}")
+      list(APPEND clashes "  ${shown}: ${seen_${key}} and ${file}")
     else()
       set(seen_${key} "${file}")
     endif()
