@@ -28,9 +28,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 #include <memory>
+#include <new>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -888,8 +890,9 @@ constexpr int varint_size(std::uint64_t v) noexcept {
   return n;
 }
 
-// Bytes written through a pointer: `room(n)` makes space for n more (growing in doubling
-// steps without zero-filling), writes go to the pointer it returns, `advance` keeps them.
+// Bytes written through a pointer: `room(n)` makes space for n more, writes go to the
+// pointer it returns, `advance` keeps them. It grows in doubling steps with realloc, which
+// neither zero-fills nor, for large buffers, copies (the kernel remaps the pages).
 class byte_buffer {
  public:
   char* room(std::size_t n) {
@@ -906,13 +909,17 @@ class byte_buffer {
  private:
   [[gnu::noinline]] void grow(std::size_t n) {
     const std::size_t capacity = std::max({capacity_ * 2, size_ + n, std::size_t{4096}});
-    std::unique_ptr<char[]> bigger(new char[capacity]);
-    if (size_) std::memcpy(bigger.get(), data_.get(), size_);
-    data_ = std::move(bigger);
+    void* bigger = std::realloc(data_.get(), capacity);
+    if (!bigger) throw std::bad_alloc();
+    (void)data_.release();
+    data_.reset(static_cast<char*>(bigger));
     capacity_ = capacity;
   }
+  struct release {
+    void operator()(char* p) const noexcept { std::free(p); }
+  };
 
-  std::unique_ptr<char[]> data_;
+  std::unique_ptr<char, release> data_;
   std::size_t size_ = 0, capacity_ = 0;
 };
 
