@@ -11,8 +11,8 @@
 #     independent implementation) must decode it without unknown fields and re-encode it to
 #     the same bytes;
 #  4. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
-#     files, fuzz_server_request: the OTLP/HTTP receiver; not include/trace/io, but run the
-#     same way).
+#     files, fuzz_server_request: the OTLP/HTTP receiver, fuzz_http_response: the OTLP/HTTP
+#     exporter's reading of server answers; not include/trace/io, but run the same way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -75,13 +75,14 @@ grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' 
   grep -q 'trace_state: "vendor=abc,other=1"' "$work/otel-js-sdk.txt" ||
   { echo "interop: protoc's text of otel-js-sdk.pb lacks expected fields" >&2; exit 1; }
 
-echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each"
+echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s)"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp otlp_protobuf jaeger zipkin query store server_request; do
-  mkdir -p "$work/corpus-$target"
+for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response; do
   seconds=${TRACE_FUZZ_SECONDS:-20}
-  if [ "$target" = server_request ]; then seconds=$((seconds / 2)); fi  # the receiver: its decoders have their own targets
+  # The HTTP layers: their decoders have targets of their own, 10 s covers them.
+  if [[ $target =~ ^(server_request|http_response)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
+  mkdir -p "$work/corpus-$target"
   tmp=${TMPDIR:-/tmp}
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \

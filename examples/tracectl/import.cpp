@@ -11,6 +11,7 @@
 #include <trace/core/validate.hpp>
 #include <trace/io/file.hpp>
 #include <trace/io/jaeger_json.hpp>
+#include <trace/io/otlp_protobuf.hpp>
 #include <trace/io/otlp_reader.hpp>
 #include <trace/io/zipkin.hpp>
 #include <trace/store/append_new.hpp>
@@ -19,6 +20,12 @@
 
 namespace tracectl {
 namespace {
+
+// OTLP protobuf by its extension (.pb, .binpb) or its first byte: field 1 of a request,
+// length-delimited (0x0a), where JSON starts with '{' or '['.
+bool is_protobuf(const std::string& file, std::string_view text) {
+  return file.ends_with(".pb") || file.ends_with(".binpb") || (!text.empty() && text.front() == '\x0a');
+}
 
 std::string detect_format(std::string_view text) {
   if (text.find("\"resourceSpans\"") != std::string_view::npos) return "otlp";
@@ -77,13 +84,12 @@ std::string located(const std::filesystem::path& file, const trace::error& e) {
 // Reads into `out` batch by batch, so what came before an error is still there.
 void read_spans(const std::string& format, const std::string& text, std::vector<trace::span>& out,
                 const std::function<void(std::size_t)>& on_batch) {
-  if (format == "otlp") {
-    trace::otlp::read(text, [&](std::vector<trace::span>&& batch) {
-      out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-      on_batch(out.size());
-    });
-    return;
-  }
+  auto take = [&](std::vector<trace::span>&& batch) {
+    out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+    on_batch(out.size());
+  };
+  if (format == "otlp") return (void)trace::otlp::read(text, take);
+  if (format == "otlp-proto") return (void)trace::otlp::proto::decode_request(text, take);
   out = format == "jaeger" ? trace::jaeger::read(text) : trace::zipkin::read(text);
   on_batch(out.size());
 }
@@ -93,8 +99,8 @@ void read_spans(const std::string& format, const std::string& text, std::vector<
 int run_import(const arguments& args) {
   if (args.positional.empty()) throw usage_error("import needs at least one FILE");
   const std::string format = args.value("format").value_or("auto");
-  if (format != "auto" && format != "otlp" && format != "jaeger" && format != "zipkin")
-    throw usage_error("--format " + format + ": expected auto, otlp, jaeger or zipkin");
+  if (format != "auto" && format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin")
+    throw usage_error("--format " + format + ": expected auto, otlp, otlp-proto, jaeger or zipkin");
   const bool keep_going = args.flag("keep-going");
 
   // An input that cannot be read (missing, a directory, a pipe or a device) fails like a bad
@@ -136,7 +142,8 @@ int run_import(const arguments& args) {
     std::string file_format = format;
     try {
       const std::string text = trace::read_file_text(file);
-      if (trace::json::reader(text).at_end()) file_format = "empty file";  // no spans, in any format
+      if (format == "auto" && is_protobuf(file, text)) file_format = "otlp-proto";  // an empty .pb is an empty request
+      else if (format != "otlp-proto" && trace::json::reader(text).at_end()) file_format = "empty file";  // no spans, in any format
       else if (format == "auto") file_format = detect_format(text);
       if (file_format.empty())
         throw trace::error(trace::errc::parse_error,

@@ -35,14 +35,15 @@ const option_spec kind_option{"kind", "K", "only spans of kind K (server, client
 
 const std::vector<command>& commands() {
   static const std::vector<command> all{
-      {"import", "import FILE... --store DIR [--format auto|otlp|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
-       "Reads OTLP JSON (or JSON Lines), Jaeger JSON or Zipkin v2 files into the store, creating it when missing.\n"
+      {"import", "import FILE... --store DIR [--format auto|otlp|otlp-proto|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
+       "Reads OTLP JSON (or JSON Lines), OTLP protobuf (.pb), Jaeger JSON or Zipkin v2 files into the store,\n"
+       "creating it when missing.\n"
        "A file with an error is left out whole, and import stops; --keep-going keeps its readable\n"
        "spans and goes on with the other files. Spans the store already holds are skipped, so a\n"
        "file can be imported again after an interrupted import. An empty file holds no spans.\n"
        "A progress line is drawn on a terminal.",
        {store_option,
-        {"format", "F", "input format: auto (default: from the content), otlp, jaeger, zipkin"},
+        {"format", "F", "input format: auto (default: from the extension or content), otlp, otlp-proto, jaeger, zipkin"},
         {"keep-going", "", "keep the readable spans of a bad file and carry on"},
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
@@ -93,10 +94,10 @@ const std::vector<command>& commands() {
         {"baseline", "D", "the window before it, compared against (default 24h)"},
         {"per-operation", "", "per service and operation instead of per service"}},
        run_anomalies},
-      {"export", "export --store DIR --to otlp|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
+      {"export", "export --store DIR --to otlp|otlp-proto|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
        "Writes the matching spans (whole store by default) in another format, to FILE or stdout.",
        {store_option, where_option, trace_option, service_option,
-        {"to", "FORMAT", "otlp, jaeger, zipkin, chrome (Perfetto) or csv"},
+        {"to", "FORMAT", "otlp, otlp-proto (protobuf, as OTLP/HTTP sends it), jaeger, zipkin, chrome (Perfetto) or csv"},
         {"output", "FILE", "write to FILE instead of stdout (also -o)"}},
        run_export},
       {"html", "html ID --store DIR [-o FILE]",

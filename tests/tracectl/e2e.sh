@@ -57,7 +57,7 @@ expect_rc 2 "missing store dir"; expect_err "--store nowhere: no such store dire
 run import --store s
 expect_rc 2 "import without files"; expect_err "import needs at least one FILE" "import without files"
 run import "$sample" --store s --format yaml
-expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, jaeger or zipkin" "bad --format"
+expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, otlp-proto, jaeger or zipkin" "bad --format"
 run import missing.json --store s
 expect_rc 3 "missing file"; expect_err "cannot open missing.json: No such file or directory" "missing file"
 
@@ -209,12 +209,30 @@ for format in otlp jaeger zipkin; do
   run import "slow.$format.json" --store "again-$format"
   expect_rc 0 "re-import $format"; expect_out "4 spans ($format)" "re-import $format"
 done
+# OTLP protobuf: exported, imported (by extension, by content, by --format), the same spans back
+run export --store s --to otlp-proto --where "trace:id = \"$slow\"" -o slow.pb
+expect_rc 0 "export otlp-proto"; expect_err "wrote 4 spans" "export otlp-proto"
+[ "$(head -c1 slow.pb | od -An -tx1 | tr -d ' ')" = 0a ] || fail "export otlp-proto: a protobuf request starts with field 1"
+run import slow.pb --store again-pb
+expect_rc 0 "import .pb"; expect_out "4 spans (otlp-proto)" "import .pb"
+run export --store again-pb --to otlp
+[ "$out" = "$(cat slow.otlp.json)" ] || fail "otlp-proto round trip: the spans read back differ from the OTLP JSON export"
+cp slow.pb slow-request.bin
+run import slow-request.bin --store again-pb-content
+expect_rc 0 "import protobuf by content"; expect_out "4 spans (otlp-proto)" "import protobuf by content"
+"$tracectl" export --store s --to otlp-proto --trace "$slow" > stdout.pb 2>/dev/null
+cmp -s stdout.pb slow.pb || fail "export otlp-proto to stdout: not the bytes written with -o"
+head -c 100 slow.pb > cut.bin
+run import cut.bin --store cut --format otlp-proto
+expect_rc 3 "truncated protobuf"; expect_err "cut.bin: " "truncated protobuf"; expect_err "at byte" "truncated protobuf names the offset"
+run import slow.pb --store again-pb
+expect_rc 0 "import .pb again"; expect_out "0 spans (otlp-proto), 4 already present" "import .pb again"
 run export --store s --to csv --service db
 expect_rc 0 "export csv"; [ "$(printf '%s\n' "$out" | wc -l)" = 63 ] || fail "export csv: header and 62 rows"
 run export --store s --to chrome --trace "$calm"
 expect_rc 0 "export chrome"; expect_out '"ph":"X"' "export chrome"
 run export --store s --to parquet
-expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, jaeger, zipkin, chrome or csv" "bad --to"
+expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, otlp-proto, jaeger, zipkin, chrome or csv" "bad --to"
 run export --store s --to otlp --where 'service = nobody'
 expect_rc 1 "export nothing"; expect_err "no matching spans; nothing written" "export nothing"
 
