@@ -19,7 +19,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 source .ci/lib/apt.sh
-apt_install nodejs npm protobuf-compiler
+apt_install protobuf-compiler
+# Node 20 with its own npm comes from NodeSource on these machines; Debian's npm would conflict.
+command -v npm >/dev/null || apt_install nodejs npm
 
 echo "-- OpenTelemetry JS SDK: regenerate the fixture and compare"
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
