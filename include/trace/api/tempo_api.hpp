@@ -189,9 +189,7 @@ http_response tempo_search(const S& store, const url_target& target) {
     for (const span& s : spans) {
       first = std::min(first, s.start);
       last = std::max(last, s.end);
-      const bool parent_here = s.parent.valid() &&
-                               std::ranges::any_of(spans, [&s](const span& p) { return p.id == s.parent; });
-      if (!parent_here && (!root || s.start < root->start)) root = &s;
+      if (s.is_root() && (!root || s.start < root->start)) root = &s;
     }
     const duration_ns duration = last > first ? last - first : 0;
     if (duration < min_duration || duration > max_duration) continue;
