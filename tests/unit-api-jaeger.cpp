@@ -136,7 +136,7 @@ TEST_CASE("/api/traces refuses each bad parameter with 400 naming it") {
     check_refused(query, "/api/traces?service=cart&lookback=soon", "lookback", "\"soon\"");
     check_refused(query, "/api/traces?service=cart&tags=%7Bbroken", "tags", "{broken");
     check_refused(query, "/api/traces?service=cart&tags=[1]", "tags", "[1]");
-    check_refused(query, "/api/traces?service=cart&tags={\"error\":\"maybe\"}", "error", "maybe");
+    check_refused(query, "/api/traces?service=cart&tags={\"error\":\"maybe\"}", "parameter \"tags\": Jaeger tag error", "maybe");
     check_refused(query, "/api/traces?service=cart&tag=nocolon", "tag", "\"nocolon\"");
     check_refused(query, "/api/traces?traceID=xyz", "traceID", "\"xyz\"");
     check_refused(query, "/api/traces?service=%E2%8", "service", "%8");  // the escape is cut short

@@ -66,6 +66,7 @@ TEST_CASE("a malformed escape is refused naming the parameter and the byte") {
 TEST_CASE("values quoted in messages are cut, and bytes that are not UTF-8 written as \\x escapes") {
   CHECK(api::quote_value("caf\xC3\xA9") == "\"caf\xC3\xA9\"");
   CHECK(api::quote_value("a\xFF\x01z") == "\"a\\xff\\x01z\"");
+  CHECK(api::quote_value("two\nlines\tand a tab") == "\"two\nlines\tand a tab\"");  // kept: JSON escapes them
   CHECK(api::quote_value("\xE2\x82") == "\"\\xe2\\x82\"");       // a sequence cut short
   CHECK(api::quote_value("\xED\xA0\x80") == "\"\\xed\\xa0\\x80\"");  // a surrogate
   CHECK(api::quote_value(std::string(200, 'x')) == "\"" + std::string(120, 'x') + "...\"");

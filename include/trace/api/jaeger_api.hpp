@@ -233,7 +233,11 @@ inline jaeger::query jaeger_query_of(const url_target& target, timestamp_ns now)
     q.num_traces = whole_number("limit", *limit, 100'000);
     if (q.num_traces == 0) q.num_traces = 100;
   }
-  jaeger::to_filter(q);  // refuses bad special tags (error=maybe) now, as a bad parameter
+  try {
+    jaeger::to_filter(q);  // refuses bad special tags (error=maybe) now, as a bad parameter
+  } catch (const error& e) {
+    throw e.with_context("parameter \"tags\"");
+  }
   return q;
 }
 
@@ -276,8 +280,9 @@ http_response jaeger_dependencies(const S& store, const url_target& target, time
   if (auto text = target.value("lookback"); text && !text->empty())
     lookback = detail::whole_number("lookback", *text, max_timestamp / millisecond) * millisecond;
   const timestamp_ns begin = end > lookback ? end - lookback : 0;
-  auto all = store.scan();
-  auto in_window = all | std::views::filter([&](const auto& s) { return start_of(s) >= begin && start_of(s) <= end; });
+  std::vector<store_span_t<S>> in_window;  // handles into the store, not copies of spans
+  for (auto&& s : store.scan())
+    if (start_of(s) >= begin && start_of(s) <= end) in_window.push_back(s);
   const service_graph graph = build_service_graph(in_window);
   std::string data;
   json::writer w(data);

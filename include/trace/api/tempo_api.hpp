@@ -153,7 +153,13 @@ http_response tempo_search(const S& store, const url_target& target) {
   using namespace detail;
   jaeger::query tags;
   for (std::string_view text : target.values("tags")) add_logfmt_tags(text, tags);
-  filter condition = parse_traceql(target.value("q").value_or(""));
+  const std::string_view q = target.value("q").value_or("");
+  filter condition;
+  try {
+    condition = parse_traceql(q);
+  } catch (const query_syntax_error& e) {  // the message names the parameter, the text shows where
+    throw error(errc::parse_error, "parameter \"q\": " + std::string(e.message()) + "\n" + printable(e.caret()));
+  }
   if (!tags.service.empty() || !tags.tags.empty()) condition = std::move(condition) && jaeger::to_filter(tags);
   timestamp_ns start = 0, end = 0;
   if (auto text = target.value("start"); text && !text->empty()) start = whole_number("start", *text, max_timestamp / second) * second;

@@ -44,8 +44,8 @@ std::string percent_decode(std::string_view text, bool plus_is_space, std::strin
 
 url_target parse_target(std::string_view target);
 
-// Text with control bytes and invalid UTF-8 written as \xNN, so that any input can travel
-// back in a JSON or text answer; `quote_value` also cuts it at 120 bytes and quotes it.
+// Text with control bytes (but newline and tab) and invalid UTF-8 written as \xNN, so that
+// any input can travel back in a JSON or text answer; `quote_value` also cuts it at 120 bytes and quotes it.
 std::string printable(std::string_view text);
 std::string quote_value(std::string_view text);
 
@@ -123,7 +123,7 @@ inline std::string printable(std::string_view text) {
   while (i < text.size()) {
     const auto c = static_cast<unsigned char>(text[i]);
     std::size_t length = 0;  // of a well-formed UTF-8 sequence starting here
-    if (c >= 0x20 && c < 0x7f) length = 1;
+    if ((c >= 0x20 && c < 0x7f) || c == '\n' || c == '\t') length = 1;
     else if (c >= 0xc2 && c <= 0xf4) {
       const std::size_t need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
       bool ok = i + need <= text.size();
