@@ -6,7 +6,8 @@
 // `store`: any `span_store`, or a read view of one (`readable_store`, as mmap_store::reader).
 //   else ... (not a query route: ingest, /metrics, 404)
 //
-// Jaeger's API (jaeger_api.hpp) at /api/... and /api/v3/...; Tempo's (tempo_api.hpp) at its
+// The pages (pages.hpp) at /, /search and /trace/{id}; Jaeger's API (jaeger_api.hpp) at
+// /api/... and /api/v3/...; Tempo's (tempo_api.hpp) at its
 // own paths (/api/search..., /api/v2/..., /api/echo, /ready, /api/status/buildinfo) and,
 // whole, under /tempo: both Jaeger and Tempo answer /api/traces/{id}, in different shapes,
 // so Grafana's Tempo data source is pointed at http://host:port/tempo. A request for
@@ -26,6 +27,7 @@
 #include "trace/api/detail/read_only_store.hpp"
 #include "trace/api/http_exchange.hpp"
 #include "trace/api/jaeger_api.hpp"
+#include "trace/api/pages.hpp"
 #include "trace/api/tempo_api.hpp"
 #include "trace/api/url_query.hpp"
 
@@ -40,13 +42,14 @@ std::optional<http_response> answer_query(const S& store, const http_request& re
 
 namespace detail {
 
-enum class api_family { jaeger, jaeger_v3, tempo };
+enum class api_family { jaeger, jaeger_v3, tempo, pages };
 
 inline http_response family_error(api_family family, int status, std::string_view message) {
   switch (family) {
     case api_family::jaeger: return jaeger_error(status, message);
     case api_family::jaeger_v3: return jaeger_v3_error(status, message);
-    case api_family::tempo: break;
+    case api_family::tempo:
+    case api_family::pages: break;
   }
   return text_response(status, printable(message));
 }
@@ -67,7 +70,7 @@ enum class route_name {
   jaeger_services, jaeger_service_operations, jaeger_operations, jaeger_find_traces, jaeger_trace,
   jaeger_dependencies, v3_services, v3_operations, v3_find_traces, v3_trace,
   tempo_trace, tempo_trace_v2, tempo_search, tempo_tags, tempo_tags_v2, tempo_tag_values,
-  tempo_tag_values_v2, tempo_echo, tempo_ready, tempo_buildinfo
+  tempo_tag_values_v2, tempo_echo, tempo_ready, tempo_buildinfo, search_page, trace_page
 };
 
 struct route {
@@ -97,6 +100,8 @@ inline std::optional<route> tempo_route_of(const std::vector<std::string>& seg, 
 
 inline std::optional<route> route_of(const std::vector<std::string>& seg) {
   using enum route_name;
+  if (seg.empty() || route_is(seg, 0, {"search"})) return route{search_page, api_family::pages, {}};
+  if (route_is(seg, 0, {"trace", "*"})) return route{trace_page, api_family::pages, seg[1]};
   if (!seg.empty() && seg.front() == "tempo") return tempo_route_of(seg, 1);
   if (auto tempo = tempo_route_of(seg, 0)) return tempo;
   const auto j = api_family::jaeger;
@@ -142,18 +147,23 @@ http_response answer_route(const S& store, const route& r, const url_target& t, 
     case tempo_echo: return api::tempo_echo();
     case tempo_ready: return api::tempo_ready();
     case tempo_buildinfo: return api::tempo_buildinfo();
+    case search_page: return api::search_page();
+    case trace_page:
+      hex_trace_id("trace id", r.argument);  // refused here rather than by the page's fetch
+      return api::trace_page();
   }
   return family_error(r.family, 500, "unrouted request");
 }
 
 // The family a raw path belongs to, before it is decoded (so that a malformed escape is
-// answered in the right shape); nullopt: not under /api/, /tempo/ or /ready.
+// answered in the right shape); nullopt: not under /api/ or /tempo/, nor /ready or a page.
 inline std::optional<api_family> family_of(std::string_view path) {
   if (path.starts_with("/tempo/") || path == "/ready" || path.starts_with("/api/search") ||
       path.starts_with("/api/v2/") || path == "/api/echo" || path.starts_with("/api/status/"))
     return api_family::tempo;
   if (path.starts_with("/api/v3/")) return api_family::jaeger_v3;
   if (path.starts_with("/api/")) return api_family::jaeger;
+  if (path == "/" || path == "/search" || path.starts_with("/trace/")) return api_family::pages;
   return std::nullopt;
 }
 
