@@ -171,7 +171,7 @@ async function drawGraph(endUs, lookbackUsValue) {
   const at = {};
   names.forEach((n, i) => {
     const a = names.length === 1 ? 0 : 2 * Math.PI * i / names.length - Math.PI / 2;
-    at[n] = {x: W / 2 + Math.cos(a) * (W / 2 - 80), y: H / 2 + Math.sin(a) * (H / 2 - 30)};
+    at[n] = {x: W / 2 + Math.cos(a) * (W / 2 - 80), y: (H - 16) / 2 + Math.sin(a) * ((H - 16) / 2 - 24)};
   });
   for (const e of edges) {
     const a = at[e.parent], b = at[e.child], len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
@@ -183,7 +183,7 @@ async function drawGraph(endUs, lookbackUsValue) {
   }
   for (const n of names)
     svg.append(el('svg:circle', {class: 'node', cx: at[n].x, cy: at[n].y, r: 20, fill: colourOf(n), 'data-service': n}),
-               el('svg:text', {x: at[n].x - 20, y: at[n].y + 34}, n));
+               el('svg:text', {x: at[n].x, y: at[n].y + 34, 'text-anchor': 'middle'}, n));
   if (!names.length) svg.append(el('svg:text', {x: 10, y: 20}, 'no calls between services in this window'));
 }
 
@@ -254,7 +254,6 @@ inline constexpr std::string_view trace_page_body = R"PAGE(<title>Trace</title>
 .bar.critical{box-shadow:inset 0 -3px 0 #1d2330}.bar.error{outline:2px solid #b3261e}
 .axis{display:grid;grid-template-columns:300px 1fr;height:20px;border-bottom:1px solid #c5cad6}
 .ticks{position:relative}.tick{position:absolute;top:2px;font-size:11px;color:#6b7385;border-left:1px solid #c5cad6;padding-left:3px;height:16px}
-.tickline{position:absolute;top:0;bottom:0;border-left:1px dashed #eceef3;pointer-events:none}
 #rows{position:relative}
 #details{border-left:1px solid #eceef3;padding-left:12px}#details h3{margin:0 0 6px}
 </style></head>
@@ -353,7 +352,8 @@ function drawAxis() {
   const ticks = document.getElementById('ticks');
   ticks.replaceChildren();
   for (let i = 0; i <= 4; ++i)
-    ticks.append(el('div', {class: 'tick', style: 'left:' + (i * 25) + '%'}, fmtDuration(Math.round(total * i / 4))));
+    ticks.append(el('div', {class: 'tick', style: i < 4 ? 'left:' + (i * 25) + '%' : 'right:0;border-left:0;border-right:1px solid #c5cad6;padding-right:3px'},
+                    fmtDuration(Math.round(total * i / 4))));  // the last label ends at the axis' end
 }
 
 async function start() {
