@@ -236,3 +236,21 @@ TEST_CASE("answer_query leaves other paths alone and refuses other methods on it
   CHECK(bad->status == 400);
   CHECK_THAT(bad->body, Catch::Contains("%zz"));
 }
+
+TEST_CASE("stored text that JSON cannot hold is the server's fault (500), and names are sent escaped") {
+  auto spans = shop_spans();
+  spans[3].name = "GetCart\xFF";
+  spans[3].resource.service_name = "cart\xFF";
+  trace::memory_store store;
+  store.append(spans);
+  const auto listed = trace::api::answer_query(store, get("/api/services"));
+  REQUIRE(listed);
+  CHECK(strings(at(json_of(*listed), "data")) == std::vector<std::string>{"cart", "cart\\xff", "frontend"});
+  for (const char* target : {"/api/traces/b2", "/api/v3/traces/b2", "/tempo/api/traces/b2"}) {
+    INFO(target);
+    const auto answer = trace::api::answer_query(store, get(target));
+    REQUIRE(answer);
+    CHECK(answer->status == 500);
+    CHECK_THAT(answer->body, Catch::Contains("a stored span cannot be written as JSON"));
+  }
+}

@@ -156,6 +156,8 @@ TEST_CASE("/api/search refuses each bad parameter with 400 naming it") {
     check_refused(query, "/api/search?minDuration=2s&maxDuration=1s", "\"maxDuration\"");
     check_refused(query, "/api/search?tags=noequals", "\"tags\"");
     check_refused(query, "/api/search?tags=a%3D%22open", "not closed");
+    check_refused(query, "/api/search?tags=error%3Dmaybe", "parameter \"tags\": Jaeger tag error=\"maybe\"");
+    check_refused(query, "/api/search?limit=100001", "\"limit\"");
     check_refused(query, "/api/search?q=%ZZ", "%ZZ");
   });
 }

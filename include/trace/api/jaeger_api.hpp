@@ -149,14 +149,14 @@ inline std::optional<duration_ns> lookback_parameter(const url_target& target) {
 
 // trace::jaeger::write's `{"data":[...]}` in Jaeger's full envelope.
 inline http_response jaeger_traces_response(const std::vector<span>& spans, std::size_t traces) {
-  const std::string written = jaeger::to_json(spans);
+  const std::string written = writing_stored([&] { return jaeger::to_json(spans); });
   constexpr std::string_view head = "{\"data\":";
   return jaeger_envelope(std::string_view(written).substr(head.size(), written.size() - head.size() - 1), traces);
 }
 
 // trace::otlp::write's `{"resourceSpans":[...]}` as Jaeger's v3 API wraps it.
 inline http_response otlp_result_response(const std::vector<span>& spans) {
-  return json_response(200, "{\"result\":" + otlp::to_json(spans) + "}");
+  return json_response(200, "{\"result\":" + writing_stored([&] { return otlp::to_json(spans); }) + "}");
 }
 
 }  // namespace detail

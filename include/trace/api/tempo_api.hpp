@@ -124,7 +124,7 @@ inline http_response otlp_trace_body(const std::vector<span>& spans, bool v2, st
     out.content_type = "application/protobuf";
     return out;
   }
-  std::string json = otlp::to_json(spans);
+  const std::string json = writing_stored([&] { return otlp::to_json(spans); });
   if (v2) return json_response(200, "{\"trace\":" + json + "}");
   constexpr std::string_view head = "{\"resourceSpans\":";
   return json_response(200, "{\"batches\":" + json.substr(head.size()));
@@ -160,7 +160,13 @@ http_response tempo_search(const S& store, const url_target& target) {
   } catch (const query_syntax_error& e) {  // the message names the parameter, the text shows where
     throw error(errc::parse_error, "parameter \"q\": " + std::string(e.message()) + "\n" + printable(e.caret()));
   }
-  if (!tags.service.empty() || !tags.tags.empty()) condition = std::move(condition) && jaeger::to_filter(tags);
+  if (!tags.service.empty() || !tags.tags.empty()) {
+    try {
+      condition = std::move(condition) && jaeger::to_filter(tags);
+    } catch (const error& e) {
+      throw e.with_context("parameter \"tags\"");
+    }
+  }
   timestamp_ns start = 0, end = 0;
   if (auto text = target.value("start"); text && !text->empty()) start = whole_number("start", *text, max_timestamp / second) * second;
   if (auto text = target.value("end"); text && !text->empty()) end = whole_number("end", *text, max_timestamp / second) * second;
@@ -173,7 +179,8 @@ http_response tempo_search(const S& store, const url_target& target) {
     if (max_duration < min_duration) bad_parameter("maxDuration", *text, "at least minDuration");
   }
   std::size_t limit = 20, spans_per_set = 3;  // Tempo's defaults
-  if (auto text = target.value("limit"); text && !text->empty()) limit = std::max<std::uint64_t>(1, whole_number("limit", *text, 100'000));
+  if (auto text = target.value("limit"); text && !text->empty()) limit = whole_number("limit", *text, 100'000);
+  if (limit == 0) limit = 20;
   if (auto text = target.value("spss"); text && !text->empty()) spans_per_set = whole_number("spss", *text, 100'000);
   const bool bounded = min_duration > 0 || max_duration != std::numeric_limits<duration_ns>::max();
 
@@ -204,20 +211,22 @@ http_response tempo_search(const S& store, const url_target& target) {
       if (matches(condition, s)) matched.push_back(&s);
     std::ranges::sort(matched, [](const span* a, const span* b) { return a->start < b->start; });
     ++listed;
-    w.begin_object().member("traceID", id.to_hex());
-    w.member("rootServiceName", root ? printable(root->resource.service_name) : "<root span not yet received>");
-    w.member("rootTraceName", root ? printable(root->name) : "");
-    w.member("startTimeUnixNano", std::to_string(first)).member("durationMs", duration / millisecond);
-    auto span_set = [&] {
-      w.begin_object().key("spans").begin_array();
-      for (std::size_t k = 0; k < matched.size() && k < spans_per_set; ++k) write_search_span(w, *matched[k]);
-      w.end_array().member("matched", matched.size()).end_object();
-    };
-    w.key("spanSet");
-    span_set();
-    w.key("spanSets").begin_array();
-    span_set();
-    w.end_array().end_object();
+    writing_stored([&] {
+      w.begin_object().member("traceID", id.to_hex());
+      w.member("rootServiceName", root ? printable(root->resource.service_name) : "<root span not yet received>");
+      w.member("rootTraceName", root ? printable(root->name) : "");
+      w.member("startTimeUnixNano", std::to_string(first)).member("durationMs", duration / millisecond);
+      auto span_set = [&] {
+        w.begin_object().key("spans").begin_array();
+        for (std::size_t k = 0; k < matched.size() && k < spans_per_set; ++k) write_search_span(w, *matched[k]);
+        w.end_array().member("matched", matched.size()).end_object();
+      };
+      w.key("spanSet");
+      span_set();
+      w.key("spanSets").begin_array();
+      span_set();
+      w.end_array().end_object();
+    });
   }
   w.end_array().key("metrics").begin_object();
   w.member("inspectedTraces", ids.size()).member("inspectedSpans", std::to_string(store.size()));

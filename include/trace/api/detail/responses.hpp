@@ -45,6 +45,19 @@ inline int status_for(const error& e) noexcept {
   }
 }
 
+// Runs `write()`, which writes stored spans: what the JSON writer refuses there (a string that
+// is not UTF-8, held by a store that did not check) is the server's data, not the request's,
+// so it is answered with 500 rather than 400.
+template <class Write>
+decltype(auto) writing_stored(Write&& write) {
+  try {
+    return write();
+  } catch (const error& e) {
+    if (e.code() != errc::invalid_argument) throw;
+    throw error(errc::corrupt_data, std::string("a stored span cannot be written as JSON: ") + e.message());
+  }
+}
+
 // A full owning copy of a stored span (or of a span that already is one).
 template <class S>
 span owned(const S& s) {
