@@ -80,10 +80,10 @@ grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' 
 echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s)"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response; do
+for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response query_routes; do
   seconds=${TRACE_FUZZ_SECONDS:-20}
-  # The HTTP layers: their decoders have targets of their own, 10 s covers them.
-  if [[ $target =~ ^(server_request|http_response)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
+  # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them.
+  if [[ $target =~ ^(server_request|http_response|query_routes)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
   mkdir -p "$work/corpus-$target"
   tmp=${TMPDIR:-/tmp}
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
