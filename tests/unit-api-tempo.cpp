@@ -3,6 +3,8 @@
 // values, the small routes, and every route's bad parameters.
 #include "api_test_support.hpp"
 
+#include <map>
+
 #include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_reader.hpp"
 
@@ -128,6 +130,53 @@ TEST_CASE("/api/search narrows by query, tags, window, trace duration and limit"
   });
 }
 
+TEST_CASE("/api/search runs TraceQL whole: structure and pipelines, tags refused beside it") {
+  for_each_store([](const ask& query) {
+    // { kind = client } > { status = error }: the error span under the client call.
+    const value doc = json_of(query(get("/api/search?q=%7B%20kind%20%3D%20client%20%7D%20%3E%20%7B%20status%20%3D%20error%20%7D")));
+    REQUIRE(size_of(at(doc, "traces")) == 1);
+    const value& set = at(at(at(doc, "traces"), 0), "spanSet");
+    CHECK(integer(at(set, "matched")) == 1);
+    CHECK(text(at(at(at(set, "spans"), 0), "spanID")) == "0000000000000003");
+    // { } | count() > 2: only the checkout trace has three spans.
+    CHECK(found_ids(query, "/api/search?q=%7B%20%7D%20%7C%20count()%20%3E%202") == std::vector<std::string>{checkout_hex});
+    // { .http.status_code = 500 } && { } >> { }: the lone cart trace has no descendants.
+    CHECK(found_ids(query, "/api/search?q=%7B%20resource.service.name%20%3D%20%22cart%22%20%7D%20%26%26%20%7B%20%7D%20%3E%3E%20%7B%20%7D") ==
+          std::vector<std::string>{checkout_hex});
+    CHECK(found_ids(query, "/api/search?q=%7B%7D&minDuration=50ms") == std::vector<std::string>{checkout_hex});
+    check_refused(query, "/api/search?q=%7B%7D&tags=service.name%3Dcart", "\"tags\"");
+    check_refused(query, "/api/search?q=%7B%7D%20%7C%20rate()", "/api/metrics/query_range");
+  });
+}
+
+TEST_CASE("/api/metrics/query_range answers TraceQL metrics as Tempo's series") {
+  for_each_store([](const ask& query) {
+    // count_over_time() by service over [t0, t0 + 2 s) in steps of 1 s: frontend has 2 spans
+    // in the first step; cart one in each.
+    const std::string range = "&start=" + std::to_string(t0_s) + "&end=" + std::to_string(t0_s + 2) + "&step=1s";
+    const value doc = json_of(query(get("/api/metrics/query_range?q=%7B%7D%20%7C%20count_over_time()%20by%20(resource.service.name)" + range)));
+    REQUIRE(size_of(at(doc, "series")) == 2);
+    std::map<std::string, std::vector<double>> counts;
+    for (std::size_t i = 0; i < 2; ++i) {
+      const value& one = at(at(doc, "series"), i);
+      const std::string service = text(at(at(at(at(one, "labels"), 0), "value"), "stringValue"));
+      CHECK(text(at(at(at(one, "labels"), 0), "key")) == "resource.service.name");
+      for (std::size_t k = 0; k < size_of(at(one, "samples")); ++k) {
+        const value& sample = at(at(one, "samples"), k);
+        CHECK(text(at(sample, "timestampMs")) == std::to_string((t0_s + k) * 1000));
+        const value& v = at(sample, "value");
+        counts[service].push_back(v.is_integer() ? static_cast<double>(integer(v)) : *v.get_if<double>());
+      }
+    }
+    CHECK(counts["frontend"].at(0) == 2);
+    CHECK(counts["cart"].at(0) == 1);
+    CHECK(counts["cart"].at(1) == 1);
+    check_refused(query, "/api/metrics/query_range?q=%7B%7D" + range, "metrics query");
+    check_refused(query, "/api/metrics/query_range?q=%7B%7D%20%7C%20rate()&start=" + std::to_string(t0_s), "\"end\"");
+    check_refused(query, "/api/metrics/query_range?q=%7B%7D%20%7C%20rate()" + range.substr(0, range.find("&step")) + "&step=0s", "\"step\"");
+  });
+}
+
 TEST_CASE("/api/search says when a trace's root span has not arrived") {
   auto spans = shop_spans();
   spans.erase(spans.begin());  // the checkout trace without its root
@@ -144,7 +193,7 @@ TEST_CASE("/api/search says when a trace's root span has not arrived") {
 TEST_CASE("/api/search refuses each bad parameter with 400 naming it") {
   for_each_store([](const ask& query) {
     check_refused(query, "/api/search?q=%7B%20status%20%3D%20%7D",
-                  "parameter \"q\": query column 12: expected a status (ok, error, unset), found '}'\n"
+                  "parameter \"q\": query column 12: expected a value after '=', found '}'\n"
                   "{ status = }\n"
                   "           ^");
     check_refused(query, "/api/search?limit=many", "\"limit\"");

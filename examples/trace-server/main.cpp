@@ -20,10 +20,7 @@
 #include <trace/store/mmap.hpp>
 #include <trace/store/mmap/maintenance.hpp>  // retention and snapshots
 
-#if __has_include(<trace/api/query_routes.hpp>)
 #include <trace/api/query_routes.hpp>  // answer_query: the Jaeger and Tempo APIs and the pages
-#define TRACE_SERVER_HAS_QUERY_ROUTES 1
-#endif
 
 #include "http_server.hpp"
 #include "server_metrics.hpp"
@@ -90,10 +87,9 @@ class routes {
     }
     if (path == "/ready" && request.method == "GET") return reply(text_answer(200, "ready\n"));
     if (path == "/api/echo" && request.method == "GET") return reply(text_answer(200, "echo"));
-#ifdef TRACE_SERVER_HAS_QUERY_ROUTES
-    // The store's reading calls are safe beside its one writer thread (mmap.hpp).
-    if (auto answer = trace::api::answer_query(store_, request)) return reply(std::move(*answer));
-#endif
+    // A reader: one consistent view of the committed spans for the whole request, taken
+    // beside the writer thread (mmap.hpp).
+    if (auto answer = trace::api::answer_query(store_.read(), request)) return reply(std::move(*answer));
     reply(text_answer(404, "{\"error\":" + json_string("no route for " + request.method + " " + std::string(path)) + "}",
                       "application/json"));
   }

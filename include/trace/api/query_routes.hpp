@@ -70,7 +70,7 @@ enum class route_name {
   jaeger_services, jaeger_service_operations, jaeger_operations, jaeger_find_traces, jaeger_trace,
   jaeger_dependencies, v3_services, v3_operations, v3_find_traces, v3_trace,
   tempo_trace, tempo_trace_v2, tempo_search, tempo_tags, tempo_tags_v2, tempo_tag_values,
-  tempo_tag_values_v2, tempo_echo, tempo_ready, tempo_buildinfo, search_page, trace_page
+  tempo_tag_values_v2, tempo_metrics, tempo_echo, tempo_ready, tempo_buildinfo, search_page, trace_page
 };
 
 struct route {
@@ -92,6 +92,7 @@ inline std::optional<route> tempo_route_of(const std::vector<std::string>& seg, 
   if (route_is(seg, first, {"api", "search", "tag", "*", "values"})) return route{tempo_tag_values, api_family::tempo, at(3)};
   if (route_is(seg, first, {"api", "v2", "search", "tag", "*", "values"}))
     return route{tempo_tag_values_v2, api_family::tempo, at(4)};
+  if (route_is(seg, first, {"api", "metrics", "query_range"})) return route{tempo_metrics, api_family::tempo, {}};
   if (route_is(seg, first, {"api", "echo"})) return route{tempo_echo, api_family::tempo, {}};
   if (route_is(seg, first, {"ready"})) return route{tempo_ready, api_family::tempo, {}};
   if (route_is(seg, first, {"api", "status", "buildinfo"})) return route{tempo_buildinfo, api_family::tempo, {}};
@@ -144,6 +145,7 @@ http_response answer_route(const S& store, const route& r, const url_target& t, 
     case tempo_tags_v2: return api::tempo_tags_v2(store, t);
     case tempo_tag_values: return api::tempo_tag_values(store, r.argument);
     case tempo_tag_values_v2: return api::tempo_tag_values_v2(store, r.argument);
+    case tempo_metrics: return api::tempo_metrics(store, t);
     case tempo_echo: return api::tempo_echo();
     case tempo_ready: return api::tempo_ready();
     case tempo_buildinfo: return api::tempo_buildinfo();
@@ -159,7 +161,7 @@ http_response answer_route(const S& store, const route& r, const url_target& t, 
 // answered in the right shape); nullopt: not under /api/ or /tempo/, nor /ready or a page.
 inline std::optional<api_family> family_of(std::string_view path) {
   if (path.starts_with("/tempo/") || path == "/ready" || path.starts_with("/api/search") ||
-      path.starts_with("/api/v2/") || path == "/api/echo" || path.starts_with("/api/status/"))
+      path.starts_with("/api/v2/") || path.starts_with("/api/metrics/") || path == "/api/echo" || path.starts_with("/api/status/"))
     return api_family::tempo;
   if (path.starts_with("/api/v3/")) return api_family::jaeger_v3;
   if (path.starts_with("/api/")) return api_family::jaeger;

@@ -8,13 +8,17 @@
 //        {"traces":[{traceID, rootServiceName, rootTraceName, startTimeUnixNano, durationMs,
 //                    spanSet:{spans:[{spanID, name, startTimeUnixNano, durationNanos, attributes}], matched},
 //                    spanSets:[...]}], "metrics":{...}}
+//   GET /api/metrics/query_range?q=&start=&end=&step=
+//        {"series":[{"labels":[{"key","value":{"stringValue"}}], "promLabels",
+//                    "samples":[{"timestampMs","value"}]}]}     (TraceQL metrics, docs/QUERY.md)
 //   GET /api/search/tags                 {"tagNames":[...]}
 //   GET /api/v2/search/tags?scope=       {"scopes":[{"name":"span","tags":[...]},...]}
 //   GET /api/search/tag/{name}/values    {"tagValues":["a","b"]}
 //   GET /api/v2/search/tag/{name}/values {"tagValues":[{"type":"string","value":"a"}]}
 //   GET /api/echo  "echo"    GET /ready  "ready"    GET /api/status/buildinfo  {"version":...}
 //
-// `q` is this library's query language (trace::parse_traceql, docs/QUERY.md), a trace
+// `q` in braces is TraceQL whole (spansets, structure, pipelines: trace::search_traceql);
+// without braces it is a filter over single spans (trace::parse_traceql), a trace
 // matching when one of its spans satisfies q, the `tags` (logfmt: `service.name=api
 // http.status_code=500`, compared as Jaeger's tags are) and the window [start, end] (unix
 // seconds) together; minDuration and maxDuration bound the whole trace's duration, as
@@ -40,6 +44,8 @@
 #include "trace/query/jaeger.hpp"
 #include "trace/query/trace_search.hpp"
 #include "trace/query/traceql.hpp"
+#include "trace/query/traceql/metrics.hpp"
+#include "trace/query/traceql/search.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -57,6 +63,9 @@ template <span_store S>
 http_response tempo_trace(const S& store, std::string_view id, bool v2, std::string_view accept);
 template <span_store S>
 http_response tempo_search(const S& store, const url_target& target);
+// start and end: unix seconds (required); step: a Go duration, by default a hundredth of the range.
+template <span_store S>
+http_response tempo_metrics(const S& store, const url_target& target);
 template <span_store S>
 http_response tempo_tags(const S& store);
 template <span_store S>
@@ -148,17 +157,131 @@ http_response tempo_trace(const S& store, std::string_view id, bool v2, std::str
   return detail::otlp_trace_body(detail::owned_spans(found), v2, accept);
 }
 
+namespace detail {
+
+// The parameters of /api/search other than q and tags.
+struct tempo_search_window {
+  timestamp_ns start = 0, end = 0;  // 0: unbounded
+  duration_ns min_duration = 0, max_duration = std::numeric_limits<duration_ns>::max();
+  std::size_t limit = 20, spans_per_set = 3;  // Tempo's defaults
+
+  bool bounds_duration() const noexcept {
+    return min_duration > 0 || max_duration != std::numeric_limits<duration_ns>::max();
+  }
+  bool admits(duration_ns trace_duration) const noexcept {
+    return trace_duration >= min_duration && trace_duration <= max_duration;
+  }
+};
+
+inline tempo_search_window search_window_of(const url_target& target) {
+  tempo_search_window window;
+  if (auto text = target.value("start"); text && !text->empty()) window.start = whole_number("start", *text, max_timestamp / second) * second;
+  if (auto text = target.value("end"); text && !text->empty()) window.end = whole_number("end", *text, max_timestamp / second) * second;
+  if (window.end && window.start > window.end)
+    bad_parameter("start", *target.value("start"), "before end (" + std::string(*target.value("end")) + ")");
+  if (auto text = target.value("minDuration"); text && !text->empty()) window.min_duration = go_duration("minDuration", *text);
+  if (auto text = target.value("maxDuration"); text && !text->empty()) {
+    window.max_duration = go_duration("maxDuration", *text);
+    if (window.max_duration < window.min_duration) bad_parameter("maxDuration", *text, "at least minDuration");
+  }
+  if (auto text = target.value("limit"); text && !text->empty()) window.limit = whole_number("limit", *text, 100'000);
+  if (window.limit == 0) window.limit = 20;
+  if (auto text = target.value("spss"); text && !text->empty()) window.spans_per_set = whole_number("spss", *text, 100'000);
+  return window;
+}
+
+// A query in braces is TraceQL whole (spansets, structure, pipelines); anything else is a
+// bare filter over single spans, which combines with `tags`.
+inline bool is_spanset_query(std::string_view q) noexcept {
+  const auto first = q.find_first_not_of(" \t\r\n(");
+  return first != std::string_view::npos && q[first] == '{';
+}
+
+[[noreturn]] inline void bad_query(const query_syntax_error& e) {  // names the parameter, shows where
+  throw error(errc::parse_error, "parameter \"q\": " + std::string(e.message()) + "\n" + printable(e.caret()));
+}
+
+// One entry of "traces": Tempo repeats the first spanset as "spanSet" beside "spanSets".
+template <class WriteSpanSets>
+void write_search_trace(json::writer& w, const trace_id& id, const std::string* root_service, const std::string* root_name,
+                        timestamp_ns start, duration_ns duration, WriteSpanSets&& write_span_sets) {
+  w.begin_object().member("traceID", id.to_hex());
+  w.member("rootServiceName", root_service ? printable(*root_service) : "<root span not yet received>");
+  w.member("rootTraceName", root_name ? printable(*root_name) : "");
+  w.member("startTimeUnixNano", std::to_string(start)).member("durationMs", duration / millisecond);
+  write_span_sets(w);
+  w.end_object();
+}
+
+inline void write_search_metrics(json::writer& w, std::size_t inspected_traces, std::size_t inspected_spans) {
+  w.end_array().key("metrics").begin_object();
+  w.member("inspectedTraces", inspected_traces).member("inspectedSpans", std::to_string(inspected_spans));
+  w.member("completedJobs", 1).member("totalJobs", 1).end_object().end_object();
+}
+
+template <span_store S>
+http_response tempo_traceql_search(const S& store, const url_target& target, std::string_view q) {
+  if (!target.values("tags").empty())
+    bad_parameter("tags", target.values("tags").front(), "absent beside a TraceQL query in q: write its conditions inside q");
+  traceql::query query;
+  try {
+    query = parse_traceql_query(q);
+  } catch (const query_syntax_error& e) {
+    bad_query(e);
+  }
+  if (query.metrics) bad_parameter("q", q, "a spanset query: metrics queries are answered by /api/metrics/query_range");
+  const tempo_search_window window = search_window_of(target);
+  traceql_search_options options;
+  options.spans_per_spanset = window.spans_per_set;
+  options.limit = window.bounds_duration() ? std::numeric_limits<std::size_t>::max() : window.limit;
+  if (window.start) options.start = window.start;
+  if (window.end) options.end = window.end + second;
+  const auto traces = search_traceql(store, query, options);
+
+  std::string body;
+  json::writer w(body);
+  w.begin_object().key("traces").begin_array();
+  std::size_t listed = 0;
+  for (const auto& t : traces) {
+    if (listed >= window.limit) break;
+    if (!window.admits(t.duration)) continue;
+    ++listed;
+    writing_stored([&] {
+      write_search_trace(w, t.id, t.root_service.empty() ? nullptr : &t.root_service,
+                         t.root_service.empty() ? nullptr : &t.root_name, t.start, t.duration, [&](json::writer& out) {
+        auto span_set = [&](const auto& set) {
+          out.begin_object().key("spans").begin_array();
+          for (const auto& s : set.spans) write_search_span(out, owned(s));
+          out.end_array().member("matched", set.matched).end_object();
+        };
+        if (!t.spansets.empty()) {
+          out.key("spanSet");
+          span_set(t.spansets.front());
+        }
+        out.key("spanSets").begin_array();
+        for (const auto& set : t.spansets) span_set(set);
+        out.end_array();
+      });
+    });
+  }
+  write_search_metrics(w, traces.size(), store.size());
+  return json_response(200, std::move(body));
+}
+
+}  // namespace detail
+
 template <span_store S>
 http_response tempo_search(const S& store, const url_target& target) {
   using namespace detail;
+  const std::string_view q = target.value("q").value_or("");
+  if (is_spanset_query(q)) return tempo_traceql_search(store, target, q);
   jaeger::query tags;
   for (std::string_view text : target.values("tags")) add_logfmt_tags(text, tags);
-  const std::string_view q = target.value("q").value_or("");
   filter condition;
   try {
     condition = parse_traceql(q);
-  } catch (const query_syntax_error& e) {  // the message names the parameter, the text shows where
-    throw error(errc::parse_error, "parameter \"q\": " + std::string(e.message()) + "\n" + printable(e.caret()));
+  } catch (const query_syntax_error& e) {
+    bad_query(e);
   }
   if (!tags.service.empty() || !tags.tags.empty()) {
     try {
@@ -167,26 +290,13 @@ http_response tempo_search(const S& store, const url_target& target) {
       throw e.with_context("parameter \"tags\"");
     }
   }
-  timestamp_ns start = 0, end = 0;
-  if (auto text = target.value("start"); text && !text->empty()) start = whole_number("start", *text, max_timestamp / second) * second;
-  if (auto text = target.value("end"); text && !text->empty()) end = whole_number("end", *text, max_timestamp / second) * second;
-  if (end && start > end) bad_parameter("start", *target.value("start"), "before end (" + std::string(*target.value("end")) + ")");
-  if (start || end) condition = std::move(condition) && where::started_between(start, end ? end + second - 1 : max_timestamp);
-  duration_ns min_duration = 0, max_duration = std::numeric_limits<duration_ns>::max();
-  if (auto text = target.value("minDuration"); text && !text->empty()) min_duration = go_duration("minDuration", *text);
-  if (auto text = target.value("maxDuration"); text && !text->empty()) {
-    max_duration = go_duration("maxDuration", *text);
-    if (max_duration < min_duration) bad_parameter("maxDuration", *text, "at least minDuration");
-  }
-  std::size_t limit = 20, spans_per_set = 3;  // Tempo's defaults
-  if (auto text = target.value("limit"); text && !text->empty()) limit = whole_number("limit", *text, 100'000);
-  if (limit == 0) limit = 20;
-  if (auto text = target.value("spss"); text && !text->empty()) spans_per_set = whole_number("spss", *text, 100'000);
-  const bool bounded = min_duration > 0 || max_duration != std::numeric_limits<duration_ns>::max();
+  const tempo_search_window window = search_window_of(target);
+  if (window.start || window.end)
+    condition = std::move(condition) && where::started_between(window.start, window.end ? window.end + second - 1 : max_timestamp);
 
   trace_query candidates;
   candidates.where = condition;
-  candidates.limit = bounded ? std::numeric_limits<std::size_t>::max() : limit;  // the bound is checked per trace
+  candidates.limit = window.bounds_duration() ? std::numeric_limits<std::size_t>::max() : window.limit;  // checked per trace
   const std::vector<trace_id> ids = find_trace_ids(store, candidates);
 
   std::string body;
@@ -194,7 +304,7 @@ http_response tempo_search(const S& store, const url_target& target) {
   w.begin_object().key("traces").begin_array();
   std::size_t listed = 0;
   for (const trace_id& id : ids) {
-    if (listed >= limit) break;
+    if (listed >= window.limit) break;
     const std::vector<span> spans = owned_spans(store.find_trace(id));
     if (spans.empty()) continue;
     timestamp_ns first = spans.front().start, last = spans.front().end;
@@ -205,31 +315,76 @@ http_response tempo_search(const S& store, const url_target& target) {
       if (s.is_root() && (!root || s.start < root->start)) root = &s;
     }
     const duration_ns duration = last > first ? last - first : 0;
-    if (duration < min_duration || duration > max_duration) continue;
+    if (!window.admits(duration)) continue;
     std::vector<const span*> matched;
     for (const span& s : spans)
       if (matches(condition, s)) matched.push_back(&s);
     std::ranges::sort(matched, [](const span* a, const span* b) { return a->start < b->start; });
     ++listed;
     writing_stored([&] {
-      w.begin_object().member("traceID", id.to_hex());
-      w.member("rootServiceName", root ? printable(root->resource.service_name) : "<root span not yet received>");
-      w.member("rootTraceName", root ? printable(root->name) : "");
-      w.member("startTimeUnixNano", std::to_string(first)).member("durationMs", duration / millisecond);
-      auto span_set = [&] {
-        w.begin_object().key("spans").begin_array();
-        for (std::size_t k = 0; k < matched.size() && k < spans_per_set; ++k) write_search_span(w, *matched[k]);
-        w.end_array().member("matched", matched.size()).end_object();
-      };
-      w.key("spanSet");
-      span_set();
-      w.key("spanSets").begin_array();
-      span_set();
-      w.end_array().end_object();
+      write_search_trace(w, id, root ? &root->resource.service_name : nullptr, root ? &root->name : nullptr, first, duration,
+                         [&](json::writer& out) {
+        auto span_set = [&] {
+          out.begin_object().key("spans").begin_array();
+          for (std::size_t k = 0; k < matched.size() && k < window.spans_per_set; ++k) write_search_span(out, *matched[k]);
+          out.end_array().member("matched", matched.size()).end_object();
+        };
+        out.key("spanSet");
+        span_set();
+        out.key("spanSets").begin_array();
+        span_set();
+        out.end_array();
+      });
     });
   }
-  w.end_array().key("metrics").begin_object();
-  w.member("inspectedTraces", ids.size()).member("inspectedSpans", std::to_string(store.size()));
+  write_search_metrics(w, ids.size(), store.size());
+  return json_response(200, std::move(body));
+}
+
+template <span_store S>
+http_response tempo_metrics(const S& store, const url_target& target) {
+  using namespace detail;
+  const std::string_view q = target.value("q").value_or("");
+  traceql::query query;
+  try {
+    query = parse_traceql_query(q);
+  } catch (const query_syntax_error& e) {
+    bad_query(e);
+  }
+  if (!query.metrics) bad_parameter("q", q, "a metrics query (rate(), count_over_time(), ...): spansets are answered by /api/search");
+  traceql_metrics_range range;
+  for (const char* name : {"start", "end"}) {
+    const auto text = target.value(name);
+    if (!text || text->empty()) bad_parameter(name, "", "unix seconds");
+    (std::string_view(name) == "start" ? range.start : range.end) = whole_number(name, *text, max_timestamp / second) * second;
+  }
+  if (range.end <= range.start) bad_parameter("end", *target.value("end"), "after start (" + std::string(*target.value("start")) + ")");
+  range.step = std::max<duration_ns>((range.end - range.start) / 100, second);
+  if (auto text = target.value("step"); text && !text->empty()) {
+    range.step = go_duration("step", *text);
+    if (range.step == 0) bad_parameter("step", *text, "a positive duration");
+    if ((range.end - range.start) / range.step >= max_metrics_steps)
+      bad_parameter("step", *text, "at most " + std::to_string(max_metrics_steps) + " steps over the range");
+  }
+  const std::vector<traceql_series> series = traceql_metrics(store, query, range);
+
+  std::string body;
+  json::writer w(body);
+  w.begin_object().key("series").begin_array();
+  for (const traceql_series& one : series) {
+    std::string prom_labels = "{";
+    w.begin_object().key("labels").begin_array();
+    for (const auto& [key, value] : one.labels) {
+      w.begin_object().member("key", printable(key)).key("value").begin_object().member("stringValue", printable(value));
+      w.end_object().end_object();
+      prom_labels += (prom_labels.size() > 1 ? ", " : "") + printable(key) + "=\"" + printable(value) + "\"";
+    }
+    w.end_array().member("promLabels", prom_labels + "}").key("samples").begin_array();
+    for (const auto& [time, value] : one.points)
+      w.begin_object().member("timestampMs", std::to_string(time / millisecond)).member("value", value).end_object();
+    w.end_array().end_object();
+  }
+  w.end_array().key("metrics").begin_object().member("inspectedSpans", std::to_string(store.size()));
   w.member("completedJobs", 1).member("totalJobs", 1).end_object().end_object();
   return json_response(200, std::move(body));
 }
