@@ -137,17 +137,25 @@ int run_import(const arguments& args) {
     trace::append_counts counts;
     std::size_t stored = 0;  // spans handed to the store (appended or already present)
     bool storing = false;    // an error now is the store's, not the file's
-    auto store_waiting = [&] {
-      const std::size_t count = waiting.size();
+    auto store_batch = [&](std::vector<trace::span>&& batch) {
+      const std::size_t count = batch.size();
       storing = true;
-      const trace::append_counts batch = trace::append_new(store, std::move(waiting));
+      const trace::append_counts done = trace::append_new(store, std::move(batch));
       storing = false;
-      counts.appended += batch.appended;
-      counts.already_present += batch.already_present;
+      counts.appended += done.appended;
+      counts.already_present += done.already_present;
       stored += count;
-      waiting.clear();
       const auto at = in.tellg();
       progress.update(bytes_done + (at > 0 ? static_cast<std::uint64_t>(at) : file_bytes), imported + counts.appended);
+    };
+    // Full batches of `waiting` go to the store; the rest waits for more.
+    auto store_full_batches = [&] {
+      std::size_t first = 0;
+      for (; waiting.size() - first >= append_spans; first += append_spans) {
+        const auto from = waiting.begin() + static_cast<std::ptrdiff_t>(first);
+        store_batch(std::vector<trace::span>(std::make_move_iterator(from), std::make_move_iterator(from + append_spans)));
+      }
+      waiting.erase(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(first));
     };
     try {
       if (!in) throw trace::error(trace::errc::io_error, "cannot open it");
@@ -164,9 +172,10 @@ int run_import(const arguments& args) {
         read_stream(file_format, in, [&](std::vector<trace::span>&& batch) {
           if (waiting.empty()) waiting = std::move(batch);
           else waiting.insert(waiting.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-          if (waiting.size() >= append_spans) store_waiting();
+          store_full_batches();
         });
-      if (!waiting.empty()) store_waiting();
+      if (!waiting.empty()) store_batch(std::move(waiting));
+      waiting.clear();
     } catch (const trace::error& e) {
       progress.finish();
       imported += counts.appended;
@@ -174,7 +183,7 @@ int run_import(const arguments& args) {
       ++failed_files;
       if (storing) {  // the store refused a batch (its disk budget, the file system): stop
         std::fprintf(stderr,
-                     "tracectl import: %s: stopped after %zu of its spans: %s\n"
+                     "tracectl import: %s: stopped after its first %zu spans: %s\n"
                      "tracectl import: %zu new spans of %s were kept; importing it again adds only the missing ones\n",
                      file.c_str(), stored, e.message(), counts.appended, file.c_str());
         report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
