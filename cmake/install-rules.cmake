@@ -29,3 +29,16 @@ install(FILES
   DESTINATION "${TRACE_INSTALL_CMAKEDIR}")
 
 install(FILES LICENSE README.md DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/trace")
+
+# pkg-config. The include folder is given relative to the .pc file's own place (${pcfiledir})
+# so that an installed tree still works after it is moved, as vcpkg and Conan do.
+set(TRACE_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
+  CACHE STRING "Install folder of trace.pc")
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}" OR IS_ABSOLUTE "${TRACE_INSTALL_PKGCONFIGDIR}")
+  set(TRACE_PC_INCLUDEDIR "${CMAKE_INSTALL_FULL_INCLUDEDIR}")
+else()
+  file(RELATIVE_PATH include_from_pc "/${TRACE_INSTALL_PKGCONFIGDIR}" "/${CMAKE_INSTALL_INCLUDEDIR}")
+  set(TRACE_PC_INCLUDEDIR "\${pcfiledir}/${include_from_pc}")
+endif()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/trace.pc.in" "${PROJECT_BINARY_DIR}/trace.pc" @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/trace.pc" DESTINATION "${TRACE_INSTALL_PKGCONFIGDIR}")

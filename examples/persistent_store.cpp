@@ -34,13 +34,13 @@ trace::mmap_store open_store(const std::string& dir) {
 
 // One trace of a root and three children: a batch.
 std::vector<trace::span> job_trace(int n) {
-  const trace::trace_id id = trace::trace_id::random();
+  const trace::trace_id id = trace::random_trace_id();
   const trace::timestamp_ns now = trace::now_ns();
   std::vector<trace::span> spans(4);
   for (std::size_t i = 0; i < spans.size(); ++i) {
     trace::span& s = spans[i];
     s.trace = id;
-    s.id = trace::span_id::random();
+    s.id = trace::random_span_id();
     s.parent = i == 0 ? trace::span_id{} : spans[0].id;
     s.name = i == 0 ? "nightly export" : "write part " + std::to_string(i);
     s.resource.service_name = "exporter";

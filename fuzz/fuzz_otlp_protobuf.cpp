@@ -1,12 +1,14 @@
 // The OTLP protobuf decoder refuses bad bytes only with trace::error; whatever it accepts,
 // the encoder writes and the decoder reads back to the same spans and the same bytes. The
-// response and status decoders are fed the same bytes.
+// response and status decoders are fed the same bytes. Decoding into views must refuse the
+// same inputs and give the same spans.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "trace/core/convert.hpp"
 #include "trace/io/otlp_protobuf.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,8 +26,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     spans = pb::decode_request(bytes);
   } catch (const trace::error&) {
-    return 0;
+    try {
+      pb::decode_request_views(bytes);
+    } catch (const trace::error&) {
+      return 0;
+    }
+    std::abort();  // the views accepted what the owning decode refused
   }
+  const pb::request_views views = pb::decode_request_views(bytes);
+  if (views.spans.size() != spans.size()) std::abort();
+  for (std::size_t i = 0; i < spans.size(); ++i)
+    if (trace::to_owned(views.spans[i]) != spans[i]) std::abort();
   std::string encoded = pb::encode_request(spans);
   std::vector<trace::span> back = pb::decode_request(encoded);
   if (back.size() != spans.size() || pb::encode_request(back) != encoded) std::abort();

@@ -1,7 +1,8 @@
-// The query parser and the regular-expression engine must refuse bad input only with
+// The query parsers and the regular-expression engine must refuse bad input only with
 // trace::error, in time linear in the input; what they accept must evaluate without a fault.
-// The input is read twice: as a TraceQL query evaluated on a fixed span, and as a pattern
-// matched against a few texts (and against itself).
+// The input is read three times: as a bare query evaluated on a fixed span, as a TraceQL
+// query searched (or, with a metrics function, measured) on a small store of broken and
+// whole traces, and as a pattern matched against a few texts (and against itself).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -11,6 +12,9 @@
 #include "trace/core/span.hpp"
 #include "trace/query/regex.hpp"
 #include "trace/query/traceql.hpp"
+#include "trace/query/traceql/metrics.hpp"
+#include "trace/query/traceql/search.hpp"
+#include "trace/store/memory.hpp"
 
 namespace {
 
@@ -32,6 +36,54 @@ trace::span fixed_span() {
   return s;
 }
 
+// Three traces: a root with a child and a grandchild; an orphan with a child; a span whose
+// id repeats. Events, links and array attributes give every intrinsic something to read.
+const trace::memory_store& small_store() {
+  static const trace::memory_store store = [] {
+    std::vector<trace::span> spans;
+    auto add = [&spans](std::uint64_t trace, std::uint64_t id, std::uint64_t parent, trace::status_code status) {
+      trace::span s = fixed_span();
+      s.trace = trace::trace_id{7, trace};
+      s.id = trace::span_id{id};
+      s.parent = trace::span_id{parent};
+      s.start += id * 1'000'000;
+      s.end += id * 2'000'000;
+      s.status.code = status;
+      spans.push_back(std::move(s));
+    };
+    add(1, 1, 0, trace::status_code::ok);
+    add(1, 2, 1, trace::status_code::error);
+    add(1, 3, 2, trace::status_code::unset);
+    add(2, 4, 99, trace::status_code::error);
+    add(2, 5, 4, trace::status_code::unset);
+    add(3, 6, 0, trace::status_code::unset);
+    add(3, 6, 0, trace::status_code::error);
+    spans[1].events.push_back(trace::event{spans[1].start + 5, "retry", {}, {}, 0});
+    spans[2].links.push_back(trace::link{trace::trace_id{7, 1}, trace::span_id{1}, {}, {}, 0, 0});
+    spans[3].attributes.set("tags", std::vector<std::string>{"a", "b"});
+    trace::memory_store out;
+    out.append(spans);
+    return out;
+  }();
+  return store;
+}
+
+void run_traceql(std::string_view text) {
+  const trace::traceql::query q = trace::parse_traceql_query(text);
+  if (q.metrics) {
+    trace::traceql_metrics_range range;
+    range.start = 1714564800000000000;
+    range.end = range.start + 60'000'000'000;
+    range.step = 1'000'000'000;
+    for (const auto& series : trace::traceql_metrics(small_store(), q, range))
+      if (series.points.empty() || series.points.size() > 60) std::abort();
+    return;
+  }
+  for (const auto& t : trace::search_traceql(small_store(), q))
+    for (const auto& set : t.spansets)
+      if (set.spans.empty() || set.spans.size() > set.matched) std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -42,6 +94,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (f.depth() > trace::filter::max_depth) std::abort();
     const trace::filter copy = f;
     if (trace::matches(f, span) != trace::matches(copy, span)) std::abort();
+  } catch (const trace::error&) {
+  }
+  try {
+    run_traceql(text);
   } catch (const trace::error&) {
   }
   try {

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 #include <trace/core/ids.hpp>
+#include <trace/instrument/random_ids.hpp>
 
 #include <set>
 
@@ -57,8 +58,8 @@ TEST_CASE("random ids are valid and distinct") {
   std::set<trace_id> traces;
   std::set<span_id> spans;
   for (int i = 0; i < 1000; ++i) {
-    auto t = trace_id::random();
-    auto s = span_id::random();
+    auto t = trace::random_trace_id();
+    auto s = trace::random_span_id();
     CHECK(t.valid());
     CHECK(s.valid());
     traces.insert(t);

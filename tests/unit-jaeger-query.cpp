@@ -93,6 +93,17 @@ TEST_CASE("RFC 3339 times parse to Unix nanoseconds") {
   CHECK(parse_rfc3339("2017-01-26T18:46:31.639875+02:00") == 1'485'449'191'639'875'000ULL);
   CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == 0);
   CHECK(parse_rfc3339("1970-01-01T00:00:00.000000001Z") == 1);
+  // Leap days, century rules and month ends (the calendar arithmetic is the library's own).
+  CHECK(parse_rfc3339("2000-02-29T00:00:00Z") == 951'782'400ULL * trace::second);
+  CHECK(parse_rfc3339("2024-02-29T12:00:00Z") == 1'709'208'000ULL * trace::second);
+  CHECK(parse_rfc3339("2100-03-01T00:00:00Z") == 4'107'542'400ULL * trace::second);
+  CHECK(parse_rfc3339("1999-12-31T23:59:59Z") == 946'684'799ULL * trace::second);
+  CHECK_THROWS_AS(parse_rfc3339("2100-02-29T00:00:00Z"), trace::error);
+  CHECK_THROWS_AS(parse_rfc3339("2023-02-29T00:00:00Z"), trace::error);
+  CHECK_THROWS_AS(parse_rfc3339("2023-04-31T00:00:00Z"), trace::error);
+  CHECK_THROWS_AS(parse_rfc3339("2023-13-01T00:00:00Z"), trace::error);
+  CHECK_THROWS_AS(parse_rfc3339("2023-00-10T00:00:00Z"), trace::error);
+  CHECK_THROWS_AS(parse_rfc3339("2023-01-00T00:00:00Z"), trace::error);
   CHECK_THROWS_WITH(parse_rfc3339("2017-01-26 16:46:31Z"),
                     "parse error: RFC 3339 time \"2017-01-26 16:46:31Z\" at character 11: expected 'T'");
   CHECK_THROWS_WITH(parse_rfc3339("2017-02-30T00:00:00Z"),

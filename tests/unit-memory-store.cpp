@@ -111,7 +111,7 @@ TEST_CASE("the scope column indexes the distinct scopes, and scope filters read 
   CHECK(trace::count_matching(store, !scope_version("1.0")) == 2);
 }
 
-TEST_CASE("a batch with an invalid span is refused whole, naming the span") {
+TEST_CASE("memory_store: a batch with an invalid span is refused whole, naming the span") {
   trace::memory_store store;
   auto good = make_span(1, 1, 0, "a", "ok", 0, 10);
   auto backwards = make_span(1, 2, 1, "a", "backwards", 10, 5);

@@ -192,3 +192,45 @@ TEST_CASE("a version 2 or 3 log, without a watermark, is read, and a writer seal
   store.append(make_batch(30, 1, 2));
   CHECK(store.size() == 20);
 }
+
+TEST_CASE("repair leaves a store that checks clean, whatever generations the commit slots carry") {
+  // Found by fuzz_store: both slots at generation 2^32 - 1, the one read second claiming more
+  // than the log holds. The next generation wrapped to 0 and was written over the winning
+  // slot (chosen by parity), so the stale claim won and the repaired log reported damage.
+  temp_dir dir;
+  auto o = small_segment_options(dir);
+  auto offsets = three_committed_batches(o);
+  const auto intact = test_support::materialize_all(trace::mmap_store(read_only(o)));
+  const auto log = only_log(o);
+  {
+    std::string bytes = read_file(log);
+    auto* header = reinterpret_cast<std::byte*>(bytes.data());
+    trace::detail::write_commit_slot(header, {offsets[2], 12, 0xffffffffu}, 0);
+    trace::detail::write_commit_slot(header, {~0ull, ~0ull, 0xffffffffu}, 1);
+    const std::uint32_t huge = 0xffffffffu;  // a torn record after the third: past the end of the file
+    std::memcpy(bytes.data() + offsets[3] + 4, &huge, 4);
+    bytes[offsets[3] + 8] = 1;
+    write_file(log, bytes);
+  }
+  {
+    trace::mmap_store before(read_only(o));
+    REQUIRE(before.dropped().size() == 1);
+    CHECK_FALSE(before.damaged());  // slot 0 wins the tie: the third batch and the torn record are past it
+  }
+  const auto dropped = trace::mmap_store::repair(o);
+  REQUIRE(dropped.size() == 1);
+  CHECK(dropped[0].offset == offsets[3]);
+  trace::mmap_store after(read_only(o));
+  CHECK_FALSE(after.damaged());
+  CHECK(after.dropped().empty());
+  CHECK(test_support::materialize_all(after) == intact);  // all 18 spans, the third batch too
+}
+
+TEST_CASE("commit generations compare as serial numbers: the next one is newer, even past 2^32 - 1") {
+  using trace::detail::newer_generation;
+  CHECK(newer_generation(1, 0));
+  CHECK(newer_generation(0, 0xffffffffu));
+  CHECK_FALSE(newer_generation(0xffffffffu, 0));
+  CHECK_FALSE(newer_generation(7, 7));
+  CHECK_FALSE(newer_generation(5, 6));
+}

@@ -111,7 +111,7 @@ TEST_CASE("a segment rolls once it is older than segment_span") {
   CHECK(info[0].spans == 2);
 }
 
-TEST_CASE("a batch with an invalid span is refused whole, naming the span") {
+TEST_CASE("mmap_store: a batch with an invalid span is refused whole, naming the span") {
   temp_dir dir;
   trace::mmap_store store(default_options(dir));
   auto batch = make_batch(1, 1, 3);

@@ -3,6 +3,7 @@
 // parsing. Framing, keep-alive and malformed answers are covered by unit-clickhouse-http.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -218,4 +219,54 @@ TEST_CASE("Retry-After: an HTTP-date in each of the three forms, measured from n
   CHECK(trace::net::parse_retry_after("Tue, 01 Dec 2026 12:00:30 GMT", now) == 30s);
   CHECK(trace::net::parse_retry_after("Tue, 01 Dec 2026 11:00:00 GMT", now) == 0ms);  // past: now
   CHECK(trace::net::parse_retry_after("Tue, 01 Dec 2026 12:00:30 GMT junk", now) == std::nullopt);
+}
+
+namespace {
+
+// A response read by net::detail::read_response from `bytes`, delivered `piece` bytes per read.
+trace::net::http_response read_bytes(std::string_view bytes, std::size_t piece, std::size_t limit) {
+  auto more = [&bytes, piece](std::string& buffer, bool allow_eof) {
+    if (bytes.empty()) {
+      if (allow_eof) return false;
+      throw trace::net::http_error(http_failure::closed, "closed");
+    }
+    const std::size_t n = std::min(piece, bytes.size());
+    buffer.append(bytes.substr(0, n));
+    bytes.remove_prefix(n);
+    return true;
+  };
+  trace::net::http_response response;
+  std::string buffer;
+  trace::net::detail::read_response(buffer, response, limit, more, [](http_failure kind, const std::string& what) {
+    throw trace::net::http_error(kind, what);
+  });
+  return response;
+}
+
+}  // namespace
+
+TEST_CASE("the body limit holds for a close-delimited body that came whole with the header") {
+  // Found by fuzz_http_response: the limit was checked only after each later read.
+  const std::string answer = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\n\r\n" + std::string(100, 'x');
+  const std::size_t piece = GENERATE(std::size_t{4096}, std::size_t{7});
+  INFO("piece " << piece);
+  auto [kind, message] = failure_of([&] { read_bytes(answer, piece, 64); });
+  CHECK(kind == http_failure::too_large);
+  CHECK(message.find("exceeds the limit of 64 bytes") != std::string::npos);
+  const auto whole = read_bytes(answer, piece, 100);
+  CHECK(whole.status == 503);
+  CHECK(whole.body == std::string(100, 'x'));
+  CHECK(*whole.header("retry-after") == "2");
+}
+
+TEST_CASE("framing read from bytes alone: Content-Length, chunked with extensions and trailers") {
+  const std::size_t piece = GENERATE(std::size_t{1}, std::size_t{3}, std::size_t{4096});
+  INFO("piece " << piece);
+  auto sized = read_bytes("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello and more", piece, 1 << 20);
+  CHECK(sized.body == "hello");
+  auto chunked = read_bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+                            piece, 1 << 20);
+  CHECK(chunked.body == "abcde");
+  auto [kind, message] = failure_of([&] { read_bytes("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort", piece, 1 << 20); });
+  CHECK(kind == http_failure::closed);
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "trace/core/convert.hpp"
 #include "trace/io/file.hpp"
 #include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_reader.hpp"
@@ -335,6 +336,86 @@ TEST_CASE("AnyValue shapes map as the JSON reader maps them") {
   CHECK(from_protobuf[0].attributes == from_json[0].attributes);
   CHECK(std::get<std::string>(*from_protobuf[0].attributes.find("kv")) == R"({"a":1,"b":["x",0.5],"c":null})");
   CHECK(std::get<std::string>(*from_protobuf[0].attributes.find("bytes")) == "AAEC");
+}
+
+TEST_CASE("decoding into views gives the owning decode's spans, borrowing text from the bytes") {
+  auto inside = [](std::string_view text, std::string_view bytes) {
+    return text.empty() || (text.data() >= bytes.data() && text.data() + text.size() <= bytes.data() + bytes.size());
+  };
+  SECTION("every fixture and the full span") {
+    std::vector<std::vector<span>> inputs{{full_span()}, otlp::read_file(fs::path(TRACE_TEST_DATA_DIR) / "otel-js-sdk.json"),
+                                          otlp::read_file(fs::path(TRACE_TEST_DATA_DIR) / "../../examples/tracectl/sample/shop.otlp.json")};
+    for (const auto& spans : inputs) {
+      const std::string bytes = pb::encode_request(spans);
+      const std::vector<span> owned = pb::decode_request(bytes);
+      const pb::request_views views = pb::decode_request_views(bytes);
+      REQUIRE(views.spans.size() == owned.size());
+      for (std::size_t i = 0; i < owned.size(); ++i) {
+        CHECK(to_owned(views.spans[i]) == owned[i]);
+        CHECK(inside(views.spans[i].name, bytes));
+        CHECK(inside(views.spans[i].resource.service_name, bytes));
+        for (const auto& a : views.spans[i].attributes) CHECK(inside(a.key, bytes));
+      }
+      CHECK(pb::encode_request(views.spans) == bytes);  // views encode as the spans they show
+    }
+  }
+  SECTION("text the decoder makes (bytes as base64, kvlists as JSON) lives with the views") {
+    message span = minimal_span()
+                       .sub(9, key_value("bytes", message().len(7, std::string("\0\1\2", 3))))
+                       .sub(9, key_value("kv", message().sub(6, message().sub(1, key_value("a", message().varint(3, 1))))))
+                       .sub(9, key_value("text", string_value("plain")));
+    const std::string bytes = request_of({span});
+    pb::request_views views = pb::decode_request_views(bytes);
+    pb::request_views moved = std::move(views);  // the made text moves with the spans
+    REQUIRE(moved.spans.size() == 1);
+    const auto& attributes = moved.spans[0].attributes;
+    CHECK(std::get<std::string_view>(*attributes.find("bytes")) == "AAEC");
+    CHECK(std::get<std::string_view>(*attributes.find("kv")) == R"({"a":1})");
+    CHECK(inside(std::get<std::string_view>(*attributes.find("text")), bytes));
+    CHECK_FALSE(inside(std::get<std::string_view>(*attributes.find("bytes")), bytes));
+    CHECK(moved.converted.size() == 2);
+  }
+  SECTION("the streaming form, and bad input refused as by the owning decode") {
+    std::string bytes = request_of({minimal_span(1), minimal_span(2)}) + request_of({minimal_span(3)});
+    std::vector<std::string> names;
+    CHECK(pb::decode_request_views(bytes, [&](std::vector<span_view>&& batch) {
+            for (const auto& s : batch) names.emplace_back(s.name);
+          }) == 3);
+    CHECK(names == std::vector<std::string>{"op", "op", "op"});
+    const std::string cut = bytes.substr(0, bytes.size() - 3);
+    std::string owned_error = error_of(cut), view_error;
+    try {
+      pb::decode_request_views(cut);
+    } catch (const error& e) {
+      view_error = e.what();
+    }
+    CHECK(view_error == owned_error);
+    CHECK(view_error != "no error");
+  }
+}
+
+TEST_CASE("encoding groups by resource, then scope, in first-seen order, whatever the interleaving") {
+  auto make = [](std::uint64_t id, const char* service, const char* scope_name) {
+    span s;
+    s.trace = trace_id{1, 1};
+    s.id = span_id{id};
+    s.name = "op";
+    s.start = 10;
+    s.end = 20;
+    s.resource.service_name = service;
+    s.scope.name = scope_name;
+    return s;
+  };
+  std::vector<span> spans{make(1, "a", "x"), make(2, "b", "x"), make(3, "a", "y"), make(4, "a", "x"),
+                          make(5, "c", "x"), make(6, "b", "x"), make(7, "a", "y")};
+  std::vector<std::uint64_t> ids;
+  std::vector<std::size_t> batches;
+  pb::decode_request(pb::encode_request(spans), [&](std::vector<span>&& batch) {
+    batches.push_back(batch.size());
+    for (const auto& s : batch) ids.push_back(s.id.value());
+  });
+  CHECK(batches == std::vector<std::size_t>{4, 2, 1});  // one resource_spans per service
+  CHECK(ids == std::vector<std::uint64_t>{1, 4, 3, 7, 2, 6, 5});
 }
 
 TEST_CASE("bad input is refused with the field path and byte offset") {

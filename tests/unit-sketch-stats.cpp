@@ -6,6 +6,7 @@
 #include <random>
 #include <vector>
 
+#include "support/check_stats.hpp"
 #include "support/make_span.hpp"
 #include "trace/analytics/mergeable_stats.hpp"
 
@@ -20,18 +21,6 @@ std::vector<trace::span> spans_of(std::size_t n) {
                                         g() % 50 == 0 ? trace::status_code::error : trace::status_code::unset));
   }
   return out;
-}
-
-void check_equal(const trace::span_stats& a, const trace::span_stats& b) {
-  CHECK(a.count == b.count);
-  CHECK(a.errors == b.errors);
-  CHECK(a.error_rate == b.error_rate);
-  CHECK(a.min == b.min);
-  CHECK(a.max == b.max);
-  CHECK(a.average == b.average);
-  CHECK(a.p50 == b.p50);
-  CHECK(a.p95 == b.p95);
-  CHECK(a.p99 == b.p99);
 }
 
 }  // namespace
@@ -53,14 +42,14 @@ TEST_CASE("shard statistics merge into the statistics of all spans") {
 
   trace::summary_options sketch;
   sketch.percentiles = trace::percentile_method::sketch;
-  check_equal(merged.stats(), trace::summarize_spans(spans, sketch));
+  trace_test::check_same_stats(merged.stats(), trace::summarize_spans(spans, sketch));
 
   auto exact = trace::summarize_spans(spans);
   CHECK(static_cast<double>(merged.stats().p99) == Approx(static_cast<double>(exact.p99)).epsilon(0.01));
 }
 
 TEST_CASE("empty statistics read as zeros and parts of other accuracy are refused") {
-  check_equal(trace::mergeable_stats{}.stats(), trace::span_stats{});
+  trace_test::check_same_stats(trace::mergeable_stats{}.stats(), trace::span_stats{});
   trace::mergeable_stats coarse(0.05);
   coarse.add(10, false);
   trace::mergeable_stats fine;

@@ -8,6 +8,7 @@ cmake --workflow --preset bench
 ./build/bench/bench/trace-bench --smoke
 ./build/bench/bench/analytics-bench 200000
 ./build/bench/bench/regex-bench --smoke
+./build/bench/bench/traceql-bench --smoke
 ./build/bench/bench/append-new-bench 20000 1
 ./build/bench/bench/io-bench --smoke
 ./build/bench/bench/otlp-http-bench 20000

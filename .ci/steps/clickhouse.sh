@@ -10,14 +10,13 @@ cd "$(dirname "$0")/../.."
 source .ci/lib/apt.sh
 apt_install clickhouse-server clickhouse-client
 
-build=build/clickhouse
-servers=$PWD/$build/servers
+build=build/test  # the README's build: both programs are built there already
+servers=$PWD/build/clickhouse/servers
 http1=${TRACE_CH_HTTP1:-18123} tcp1=${TRACE_CH_TCP1:-19000} inter1=${TRACE_CH_INTER1:-19009}
 http2=${TRACE_CH_HTTP2:-18124} tcp2=${TRACE_CH_TCP2:-19001} inter2=${TRACE_CH_INTER2:-19010}
 targets=(unit-clickhouse-server unit-clickhouse-cluster)
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DTRACE_BUILD_EXAMPLES=OFF -DTRACE_BUILD_BENCH=OFF \
-  -DTRACE_INSTALL=OFF >/dev/null
+[ -d "$build" ] || cmake --preset test >/dev/null
 cmake --build "$build" -j"${TRACE_CI_JOBS:-2}" --target "${targets[@]}"
 
 stop_servers() {

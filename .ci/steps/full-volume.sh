@@ -32,20 +32,21 @@ else
   echo "full-volume: ext4 SKIPPED: loop mount failed (no loop device?); testing the tmpfs only"
 fi
 
-[ -d build/dev ] || cmake --preset dev >/dev/null
-cmake --build build/dev -j2 --target unit-mmap-full-volume tracectl >/dev/null
+# The README's build (preset test) has compiled both already: this links the test alone.
+[ -d build/test ] || cmake --preset test >/dev/null
+cmake --build build/test -j2 --target unit-mmap-full-volume tracectl >/dev/null
 echo "-- unit-mmap-full-volume on $volumes"
-TRACE_FULL_VOLUMES="$volumes" build/dev/tests/unit-mmap-full-volume
+TRACE_FULL_VOLUMES="$volumes" build/test/tests/unit-mmap-full-volume
 
 echo "-- tracectl on the 4 MiB tmpfs: a 64 MiB log cannot be reserved, and says so"
 status=0
-build/dev/examples/tracectl/tracectl import examples/tracectl/sample/shop.otlp.json --store "$work/tmpfs/s" \
+build/test/examples/tracectl/tracectl import examples/tracectl/sample/shop.otlp.json --store "$work/tmpfs/s" \
   >"$work/out" 2>&1 || status=$?
 cat "$work/out"
 [ "$status" = 3 ] || { echo "full-volume: tracectl import exited $status, expected 3" >&2; exit 1; }
 grep -q "no space left on" "$work/out" || { echo "full-volume: no 'no space left' message" >&2; exit 1; }
 status=0
-build/dev/examples/tracectl/tracectl check --store "$work/tmpfs/s" >"$work/out" 2>&1 || status=$?
+build/test/examples/tracectl/tracectl check --store "$work/tmpfs/s" >"$work/out" 2>&1 || status=$?
 cat "$work/out"
 [ "$status" -lt 128 ] || { echo "full-volume: tracectl check died of signal $((status - 128))" >&2; exit 1; }
 echo "full-volume: passed"

@@ -7,8 +7,8 @@ cd "$(dirname "$0")/../.."
 source .ci/lib/apt.sh
 apt_install chromium
 
-# The README's build (preset dev) already has tracectl; build it alone otherwise.
-tracectl=build/dev/examples/tracectl/tracectl
+# The README's build (preset test) already has tracectl; build it alone otherwise.
+tracectl=build/test/examples/tracectl/tracectl
 if [ ! -x "$tracectl" ]; then
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT

@@ -11,14 +11,17 @@
 #     independent implementation) must decode it without unknown fields and re-encode it to
 #     the same bytes;
 #  4. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
-#     files, not include/trace/io, but run the same way).
+#     files, fuzz_server_request: the OTLP/HTTP receiver, fuzz_http_response: the OTLP/HTTP
+#     exporter's reading of server answers; not include/trace/io, but run the same way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 source .ci/lib/apt.sh
-apt_install nodejs npm protobuf-compiler
+apt_install protobuf-compiler
+# Node 20 with its own npm comes from NodeSource on these machines; Debian's npm would conflict.
+command -v npm >/dev/null || apt_install nodejs npm
 
 echo "-- OpenTelemetry JS SDK: regenerate the fixture and compare"
 (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
@@ -30,9 +33,14 @@ if ! cmp -s "$work/otel-js-sdk.json" tests/data/otel-js-sdk.json; then
 fi
 
 echo "-- the library's OTLP JSON export through the SDK's protobuf definitions"
-cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_TESTS=OFF -DTRACE_BUILD_BENCH=OFF >/dev/null
-cmake --build "$work/build" -j2 --target convert >/dev/null
-"$work/build/examples/convert" tests/data/otel-js-sdk.json "$work/export.json" --to otlp
+# The README's build (preset test, optimised) already has convert; build it alone otherwise.
+convert=build/test/examples/convert
+if [ ! -x "$convert" ]; then
+  cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_TESTS=OFF -DTRACE_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$work/build" -j2 --target convert >/dev/null
+  convert="$work/build/examples/convert"
+fi
+"$convert" tests/data/otel-js-sdk.json "$work/export.json" --to otlp
 node tests/interop/verify.mjs "$work/export.json"
 
 echo "-- OTLP protobuf: the SDK's bytes read by the library, the library's bytes read by the SDK and protoc"
@@ -41,7 +49,7 @@ if ! cmp -s "$work/otel-js-sdk.pb" tests/data/otel-js-sdk.pb; then
   echo "interop: the SDK's protobuf differs from tests/data/otel-js-sdk.pb" >&2
   exit 1
 fi
-"$work/build/examples/convert" tests/data/otel-js-sdk.pb "$work/from-pb.json" --to otlp
+"$convert" tests/data/otel-js-sdk.pb "$work/from-pb.json" --to otlp
 if ! cmp -s "$work/from-pb.json" "$work/export.json"; then
   diff -u "$work/export.json" "$work/from-pb.json" | head -40
   echo "interop: the SDK's protobuf reads differently from its JSON" >&2
@@ -49,8 +57,8 @@ if ! cmp -s "$work/from-pb.json" "$work/export.json"; then
 fi
 for input in tests/data/otel-js-sdk.json examples/tracectl/sample/shop.otlp.json; do
   name=$(basename "$input" .json)
-  "$work/build/examples/convert" "$input" "$work/$name.pb" --to otlp-proto
-  "$work/build/examples/convert" "$input" "$work/$name.export.json" --to otlp
+  "$convert" "$input" "$work/$name.pb" --to otlp-proto
+  "$convert" "$input" "$work/$name.export.json" --to otlp
   node tests/interop/protobuf.mjs check "$work/$name.pb" "$work/$name.export.json"
   proto=opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest
   protoc --decode=$proto -I ../shared/conformance/otlp-proto opentelemetry/proto/collector/trace/v1/trace_service.proto \
@@ -69,14 +77,17 @@ grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' 
   grep -q 'trace_state: "vendor=abc,other=1"' "$work/otel-js-sdk.txt" ||
   { echo "interop: protoc's text of otel-js-sdk.pb lacks expected fields" >&2; exit 1; }
 
-echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each"
+echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s)"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp otlp_protobuf jaeger zipkin query store; do
+for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response query_routes; do
+  seconds=${TRACE_FUZZ_SECONDS:-20}
+  # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them.
+  if [[ $target =~ ^(server_request|http_response|query_routes)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
   mkdir -p "$work/corpus-$target"
   tmp=${TMPDIR:-/tmp}
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
-  if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="${TRACE_FUZZ_SECONDS:-20}" -timeout=10 \
+  if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
     tail -60 "$work/fuzz-$target.log"
     echo "interop: fuzz_$target failed" >&2

@@ -1,6 +1,11 @@
 #pragma once
 // The subcommands, one function each; main.cpp holds their help texts and options.
 
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "cli.hpp"
 
 namespace tracectl {
@@ -20,5 +25,16 @@ int run_retention(const arguments& args);
 int run_snapshot(const arguments& args);
 int run_compact(const arguments& args);
 int run_repair(const arguments& args);
+int run_metrics(const arguments& args);
+
+// Whether a --where is TraceQL in braces (which search runs as a whole-trace query) rather
+// than the bare single-span form.
+bool is_traceql(std::string_view query);
+int run_traceql_search(const arguments& args);
+
+// Shared by the reading commands: --limit N (0: no limit), and left-aligned columns (the
+// last column is not padded).
+std::size_t limit_of(const arguments& args, std::size_t fallback);
+std::string table(const std::vector<std::vector<std::string>>& rows, const palette& colours = {}, bool header = true);
 
 }  // namespace tracectl

@@ -10,6 +10,7 @@
 #include <trace/io/csv.hpp>
 #include <trace/io/file.hpp>
 #include <trace/io/jaeger_json.hpp>
+#include <trace/io/otlp_protobuf.hpp>
 #include <trace/io/otlp_writer.hpp>
 #include <trace/io/zipkin.hpp>
 
@@ -24,8 +25,9 @@ void write_output(const arguments& args, const std::string& text) {
 
 int run_export(const arguments& args) {
   const std::string format = args.required("to");
-  if (format != "otlp" && format != "jaeger" && format != "zipkin" && format != "chrome" && format != "csv")
-    throw usage_error("--to " + format + ": expected otlp, jaeger, zipkin, chrome or csv");
+  if (format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin" && format != "chrome" &&
+      format != "csv")
+    throw usage_error("--to " + format + ": expected otlp, otlp-proto, jaeger, zipkin, chrome or csv");
   const trace::filter f = filter_of(args);
   const trace::mmap_store store = open_store(args);
   std::vector<trace::span> spans;
@@ -41,6 +43,7 @@ int run_export(const arguments& args) {
   });
   std::string text;
   if (format == "otlp") text = trace::otlp::to_json(spans) + "\n";
+  else if (format == "otlp-proto") text = trace::otlp::proto::encode_request(spans);  // binary: no newline
   else if (format == "jaeger") text = trace::jaeger::to_json(spans) + "\n";
   else if (format == "zipkin") text = trace::zipkin::to_json(spans) + "\n";
   else if (format == "chrome") text = trace::chrome::to_json(spans) + "\n";

@@ -5,11 +5,13 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>  // istreambuf_iterator
 #include <string>
 #include <vector>
 
 #include <trace/io/file.hpp>
 #include <trace/io/jaeger_json.hpp>
+#include <trace/io/otlp_protobuf.hpp>
 #include <trace/io/otlp_reader.hpp>
 #include <trace/io/zipkin.hpp>
 #include <trace/store/append_new.hpp>
@@ -18,6 +20,12 @@
 
 namespace tracectl {
 namespace {
+
+// OTLP protobuf by its extension (.pb, .binpb) or its first byte: field 1 of a request,
+// length-delimited (0x0a), where JSON starts with '{' or '['.
+bool is_protobuf(const std::string& file, std::string_view text) {
+  return file.ends_with(".pb") || file.ends_with(".binpb") || (!text.empty() && text.front() == '\x0a');
+}
 
 std::string detect_format(std::string_view text) {
   if (text.find("\"resourceSpans\"") != std::string_view::npos) return "otlp";
@@ -77,13 +85,15 @@ std::string located(const std::filesystem::path& file, const trace::error& e) {
 constexpr std::size_t format_prefix_bytes = 1 << 20;
 
 // Hands the spans of `in` to `sink` a unit at a time (a resourceSpans entry, a Jaeger
-// trace, a Zipkin span), so that the spans read before an error are known.
+// trace, a Zipkin span), so that the spans read before an error are known. A protobuf
+// request is one message: its bytes are read whole, its spans still handed over in batches.
 template <class Sink>
 void read_stream(const std::string& format, std::ifstream& in, Sink&& sink) {
   constexpr std::size_t unit = 1;
   if (format == "otlp") trace::otlp::read_lines(in, sink, {}, unit);
   else if (format == "jaeger") trace::jaeger::read_lines(in, sink, {}, unit);
-  else trace::zipkin::read_lines(in, sink, {}, unit);
+  else if (format == "zipkin") trace::zipkin::read_lines(in, sink, {}, unit);
+  else trace::otlp::proto::decode_request(std::string(std::istreambuf_iterator<char>(in), {}), sink);
 }
 
 }  // namespace
@@ -91,8 +101,8 @@ void read_stream(const std::string& format, std::ifstream& in, Sink&& sink) {
 int run_import(const arguments& args) {
   if (args.positional.empty()) throw usage_error("import needs at least one FILE");
   const std::string format = args.value("format").value_or("auto");
-  if (format != "auto" && format != "otlp" && format != "jaeger" && format != "zipkin")
-    throw usage_error("--format " + format + ": expected auto, otlp, jaeger or zipkin");
+  if (format != "auto" && format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin")
+    throw usage_error("--format " + format + ": expected auto, otlp, otlp-proto, jaeger or zipkin");
   const bool keep_going = args.flag("keep-going");
 
   // An input that cannot be read (missing, a directory, a pipe or a device) fails like a bad
@@ -161,7 +171,9 @@ int run_import(const arguments& args) {
       if (!in) throw trace::error(trace::errc::io_error, "cannot open it");
       std::string prefix(format_prefix_bytes, '\0');
       prefix.resize(static_cast<std::size_t>(in.read(prefix.data(), static_cast<std::streamsize>(prefix.size())).gcount()));
-      if (trace::json::reader(prefix).at_end() && prefix.size() == file_bytes) file_format = "empty file";  // in any format
+      if (format == "auto" && is_protobuf(file, prefix)) file_format = "otlp-proto";  // an empty .pb is an empty request
+      else if (format != "otlp-proto" && trace::json::reader(prefix).at_end() && prefix.size() == file_bytes)
+        file_format = "empty file";  // no spans, in any format
       else if (format == "auto") file_format = detect_format(prefix);
       if (file_format.empty())
         throw trace::error(trace::errc::parse_error,

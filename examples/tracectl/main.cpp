@@ -2,6 +2,7 @@
 //
 //   tracectl import spans.json --store ./spans
 //   tracectl search --store ./spans --where 'status = error && duration > 100ms'
+//   tracectl metrics --store ./spans "{ } | rate() by (resource.service.name)" --since 1h
 //   tracectl trace 4bf92f3577b34da6a3ce929d0e0e4736 --store ./spans
 //
 // Exit status: 0 success, 1 nothing found, 2 usage error, 3 the work failed (bad input
@@ -34,16 +35,16 @@ const option_spec kind_option{"kind", "K", "only spans of kind K (server, client
 
 const std::vector<command>& commands() {
   static const std::vector<command> all{
-      {"import", "import FILE... --store DIR [--format auto|otlp|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
-       "Reads OTLP JSON (or JSON Lines), Jaeger JSON or Zipkin v2 files into the store, creating it when missing,\n"
-       "streamed: spans are stored in batches of 4096 as they are read. At an error import stops,\n"
-       "saying where and how many spans of the file were kept (none when it is in the first batch);\n"
-       "--keep-going also keeps the spans read before the error and goes on with the other files.\n"
-       "Spans the store already holds are skipped, so a file can be imported again after an\n"
-       "interrupted import, or once fixed. An empty file holds no spans.\n"
+      {"import", "import FILE... --store DIR [--format auto|otlp|otlp-proto|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
+       "Reads OTLP JSON (or JSON Lines), OTLP protobuf (.pb), Jaeger JSON or Zipkin v2 files into the store,\n"
+       "creating it when missing, streamed: spans are stored in batches of 4096 as they are read.\n"
+       "At an error import stops, saying where and how many spans of the file were kept (none when\n"
+       "it is in the first batch); --keep-going also keeps the spans read before the error and goes\n"
+       "on with the other files. Spans the store already holds are skipped, so a file can be imported\n"
+       "again after an interrupted import, or once fixed. An empty file holds no spans.\n"
        "A progress line is drawn on a terminal.",
        {store_option,
-        {"format", "F", "input format: auto (default: from the content), otlp, jaeger, zipkin"},
+        {"format", "F", "input format: auto (default: from the extension or content), otlp, otlp-proto, jaeger, zipkin"},
         {"keep-going", "", "keep the spans read before an error and carry on"},
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
@@ -58,10 +59,20 @@ const std::vector<command>& commands() {
         status_option, kind_option, {"order", "O", "oldest (default), newest or slowest first"}},
        run_spans},
       {"search", "search --store DIR [--where QUERY] [--errors] [--limit N] [--json]",
-       "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.",
+       "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.\n"
+       "A QUERY in braces is TraceQL, whole: structure ({ kind = server } >> { status = error }),\n"
+       "pipelines ({ } | count() > 3), by(), select(); it lists the matching spans of each trace.",
        {store_option, json_option, where_option, limit_option, service_option, name_option, status_option,
         kind_option, {"errors", "", "only traces with an error span"}},
        run_search},
+      {"metrics", "metrics QUERY --store DIR [--since 1h] [--step D] [--now TIME] [--exact] [--json]",
+       "Runs a TraceQL metrics query (rate(), count_over_time(), quantile_over_time(duration, .99), ...)\n"
+       "over the last --since, one point per --step (default: 60 steps), and prints the series.",
+       {store_option, json_option, now_option,
+        {"since", "D", "the range ends now and starts D before (default 1h)"},
+        {"step", "D", "the width of each point (default: --since / 60)"},
+        {"exact", "", "exact quantiles (every value kept) instead of the 1% sketch"}},
+       run_metrics},
       {"services", "services --store DIR [--where QUERY] [--json]",
        "Lists the services with their span counts, error rates and latency percentiles.",
        {store_option, json_option, where_option},
@@ -84,10 +95,10 @@ const std::vector<command>& commands() {
         {"baseline", "D", "the window before it, compared against (default 24h)"},
         {"per-operation", "", "per service and operation instead of per service"}},
        run_anomalies},
-      {"export", "export --store DIR --to otlp|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
+      {"export", "export --store DIR --to otlp|otlp-proto|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
        "Writes the matching spans (whole store by default) in another format, to FILE or stdout.",
        {store_option, where_option, trace_option, service_option,
-        {"to", "FORMAT", "otlp, jaeger, zipkin, chrome (Perfetto) or csv"},
+        {"to", "FORMAT", "otlp, otlp-proto (protobuf, as OTLP/HTTP sends it), jaeger, zipkin, chrome (Perfetto) or csv"},
         {"output", "FILE", "write to FILE instead of stdout (also -o)"}},
        run_export},
       {"html", "html ID --store DIR [-o FILE]",

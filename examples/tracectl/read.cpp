@@ -19,7 +19,6 @@
 #include "commands.hpp"
 
 namespace tracectl {
-namespace {
 
 std::size_t limit_of(const arguments& args, std::size_t fallback) {
   auto text = args.value("limit");
@@ -32,7 +31,7 @@ std::size_t limit_of(const arguments& args, std::size_t fallback) {
 }
 
 // Left-aligned columns; the last column is not padded.
-std::string table(const std::vector<std::vector<std::string>>& rows, const palette& colours = {}, bool header = true) {
+std::string table(const std::vector<std::vector<std::string>>& rows, const palette& colours, bool header) {
   std::vector<std::size_t> widths;
   for (const auto& row : rows)
     for (std::size_t c = 0; c < row.size(); ++c) {
@@ -50,6 +49,8 @@ std::string table(const std::vector<std::vector<std::string>>& rows, const palet
   }
   return out;
 }
+
+namespace {
 
 std::string percent(double fraction) {
   char text[16];
@@ -170,6 +171,7 @@ int run_spans(const arguments& args) {
 }
 
 int run_search(const arguments& args) {
+  if (auto where = args.value("where"); where && is_traceql(*where)) return run_traceql_search(args);
   const trace::mmap_store store = open_store(args);
   trace::trace_query q;
   q.where = filter_of(args);

@@ -1,6 +1,6 @@
 #pragma once
 // The core layer: ids, time, status and kind, attributes, events and links, resources,
-// the span type and the `span_like` concept.
+// the span type and the `span_like` concept; the version macros.
 
 #include "trace/core/attribute.hpp"
 #include "trace/core/convert.hpp"
@@ -14,3 +14,4 @@
 #include "trace/core/status.hpp"
 #include "trace/core/time.hpp"
 #include "trace/core/validate.hpp"
+#include "trace/version.hpp"

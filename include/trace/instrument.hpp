@@ -9,6 +9,7 @@
 #include "trace/instrument/macros.hpp"
 #include "trace/instrument/processor.hpp"
 #include "trace/instrument/propagation.hpp"
+#include "trace/instrument/random_ids.hpp"
 #include "trace/instrument/sampler.hpp"
 #include "trace/instrument/scoped_span.hpp"
 #include "trace/instrument/simple_processor.hpp"

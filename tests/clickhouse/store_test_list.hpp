@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "support/check_stats.hpp"
 #include "trace/analytics/group_by.hpp"
 #include "trace/analytics/summary.hpp"
 #include "trace/io/file.hpp"
@@ -304,19 +305,8 @@ TEST_CASE("clickhouse: server-side aggregates equal the generic algorithms on th
   store->append(spans);
   memory_store memory;
   memory.append(spans);
-  auto same_stats = [](const span_stats& a, const span_stats& b) {
-    CHECK(a.count == b.count);
-    CHECK(a.errors == b.errors);
-    CHECK(a.error_rate == b.error_rate);
-    CHECK(a.min == b.min);
-    CHECK(a.max == b.max);
-    CHECK(a.average == b.average);
-    CHECK(a.p50 == b.p50);
-    CHECK(a.p95 == b.p95);
-    CHECK(a.p99 == b.p99);
-  };
-  same_stats(summarize_spans(*store), summarize_spans(memory.scan()));
-  same_stats(summarize_spans(*store, where::service("checkout")),
+  trace_test::check_same_stats(summarize_spans(*store), summarize_spans(memory.scan()));
+  trace_test::check_same_stats(summarize_spans(*store, where::service("checkout")),
              summarize_spans(select_spans(memory.scan(), {where::service("checkout")})));
 
   std::vector<group_by_options> groupings(7);
@@ -345,7 +335,7 @@ TEST_CASE("clickhouse: server-side aggregates equal the generic algorithms on th
     for (std::size_t i = 0; i < server.rows.size(); ++i) {
       CHECK(server.rows[i].key == generic.rows[i].key);
       CHECK(server.rows[i].bucket_start == generic.rows[i].bucket_start);
-      same_stats(server.rows[i].stats, generic.rows[i].stats);
+      trace_test::check_same_stats(server.rows[i].stats, generic.rows[i].stats);
     }
   }
   CHECK(trace_test::error_of([&] { group_spans(*store, {}, where::attribute("k") == 1); })

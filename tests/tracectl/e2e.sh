@@ -42,7 +42,7 @@ run
 expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
 run --help
 expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
-for command in import trace spans search services operations stats anomalies export html check retention snapshot compact repair; do
+for command in import trace spans search metrics services operations stats anomalies export html check retention snapshot compact repair; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -57,7 +57,7 @@ expect_rc 2 "missing store dir"; expect_err "--store nowhere: no such store dire
 run import --store s
 expect_rc 2 "import without files"; expect_err "import needs at least one FILE" "import without files"
 run import "$sample" --store s --format yaml
-expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, jaeger or zipkin" "bad --format"
+expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, otlp-proto, jaeger or zipkin" "bad --format"
 run import missing.json --store s
 expect_rc 3 "missing file"; expect_err "cannot open missing.json: No such file or directory" "missing file"
 
@@ -158,6 +158,35 @@ expect_rc 0 "search"
 run search --store s --where 'span.user.tier = "platinum"'
 expect_rc 1 "search nothing"; expect_err "no matching traces" "search nothing"
 
+# ---- search with TraceQL, metrics ----
+run search --store s --where '{ status = error }' --json
+expect_rc 0 "traceql search"
+[ "$(json_get "len(d)")" = 5 ] || fail "traceql search finds the five failed traces"
+[ "$(json_get "(d[0]['trace_id'], d[0]['root_name'], d[0]['spansets'][0]['matched'])")" = "('$slow', 'POST /checkout', 2)" ] || fail "traceql search row"
+run search --store s --where '{ kind = server } >> { status = error }' --json --limit 0
+expect_rc 0 "traceql structural"
+[ "$(json_get "sum(ss['matched'] for t in d for ss in t['spansets'])")" = 5 ] || fail "five error spans under a server span"
+run search --store s --where '{ kind = server } >> { status = error }'
+expect_out "MATCHED" "traceql table"
+run search --store s --where '{ status = error } | count() > 5'
+expect_rc 1 "traceql pipeline finds nothing"
+run search --store s --where '{ rootServiceName = 1 }'
+expect_rc 2 "traceql type error"; expect_err "query column 21: cannot compare a string with an integer" "traceql caret message"
+run search --store s --where '{ } | rate()'
+expect_rc 2 "metrics in search"; expect_err "tracectl metrics" "metrics in search"
+run search --store s --service api --where '{ }'
+expect_rc 2 "traceql with --service"
+run metrics '{ status = error } | count_over_time() by (resource.service.name)' --store s --since 24h --step 24h --now 2024-05-01T12:00:00Z --json
+expect_rc 0 "metrics"
+[ "$(json_get "sorted(x['labels']['resource.service.name'] for x in d)")" = "['api', 'payments']" ] || fail "metrics labels"
+[ "$(json_get "sum(p[1] for x in d for p in x['points'])")" = "10.0" ] || fail "metrics count the ten errors"
+run metrics '{ } | quantile_over_time(duration, .5) by (resource.service.name)' --store s --since 24h --now 2024-05-01T12:00:00Z
+expect_rc 0 "metrics text"; expect_out 'p="0.5"' "quantile label"
+run metrics '{ }' --store s
+expect_rc 2 "metrics without a function"; expect_err "no metrics function" "metrics without a function"
+run metrics --store s
+expect_rc 2 "metrics without a query"
+
 # ---- services, operations ----
 run services --store s --json
 expect_rc 0 "services"
@@ -195,12 +224,30 @@ for format in otlp jaeger zipkin; do
   run import "slow.$format.json" --store "again-$format"
   expect_rc 0 "re-import $format"; expect_out "4 spans ($format)" "re-import $format"
 done
+# OTLP protobuf: exported, imported (by extension, by content, by --format), the same spans back
+run export --store s --to otlp-proto --where "trace:id = \"$slow\"" -o slow.pb
+expect_rc 0 "export otlp-proto"; expect_err "wrote 4 spans" "export otlp-proto"
+[ "$(head -c1 slow.pb | od -An -tx1 | tr -d ' ')" = 0a ] || fail "export otlp-proto: a protobuf request starts with field 1"
+run import slow.pb --store again-pb
+expect_rc 0 "import .pb"; expect_out "4 spans (otlp-proto)" "import .pb"
+run export --store again-pb --to otlp
+[ "$out" = "$(cat slow.otlp.json)" ] || fail "otlp-proto round trip: the spans read back differ from the OTLP JSON export"
+cp slow.pb slow-request.bin
+run import slow-request.bin --store again-pb-content
+expect_rc 0 "import protobuf by content"; expect_out "4 spans (otlp-proto)" "import protobuf by content"
+"$tracectl" export --store s --to otlp-proto --trace "$slow" > stdout.pb 2>/dev/null
+cmp -s stdout.pb slow.pb || fail "export otlp-proto to stdout: not the bytes written with -o"
+head -c 100 slow.pb > cut.bin
+run import cut.bin --store cut --format otlp-proto
+expect_rc 3 "truncated protobuf"; expect_err "cut.bin: " "truncated protobuf"; expect_err "at byte" "truncated protobuf names the offset"
+run import slow.pb --store again-pb
+expect_rc 0 "import .pb again"; expect_out "0 spans (otlp-proto), 4 already present" "import .pb again"
 run export --store s --to csv --service db
 expect_rc 0 "export csv"; [ "$(printf '%s\n' "$out" | wc -l)" = 63 ] || fail "export csv: header and 62 rows"
 run export --store s --to chrome --trace "$calm"
 expect_rc 0 "export chrome"; expect_out '"ph":"X"' "export chrome"
 run export --store s --to parquet
-expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, jaeger, zipkin, chrome or csv" "bad --to"
+expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, otlp-proto, jaeger, zipkin, chrome or csv" "bad --to"
 run export --store s --to otlp --where 'service = nobody'
 expect_rc 1 "export nothing"; expect_err "no matching spans; nothing written" "export nothing"
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -134,12 +135,17 @@ class condition_parser {
  public:
   explicit condition_parser(std::string_view text) : text_(text), rest_(text) {}
 
-  [[noreturn]] void fail(const std::string& what) const {
-    throw error(errc::parse_error, "alert condition \"" + std::string(text_) + "\": " + what);
+  // The message is appended piece by piece: `"literal" + std::string(...)` trips g++ 12's
+  // false -Wrestrict at -O3, and users build these headers with their own flags and -Werror.
+  [[noreturn]] void fail(std::initializer_list<std::string_view> what) const {
+    std::string message = "alert condition \"";
+    message.append(text_).append("\": ");
+    for (std::string_view part : what) message.append(part);
+    throw error(errc::parse_error, message);
   }
   std::string_view word(const char* expected) {
     while (!rest_.empty() && rest_.front() == ' ') rest_.remove_prefix(1);
-    if (rest_.empty()) fail(std::string("missing ") + expected);
+    if (rest_.empty()) fail({"missing ", expected});
     auto end = std::min(rest_.find(' '), rest_.size());
     auto w = rest_.substr(0, end);
     rest_.remove_prefix(end);
@@ -150,7 +156,7 @@ class condition_parser {
   // A number with an optional suffix; returns the suffix.
   std::string_view number(std::string_view token, double& value) const {
     auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
-    if (ec != std::errc() || !(value >= 0)) fail("'" + std::string(token) + "' is not a non-negative number");
+    if (ec != std::errc() || !(value >= 0)) fail({"'", token, "' is not a non-negative number"});
     return token.substr(static_cast<std::size_t>(end - token.data()));
   }
   double duration(std::string_view token) const {
@@ -161,7 +167,7 @@ class condition_parser {
                                {"s", second},      {"m", minute},       {"h", hour}};
     for (const auto& u : units)
       if (unit == u.suffix) return value * static_cast<double>(u.scale);
-    fail("'" + std::string(token) + "' needs a duration unit (ns, us, ms, s, m, h)");
+    fail({"'", token, "' needs a duration unit (ns, us, ms, s, m, h)"});
   }
 
  private:
@@ -183,7 +189,7 @@ inline alert_condition parse_alert_condition(std::string_view text) {
   auto name = in.word("metric");
   auto metric = std::ranges::find(metrics, name, &metric_name::name);
   if (metric == std::end(metrics))
-    in.fail("unknown metric '" + std::string(name) + "' (error_rate, error_count, count, rate, avg, max, p50, p95, p99)");
+    in.fail({"unknown metric '", name, "' (error_rate, error_count, count, rate, avg, max, p50, p95, p99)"});
   c.metric = metric->metric;
 
   auto op = in.word("comparison");
@@ -191,27 +197,27 @@ inline alert_condition parse_alert_condition(std::string_view text) {
   else if (op == ">=") c.comparison = alert_comparison::at_least;
   else if (op == "<") c.comparison = alert_comparison::below;
   else if (op == "<=") c.comparison = alert_comparison::at_most;
-  else in.fail("unknown comparison '" + std::string(op) + "' (>, >=, <, <=)");
+  else in.fail({"unknown comparison '", op, "' (>, >=, <, <=)"});
 
   auto value = in.word("threshold");
   switch (c.metric) {
     case alert_metric::error_rate: {
       auto suffix = in.number(value, c.threshold);
       if (suffix == "%") c.threshold /= 100;
-      else if (!suffix.empty() || c.threshold > 1) in.fail("error rate '" + std::string(value) + "' must be a percentage or a fraction up to 1");
+      else if (!suffix.empty() || c.threshold > 1) in.fail({"error rate '", value, "' must be a percentage or a fraction up to 1"});
       break;
     }
     case alert_metric::error_count:
     case alert_metric::count:
     case alert_metric::rate:
-      if (!in.number(value, c.threshold).empty()) in.fail("'" + std::string(value) + "' must be a plain number");
+      if (!in.number(value, c.threshold).empty()) in.fail({"'", value, "' must be a plain number"});
       break;
     default: c.threshold = in.duration(value);
   }
-  if (in.word("'over'") != "over") in.fail("expected 'over' after the threshold");
+  if (in.word("'over'") != "over") in.fail({"expected 'over' after the threshold"});
   c.window = static_cast<duration_ns>(in.duration(in.word("window")));
-  if (c.window == 0) in.fail("the window must be longer than 0");
-  if (!in.at_end()) in.fail("unexpected text after the window");
+  if (c.window == 0) in.fail({"the window must be longer than 0"});
+  if (!in.at_end()) in.fail({"unexpected text after the window"});
   return c;
 }
 

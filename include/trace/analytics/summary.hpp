@@ -144,17 +144,18 @@ inline void set_exact_percentiles(span_stats& stats, std::span<duration_ns> dura
 class stats_accumulator {
  public:
   stats_accumulator() = default;
-  explicit stats_accumulator(const summary_options& options) : method_(options.percentiles) {
-    if (method_ == percentile_method::sketch) sketch_.emplace(options.sketch_accuracy);
-  }
+  explicit stats_accumulator(const summary_options& options)
+      : method_(options.percentiles),
+        sketch_(method_ == percentile_method::sketch ? options.sketch_accuracy
+                                                     : quantile_sketch::default_relative_accuracy) {}
 
   void reserve(std::size_t count) {
     if (method_ == percentile_method::exact) durations_.reserve(count);
   }
 
   void add(duration_ns duration, bool error) {
-    if (sketch_)
-      sketch_->add(static_cast<double>(duration));
+    if (method_ == percentile_method::sketch)
+      sketch_.add(static_cast<double>(duration));
     else if (method_ == percentile_method::exact)
       durations_.push_back(duration);
     counts_.add(duration, error);
@@ -163,8 +164,8 @@ class stats_accumulator {
   span_stats finish() {
     span_stats stats = counts_.finish();
     if (stats.count == 0) return stats;
-    if (sketch_)
-      set_sketch_percentiles(stats, *sketch_);
+    if (method_ == percentile_method::sketch)
+      set_sketch_percentiles(stats, sketch_);
     else if (method_ == percentile_method::exact)
       set_exact_percentiles(stats, durations_);
     return stats;
@@ -173,7 +174,9 @@ class stats_accumulator {
  private:
   percentile_method method_ = percentile_method::exact;
   std::vector<duration_ns> durations_;
-  std::optional<quantile_sketch> sketch_;
+  // Held directly, used only by the sketch method: inside a std::optional, g++ 12 at -O3
+  // reports the sketch's fields as maybe-uninitialized when the accumulator is moved.
+  quantile_sketch sketch_;
   running_stats counts_;
 };
 

@@ -1,13 +1,12 @@
 #pragma once
 // Trace and span identifiers: 128-bit trace ids and 64-bit span ids as in W3C Trace
 // Context and OpenTelemetry. Written as lower-case hex; upper-case hex is accepted on
-// input; an all-zero id is invalid.
+// input; an all-zero id is invalid. Fresh random ids come from
+// trace/instrument/random_ids.hpp, which keeps <random> out of everything that only reads ids.
 
 #include <array>
 #include <cstdint>
-#include <functional>  // std::hash
-#include <optional>
-#include <random>
+#include <optional>  // also declares std::hash, specialised below
 #include <string>
 #include <string_view>
 
@@ -45,15 +44,6 @@ inline void write_hex64(std::uint64_t value, char* out) noexcept {
   }
 }
 
-// Per-thread generator for fresh ids: seeded once from the OS, then cheap.
-inline std::uint64_t random_u64() {
-  thread_local std::mt19937_64 engine{[] {
-    std::random_device device;
-    return (static_cast<std::uint64_t>(device()) << 32) ^ device();
-  }()};
-  return engine();
-}
-
 // Fibonacci-style mixer: spreads id bits over a hash table's buckets.
 constexpr std::uint64_t mix64(std::uint64_t x) noexcept {
   x ^= x >> 33;
@@ -82,12 +72,6 @@ class span_id {
     if (auto id = from_hex(text)) return *id;
     throw error(errc::invalid_id, "span id \"" + std::string(text) +
                                       "\" is not 16 hex digits with at least one non-zero");
-  }
-  static span_id random() {
-    std::uint64_t value;
-    do value = detail::random_u64();
-    while (value == 0);
-    return span_id{value};
   }
 
   constexpr std::uint64_t value() const noexcept { return value_; }
@@ -124,12 +108,6 @@ class trace_id {
     if (auto id = from_hex(text)) return *id;
     throw error(errc::invalid_id, "trace id \"" + std::string(text) +
                                       "\" is not 32 hex digits with at least one non-zero");
-  }
-  static trace_id random() {
-    trace_id id;
-    do id = trace_id{detail::random_u64(), detail::random_u64()};
-    while (!id.valid());
-    return id;
   }
 
   constexpr std::uint64_t high() const noexcept { return high_; }

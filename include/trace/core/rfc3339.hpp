@@ -2,7 +2,6 @@
 // RFC 3339 timestamps ("2017-01-26T16:46:31.639875Z", "2017-01-26T18:46:31+02:00") as
 // nanoseconds since the Unix epoch, as Jaeger's API and its fixtures write time windows.
 
-#include <chrono>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +11,32 @@
 
 namespace trace {
 inline namespace v0 {
+namespace detail {
+
+// Proleptic Gregorian calendar arithmetic, written out rather than taken from <chrono>'s
+// calendar, which would add ~12k lines to every includer of core.hpp.
+constexpr bool leap_year(std::int64_t year) noexcept {
+  return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+}
+
+constexpr std::int64_t days_in_month(std::int64_t year, std::int64_t month) noexcept {
+  constexpr std::int64_t days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && leap_year(year) ? 29 : days[month - 1];
+}
+
+// Days from 1970-01-01 to a valid date. Years are counted from March, so that the leap day
+// ends a year, in 400-year eras of 146097 days.
+constexpr std::int64_t days_since_epoch(std::int64_t year, std::int64_t month, std::int64_t day) noexcept {
+  if (month <= 2) --year;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const std::int64_t year_of_era = year - era * 400;
+  const std::int64_t day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + day_of_era - 719468;
+}
+static_assert(days_since_epoch(1970, 1, 1) == 0 && days_since_epoch(2000, 3, 1) == 11017);
+
+}  // namespace detail
 
 // Throws `error(errc::parse_error)` quoting the text and naming the first bad character.
 inline timestamp_ns parse_rfc3339(std::string_view text) {
@@ -68,14 +93,12 @@ inline timestamp_ns parse_rfc3339(std::string_view text) {
     fail("expected 'Z' or a UTC offset");
   }
   if (pos != text.size()) fail("unexpected text after the time");
-  using namespace std::chrono;
-  year_month_day date{std::chrono::year(static_cast<int>(year)), std::chrono::month(static_cast<unsigned>(month)),
-                      std::chrono::day(static_cast<unsigned>(day))};
-  if (!date.ok() || hours > 23 || minutes > 59 || seconds > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > detail::days_in_month(year, month) || hours > 23 ||
+      minutes > 59 || seconds > 60) {
     pos = 0;
     fail("not a valid date and time");
   }
-  std::int64_t since_epoch = static_cast<std::int64_t>(sys_days(date).time_since_epoch().count()) * 86'400 +
+  std::int64_t since_epoch = detail::days_since_epoch(year, month, day) * 86'400 +
                              hours * 3600 + minutes * 60 + seconds - offset_minutes * 60;
   if (since_epoch < 0) {
     pos = 0;

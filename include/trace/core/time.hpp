@@ -2,9 +2,9 @@
 // Time on the wire and in stores: nanoseconds since the Unix epoch, unsigned 64-bit,
 // as OpenTelemetry's `*_unix_nano` fields. Durations are nanoseconds too.
 
-#include <chrono>
 #include <charconv>
 #include <cstdint>
+#include <ctime>  // std::timespec_get: the system clock without <chrono>, for every includer of core
 #include <string>
 
 namespace trace {
@@ -27,9 +27,9 @@ inline constexpr duration_ns hour = 60 * minute;
 
 // The system clock as a timestamp.
 inline timestamp_ns now_ns() noexcept {
-  auto since_epoch = std::chrono::system_clock::now().time_since_epoch();
-  return static_cast<timestamp_ns>(
-      std::chrono::duration_cast<std::chrono::nanoseconds>(since_epoch).count());
+  std::timespec now{};
+  std::timespec_get(&now, TIME_UTC);
+  return static_cast<timestamp_ns>(now.tv_sec) * second + static_cast<timestamp_ns>(now.tv_nsec);
 }
 
 // Human-readable duration with three significant digits: "850ns", "12.3us", "1.25ms", "4.01s".

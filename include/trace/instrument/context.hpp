@@ -6,11 +6,11 @@
 // another thread can never leave a dangling reference behind.
 
 #include <cstdint>
-#include <random>
 #include <string>
 #include <utility>
 
 #include "trace/core/ids.hpp"
+#include "trace/instrument/random_ids.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -58,38 +58,6 @@ inline void move_context(span_context& to, span_context& from) noexcept {
     to.trace_state.clear();
   else
     to.trace_state = std::move(from.trace_state);
-}
-
-inline std::uint64_t seed_from_os() {
-  std::random_device device;
-  return ((static_cast<std::uint64_t>(device()) << 32) ^ device()) | 1;  // never 0: 0 means unseeded
-}
-
-// splitmix64 over a per-thread state seeded once from the OS: ids need uniqueness and
-// spread, not cryptographic strength, and this costs about a nanosecond. The state is
-// constant-initialised so that reading it needs no per-call TLS initialisation guard.
-inline std::uint64_t next_random_id() noexcept {
-  thread_local std::uint64_t state = 0;
-  if (state == 0) [[unlikely]]
-    state = seed_from_os();
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-inline span_id new_span_id() noexcept {
-  std::uint64_t value;
-  do value = next_random_id();
-  while (value == 0);
-  return span_id{value};
-}
-
-inline trace_id new_trace_id() noexcept {
-  trace_id id;
-  do id = trace_id{next_random_id(), next_random_id()};
-  while (!id.valid());
-  return id;
 }
 
 }  // namespace detail

@@ -24,16 +24,16 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <fstream>
+#include <cstdio>
 #include <mutex>
-#include <string>
+#include <string_view>
 
 #include "trace/core/time.hpp"
 
+// <cpuid.h> is a few dozen lines; the TSC is read through the compiler builtin rather than
+// <x86intrin.h>, which would add ~40k lines (every intrinsic) to each includer.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
-#include <x86intrin.h>
-#define TRACE_SPAN_CLOCK_TSC 1
 #endif
 
 namespace trace {
@@ -47,12 +47,16 @@ inline std::uint64_t steady_ns() noexcept {
 
 // Decided once, before the first span: every tick in the process has the same unit.
 inline bool tsc_usable() {
-#if defined(TRACE_SPAN_CLOCK_TSC)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
   if (!__get_cpuid(0x80000007, &eax, &ebx, &ecx, &edx) || (edx & (1u << 8)) == 0) return false;  // invariant TSC
-  std::ifstream source("/sys/devices/system/clocksource/clocksource0/current_clocksource");
-  std::string name;
-  return source >> name && name == "tsc";
+  // <cstdio> rather than <fstream>: one read, and a much lighter header for every includer.
+  std::FILE* source = std::fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+  if (source == nullptr) return false;
+  char name[32] = {};
+  const bool read = std::fgets(name, sizeof name, source) != nullptr;
+  std::fclose(source);
+  return read && std::string_view(name) == "tsc\n";
 #else
   return false;
 #endif
@@ -71,9 +75,9 @@ inline void init_span_clock() {
 
 // What a span records as its start and end: cheap, monotonic, in an unspecified unit.
 inline std::uint64_t span_ticks() noexcept {
-#if defined(TRACE_SPAN_CLOCK_TSC)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (use_tsc.load(std::memory_order_relaxed)) [[likely]]
-    return __rdtsc();
+    return __builtin_ia32_rdtsc();
 #endif
   return steady_ns();
 }

@@ -153,8 +153,8 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
   new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
   started.has_context_ = true;
   span_context& context = started.live_.context;
-  context.trace = has_parent ? parent.trace : detail::new_trace_id();
-  context.span = detail::new_span_id();
+  context.trace = has_parent ? parent.trace : random_trace_id();
+  context.span = random_span_id();
   if (has_parent && !parent.trace_state.empty()) [[unlikely]]
     context.trace_state = parent.trace_state;
 

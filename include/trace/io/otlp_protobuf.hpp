@@ -28,8 +28,11 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
+#include <memory>
+#include <new>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -40,7 +43,6 @@
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
 #include "trace/io/base64.hpp"
-#include "trace/io/otlp_groups.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"  // event_level_key
 
@@ -88,6 +90,20 @@ std::size_t decode_request(std::string_view bytes, Sink&& sink);
 
 // Every span of the request, in wire order.
 std::vector<span> decode_request(std::string_view bytes);
+
+// The same as views, for ingest paths (stores take `basic_span<String>` batches): no string
+// is copied. The spans borrow their text from `bytes`, which must outlive them, and from
+// `converted` (text the decoder made: AnyValue bytes as base64, kvlists and mixed arrays as
+// JSON), which moves with them.
+struct request_views {
+  std::vector<span_view> spans;
+  std::vector<std::unique_ptr<std::string>> converted;
+};
+request_views decode_request_views(std::string_view bytes);
+// Calls `sink(std::vector<span_view>&&)` once per non-empty `resource_spans`: the views are
+// valid during the call (text the decoder made lives until the decode returns).
+template <class Sink>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink);
 
 std::string encode_response(const export_response& response);
 export_response decode_response(std::string_view bytes);
@@ -349,38 +365,64 @@ class decoder {
 
   // -- OTLP messages --------------------------------------------------------------------
 
-  template <class Sink>
+  // Spans of `String` = std::string own their text; of std::string_view borrow it from the
+  // bytes, and text made while decoding (bytes values as base64, kvlists as JSON) from
+  // `converted`, which must then be given.
+  template <class String, class Sink>
   std::size_t request(std::string_view bytes, Sink& sink);
   // The resource of a resource_spans as its spans get it. Writers put it before the spans,
   // so each span takes it while still in cache; one read after spans were taken (a merge, or
   // a writer that puts it last) makes the end of the resource_spans give it again to all.
+  template <class String>
   struct pending_resource {
-    resource raw;     // as merged from the wire
-    resource ready;   // `raw` with `service.name` taken out
+    basic_resource<String> raw;    // as merged from the wire
+    basic_resource<String> ready;  // `raw` with `service.name` taken out
     bool made = false, stale = false;
-    const resource& get() {
+    const basic_resource<String>& get() {
       if (!made) ready = with_service_name(raw), made = true;
       return ready;
     }
   };
-  static resource with_service_name(resource r) {
+  template <class String>
+  static basic_resource<String> with_service_name(basic_resource<String> r) {
     if (const auto* name = r.attributes.find("service.name")) {
-      if (const auto* text = std::get_if<std::string>(name)) {
+      if (const auto* text = std::get_if<String>(name)) {
         r.service_name = *text;
         r.attributes.erase("service.name");
       }
     }
     return r;
   }
-  std::size_t resource_spans(cursor c, std::vector<span>& batch);
-  void scope_spans(cursor c, std::vector<span>& batch, pending_resource& res);
-  void span_fields(cursor c, span& s);
-  void resource_fields(cursor c, resource& r);
-  void scope_fields(cursor c, scope& sc);
-  void event_fields(cursor c, event& e);
-  void link_fields(cursor c, link& l, const char* at);
-  void status_fields(cursor c, basic_status<std::string>& st);
-  void key_value(cursor c, attributes& out, int depth);
+  template <class String>
+  std::size_t resource_spans(cursor c, std::vector<basic_span<String>>& batch);
+  template <class String>
+  void scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res);
+  template <class String>
+  void span_fields(cursor c, basic_span<String>& s);
+  template <class String>
+  void resource_fields(cursor c, basic_resource<String>& r);
+  template <class String>
+  void scope_fields(cursor c, basic_scope<String>& sc);
+  template <class String>
+  void event_fields(cursor c, basic_event<String>& e);
+  template <class String>
+  void link_fields(cursor c, basic_link<String>& l, const char* at);
+  template <class String>
+  void status_fields(cursor c, basic_status<String>& st);
+  template <class String>
+  void key_value(cursor c, basic_attributes<String>& out, int depth);
+
+  // Text made while decoding, as `String`: for views, kept in `converted`.
+  template <class String>
+  String keep(std::string&& text) {
+    if constexpr (std::is_same_v<String, std::string>) {
+      return std::move(text);
+    } else {
+      converted_->push_back(std::make_unique<std::string>(std::move(text)));
+      return String(*converted_->back());
+    }
+  }
+  std::vector<std::unique_ptr<std::string>>* converted_ = nullptr;
 
   // An AnyValue's oneof after all its pieces: which member was set last, and its value.
   enum class any_kind : std::uint8_t { none, string, boolean, integer, real, array, kvlist, bytes };
@@ -391,7 +433,8 @@ class decoder {
     pieces message{};  // of an array or kvlist: set again, the same member merges
   };
   any_scan scan_any(const pieces& value, int depth);
-  attribute_value any_value(const pieces& value, int depth);
+  template <class String>
+  basic_attribute_value<String> any_value(const pieces& value, int depth);
   void plain_json(json::writer& out, const pieces& value, int depth);
   template <class F>
   void each_item(const pieces& list, const char* name, F&& f);
@@ -459,7 +502,8 @@ void decoder::each_item(const pieces& list, const char* name, F&& f) {
   });
 }
 
-inline attribute_value decoder::any_value(const pieces& value, int depth) {
+template <class String>
+basic_attribute_value<String> decoder::any_value(const pieces& value, int depth) {
   any_scan v = scan_any(value, depth);
   auto as_json = [&] {
     std::string out;
@@ -468,12 +512,12 @@ inline attribute_value decoder::any_value(const pieces& value, int depth) {
     return out;
   };
   switch (v.kind) {
-    case any_kind::none: return std::string();
-    case any_kind::string: return std::string(v.text);
+    case any_kind::none: return String();
+    case any_kind::string: return String(v.text);
     case any_kind::boolean: return v.bits != 0;
     case any_kind::integer: return static_cast<std::int64_t>(v.bits);
     case any_kind::real: return std::bit_cast<double>(v.bits);
-    case any_kind::bytes: return ::trace::detail::to_base64(v.text);
+    case any_kind::bytes: return keep<String>(::trace::detail::to_base64(v.text));
     case any_kind::array: {
       // Homogeneous arrays of scalars map onto the model's arrays; others are kept as JSON.
       any_kind first = any_kind::none;
@@ -484,30 +528,30 @@ inline attribute_value decoder::any_value(const pieces& value, int depth) {
         scalar = scalar && k == first &&
                  (k == any_kind::string || k == any_kind::boolean || k == any_kind::integer || k == any_kind::real);
       });
-      if (empty) return std::vector<std::string>{};
+      if (empty) return std::vector<String>{};
       if (scalar) {
-        auto collect = [&](auto tag) -> attribute_value {
+        auto collect = [&](auto tag) -> basic_attribute_value<String> {
           using T = decltype(tag);
           std::vector<T> out;
           each_item(v.message, "array_value.values", [&](const pieces& item) {
             any_scan s = scan_any(item, depth + 1);
-            if constexpr (std::is_same_v<T, std::string>) out.emplace_back(s.text);
+            if constexpr (std::is_same_v<T, String>) out.emplace_back(s.text);
             else if constexpr (std::is_same_v<T, bool>) out.push_back(s.bits != 0);
             else if constexpr (std::is_same_v<T, std::int64_t>) out.push_back(static_cast<std::int64_t>(s.bits));
             else out.push_back(std::bit_cast<double>(s.bits));
           });
           return out;
         };
-        if (first == any_kind::string) return collect(std::string());
+        if (first == any_kind::string) return collect(String());
         if (first == any_kind::boolean) return collect(false);
         if (first == any_kind::integer) return collect(std::int64_t{0});
         return collect(0.0);
       }
-      return as_json();
+      return keep<String>(as_json());
     }
-    case any_kind::kvlist: return as_json();
+    case any_kind::kvlist: return keep<String>(as_json());
   }
-  return std::string();
+  return String();
 }
 
 // An AnyValue as plain JSON, as the JSON reader keeps kvlists and mixed arrays.
@@ -552,8 +596,9 @@ inline void decoder::plain_json(json::writer& out, const pieces& value, int dept
   }
 }
 
-inline void decoder::key_value(cursor c, attributes& out, int depth) {
-  std::string key;
+template <class String>
+void decoder::key_value(cursor c, basic_attributes<String>& out, int depth) {
+  String key;
   pieces value;
   field f;
   while (next(c, f)) {
@@ -561,14 +606,15 @@ inline void decoder::key_value(cursor c, attributes& out, int depth) {
     else if (f.number == 2) value.add(len(c, f, "value"));
     else skip(c, f);
   }
-  if (!value.present) return out.set(std::move(key), std::string());
+  if (!value.present) return out.set(std::move(key), String());
   push("value", -1, value.first.data());
-  attribute_value v = any_value(value, depth);
+  basic_attribute_value<String> v = any_value<String>(value, depth);
   pop();
   out.set(std::move(key), std::move(v));
 }
 
-inline void decoder::resource_fields(cursor c, resource& r) {
+template <class String>
+void decoder::resource_fields(cursor c, basic_resource<String>& r) {
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -585,7 +631,8 @@ inline void decoder::resource_fields(cursor c, resource& r) {
   }
 }
 
-inline void decoder::scope_fields(cursor c, scope& sc) {
+template <class String>
+void decoder::scope_fields(cursor c, basic_scope<String>& sc) {
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -605,7 +652,8 @@ inline void decoder::scope_fields(cursor c, scope& sc) {
   }
 }
 
-inline void decoder::event_fields(cursor c, event& e) {
+template <class String>
+void decoder::event_fields(cursor c, basic_event<String>& e) {
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -624,8 +672,8 @@ inline void decoder::event_fields(cursor c, event& e) {
     }
   }
   if (const auto* level = e.attributes.find(event_level_key)) {
-    if (const auto* name = std::get_if<std::string>(level)) {
-      if (auto parsed = event_level_from_string(*name)) {
+    if (const auto* name = std::get_if<String>(level)) {
+      if (auto parsed = event_level_from_string(std::string_view(*name))) {
         e.level = parsed;
         e.attributes.erase(event_level_key);
       }
@@ -633,7 +681,8 @@ inline void decoder::event_fields(cursor c, event& e) {
   }
 }
 
-inline void decoder::link_fields(cursor c, link& l, const char* at) {
+template <class String>
+void decoder::link_fields(cursor c, basic_link<String>& l, const char* at) {
   field f;
   std::int64_t n = 0;
   bool has_trace = false, has_span = false;
@@ -658,7 +707,8 @@ inline void decoder::link_fields(cursor c, link& l, const char* at) {
   if (!has_span) fail(at, "span_id", "missing");
 }
 
-inline void decoder::status_fields(cursor c, basic_status<std::string>& st) {
+template <class String>
+void decoder::status_fields(cursor c, basic_status<String>& st) {
   field f;
   while (next(c, f)) {
     if (f.number == 2) text(c, f, "message", st.message);
@@ -667,7 +717,8 @@ inline void decoder::status_fields(cursor c, basic_status<std::string>& st) {
   }
 }
 
-inline void decoder::span_fields(cursor c, span& s) {
+template <class String>
+void decoder::span_fields(cursor c, basic_span<String>& s) {
   const char* at = c.p;
   std::size_t lists[3] = {};
   count(c, {9, 11, 13}, lists);
@@ -728,12 +779,13 @@ inline void decoder::span_fields(cursor c, span& s) {
     fail(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
 }
 
-inline void decoder::scope_spans(cursor c, std::vector<span>& batch, pending_resource& res) {
+template <class String>
+void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res) {
   const std::size_t first = batch.size();
   std::size_t spans[1] = {};
   count(c, {2}, spans, min_span_size);
   batch.reserve(first + spans[0]);
-  scope sc;
+  basic_scope<String> sc;
   bool scope_stale = false;  // as the resource: read again after spans took it
   field f;
   std::int64_t n = 0;
@@ -750,7 +802,7 @@ inline void decoder::scope_spans(cursor c, std::vector<span>& batch, pending_res
       case 2: {
         cursor inner = cursor_of(len(c, f, "spans"));
         push("spans", n++, f.at);
-        span& s = batch.emplace_back();
+        basic_span<String>& s = batch.emplace_back();
         s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
         span_fields(inner, s);
         s.scope = sc;
@@ -769,8 +821,9 @@ inline void decoder::scope_spans(cursor c, std::vector<span>& batch, pending_res
     for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
 }
 
-inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
-  pending_resource res;
+template <class String>
+std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& batch) {
+  pending_resource<String> res;
   field f;
   std::int64_t n = 0;
   while (next(c, f)) {
@@ -802,13 +855,13 @@ inline std::size_t decoder::resource_spans(cursor c, std::vector<span>& batch) {
     }
   }
   if (res.stale) {
-    const resource& r = res.get();
-    for (span& s : batch) s.resource = r;
+    const basic_resource<String>& r = res.get();
+    for (basic_span<String>& s : batch) s.resource = r;
   }
   return batch.size();
 }
 
-template <class Sink>
+template <class String, class Sink>
 std::size_t decoder::request(std::string_view bytes, Sink& sink) {
   cursor c = cursor_of(bytes);
   field f;
@@ -821,7 +874,7 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
     }
     cursor inner = cursor_of(len(c, f, "resource_spans"));
     push("resource_spans", n++, f.at);
-    std::vector<span> batch;
+    std::vector<basic_span<String>> batch;
     count += resource_spans(inner, batch);
     pop();
     if (!batch.empty()) sink(std::move(batch));
@@ -837,50 +890,79 @@ constexpr int varint_size(std::uint64_t v) noexcept {
   return n;
 }
 
-// Writes at its own position into `out`, grown ahead in doubling steps, so that each small
-// write is a store through a pointer rather than a checked append; `finish` (or the
-// destructor) trims `out` to what was written.
+// Bytes written through a pointer: `room(n)` makes space for n more, writes go to the
+// pointer it returns, `advance` keeps them. It grows in doubling steps with realloc, which
+// neither zero-fills nor, for large buffers, copies (the kernel remaps the pages).
+class byte_buffer {
+ public:
+  char* room(std::size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
+  void advance(std::size_t n) noexcept { size_ += n; }
+  void resize_down(std::size_t n) noexcept { size_ = n; }
+  char* data() noexcept { return data_.get(); }
+  const char* data() const noexcept { return data_.get(); }
+  std::size_t size() const noexcept { return size_; }
+  std::string_view view() const noexcept { return {data_.get(), size_}; }
+
+ private:
+  [[gnu::noinline]] void grow(std::size_t n) {
+    const std::size_t capacity = std::max({capacity_ * 2, size_ + n, std::size_t{4096}});
+    void* bigger = std::realloc(data_.get(), capacity);
+    if (!bigger) throw std::bad_alloc();
+    (void)data_.release();
+    data_.reset(static_cast<char*>(bigger));
+    capacity_ = capacity;
+  }
+  struct release {
+    void operator()(char* p) const noexcept { std::free(p); }
+  };
+
+  std::unique_ptr<char, release> data_;
+  std::size_t size_ = 0, capacity_ = 0;
+};
+
+inline char* put_varint(char* p, std::uint64_t v) noexcept {
+  while (v >= 0x80) *p++ = static_cast<char>(v | 0x80), v >>= 7;
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// Writes protobuf fields into a byte_buffer.
 class encoder {
  public:
-  explicit encoder(std::string& out) : out_(out), pos_(out.size()) {}
-  ~encoder() { finish(); }
+  explicit encoder(byte_buffer& out) : out_(out) {}
   encoder(const encoder&) = delete;
   encoder& operator=(const encoder&) = delete;
 
-  void finish() { out_.resize(pos_); }
-
-  // Room for `n` more bytes; the pointer is valid until the next call.
-  char* room(std::size_t n) {
-    if (out_.size() - pos_ < n) out_.resize(std::max(out_.size() * 2, pos_ + n + 256));
-    return out_.data() + pos_;
-  }
+  char* room(std::size_t n) { return out_.room(n); }
   void put(std::string_view bytes) {
     std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
-    pos_ += bytes.size();
+    out_.advance(bytes.size());
   }
 
   void varint(std::uint64_t v) {
     char* p = room(10);
-    char* start = p;
-    while (v >= 0x80) *p++ = static_cast<char>(v | 0x80), v >>= 7;
-    *p++ = static_cast<char>(v);
-    pos_ += static_cast<std::size_t>(p - start);
+    out_.advance(static_cast<std::size_t>(put_varint(p, v) - p));
   }
   void key(std::uint32_t number, wire type) { varint((static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(type)); }
   void varint_field(std::uint32_t number, std::uint64_t v) {
-    key(number, wire::varint);
-    varint(v);
+    char* p = room(15);
+    char* end = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 0), v);
+    out_.advance(static_cast<std::size_t>(end - p));
   }
   void fixed_field(std::uint32_t number, std::uint64_t v, int size) {
-    key(number, size == 8 ? wire::i64 : wire::i32);
-    char* p = room(8);
-    for (int i = 0; i < size; ++i) p[i] = static_cast<char>(v >> (8 * i));
-    pos_ += static_cast<std::size_t>(size);
+    char* p = room(13);
+    char* at = put_varint(p, (static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(size == 8 ? wire::i64 : wire::i32));
+    for (int i = 0; i < size; ++i) at[i] = static_cast<char>(v >> (8 * i));
+    out_.advance(static_cast<std::size_t>(at + size - p));
   }
   void bytes_field(std::uint32_t number, std::string_view bytes) {
-    key(number, wire::len);
-    varint(bytes.size());
-    put(bytes);
+    char* p = room(15 + bytes.size());
+    char* at = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 2), bytes.size());
+    std::memcpy(at, bytes.data(), bytes.size());
+    out_.advance(static_cast<std::size_t>(at - p) + bytes.size());
   }
   // proto3 leaves defaults out.
   void string_field(std::uint32_t number, std::string_view text) {
@@ -890,15 +972,19 @@ class encoder {
     if (v) varint_field(number, v);
   }
   void trace_field(std::uint32_t number, const trace_id& id) {
-    char b[16];
-    put_big_endian(b, id.high());
-    put_big_endian(b + 8, id.low());
-    bytes_field(number, std::string_view(b, 16));
+    char* p = room(18);
+    p[0] = static_cast<char>(number << 3 | 2);  // ids are in fields 1 and 2
+    p[1] = 16;
+    put_big_endian(p + 2, id.high());
+    put_big_endian(p + 10, id.low());
+    out_.advance(18);
   }
   void span_field(std::uint32_t number, span_id id) {
-    char b[8];
-    put_big_endian(b, id.value());
-    bytes_field(number, std::string_view(b, 8));
+    char* p = room(10);
+    p[0] = static_cast<char>(number << 3 | 2);  // span ids are in fields 2 and 4
+    p[1] = 8;
+    put_big_endian(p + 2, id.value());
+    out_.advance(10);
   }
 
   // A nested message: its key, then `guess` bytes held for its length, patched by `close`.
@@ -909,21 +995,19 @@ class encoder {
   open_message open(std::uint32_t number, int guess) {
     key(number, wire::len);
     room(static_cast<std::size_t>(guess));
-    pos_ += static_cast<std::size_t>(guess);
-    return {pos_, guess};
+    out_.advance(static_cast<std::size_t>(guess));
+    return {out_.size(), guess};
   }
   void close(open_message m) {
-    std::size_t size = pos_ - m.body;
+    std::size_t size = out_.size() - m.body;
     int width = varint_size(size);
     if (width != m.guess) {  // move the body so the length is written in its shortest form
       if (width > m.guess) room(static_cast<std::size_t>(width - m.guess));
       char* body = out_.data() + m.body;
       std::memmove(body + (width - m.guess), body, size);
-      pos_ = pos_ + static_cast<std::size_t>(width) - static_cast<std::size_t>(m.guess);
+      out_.resize_down(out_.size() + static_cast<std::size_t>(width) - static_cast<std::size_t>(m.guess));
     }
-    char* p = out_.data() + (m.body - static_cast<std::size_t>(m.guess));
-    while (size >= 0x80) *p++ = static_cast<char>(size | 0x80), size >>= 7;
-    *p = static_cast<char>(size);
+    put_varint(out_.data() + (m.body - static_cast<std::size_t>(m.guess)), size);
   }
 
   template <class String>
@@ -981,11 +1065,17 @@ class encoder {
     }
     std::size_t name_size = name.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(name.size())) + name.size();
     std::size_t kv_size = name_size + 1 + static_cast<std::size_t>(varint_size(any_size)) + any_size;
-    key(number, wire::len);
-    varint(kv_size);
-    string_field(1, name);
-    key(2, wire::len);
-    varint(any_size);
+    char* p = room(30 + name.size());
+    char* at = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 2), kv_size);
+    if (!name.empty()) {
+      *at++ = 0x0a;  // key: field 1, length-delimited
+      at = put_varint(at, name.size());
+      std::memcpy(at, name.data(), name.size());
+      at += name.size();
+    }
+    *at++ = 0x12;  // value: field 2, length-delimited
+    at = put_varint(at, any_size);
+    out_.advance(static_cast<std::size_t>(at - p));
     any_value(value);
   }
   template <class String>
@@ -1060,53 +1150,135 @@ class encoder {
     for (int i = 7; i >= 0; --i) out[i] = static_cast<char>(v), v >>= 8;
   }
 
-  std::string& out_;
-  std::size_t pos_;
+  byte_buffer& out_;
 };
 
-// Spans grouped by resource, then scope: a request names each once.
-template <class S>
-void encode_grouped(std::string& out, const std::vector<const S*>& spans) {
-  const auto groups = otlp::detail::group_by_source(spans);
-  encoder e(out);
-  for (const auto& g : groups) {
-    auto rs = e.open(1, 3);
-    e.resource(*g.resource);
-    for (const auto& c : g.scopes) {
-      auto ss = e.open(2, 3);
-      e.scope(*c.scope);
-      for (const S* s : c.spans) e.span(*s);
-      e.string_field(3, std::string_view(c.scope->schema_url));
-      e.close(ss);
-    }
-    e.string_field(3, std::string_view(g.resource->schema_url));
-    e.close(rs);
+// One pass over the spans: each is encoded at once into the buffer of its resource and
+// scope (the previous span's, nearly always), so no group is built before encoding and no
+// span is read twice. The request is then assembled with every length known.
+template <class String>
+class request_encoder {
+ public:
+  void add(const basic_span<String>& s) {
+    if (!current_ || !(*current_->scope == s.scope && *resources_[current_resource_].resource == s.resource))
+      current_ = &find(s);
+    encoder(current_->spans).span(s);
   }
-  e.finish();
-}
+
+  void finish(std::string& out) const {
+    std::size_t total = 0;
+    std::vector<std::size_t> sizes;  // resource_spans body, then each scope_spans body
+    for (const auto& r : resources_) {
+      const std::size_t at = sizes.size();
+      sizes.push_back(r.head.size() + string_field_size(r.resource->schema_url));
+      for (const auto& sc : r.scopes) {
+        const std::size_t body = sc->head.size() + sc->spans.size() + string_field_size(sc->scope->schema_url);
+        sizes.push_back(body);
+        sizes[at] += 1 + static_cast<std::size_t>(varint_size(body)) + body;
+      }
+      total += 1 + static_cast<std::size_t>(varint_size(sizes[at])) + sizes[at];
+    }
+    out.reserve(out.size() + total);
+    std::size_t next = 0;
+    for (const auto& r : resources_) {
+      append_key_length(out, 1, sizes[next++]);
+      out.append(r.head.view());
+      for (const auto& sc : r.scopes) {
+        append_key_length(out, 2, sizes[next++]);
+        out.append(sc->head.view());
+        out.append(sc->spans.view());
+        append_string_field(out, 3, std::string_view(sc->scope->schema_url));
+      }
+      append_string_field(out, 3, std::string_view(r.resource->schema_url));
+    }
+  }
+
+ private:
+  struct scope_group {
+    const basic_scope<String>* scope;
+    byte_buffer head;   // the `scope` field of ScopeSpans
+    byte_buffer spans;  // its `spans` fields
+  };
+  struct resource_group {
+    const basic_resource<String>* resource;
+    byte_buffer head;  // the `resource` field of ResourceSpans
+    std::vector<std::unique_ptr<scope_group>> scopes;
+  };
+
+  scope_group& find(const basic_span<String>& s) {
+    auto r = std::ranges::find_if(resources_, [&s](const resource_group& g) { return *g.resource == s.resource; });
+    if (r == resources_.end()) {
+      r = resources_.insert(resources_.end(), resource_group{&s.resource, {}, {}});
+      encoder(r->head).resource(s.resource);
+    }
+    current_resource_ = static_cast<std::size_t>(r - resources_.begin());
+    auto c = std::ranges::find_if(r->scopes, [&s](const auto& g) { return *g->scope == s.scope; });
+    if (c != r->scopes.end()) return **c;
+    auto& group = *r->scopes.emplace_back(new scope_group{&s.scope, {}, {}});
+    encoder(group.head).scope(s.scope);
+    return group;
+  }
+
+  static std::size_t string_field_size(std::string_view text) {
+    return text.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(text.size())) + text.size();
+  }
+  static void append_key_length(std::string& out, std::uint32_t number, std::size_t size) {
+    char bytes[16];
+    bytes[0] = static_cast<char>(number << 3 | 2);
+    out.append(bytes, static_cast<std::size_t>(put_varint(bytes + 1, size) - bytes));
+  }
+  static void append_string_field(std::string& out, std::uint32_t number, std::string_view text) {
+    if (text.empty()) return;
+    append_key_length(out, number, text.size());
+    out.append(text);
+  }
+
+  std::vector<resource_group> resources_;
+  std::size_t current_resource_ = 0;
+  scope_group* current_ = nullptr;
+};
 
 }  // namespace detail
 
 template <std::ranges::input_range R>
 void encode_request(std::string& out, const R& spans) {
   using S = std::remove_cvref_t<std::ranges::range_value_t<R>>;
-  std::vector<const S*> pointers;
+  detail::request_encoder<typename S::string_type> request;
   if constexpr (std::is_lvalue_reference_v<std::ranges::range_reference_t<const R>>) {
-    if constexpr (std::ranges::sized_range<const R>) pointers.reserve(std::ranges::size(spans));
-    for (const S& s : spans) pointers.push_back(&s);
-    detail::encode_grouped(out, pointers);
-  } else {  // a range that makes its spans as it goes: keep them while grouping
+    for (const S& s : spans) request.add(s);
+    request.finish(out);
+  } else {  // a range that makes its spans as it goes: each group keeps pointers to its first span
     std::vector<S> copies;
     for (auto&& s : spans) copies.push_back(std::forward<decltype(s)>(s));
-    for (const S& s : copies) pointers.push_back(&s);
-    detail::encode_grouped(out, pointers);
+    for (const S& s : copies) request.add(s);
+    request.finish(out);
   }
 }
 
 template <class Sink>
 std::size_t decode_request(std::string_view bytes, Sink&& sink) {
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
-  return d.request(bytes, sink);
+  return d.request<std::string>(bytes, sink);
+}
+
+template <class Sink>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  std::vector<std::unique_ptr<std::string>> converted;
+  d.converted_ = &converted;
+  return d.request<std::string_view>(bytes, sink);
+}
+
+inline request_views decode_request_views(std::string_view bytes) {
+  request_views out;
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  d.converted_ = &out.converted;
+  auto sink = [&out](std::vector<span_view>&& batch) {
+    if (out.spans.empty()) out.spans = std::move(batch);
+    else out.spans.insert(out.spans.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  };
+  d.request<std::string_view>(bytes, sink);
+  return out;
 }
 
 inline std::vector<span> decode_request(std::string_view bytes) {
@@ -1121,13 +1293,13 @@ inline std::vector<span> decode_request(std::string_view bytes) {
 inline std::string encode_response(const export_response& response) {
   std::string out;
   if (response.rejected_spans == 0 && response.error_message.empty()) return out;  // full success
-  detail::encoder e(out);
+  detail::byte_buffer bytes;
+  detail::encoder e(bytes);
   auto m = e.open(1, 1);
   e.uint_field(1, static_cast<std::uint64_t>(response.rejected_spans));
   e.string_field(2, response.error_message);
   e.close(m);
-  e.finish();
-  return out;
+  return out.assign(bytes.view());
 }
 
 inline export_response decode_response(std::string_view bytes) {
@@ -1154,13 +1326,12 @@ inline export_response decode_response(std::string_view bytes) {
 }
 
 inline std::string encode_status(const rpc_status& status) {
-  std::string out;
-  detail::encoder e(out);
+  detail::byte_buffer bytes;
+  detail::encoder e(bytes);
   // int32: a negative code is sign-extended to 64 bits, ten bytes on the wire.
   e.uint_field(1, static_cast<std::uint64_t>(static_cast<std::int64_t>(status.code)));
   e.string_field(2, status.message);
-  e.finish();
-  return out;
+  return std::string(bytes.view());
 }
 
 inline rpc_status decode_status(std::string_view bytes) {

@@ -361,6 +361,128 @@ inline bool http_client::fill(std::string& buffer, bool allow_eof, http_request:
   }
 }
 
+namespace detail {
+
+// Reads one response into `response`, without sockets (so that its framing is tested and
+// fuzzed on bytes alone): `more(buffer, allow_eof)` appends what arrives and returns false
+// when the peer closed cleanly (only when allowed), `fail(kind, what)` throws. Returns
+// whether the connection may carry the next request.
+template <class More, class Fail>
+bool read_response(std::string& buffer, http_response& response, std::size_t limit, More&& more, Fail&& fail) {
+  std::size_t header_end;
+  while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
+    if (buffer.size() > detail::max_header_bytes) fail(http_failure::malformed, "response header longer than 64 KiB");
+    if (!more(buffer, true)) {
+      fail(http_failure::closed,
+           buffer.empty() ? "connection closed before any response" : "connection closed inside the response header");
+    }
+  }
+
+  std::string_view header_text(buffer.data(), header_end);
+  auto line_end = header_text.find("\r\n");
+  std::string_view status_line = header_text.substr(0, line_end);
+  if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 || status_line[8] != ' ')
+    fail(http_failure::malformed, "malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
+  for (std::size_t i = 9; i < 12; ++i) {
+    if (status_line[i] < '0' || status_line[i] > '9')
+      fail(http_failure::malformed, "malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
+    response.status = response.status * 10 + (status_line[i] - '0');
+  }
+  bool http10 = status_line[7] == '0';
+  std::string_view rest = line_end == std::string_view::npos ? std::string_view() : header_text.substr(line_end + 2);
+  while (!rest.empty()) {
+    auto end = rest.find("\r\n");
+    std::string_view line = rest.substr(0, end);
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 2);
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos)
+      fail(http_failure::malformed, "malformed header line \"" + std::string(line.substr(0, 80)) + "\"");
+    response.headers.emplace_back(std::string(detail::trim(line.substr(0, colon))),
+                                  std::string(detail::trim(line.substr(colon + 1))));
+  }
+  buffer.erase(0, header_end + 4);
+
+  const std::string* connection = response.header("Connection");
+  bool keep_alive = http10 ? (connection && detail::equal_ignoring_case(*connection, "keep-alive"))
+                           : !(connection && detail::equal_ignoring_case(*connection, "close"));
+  const std::string* encoding = response.header("Transfer-Encoding");
+  const std::string* length = response.header("Content-Length");
+  auto refuse_size = [&](std::size_t size) {
+    fail(http_failure::too_large, "response body of " + std::to_string(size) + " bytes or more exceeds the limit of " +
+                                      std::to_string(limit) + " bytes");
+  };
+
+  if (encoding && detail::equal_ignoring_case(*encoding, "chunked")) {
+    std::size_t at = 0;
+    for (;;) {
+      std::size_t eol;
+      while ((eol = buffer.find("\r\n", at)) == std::string::npos) {
+        if (buffer.size() - at > 1024) fail(http_failure::malformed, "chunk size line longer than 1 KiB");
+        more(buffer, false);
+      }
+      std::size_t size = 0;
+      std::size_t i = at;
+      for (; i < eol; ++i) {
+        int digit = buffer[i] >= '0' && buffer[i] <= '9'   ? buffer[i] - '0'
+                    : buffer[i] >= 'a' && buffer[i] <= 'f' ? buffer[i] - 'a' + 10
+                    : buffer[i] >= 'A' && buffer[i] <= 'F' ? buffer[i] - 'A' + 10
+                                                           : -1;
+        if (digit < 0) break;
+        if (size > (SIZE_MAX >> 4)) fail(http_failure::malformed, "chunk size overflows");
+        size = size * 16 + static_cast<std::size_t>(digit);
+      }
+      if (i == at || (i < eol && buffer[i] != ';' && buffer[i] != ' '))
+        fail(http_failure::malformed,
+             "malformed chunk size line \"" + buffer.substr(at, std::min<std::size_t>(eol - at, 40)) + "\"");
+      at = eol + 2;
+      if (size == 0) {
+        // Trailers, if any, end with an empty line.
+        while (buffer.find("\r\n", at) != at) {
+          auto trailer_end = buffer.find("\r\n", at);
+          if (trailer_end != std::string::npos) {
+            at = trailer_end + 2;
+            continue;
+          }
+          more(buffer, false);
+        }
+        break;
+      }
+      if (size > limit - response.body.size()) refuse_size(response.body.size() + size);
+      while (buffer.size() < at + size + 2) more(buffer, false);
+      if (buffer.compare(at + size, 2, "\r\n") != 0) fail(http_failure::malformed, "chunk not followed by CRLF");
+      response.body.append(buffer, at, size);
+      at += size + 2;
+      if (at > 1024 * 1024) {  // keep the working buffer small on long responses
+        buffer.erase(0, at);
+        at = 0;
+      }
+    }
+  } else if (length) {
+    std::size_t size = 0;
+    for (char c : *length) {
+      if (c < '0' || c > '9' || size > (SIZE_MAX - 9) / 10)
+        fail(http_failure::malformed, "malformed Content-Length \"" + *length + "\"");
+      size = size * 10 + static_cast<std::size_t>(c - '0');
+    }
+    if (length->empty()) fail(http_failure::malformed, "empty Content-Length");
+    if (size > limit) refuse_size(size);
+    while (buffer.size() < size) more(buffer, false);
+    response.body.assign(buffer, 0, size);
+  } else if (response.status == 204 || response.status == 304 || response.status / 100 == 1) {
+    // no body
+  } else {
+    // Checked before each read too: what came with the header may already be over the limit.
+    do {
+      if (buffer.size() > limit) refuse_size(buffer.size());
+    } while (more(buffer, true));
+    response.body = std::move(buffer);
+    keep_alive = false;
+  }
+  return keep_alive;
+}
+
+}  // namespace detail
+
 inline http_response http_client::request(const http_request& request) {
   std::string head;
   head.reserve(256);
@@ -401,117 +523,19 @@ inline http_response http_client::exchange(const std::string& head, const http_r
     send_all(request.body, false, deadline);
   }
 
-  std::string buffer;
-  std::size_t header_end;
-  while ((header_end = buffer.find("\r\n\r\n")) == std::string::npos) {
-    if (buffer.size() > detail::max_header_bytes) fail(http_failure::malformed, "response header longer than 64 KiB");
-    if (!fill(buffer, true, deadline)) {
-      if (reused && buffer.empty()) throw stale_connection{};
-      fail(http_failure::closed,
-           buffer.empty() ? "connection closed before any response" : "connection closed inside the response header");
-    }
-  }
-
-  http_response response;
-  std::string_view header_text(buffer.data(), header_end);
-  auto line_end = header_text.find("\r\n");
-  std::string_view status_line = header_text.substr(0, line_end);
-  if (status_line.substr(0, 7) != "HTTP/1." || status_line.size() < 12 || status_line[8] != ' ')
-    fail(http_failure::malformed, "malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
-  for (std::size_t i = 9; i < 12; ++i) {
-    if (status_line[i] < '0' || status_line[i] > '9')
-      fail(http_failure::malformed, "malformed status line \"" + std::string(status_line.substr(0, 80)) + "\"");
-    response.status = response.status * 10 + (status_line[i] - '0');
-  }
-  bool http10 = status_line[7] == '0';
-  std::string_view rest = line_end == std::string_view::npos ? std::string_view() : header_text.substr(line_end + 2);
-  while (!rest.empty()) {
-    auto end = rest.find("\r\n");
-    std::string_view line = rest.substr(0, end);
-    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 2);
-    auto colon = line.find(':');
-    if (colon == std::string_view::npos)
-      fail(http_failure::malformed, "malformed header line \"" + std::string(line.substr(0, 80)) + "\"");
-    response.headers.emplace_back(std::string(detail::trim(line.substr(0, colon))),
-                                  std::string(detail::trim(line.substr(colon + 1))));
-  }
-  buffer.erase(0, header_end + 4);
-
-  const std::string* connection = response.header("Connection");
-  bool keep_alive = http10 ? (connection && detail::equal_ignoring_case(*connection, "keep-alive"))
-                           : !(connection && detail::equal_ignoring_case(*connection, "close"));
-  const std::string* encoding = response.header("Transfer-Encoding");
-  const std::string* length = response.header("Content-Length");
-  const std::size_t limit = request.max_response_bytes;
-  auto refuse_size = [&](std::size_t size) {
-    fail(http_failure::too_large, "response body of " + std::to_string(size) + " bytes or more exceeds the limit of " +
-                                      std::to_string(limit) + " bytes");
+  // Before any byte of an answer, a clean close of a reused connection means the server
+  // dropped it while idle: the caller retries on a new one.
+  bool received = false;
+  auto more = [&](std::string& buffer, bool allow_eof) {
+    const bool got = fill(buffer, allow_eof, deadline);
+    if (!got && reused && !received && buffer.empty()) throw stale_connection{};
+    received = received || got;
+    return got;
   };
-
-  if (encoding && detail::equal_ignoring_case(*encoding, "chunked")) {
-    std::size_t at = 0;
-    for (;;) {
-      std::size_t eol;
-      while ((eol = buffer.find("\r\n", at)) == std::string::npos) {
-        if (buffer.size() - at > 1024) fail(http_failure::malformed, "chunk size line longer than 1 KiB");
-        fill(buffer, false, deadline);
-      }
-      std::size_t size = 0;
-      std::size_t i = at;
-      for (; i < eol; ++i) {
-        int digit = buffer[i] >= '0' && buffer[i] <= '9'   ? buffer[i] - '0'
-                    : buffer[i] >= 'a' && buffer[i] <= 'f' ? buffer[i] - 'a' + 10
-                    : buffer[i] >= 'A' && buffer[i] <= 'F' ? buffer[i] - 'A' + 10
-                                                           : -1;
-        if (digit < 0) break;
-        if (size > (SIZE_MAX >> 4)) fail(http_failure::malformed, "chunk size overflows");
-        size = size * 16 + static_cast<std::size_t>(digit);
-      }
-      if (i == at || (i < eol && buffer[i] != ';' && buffer[i] != ' '))
-        fail(http_failure::malformed,
-             "malformed chunk size line \"" + buffer.substr(at, std::min<std::size_t>(eol - at, 40)) + "\"");
-      at = eol + 2;
-      if (size == 0) {
-        // Trailers, if any, end with an empty line.
-        while (buffer.find("\r\n", at) != at) {
-          auto trailer_end = buffer.find("\r\n", at);
-          if (trailer_end != std::string::npos) {
-            at = trailer_end + 2;
-            continue;
-          }
-          fill(buffer, false, deadline);
-        }
-        break;
-      }
-      if (size > limit - response.body.size()) refuse_size(response.body.size() + size);
-      while (buffer.size() < at + size + 2) fill(buffer, false, deadline);
-      if (buffer.compare(at + size, 2, "\r\n") != 0) fail(http_failure::malformed, "chunk not followed by CRLF");
-      response.body.append(buffer, at, size);
-      at += size + 2;
-      if (at > 1024 * 1024) {  // keep the working buffer small on long responses
-        buffer.erase(0, at);
-        at = 0;
-      }
-    }
-  } else if (length) {
-    std::size_t size = 0;
-    for (char c : *length) {
-      if (c < '0' || c > '9' || size > (SIZE_MAX - 9) / 10)
-        fail(http_failure::malformed, "malformed Content-Length \"" + *length + "\"");
-      size = size * 10 + static_cast<std::size_t>(c - '0');
-    }
-    if (length->empty()) fail(http_failure::malformed, "empty Content-Length");
-    if (size > limit) refuse_size(size);
-    while (buffer.size() < size) fill(buffer, false, deadline);
-    response.body.assign(buffer, 0, size);
-  } else if (response.status == 204 || response.status == 304 || response.status / 100 == 1) {
-    // no body
-  } else {
-    while (fill(buffer, true, deadline))
-      if (buffer.size() > limit) refuse_size(buffer.size());
-    response.body = std::move(buffer);
-    keep_alive = false;
-  }
+  http_response response;
+  std::string buffer;
+  const bool keep_alive = detail::read_response(buffer, response, request.max_response_bytes, more,
+                                                [this](http_failure kind, const std::string& what) { fail(kind, what); });
   if (!keep_alive) disconnect();
   return response;
 }

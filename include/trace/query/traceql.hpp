@@ -1,12 +1,21 @@
 #pragma once
-// A small query language for span filters, modelled on Grafana Tempo's TraceQL where it
-// fits (the grammar is in docs/QUERY.md):
+// TraceQL, the query language of Grafana Tempo, whole (the reference is docs/QUERY.md):
+//
+//   trace::traceql::query q = trace::parse_traceql_query(
+//       R"({ kind = server } >> { status = error } | count() > 2)");
+//   auto traces = trace::search_traceql(store, q);   // <trace/query/traceql/search.hpp>
+//   auto series = trace::traceql_metrics(store, trace::parse_traceql_query(   // .../metrics.hpp
+//       "{ } | quantile_over_time(duration, .99) by (resource.service.name)"), range);
+//
+// and its older single-span form, a bare filter without braces (`--where`), which
+// `parse_traceql` turns into a `trace::filter` for any span range:
 //
 //   trace::filter f = trace::parse_traceql(
 //       R"(service = "api" && duration > 100ms && (status = error || span.http.status_code >= 500))");
 //
-// A syntax error is a `trace::query_syntax_error` (a `trace::error` with errc::parse_error)
-// that knows the 1-based column it points at and can draw the query with a caret under it:
+// A syntax or type error is a `trace::query_syntax_error` (a `trace::error` with
+// errc::parse_error) that knows the 1-based column it points at and can draw the query with
+// a caret under it:
 //
 //   duration > 100 ms
 //              ^
@@ -14,8 +23,8 @@
 // `=~` and `!~` match the whole name, service or string attribute against a regular
 // expression (trace::regex: RE2 syntax, linear time), as TraceQL's do.
 //
-// The parser is safe for text from anywhere: it takes time linear in the query's length,
-// recurses only into parentheses, which may nest `max_query_nesting` deep, and refuses
+// Both parsers are safe for text from anywhere: they take time linear in the query's
+// length, recurse only into parentheses, which may nest `max_query_nesting` deep, and refuse
 // queries longer than `max_query_size` bytes.
 
 #include <cctype>
@@ -23,6 +32,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,50 +46,23 @@
 #include "trace/core/rfc3339.hpp"  // parse_rfc3339: time literals
 #include "trace/query/filter.hpp"
 #include "trace/query/regex.hpp"
+#include "trace/query/traceql/ast.hpp"
+#include "trace/query/traceql/error.hpp"  // query_syntax_error, the limits
+#include "trace/query/traceql/parser.hpp"
 
 namespace trace {
 inline namespace v0 {
 
-// Limits of `parse_traceql`, each refused with a `query_syntax_error`.
-inline constexpr std::size_t max_query_nesting = 128;     // parentheses inside parentheses
-inline constexpr std::size_t max_query_size = 1u << 20;  // bytes of query text
-
-class query_syntax_error : public error {
- public:
-  query_syntax_error(std::string query, std::size_t column, const std::string& problem)
-      : error(errc::parse_error, "query column " + std::to_string(column) + ": " + problem),
-        query_(std::move(query)), column_(column), problem_(problem) {}
-
-  const std::string& query() const noexcept { return query_; }
-  std::size_t column() const noexcept { return column_; }  // 1-based, in bytes
-  const std::string& problem() const noexcept { return problem_; }
-  // Two lines: the query, then a caret under the offending column (tabs kept, UTF-8
-  // sequences counted as one character, so the caret lines up on a terminal).
-  std::string caret() const;
-
- private:
-  std::string query_;
-  std::size_t column_;
-  std::string problem_;
-};
-
-// Parses a query into a filter. The empty query (or `{}`) matches every span.
+// Parses a single-span query (a bare filter, or one in braces) into a filter. The empty
+// query (or `{}`) matches every span.
 filter parse_traceql(std::string_view text);
 
-// ---------------------------------------------------------------------------------------
+// Parses any TraceQL query. A query that starts with `{` (after any `(`) is TraceQL as Tempo
+// defines it; anything else (including the empty query) is the bare single-span form of
+// `parse_traceql`, which becomes one spanset filter.
+traceql::query parse_traceql_query(std::string_view text);
 
-inline std::string query_syntax_error::caret() const {
-  std::string line = query_;
-  for (char& c : line)
-    if (c == '\n' || c == '\r') c = ' ';
-  std::string pointer;
-  for (std::size_t i = 0; i + 1 < column_ && i < query_.size(); ++i) {
-    const auto byte = static_cast<unsigned char>(query_[i]);
-    if ((byte & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
-    pointer += byte == '\t' ? '\t' : ' ';
-  }
-  return line + "\n" + pointer + "^";
-}
+// ---------------------------------------------------------------------------------------
 
 namespace detail {
 
@@ -527,6 +510,20 @@ class traceql_parser {
 }  // namespace detail
 
 inline filter parse_traceql(std::string_view text) { return detail::traceql_parser(text).parse(); }
+
+inline traceql::query parse_traceql_query(std::string_view text) {
+  std::size_t first = 0;
+  while (first < text.size() && (std::isspace(static_cast<unsigned char>(text[first])) || text[first] == '(')) ++first;
+  if (first < text.size() && text[first] == '{') return traceql::detail::parser(text).parse();
+  traceql::field_expr bare;
+  bare.shape = traceql::field_expr::form::legacy;
+  bare.where = std::make_shared<const filter>(parse_traceql(text));
+  traceql::query q;
+  traceql::pipeline_stage stage;
+  stage.spans.where = std::move(bare);
+  q.spans.stages.push_back(std::move(stage));
+  return q;
+}
 
 }  // namespace v0
 }  // namespace trace

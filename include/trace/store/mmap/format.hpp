@@ -45,16 +45,23 @@ constexpr const char* region_name(block_region region) noexcept {
 // A log's commit watermark: the records below `bytes`, holding `spans` spans, were on stable
 // storage when it was written (it is written after they were synced). Recovery may drop a
 // torn tail after it, never a record before it. Two slots take turns, so a write torn by a
-// power cut leaves the previous watermark readable; the one with the higher generation wins.
+// power cut leaves the previous watermark readable; the one with the newer generation wins.
 struct commit_point {
   std::uint64_t bytes = 0, spans = 0;
   std::uint32_t generation = 0;
 };
+// Generations compare as serial numbers (RFC 1982), so that generation + 1 is always newer,
+// even past 2^32 - 1: a damaged header may carry any value, and repair writes the next one.
+constexpr bool newer_generation(std::uint32_t a, std::uint32_t b) noexcept {
+  return a != b && static_cast<std::uint32_t>(a - b) < 0x80000000u;
+}
 inline constexpr std::size_t commit_slot_offset = 72, commit_slot_size = 24, commit_slot_count = 2;
 // Slot layout: bytes u64 | spans u64 | generation u32 | masked CRC of the 20 bytes before u32.
 
-inline void write_commit_slot(std::byte* header, const commit_point& c) {
-  std::byte* slot = header + commit_slot_offset + commit_slot_size * (c.generation % commit_slot_count);
+// Writes `c` into slot `index`: always the slot that does not hold the current watermark, so
+// that a torn write leaves the current one readable and the new one is the only newer slot.
+inline void write_commit_slot(std::byte* header, const commit_point& c, std::size_t index) {
+  std::byte* slot = header + commit_slot_offset + commit_slot_size * index;
   std::memcpy(slot, &c.bytes, 8);
   std::memcpy(slot + 8, &c.spans, 8);
   std::memcpy(slot + 16, &c.generation, 4);
@@ -70,7 +77,8 @@ struct file_header {
   std::uint64_t block_bytes = 0;  // sealed: size of the block after the header
   std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
   std::uint64_t covers_through = 0;  // sealed by compaction: it replaces segments up to this sequence
-  commit_point committed{};          // log, version 3 on: the newest readable commit slot
+  commit_point committed{};          // log, version 4 on: the newest readable commit slot
+  std::size_t committed_slot = 1;    // ... and which slot holds it (none written: the next goes to 0)
   bool commit_slots_damaged = false;  // log: no slot is readable although one was written
 };
 // Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
@@ -108,7 +116,10 @@ inline void read_commit_slots(const std::byte* in, file_header& h) {
     written = true;
     if (unmask_crc(load<std::uint32_t>(slot + 20)) != crc32c(slot, 20)) continue;
     commit_point c{load<std::uint64_t>(slot), load<std::uint64_t>(slot + 8), load<std::uint32_t>(slot + 16)};
-    if (!readable || c.generation > h.committed.generation) h.committed = c;
+    if (!readable || newer_generation(c.generation, h.committed.generation)) {
+      h.committed = c;
+      h.committed_slot = i;
+    }
     readable = true;
   }
   h.commit_slots_damaged = written && !readable;

@@ -342,7 +342,7 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
     std::byte header[file_header_size];
     if (::pread(s->file_.fd(), header, sizeof header, 0) != static_cast<ssize_t>(sizeof header))
       throw_system_error("pread", path);
-    write_commit_slot(header, {kept, spans, s->header_.committed.generation + 1});
+    write_commit_slot(header, {kept, spans, s->header_.committed.generation + 1}, 1 - s->header_.committed_slot);
     s->file_.write_all(header + commit_slot_offset, commit_slot_size * commit_slot_count, commit_slot_offset);
     s->file_.sync();
   }
@@ -382,9 +382,11 @@ inline void segment::sync() {
     // After the records it covers are durable, so that a power cut never leaves a watermark
     // over records that were not written.
     const commit_point next{used_, spans_, header_.committed.generation + 1};
-    write_commit_slot(map_.data(), next);
+    const std::size_t slot = 1 - header_.committed_slot;
+    write_commit_slot(map_.data(), next, slot);
     map_.sync(0, file_header_size, path());
     header_.committed = next;
+    header_.committed_slot = slot;
   }
 }
 

@@ -1,0 +1,181 @@
+// trace-server: receives OTLP/HTTP traces into a durable mmap store and answers queries from
+// the same store while it ingests (docs/SERVER.md).
+//
+//   trace-server --data-path /var/lib/traces [--listen 127.0.0.1:4318] [--ttl 7d] ...
+//
+// Exit status: 0 after a graceful shutdown (SIGTERM, SIGINT), 2 for a bad command line,
+// 3 when the store cannot be opened, 1 when the server cannot listen.
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <trace/api/otlp_ingest.hpp>
+#include <trace/store/mmap.hpp>
+#include <trace/store/mmap/maintenance.hpp>  // retention and snapshots
+
+#if __has_include(<trace/api/query_routes.hpp>)
+#include <trace/api/query_routes.hpp>  // answer_query: the Jaeger and Tempo APIs and the pages
+#define TRACE_SERVER_HAS_QUERY_ROUTES 1
+#endif
+
+#include "http_server.hpp"
+#include "server_metrics.hpp"
+#include "server_options.hpp"
+#include "store_writer.hpp"
+
+namespace {
+
+using trace::api::http_request;
+using trace::api::http_response;
+using namespace trace_server;
+
+std::string_view path_of(std::string_view target) { return target.substr(0, std::min(target.find('?'), target.size())); }
+
+http_response text_answer(int status, std::string body, std::string type = "text/plain; charset=utf-8") {
+  http_response r;
+  r.status = status;
+  r.content_type = std::move(type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out + "\"";
+}
+
+// The routes: ingest goes through the writer (answered after the group's sync); the rest is
+// answered here, queries from the store's reader views.
+class routes {
+ public:
+  routes(const trace::mmap_store& store, store_writer& writer, server_metrics& metrics, const server_options& options)
+      : store_(store), writer_(writer), metrics_(metrics) {
+    ingest_.max_body_bytes = options.max_body;
+    ingest_.retry_after = std::chrono::seconds(1);
+  }
+
+  void handle(http_request request, reply_fn reply) const {
+    const auto arrived = store_writer::clock::now();
+    if (trace::api::is_otlp_traces_route(request)) {
+      auto decoded = trace::api::decode_otlp_export(std::move(request), ingest_);
+      if (auto* refused = std::get_if<http_response>(&decoded)) {
+        metrics_.ingest_latency(store_writer::clock::now() - arrived);
+        return reply(std::move(*refused));
+      }
+      auto& batch = std::get<trace::api::otlp_export>(decoded);
+      metrics_.body_bytes(batch.body_bytes);
+      return writer_.submit(std::move(batch), arrived, std::move(reply));
+    }
+    const std::string_view path = path_of(request.target);
+    if (path == "/api/snapshot") {
+      if (request.method != "POST") return reply(with_allow(text_answer(405, "POST /api/snapshot takes a snapshot\n"), "POST"));
+      return writer_.snapshot([reply](std::string folder, std::string error) {
+        if (!error.empty()) return reply(text_answer(500, "{\"error\":" + json_string(error) + "}", "application/json"));
+        reply(text_answer(200, "{\"snapshot\":" + json_string(folder) + "}", "application/json"));
+      });
+    }
+    if (path == "/metrics" && request.method == "GET") {
+      return reply(text_answer(200, metrics_.prometheus_text(store_.size()), "text/plain; version=0.0.4; charset=utf-8"));
+    }
+    if (path == "/ready" && request.method == "GET") return reply(text_answer(200, "ready\n"));
+    if (path == "/api/echo" && request.method == "GET") return reply(text_answer(200, "echo"));
+#ifdef TRACE_SERVER_HAS_QUERY_ROUTES
+    // The store's reading calls are safe beside its one writer thread (mmap.hpp).
+    if (auto answer = trace::api::answer_query(store_, request)) return reply(std::move(*answer));
+#endif
+    reply(text_answer(404, "{\"error\":" + json_string("no route for " + request.method + " " + std::string(path)) + "}",
+                      "application/json"));
+  }
+
+ private:
+  static http_response with_allow(http_response r, const char* methods) {
+    r.headers.emplace_back("Allow", methods);
+    return r;
+  }
+  const trace::mmap_store& store_;
+  store_writer& writer_;
+  server_metrics& metrics_;
+  trace::api::ingest_options ingest_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);  // a closed stdout or socket is an error to handle, not a death
+  server_options options;
+  try {
+    options = parse_server_options(std::vector<std::string>(argv + 1, argv + argc));
+  } catch (const usage_error& e) {
+    if (std::string_view(e.what()).empty()) {
+      std::fputs(usage_text().c_str(), stdout);
+      return 0;
+    }
+    std::fprintf(stderr, "trace-server: %s\n\n%s", e.what(), usage_text().c_str());
+    return 2;
+  }
+
+  trace::mmap_options store_options;
+  store_options.path = options.data_path;
+  store_options.sync = trace::sync_policy::none;  // the writer syncs once per group, before answering
+  store_options.flush_interval = options.flush_timeout;
+  store_options.segment_bytes = options.segment_bytes;
+  store_options.max_disk_percent = options.max_disk_percent;
+  store_options.max_disk_bytes = options.max_disk_bytes;
+  store_options.max_snapshots = options.max_snapshots;
+  store_options.retention_ttl = options.ttl;
+  store_options.on_dropped = [](const trace::dropped_log_tail& d) {
+    std::fprintf(stderr, "trace-server: recovery: %s\n", trace::describe(d).c_str());
+  };
+  std::optional<trace::mmap_store> store;
+  try {
+    store.emplace(std::move(store_options));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trace-server: cannot open the store in %s: %s\n", options.data_path.c_str(), e.what());
+    return 3;
+  }
+
+  server_metrics metrics;
+  store_writer writer(*store, metrics, {options.flush_timeout, options.ttl, {options.max_body, std::chrono::seconds(1)}});
+  routes table(*store, writer, metrics, options);
+
+  http_config http;
+  http.host = options.host;
+  http.port = options.port;
+  http.threads = options.threads;
+  http.max_body = options.max_body;
+  http.read_timeout = options.read_timeout;
+  http_hooks hooks;
+  hooks.handle = [&table](http_request r, reply_fn reply) { table.handle(std::move(r), std::move(reply)); };
+  hooks.answered = [&metrics](int status) { metrics.response(status); };
+  hooks.listening = [&](std::uint16_t port) {
+    std::printf("trace-server: listening on http://%s:%u, store %s (%zu spans)\n", options.host.c_str(), port,
+                options.data_path.c_str(), store->size());
+    std::fflush(stdout);
+  };
+  hooks.snapshot_signal = [&writer] {
+    writer.snapshot([](std::string folder, std::string error) {
+      if (error.empty()) std::fprintf(stderr, "trace-server: snapshot in %s\n", folder.c_str());
+      else std::fprintf(stderr, "trace-server: snapshot failed: %s\n", error.c_str());
+    });
+  };
+  try {
+    serve_http(http, hooks);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trace-server: %s\n", e.what());
+    return 1;
+  }
+  writer.stop();  // every queued request was answered before serve_http returned; this syncs and ends
+  std::printf("trace-server: stopped, %zu spans in the store\n", store->size());
+  return 0;
+}

@@ -1,0 +1,145 @@
+#include "server_options.hpp"
+
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <thread>
+
+namespace trace_server {
+namespace {
+
+std::string flag_error(std::string_view flag, std::string_view value, std::string_view expected) {
+  return "--" + std::string(flag) + " " + std::string(value) + ": expected " + std::string(expected);
+}
+
+// A whole number, all of `text`, at most `max`.
+std::optional<std::uint64_t> whole_number(std::string_view text, std::uint64_t max) {
+  std::uint64_t n = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || end != text.data() + text.size() || n > max) return std::nullopt;
+  return n;
+}
+
+// "1500ms", "30s", "15m", "24h", "7d"; `zero_ok` for "0" meaning off.
+trace::duration_ns parse_duration(std::string_view flag, std::string_view text, bool zero_ok) {
+  struct unit { std::string_view suffix; trace::duration_ns scale; };
+  constexpr unit units[] = {{"ms", trace::millisecond}, {"s", trace::second}, {"m", trace::minute},
+                            {"h", trace::hour}, {"d", 24 * trace::hour}};
+  if (zero_ok && text == "0") return 0;
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  for (const unit& u : units)
+    if (text.substr(digits) == u.suffix)
+      if (auto n = whole_number(text.substr(0, digits), 1'000'000'000); n && *n > 0) return *n * u.scale;
+  throw usage_error(flag_error(flag, text, std::string("a positive whole number and a unit (ms, s, m, h, d), such as 1s or 7d") +
+                                              (zero_ok ? ", or 0 for off" : "")));
+}
+
+std::chrono::milliseconds parse_millis(std::string_view flag, std::string_view text) {
+  return std::chrono::milliseconds(parse_duration(flag, text, false) / trace::millisecond);
+}
+
+// "65536", "64KiB", "64MiB", "2GiB" (also KB/MB/GB, as powers of 1024 too: sizes of buffers).
+std::uint64_t parse_size(std::string_view flag, std::string_view text) {
+  struct unit { std::string_view suffix; std::uint64_t scale; };
+  constexpr unit units[] = {{"", 1}, {"B", 1}, {"KiB", 1ull << 10}, {"MiB", 1ull << 20}, {"GiB", 1ull << 30},
+                            {"KB", 1ull << 10}, {"MB", 1ull << 20}, {"GB", 1ull << 30}};
+  std::size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  for (const unit& u : units)
+    if (text.substr(digits) == u.suffix)
+      if (auto n = whole_number(text.substr(0, digits), (1ull << 40) / u.scale); n && *n > 0) return *n * u.scale;
+  throw usage_error(flag_error(flag, text, "a positive size in bytes, KiB, MiB or GiB, such as 64MiB"));
+}
+
+void parse_listen(server_options& out, std::string_view text) {
+  const auto colon = text.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? std::string_view() : text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);  // [::1]
+  auto port = colon == std::string_view::npos ? std::nullopt : whole_number(text.substr(colon + 1), 65535);
+  if (host.empty() || !port) throw usage_error(flag_error("listen", text, "HOST:PORT, such as 127.0.0.1:4318 (port 0: any free port)"));
+  out.host = std::string(host);
+  out.port = static_cast<std::uint16_t>(*port);
+}
+
+// "95%" or "95": a percent of the volume; "512MiB": a byte budget.
+void parse_disk_usage(server_options& out, std::string_view text) {
+  std::string_view number = text;
+  if (number.ends_with('%')) number.remove_suffix(1);
+  double percent = 0;
+  const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), percent);
+  if (ec == std::errc{} && end == number.data() + number.size()) {
+    if (!(percent > 0 && percent <= 100)) throw usage_error(flag_error("max-disk-usage", text, "a percent in (0, 100]"));
+    out.max_disk_percent = percent;
+    return;
+  }
+  out.max_disk_bytes = parse_size("max-disk-usage", text);
+  out.max_disk_percent = 100;  // the byte budget alone, up to a full volume
+}
+
+}  // namespace
+
+server_options parse_server_options(const std::vector<std::string>& args) {
+  server_options out;
+  out.threads = std::max(2u, std::thread::hardware_concurrency());
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view word = args[i];
+    if (!word.starts_with("--")) throw usage_error("unexpected argument \"" + std::string(word) + "\" (flags start with --)");
+    std::string name(word.substr(2));
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) value = name.substr(eq + 1), name.resize(eq);
+    if (name == "help") throw usage_error("");
+    if (!value) {
+      if (i + 1 >= args.size()) throw usage_error("--" + name + " needs a value");
+      value = args[++i];
+    }
+    const std::string& v = *value;
+    if (name == "data-path") {
+      if (v.empty()) throw usage_error("--data-path needs a directory");
+      out.data_path = v;
+    } else if (name == "listen") parse_listen(out, v);
+    else if (name == "flush-timeout") out.flush_timeout = parse_millis(name, v);
+    else if (name == "max-disk-usage") parse_disk_usage(out, v);
+    else if (name == "ttl") out.ttl = parse_duration(name, v, true);
+    else if (name == "max-snapshots") {
+      auto n = whole_number(v, 1000);
+      if (!n || *n == 0) throw usage_error(flag_error(name, v, "a whole number from 1 to 1000"));
+      out.max_snapshots = static_cast<unsigned>(*n);
+    } else if (name == "max-body") out.max_body = parse_size(name, v);
+    else if (name == "read-timeout") out.read_timeout = parse_millis(name, v);
+    else if (name == "segment-size") out.segment_bytes = parse_size(name, v);
+    else if (name == "threads") {
+      auto n = whole_number(v, 256);
+      if (!n || *n == 0) throw usage_error(flag_error(name, v, "a whole number from 1 to 256"));
+      out.threads = static_cast<unsigned>(*n);
+    } else throw usage_error("unknown flag --" + name);
+  }
+  if (out.data_path.empty()) throw usage_error("--data-path is required: the directory of the span store");
+  return out;
+}
+
+std::string usage_text() {
+  return R"(usage: trace-server --data-path DIR [flags]
+
+Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answers queries.
+
+  --data-path DIR        the store's directory, created when missing (required)
+  --listen HOST:PORT     where to listen (default 127.0.0.1:4318; port 0: any free port)
+  --flush-timeout DUR    longest a group commit gathers requests before its sync (default 1s)
+  --max-disk-usage X     refuse spans (503) past X% of the volume, or past a size such as
+                         512MiB (default 95%)
+  --ttl DUR              drop sealed segments whose spans all started before now - DUR
+                         (default 0: keep forever)
+  --max-snapshots N      snapshots kept, taken on SIGUSR1 or POST /api/snapshot (default 2)
+  --max-body SIZE        largest request body, after gzip inflation (default 64MiB)
+  --read-timeout DUR     a request must arrive within DUR; idle connections close after it
+                         (default 30s)
+  --segment-size SIZE    the store's log rolls into a sealed segment past SIZE (default 64MiB)
+  --threads N            threads serving connections (default: the number of cores, at least 2)
+  --help                 this text
+
+Durations: 500ms, 30s, 15m, 24h, 7d. Sizes: 65536, 64KiB, 64MiB, 1GiB.
+)";
+}
+
+}  // namespace trace_server

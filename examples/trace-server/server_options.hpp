@@ -1,0 +1,43 @@
+#pragma once
+// trace-server's command line: every flag, its default, and the parsing that refuses a bad
+// value with a message naming the flag (docs/SERVER.md lists them).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <trace/core/time.hpp>
+
+namespace trace_server {
+
+// A command line that cannot be used; main prints it with the usage and exits 2.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct server_options {
+  std::filesystem::path data_path;
+  std::string host = "127.0.0.1";  // anything else is the user's explicit choice
+  std::uint16_t port = 4318;       // OTLP/HTTP's default; 0 picks a free port (printed)
+  std::chrono::milliseconds flush_timeout{1000};  // longest a group commit gathers requests
+  double max_disk_percent = 95;                   // of the volume holding the data path
+  std::uint64_t max_disk_bytes = 0;               // 0: no byte budget
+  trace::duration_ns ttl = 0;                     // 0: keep spans forever
+  unsigned max_snapshots = 2;
+  std::size_t max_body = 64u << 20;               // request bodies, after gzip inflation
+  std::chrono::milliseconds read_timeout{30000};  // a request's whole arrival; an idle keep-alive
+  std::uint64_t segment_bytes = 64ull << 20;      // the store's log rolls past this size
+  unsigned threads = 2;                           // threads serving connections
+};
+
+// Parses the arguments after the program name; throws usage_error.
+server_options parse_server_options(const std::vector<std::string>& args);
+
+// The --help text.
+std::string usage_text();
+
+}  // namespace trace_server
