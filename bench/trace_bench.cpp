@@ -62,8 +62,9 @@ struct options {
   std::fprintf(stderr,
                "trace-bench: %s\n"
                "usage: trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]\n"
-               "                   [--dir DIR] [--json FILE] [--smoke] [--explain]\n"
+               "                   [--dir DIR] [--json FILE] [--smoke] [--explain] [--cpu-time]\n"
                "  --explain print SQLite's query plans\n"
+               "  --cpu-time time by the process's CPU time, not the wall clock (a shared machine)\n"
                "  --smoke   20000 spans, 3 repetitions, small buffers: a quick run for CI\n",
                message);
   std::exit(64);
@@ -104,6 +105,8 @@ options parse(int argc, char** argv) {
       o.explain = true;
     } else if (arg == "--smoke") {
       o.smoke = true;
+    } else if (arg == "--cpu-time") {
+      bench::bench_clock::cpu_time = true;
     } else if (arg == "--help" || arg == "-h") {
       usage("help");
     } else {

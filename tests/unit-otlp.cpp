@@ -154,7 +154,7 @@ TEST_CASE("JSON Lines: one request per line, streamed, errors give the file's li
   std::size_t count = otlp::read_lines(in, [&](std::vector<span>&& batch) {
     batch_sizes.push_back(batch.size());
     all.insert(all.end(), batch.begin(), batch.end());
-  });
+  }, {}, 1);
   CHECK(count == 2);
   CHECK(batch_sizes == std::vector<std::size_t>{1, 1});
   CHECK(all[0] == first[0]);
@@ -163,7 +163,7 @@ TEST_CASE("JSON Lines: one request per line, streamed, errors give the file's li
 
   std::istringstream broken(text + "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{]}]}]}\n");
   CHECK_THROWS_WITH(otlp::read_lines(broken, [](std::vector<span>&&) {}),
-                    "parse error: line 4, column 45: expected a string as object key");
+                    "parse error: line 4, column 45: expected a string as object key (0 spans were handed over before it)");
 }
 
 TEST_CASE("bad OTLP input is refused with its position") {

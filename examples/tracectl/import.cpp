@@ -1,14 +1,14 @@
-// tracectl import: files into the store, each file all or nothing (unless --keep-going),
-// skipping the spans the store already holds, with a progress line on a terminal.
+// tracectl import: files into the store, streamed (a file is read a document at a time and
+// stored in batches as it is read, so memory holds a batch, not the file), skipping the spans
+// the store already holds, with a progress line on a terminal.
 
 #include <chrono>
-#include <functional>
 #include <cstdio>
-#include <span>
+#include <fstream>
+#include <iterator>  // istreambuf_iterator
 #include <string>
 #include <vector>
 
-#include <trace/core/validate.hpp>
 #include <trace/io/file.hpp>
 #include <trace/io/jaeger_json.hpp>
 #include <trace/io/otlp_protobuf.hpp>
@@ -81,17 +81,19 @@ std::string located(const std::filesystem::path& file, const trace::error& e) {
   return e.with_context(file.string()).message();
 }
 
-// Reads into `out` batch by batch, so what came before an error is still there.
-void read_spans(const std::string& format, const std::string& text, std::vector<trace::span>& out,
-                const std::function<void(std::size_t)>& on_batch) {
-  auto take = [&](std::vector<trace::span>&& batch) {
-    out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-    on_batch(out.size());
-  };
-  if (format == "otlp") return (void)trace::otlp::read(text, take);
-  if (format == "otlp-proto") return (void)trace::otlp::proto::decode_request(text, take);
-  out = format == "jaeger" ? trace::jaeger::read(text) : trace::zipkin::read(text);
-  on_batch(out.size());
+// Enough of a file to tell its format: the marker is in its first span.
+constexpr std::size_t format_prefix_bytes = 1 << 20;
+
+// Hands the spans of `in` to `sink` a unit at a time (a resourceSpans entry, a Jaeger
+// trace, a Zipkin span), so that the spans read before an error are known. A protobuf
+// request is one message: its bytes are read whole, its spans still handed over in batches.
+template <class Sink>
+void read_stream(const std::string& format, std::ifstream& in, Sink&& sink) {
+  constexpr std::size_t unit = 1;
+  if (format == "otlp") trace::otlp::read_lines(in, sink, {}, unit);
+  else if (format == "jaeger") trace::jaeger::read_lines(in, sink, {}, unit);
+  else if (format == "zipkin") trace::zipkin::read_lines(in, sink, {}, unit);
+  else trace::otlp::proto::decode_request(std::string(std::istreambuf_iterator<char>(in), {}), sink);
 }
 
 }  // namespace
@@ -137,72 +139,103 @@ int run_import(const arguments& args) {
   };
   for (const std::string& file : readable) {
     const std::uint64_t file_bytes = std::filesystem::file_size(file);
-    std::vector<trace::span> spans;
-    std::vector<std::string> problems;
     std::string file_format = format;
+    std::ifstream in(file, std::ios::binary);
+    // Spans read and waiting for a full append batch; an append is one log record.
+    constexpr std::size_t append_spans = 4096;
+    std::vector<trace::span> waiting;
+    trace::append_counts counts;
+    std::size_t stored = 0;  // spans handed to the store (appended or already present)
+    bool storing = false;    // an error now is the store's, not the file's
+    auto store_batch = [&](std::vector<trace::span>&& batch) {
+      const std::size_t count = batch.size();
+      storing = true;
+      const trace::append_counts done = trace::append_new(store, std::move(batch));
+      storing = false;
+      counts.appended += done.appended;
+      counts.already_present += done.already_present;
+      stored += count;
+      const auto at = in.tellg();
+      progress.update(bytes_done + (at > 0 ? static_cast<std::uint64_t>(at) : file_bytes), imported + counts.appended);
+    };
+    // Full batches of `waiting` go to the store; the rest waits for more.
+    auto store_full_batches = [&] {
+      std::size_t first = 0;
+      for (; waiting.size() - first >= append_spans; first += append_spans) {
+        const auto from = waiting.begin() + static_cast<std::ptrdiff_t>(first);
+        store_batch(std::vector<trace::span>(std::make_move_iterator(from), std::make_move_iterator(from + append_spans)));
+      }
+      waiting.erase(waiting.begin(), waiting.begin() + static_cast<std::ptrdiff_t>(first));
+    };
     try {
-      const std::string text = trace::read_file_text(file);
-      if (format == "auto" && is_protobuf(file, text)) file_format = "otlp-proto";  // an empty .pb is an empty request
-      else if (format != "otlp-proto" && trace::json::reader(text).at_end()) file_format = "empty file";  // no spans, in any format
-      else if (format == "auto") file_format = detect_format(text);
+      if (!in) throw trace::error(trace::errc::io_error, "cannot open it");
+      std::string prefix(format_prefix_bytes, '\0');
+      prefix.resize(static_cast<std::size_t>(in.read(prefix.data(), static_cast<std::streamsize>(prefix.size())).gcount()));
+      if (format == "auto" && is_protobuf(file, prefix)) file_format = "otlp-proto";  // an empty .pb is an empty request
+      else if (format != "otlp-proto" && trace::json::reader(prefix).at_end() && prefix.size() == file_bytes)
+        file_format = "empty file";  // no spans, in any format
+      else if (format == "auto") file_format = detect_format(prefix);
       if (file_format.empty())
         throw trace::error(trace::errc::parse_error,
-                           "cannot tell the format (no \"resourceSpans\", \"traceID\" or \"traceId\"); pass --format");
+                           "cannot tell the format (no \"resourceSpans\", \"traceID\" or \"traceId\" in its first MiB); pass --format");
+      in.clear();
+      in.seekg(0);
       if (file_format != "empty file")
-        read_spans(file_format, text, spans, [&](std::size_t count) { progress.update(bytes_done, imported + count); });
+        read_stream(file_format, in, [&](std::vector<trace::span>&& batch) {
+          if (waiting.empty()) waiting = std::move(batch);
+          else waiting.insert(waiting.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+          store_full_batches();
+        });
+      if (!waiting.empty()) store_batch(std::move(waiting));
+      waiting.clear();
     } catch (const trace::error& e) {
-      problems.push_back(located(file, e));
-    }
-    // Every span is checked before the first append, so a refused file leaves nothing behind.
-    std::vector<trace::span> valid;
-    valid.reserve(spans.size());
-    for (std::size_t i = 0; i < spans.size(); ++i) {
-      if (auto problem = trace::span_problem(spans[i]))
-        problems.push_back(file + ": span " + std::to_string(i + 1) + ": " + *problem);
-      else
-        valid.push_back(std::move(spans[i]));
-    }
-    if (!problems.empty()) {
       progress.finish();
-      for (const std::string& p : problems) std::fprintf(stderr, "tracectl import: %s\n", p.c_str());
+      imported += counts.appended;
+      present += counts.already_present;
       ++failed_files;
-      if (!keep_going) {
-        std::fprintf(stderr, "tracectl import: nothing of %s was imported (--keep-going keeps its readable spans)\n",
-                     file.c_str());
-        return finish(exit_failure);
-      }
-    }
-    // Spans already in the store (an earlier, interrupted import of the same file) are
-    // skipped, so importing a file again completes it without duplicates.
-    constexpr std::size_t batch_size = 4096;
-    trace::append_counts counts;
-    for (std::size_t first = 0; first < valid.size(); first += batch_size) {
-      const std::size_t last = std::min(valid.size(), first + batch_size);
-      try {
-        const trace::append_counts batch = trace::append_new(
-            store, std::vector<trace::span>(std::make_move_iterator(valid.begin() + static_cast<std::ptrdiff_t>(first)),
-                                            std::make_move_iterator(valid.begin() + static_cast<std::ptrdiff_t>(last))));
-        counts.appended += batch.appended;
-        counts.already_present += batch.already_present;
-      } catch (const trace::error& e) {
-        progress.finish();
-        imported += counts.appended;
-        present += counts.already_present;
-        ++failed_files;
+      if (storing) {  // the store refused a batch (its disk budget, the file system): stop
         std::fprintf(stderr,
-                     "tracectl import: %s: stopped after %zu of its %zu spans: %s\n"
+                     "tracectl import: %s: stopped after its first %zu spans: %s\n"
                      "tracectl import: %zu new spans of %s were kept; importing it again adds only the missing ones\n",
-                     file.c_str(), first, valid.size(), e.message(), counts.appended, file.c_str());
+                     file.c_str(), stored, e.message(), counts.appended, file.c_str());
         report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
         return finish(exit_failure);
       }
-      progress.update(bytes_done + file_bytes * last / valid.size(), imported + counts.appended);
+      std::fprintf(stderr, "tracectl import: %s\n", located(file, e).c_str());
+      if (!keep_going) {
+        if (stored == 0)
+          std::fprintf(stderr, "tracectl import: nothing of %s was imported (--keep-going keeps the spans before the error)\n",
+                       file.c_str());
+        else
+          std::fprintf(stderr,
+                       "tracectl import: %zu new spans of %s, read before the error, were kept; importing it again once "
+                       "fixed adds only the missing ones\n",
+                       counts.appended, file.c_str());
+        report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped at an error\n";
+        return finish(exit_failure);
+      }
+      // --keep-going: the spans read before the error are kept too, then the next file.
+      try {
+        if (!waiting.empty()) {
+          const trace::append_counts rest = trace::append_new(store, std::move(waiting));
+          imported += rest.appended;
+          present += rest.already_present;
+          counts.appended += rest.appended;
+        }
+      } catch (const trace::error& refused) {
+        std::fprintf(stderr, "tracectl import: %s: %s\n", file.c_str(), refused.message());
+        report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), stopped partway\n";
+        return finish(exit_failure);
+      }
+      report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + "), partly: see the errors above\n";
+      bytes_done += file_bytes;
+      continue;
     }
     imported += counts.appended;
     present += counts.already_present;
     report += file + ": " + std::to_string(counts.appended) + " spans (" + file_format + ")" +
               (counts.already_present ? ", " + std::to_string(counts.already_present) + " already present" : std::string()) +
-              (problems.empty() ? "" : ", partly: see the errors above") + "\n";
+              "\n";
     bytes_done += file_bytes;
     progress.update(bytes_done, imported, true);
   }

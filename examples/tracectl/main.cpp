@@ -37,14 +37,15 @@ const std::vector<command>& commands() {
   static const std::vector<command> all{
       {"import", "import FILE... --store DIR [--format auto|otlp|otlp-proto|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
        "Reads OTLP JSON (or JSON Lines), OTLP protobuf (.pb), Jaeger JSON or Zipkin v2 files into the store,\n"
-       "creating it when missing.\n"
-       "A file with an error is left out whole, and import stops; --keep-going keeps its readable\n"
-       "spans and goes on with the other files. Spans the store already holds are skipped, so a\n"
-       "file can be imported again after an interrupted import. An empty file holds no spans.\n"
+       "creating it when missing, streamed: spans are stored in batches of 4096 as they are read.\n"
+       "At an error import stops, saying where and how many spans of the file were kept (none when\n"
+       "it is in the first batch); --keep-going also keeps the spans read before the error and goes\n"
+       "on with the other files. Spans the store already holds are skipped, so a file can be imported\n"
+       "again after an interrupted import, or once fixed. An empty file holds no spans.\n"
        "A progress line is drawn on a terminal.",
        {store_option,
         {"format", "F", "input format: auto (default: from the extension or content), otlp, otlp-proto, jaeger, zipkin"},
-        {"keep-going", "", "keep the readable spans of a bad file and carry on"},
+        {"keep-going", "", "keep the spans read before an error and carry on"},
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
        run_import},

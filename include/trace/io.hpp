@@ -17,3 +17,5 @@
 #include "trace/io/chrome_trace.hpp"
 #include "trace/io/csv.hpp"
 #include "trace/io/json_attribute.hpp"
+#include "trace/io/json_documents.hpp"
+#include "trace/io/span_batches.hpp"

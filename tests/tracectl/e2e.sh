@@ -89,6 +89,21 @@ run import "$data/truncated.otlp.json" "$data/backwards.otlp.json" "$data/unknow
 expect_rc 3 "--keep-going still fails"; expect_out "imported 2 spans from 3 files, 3 with errors" "--keep-going keeps readable spans"
 run spans --store bad --json
 expect_rc 0 "--keep-going kept"; [ "$(json_get 'len(d)')" = 2 ] || fail "--keep-going kept the two spans before the error"
+# An error late in a streamed file: the batches stored before it stay, and the message says how many.
+python3 - >late.otlp.jsonl <<'PY'
+import json
+for line in range(10):
+    spans = [{"traceId": "%032x" % (line + 1), "spanId": "%016x" % (line * 1000 + i + 1), "name": "op",
+              "startTimeUnixNano": "1714564800000000000", "endTimeUnixNano": "1714564800000001000"} for i in range(1000)]
+    print(json.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]}))
+print('{"resourceSpans":[{"scopeSpans":[{"spans":[{]}]}]}')
+PY
+run import late.otlp.jsonl --store late
+expect_rc 3 "error late in a file"
+expect_err "late.otlp.jsonl: line 11, column 45: expected a string as object key (10000 spans were handed over before it)" "error late in a file"
+expect_err "8192 new spans of late.otlp.jsonl, read before the error, were kept" "error late in a file keeps the stored batches"
+run check --store late --json
+[ "$(json_get "d['spans']")" = 8192 ] || fail "the two batches stored before a late error are in the store"
 
 # ---- trace ----
 run trace "$slow" --store s

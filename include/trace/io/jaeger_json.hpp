@@ -3,6 +3,8 @@
 // also accepted: one bare trace object).
 //
 //   std::vector<trace::span> spans = trace::jaeger::read(text);
+//   trace::jaeger::read(text, [](std::vector<trace::span>&& batch) {...});  // batches, as they are read
+//   trace::jaeger::read_lines(stream, sink);             // a stream, a document at a time
 //   std::string text = trace::jaeger::to_json(spans);   // one `data` entry per trace
 //
 // Mapping (docs/FORMATS.md): times are microseconds; the process is the resource; the first
@@ -14,26 +16,45 @@
 // arrays, link attributes or dropped counts: arrays are written in their string form, the
 // others are left out. Non-finite float64 tags are written as the strings "NaN",
 // "Infinity" and "-Infinity" (JSON has no number for them), which `read` takes back. An
-// empty text (nothing but whitespace) holds no spans. Times past 2^63-1 ns are refused.
+// empty text (nothing but whitespace) holds no spans; a text may hold several documents, one
+// per line. Times past 2^63-1 ns are refused. The `data` array is read a trace at a time;
+// each span is checked against the model's rules (`span_problem`) where it is read.
+// Batches: see span_batches.hpp.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"
 #include "trace/io/hex_ids.hpp"
 #include "trace/io/json_fields.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"  // otlp::event_level_key, detail::is_base64
+#include "trace/io/span_batches.hpp"
 
 namespace trace {
 inline namespace v0 {
 namespace jaeger {
 
+// Every span of the text, in document order.
 std::vector<span> read(std::string_view text, json::parse_options options = {});
+
+// Hands the spans to `sink(std::vector<span>&&)` in batches of `batch_spans` whole traces
+// (span_batches.hpp); returns the number of spans handed over.
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {},
+                 std::size_t batch_spans = default_batch_spans);
+
+// The same from a stream of documents (one per line, or each over several lines), holding
+// one document in memory at a time.
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options = {},
+                       std::size_t batch_spans = default_batch_spans);
 
 template <class R>
 void write(std::string& out, const R& spans);
@@ -178,8 +199,46 @@ class decoder : public json::field_reader {
     if (failed) s.status.code = status_code::error;
     s.start = start ? micros(*start, "startTime") : 0;
     s.end = span_end(duration ? *duration : v, "duration", s.start, duration ? micros(*duration, "duration") : 0);
+    if (auto problem = span_problem(s)) fail(v, "span", *problem);
   }
 };
+
+// Reads the documents of `text` into the batcher's pending spans, a trace at a time.
+template <class Batcher>
+void read_into(std::string_view text, json::parse_options options, Batcher& batcher) {
+  json::reader r(text, options);
+  decoder decode(text, options.first_line);
+  std::string key;
+  while (!r.at_end()) {
+    // `{"data": [trace, ...], ...}`, read a trace at a time, or one bare trace object.
+    const std::size_t start = r.offset();
+    if (r.text()[start] != '{') decode.fail(r.read_value(), "document", "expected an object");
+    r.begin_object();
+    json::object bare;
+    bool has_data = false;
+    while (r.next_key(key)) {
+      if (key != "data") {
+        bare.push_back({key, r.read_value()});
+        continue;
+      }
+      has_data = true;
+      if (r.skip_null()) continue;
+      if (r.at_end() || r.text()[r.offset()] != '[') decode.items(r.read_value(), "data");  // names what it is instead
+      r.begin_array();
+      while (r.next_element()) {
+        decode.trace_entry(r.read_value(), batcher.pending());
+        batcher.unit_done();
+      }
+    }
+    if (!has_data) {
+      json::value trace(std::move(bare));
+      trace.set_offset(start);
+      decode.trace_entry(trace, batcher.pending());
+      batcher.unit_done();
+    }
+  }
+}
+
 
 template <class String>
 void write_tag(json::writer& w, std::string_view key, const basic_attribute_value<String>& value) {
@@ -208,17 +267,20 @@ inline void write_string_tag(json::writer& w, std::string_view key, std::string_
 }  // namespace detail
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {
-  if (json::reader(text, options).at_end()) return {};  // an empty file holds no traces
-  json::value doc = json::parse(text, options);
-  detail::decoder decode(text, options.first_line);
-  std::vector<span> out;
-  const json::value* data = doc.find("data");
-  if (data) {
-    for (const auto& entry : decode.items(*data, "data")) decode.trace_entry(entry, out);
-  } else {
-    decode.trace_entry(doc, out);
-  }
-  return out;
+  return ::trace::detail::read_all(text, options,
+                                   [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
+}
+
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(text, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
+}
+
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(in, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
 }
 
 template <class R>

@@ -4,8 +4,8 @@
 // fixtures write it.
 //
 //   std::vector<trace::span> spans = trace::otlp::read(text);          // one request, or JSON Lines
-//   trace::otlp::read(text, [](std::vector<trace::span>&& batch) {...});  // one batch per resourceSpans
-//   trace::otlp::read_lines(stream, sink);                              // JSON Lines, line by line
+//   trace::otlp::read(text, [](std::vector<trace::span>&& batch) {...});  // batches, as they are read
+//   trace::otlp::read_lines(stream, sink);                              // a stream, a document at a time
 //
 // The text is walked with the pull reader: only one `resourceSpans` entry is a tree at a
 // time, so a large request never becomes one big tree. Accepted: hex or base64 ids; 64-bit integers as
@@ -14,7 +14,9 @@
 // Go's protojson writes them. The model's mapping (docs/FORMATS.md): resource
 // `service.name` → `resource.service_name`; event attribute `event.level` (debug, info, warn,
 // error, critical) → `event.level`; AnyValue bytes → their base64 text; kvlists and mixed
-// arrays → their plain JSON text. Errors are `errc::parse_error` naming line and column.
+// arrays → their plain JSON text. Each span is checked against the model's rules
+// (`span_problem`) where it is read. Errors are `errc::parse_error` naming line and column.
+// Batches: see span_batches.hpp.
 
 #include <charconv>
 #include <cmath>
@@ -30,11 +32,13 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"
 #include "trace/io/base64.hpp"
 #include "trace/io/file.hpp"
 #include "trace/io/json_fields.hpp"
 #include "trace/io/json_reader.hpp"
 #include "trace/io/json_writer.hpp"
+#include "trace/io/span_batches.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -43,17 +47,21 @@ namespace otlp {
 // The event attribute that carries `event::level` through OTLP.
 inline constexpr std::string_view event_level_key = "event.level";
 
-// Calls `sink(std::vector<span>&&)` once per `resourceSpans` entry of every request in the
-// text (one request, or several one per line). Returns the number of spans read.
+// Hands the spans of every request in the text (one request, or several one per line) to
+// `sink(std::vector<span>&&)` in batches of `batch_spans` (span_batches.hpp). Returns the
+// number of spans handed over.
 template <class Sink>
-std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {});
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {},
+                 std::size_t batch_spans = default_batch_spans);
 
 // Every span of the text, in document order.
 std::vector<span> read(std::string_view text, json::parse_options options = {});
 
-// JSON Lines from a stream, holding one line in memory at a time; blank lines are skipped.
+// The same from a stream of requests (JSON Lines, or requests over several lines each),
+// holding one request in memory at a time; blank lines are skipped.
 template <class Sink>
-std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options = {});
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options = {},
+                       std::size_t batch_spans = default_batch_spans);
 
 // A file holding one request or JSON Lines.
 std::vector<span> read_file(const std::filesystem::path& path);
@@ -292,6 +300,7 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
   if (!has_trace) fail(v, "span", "has no traceId");
   if (!has_id) fail(v, "span", "has no spanId");
   if (s.end < s.start) fail(v, "span", "ends (" + std::to_string(s.end) + ") before it starts (" + std::to_string(s.start) + ")");
+  if (auto problem = span_problem(s)) fail(v, "span", *problem);
 }
 
 inline resource decoder::resource_of(const json::value& v, std::string schema_url) const {
@@ -322,15 +331,15 @@ inline scope decoder::scope_of(const json::value& v, std::string schema_url) con
   return sc;
 }
 
-}  // namespace detail
-
-template <class Sink>
-std::size_t read(std::string_view text, Sink&& sink, json::parse_options options) {
+// Reads the requests of `text` into the batcher's pending spans, a resourceSpans entry
+// at a time.
+template <class Batcher>
+void read_into(std::string_view text, json::parse_options options, Batcher& batcher) {
   // Walked with the pull reader down to single spans: only one span is a tree at a time.
   // Members may come in any order, so resource and scope are applied once their entry ends.
   json::reader r(text, options);
-  detail::decoder decode(text, options.first_line);
-  std::size_t count = 0;
+  decoder decode(text, options.first_line);
+  std::vector<span>& pending = batcher.pending();
   std::string key;
   auto each_element = [&r](auto&& body) {
     if (r.skip_null()) return;
@@ -346,14 +355,14 @@ std::size_t read(std::string_view text, Sink&& sink, json::parse_options options
     each_member([&] {
       if (key != "resourceSpans") return r.skip_value();
       each_element([&] {
-        std::vector<span> batch;
+        const std::size_t entry_first = pending.size();
         resource res;
         each_member([&] {
           if (key == "resource") return void(res = decode.resource_of(r.read_value(), std::move(res.schema_url)));
           if (key == "schemaUrl") return void(res.schema_url = decode.text(r.read_value(), "resourceSpans schemaUrl"));
           if (key != "scopeSpans" && key != "instrumentationLibrarySpans") return r.skip_value();  // the latter: OTLP < 0.19
           each_element([&] {
-            const std::size_t first = batch.size();
+            const std::size_t first = pending.size();
             scope sc;
             each_member([&] {
               if (key == "scope" || key == "instrumentationLibrary")
@@ -362,44 +371,38 @@ std::size_t read(std::string_view text, Sink&& sink, json::parse_options options
               if (key != "spans") return r.skip_value();
               each_element([&] {
                 json::value v = r.read_value();
-                span& s = batch.emplace_back();
+                span& s = pending.emplace_back();
                 s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
                 decode.span_fields(v, s);
               });
             });
-            for (std::size_t i = first; i < batch.size(); ++i) batch[i].scope = sc;
+            for (std::size_t i = first; i < pending.size(); ++i) pending[i].scope = sc;
           });
         });
-        for (span& s : batch) s.resource = res;
-        count += batch.size();
-        if (!batch.empty()) sink(std::move(batch));
+        for (std::size_t i = entry_first; i < pending.size(); ++i) pending[i].resource = res;
+        batcher.unit_done();
       });
     });
   }
-  return count;
+}
+
+}  // namespace detail
+
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(text, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
 }
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {
-  std::vector<span> out;
-  read(text, [&out](std::vector<span>&& batch) {
-    if (out.empty()) out = std::move(batch);
-    else out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  }, options);
-  return out;
+  return ::trace::detail::read_all(text, options,
+                                   [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
 }
 
 template <class Sink>
-std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options) {
-  std::string line;
-  std::size_t count = 0;
-  for (std::size_t number = options.first_line; std::getline(in, line); ++number) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    json::parse_options here = options;
-    here.first_line = number;
-    count += read(std::string_view(line), sink, here);
-  }
-  if (in.bad()) throw error(errc::io_error, "reading OTLP JSON Lines failed");
-  return count;
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(in, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
 }
 
 inline std::vector<span> read_file(const std::filesystem::path& path) {

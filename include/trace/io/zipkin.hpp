@@ -2,6 +2,8 @@
 // Zipkin v2 JSON (the `/api/v2/spans` model): a top-level array of spans, or one span object.
 //
 //   std::vector<trace::span> spans = trace::zipkin::read(text);
+//   trace::zipkin::read(text, [](std::vector<trace::span>&& batch) {...});  // batches, as they are read
+//   trace::zipkin::read_lines(stream, sink);             // a stream, a document at a time
 //   std::string text = trace::zipkin::to_json(spans);
 //
 // Mapping (docs/FORMATS.md): `timestamp`/`duration` are microseconds; `localEndpoint.
@@ -12,24 +14,42 @@
 // `zipkin.shared`; annotations ↔ events (name only). Zipkin has no place for resource or
 // event attributes, links, trace state, levels or dropped counts: export leaves them out.
 // A double tag is its shortest decimal form, and a non-finite one "nan", "inf" or "-inf"
-// (a string, as every Zipkin tag). An empty text (nothing but whitespace) holds no spans;
-// times past 2^63-1 ns are refused.
+// (a string, as every Zipkin tag). An empty text (nothing but whitespace) holds no spans; a
+// text may hold several documents, one per line; times past 2^63-1 ns are refused. The
+// array is read a span at a time; each span is checked against the model's rules
+// (`span_problem`) where it is read. Batches: see span_batches.hpp.
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"
 #include "trace/io/hex_ids.hpp"
 #include "trace/io/json_fields.hpp"
 #include "trace/io/json_writer.hpp"
+#include "trace/io/span_batches.hpp"
 
 namespace trace {
 inline namespace v0 {
 namespace zipkin {
 
+// Every span of the text, in document order.
 std::vector<span> read(std::string_view text, json::parse_options options = {});
+
+// Hands the spans to `sink(std::vector<span>&&)` in batches of `batch_spans`
+// (span_batches.hpp); returns the number of spans handed over.
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {},
+                 std::size_t batch_spans = default_batch_spans);
+
+// The same from a stream of documents (one per line, or each over several lines), holding
+// one document in memory at a time.
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options = {},
+                       std::size_t batch_spans = default_batch_spans);
 
 template <class R>
 void write(std::string& out, const R& spans);
@@ -110,9 +130,33 @@ class decoder : public json::field_reader {
     if (!has_id) fail(v, "span", "has no id");
     if (failed) s.status = {status_code::error, error_message};
     s.end = span_end(duration ? *duration : v, "duration", s.start, duration ? micros(*duration, "duration") : 0);
+    if (auto problem = span_problem(s)) fail(v, "span", *problem);
     return s;
   }
 };
+
+// Reads the documents of `text` (an array of spans, or one span) into the batcher's
+// pending spans, a span at a time.
+template <class Batcher>
+void read_into(std::string_view text, json::parse_options options, Batcher& batcher) {
+  json::reader r(text, options);
+  decoder decode(text, options.first_line);
+  while (!r.at_end()) {
+    const char first = r.text()[r.offset()];
+    if (first == '{') {
+      batcher.pending().push_back(decode.decode(r.read_value()));
+      batcher.unit_done();
+      continue;
+    }
+    if (first != '[') decode.items(r.read_value(), "document");  // names what it is instead
+    r.begin_array();
+    while (r.next_element()) {
+      batcher.pending().push_back(decode.decode(r.read_value()));
+      batcher.unit_done();
+    }
+  }
+}
+
 
 inline std::string tag_text(const attribute_value& value) {
   if (const auto* s = std::get_if<std::string>(&value)) return *s;
@@ -122,16 +166,20 @@ inline std::string tag_text(const attribute_value& value) {
 }  // namespace detail
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {
-  if (json::reader(text, options).at_end()) return {};  // an empty file holds no spans
-  json::value doc = json::parse(text, options);
-  detail::decoder decode(text, options.first_line);
-  std::vector<span> out;
-  if (doc.type() == json::kind::object) {
-    out.push_back(decode.decode(doc));
-  } else {
-    for (const auto& item : decode.items(doc, "document")) out.push_back(decode.decode(item));
-  }
-  return out;
+  return ::trace::detail::read_all(text, options,
+                                   [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
+}
+
+template <class Sink>
+std::size_t read(std::string_view text, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(text, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
+}
+
+template <class Sink>
+std::size_t read_lines(std::istream& in, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
+  return ::trace::detail::read_batches(in, sink, options, batch_spans,
+                                       [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
 }
 
 template <class R>

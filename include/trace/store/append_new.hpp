@@ -163,6 +163,11 @@ append_counts append_new(S& store, std::vector<span> batch) {
   }
 
   append_counts counts;
+  if (std::find(present.begin(), present.end(), true) == present.end()) {  // all new: the batch as it is
+    counts.appended = batch.size();
+    if (!batch.empty()) store.append(batch);
+    return counts;
+  }
   std::vector<span> fresh;
   fresh.reserve(batch.size());
   for (std::size_t row = 0; row < batch.size(); ++row) {

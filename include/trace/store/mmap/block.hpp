@@ -20,6 +20,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <memory>
+#include <mutex>  // once_flag
 #include <optional>
 #include <string>
 #include <string_view>
@@ -258,6 +260,17 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
   return bounds;
 }
 
+class block_names;
+class block_attributes;
+
+// What a query may derive from a block's bytes on first use and keep while the block is
+// mapped (block_attributes.hpp): built once, by whichever reader asks first.
+struct block_lazy_columns {
+  std::once_flag names_once, attributes_once;
+  std::shared_ptr<const block_names> names;
+  std::shared_ptr<const block_attributes> attributes;
+};
+
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
 class block_view {
@@ -322,6 +335,7 @@ class block_view {
   std::string_view string(std::uint32_t id) const noexcept { return (*strings_)[id]; }
   // The strings this block's bytes may name: its segment's, up to the end of its own.
   string_refs refs() const noexcept { return {strings_, string_end_}; }
+  block_lazy_columns& lazy_columns() const noexcept { return *lazy_; }
 
   friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
@@ -337,6 +351,7 @@ class block_view {
   const std::byte* extras_ = nullptr;
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
+  std::shared_ptr<block_lazy_columns> lazy_;  // shared: the view stays movable
 };
 
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's
@@ -409,6 +424,7 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
   view.rows_ = n;
   view.traces_ = traces;
   view.service_count_ = services;
+  view.lazy_ = std::make_shared<block_lazy_columns>();
 
   // Every id must resolve, every run must tile the rows: then no accessor can leave the block.
   try {

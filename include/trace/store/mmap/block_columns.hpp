@@ -1,13 +1,17 @@
 #pragma once
 // `mmap_block`: a block of the mmap store (a sealed segment, or one batch of the active
 // log) as a `column_block`, read in place: the packed columns, the segment's string table up
-// to the block's own strings, and the zone map as the block's bounds.
+// to the block's own strings, and the zone map as the block's bounds; and the optional
+// members for fast attribute tests, derived on first use (block_attributes.hpp).
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string_view>
 
 #include "trace/store/column_block.hpp"
 #include "trace/store/mmap/block.hpp"
+#include "trace/store/mmap/block_attributes.hpp"
 #include "trace/store/mmap/span_view.hpp"
 
 namespace trace {
@@ -39,6 +43,25 @@ class mmap_block {
   // The block's trace index: each trace of the block once.
   std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
   trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
+
+  // Attribute tests on columns (see column_block.hpp); the first use builds them.
+  static constexpr std::size_t short_text = detail::block_attributes::short_text;
+  std::optional<std::uint32_t> find_string(std::string_view text) const {
+    if (auto id = detail::names_of(*block_).find(text)) return id;
+    return detail::attributes_of(*block_).find(text);
+  }
+  std::span<const attribute_slot> attribute_slots(std::uint32_t row) const { return detail::attributes_of(*block_).slots(row); }
+  detail::extras_attribute_values attribute_values(std::uint32_t row) const {
+    return detail::extras_attribute_values(*block_, row);
+  }
+  std::uint32_t resource_id(std::uint32_t row) const { return detail::attributes_of(*block_).resource_index(row); }
+  std::uint32_t scope_id(std::uint32_t row) const { return detail::attributes_of(*block_).scope_index(row); }
+  std::span<const resource> resources() const { return detail::attributes_of(*block_).resources(); }
+  std::span<const scope> scopes() const { return detail::attributes_of(*block_).scopes(); }
+  template <class F>
+  bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const {
+    return detail::visit_extras_attributes(block_->extras_reader(row), false, f);
+  }
 
  private:
   const detail::block_view* block_ = nullptr;
