@@ -56,7 +56,7 @@ EOF
 cmake -P "$work/refuse.cmake" >/dev/null 2>&1
 
 part "CMake: tracectl and trace-server as install component tools"
-tools_build=build/dev
+tools_build=build/test  # the README's build
 if [ -x "$tools_build/examples/tracectl/tracectl" ]; then
   cmake -S . -B "$tools_build" -DTRACE_INSTALL_TOOLS=ON >/dev/null  # adds the install rule only
 else

@@ -35,10 +35,11 @@ for tool in curl node npm; do  # node 20 may come with its own npm, not Debian's
   command -v $tool >/dev/null || apt_install "$([ $tool = node ] && echo nodejs || echo $tool)"
 done
 
-[ -d build/dev ] || cmake --preset dev >/dev/null
-cmake --build build/dev -j2 --target trace-server tracectl instrumented_app >/dev/null
-server=build/dev/examples/trace-server/trace-server
-tracectl=build/dev/examples/tracectl/tracectl
+# The README's build (preset test) has the programs already.
+[ -d build/test ] || cmake --preset test >/dev/null
+cmake --build build/test -j2 --target trace-server tracectl instrumented_app >/dev/null
+server=build/test/examples/trace-server/trace-server
+tracectl=build/test/examples/tracectl/tracectl
 if [ ! -x build/bench/bench/server-bench ]; then
   cmake --preset bench >/dev/null
   cmake --build build/bench -j2 --target server-bench >/dev/null
@@ -148,8 +149,12 @@ exec 3<&-
 echo "ok: pipelining"
 expect "still serving after bad input" "$(curl -s -o /dev/null -w '%{http_code}' "$url/ready")" 200
 
+echo "-- the query pages from the running server, in headless Chromium"
+expect "shop sample" "$(post application/json examples/tracectl/sample/shop.otlp.json)" 200
+python3 tests/html/check_query_pages.py "$url" 005a000000000000000000000000003d payments
+
 echo "-- 3. the library's OTLP/HTTP exporter"
-build/dev/examples/instrumented_app --otlp-endpoint "$url" >"$work/app.log" 2>&1 || fail "instrumented_app: $(tail -5 "$work/app.log")"
+build/test/examples/instrumented_app --otlp-endpoint "$url" >"$work/app.log" 2>&1 || fail "instrumented_app: $(tail -5 "$work/app.log")"
 app_spans=$(curl -s "$url/metrics" | sed -n 's/^trace_server_spans_received_total //p')
 [ "$app_spans" -gt 100 ] || fail "instrumented_app's spans did not arrive ($app_spans acknowledged in all)"
 echo "ok: instrumented_app exported to the server ($app_spans spans acknowledged in all)"
@@ -176,8 +181,8 @@ echo "-- the OpenTelemetry JS SDK's exporters, http/protobuf and http/json: ever
 # The interop step installs the same pinned packages just before; only a lone run needs npm ci.
 [ -d tests/interop/node_modules/@opentelemetry/exporter-trace-otlp-proto ] ||
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
-cmake --build build/dev -j2 --target convert >/dev/null
-build/dev/examples/convert tests/data/otel-js-sdk.json "$work/sdk-expected.json" --to otlp
+cmake --build build/test -j2 --target convert >/dev/null
+build/test/examples/convert tests/data/otel-js-sdk.json "$work/sdk-expected.json" --to otlp
 for protocol in http/protobuf http/json; do
   data="$work/sdk-${protocol#http/}"
   start_server "$data"
