@@ -8,7 +8,8 @@
 #  3. the library's own OTLP/HTTP exporter (examples/instrumented_app) exports to it;
 #  4. /metrics, a snapshot on SIGUSR1 and on POST /api/snapshot, exit 0 on SIGTERM; then the
 #     OpenTelemetry JS SDK's exporters (http/protobuf, http/json) export to fresh servers and
-#     every field the SDK set is in the store (read back with tracectl);
+#     every field the SDK set is in the store (read back with tracectl) and comes back from
+#     the query routes (Tempo's /api/v2/traces/{id} whole, Jaeger's /api/traces/{id});
 #  5. kill -9 under load from server-bench, restart: every acknowledged span is there and
 #     tracectl check finds nothing corrupt;
 #  6. disk budget on a 64 MiB tmpfs (root only): 503 with Retry-After, then 200 once space frees;
@@ -177,7 +178,7 @@ stored=$(span_count "$work/data")
 [ "$stored" -ge "$received" ] || fail "the store holds $stored spans, $received were acknowledged"
 echo "ok: stopped with exit 0; $stored spans stored, $received acknowledged"
 
-echo "-- the OpenTelemetry JS SDK's exporters, http/protobuf and http/json: every field stored"
+echo "-- the OpenTelemetry JS SDK's exporters, http/protobuf and http/json: every field stored and served"
 # The interop step installs the same pinned packages just before; only a lone run needs npm ci.
 [ -d tests/interop/node_modules/@opentelemetry/exporter-trace-otlp-proto ] ||
   (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
@@ -187,6 +188,8 @@ for protocol in http/protobuf http/json; do
   data="$work/sdk-${protocol#http/}"
   start_server "$data"
   node tests/interop/server-export.mjs "$url" "$protocol" || fail "the JS SDK could not export over $protocol"
+  node tests/interop/server-check.mjs "$work/sdk-expected.json" --server "$url" ||
+    fail "the spans the JS SDK sent over $protocol differ in /tempo/api/v2/traces or /api/traces"
   stop_server
   "$tracectl" export --store "$data" --to otlp >"$work/sdk-actual.json"
   node tests/interop/server-check.mjs "$work/sdk-expected.json" "$work/sdk-actual.json" ||
