@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/numbered.hpp"
 #include "trace/instrument/batch_processor.hpp"
 #include "trace/instrument/exporter.hpp"
 #include "trace/instrument/simple_processor.hpp"
@@ -222,7 +223,7 @@ TEST_CASE("batch processor under overload: drops are counted, accepted spans arr
     workers.emplace_back([&processor, t] {
       for (int i = 0; i < per_thread; ++i) {
         auto id = static_cast<std::uint64_t>(t * per_thread + i + 1);
-        processor.on_end(make_span(id, "t" + std::to_string(id)), origin);
+        processor.on_end(make_span(id, trace_test::numbered("t", id)), origin);
       }
     });
   }

@@ -13,6 +13,7 @@
 
 #include "mmap_test_support.hpp"
 #include "support/make_span.hpp"
+#include "support/numbered.hpp"
 
 using trace::span_kind;
 using trace::status_code;
@@ -349,7 +350,7 @@ TEST_CASE("metrics refuse a query without a metrics function and a bad range") {
 TEST_CASE("a chain 3000 spans deep: structure in one pass, no recursion") {
   std::vector<trace::span> chain;
   for (std::uint64_t i = 1; i <= 3000; ++i)
-    chain.push_back(at(9, i, i - 1, "deep", ("s" + std::to_string(i)).c_str(), i, 10000 - i, span_kind::internal,
+    chain.push_back(at(9, i, i - 1, "deep", trace_test::numbered("s", i).c_str(), i, 10000 - i, span_kind::internal,
                        i == 3000 ? status_code::error : status_code::unset));
   trace::memory_store memory;
   memory.append(chain);

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "support/check_stats.hpp"
+#include "../support/check_stats.hpp"
 #include "trace/analytics/group_by.hpp"
 #include "trace/analytics/summary.hpp"
 #include "trace/io/file.hpp"
