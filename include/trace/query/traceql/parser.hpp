@@ -85,6 +85,7 @@ class parser {
   // ---- field expressions ----
   field_expr field_or();
   field_expr field_and();
+  field_expr field_chain(tk token, field_op op, field_expr (parser::*operand)());
   field_expr field_not();
   field_expr field_compare();
   field_expr field_chain(int level);  // 0: + -, 1: * / %, 2: ^
@@ -366,37 +367,24 @@ inline void parser::parse_hints(query& q) {
 
 // ---- field expressions ----
 
-inline field_expr parser::field_or() {
-  field_expr first = field_and();
-  if (!at(tk::or_)) return first;
-  require_condition(first);
-  field_expr chain;
-  chain.shape = field_expr::form::chain;
-  chain.type = value_type::boolean;
-  chain.offset = first.offset;
-  chain.operands.push_back(std::move(first));
-  while (accept(tk::or_)) {
-    field_expr next = field_and();
-    require_condition(next);
-    chain.ops.push_back(field_op::or_);
-    chain.operands.push_back(std::move(next));
-  }
-  return chain;
-}
+inline field_expr parser::field_or() { return field_chain(tk::or_, field_op::or_, &parser::field_and); }
 
-inline field_expr parser::field_and() {
-  field_expr first = field_not();
-  if (!at(tk::and_)) return first;
+inline field_expr parser::field_and() { return field_chain(tk::and_, field_op::and_, &parser::field_not); }
+
+// `a OP b OP c` as one flat chain node (never nested, however long the run).
+inline field_expr parser::field_chain(tk token, field_op op, field_expr (parser::*operand)()) {
+  field_expr first = (this->*operand)();
+  if (!at(token)) return first;
   require_condition(first);
   field_expr chain;
   chain.shape = field_expr::form::chain;
   chain.type = value_type::boolean;
   chain.offset = first.offset;
   chain.operands.push_back(std::move(first));
-  while (accept(tk::and_)) {
-    field_expr next = field_not();
+  while (accept(token)) {
+    field_expr next = (this->*operand)();
     require_condition(next);
-    chain.ops.push_back(field_op::and_);
+    chain.ops.push_back(op);
     chain.operands.push_back(std::move(next));
   }
   return chain;
