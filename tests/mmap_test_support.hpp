@@ -127,16 +127,31 @@ inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { s
 // the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
 // region's, then the header's. A log: each record's that fits in the file, the commit slots'
 // and the header's.
+// The size of a sealed segment's block: the header's, within the file (a text index follows it).
+inline std::size_t sealed_block_bytes(const std::string& bytes) {
+  namespace d = trace::detail;
+  if (bytes.size() < d::file_header_size) return 0;
+  const auto stated = d::load<std::uint64_t>(reinterpret_cast<const std::byte*>(bytes.data()) + 32);
+  return static_cast<std::size_t>(std::min<std::uint64_t>(stated, bytes.size() - d::file_header_size));
+}
+
 inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
   auto* data = reinterpret_cast<std::byte*>(bytes.data());
-  if (auto bounds = d::block_bounds(data + d::file_header_size, bytes.size() - d::file_header_size))
+  const std::size_t block = sealed_block_bytes(bytes);
+  if (auto bounds = d::block_bounds(data + d::file_header_size, block))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
       const std::uint32_t crc = trace::mask_crc(
           trace::crc32c(data + d::file_header_size + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]));
       std::memcpy(data + 40 + 4 * r, &crc, 4);
     }
+  // The text index after the block carries its own checksum in its first 4 bytes.
+  const std::size_t text = d::file_header_size + block;
+  if (bytes.size() >= text + 4) {
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + text + 4, bytes.size() - text - 4));
+    std::memcpy(data + text, &crc, 4);
+  }
   d::seal_file_header(data);
 }
 inline void fix_log_checksums(std::string& bytes) {

@@ -10,6 +10,8 @@
 #include "trace/query/filter.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/query/text_query.hpp"
+#include "trace/query/traceql.hpp"
+#include "trace/query/traceql/search.hpp"
 #include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"
 
@@ -126,6 +128,10 @@ TEST_CASE("the memory store and the mmap store, indexed or not, answer as a scan
     CHECK(trace::count_matching(mmap, f) == expected.size());
   }
   CHECK(expected_ids(spans, trace::where::text("\"card declined\"")).size() == 12);
+  CHECK(memory.text_index().rows() == 600);  // built by the queries above
+  memory.append(text_span(600));
+  CHECK(indexed_ids(memory, trace::where::text("order-600")).size() == 1);  // caught up after the append
+  CHECK(memory.text_index().rows() == 601);
   // Combined with other conditions, and negated as a whole.
   const trace::filter f = trace::where::text("declined") && trace::where::status(trace::status_code::error) &&
                           !trace::where::text("issuer");
@@ -204,4 +210,27 @@ TEST_CASE("a damaged text index is reported and never changes an answer; compact
   CHECK(store.segments().front().text_index_bytes > 0);
   const trace::filter f = trace::where::text("declined NOT issuer");
   CHECK(indexed_ids(store, f) == expected_ids(spans, f));
+}
+
+TEST_CASE("text ~ in the bare --where form and inside TraceQL braces") {
+  const auto spans = text_spans(200);
+  trace::memory_store store;
+  store.append(spans);
+  const trace::filter bare = trace::parse_traceql(R"(text ~ "'card declined'" && status = error)");
+  CHECK(trace::count_matching(store, bare) == 4);
+  CHECK(trace::count_matching(store, trace::parse_traceql(R"(text ~ "declined" || name = "x")")) == 8);
+  CHECK(trace::count_matching(store, trace::parse_traceql(R"(text = "declined")")) == 0);  // an attribute named text
+  // In braces, beside structure: traces with a declined card and a span named "GET /checkout".
+  const auto q = trace::parse_traceql_query(R"({ text ~ "\"card declined\"" } && { name = "GET /checkout" })");
+  std::size_t traces = 0;
+  for (const auto& t : trace::search_traceql(store, q, {.limit = 100})) {
+    ++traces;
+    for (const auto& set : t.spansets)
+      for (const auto& s : set.spans) CHECK((s.name() == "GET /checkout" || trace::text_query("'card declined'").matches(s)));
+  }
+  CHECK(traces == 4);
+  for (const char* bad : {R"(text ~ card)", R"({ text ~ 5 })", R"(text ~ "(card")", R"({ text ~ "AND" })"}) {
+    INFO(bad);
+    CHECK_THROWS_AS(trace::parse_traceql_query(bad), trace::error);
+  }
 }

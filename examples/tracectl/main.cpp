@@ -55,14 +55,14 @@ const std::vector<command>& commands() {
        run_trace},
       {"spans", "spans --store DIR [--trace ID] [--service S] [--name N] [--status S] [--kind K] [--where QUERY] [--order oldest|newest|slowest] [--limit N] [--json]",
        "Lists matching spans (default: the 100 oldest).",
-       {store_option, json_option, where_option, limit_option, trace_option, service_option, name_option,
+       {store_option, json_option, where_option, text_option, limit_option, trace_option, service_option, name_option,
         status_option, kind_option, {"order", "O", "oldest (default), newest or slowest first"}},
        run_spans},
-      {"search", "search --store DIR [--where QUERY] [--errors] [--limit N] [--json]",
+      {"search", "search --store DIR [--where QUERY] [--text WORDS] [--errors] [--limit N] [--json]",
        "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.\n"
        "A QUERY in braces is TraceQL, whole: structure ({ kind = server } >> { status = error }),\n"
        "pipelines ({ } | count() > 3), by(), select(); it lists the matching spans of each trace.",
-       {store_option, json_option, where_option, limit_option, service_option, name_option, status_option,
+       {store_option, json_option, where_option, text_option, limit_option, service_option, name_option, status_option,
         kind_option, {"errors", "", "only traces with an error span"}},
        run_search},
       {"metrics", "metrics QUERY --store DIR [--since 1h] [--step D] [--now TIME] [--exact] [--json]",

@@ -1,5 +1,6 @@
 #pragma once
-// A full-text query over spans (docs/TEXT_SEARCH.md): words, "quoted phrases", prefixes
+// A full-text query over spans (docs/TEXT_SEARCH.md): words, "quoted phrases" (or
+// 'single-quoted'), prefixes
 // (`decl*`), AND (or just a space), OR, NOT and parentheses, matched against the tokens of a
 // span's text: its name, status message and string attribute values (span, resource, scope,
 // event and link attributes, string array elements too).
@@ -152,14 +153,15 @@ class text_query {
       ++at;
       return inner;
     }
-    if (text_[at] == '"') {
+    if (text_[at] == '"' || text_[at] == '\'') {  // single quotes too: easier inside a quoted TraceQL string
+      const char quote = text_[at];
       const std::size_t open = at++;
       std::string phrase;
-      while (at < text_.size() && text_[at] != '"') {
+      while (at < text_.size() && text_[at] != quote) {
         if (text_[at] == '\\' && at + 1 < text_.size()) ++at;
         phrase += text_[at++];
       }
-      if (at >= text_.size()) fail(open, "a '\"' without its closing '\"'");
+      if (at >= text_.size()) fail(open, std::string("a ") + quote + " without its closing " + quote);
       ++at;
       auto words = tokens_of(phrase);
       if (words.empty()) fail(open, "a phrase with no letters or digits");

@@ -139,7 +139,8 @@ class mmap_store {
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
-  // leaves either the old segments or the merged one). Returns how many segments went away.
+  // leaves either the old segments or the merged one); a lone sealed segment without a usable
+  // text index is rewritten with one. Returns how many segments went away.
   std::size_t compact();
 
   // Hard-links the sealed segments (and copies the active log's written prefix) into
