@@ -49,6 +49,13 @@ const std::vector<command>& commands() {
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
        run_import},
+      {"comment", "comment add TRACE --store DIR --text T [--author A] [--span ID] | list TRACE [--all] [--json] | edit N --text T | rm N",
+       "Comments on a trace, kept in the store's comments.log (durable when the command returns):\n"
+       "add one (to the trace, or one of its spans), list them (--all: removed ones too), edit or remove one\n"
+       "(a removed comment stays as a tombstone). `tracectl trace` shows them under the tree.",
+       {store_option, json_option, {"text", "T", "the comment's text"}, {"author", "A", "who writes it (default: $USER)"},
+        {"span", "ID", "the span it is about"}, {"all", "", "list removed comments too"}},
+       run_comment},
       {"trace", "trace ID --store DIR [--json] [--bar-width N]",
        "Shows one trace as a tree: operation, service, duration, status and a time bar per span.",
        {store_option, json_option, {"bar-width", "N", "width of the time bars (default 40, 0: none)"}},

@@ -295,6 +295,29 @@ expect_rc 0 "search around a damaged text index"; [ "$(json_get "len(d)")" = 5 ]
 run compact --store textflip
 run check --store textflip
 expect_rc 0 "compact rewrites the text index"; expect_out "(text index " "compact rewrites the text index"
+
+# ---- comments ----
+run comment add "$slow" --store s --author ana --text 'card declined at the issuer, INC-42'
+expect_rc 0 "comment add"; expect_out "comment 1 added to trace $slow" "comment add"
+run comment add "$slow" --store s --author bo --text 'retry storm' --span 0000000000000001
+expect_rc 0 "comment add on a span"
+run comment edit 1 --store s --text 'card declined at the issuer (INC-42)'
+expect_rc 0 "comment edit"
+run comment rm 2 --store s --author ana
+expect_rc 0 "comment rm"; expect_out "removed (kept as a tombstone)" "comment rm"
+run comment list "$slow" --store s
+expect_rc 0 "comment list"; expect_out "#1 ana" "comment list"; expect_out "(INC-42)" "comment list shows the edit"
+expect_no_out "retry storm" "comment list hides removed comments"
+run comment list "$slow" --store s --all --json
+expect_rc 0 "comment list --all"; [ "$(json_get "(len(d), d[1]['removed_by'])")" = "(2, 'ana')" ] || fail "comment list --all keeps the tombstone"
+run trace "$slow" --store s
+expect_rc 0 "trace with comments"; expect_out "comments:" "trace shows comments"; expect_out "(INC-42)" "trace shows the comment"
+run trace "$slow" --store s --json
+[ "$(json_get "d['comments'][0]['text']")" = "card declined at the issuer (INC-42)" ] || fail "trace --json exports the comments"
+run comment add 00000000000000000000000000000bad --store s --text x
+expect_rc 1 "comment on an unknown trace"
+run comment rm 7 --store s
+expect_rc 1 "comment rm unknown"
 run snapshot --store s
 expect_rc 0 "snapshot"; [ -d "$out" ] && [ -n "$(ls "$out")" ] || fail "snapshot folder holds the segments"
 run retention --store s --ttl 36500d
