@@ -159,8 +159,8 @@ TEST_CASE("the text index names exactly the groups holding a word") {
   }
   std::vector<std::uint32_t> prefixed;
   index.for_each_group("de", true, [&prefixed](std::uint32_t g) { prefixed.push_back(g); });
-  CHECK(std::ranges::is_sorted(prefixed));
-  CHECK(std::ranges::adjacent_find(prefixed) == prefixed.end());  // each group once
+  CHECK(std::is_sorted(prefixed.begin(), prefixed.end()));
+  CHECK(std::adjacent_find(prefixed.begin(), prefixed.end()) == prefixed.end());  // each group once
   CHECK_THROWS_AS(trace::detail::text_index_view::open(p, bytes.size(), 99, "test"), trace::error);  // rows disagree
 }
 

@@ -186,7 +186,7 @@ class text_query {
       case kind::prefix:
         return std::ranges::any_of(tokens, [&](const std::string& t) { return !t.empty() && t.starts_with(n.words.front()); });
       case kind::phrase:
-        return std::ranges::search(tokens, n.words).begin() != tokens.end();
+        return std::search(tokens.begin(), tokens.end(), n.words.begin(), n.words.end()) != tokens.end();
       case kind::all: return std::ranges::all_of(n.children, [&](const node& c) { return holds(c, tokens); });
       case kind::any: return std::ranges::any_of(n.children, [&](const node& c) { return holds(c, tokens); });
       case kind::negate: return !holds(n.children.front(), tokens);
