@@ -164,7 +164,7 @@ class text_index_view {
     std::uint32_t low = 0, high = restart_count_;
     while (high - low > 1) {
       const std::uint32_t mid = low + (high - low) / 2;
-      if (restart_term(mid) < key) low = mid;
+      if (restart_term(mid).compare(key) < 0) low = mid;
       else high = mid;
     }
     std::vector<std::uint8_t> seen;  // a prefix's terms may share groups: each is called once
@@ -174,7 +174,7 @@ class text_index_view {
     for (std::uint32_t t = low * text_index_restart; t < terms_; ++t) {
       const entry e = r.next(term);
       if (!term.starts_with(key)) {
-        if (term > key) break;  // past every term that starts with the key
+        if (term.compare(key) > 0) break;  // past every term that starts with the key
         continue;
       }
       if (!prefix) {
@@ -249,7 +249,7 @@ class text_index_view {
         term.clear();
       }
       entry e = r.next(term);
-      if (t > 0 && !(previous < term)) r.in.fail("term " + std::to_string(t) + " is not after the one before it");
+      if (t > 0 && previous.compare(term) >= 0) r.in.fail("term " + std::to_string(t) + " is not after the one before it");
       if (term.empty() || term.size() > text_index_max_term) r.in.fail("term " + std::to_string(t) + " has a bad length");
       if (e.count == 0 || e.count > groups_) r.in.fail("term " + std::to_string(t) + " claims " + std::to_string(e.count) + " groups");
       std::uint64_t seen = 0;
