@@ -77,21 +77,33 @@ grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' 
   grep -q 'trace_state: "vendor=abc,other=1"' "$work/otel-js-sdk.txt" ||
   { echo "interop: protoc's text of otel-js-sdk.pb lacks expected fields" >&2; exit 1; }
 
-echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s)"
+echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s), two at a time"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response query_routes; do
-  seconds=${TRACE_FUZZ_SECONDS:-20}
+fuzz() {
+  local target=$1 seconds=${TRACE_FUZZ_SECONDS:-20} tmp=${TMPDIR:-/tmp}
   # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them.
   if [[ $target =~ ^(server_request|http_response|query_routes)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
-  mkdir -p "$work/corpus-$target"
-  tmp=${TMPDIR:-/tmp}
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
+  mkdir -p "$work/corpus-$target"
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
     tail -60 "$work/fuzz-$target.log"
     echo "interop: fuzz_$target failed" >&2
-    exit 1
+    return 1
   fi
   echo "fuzz_$target: $(grep -E '^Done' "$work/fuzz-$target.log")"
+}
+running=0
+for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response query_routes; do
+  if [ "$running" -ge 2 ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz "$target" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n
+  running=$((running - 1))
 done

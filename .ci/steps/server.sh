@@ -41,11 +41,11 @@ done
 cmake --build build/test -j2 --target trace-server tracectl instrumented_app >/dev/null
 server=build/test/examples/trace-server/trace-server
 tracectl=build/test/examples/tracectl/tracectl
-if [ ! -x build/bench/bench/server-bench ]; then
-  cmake --preset bench >/dev/null
-  cmake --build build/bench -j2 --target server-bench >/dev/null
+if [ ! -x build/bench-smoke/bench/server-bench ]; then
+  cmake --preset bench-smoke >/dev/null
+  cmake --build build/bench-smoke -j2 --target server-bench >/dev/null
 fi
-bench=build/bench/bench/server-bench
+bench=build/bench-smoke/bench/server-bench
 
 # start_server DATA [flags...]: sets $pid and $url once the server answers /ready.
 start_server() {

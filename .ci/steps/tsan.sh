@@ -9,15 +9,19 @@ cd "$(dirname "$0")/../.."
 
 compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
 build=build/tsan-$(basename "$compiler")
-targets=(unit-instrument unit-instrument-record unit-instrument-mmap unit-mmap-concurrent unit-processor unit-sampler unit-traceparent unit-alert unit-otlp-http-exporter unit-net-http)
+# The instrumentation layer's runner holds most of them (its files compiled in batches); the
+# others are built alone, as `unit-<feature>` programs.
+runner=tests-instrument
+alone=(unit-mmap-concurrent unit-alert unit-otlp-http-exporter)
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
-  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER="$compiler" \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1 -gline-tables-only" \
   -DTRACE_BUILD_EXAMPLES=ON -DTRACE_BUILD_BENCH=OFF -DTRACE_INSTALL=OFF >/dev/null
-cmake --build "$build" -j2 --target "${targets[@]}" instrumented_app
-for target in "${targets[@]}"; do
+cmake --build "$build" -j2 --target "$runner" "${alone[@]}" instrumented_app
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+for target in "$runner" "${alone[@]}"; do
   echo "-- $target under TSan"
-  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$build/tests/$target"
+  "$build/tests/$target"
 done
 echo "-- instrumented_app under TSan"
-TSAN_OPTIONS="halt_on_error=1" "$build/examples/instrumented_app" >/dev/null
+"$build/examples/instrumented_app" >/dev/null
