@@ -67,6 +67,19 @@ struct traceql_condition {
 };
 
 inline traceql_condition unknown() { return {}; }
+
+// a AND b, a OR b, dropping the conditions that say nothing ("1").
+inline std::string both(const std::string& a, const std::string& b) {
+  if (a == "1") return b;
+  if (b == "1") return a;
+  return "(" + a + " AND " + b + ")";
+}
+inline std::string either(const std::string& a, const std::string& b) {
+  if (a == "1" || b == "1") return "1";
+  return "(" + a + " OR " + b + ")";
+}
+// Some span of the trace passes `span`.
+inline std::string some_span(const std::string& span) { return span == "1" ? "1" : "countIf(" + span + ") > 0"; }
 inline traceql_condition exact_span(std::string text) { return {std::move(text), "1", true}; }
 inline traceql_condition superset_span(std::string text) { return {std::move(text), "1", false}; }
 
@@ -292,16 +305,14 @@ inline traceql_condition field_condition(const traceql::field_expr& e) {
     }
     case field_expr::form::chain: {
       if (e.ops.front() != field_op::and_ && e.ops.front() != field_op::or_) return unknown();
-      const char* joint = e.ops.front() == field_op::and_ ? " AND " : " OR ";
-      traceql_condition out{"", "", true};
-      for (const field_expr& operand : e.operands) {
-        traceql_condition part = field_condition(operand);
-        out.span += (out.span.empty() ? "(" : joint) + part.span;
-        out.trace += (out.trace.empty() ? "(" : joint) + part.trace;
+      const bool conjunction = e.ops.front() == field_op::and_;
+      traceql_condition out = field_condition(e.operands.front());
+      for (std::size_t k = 1; k < e.operands.size(); ++k) {
+        traceql_condition part = field_condition(e.operands[k]);
+        out.span = conjunction ? both(out.span, part.span) : either(out.span, part.span);
+        out.trace = conjunction ? both(out.trace, part.trace) : either(out.trace, part.trace);
         out.exact = out.exact && part.exact;
       }
-      out.span += ")";
-      out.trace += ")";
       return out;
     }
     default: return unknown();
@@ -312,9 +323,9 @@ inline traceql_condition field_condition(const traceql::field_expr& e) {
 inline std::string spanset_test(const traceql::spanset_expr& s);
 
 inline std::string filter_test(const std::optional<traceql::field_expr>& where, const std::string& also = "1") {
-  if (!where) return also == "1" ? "1" : "countIf(" + also + ") > 0";
+  if (!where) return some_span(also);
   traceql_condition c = field_condition(*where);
-  return "(countIf(" + c.span + " AND " + also + ") > 0 AND " + c.trace + ")";
+  return both(some_span(both(c.span, also)), c.trace);
 }
 
 inline std::string pipeline_test(const traceql::pipeline& p) {
@@ -328,9 +339,9 @@ inline std::string pipeline_test(const traceql::pipeline& p) {
     if (stage.shape == pipeline_stage::form::spanset) {
       // A later filter keeps spans of the first: one span must pass both.
       if (from_filter && stage.spans.shape == traceql::spanset_expr::form::filter)
-        out += " AND " + filter_test(stage.spans.where, first_spans);
+        out = both(out, filter_test(stage.spans.where, first_spans));
       else
-        out += " AND " + spanset_test(stage.spans);
+        out = both(out, spanset_test(stage.spans));
       continue;
     }
     // count() > n (>= n, = n): a spanset holds at most the spans passing the first filter.
@@ -343,9 +354,9 @@ inline std::string pipeline_test(const traceql::pipeline& p) {
         rhs.shape != traceql::field_expr::form::literal || rhs.value.type != traceql::value_type::integer)
       continue;
     switch (test.ops.front()) {
-      case traceql::field_op::gt: out += " AND countIf(" + first_spans + ") > " + std::to_string(rhs.value.integer); break;
+      case traceql::field_op::gt: out = both(out, "countIf(" + first_spans + ") > " + std::to_string(rhs.value.integer)); break;
       case traceql::field_op::ge:
-      case traceql::field_op::eq: out += " AND countIf(" + first_spans + ") >= " + std::to_string(rhs.value.integer); break;
+      case traceql::field_op::eq: out = both(out, "countIf(" + first_spans + ") >= " + std::to_string(rhs.value.integer)); break;
       default: break;
     }
   }
@@ -357,19 +368,19 @@ inline std::string spanset_test(const traceql::spanset_expr& s) {
   using traceql::spanset_op;
   switch (s.shape) {
     case spanset_expr::form::filter: return filter_test(s.where);
-    case spanset_expr::form::group: return "(" + pipeline_test(*s.group) + ")";
+    case spanset_expr::form::group: return pipeline_test(*s.group);
     case spanset_expr::form::chain: break;
   }
   std::string acc = spanset_test(s.operands.front());
   for (std::size_t k = 0; k < s.ops.size(); ++k) {
     std::string right = spanset_test(s.operands[k + 1]);
     switch (s.ops[k]) {
-      case spanset_op::or_: acc = "(" + acc + " OR " + right + ")"; break;
+      case spanset_op::or_: acc = either(acc, right); break;
       case spanset_op::not_child: case spanset_op::not_descendant: case spanset_op::not_parent:
       case spanset_op::not_ancestor: case spanset_op::not_sibling:
         acc = right;  // the right side's spans, whatever the left holds
         break;
-      default: acc = "(" + acc + " AND " + right + ")"; break;  // && and structure: both sides
+      default: acc = both(acc, right); break;  // && and structure: both sides
     }
   }
   return acc;
