@@ -171,11 +171,20 @@ TEST_CASE("clickhouse traceql: what SQL cannot say stays in the library, and bou
 
 TEST_CASE("clickhouse traceql: the statement reads candidate spans of the traces passing HAVING on the shard's own table") {
   const auto q = trace::parse_traceql_query("{ status = error } && { name =~ \"x.*\" }");
-  const std::string sql = trace::clickhouse::candidate_spans_sql(q, trace::traceql::candidate_filter(q), "`db`.`t`", "`db`.`t_local`");
+  const std::string sql = trace::clickhouse::candidate_spans_sql(q, trace::traceql::candidate_filter(q), false, "`db`.`t`", "`db`.`t_local`");
   CHECK(sql == "SELECT " + trace::clickhouse::column_list() +
                    " FROM `db`.`t` WHERE StatusCode = 2 AND TraceId IN (SELECT TraceId FROM `db`.`t_local` GROUP BY TraceId "
                    "HAVING (countIf(StatusCode = 2) > 0 AND countIf(match(SpanName, '^(?:x.*)$')) > 0)) FORMAT RowBinary");
+  // Whole traces, for queries that build trees: the candidate condition joins the trace test.
+  CHECK(trace::clickhouse::candidate_spans_sql(q, trace::traceql::candidate_filter(q), true, "`db`.`t`", "`db`.`t`") ==
+        "SELECT " + trace::clickhouse::column_list() +
+            " FROM `db`.`t` WHERE TraceId IN (SELECT TraceId FROM `db`.`t` GROUP BY TraceId HAVING (countIf(StatusCode = 2) > 0 "
+            "AND (countIf(StatusCode = 2) > 0 AND countIf(match(SpanName, '^(?:x.*)$')) > 0))) ORDER BY TraceId, Timestamp, "
+            "SpanId FORMAT RowBinary");
   const auto nothing = trace::parse_traceql_query("{ childCount > 1 }");
-  CHECK(trace::clickhouse::candidate_spans_sql(nothing, trace::traceql::candidate_filter(nothing), "`db`.`t`", "`db`.`t`") ==
+  const trace::filter any = trace::traceql::candidate_filter(nothing);
+  CHECK(trace::clickhouse::candidate_spans_sql(nothing, any, false, "`db`.`t`", "`db`.`t`") ==
         "SELECT " + trace::clickhouse::column_list() + " FROM `db`.`t` WHERE 1 FORMAT RowBinary");
+  CHECK(trace::clickhouse::candidate_spans_sql(nothing, any, true, "`db`.`t`", "`db`.`t`") ==
+        "SELECT " + trace::clickhouse::column_list() + " FROM `db`.`t` WHERE 1 ORDER BY TraceId, Timestamp, SpanId FORMAT RowBinary");
 }

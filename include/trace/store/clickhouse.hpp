@@ -261,8 +261,8 @@ inline std::vector<span> clickhouse_store::scan(const filter& where) const {
 inline std::vector<span> clickhouse_store::push_down(const traceql::candidate_spans_request& r) const {
   // A trace lives whole on one shard: its test runs on each shard's own table.
   const std::string local = clickhouse::quote_identifier(options_.database) + "." + clickhouse::quote_identifier(local_table());
-  auto spans = read_rows(clickhouse::candidate_spans_sql(r.q, r.candidates, table_name(), local));
-  if (!clickhouse::to_sql(r.candidates).exact) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
+  auto spans = read_rows(clickhouse::candidate_spans_sql(r.q, r.candidates, r.whole_traces, table_name(), local));
+  if (!r.whole_traces && !clickhouse::to_sql(r.candidates).exact) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
   return spans;
 }
 

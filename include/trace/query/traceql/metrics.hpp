@@ -142,13 +142,12 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
       measure(evaluate, std::span<const S>(group));
     }
   } else {
-    for (const trace_id& id : candidate_trace_ids(store, q, candidates)) {
-      std::vector<S> spans;
-      for (auto&& s : store.find_trace(id)) spans.push_back(s);
+    for_each_candidate_trace(store, q, candidates, [&](std::vector<S>&& spans) {
       const trace_tree<S> tree(std::move(spans));
       trace_evaluator<S> evaluate(tree);
       measure(evaluate, tree.spans());
-    }
+      return false;
+    });
   }
 
   std::vector<traceql_series> out;

@@ -3,17 +3,19 @@
 // (the ClickHouse store, in SQL). Such a store offers the push_down customisation point of
 // store/concepts.hpp for this request:
 //
-//   s.push_down(traceql::candidate_spans_request{q, candidates})  -> std::vector<span>
+//   s.push_down(traceql::candidate_spans_request{q, candidates, whole})  -> std::vector<span>
 //
-// answering with exactly the spans that pass `candidates` (candidate_filter(q)), taken from
-// the traces that may answer `q`: every trace with an answer is among them, others may be.
-// Search and metrics then run as over any store, on those spans and traces; the answer is
-// the generic one, only fewer traces are read. Stores without it go through
-// spans_by_trace and find_trace_ids.
+// answering with exactly the spans that pass `candidates` (candidate_filter(q)), or with
+// `whole` every span, of the traces that may answer `q`: every trace with an answer is among
+// them, others may be. Whole traces come with each trace's spans in find_trace's order. Search and metrics then run as over any store, on those spans and
+// traces; the answer is the generic one, only fewer traces are read, in one request rather
+// than one per trace. Stores without it go through spans_by_trace, find_trace_ids and
+// find_trace.
 
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <ranges>
 #include <utility>
 #include <vector>
@@ -31,6 +33,7 @@ namespace traceql {
 struct candidate_spans_request {
   const query& q;
   const filter& candidates;  // candidate_filter(q)
+  bool whole_traces = false;  // every span of those traces, not only those passing `candidates`
 };
 
 template <class Store>
@@ -52,27 +55,35 @@ std::vector<std::vector<store_span_t<Store>>> candidate_groups(const Store& stor
   }
 }
 
-// The ids of the traces that may answer `q`, ordered as find_trace_ids orders the traces
-// passing `candidates`: by their latest passing span's start, newest first, ties by id.
-template <span_store Store>
-std::vector<trace_id> candidate_trace_ids(const Store& store, const query& q, const filter& candidates) {
+// Calls f(spans) with the whole of each trace that may answer `q` (a std::vector of the
+// store's spans), in find_trace_ids' order of the traces passing `candidates`: by their
+// latest passing span's start, newest first, ties by id; stops when f returns true.
+template <span_store Store, class F>
+void for_each_candidate_trace(const Store& store, const query& q, const filter& candidates, F&& f) {
+  using S = store_span_t<Store>;
   if constexpr (pushes_down_traceql<Store>) {
-    std::vector<std::pair<timestamp_ns, trace_id>> ranked;
-    for (const auto& group : candidate_groups(store, q, candidates)) {
-      timestamp_ns latest = 0;
-      for (const auto& s : group) latest = std::max(latest, start_of(s));
-      ranked.emplace_back(latest, trace_id_of(group.front()));
+    auto traces = detail::group_by_trace<S>([&](auto&& add) {
+      for (auto&& s : store.push_down(candidate_spans_request{q, candidates, true})) add(s);
+    });
+    std::vector<std::pair<std::pair<timestamp_ns, trace_id>, std::size_t>> ranked;  // (latest, id), index
+    for (std::size_t i = 0; i < traces.size(); ++i) {
+      std::optional<timestamp_ns> latest;
+      for (const S& s : traces[i])
+        if (matches(candidates, s)) latest = std::max(latest.value_or(0), start_of(s));
+      if (latest) ranked.push_back({{*latest, trace_id_of(traces[i].front())}, i});
     }
     std::sort(ranked.begin(), ranked.end(), std::greater<>{});
-    std::vector<trace_id> out;
-    out.reserve(ranked.size());
-    for (const auto& entry : ranked) out.push_back(entry.second);
-    return out;
+    for (const auto& entry : ranked)
+      if (f(std::move(traces[entry.second]))) return;
   } else {
     trace_query by_trace;
     by_trace.where = candidates;
     by_trace.limit = std::numeric_limits<std::size_t>::max();
-    return find_trace_ids(store, by_trace);
+    for (const trace_id& id : find_trace_ids(store, by_trace)) {
+      std::vector<S> spans;
+      for (auto&& s : store.find_trace(id)) spans.push_back(s);
+      if (f(std::move(spans))) return;
+    }
   }
 }
 

@@ -154,21 +154,21 @@ std::vector<traceql_trace<store_span_t<Store>>> search_traceql(const Store& stor
     }
     return out;
   }
-  for (const trace_id& id : traceql::candidate_trace_ids(store, q, candidates)) {
-    if (out.size() >= options.limit) break;
-    std::vector<S> spans;
-    for (auto&& s : store.find_trace(id)) spans.push_back(s);
+  traceql::for_each_candidate_trace(store, q, candidates, [&](std::vector<S>&& spans) {
+    if (out.size() >= options.limit) return true;
+    if (spans.empty()) return false;
     const trace_tree<S> tree(std::move(spans));
     traceql_trace<S> t;
-    t.id = id;
+    t.id = trace_id_of(tree.spans().front());
     traceql::detail::summarize_trace(tree.spans(), t);
-    if (!overlaps(t)) continue;
+    if (!overlaps(t)) return false;
     traceql::trace_evaluator<S> evaluate(tree);
     std::vector<traceql::spanset_indices> sets = evaluate.run(q.spans);
-    if (sets.empty()) continue;
+    if (sets.empty()) return false;
     traceql::detail::add_spansets(t, tree.spans(), evaluate, sets, select, options);
     out.push_back(std::move(t));
-  }
+    return false;
+  });
   return out;
 }
 

@@ -5,7 +5,8 @@
 //   SELECT <columns> FROM <table> WHERE <candidate filter>
 //     AND TraceId IN (SELECT TraceId FROM <local table> GROUP BY TraceId HAVING <trace test>)
 //
-// returns the spans search and metrics start from (pushed_candidates.hpp). Every condition
+// returns the spans search and metrics start from (pushed_candidates.hpp); for queries
+// that need trees, every span of those traces comes in the same one answer. Every condition
 // is necessary, never sufficient: a trace with an answer always passes it, and the library
 // then evaluates the whole query on what came back, so the answer is the generic one.
 //
@@ -48,11 +49,13 @@ namespace clickhouse {
 // nothing can be said.
 std::string traceql_trace_test(const traceql::query& q);
 
-// The statement that reads the candidate spans of `q` (RowBinary). `table` is the span
-// table, `local_table` the table on one shard (the same table without a cluster): a trace
-// lives whole on one shard, so its test runs there.
-std::string candidate_spans_sql(const traceql::query& q, const filter& candidates, const std::string& table,
-                                const std::string& local_table);
+// The statement that reads the candidate spans of `q` (RowBinary): those passing
+// `candidates`, or with `whole_traces` every span of the candidate traces, ordered by trace,
+// then as find_trace orders a trace. `table` is the span table, `local_table` the table on
+// one shard (the same table without a cluster): a trace lives whole on one shard, so its
+// test runs there.
+std::string candidate_spans_sql(const traceql::query& q, const filter& candidates, bool whole_traces,
+                                const std::string& table, const std::string& local_table);
 
 // ---------------------------------------------------------------------------------------
 
@@ -390,10 +393,19 @@ inline std::string spanset_test(const traceql::spanset_expr& s) {
 
 inline std::string traceql_trace_test(const traceql::query& q) { return detail::pipeline_test(q.spans); }
 
-inline std::string candidate_spans_sql(const traceql::query& q, const filter& candidates, const std::string& table,
-                                       const std::string& local_table) {
-  std::string sql = "SELECT " + column_list() + " FROM " + table + " WHERE " + to_sql(candidates).text;
-  const std::string trace_test = traceql_trace_test(q);
+inline std::string candidate_spans_sql(const traceql::query& q, const filter& candidates, bool whole_traces,
+                                       const std::string& table, const std::string& local_table) {
+  const std::string where = to_sql(candidates).text;
+  std::string trace_test = traceql_trace_test(q);
+  std::string sql = "SELECT " + column_list() + " FROM " + table + " WHERE ";
+  if (whole_traces) {
+    // Every span of the traces with a candidate span, each trace in find_trace's order.
+    trace_test = detail::both(detail::some_span(where), trace_test);
+    if (trace_test == "1") return sql + "1 ORDER BY TraceId, Timestamp, SpanId FORMAT RowBinary";
+    return sql + "TraceId IN (SELECT TraceId FROM " + local_table + " GROUP BY TraceId HAVING " + trace_test +
+           ") ORDER BY TraceId, Timestamp, SpanId FORMAT RowBinary";
+  }
+  sql += where;
   if (trace_test != "1")
     sql += " AND TraceId IN (SELECT TraceId FROM " + local_table + " GROUP BY TraceId HAVING " + trace_test + ")";
   return sql + " FORMAT RowBinary";
