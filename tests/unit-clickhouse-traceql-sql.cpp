@@ -187,4 +187,14 @@ TEST_CASE("clickhouse traceql: the statement reads candidate spans of the traces
         "SELECT " + trace::clickhouse::column_list() + " FROM `db`.`t` WHERE 1 FORMAT RowBinary");
   CHECK(trace::clickhouse::candidate_spans_sql(nothing, any, true, "`db`.`t`", "`db`.`t`") ==
         "SELECT " + trace::clickhouse::column_list() + " FROM `db`.`t` WHERE 1 ORDER BY TraceId, Timestamp, SpanId FORMAT RowBinary");
+  // A query whose conditions would pass ClickHouse's statement size limit pushes nothing.
+  std::string wide = "{ name = \"a\"";
+  for (int i = 0; i < 5000; ++i) {
+    wide += " || name = \"";
+    wide.append(20, 'x');
+    wide += '"';
+  }
+  const auto big = trace::parse_traceql_query(wide + " }");
+  CHECK(trace::clickhouse::candidate_spans_sql(big, trace::traceql::candidate_filter(big), false, "`db`.`t`", "`db`.`t`") ==
+        "SELECT " + trace::clickhouse::column_list() + " FROM `db`.`t` WHERE 1 FORMAT RowBinary");
 }

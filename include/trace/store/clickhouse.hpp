@@ -262,7 +262,8 @@ inline std::vector<span> clickhouse_store::push_down(const traceql::candidate_sp
   // A trace lives whole on one shard: its test runs on each shard's own table.
   const std::string local = clickhouse::quote_identifier(options_.database) + "." + clickhouse::quote_identifier(local_table());
   auto spans = read_rows(clickhouse::candidate_spans_sql(r.q, r.candidates, r.whole_traces, table_name(), local));
-  if (!r.whole_traces && !clickhouse::to_sql(r.candidates).exact) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
+  // The candidate condition may have been a superset or left out: each span is checked.
+  if (!r.whole_traces) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
   return spans;
 }
 

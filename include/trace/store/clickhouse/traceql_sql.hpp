@@ -30,6 +30,7 @@
 // ClickHouse 18.16 has everything used: arrayExists with lambdas over parallel arrays,
 // has, notEmpty, match, toInt64OrZero, countIf, IN with a subquery.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ namespace clickhouse {
 // The HAVING condition on a trace's spans that every trace answering `q` passes; "1" when
 // nothing can be said.
 std::string traceql_trace_test(const traceql::query& q);
+
+// The longest condition a statement carries (bytes); a longer one is left to the library.
+inline constexpr std::size_t max_pushed_condition = 64 * 1024;
 
 // The statement that reads the candidate spans of `q` (RowBinary): those passing
 // `candidates`, or with `whole_traces` every span of the candidate traces, ordered by trace,
@@ -395,8 +399,11 @@ inline std::string traceql_trace_test(const traceql::query& q) { return detail::
 
 inline std::string candidate_spans_sql(const traceql::query& q, const filter& candidates, bool whole_traces,
                                        const std::string& table, const std::string& local_table) {
-  const std::string where = to_sql(candidates).text;
-  std::string trace_test = traceql_trace_test(q);
+  // A condition past the bound is left out (every span passes it): ClickHouse refuses
+  // statements over its max_query_size (256 KiB), and a query may be 1 MiB of text.
+  auto bounded = [](std::string condition) { return condition.size() > max_pushed_condition ? std::string("1") : condition; };
+  const std::string where = bounded(to_sql(candidates).text);
+  std::string trace_test = bounded(traceql_trace_test(q));
   std::string sql = "SELECT " + column_list() + " FROM " + table + " WHERE ";
   if (whole_traces) {
     // Every span of the traces with a candidate span, each trace in find_trace's order.
