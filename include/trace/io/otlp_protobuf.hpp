@@ -1023,9 +1023,23 @@ class writer {
     *p_++ = key;
     p_ = put_varint(p_, n);
   }
+  // Most text here is short (keys, names, values): copied inline, a library call only for
+  // longer text. Two overlapping fixed-size copies cover any length in their range.
   void bytes(std::string_view b) noexcept {
-    std::memcpy(p_, b.data(), b.size());
-    p_ += b.size();
+    const char* from = b.data();
+    const std::size_t n = b.size();
+    if (n >= 8 && n <= 16) {
+      std::memcpy(p_, from, 8);
+      std::memcpy(p_ + n - 8, from + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(p_, from, 4);
+      std::memcpy(p_ + n - 4, from + n - 4, 4);
+    } else if (n < 4) {
+      for (std::size_t i = 0; i < n; ++i) p_[i] = from[i];
+    } else {
+      std::memcpy(p_, from, n);
+    }
+    p_ += n;
   }
   void len_field(char key, std::string_view b) noexcept {
     key_length(key, b.size());
@@ -1181,43 +1195,6 @@ class writer {
   const std::size_t* nested_ = nullptr;
 };
 
-// Spans are read through pointers (their attributes, long strings, events), each a cache
-// miss the hardware cannot foresee: with many spans these misses, not the encoding, took
-// most of the time. Both passes ask for them a few spans ahead, in two steps, since the
-// strings' addresses are in the arrays: first the arrays, then what they point to.
-inline void prefetch(const void* p) noexcept {
-#if defined(__GNUC__) || defined(__clang__)
-  __builtin_prefetch(p);
-#else
-  (void)p;
-#endif
-}
-
-template <class T>
-void prefetch_array(const T* begin, const T* end) noexcept {
-  const char* first = reinterpret_cast<const char*>(begin);
-  const char* last = reinterpret_cast<const char*>(end);
-  for (const char* p = first; p < last; p += 64) prefetch(p);  // each cache line
-}
-
-template <class String>
-void prefetch_arrays(const basic_span<String>& s) noexcept {
-  prefetch_array(std::to_address(s.attributes.begin()), std::to_address(s.attributes.end()));
-  prefetch_array(std::to_address(s.resource.attributes.begin()), std::to_address(s.resource.attributes.end()));
-  prefetch_array(s.events.data(), s.events.data() + s.events.size());
-  prefetch_array(s.links.data(), s.links.data() + s.links.size());
-  prefetch(std::string_view(s.name).data());
-}
-
-template <class String>
-void prefetch_text(const basic_span<String>& s) noexcept {
-  for (const auto& item : s.attributes) {
-    prefetch(std::string_view(item.key).data());
-    if (const auto* text = std::get_if<3>(&item.value)) prefetch(std::string_view(*text).data());
-  }
-  for (const auto& e : s.events) prefetch_array(std::to_address(e.attributes.begin()), std::to_address(e.attributes.end()));
-}
-
 // The size pass over `spans` (a forward range of lvalue spans, read twice), then the
 // writing pass. Spans are grouped by resource and then scope in first-seen order, as the
 // JSON writer groups them; a group is made of runs of consecutive spans, so the writing
@@ -1228,16 +1205,10 @@ class request_encoder {
   using span_type = std::remove_cvref_t<std::ranges::range_reference_t<const Spans>>;
   using String = typename span_type::string_type;
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
-  static constexpr std::ptrdiff_t ahead = 8;  // spans between a prefetch and the read
 
  public:
   void size(const Spans& spans) {
-    const auto end = std::ranges::end(spans);
-    iterator it = std::ranges::begin(spans);
-    iterator arrays = std::ranges::next(it, ahead, end), text = it;
-    for (; it != end; ++it) {
-      if (arrays != end) prefetch_arrays(*arrays++);
-      if (text != arrays) prefetch_text(*text++);  // `ahead` spans behind the arrays
+    for (iterator it = std::ranges::begin(spans), end = std::ranges::end(spans); it != end; ++it) {
       const span_type& s = *it;
       if (runs_.empty() || !same_group(s)) start_run(it, s);
       ++runs_.back().count;
@@ -1249,34 +1220,21 @@ class request_encoder {
   }
 
   void write(std::string& out) const {
-    std::vector<run> ordered;  // the runs in writing order: those of the first scope, ...
-    ordered.reserve(runs_.size());
     std::size_t total = 0;
-    for (const auto& r : resources_) {
-      total += len_field_size(r.body());
-      for (const auto& sc : r.scopes)
-        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next) ordered.push_back(runs_[i]);
-    }
+    for (const auto& r : resources_) total += len_field_size(r.body());
     const std::size_t old_size = out.size();
     out.resize(old_size + total);
     writer w(out.data() + old_size);
-    span_cursor arrays{ordered.data(), ordered.data() + ordered.size()}, text = arrays;
-    for (std::ptrdiff_t i = 0; i < ahead; ++i) arrays.prefetch_next(prefetch_arrays<String>);
-    const run* next = ordered.data();
     for (const auto& r : resources_) {
       w.key_length(key_of(1, wire::len), r.body());  // ExportTraceServiceRequest.resource_spans
       w.resource(*r.resource, r.size);
       for (const auto& sc : r.scopes) {
         w.key_length(key_of(2, wire::len), sc.body);  // ResourceSpans.scope_spans
         w.scope(*sc.scope, sc.size);
-        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next, ++next) {
-          w.nested_from(nested_.data() + next->nested_at);
-          iterator it = next->first;
-          for (std::size_t n = 0; n < next->count; ++n, ++it) {
-            arrays.prefetch_next(prefetch_arrays<String>);
-            text.prefetch_next(prefetch_text<String>);
-            w.span(*it);
-          }
+        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next) {
+          w.nested_from(nested_.data() + runs_[i].nested_at);
+          iterator it = runs_[i].first;
+          for (std::size_t n = 0; n < runs_[i].count; ++n, ++it) w.span(*it);
         }
         w.text_field(key_of(3, wire::len), std::string_view(sc.scope->schema_url));
       }
@@ -1290,22 +1248,6 @@ class request_encoder {
     std::size_t count;
     std::size_t nested_at;  // where its spans' sizes start in nested_
     std::size_t next;       // the group's next run
-  };
-  // Walks spans in writing order ahead of the writer.
-  struct span_cursor {
-    const run* at;
-    const run* end;
-    std::size_t done = 0;  // spans of `at` passed
-    iterator it{};
-
-    template <class F>
-    void prefetch_next(F&& f) {
-      while (at != end && done == at->count) ++at, done = 0;
-      if (at == end) return;
-      if (done == 0) it = at->first;
-      f(*it);
-      ++it, ++done;
-    }
   };
   struct scope_group {
     const basic_scope<String>* scope;
