@@ -90,7 +90,10 @@ class replica_server {
  public:
   replica_server(replica_store& replica, const net::tcp_address& listen_at,
                  std::chrono::milliseconds timeout = std::chrono::seconds(10))
-      : replica_(replica), listener_(listen_at), timeout_(timeout) {}
+      : replica_server(replica, net::tcp_listener(listen_at), timeout) {}
+  // On a listener already open (a test that must know the port before it starts serving).
+  replica_server(replica_store& replica, net::tcp_listener listener, std::chrono::milliseconds timeout = std::chrono::seconds(10))
+      : replica_(replica), listener_(std::move(listener)), timeout_(timeout) {}
 
   std::uint16_t port() const noexcept { return listener_.port(); }
   // Accepts and serves connections until `stop()`; a connection that breaks the protocol is
