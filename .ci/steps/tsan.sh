@@ -3,13 +3,14 @@
 # spans, context hand-off, the batch processor's worker, a store read while appended), the
 # mmap store's readers running alongside its writer, the alert monitor (a span listener
 # called from many threads), the OTLP/HTTP exporter (its sending thread against a test
-# server thread), and the multi-threaded instrumented_app example.
+# server thread), replication (the replicator's sender threads against loopback replica
+# servers and the writer waiting for acknowledgements), and the multi-threaded instrumented_app example.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
 build=build/tsan-$(basename "$compiler")
-targets=(unit-instrument unit-instrument-record unit-instrument-mmap unit-mmap-concurrent unit-processor unit-sampler unit-traceparent unit-alert unit-otlp-http-exporter unit-net-http)
+targets=(unit-instrument unit-instrument-record unit-instrument-mmap unit-mmap-concurrent unit-processor unit-sampler unit-traceparent unit-alert unit-otlp-http-exporter unit-net-http unit-store-replication)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1" \
