@@ -116,6 +116,11 @@ class tcp_listener {
   }
   std::uint16_t port() const noexcept { return port_; }
   int fd() const noexcept { return fd_; }
+  // Whether a connection waits to be accepted.
+  bool pending() const {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, 0) > 0;
+  }
   // The next connection, or an empty stream when none came within `timeout`.
   tcp_stream accept(std::chrono::milliseconds timeout);
 

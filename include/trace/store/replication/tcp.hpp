@@ -130,7 +130,7 @@ class replica_server {
     applied_ = replica_.applied();
     for (;;) {
       while (!s.readable(poll_interval))
-        if (stopping_) return;
+        if (stopping_ || listener_.pending()) return;  // a primary connecting anew replaces a silent one
       std::optional<frame> f = detail::read_frame(s, timeout_);
       if (!f) return;  // the primary went away
       switch (f->type) {
