@@ -12,3 +12,5 @@ cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/append-new-bench 20000 1
 ./build/bench-smoke/bench/io-bench --smoke
 ./build/bench-smoke/bench/otlp-http-bench 20000
+./build/bench-smoke/bench/replication-bench failover --smoke   # 5 kill -9s of a replicating primary, ~1 s
+./build/bench-smoke/bench/replication-bench rate --smoke       # 20 durable batches per mode, ~2 s

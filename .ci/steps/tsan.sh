@@ -3,7 +3,8 @@
 # spans, context hand-off, the batch processor's worker, a store read while appended), the
 # mmap store's readers running alongside its writer, the alert monitor (a span listener
 # called from many threads), the OTLP/HTTP exporter (its sending thread against a test
-# server thread), and the multi-threaded instrumented_app example.
+# server thread), replication (the replicator's sender threads against loopback replica
+# servers and the writer waiting for acknowledgements), and the multi-threaded instrumented_app example.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -12,7 +13,7 @@ build=build/tsan-$(basename "$compiler")
 # The instrumentation layer's runner holds most of them (its files compiled in batches); the
 # others are built alone, as `unit-<feature>` programs.
 runner=tests-instrument
-alone=(unit-mmap-concurrent unit-alert unit-otlp-http-exporter)
+alone=(unit-mmap-concurrent unit-alert unit-otlp-http-exporter unit-store-replication)
 
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1 -gline-tables-only" \
