@@ -131,6 +131,8 @@ class segment {
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
+  // False only when the segment certainly holds no span of `id` (its trace filter says so).
+  bool may_hold(const trace_id& id) const noexcept { return filter_.may_contain(id); }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
@@ -145,7 +147,10 @@ class segment {
   std::optional<dropped_log_tail> find_loss(const std::string& problem) const;
 
   file_header header_;
-  trace_filter_view filter_;  // sealed, version 5 on; empty otherwise (every id may be present)
+  // Sealed, version 5 on: the trace filter, copied out of the mapping so that probing it
+  // never touches the file (a lookup checks the size of only the files it then reads).
+  std::vector<std::byte> filter_bytes_;
+  trace_filter_view filter_;  // empty: every id may be present (logs, versions before 5)
   file_handle file_;
   mapping map_;
   string_list strings_;
@@ -202,7 +207,9 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   }
   if (s->header_.filter_bytes) {
     const std::uint64_t filter_at = file_header_size + s->header_.block_bytes;
-    s->filter_ = trace_filter_view(s->map_.data() + filter_at, s->header_.filter_bytes, filter_at, where);
+    const std::byte* region = s->map_.data() + filter_at;
+    s->filter_bytes_.assign(region, region + s->header_.filter_bytes);
+    s->filter_ = trace_filter_view(s->filter_bytes_.data(), s->filter_bytes_.size(), filter_at, where);
   }
   s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
   check_sorted_index(s->blocks_.front(), where);
@@ -482,7 +489,6 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
 template <class F>
 void segment::for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const {
   if (sealed()) {
-    if (!filter_.may_contain(id)) return;  // one cache line instead of a binary search of the index
     const block_view& b = blocks_.front();
     std::uint32_t ordinal = b.find_sorted(id);
     if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
