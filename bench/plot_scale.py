@@ -15,12 +15,13 @@ FIGURES = [
     ("ingest_spans_per_s", "ingest (spans/s, wall)"),
     ("ingest_cpu_spans_per_s", "ingest (spans per CPU s)"),
     ("bytes_per_span", "bytes per span"),
-    ("reopen_ms", "reopen (ms)"),
+    ("reopen_ms", "reopen (ms, wall)"),
+    ("reopen_cpu_ms", "reopen (CPU ms)"),
     ("find_trace_median_us", "find_trace median (µs)"),
     ("find_trace_p99_us", "find_trace p99 (µs)"),
     ("absent_median_us", "absent id median (µs)"),
-    ("window_ms", "one-hour window (ms)"),
-    ("tag_scan_ms", "tag equality, scan (ms)"),
+    ("window_cpu_ms", "one-hour window (CPU ms)"),
+    ("tag_scan_cpu_ms", "tag equality, scan (CPU ms)"),
     ("query_rss_mib", "query peak RSS (MiB)"),
 ]
 PANEL_W, PANEL_H, COLUMNS = 300, 200, 3
