@@ -78,13 +78,14 @@ def main(argv):
         checkpoints = json.load(f)["checkpoints"]
     if not checkpoints:
         sys.exit(f"{argv[1]}: no checkpoints")
-    rows = math.ceil(len(FIGURES) / COLUMNS)
+    # Figures an older run did not record are left out, not drawn empty.
+    shown = [(title, [(c["spans"], c[key]) for c in checkpoints if key in c]) for key, title in FIGURES]
+    shown = [(title, points) for title, points in shown if points]
+    rows = math.ceil(len(shown) / COLUMNS)
     width, height = PANEL_W * COLUMNS, PANEL_H * rows
     body = []
-    for i, (key, title) in enumerate(FIGURES):
-        points = [(c["spans"], c[key]) for c in checkpoints if key in c]
-        if points:
-            body += panel(points, title, PANEL_W * (i % COLUMNS), PANEL_H * (i // COLUMNS))
+    for i, (title, points) in enumerate(shown):
+        body += panel(points, title, PANEL_W * (i % COLUMNS), PANEL_H * (i // COLUMNS))
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="11">\n<rect width="100%" height="100%" fill="white"/>\n'
            + "\n".join(body) + "\n</svg>\n")
