@@ -12,6 +12,9 @@
 //   db.put_schema("orders", schema);
 //   db.append("orders", "order_trace", spans);   // refused when a span breaks the schema
 //   db.store("orders").find_trace(id);
+//
+// One thread at a time: the catalog calls are not synchronised (each group's store is, as
+// an mmap_store, for its readers).
 
 #include <cstdint>
 #include <cstdio>
@@ -137,6 +140,8 @@ inline void database::create_group(const std::string& name, const group_options&
   probe.segment_bytes = options.segment_bytes;
   probe.segment_span = options.segment_span;
   validate(probe);
+  // Spans left by a drop that crashed before deleting them must not reappear in the new group.
+  std::filesystem::remove_all(group_dir(name));
   groups_[name].options = options;
   try {
     persist();
