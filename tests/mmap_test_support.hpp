@@ -131,12 +131,21 @@ inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
   auto* data = reinterpret_cast<std::byte*>(bytes.data());
-  if (auto bounds = d::block_bounds(data + d::file_header_size, bytes.size() - d::file_header_size))
+  // The block is as long as the header says (the trace filter follows it), at most the rest.
+  const std::size_t available = bytes.size() - d::file_header_size;
+  const std::size_t block = static_cast<std::size_t>(std::min<std::uint64_t>(d::load<std::uint64_t>(data + 32), available));
+  if (auto bounds = d::block_bounds(data + d::file_header_size, block))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
       const std::uint32_t crc = trace::mask_crc(
           trace::crc32c(data + d::file_header_size + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]));
       std::memcpy(data + 40 + 4 * r, &crc, 4);
     }
+  const std::size_t filter = available - block;
+  if (filter >= d::trace_filter_head_size) {
+    std::byte* region = data + d::file_header_size + block;
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(region + 4, filter - 4));
+    std::memcpy(region, &crc, 4);
+  }
   d::seal_file_header(data);
 }
 inline void fix_log_checksums(std::string& bytes) {

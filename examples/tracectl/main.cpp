@@ -127,6 +127,18 @@ const std::vector<command>& commands() {
        "listing each by file, offset and span count, so that writers can open the store again.",
        {store_option, json_option},
        run_repair},
+      {"group", "group list --db DIR [--json]",
+       "Lists the groups of a database (trace::database): options (TTL, segment size and age, disk budget) and schemas.",
+       {db_option, json_option},
+       run_group},
+      {"schema", "schema get --db DIR --group G --name S [--json]",
+       "Prints a trace schema of a group: its tags (type, required, where on the span), trace id and timestamp tags.",
+       {db_option, json_option, {"group", "G", "the group"}, {"name", "S", "the trace schema"}},
+       run_schema},
+      {"removal", "removal --db DIR --group G [--now TIME]",
+       "Prints the time range that the group's TTL would remove now (the system clock, or --now); removes nothing.",
+       {db_option, now_option, {"group", "G", "the group"}},
+       run_removal},
   };
   return all;
 }

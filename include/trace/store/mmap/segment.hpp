@@ -32,6 +32,7 @@
 #include "trace/store/mmap/file.hpp"
 #include "trace/store/mmap/format.hpp"
 #include "trace/store/mmap/options.hpp"
+#include "trace/store/mmap/trace_filter.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -130,6 +131,8 @@ class segment {
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
+  // False only when the segment certainly holds no span of `id` (its trace filter says so).
+  bool may_hold(const trace_id& id) const noexcept { return filter_.may_contain(id); }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
@@ -144,6 +147,10 @@ class segment {
   std::optional<dropped_log_tail> find_loss(const std::string& problem) const;
 
   file_header header_;
+  // Sealed, version 5 on: the trace filter, copied out of the mapping so that probing it
+  // never touches the file (a lookup checks the size of only the files it then reads).
+  std::vector<std::byte> filter_bytes_;
+  trace_filter_view filter_;  // empty: every id may be present (logs, versions before 5)
   file_handle file_;
   mapping map_;
   string_list strings_;
@@ -184,9 +191,10 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   const std::string where = "sealed segment " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
-  if (size != file_header_size + s->header_.block_bytes)
+  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.filter_bytes;
+  if (size != expected)
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
-                                        std::to_string(file_header_size + s->header_.block_bytes) + " (truncated or extended)");
+                                        std::to_string(expected) + " (truncated or extended)");
   const std::byte* block = s->map_.data() + file_header_size;
   auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
   if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
@@ -197,8 +205,21 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
                                           " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
                                           ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
   }
+  if (s->header_.filter_bytes) {
+    const std::uint64_t filter_at = file_header_size + s->header_.block_bytes;
+    const std::byte* region = s->map_.data() + filter_at;
+    s->filter_bytes_.assign(region, region + s->header_.filter_bytes);
+    s->filter_ = trace_filter_view(s->filter_bytes_.data(), s->filter_bytes_.size(), filter_at, where);
+  }
   s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
   check_sorted_index(s->blocks_.front(), where);
+  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
+  // agree with the index. The index was just read for its checksum, so this costs little.
+  const block_view& b = s->blocks_.front();
+  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
+    if (!s->filter_.may_contain(b.trace_at(t)))
+      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
+                                          " of the trace index (the filter is damaged)");
   s->used_ = s->synced_ = size;
   return s;
 }
@@ -438,9 +459,19 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   header.created_ns = first.created_ns();
   header.covers_through = sources.size() > 1 ? sources.back()->covers_through() : 0;
   header.block_bytes = bytes.size() - file_header_size;
-  const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
-  for (std::size_t r = 0; r < block_region_count; ++r)
+  for (std::size_t r = 0; r < block_region_count; ++r) {
+    const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
     header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
+  }
+  // The trace filter over the sorted index just written (its entries start with the id).
+  const std::size_t index_at = file_header_size + bounds[static_cast<std::size_t>(block_region::trace_index)];
+  const std::uint64_t traces = load<std::uint32_t>(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size + 4);
+  const std::size_t block_end = bytes.size();
+  encode_trace_filter(bytes, traces, [&bytes, index_at](std::uint64_t t) {
+    const auto* entry = reinterpret_cast<const std::byte*>(bytes.data()) + index_at + t * trace_entry_size;
+    return trace_id(load<std::uint64_t>(entry), load<std::uint64_t>(entry + 8));
+  });
+  header.filter_bytes = static_cast<std::uint32_t>(bytes.size() - block_end);
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
   const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");
