@@ -19,6 +19,12 @@
 // type, AnyValue or group nesting deeper than `max_depth`, ids of the wrong size, enum values
 // the model has no name for. Nothing is allocated beyond what the bytes hold.
 //
+// The lenient forms (a `refused` callback as last argument) are for receivers that answer
+// with a partial success: a span that breaks the model's rules (an id missing, all zero or
+// of the wrong size, an unknown enum value, an end before its start, its own parent:
+// `span_problem`) is left out and handed to `refused(refused_span&&)` with its position and
+// why; the other spans are decoded as usual. Damage to the wire format still throws.
+//
 // Encoding writes fields in field-number order and leaves out proto3 defaults, so equal spans
 // give equal bytes (the form protobuf libraries themselves write). A first pass sizes
 // every nested message, so the second writes each byte once, in place, in the caller's
@@ -29,6 +35,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <ranges>
@@ -40,9 +47,11 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"  // span_problem, in the lenient forms
 #include "trace/io/base64.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"  // event_level_key
+#include "trace/io/refused_span.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -85,6 +94,9 @@ std::string encode_request(const R& spans) {
 // number of spans read.
 template <class Sink>
 std::size_t decode_request(std::string_view bytes, Sink&& sink);
+// Lenient: the spans breaking the model's rules go to `refused` instead of throwing (above).
+template <class Sink, class Refused>
+std::size_t decode_request(std::string_view bytes, Sink&& sink, Refused&& refused);
 
 // Every span of the request, in wire order.
 std::vector<span> decode_request(std::string_view bytes);
@@ -102,6 +114,8 @@ request_views decode_request_views(std::string_view bytes);
 // valid during the call (text the decoder made lives until the decode returns).
 template <class Sink>
 std::size_t decode_request_views(std::string_view bytes, Sink&& sink);
+template <class Sink, class Refused>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& refused);
 
 std::string encode_response(const export_response& response);
 export_response decode_response(std::string_view bytes);
@@ -174,6 +188,16 @@ class decoder {
   explicit decoder(std::string_view bytes, const char* what) : base_(bytes.data()), what_(what) {}
 
   [[noreturn, gnu::cold, gnu::noinline]] void fail(const char* at, std::string_view name, std::string_view what) const {
+    throw error(errc::parse_error, where(at, name) + ": " + std::string(what));
+  }
+  // A rule of the model broken by the span being read (not damage to the wire format): the
+  // lenient decode leaves that span out.
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse(const char* at, std::string_view name, std::string_view what) const {
+    refusing_ = true;
+    fail(at, name, what);
+  }
+  // "<what> <field path> at byte <offset>".
+  std::string where(const char* at, std::string_view name) const {
     std::string path;
     for (int i = 0; i < depth_; ++i) {
       if (i) path += '.';
@@ -185,8 +209,7 @@ class decoder {
       path += name;
     }
     if (path.empty()) path = "message";
-    throw error(errc::parse_error, std::string(what_) + " " + path + " at byte " +
-                                       std::to_string(at - base_) + ": " + std::string(what));
+    return std::string(what_) + " " + path + " at byte " + std::to_string(at - base_);
   }
 
   // Enters a message field for the path; `index` < 0 for a non-repeated one.
@@ -268,7 +291,7 @@ class decoder {
   int enumeration(cursor& c, const field& f, const char* name, int last) const {
     std::uint64_t v = scalar(c, f, name);
     if (v > static_cast<std::uint64_t>(last))
-      fail(f.at, name, "unknown enum value " + std::to_string(static_cast<std::int64_t>(v)));
+      refuse(f.at, name, "unknown enum value " + std::to_string(static_cast<std::int64_t>(v)));
     return static_cast<int>(v);
   }
   template <class String>
@@ -305,9 +328,9 @@ class decoder {
   bool trace_of(cursor& c, const field& f, const char* name, trace_id& out) const {
     std::string_view b = len(c, f, name);
     if (b.empty()) return false;
-    if (b.size() != 16) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 16");
+    if (b.size() != 16) refuse(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 16");
     trace_id id{big_endian(b.data()), big_endian(b.data() + 8)};
-    if (!id.valid()) fail(f.at, name, "is all zero");
+    if (!id.valid()) refuse(f.at, name, "is all zero");
     out = id;
     return true;
   }
@@ -318,9 +341,9 @@ class decoder {
       out = span_id{};
       return false;
     }
-    if (b.size() != 8) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 8");
+    if (b.size() != 8) refuse(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 8");
     span_id id{big_endian(b.data())};
-    if (!id.valid() && !zero_is_absent) fail(f.at, name, "is all zero");
+    if (!id.valid() && !zero_is_absent) refuse(f.at, name, "is all zero");
     out = id;
     return id.valid();
   }
@@ -397,6 +420,11 @@ class decoder {
   void scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res);
   template <class String>
   void span_fields(cursor c, basic_span<String>& s);
+  // span_fields for the lenient decode: false when the span was refused (and reported).
+  template <class String>
+  bool kept_span(cursor c, basic_span<String>& s, const char* at);
+  std::function<void(refused_span&&)> refused_;  // set: the lenient decode
+  std::size_t position_ = 0;                     // spans read so far, for refused_span::position
   template <class String>
   void resource_fields(cursor c, basic_resource<String>& r);
   template <class String>
@@ -448,6 +476,7 @@ class decoder {
   const char* what_;
   frame frames_[capacity]{};
   int depth_ = 0;
+  mutable bool refusing_ = false;  // the error being thrown is a span's refusal
 };
 
 inline decoder::any_scan decoder::scan_any(const pieces& value, int depth) {
@@ -701,8 +730,8 @@ void decoder::link_fields(cursor c, basic_link<String>& l, const char* at) {
       default: skip(c, f);
     }
   }
-  if (!has_trace) fail(at, "trace_id", "missing");
-  if (!has_span) fail(at, "span_id", "missing");
+  if (!has_trace) refuse(at, "trace_id", "missing");
+  if (!has_span) refuse(at, "span_id", "missing");
 }
 
 template <class String>
@@ -771,10 +800,29 @@ void decoder::span_fields(cursor c, basic_span<String>& s) {
       default: skip(c, f);
     }
   }
-  if (!has_trace) fail(at, "trace_id", "missing");
-  if (!has_id) fail(at, "span_id", "missing");
+  if (!has_trace) refuse(at, "trace_id", "missing");
+  if (!has_id) refuse(at, "span_id", "missing");
   if (s.end < s.start)
-    fail(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
+    refuse(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
+}
+
+template <class String>
+bool decoder::kept_span(cursor c, basic_span<String>& s, const char* at) {
+  const int depth = depth_;
+  const std::size_t position = position_++;
+  std::string reason;
+  try {
+    span_fields(c, s);
+    if (auto problem = span_problem(s)) reason = where(at, "") + ": " + *problem;  // its own parent, beyond the above
+  } catch (const error& e) {
+    if (!refusing_) throw;  // the wire format is damaged: the whole request is refused
+    refusing_ = false;
+    depth_ = depth;
+    reason = e.message();
+  }
+  if (reason.empty()) return true;
+  refused_(refused_span{position, std::move(reason)});
+  return false;
 }
 
 template <class String>
@@ -802,7 +850,15 @@ void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pend
         push("spans", n++, f.at);
         basic_span<String>& s = batch.emplace_back();
         s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
-        span_fields(inner, s);
+        if (refused_) [[unlikely]] {
+          if (!kept_span(inner, s, f.at)) {
+            batch.pop_back();
+            pop();
+            break;
+          }
+        } else {
+          span_fields(inner, s);
+        }
         s.scope = sc;
         s.resource = res.get();
         pop();
@@ -1320,11 +1376,27 @@ std::size_t decode_request(std::string_view bytes, Sink&& sink) {
   return d.request<std::string>(bytes, sink);
 }
 
+template <class Sink, class Refused>
+std::size_t decode_request(std::string_view bytes, Sink&& sink, Refused&& refused) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  d.refused_ = std::ref(refused);
+  return d.request<std::string>(bytes, sink);
+}
+
 template <class Sink>
 std::size_t decode_request_views(std::string_view bytes, Sink&& sink) {
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
   std::vector<std::unique_ptr<std::string>> converted;
   d.converted_ = &converted;
+  return d.request<std::string_view>(bytes, sink);
+}
+
+template <class Sink, class Refused>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& refused) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  std::vector<std::unique_ptr<std::string>> converted;
+  d.converted_ = &converted;
+  d.refused_ = std::ref(refused);
   return d.request<std::string_view>(bytes, sink);
 }
 
