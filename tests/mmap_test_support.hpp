@@ -123,6 +123,15 @@ inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
+// Bytes of a sealed segment's block: as many as its header says (the trace filter follows
+// the block), at most what the file holds after the header.
+inline std::size_t sealed_block_size(const std::string& bytes) {
+  namespace d = trace::detail;
+  const std::size_t available = bytes.size() - d::file_header_size;
+  const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+  return static_cast<std::size_t>(std::min<std::uint64_t>(d::load<std::uint64_t>(data + 32), available));
+}
+
 // After an edit, recompute every checksum a file carries, so that the structure checks behind
 // the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
 // region's, then the header's. A log: each record's that fits in the file, the commit slots'
@@ -131,9 +140,8 @@ inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
   auto* data = reinterpret_cast<std::byte*>(bytes.data());
-  // The block is as long as the header says (the trace filter follows it), at most the rest.
   const std::size_t available = bytes.size() - d::file_header_size;
-  const std::size_t block = static_cast<std::size_t>(std::min<std::uint64_t>(d::load<std::uint64_t>(data + 32), available));
+  const std::size_t block = sealed_block_size(bytes);
   if (auto bounds = d::block_bounds(data + d::file_header_size, block))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
       const std::uint32_t crc = trace::mask_crc(

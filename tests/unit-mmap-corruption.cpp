@@ -205,10 +205,8 @@ std::filesystem::path sealed_store(const trace::mmap_options& o) {
 
 trace::detail::region_bounds regions_of(const std::filesystem::path& path) {
   std::string bytes = read_file(path);
-  const auto* file = reinterpret_cast<const std::byte*>(bytes.data());
-  // The block's size is in the header (the trace filter follows the block).
-  auto bounds = trace::detail::block_bounds(file + trace::detail::file_header_size,
-                                            trace::detail::load<std::uint64_t>(file + 32));
+  auto bounds = trace::detail::block_bounds(reinterpret_cast<const std::byte*>(bytes.data()) + trace::detail::file_header_size,
+                                            test_support::sealed_block_size(bytes));
   REQUIRE(bounds);
   return *bounds;
 }
