@@ -17,25 +17,14 @@
 #include "trace/query/traceql.hpp"
 #include "trace/query/traceql/metrics.hpp"
 #include "trace/query/traceql/search.hpp"
+#include "generic_view.hpp"
 #include "trace/store/clickhouse.hpp"
 
 namespace {
 
+using trace_test::generic_view;
+
 using bench_clock = std::chrono::steady_clock;
-
-// The store through span_store only: nothing pushed down.
-class generic_view {
- public:
-  explicit generic_view(trace::clickhouse_store& store) : store_(&store) {}
-  template <class Batch>
-  void append(const Batch& batch) { store_->append(batch); }
-  std::size_t size() const { return store_->size(); }
-  std::vector<trace::span> scan() const { return store_->scan(); }
-  std::vector<trace::span> find_trace(const trace::trace_id& id) const { return store_->find_trace(id); }
-
- private:
-  trace::clickhouse_store* store_;
-};
 
 template <class F>
 double time_ms(F&& f) {

@@ -20,23 +20,10 @@
 #include "trace/query/traceql/metrics.hpp"
 #include "trace/query/traceql/pushed_candidates.hpp"
 #include "trace/query/traceql/search.hpp"
+#include "generic_view.hpp"
 #include "trace/store/clickhouse.hpp"
 
 namespace trace_test {
-
-// The ClickHouse store seen only through `span_store`: the generic path, nothing pushed.
-class generic_view {
- public:
-  explicit generic_view(trace::clickhouse_store& store) : store_(&store) {}
-  template <class Batch>
-  void append(const Batch& batch) { store_->append(batch); }
-  std::size_t size() const { return store_->size(); }
-  std::vector<trace::span> scan() const { return store_->scan(); }
-  std::vector<trace::span> find_trace(const trace::trace_id& id) const { return store_->find_trace(id); }
-
- private:
-  trace::clickhouse_store* store_;
-};
 
 static_assert(trace::traceql::pushes_down_traceql<trace::clickhouse_store>);
 static_assert(!trace::traceql::pushes_down_traceql<generic_view>);
