@@ -177,7 +177,8 @@ inline std::vector<schema_element> span_schema() {
   s.push_back(text("scope_schema_url"));
   s.push_back(group("events", repetition::required, 1, logical_type::kind::list));
   s.push_back(group("list", repetition::repeated, 1));
-  s.push_back(group("element", repetition::required, 5));
+  // Optional though never null: DuckDB reads an empty list of required elements as one null element.
+  s.push_back(group("element", repetition::optional, 5));
   s.push_back(timestamp_nanos("time"));
   s.push_back(text("name"));
   s.push_back(text("level", repetition::optional));
@@ -185,7 +186,7 @@ inline std::vector<schema_element> span_schema() {
   attribute_map(s, "attributes");
   s.push_back(group("links", repetition::required, 1, logical_type::kind::list));
   s.push_back(group("list", repetition::repeated, 1));
-  s.push_back(group("element", repetition::required, 6));
+  s.push_back(group("element", repetition::optional, 6));
   s.push_back(fixed("trace_id", 16));
   s.push_back(fixed("span_id", 8));
   s.push_back(text("trace_state"));

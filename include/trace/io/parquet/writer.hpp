@@ -111,7 +111,7 @@ class writer {
     ++l.values.entries;
   }
   template <class String>
-  void write_map(map_leaves& m, const basic_attributes<String>& attributes, int first_rep);
+  void write_map(map_leaves& m, const basic_attributes<String>& attributes, int first_rep, int absent);
   void write_output(std::string_view bytes);
 
   std::ostream& out_;
@@ -130,7 +130,8 @@ class writer {
   map_leaves attributes_, resource_attributes_, scope_attributes_, event_attributes_, link_attributes_;
   leaf *event_time_, *event_name_, *event_level_, *event_dropped_;
   leaf *link_trace_, *link_span_, *link_state_, *link_flags_, *link_dropped_;
-  node_levels event_entry_, link_entry_;
+  node_levels event_entry_, link_entry_;      // of the repeated `list`
+  int event_element_ = 0, link_element_ = 0;  // definition level of a present `element`
 };
 
 inline writer::writer(std::ostream& out, write_options options) : out_(out), options_(options) {
@@ -159,6 +160,8 @@ inline writer::writer(std::ostream& out, write_options options) : out_(out), opt
   link_state_ = &find("links.list.element.trace_state"), link_flags_ = &find("links.list.element.flags");
   link_dropped_ = &find("links.list.element.dropped_attributes_count");
   event_entry_ = layout_.levels("events.list"), link_entry_ = layout_.levels("links.list");
+  event_element_ = layout_.levels("events.list.element").definition;
+  link_element_ = layout_.levels("links.list.element").definition;
   write_output("PAR1");
 }
 
@@ -174,8 +177,9 @@ inline writer::map_leaves writer::map_at(const std::string& path) {
 }
 
 template <class String>
-void writer::write_map(map_leaves& m, const basic_attributes<String>& attributes, int first_rep) {
-  const int absent = m.entry.definition - 1;  // the map's parent is there, the map empty
+void writer::write_map(map_leaves& m, const basic_attributes<String>& attributes, int first_rep, int absent) {
+  // `absent`: the definition level of an empty map (its parent there), or of a missing parent
+  // (an empty list of events holds no map at all).
   if (attributes.empty()) {
     push(*m.key, first_rep, absent), push(*m.type, first_rep, absent);
     for (leaf* f : m.fields) push(*f, first_rep, absent);
@@ -246,14 +250,14 @@ void writer::write(const basic_span<String>& s) {
   integer(dropped_attributes_, s.dropped_attributes);
   integer(dropped_events_, s.dropped_events);
   integer(dropped_links_, s.dropped_links);
-  write_map(attributes_, s.attributes, 0);
+  write_map(attributes_, s.attributes, 0, attributes_.entry.definition - 1);
   text(service_, s.resource.service_name);
-  write_map(resource_attributes_, s.resource.attributes, 0);
+  write_map(resource_attributes_, s.resource.attributes, 0, resource_attributes_.entry.definition - 1);
   integer(resource_dropped_, s.resource.dropped_attributes);
   text(resource_schema_, s.resource.schema_url);
   text(scope_name_, s.scope.name);
   text(scope_version_, s.scope.version);
-  write_map(scope_attributes_, s.scope.attributes, 0);
+  write_map(scope_attributes_, s.scope.attributes, 0, scope_attributes_.entry.definition - 1);
   integer(scope_dropped_, s.scope.dropped_attributes);
   text(scope_schema_, s.scope.schema_url);
 
@@ -261,34 +265,34 @@ void writer::write(const basic_span<String>& s) {
   const int no_event = event_entry_.definition - 1;
   if (s.events.empty()) {
     for (leaf* l : {event_time_, event_name_, event_level_, event_dropped_}) push(*l, 0, no_event);
-    write_map(event_attributes_, basic_attributes<String>{}, 0);
+    write_map(event_attributes_, basic_attributes<String>{}, 0, no_event);
   }
   for (std::size_t i = 0; i < s.events.size(); ++i) {
     const auto& e = s.events[i];
     const int rep = i == 0 ? 0 : event_entry_.repetition;
-    const int def = event_entry_.definition;
+    const int def = event_element_;
     push(*event_time_, rep, def), event_time_->values.ints.push_back(static_cast<std::int64_t>(e.time));
     push(*event_name_, rep, def), event_name_->values.add_bytes(e.name);
     push(*event_level_, rep, def + (e.level ? 1 : 0));
     if (e.level) event_level_->values.add_bytes(to_string(*e.level));
     push(*event_dropped_, rep, def), event_dropped_->values.ints.push_back(e.dropped_attributes);
-    write_map(event_attributes_, e.attributes, rep);
+    write_map(event_attributes_, e.attributes, rep, event_element_);
   }
   const int no_link = link_entry_.definition - 1;
   if (s.links.empty()) {
     for (leaf* l : {link_trace_, link_span_, link_state_, link_flags_, link_dropped_}) push(*l, 0, no_link);
-    write_map(link_attributes_, basic_attributes<String>{}, 0);
+    write_map(link_attributes_, basic_attributes<String>{}, 0, no_link);
   }
   for (std::size_t i = 0; i < s.links.size(); ++i) {
     const auto& l = s.links[i];
     const int rep = i == 0 ? 0 : link_entry_.repetition;
-    const int def = link_entry_.definition;
+    const int def = link_element_;
     push(*link_trace_, rep, def), fixed(link_trace_, l.trace.high(), l.trace.low(), true);
     push(*link_span_, rep, def), fixed(link_span_, l.span.value(), 0, false);
     push(*link_state_, rep, def), link_state_->values.add_bytes(l.trace_state);
     push(*link_flags_, rep, def), link_flags_->values.ints.push_back(l.flags);
     push(*link_dropped_, rep, def), link_dropped_->values.ints.push_back(l.dropped_attributes);
-    write_map(link_attributes_, l.attributes, rep);
+    write_map(link_attributes_, l.attributes, rep, link_element_);
   }
   ++total_rows_;
   if (++rows_ >= options_.row_group_rows) flush_row_group();
