@@ -10,5 +10,6 @@ cmake --workflow --preset bench
 ./build/bench/bench/regex-bench --smoke
 ./build/bench/bench/traceql-bench --smoke
 ./build/bench/bench/append-new-bench 20000 1
+./build/bench/bench/parquet-bench --smoke
 ./build/bench/bench/io-bench --smoke
 ./build/bench/bench/otlp-http-bench 20000
