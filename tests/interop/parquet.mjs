@@ -125,7 +125,10 @@ async function check(parquetPath, jsonPath, statsPath) {
     events.forEach((e, i) => {
       const got = row.events[i] ?? {};
       expect(got.name === e.name && nanos(got.time) === BigInt(e.timeUnixNano), `${where}: event ${i}`);
-      compareAttributes(`${where} event ${i}`, got.attributes, e.attributes);
+      // OTLP carries the library's event level as the attribute event.level; Parquet has a column.
+      const level = (e.attributes ?? []).find((a) => a.key === 'event.level');
+      expect((got.level ?? null) === (level?.value.stringValue ?? null), `${where}: event ${i} level ${got.level}`);
+      compareAttributes(`${where} event ${i}`, got.attributes, (e.attributes ?? []).filter((a) => a.key !== 'event.level'));
     });
     const links = s.links ?? [];
     expect(row.links.length === links.length, `${where}: ${row.links.length} links, expected ${links.length}`);
