@@ -112,7 +112,9 @@ inline schema_element fixed(std::string name, std::int32_t length, repetition re
 inline schema_element timestamp_nanos(std::string name) {
   schema_element e = leaf(std::move(name), physical_type::int64, repetition::required, logical_type::kind::timestamp);
   e.logical.unit = 2;
-  e.logical.utc = true;
+  // Unix nanoseconds, UTC; flagged not adjusted to UTC because DuckDB reads adjusted ones as its
+  // TIMESTAMPTZ, which holds microseconds, and would drop the nanoseconds.
+  e.logical.utc = false;
   return e;
 }
 inline schema_element group(std::string name, repetition rep, std::int32_t children,
