@@ -11,6 +11,7 @@ cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/traceql-bench --smoke
 ./build/bench-smoke/bench/append-new-bench 20000 1
 ./build/bench-smoke/bench/scale-bench --smoke   # the mmap store at 20k and 100k spans: trace filter, window, reopen
+./build/bench-smoke/bench/parquet-bench --smoke
 ./build/bench-smoke/bench/io-bench --smoke
 ./build/bench-smoke/bench/otlp-http-bench 20000
 ./build/bench-smoke/bench/replication-bench failover --smoke   # 5 kill -9s of a replicating primary, ~1 s
