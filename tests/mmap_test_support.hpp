@@ -123,34 +123,43 @@ inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
-// After an edit, recompute every checksum a file carries, so that the structure checks behind
-// the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
-// region's, then the header's. A log: each record's that fits in the file, the commit slots'
-// and the header's.
-// The size of a sealed segment's block: the header's, within the file (a text index follows it).
-inline std::size_t sealed_block_bytes(const std::string& bytes) {
+// Bytes of a sealed segment's block: as many as its header says (the trace filter and the
+// text index follow the block), at most what the file holds after the header.
+inline std::size_t sealed_block_size(const std::string& bytes) {
   namespace d = trace::detail;
-  if (bytes.size() < d::file_header_size) return 0;
-  const auto stated = d::load<std::uint64_t>(reinterpret_cast<const std::byte*>(bytes.data()) + 32);
-  return static_cast<std::size_t>(std::min<std::uint64_t>(stated, bytes.size() - d::file_header_size));
+  const std::size_t available = bytes.size() - d::file_header_size;
+  const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+  return static_cast<std::size_t>(std::min<std::uint64_t>(d::load<std::uint64_t>(data + 32), available));
 }
 
+// After an edit, recompute every checksum a file carries, so that the structure checks behind
+// the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
+// region's, the trace filter's and the text index's, then the header's. A log: each record's
+// that fits in the file, the commit slots' and the header's.
 inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
   auto* data = reinterpret_cast<std::byte*>(bytes.data());
-  const std::size_t block = sealed_block_bytes(bytes);
+  const std::size_t block = sealed_block_size(bytes);
   if (auto bounds = d::block_bounds(data + d::file_header_size, block))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
       const std::uint32_t crc = trace::mask_crc(
           trace::crc32c(data + d::file_header_size + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]));
       std::memcpy(data + 40 + 4 * r, &crc, 4);
     }
-  // The text index after the block carries its own checksum in its first 4 bytes.
-  const std::size_t text = d::file_header_size + block;
-  if (bytes.size() >= text + 4) {
-    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + text + 4, bytes.size() - text - 4));
-    std::memcpy(data + text, &crc, 4);
+  // The regions after the block, each as large as the header says within what the file holds.
+  std::size_t at = d::file_header_size + block;
+  const std::size_t filter = std::min<std::size_t>(d::load<std::uint32_t>(data + 60), bytes.size() - at);
+  if (filter >= d::trace_filter_head_size) {
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + at + 4, filter - 4));
+    std::memcpy(data + at, &crc, 4);
+  }
+  at += filter;
+  const bool has_text = d::load<std::uint32_t>(data + 8) >= 6;
+  const std::size_t text = has_text ? std::min<std::size_t>(d::load<std::uint32_t>(data + 72), bytes.size() - at) : 0;
+  if (text >= 4) {  // the text index carries its own checksum in its first 4 bytes
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + at + 4, text - 4));
+    std::memcpy(data + at, &crc, 4);
   }
   d::seal_file_header(data);
 }

@@ -212,22 +212,25 @@ TEST_CASE("/api/search refuses each bad parameter with 400 naming it") {
 }
 
 TEST_CASE("Tempo's tag routes list keys by scope and the values of one key") {
-  for_each_store([](const ask& query) {
-    CHECK(strings(at(json_of(query(get("/api/search/tags"))), "tagNames")) ==
+  const std::string window = "start=" + std::to_string(t0_s) + "&end=" + std::to_string(t0_s + 1);
+  for_each_store([&window](const ask& query) {
+    CHECK(strings(at(json_of(query(get("/api/search/tags?" + window))), "tagNames")) ==
           std::vector<std::string>{"host.name", "http.method", "http.status_code", "service.name"});
 
-    const value scopes = at(json_of(query(get("/api/v2/search/tags"))), "scopes");
+    const value scopes = at(json_of(query(get("/api/v2/search/tags?" + window))), "scopes");
     REQUIRE(size_of(scopes) == 3);
     CHECK(text(at(at(scopes, 0), "name")) == "span");
     CHECK(strings(at(at(scopes, 0), "tags")) == std::vector<std::string>{"http.method", "http.status_code"});
     CHECK(text(at(at(scopes, 1), "name")) == "resource");
     CHECK(strings(at(at(scopes, 1), "tags")) == std::vector<std::string>{"host.name", "service.name"});
     CHECK(strings(at(at(scopes, 2), "tags")) == std::vector<std::string>{"duration", "kind", "name", "status"});
-    const value resource_only = at(json_of(query(get("/api/v2/search/tags?scope=resource"))), "scopes");
+    const value resource_only = at(json_of(query(get("/api/v2/search/tags?scope=resource&" + window))), "scopes");
     CHECK(size_of(resource_only) == 1);
     check_refused(query, "/api/v2/search/tags?scope=event", "\"event\"");
 
-    auto values = [&](const std::string& name) { return strings(at(json_of(query(get("/api/search/tag/" + name + "/values"))), "tagValues")); };
+    auto values = [&](const std::string& name) {
+      return strings(at(json_of(query(get("/api/search/tag/" + name + "/values?" + window))), "tagValues"));
+    };
     CHECK(values("service.name") == std::vector<std::string>{"cart", "frontend"});
     CHECK(values("http.status_code") == std::vector<std::string>{"200", "500"});
     CHECK(values("host.name") == std::vector<std::string>{"web-1"});
@@ -235,7 +238,7 @@ TEST_CASE("Tempo's tag routes list keys by scope and the values of one key") {
 
     auto typed = [&](const std::string& name) {
       std::vector<std::string> out;
-      const value list = at(json_of(query(get("/api/v2/search/tag/" + name + "/values"))), "tagValues");
+      const value list = at(json_of(query(get("/api/v2/search/tag/" + name + "/values?" + window))), "tagValues");
       for (std::size_t i = 0; i < size_of(list); ++i) out.push_back(text(at(at(list, i), "type")) + ":" + text(at(at(list, i), "value")));
       return out;
     };
@@ -248,6 +251,40 @@ TEST_CASE("Tempo's tag routes list keys by scope and the values of one key") {
     CHECK(typed("kind") == std::vector<std::string>{"keyword:client", "keyword:server"});
     check_refused(query, "/api/v2/search/tag/http.status_code/values", "\"http.status_code\"");
   });
+}
+
+TEST_CASE("Tempo's tag routes read only the spans starting in start..end, by default the last hour") {
+  for_each_store([](const ask& query) {
+    auto values = [&](const std::string& target) { return strings(at(json_of(query(get(target))), "tagValues")); };
+    const std::string first = std::to_string(t0_s), second = std::to_string(t0_s + 1);
+    // The checkout trace starts in t0's second, the lone cart span one second later.
+    CHECK(values("/api/search/tag/http.status_code/values?start=" + first + "&end=" + first) == std::vector<std::string>{"200"});
+    CHECK(values("/api/search/tag/http.status_code/values?start=" + second + "&end=" + second) == std::vector<std::string>{"500"});
+    CHECK(values("/api/search/tag/service.name/values?start=" + second + "&end=" + second) == std::vector<std::string>{"cart"});
+    CHECK(strings(at(json_of(query(get("/api/search/tags?start=" + second + "&end=" + second))), "tagNames")) ==
+          std::vector<std::string>{"http.status_code", "service.name"});
+    // Without a window: the last hour before now, long after these spans.
+    CHECK(values("/api/search/tag/http.status_code/values").empty());
+    CHECK(strings(at(json_of(query(get("/api/search/tags"))), "tagNames")) == std::vector<std::string>{"service.name"});
+    const value kinds = at(json_of(query(get("/api/v2/search/tag/kind/values"))), "tagValues");
+    CHECK(size_of(kinds) == 0);
+
+    check_refused(query, "/api/search/tags?start=" + second + "&end=" + first, "\"start\"");
+    check_refused(query, "/api/search/tags?start=yesterday", "\"start\"");
+    check_refused(query, "/api/v2/search/tags?end=-1", "\"end\"");
+    check_refused(query, "/api/search/tag/host.name/values?start=5000000000", "at most end (now, ");
+    check_refused(query, "/api/v2/search/tag/name/values?end=1.5", "\"end\"");
+  });
+
+  trace::memory_store store;
+  store.append(shop_spans());
+  using trace::minute, trace::hour;
+  const auto all = trace::api::parse_target("/api/search/tag/http.status_code/values");
+  auto listed = [&](trace::timestamp_ns now) { return strings(at(json_of(trace::api::tempo_tag_values(store, "http.status_code", all, now)), "tagValues")); };
+  CHECK(listed(t0 + 30 * minute) == std::vector<std::string>{"200", "500"});
+  CHECK(listed(t0 + hour + 500 * trace::millisecond) == std::vector<std::string>{"500"});  // the checkout trace is over an hour old
+  CHECK(listed(t0 + 2 * hour).empty());
+  CHECK(listed(t0 - trace::second).empty());
 }
 
 TEST_CASE("Tempo's small routes: echo, ready, buildinfo") {

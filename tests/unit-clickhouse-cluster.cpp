@@ -6,6 +6,7 @@
 static const trace_test::require_environment environment{"TRACE_CLICKHOUSE_SHARDS", "TRACE_CLICKHOUSE_CLUSTER"};
 
 #include "clickhouse/store_test_list.hpp"
+#include "clickhouse/traceql_test_list.hpp"
 
 trace::clickhouse_options trace_test::base_options() {
   trace::clickhouse_options options;

@@ -1,10 +1,12 @@
 // The ClickHouse store against one real clickhouse-server (TRACE_CLICKHOUSE_URL), running
-// the shared storage test list of tests/clickhouse/store_test_list.hpp.
+// the shared storage test list of tests/clickhouse/store_test_list.hpp and the TraceQL list of
+// tests/clickhouse/traceql_test_list.hpp.
 #include "clickhouse/test_env.hpp"
 
 static const trace_test::require_environment environment{"TRACE_CLICKHOUSE_URL"};
 
 #include "clickhouse/store_test_list.hpp"
+#include "clickhouse/traceql_test_list.hpp"
 
 trace::clickhouse_options trace_test::base_options() {
   trace::clickhouse_options options;

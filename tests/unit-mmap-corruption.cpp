@@ -206,7 +206,7 @@ std::filesystem::path sealed_store(const trace::mmap_options& o) {
 trace::detail::region_bounds regions_of(const std::filesystem::path& path) {
   std::string bytes = read_file(path);
   auto bounds = trace::detail::block_bounds(reinterpret_cast<const std::byte*>(bytes.data()) + trace::detail::file_header_size,
-                                            test_support::sealed_block_bytes(bytes));
+                                            test_support::sealed_block_size(bytes));
   REQUIRE(bounds);
   return *bounds;
 }

@@ -33,7 +33,7 @@ template <class Edit>
 void edit_block(const std::filesystem::path& seg, Edit edit) {
   std::string bytes = read_file(seg);
   auto* block = reinterpret_cast<std::byte*>(bytes.data()) + trace::detail::file_header_size;
-  auto bounds = trace::detail::block_bounds(block, test_support::sealed_block_bytes(bytes));
+  auto bounds = trace::detail::block_bounds(block, test_support::sealed_block_size(bytes));
   REQUIRE(bounds);
   edit(block, *bounds);
   test_support::fix_sealed_checksums(bytes);

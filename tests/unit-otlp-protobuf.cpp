@@ -13,6 +13,7 @@
 #include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_reader.hpp"
 #include "trace/io/otlp_writer.hpp"
+#include "trace/io/refused_span.hpp"
 
 using namespace trace;
 namespace pb = trace::otlp::proto;
@@ -492,6 +493,64 @@ TEST_CASE("bad input is refused with the field path and byte offset") {
     CHECK_THAT(error_of(request_of({minimal_span().sub(15, message().varint(3, 3))})), Catch::Contains("spans[0].status.code"));
     CHECK_THAT(error_of(request_of({minimal_span().fixed64(8, 5)})), Catch::Contains("end_time_unix_nano") && Catch::Contains("before"));
   }
+}
+
+TEST_CASE("the lenient decode leaves out the spans breaking the model's rules and reports each, keeping the others") {
+  const std::vector<message> spans = {
+      minimal_span(2),
+      minimal_span(3).fixed64(8, 5),                                  // ends before it starts
+      message().len(1, id_bytes(0, 0)).len(2, span_bytes(4)),         // all-zero trace id
+      message().len(1, id_bytes(0, 1)).len(2, std::string(8, '\0')),  // all-zero span id
+      minimal_span(5).len(4, span_bytes(5)),                          // its own parent
+      minimal_span(6).varint(6, 9),                                   // a kind the model has no name for
+      minimal_span(7).sub(13, message().len(1, id_bytes(0, 3))),      // a link without its span id
+      message().len(2, span_bytes(8)),                                // no trace id
+      minimal_span(9)};
+  const std::string bytes = request_of(spans, message().sub(1, key_value("service.name", string_value("shop"))));
+  CHECK_THROWS_AS(pb::decode_request(bytes), error);  // the strict decode refuses the whole request
+
+  std::vector<refused_span> refused;
+  auto note = [&refused](refused_span&& r) { refused.push_back(std::move(r)); };
+  std::vector<span> kept;
+  const std::size_t n = pb::decode_request(bytes, [&kept](std::vector<span>&& batch) { kept = std::move(batch); }, note);
+  CHECK(n == 2);
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].id == span_id{2});
+  CHECK(kept[1].id == span_id{9});
+  CHECK(kept[1].resource.service_name == "shop");
+  REQUIRE(refused.size() == 7);
+  const std::vector<std::size_t> positions = {refused[0].position, refused[1].position, refused[2].position, refused[3].position,
+                                              refused[4].position, refused[5].position, refused[6].position};
+  CHECK(positions == std::vector<std::size_t>{1, 2, 3, 4, 5, 6, 7});
+  CHECK_THAT(refused[0].reason, Catch::Contains("spans[1].end_time_unix_nano at byte") && Catch::Contains("is before start_time_unix_nano"));
+  CHECK_THAT(refused[1].reason, Catch::Contains("spans[2].trace_id") && Catch::Contains("all zero"));
+  CHECK_THAT(refused[2].reason, Catch::Contains("spans[3].span_id") && Catch::Contains("all zero"));
+  CHECK_THAT(refused[3].reason, Catch::Contains("spans[4] at byte") && Catch::Contains("is its own parent"));
+  CHECK_THAT(refused[4].reason, Catch::Contains("spans[5].kind") && Catch::Contains("unknown enum value 9"));
+  CHECK_THAT(refused[5].reason, Catch::Contains("spans[6].links[0].span_id") && Catch::Contains("missing"));
+  CHECK_THAT(refused[6].reason, Catch::Contains("spans[7].trace_id") && Catch::Contains("missing"));
+
+  SECTION("into views as well") {
+    std::vector<refused_span> refused_views;
+    std::vector<span_id> ids;
+    pb::decode_request_views(bytes, [&ids](std::vector<span_view>&& batch) { for (const auto& s : batch) ids.push_back(s.id); },
+                             [&refused_views](refused_span&& r) { refused_views.push_back(std::move(r)); });
+    CHECK(ids == std::vector<span_id>{span_id{2}, span_id{9}});
+    REQUIRE(refused_views.size() == refused.size());
+    for (std::size_t i = 0; i < refused.size(); ++i) CHECK(refused_views[i].reason == refused[i].reason);
+  }
+}
+
+TEST_CASE("the lenient decode still refuses a request whose wire format is damaged") {
+  auto ignore = [](refused_span&&) {};
+  auto drop = [](std::vector<span>&&) {};
+  std::string cut = request_of({minimal_span(2), minimal_span(3)});
+  cut.resize(cut.size() - 3);
+  CHECK_THROWS_WITH(pb::decode_request(cut, drop, ignore), Catch::Contains("runs past the end of its message"));
+  CHECK_THROWS_WITH(pb::decode_request(request_of({minimal_span(2).varint(5, 1)}), drop, ignore),
+                    Catch::Contains("spans[0].name at byte") && Catch::Contains("wire type varint, expected length-delimited"));
+  CHECK_THROWS_WITH(pb::decode_request(request_of({minimal_span(2).raw("\x50\xff\xff")}), drop, ignore),
+                    Catch::Contains("varint runs past the end"));
 }
 
 TEST_CASE("every prefix and every single-byte corruption of a request is read or refused, never a crash") {

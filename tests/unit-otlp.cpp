@@ -206,6 +206,45 @@ TEST_CASE("bad OTLP input is refused with its position") {
   CHECK(read_error(deep) == "parse error: line 1, column 398: nesting deeper than 256 levels");
 }
 
+TEST_CASE("the lenient read leaves out the spans it would refuse and reports each, keeping the others") {
+  auto span_text = [](std::string_view id, std::string_view fields) {
+    return R"({"traceId":"0123456789abcdef0123456789abcdef","spanId":")" + std::string(id) + "\"" + std::string(fields) + "}";
+  };
+  const std::string text = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"shop"}}]},)"
+                           R"("scopeSpans":[{"spans":[)" +
+                           span_text("0000000000000001", "") + ",\n" +
+                           span_text("0000000000000002", R"(,"startTimeUnixNano":"10","endTimeUnixNano":"5")") + ",\n" +
+                           span_text("0000000000000000", "") + ",\n" +
+                           span_text("0000000000000004", R"(,"parentSpanId":"0000000000000004")") + ",\n" +
+                           span_text("0000000000000005", R"(,"name":42)") + ",\n" +
+                           R"({"spanId":"0000000000000006"})" + ",\n" + "7,\n" +
+                           span_text("0000000000000008", "") + "]}]}]}";
+  CHECK_THROWS_AS(otlp::read(text), trace::error);
+
+  std::vector<span> kept;
+  std::vector<refused_span> refused;
+  const std::size_t n = otlp::read(text, [&kept](std::vector<span>&& batch) { kept = std::move(batch); },
+                                   [&refused](refused_span&& r) { refused.push_back(std::move(r)); });
+  CHECK(n == 2);
+  REQUIRE(kept.size() == 2);
+  CHECK(kept[0].id == span_id{1});
+  CHECK(kept[1].id == span_id{8});
+  CHECK(kept[1].resource.service_name == "shop");
+  REQUIRE(refused.size() == 6);
+  for (std::size_t i = 0; i < refused.size(); ++i) CHECK(refused[i].position == i + 1);
+  CHECK_THAT(refused[0].reason, Catch::StartsWith("line 2, column 1: OTLP span: ends (5) before it starts (10)"));
+  CHECK_THAT(refused[1].reason, Catch::StartsWith("line 3, column ") && Catch::Contains("OTLP span spanId") && Catch::Contains("at least one non-zero"));
+  CHECK_THAT(refused[2].reason, Catch::Contains("line 4") && Catch::Contains("is its own parent"));
+  CHECK_THAT(refused[3].reason, Catch::Contains("line 5") && Catch::Contains("span name: expected a string, found an integer"));
+  CHECK_THAT(refused[4].reason, Catch::Contains("line 6") && Catch::Contains("has no traceId"));
+  CHECK_THAT(refused[5].reason, Catch::Contains("line 7"));
+
+  auto ignore = [](refused_span&&) {};
+  auto drop = [](std::vector<span>&&) {};
+  CHECK_THROWS_WITH(otlp::read(text.substr(0, text.size() - 3), drop, ignore), Catch::Contains("unexpected end of input"));
+  CHECK_THROWS_WITH(otlp::read(R"({"resourceSpans":{}})", drop, ignore), Catch::Contains("expected '['"));
+}
+
 TEST_CASE("read_file names the file in its errors") {
   CHECK_THROWS_WITH(otlp::read_file("/nonexistent/trace.json"),
                     "i/o error: cannot open /nonexistent/trace.json: No such file or directory");

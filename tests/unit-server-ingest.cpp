@@ -96,6 +96,47 @@ TEST_CASE("spans breaking the model's rules are refused in a partial success, th
   for (const auto& s : store.scan()) CHECK(s.id() != spans[2].id);
 }
 
+TEST_CASE("invalid spans of every kind are refused in a partial success naming the first by position, the valid ones stored") {
+  auto spans = sample_spans(6);
+  spans[1].end = spans[1].start - 1;  // ends before it starts
+  spans[2].trace = trace_id{};        // all-zero trace id
+  spans[3].id = span_id{};            // all-zero span id
+  spans[4].parent = spans[4].id;      // its own parent
+  memory_store store;
+  std::string message;
+
+  SECTION("protobuf") {
+    auto r = api::ingest_otlp(store, post_protobuf(spans));
+    REQUIRE(r.status == 200);
+    auto answer = pb::decode_response(r.body);
+    CHECK(answer.rejected_spans == 4);
+    message = answer.error_message;
+    CHECK(message.find("end_time_unix_nano") != std::string::npos);
+  }
+  SECTION("JSON") {
+    auto r = api::ingest_otlp(store, post_json(spans));
+    REQUIRE(r.status == 200);
+    CHECK(json_text(r.body, {"partialSuccess", "rejectedSpans"}) == "4");
+    message = json_text(r.body, {"partialSuccess", "errorMessage"});
+    CHECK(message.find("line 1, column") != std::string::npos);
+  }
+  CHECK(message.find("4 of 6 spans refused; the first, span #1: ") != std::string::npos);
+  CHECK(message.find("before") != std::string::npos);
+  CHECK(store.size() == 2);
+  CHECK(store.find_trace(trace_test::trace_n(1)).size() == 2);
+}
+
+TEST_CASE("a request whose every span is invalid is answered 200 with all of them rejected, and nothing stored") {
+  memory_store store;
+  auto r = api::ingest_otlp(store, post("application/json", R"({"resourceSpans":[{"scopeSpans":[{"spans":[
+    {"traceId":"xyz","spanId":"0102030405060708"}]}]}]})"));
+  CHECK(r.status == 200);
+  CHECK(json_text(r.body, {"partialSuccess", "rejectedSpans"}) == "1");
+  CHECK(json_text(r.body, {"partialSuccess", "errorMessage"}).find("span #0: line 2, column") != std::string::npos);
+  CHECK(json_text(r.body, {"partialSuccess", "errorMessage"}).find("\"xyz\"") != std::string::npos);
+  CHECK(store.size() == 0);
+}
+
 TEST_CASE("a body that does not decode is a 400 with a Status naming the problem, and nothing is stored") {
   memory_store store;
   SECTION("protobuf cut short") {
@@ -109,12 +150,18 @@ TEST_CASE("a body that does not decode is a 400 with a Status naming the problem
     CHECK(status.message.find("not a valid ExportTraceServiceRequest") != std::string::npos);
     CHECK(status.message.find("parse error") != std::string::npos);
   }
-  SECTION("JSON with a bad trace id") {
-    auto r = api::ingest_otlp(store, post("application/json", R"({"resourceSpans":[{"scopeSpans":[{"spans":[
-      {"traceId":"xyz","spanId":"0102030405060708"}]}]}]})"));
+  SECTION("JSON whose resourceSpans is not an array") {
+    auto r = api::ingest_otlp(store, post("application/json", R"({"resourceSpans":{"scopeSpans":[]}})"));
     CHECK(r.status == 400);
     CHECK(r.content_type == "application/json");
-    CHECK(json_status_message(r).find("\"xyz\"") != std::string::npos);
+    CHECK(json_status_message(r).find("expected '['") != std::string::npos);
+  }
+  SECTION("protobuf with a known field of the wrong wire type") {
+    std::string bytes = pb::encode_request(sample_spans(1));
+    bytes += "\x0a\x02\x08\x01";  // a resource_spans whose resource (field 1) is a varint
+    auto r = api::ingest_otlp(store, post("application/x-protobuf", bytes));
+    CHECK(r.status == 400);
+    CHECK(pb::decode_status(r.body).message.find("resource_spans[1].resource at byte") != std::string::npos);
   }
   SECTION("JSON that is not JSON") {
     auto r = api::ingest_otlp(store, post("application/json", "{\"resourceSpans\": [ "));

@@ -3,6 +3,7 @@
 // missing, rebuilt by compaction).
 #include <catch2/catch.hpp>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -233,4 +234,65 @@ TEST_CASE("text ~ in the bare --where form and inside TraceQL braces") {
     INFO(bad);
     CHECK_THROWS_AS(trace::parse_traceql_query(bad), trace::error);
   }
+}
+
+TEST_CASE("a version 5 sealed segment, with a trace filter and no text index, answers by scanning") {
+  test_support::temp_dir dir;
+  const auto spans = text_spans(200);
+  trace::mmap_options options = test_support::default_options(dir);
+  {
+    trace::mmap_store store(options);
+    store.append(spans);
+    store.roll();
+  }
+  const auto sealed = test_support::files_with(options.path, "seg");
+  REQUIRE(sealed.size() == 1);
+  {
+    // What version 5 wrote: the block and its trace filter, nothing at header offset 72.
+    std::string bytes = test_support::read_file(sealed.front());
+    const auto* data = reinterpret_cast<const std::byte*>(bytes.data());
+    const std::size_t filter = trace::detail::load<std::uint32_t>(data + 60);
+    REQUIRE(filter > 0);
+    REQUIRE(trace::detail::load<std::uint32_t>(data + 72) > 0);
+    bytes.resize(trace::detail::file_header_size + test_support::sealed_block_size(bytes) + filter);
+    const std::uint32_t version = 5, none = 0;
+    std::memcpy(bytes.data() + 8, &version, 4);
+    std::memcpy(bytes.data() + 72, &none, 4);
+    trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
+    test_support::write_file(sealed.front(), bytes);
+  }
+  {
+    trace::mmap_store store(options);
+    REQUIRE(store.segments().front().text_index_bytes == 0);
+    CHECK(store.segments().front().text_index_problem.empty());
+    for (const std::string& q : queries) {
+      INFO(q);
+      const trace::filter f = trace::where::text(q);
+      CHECK(indexed_ids(store, f) == expected_ids(spans, f));
+    }
+    CHECK(store.find_trace(spans.front().trace).size() > 0);  // through the trace filter
+    CHECK(store.compact() == 0);  // rewritten in place with an index: no segment removed
+  }
+  const trace::mmap_store store(options);
+  CHECK(store.segments().front().text_index_bytes > 0);
+  const trace::filter f = trace::where::text("\"card declined\"");
+  CHECK(indexed_ids(store, f) == expected_ids(spans, f));
+}
+
+TEST_CASE("a sealed version 6 header's checksum covers the text index size at offset 72") {
+  test_support::temp_dir dir;
+  trace::mmap_options options = test_support::default_options(dir);
+  {
+    trace::mmap_store store(options);
+    store.append(text_spans(50));
+    store.roll();
+  }
+  const auto sealed = test_support::files_with(options.path, "seg");
+  REQUIRE(sealed.size() == 1);
+  test_support::flip_byte(sealed.front(), 72);
+  CHECK_THROWS_WITH(trace::mmap_store(options),
+                    Catch::Contains(sealed.front().string()) && Catch::Contains("header checksum mismatch"));
+  test_support::flip_byte(sealed.front(), 72);
+  test_support::flip_byte(sealed.front(), 76);  // the reserved tag index size is covered too
+  CHECK_THROWS_WITH(trace::mmap_store(options), Catch::Contains("header checksum mismatch"));
 }

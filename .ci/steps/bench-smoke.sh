@@ -4,11 +4,15 @@
 # disagree, otlp-http-bench when a span did not arrive).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cmake --workflow --preset bench
-./build/bench/bench/trace-bench --smoke
-./build/bench/bench/analytics-bench 200000
-./build/bench/bench/regex-bench --smoke
-./build/bench/bench/traceql-bench --smoke
-./build/bench/bench/append-new-bench 20000 1
-./build/bench/bench/io-bench --smoke
-./build/bench/bench/otlp-http-bench 20000
+cmake --workflow --preset bench-smoke
+./build/bench-smoke/bench/trace-bench --smoke
+./build/bench-smoke/bench/analytics-bench 200000
+./build/bench-smoke/bench/regex-bench --smoke
+./build/bench-smoke/bench/traceql-bench --smoke
+./build/bench-smoke/bench/append-new-bench 20000 1
+./build/bench-smoke/bench/scale-bench --smoke   # the mmap store at 20k and 100k spans: trace filter, window, reopen
+./build/bench-smoke/bench/parquet-bench --smoke
+./build/bench-smoke/bench/io-bench --smoke
+./build/bench-smoke/bench/otlp-http-bench 20000
+./build/bench-smoke/bench/replication-bench failover --smoke   # 5 kill -9s of a replicating primary, ~1 s
+./build/bench-smoke/bench/replication-bench rate --smoke       # 20 durable batches per mode, ~2 s

@@ -10,7 +10,10 @@
 #     field for field and re-encode byte for byte; protoc (Debian's protobuf-compiler, an
 #     independent implementation) must decode it without unknown fields and re-encode it to
 #     the same bytes;
-#  4. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
+#  4. Parquet: the library's export read by hyparquet and DuckDB (tests/interop/parquet.mjs:
+#     every column, GROUP BY service, percentiles against tracectl stats), DuckDB's COPY of it
+#     read by the library as the same spans, tracectl import of the export;
+#  5. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
 #     files, fuzz_server_request: the OTLP/HTTP receiver, fuzz_http_response: the OTLP/HTTP
 #     exporter's reading of server answers; not include/trace/io, but run the same way).
 set -euo pipefail
@@ -77,21 +80,61 @@ grep -q 'flags: 257' "$work/otel-js-sdk.txt" && grep -q 'name: "GET /checkout"' 
   grep -q 'trace_state: "vendor=abc,other=1"' "$work/otel-js-sdk.txt" ||
   { echo "interop: protoc's text of otel-js-sdk.pb lacks expected fields" >&2; exit 1; }
 
-echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s)"
+echo "-- Parquet: the library's files read by hyparquet and DuckDB, DuckDB's file read by the library"
+tracectl=build/test/examples/tracectl/tracectl
+if [ ! -x "$tracectl" ]; then
+  cmake -S . -B "$work/build" -DCMAKE_BUILD_TYPE=Release -DTRACE_BUILD_TESTS=OFF -DTRACE_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$work/build" -j2 --target tracectl >/dev/null
+  tracectl="$work/build/examples/tracectl/tracectl"
+fi
+"$tracectl" import examples/tracectl/sample/shop.otlp.json tests/data/otel-js-sdk.json --store "$work/pq" --quiet >/dev/null
+# Small row groups, so that readers cross row-group boundaries.
+"$tracectl" export --store "$work/pq" --to parquet --row-group-rows 64 -o "$work/spans.parquet"
+"$tracectl" export --store "$work/pq" --to otlp -o "$work/spans.otlp.json"
+"$tracectl" stats --store "$work/pq" --by service --json > "$work/stats.json"
+node tests/interop/parquet.mjs check "$work/spans.parquet" "$work/spans.otlp.json" "$work/stats.json"
+node tests/interop/parquet.mjs rewrite "$work/spans.parquet" "$work/duckdb.parquet"
+"$convert" "$work/spans.parquet" "$work/ours.json" --to otlp
+"$convert" "$work/duckdb.parquet" "$work/duckdb.json" --to otlp
+if ! cmp -s "$work/ours.json" "$work/duckdb.json"; then
+  diff -u "$work/ours.json" "$work/duckdb.json" | head -40
+  echo "interop: DuckDB's rewrite of the spans reads differently from the library's file" >&2
+  exit 1
+fi
+echo "DuckDB's Parquet file (COPY ... TO) reads back as the same spans"
+"$tracectl" import "$work/spans.parquet" --store "$work/pq-again" --quiet >/dev/null
+"$tracectl" export --store "$work/pq-again" --to otlp -o "$work/again.otlp.json"
+cmp "$work/spans.otlp.json" "$work/again.otlp.json"
+echo "tracectl import of the Parquet export gives the same store"
+
+echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s), two at a time"
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
-for target in json otlp otlp_protobuf jaeger zipkin query store server_request http_response query_routes; do
-  seconds=${TRACE_FUZZ_SECONDS:-20}
-  # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them.
-  if [[ $target =~ ^(server_request|http_response|query_routes)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
-  mkdir -p "$work/corpus-$target"
-  tmp=${TMPDIR:-/tmp}
+fuzz() {
+  local target=$1 seconds=${TRACE_FUZZ_SECONDS:-20} tmp=${TMPDIR:-/tmp}
+  # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them;
+  # parquet: its metadata and pages are small formats, checked byte by byte in unit-parquet too.
+  if [[ $target =~ ^(server_request|http_response|query_routes|parquet)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
+  mkdir -p "$work/corpus-$target"
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
     tail -60 "$work/fuzz-$target.log"
     echo "interop: fuzz_$target failed" >&2
-    exit 1
+    return 1
   fi
   echo "fuzz_$target: $(grep -E '^Done' "$work/fuzz-$target.log")"
+}
+running=0
+for target in json otlp otlp_protobuf jaeger zipkin parquet query store server_request http_response query_routes; do
+  if [ "$running" -ge 2 ]; then
+    wait -n
+    running=$((running - 1))
+  fi
+  fuzz "$target" &
+  running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+  wait -n
+  running=$((running - 1))
 done

@@ -2,8 +2,8 @@
 # trace installed the ways C++ users install it, each consumed by tests/packaging/consumer.cpp
 # (which checks the headers' version and optional parts), with no network:
 #   1. CMake: install to a prefix; pkg-config consumer; find_package consumer asking 0.2 with
-#      the gzip and boost_json components; an incompatible major refused; tracectl installed
-#      and trace-server installed alone as component `tools`.
+#      the gzip and boost_json components; the source tree through add_subdirectory; an
+#      incompatible major refused; tracectl and trace-server installed alone as component `tools`.
 #   2. Conan 2: `conan create` with zlib and Boost.JSON options, running test_package/.
 #   3. vcpkg, classic mode: the overlay port, consumer built with vcpkg's toolchain file;
 #      manifest mode: the consumer's vcpkg.json installs the port.
@@ -47,6 +47,10 @@ cmake -S tests/packaging -B "$work/cmake-consumer" -G Ninja -DCMAKE_PREFIX_PATH=
   -DTRACE_COMPONENTS="gzip;boost_json" >/dev/null
 cmake --build "$work/cmake-consumer" >/dev/null
 "$work/cmake-consumer/trace_consumer" >/dev/null
+# Vendored: the source tree added with add_subdirectory, as projects without a package manager do.
+cmake -S tests/find-package -B "$work/subdir-consumer" -G Ninja -DTRACE_SOURCE_DIR="$repo" >/dev/null
+cmake --build "$work/subdir-consumer" >/dev/null
+"$work/subdir-consumer/consumer" >/dev/null
 cat >"$work/refuse.cmake" <<EOF
 find_package(trace $((major + 1)).0 CONFIG PATHS "$work/prefix" NO_DEFAULT_PATH)
 if(trace_FOUND)

@@ -2,7 +2,8 @@
 # trace-server end to end (docs/SERVER.md), every server on 127.0.0.1, started and stopped by
 # its own PID with bounded waits:
 #  1. bad flags are refused with exit 2 and a message naming the flag;
-#  2. ingest with curl: protobuf, JSON, gzip; keep-alive and pipelining; bad input (malformed
+#  2. ingest with curl: protobuf, JSON, gzip; keep-alive and pipelining; a partly invalid
+#     request is a 200 with partial_success and its valid span stored; bad input (malformed
 #     protobuf and JSON, wrong content type, oversized body, header flood, a request that
 #     never finishes, path traversal) gets its status and the server keeps serving;
 #  3. the library's own OTLP/HTTP exporter (examples/instrumented_app) exports to it;
@@ -41,11 +42,11 @@ done
 cmake --build build/test -j2 --target trace-server tracectl instrumented_app >/dev/null
 server=build/test/examples/trace-server/trace-server
 tracectl=build/test/examples/tracectl/tracectl
-if [ ! -x build/bench/bench/server-bench ]; then
-  cmake --preset bench >/dev/null
-  cmake --build build/bench -j2 --target server-bench >/dev/null
+if [ ! -x build/bench-smoke/bench/server-bench ]; then
+  cmake --preset bench-smoke >/dev/null
+  cmake --build build/bench-smoke -j2 --target server-bench >/dev/null
 fi
-bench=build/bench/bench/server-bench
+bench=build/bench-smoke/bench/server-bench
 
 # start_server DATA [flags...]: sets $pid and $url once the server answers /ready.
 start_server() {
@@ -112,9 +113,17 @@ gzip -c "$json" >"$work/sdk.json.gz"
 expect "gzip JSON" "$(post application/json "$work/sdk.json.gz" -H 'Content-Encoding: gzip')" 200
 head -c 100 $pb >"$work/cut.pb"
 expect "malformed protobuf" "$(post application/x-protobuf "$work/cut.pb")" 400
-echo '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz"}]}]}]}' >"$work/bad.json"
+echo '{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":' >"$work/bad.json"
 expect "malformed JSON" "$(post application/json "$work/bad.json")" 400
 grep -q '"message":"the request body is not a valid ExportTraceServiceRequest' "$work/body" || fail "no Status message: $(cat "$work/body")"
+# Partial success: of three spans, one ends before it starts and one has an all-zero span id.
+good='"traceId":"5b8efff798038103d269b633813fc60c","startTimeUnixNano":"1700000000000000000"'
+printf '{"resourceSpans":[{"scopeSpans":[{"spans":[{%s,"spanId":"eee19b7ec3c1b174","endTimeUnixNano":"1700000000000000005"},{%s,"spanId":"eee19b7ec3c1b175","endTimeUnixNano":"1"},{%s,"spanId":"0000000000000000","endTimeUnixNano":"1700000000000000005"}]}]}]}' \
+  "$good" "$good" "$good" >"$work/partial.json"
+expect "partly invalid JSON" "$(post application/json "$work/partial.json")" 200
+grep -q '"partialSuccess":{"rejectedSpans":"2","errorMessage":"2 of 3 spans refused; the first, span #1: ' "$work/body" ||
+  fail "no partialSuccess naming span #1: $(cat "$work/body")"
+[ "$(curl -s "$url/api/v2/traces/5b8efff798038103d269b633813fc60c" | grep -o '"spanId"' | wc -l)" = 1 ] || fail "the valid span of the partial success is not stored"
 expect "wrong content type" "$(post text/plain $json)" 415
 head -c 2000000 /dev/zero >"$work/big"
 expect "oversized body" "$(post application/x-protobuf "$work/big")" 413

@@ -19,6 +19,8 @@
 #include <trace/api/otlp_ingest.hpp>
 #include <trace/store/mmap.hpp>
 #include <trace/store/mmap/maintenance.hpp>  // retention and snapshots
+#include <trace/store/replication/replicator.hpp>
+#include <trace/store/replication/tcp.hpp>
 
 #include <trace/api/query_routes.hpp>  // answer_query: the Jaeger and Tempo APIs and the pages
 
@@ -141,8 +143,25 @@ int main(int argc, char** argv) {
     return 3;
   }
 
+  // Replicas, when asked for: the replication log beside the store, a sender per replica.
+  std::optional<trace::replication::replicator> replication;
+  if (!options.replicate_to.empty()) {
+    trace::replication::replication_options r;
+    for (const auto& address : options.replicate_to)
+      r.sinks.push_back(std::make_shared<trace::replication::tcp_sink>(trace::net::tcp_address::parse(address)));
+    r.required_acks = options.required_acks;
+    r.log.path = options.data_path / "replication";
+    try {
+      replication.emplace(std::move(r));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "trace-server: cannot open the replication log in %s: %s\n", (options.data_path / "replication").c_str(), e.what());
+      return 3;
+    }
+  }
+
   server_metrics metrics;
-  store_writer writer(*store, metrics, {options.flush_timeout, options.ttl, {options.max_body, std::chrono::seconds(1)}});
+  store_writer writer(*store, metrics,
+                      {options.flush_timeout, options.ttl, {options.max_body, std::chrono::seconds(1)}, replication ? &*replication : nullptr});
   routes table(*store, writer, metrics, options);
 
   http_config http;

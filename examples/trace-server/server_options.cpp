@@ -1,9 +1,12 @@
 #include "server_options.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <string_view>
 #include <thread>
+
+#include <trace/net/tcp_stream.hpp>
 
 namespace trace_server {
 namespace {
@@ -112,6 +115,23 @@ server_options parse_server_options(const std::vector<std::string>& args) {
       auto n = whole_number(v, 256);
       if (!n || *n == 0) throw usage_error(flag_error(name, v, "a whole number from 1 to 256"));
       out.threads = static_cast<unsigned>(*n);
+    } else if (name == "replicate-to") {
+      for (std::size_t from = 0; from <= v.size();) {
+        const std::size_t comma = std::min(v.find(',', from), v.size());
+        const std::string one = v.substr(from, comma - from);
+        try {
+          (void)trace::net::tcp_address::parse(one);
+        } catch (const trace::error&) {
+          throw usage_error(flag_error(name, v, "HOST:PORT of a replica, several separated by commas"));
+        }
+        out.replicate_to.push_back(one);
+        from = comma + 1;
+      }
+    } else if (name == "required-acks") {
+      auto n = whole_number(v, 64);
+      if (v == "all") out.required_acks = ~0u;
+      else if (!n) throw usage_error(flag_error(name, v, "0, 1, ... or all"));
+      else out.required_acks = static_cast<unsigned>(*n);
     } else throw usage_error("unknown flag --" + name);
   }
   if (out.data_path.empty()) throw usage_error("--data-path is required: the directory of the span store");
@@ -136,6 +156,8 @@ Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answer
                          (default 30s)
   --segment-size SIZE    the store's log rolls into a sealed segment past SIZE (default 64MiB)
   --threads N            threads serving connections (default: the number of cores, at least 2)
+  --replicate-to H:P,... ship every committed batch to these replicas (docs/REPLICATION.md)
+  --required-acks N|all  replicas that must apply a batch before ingest answers 200 (default 1)
   --help                 this text
 
 Durations: 500ms, 30s, 15m, 24h, 7d. Sizes: 65536, 64KiB, 64MiB, 1GiB.

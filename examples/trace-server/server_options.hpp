@@ -32,6 +32,8 @@ struct server_options {
   std::chrono::milliseconds read_timeout{30000};  // a request's whole arrival; an idle keep-alive
   std::uint64_t segment_bytes = 64ull << 20;      // the store's log rolls past this size
   unsigned threads = 2;                           // threads serving connections
+  std::vector<std::string> replicate_to;          // replicas' HOST:PORT (docs/REPLICATION.md)
+  unsigned required_acks = 1;                     // replicas that must apply a batch before the 200; ~0u: all
 };
 
 // Parses the arguments after the program name; throws usage_error.

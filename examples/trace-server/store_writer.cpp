@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <exception>
 
+#include <trace/store/replication/batch_codec.hpp>
+#include <trace/store/replication/replica.hpp>
+
 namespace trace_server {
 namespace {
 // How often retention runs: a tenth of the TTL, between a second and an hour.
@@ -33,7 +36,13 @@ void store_writer::snapshot(std::function<void(std::string, std::string)> done) 
     std::lock_guard lock(mutex_);
     jobs_.push_back([this, done = std::move(done)] {
       try {
-        done(store_.snapshot().string(), "");
+        const auto folder = store_.snapshot();
+        // A replica seeded from this snapshot resumes after the batches it holds.
+        if (auto* r = config_.replication) {
+          r->commit();
+          trace::replication::write_replica_state(folder, {r->log().last(), store_.size()});
+        }
+        done(folder.string(), "");
       } catch (const std::exception& e) {
         done("", e.what());
       }
@@ -86,6 +95,8 @@ void store_writer::run() {
 void store_writer::commit(std::vector<pending>& group, std::unique_lock<std::mutex>& lock) {
   const auto deadline = queue_.front().arrived + config_.flush_timeout;
   std::size_t appended = 0;
+  std::uint64_t last_batch = 0;  // its replication sequence, when replicating
+  std::string payload;
   for (;;) {
     const std::size_t first = group.size();
     std::move(queue_.begin(), queue_.end(), std::back_inserter(group));
@@ -94,7 +105,14 @@ void store_writer::commit(std::vector<pending>& group, std::unique_lock<std::mut
     for (std::size_t i = first; i < group.size(); ++i) {
       auto& p = group[i];
       try {
-        if (!p.batch.spans.empty()) store_.append(p.batch.spans);
+        if (!p.batch.spans.empty()) {
+          store_.append(p.batch.spans);
+          if (auto* r = config_.replication) {
+            payload.clear();
+            trace::replication::encode_batch(payload, p.batch.spans);
+            last_batch = r->append(payload);
+          }
+        }
         ++appended;
       } catch (const std::exception& e) {
         p.refusal = trace::api::otlp_unavailable(p.batch.encoding, e.what(), config_.ingest);
@@ -108,6 +126,10 @@ void store_writer::commit(std::vector<pending>& group, std::unique_lock<std::mut
   if (appended > 0) {
     try {
       store_.sync();
+      if (auto* r = config_.replication) {
+        r->commit();
+        if (last_batch) r->wait(last_batch);
+      }
     } catch (const std::exception& e) {
       sync_error = e.what();
     }

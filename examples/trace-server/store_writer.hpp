@@ -3,7 +3,9 @@
 // snapshots. Requests queue up while a sync runs; the next group takes every one of them,
 // appends each (a batch of its own: all or nothing) and syncs once, so a 200 always means
 // durable and concurrent clients share the cost of a sync. A group gathers until the queue
-// runs dry or `flush_timeout` has passed since its oldest request arrived.
+// runs dry or `flush_timeout` has passed since its oldest request arrived. With replication,
+// each request's batch is also logged for the replicas, and the group's 200s wait until
+// `required_acks` replicas applied its last batch (docs/REPLICATION.md).
 
 #include <chrono>
 #include <condition_variable>
@@ -17,6 +19,7 @@
 
 #include <trace/api/otlp_ingest.hpp>
 #include <trace/store/mmap.hpp>
+#include <trace/store/replication/replicator.hpp>
 
 #include "server_metrics.hpp"
 
@@ -31,6 +34,7 @@ class store_writer {
     std::chrono::milliseconds flush_timeout{1000};
     trace::duration_ns ttl = 0;
     trace::api::ingest_options ingest{};
+    trace::replication::replicator* replication = nullptr;  // none: no replicas
   };
 
   store_writer(trace::mmap_store& store, server_metrics& metrics, config cfg);

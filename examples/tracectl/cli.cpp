@@ -14,6 +14,7 @@
 namespace tracectl {
 
 const option_spec store_option{"store", "DIR", "the store directory"};
+const option_spec db_option{"db", "DIR", "the database directory (trace::database: groups of stores)"};
 const option_spec json_option{"json", "", "print JSON instead of text"};
 const option_spec where_option{"where", "QUERY", "only spans matching QUERY (see docs/QUERY.md)"};
 const option_spec text_option{"text", "WORDS", "only spans whose text matches WORDS: words, \"phrases\", prefix*, AND, OR, NOT (docs/TEXT_SEARCH.md)"};

@@ -27,6 +27,9 @@ int run_snapshot(const arguments& args);
 int run_compact(const arguments& args);
 int run_repair(const arguments& args);
 int run_metrics(const arguments& args);
+int run_group(const arguments& args);
+int run_schema(const arguments& args);
+int run_removal(const arguments& args);
 int run_comment(const arguments& args);
 
 // The comments of a trace from the store's comments.log (none when it has none), as the

@@ -1,7 +1,9 @@
 // tracectl export: the matching spans in another format.
 
 #include <algorithm>
+#include <cstdlib>  // strtoull
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -12,6 +14,7 @@
 #include <trace/io/jaeger_json.hpp>
 #include <trace/io/otlp_protobuf.hpp>
 #include <trace/io/otlp_writer.hpp>
+#include <trace/io/parquet/writer.hpp>
 #include <trace/io/zipkin.hpp>
 
 #include "commands.hpp"
@@ -26,8 +29,17 @@ void write_output(const arguments& args, const std::string& text) {
 int run_export(const arguments& args) {
   const std::string format = args.required("to");
   if (format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin" && format != "chrome" &&
-      format != "csv")
-    throw usage_error("--to " + format + ": expected otlp, otlp-proto, jaeger, zipkin, chrome or csv");
+      format != "csv" && format != "parquet")
+    throw usage_error("--to " + format + ": expected otlp, otlp-proto, jaeger, zipkin, chrome, csv or parquet");
+  trace::parquet::write_options parquet_options;
+  if (auto rows = args.value("row-group-rows")) {
+    parquet_options.row_group_rows = static_cast<std::size_t>(std::strtoull(rows->c_str(), nullptr, 10));
+    if (parquet_options.row_group_rows == 0) throw usage_error("--row-group-rows " + *rows + ": expected a positive count");
+  }
+  if (auto codec = args.value("compression")) {
+    if (*codec == "none") parquet_options.codec = trace::parquet::compression::uncompressed;
+    else if (*codec != "snappy") throw usage_error("--compression " + *codec + ": expected snappy or none");
+  }
   const trace::filter f = filter_of(args);
   const trace::mmap_store store = open_store(args);
   std::vector<trace::span> spans;
@@ -47,7 +59,13 @@ int run_export(const arguments& args) {
   else if (format == "jaeger") text = trace::jaeger::to_json(spans) + "\n";
   else if (format == "zipkin") text = trace::zipkin::to_json(spans) + "\n";
   else if (format == "chrome") text = trace::chrome::to_json(spans) + "\n";
-  else text = trace::csv::to_csv(spans);
+  else if (format == "parquet") {
+    std::ostringstream out;
+    trace::parquet::writer writer(out, parquet_options);
+    for (const auto& s : spans) writer.write(s);
+    writer.close();
+    text = std::move(out).str();
+  } else text = trace::csv::to_csv(spans);
   write_output(args, text);
   if (auto file = args.value("output"); file && *file != "-")
     std::fprintf(stderr, "wrote %zu spans to %s (%s)\n", spans.size(), file->c_str(), format.c_str());

@@ -13,6 +13,7 @@
 #include <trace/io/jaeger_json.hpp>
 #include <trace/io/otlp_protobuf.hpp>
 #include <trace/io/otlp_reader.hpp>
+#include <trace/io/parquet/reader.hpp>
 #include <trace/io/zipkin.hpp>
 #include <trace/store/append_new.hpp>
 
@@ -25,6 +26,11 @@ namespace {
 // length-delimited (0x0a), where JSON starts with '{' or '['.
 bool is_protobuf(const std::string& file, std::string_view text) {
   return file.ends_with(".pb") || file.ends_with(".binpb") || (!text.empty() && text.front() == '\x0a');
+}
+
+// Parquet by its extension or its magic: files the library wrote (tracectl export --to parquet).
+bool is_parquet(const std::string& file, std::string_view text) {
+  return file.ends_with(".parquet") || text.starts_with("PAR1");
 }
 
 std::string detect_format(std::string_view text) {
@@ -93,7 +99,10 @@ void read_stream(const std::string& format, std::ifstream& in, Sink&& sink) {
   if (format == "otlp") trace::otlp::read_lines(in, sink, {}, unit);
   else if (format == "jaeger") trace::jaeger::read_lines(in, sink, {}, unit);
   else if (format == "zipkin") trace::zipkin::read_lines(in, sink, {}, unit);
-  else trace::otlp::proto::decode_request(std::string(std::istreambuf_iterator<char>(in), {}), sink);
+  else if (format == "parquet") {  // the footer is at the end: the file is read whole, then a row group at a time
+    const trace::parquet::reader file(std::string(std::istreambuf_iterator<char>(in), {}));
+    for (std::size_t g = 0; g < file.row_group_count(); ++g) sink(file.read_row_group(g));
+  } else trace::otlp::proto::decode_request(std::string(std::istreambuf_iterator<char>(in), {}), sink);
 }
 
 }  // namespace
@@ -101,8 +110,9 @@ void read_stream(const std::string& format, std::ifstream& in, Sink&& sink) {
 int run_import(const arguments& args) {
   if (args.positional.empty()) throw usage_error("import needs at least one FILE");
   const std::string format = args.value("format").value_or("auto");
-  if (format != "auto" && format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin")
-    throw usage_error("--format " + format + ": expected auto, otlp, otlp-proto, jaeger or zipkin");
+  if (format != "auto" && format != "otlp" && format != "otlp-proto" && format != "jaeger" && format != "zipkin" &&
+      format != "parquet")
+    throw usage_error("--format " + format + ": expected auto, otlp, otlp-proto, jaeger, zipkin or parquet");
   const bool keep_going = args.flag("keep-going");
 
   // An input that cannot be read (missing, a directory, a pipe or a device) fails like a bad
@@ -171,8 +181,9 @@ int run_import(const arguments& args) {
       if (!in) throw trace::error(trace::errc::io_error, "cannot open it");
       std::string prefix(format_prefix_bytes, '\0');
       prefix.resize(static_cast<std::size_t>(in.read(prefix.data(), static_cast<std::streamsize>(prefix.size())).gcount()));
-      if (format == "auto" && is_protobuf(file, prefix)) file_format = "otlp-proto";  // an empty .pb is an empty request
-      else if (format != "otlp-proto" && trace::json::reader(prefix).at_end() && prefix.size() == file_bytes)
+      if (format == "auto" && is_parquet(file, prefix)) file_format = "parquet";
+      else if (format == "auto" && is_protobuf(file, prefix)) file_format = "otlp-proto";  // an empty .pb is an empty request
+      else if (format != "otlp-proto" && format != "parquet" && trace::json::reader(prefix).at_end() && prefix.size() == file_bytes)
         file_format = "empty file";  // no spans, in any format
       else if (format == "auto") file_format = detect_format(prefix);
       if (file_format.empty())

@@ -35,8 +35,9 @@ const option_spec kind_option{"kind", "K", "only spans of kind K (server, client
 
 const std::vector<command>& commands() {
   static const std::vector<command> all{
-      {"import", "import FILE... --store DIR [--format auto|otlp|otlp-proto|jaeger|zipkin] [--keep-going] [--max-disk-bytes N]",
-       "Reads OTLP JSON (or JSON Lines), OTLP protobuf (.pb), Jaeger JSON or Zipkin v2 files into the store,\n"
+      {"import", "import FILE... --store DIR [--format auto|otlp|otlp-proto|jaeger|zipkin|parquet] [--keep-going] [--max-disk-bytes N]",
+       "Reads OTLP JSON (or JSON Lines), OTLP protobuf (.pb), Jaeger JSON, Zipkin v2 or Parquet (as export\n"
+       "writes it, .parquet) files into the store,\n"
        "creating it when missing, streamed: spans are stored in batches of 4096 as they are read.\n"
        "At an error import stops, saying where and how many spans of the file were kept (none when\n"
        "it is in the first batch); --keep-going also keeps the spans read before the error and goes\n"
@@ -44,7 +45,7 @@ const std::vector<command>& commands() {
        "again after an interrupted import, or once fixed. An empty file holds no spans.\n"
        "A progress line is drawn on a terminal.",
        {store_option,
-        {"format", "F", "input format: auto (default: from the extension or content), otlp, otlp-proto, jaeger, zipkin"},
+        {"format", "F", "input format: auto (default: from the extension or content), otlp, otlp-proto, jaeger, zipkin, parquet"},
         {"keep-going", "", "keep the spans read before an error and carry on"},
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
@@ -102,10 +103,12 @@ const std::vector<command>& commands() {
         {"baseline", "D", "the window before it, compared against (default 24h)"},
         {"per-operation", "", "per service and operation instead of per service"}},
        run_anomalies},
-      {"export", "export --store DIR --to otlp|otlp-proto|jaeger|zipkin|chrome|csv [--where QUERY] [-o FILE]",
+      {"export", "export --store DIR --to otlp|otlp-proto|jaeger|zipkin|chrome|csv|parquet [--where QUERY] [-o FILE]",
        "Writes the matching spans (whole store by default) in another format, to FILE or stdout.",
        {store_option, where_option, trace_option, service_option,
-        {"to", "FORMAT", "otlp, otlp-proto (protobuf, as OTLP/HTTP sends it), jaeger, zipkin, chrome (Perfetto) or csv"},
+        {"to", "FORMAT", "otlp, otlp-proto (protobuf, as OTLP/HTTP sends it), jaeger, zipkin, chrome (Perfetto), csv or parquet"},
+        {"row-group-rows", "N", "parquet: spans per row group (default 100000)"},
+        {"compression", "C", "parquet: snappy (default) or none"},
         {"output", "FILE", "write to FILE instead of stdout (also -o)"}},
        run_export},
       {"html", "html ID --store DIR [-o FILE]",
@@ -134,6 +137,18 @@ const std::vector<command>& commands() {
        "listing each by file, offset and span count, so that writers can open the store again.",
        {store_option, json_option},
        run_repair},
+      {"group", "group list --db DIR [--json]",
+       "Lists the groups of a database (trace::database): options (TTL, segment size and age, disk budget) and schemas.",
+       {db_option, json_option},
+       run_group},
+      {"schema", "schema get --db DIR --group G --name S [--json]",
+       "Prints a trace schema of a group: its tags (type, required, where on the span), trace id and timestamp tags.",
+       {db_option, json_option, {"group", "G", "the group"}, {"name", "S", "the trace schema"}},
+       run_schema},
+      {"removal", "removal --db DIR --group G [--now TIME]",
+       "Prints the time range that the group's TTL would remove now (the system clock, or --now); removes nothing.",
+       {db_option, now_option, {"group", "G", "the group"}},
+       run_removal},
   };
   return all;
 }

@@ -281,8 +281,10 @@ http_response jaeger_dependencies(const S& store, const url_target& target, time
     lookback = detail::whole_number("lookback", *text, max_timestamp / millisecond) * millisecond;
   const timestamp_ns begin = end > lookback ? end - lookback : 0;
   std::vector<store_span_t<S>> in_window;  // handles into the store, not copies of spans
-  for (auto&& s : store.scan())
-    if (start_of(s) >= begin && start_of(s) <= end) in_window.push_back(s);
+  detail::for_each_span_in(store, {begin, end}, [&in_window](const auto& s) {
+    in_window.push_back(s);
+    return false;
+  });
   const service_graph graph = build_service_graph(in_window);
   std::string data;
   json::writer w(data);

@@ -5,9 +5,12 @@
 //   trace::api::http_response r = trace::api::ingest_otlp(store, request);
 //
 // Answers, each body in the request's encoding (protobuf or JSON):
-//   200  the spans are stored; `partial_success` says how many were refused and why when some
-//        broke the model's rules (validate.hpp); the others are kept
-//   400  bodies that do not decode (a google.rpc.Status naming the field and offset)
+//   200  the spans are stored; `partial_success` says how many were refused and why (the
+//        first one's position and the rule it broke) when some were invalid: an id missing,
+//        all zero or malformed, an end before its start, its own parent, in JSON a field of
+//        the wrong type; the others are kept
+//   400  bodies that do not decode: damaged protobuf wire format, text that is not JSON (a
+//        google.rpc.Status naming the field and offset, or line and column)
 //   405  a method other than POST
 //   413  a body over `max_body_bytes`, after gzip inflation too
 //   415  a Content-Type other than application/x-protobuf or application/json, or an
@@ -21,6 +24,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,7 +36,6 @@
 #include "trace/api/http_exchange.hpp"
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
-#include "trace/core/validate.hpp"  // span_problem: the spans refused in a partial success
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_protobuf.hpp"
 #include "trace/io/otlp_reader.hpp"
@@ -54,7 +57,7 @@ enum class otlp_encoding { protobuf, json };
 struct otlp_export {
   otlp_encoding encoding = otlp_encoding::protobuf;
   std::vector<span> spans;      // the valid spans, in request order
-  std::int64_t rejected = 0;    // spans refused by the model's rules
+  std::int64_t rejected = 0;    // spans refused (invalid), left out of `spans`
   std::string rejection;        // why, for partial_success.error_message
   std::size_t body_bytes = 0;   // decoded body size
 };
@@ -145,26 +148,22 @@ inline std::variant<otlp_export, http_response> decode_otlp_export(http_request 
   out.encoding = encoding;
   out.body_bytes = request.body.size();
   auto take = [&out](std::vector<span>&& batch) {
-    for (span& s : batch) {
-      if (auto problem = span_problem(s)) {
-        if (out.rejected++ == 0) out.rejection = std::move(*problem);
-      } else {
-        out.spans.push_back(std::move(s));
-      }
-    }
+    if (out.spans.empty()) out.spans = std::move(batch);
+    else out.spans.insert(out.spans.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
+  };
+  auto refused = [&out](refused_span&& bad) {
+    if (out.rejected++ == 0) out.rejection = "span #" + std::to_string(bad.position) + ": " + std::move(bad.reason);
   };
   try {
-    json::parse_options lenient;
-    lenient.check_spans = false;  // `take` refuses the spans that break the rules, one by one
-    if (json_type) otlp::read(request.body, take, lenient);
-    else otlp::proto::decode_request(request.body, take);
+    if (json_type) otlp::read(request.body, take, refused);
+    else otlp::proto::decode_request(request.body, take, refused);
   } catch (const error& e) {
     return otlp_status_response(400, std::string("the request body is not a valid ExportTraceServiceRequest: ") + e.what(),
                                 encoding);
   }
   if (out.rejected > 0)
     out.rejection = std::to_string(out.rejected) + " of " + std::to_string(out.rejected + static_cast<std::int64_t>(out.spans.size())) +
-                    " spans refused; the first because " + out.rejection;
+                    " spans refused; the first, " + out.rejection;
   return out;
 }
 

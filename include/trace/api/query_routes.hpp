@@ -141,10 +141,10 @@ http_response answer_route(const S& store, const route& r, const url_target& t, 
     case tempo_trace: return api::tempo_trace(store, r.argument, false, accept);
     case tempo_trace_v2: return api::tempo_trace(store, r.argument, true, accept);
     case tempo_search: return api::tempo_search(store, t);
-    case tempo_tags: return api::tempo_tags(store);
+    case tempo_tags: return api::tempo_tags(store, t);
     case tempo_tags_v2: return api::tempo_tags_v2(store, t);
-    case tempo_tag_values: return api::tempo_tag_values(store, r.argument);
-    case tempo_tag_values_v2: return api::tempo_tag_values_v2(store, r.argument);
+    case tempo_tag_values: return api::tempo_tag_values(store, r.argument, t);
+    case tempo_tag_values_v2: return api::tempo_tag_values_v2(store, r.argument, t);
     case tempo_metrics: return api::tempo_metrics(store, t);
     case tempo_echo: return api::tempo_echo();
     case tempo_ready: return api::tempo_ready();

@@ -11,10 +11,10 @@
 //   GET /api/metrics/query_range?q=&start=&end=&step=
 //        {"series":[{"labels":[{"key","value":{"stringValue"}}], "promLabels",
 //                    "samples":[{"timestampMs","value"}]}]}     (TraceQL metrics, docs/QUERY.md)
-//   GET /api/search/tags                 {"tagNames":[...]}
-//   GET /api/v2/search/tags?scope=       {"scopes":[{"name":"span","tags":[...]},...]}
-//   GET /api/search/tag/{name}/values    {"tagValues":["a","b"]}
-//   GET /api/v2/search/tag/{name}/values {"tagValues":[{"type":"string","value":"a"}]}
+//   GET /api/search/tags?start=&end=                 {"tagNames":[...]}
+//   GET /api/v2/search/tags?scope=&start=&end=       {"scopes":[{"name":"span","tags":[...]},...]}
+//   GET /api/search/tag/{name}/values?start=&end=    {"tagValues":["a","b"]}
+//   GET /api/v2/search/tag/{name}/values?start=&end= {"tagValues":[{"type":"string","value":"a"}]}
 //   GET /api/echo  "echo"    GET /ready  "ready"    GET /api/status/buildinfo  {"version":...}
 //
 // `q` in braces is TraceQL whole (spansets, structure, pipelines: trace::search_traceql);
@@ -22,7 +22,9 @@
 // matching when one of its spans satisfies q, the `tags` (logfmt: `service.name=api
 // http.status_code=500`, compared as Jaeger's tags are) and the window [start, end] (unix
 // seconds) together; minDuration and maxDuration bound the whole trace's duration, as
-// Tempo's do. Trace bodies are OTLP JSON (trace::otlp::write); a request whose Accept asks
+// Tempo's do. The tag routes read the spans starting in [start, end] (unix seconds), by
+// default the last `default_tag_window` before now: Tempo without them answers from its
+// recent data only, and so a large store does not make a listing slow. Trace bodies are OTLP JSON (trace::otlp::write); a request whose Accept asks
 // for application/protobuf (Grafana's data source sends it) gets the same trace as protobuf
 // (Tempo's `Trace` message shares OTLP's wire form: field 1 holds the ResourceSpans).
 // Errors are plain text, as Tempo's.
@@ -57,6 +59,8 @@ inline constexpr std::string_view tempo_compatible_version = "2.6.0";
 
 // The most values a tag-values route lists.
 inline constexpr std::size_t max_tag_values = 1000;
+// What the tag routes read without start and end: the spans of the last hour.
+inline constexpr duration_ns default_tag_window = hour;
 
 // `v2`: the `{"trace":...}` shape of /api/v2/traces; `accept`: the request's Accept header.
 template <span_store S>
@@ -66,14 +70,17 @@ http_response tempo_search(const S& store, const url_target& target);
 // start and end: unix seconds (required); step: a Go duration, by default a hundredth of the range.
 template <span_store S>
 http_response tempo_metrics(const S& store, const url_target& target);
+// The tag routes: `target` gives start, end (and scope for tempo_tags_v2); `now` ends the
+// default window.
 template <span_store S>
-http_response tempo_tags(const S& store);
+http_response tempo_tags(const S& store, const url_target& target, timestamp_ns now = now_ns());
 template <span_store S>
-http_response tempo_tags_v2(const S& store, const url_target& target);
+http_response tempo_tags_v2(const S& store, const url_target& target, timestamp_ns now = now_ns());
 template <span_store S>
-http_response tempo_tag_values(const S& store, std::string_view name);
+http_response tempo_tag_values(const S& store, std::string_view name, const url_target& target, timestamp_ns now = now_ns());
 template <span_store S>
-http_response tempo_tag_values_v2(const S& store, std::string_view scoped_name);
+http_response tempo_tag_values_v2(const S& store, std::string_view scoped_name, const url_target& target,
+                                  timestamp_ns now = now_ns());
 http_response tempo_echo();
 http_response tempo_ready();
 http_response tempo_buildinfo();
@@ -187,6 +194,20 @@ inline tempo_search_window search_window_of(const url_target& target) {
   if (auto text = target.value("limit"); text && !text->empty()) window.limit = whole_number("limit", *text, 100'000);
   if (window.limit == 0) window.limit = 20;
   if (auto text = target.value("spss"); text && !text->empty()) window.spans_per_set = whole_number("spss", *text, 100'000);
+  return window;
+}
+
+// The spans a tag route reads: start and end (unix seconds, end's whole second included) as
+// given; a missing end is now, a missing start `default_tag_window` before the end.
+inline start_window tag_window_of(const url_target& target, timestamp_ns now) {
+  start_window window;
+  const auto start = target.value("start"), end = target.value("end");
+  const bool has_start = start && !start->empty(), has_end = end && !end->empty();
+  window.end = has_end ? whole_number("end", *end, max_timestamp / second) * second + (second - 1) : now;
+  window.begin = has_start ? whole_number("start", *start, max_timestamp / second) * second
+                           : (window.end > default_tag_window ? window.end - default_tag_window : 0);
+  if (window.begin > window.end)
+    bad_parameter("start", *start, "at most end (" + (has_end ? std::string(*end) : "now, " + std::to_string(now / second)) + ")");
   return window;
 }
 
@@ -390,8 +411,8 @@ http_response tempo_metrics(const S& store, const url_target& target) {
 }
 
 template <span_store S>
-http_response tempo_tags(const S& store) {
-  auto keys = detail::attribute_keys_of(store);
+http_response tempo_tags(const S& store, const url_target& target, timestamp_ns now) {
+  auto keys = detail::attribute_keys_of(store, detail::tag_window_of(target, now));
   std::vector<std::string> names = std::move(keys.span);
   names.insert(names.end(), keys.resource.begin(), keys.resource.end());
   std::ranges::sort(names);
@@ -400,12 +421,12 @@ http_response tempo_tags(const S& store) {
 }
 
 template <span_store S>
-http_response tempo_tags_v2(const S& store, const url_target& target) {
+http_response tempo_tags_v2(const S& store, const url_target& target, timestamp_ns now) {
   const std::string_view scope = target.value("scope").value_or("all");
   if (scope != "all" && scope != "span" && scope != "resource" && scope != "intrinsic" && !scope.empty())
     detail::bad_parameter("scope", scope, "one of span, resource, intrinsic or all");
   const bool all = scope == "all" || scope.empty();
-  const auto keys = detail::attribute_keys_of(store);
+  const auto keys = detail::attribute_keys_of(store, detail::tag_window_of(target, now));
   // The intrinsics this library's query language knows.
   const std::vector<std::string> intrinsics = {"duration", "kind", "name", "status"};
   std::string body = "{\"scopes\":[";
@@ -422,10 +443,11 @@ http_response tempo_tags_v2(const S& store, const url_target& target) {
 }
 
 template <span_store S>
-http_response tempo_tag_values(const S& store, std::string_view name) {
+http_response tempo_tag_values(const S& store, std::string_view name, const url_target& target, timestamp_ns now) {
+  const detail::start_window window = detail::tag_window_of(target, now);
   const std::uint8_t scopes = static_cast<std::uint8_t>(attribute_scope::span) | static_cast<std::uint8_t>(attribute_scope::resource);
   std::vector<std::string> texts;
-  for (auto& v : detail::attribute_values_of(store, name, scopes, max_tag_values))
+  for (auto& v : detail::attribute_values_of(store, name, scopes, max_tag_values, window))
     if (texts.empty() || texts.back() != v.text) texts.push_back(std::move(v.text));
   std::ranges::sort(texts);
   texts.erase(std::unique(texts.begin(), texts.end()), texts.end());
@@ -433,20 +455,21 @@ http_response tempo_tag_values(const S& store, std::string_view name) {
 }
 
 template <span_store S>
-http_response tempo_tag_values_v2(const S& store, std::string_view scoped_name) {
+http_response tempo_tag_values_v2(const S& store, std::string_view scoped_name, const url_target& target, timestamp_ns now) {
+  const detail::start_window window = detail::tag_window_of(target, now);
   std::vector<detail::typed_value> values;
   auto keyword = [&values](std::string_view text) {
     detail::typed_value v{"keyword", std::string(text)};
     if (std::ranges::find(values, v) == values.end()) values.push_back(std::move(v));
   };
   if (scoped_name == "name") {
-    for (auto& op : detail::operations_of(store, ""))
+    for (auto& op : detail::operations_of(store, "", window))
       if (values.empty() || values.back().text != op.name) values.push_back({"string", std::move(op.name)});
   } else if (scoped_name == "status" || scoped_name == "kind") {
-    for (auto&& s : store.scan()) {
-      if (values.size() >= 6) break;  // every kind seen
+    detail::for_each_span_in(store, window, [&](const auto& s) {
       keyword(scoped_name == "status" ? to_string(status_of(s)) : to_string(kind_of(s)));
-    }
+      return values.size() >= 6;  // every kind seen
+    });
     std::ranges::sort(values);
   } else {
     std::uint8_t scopes = static_cast<std::uint8_t>(attribute_scope::span) | static_cast<std::uint8_t>(attribute_scope::resource);
@@ -456,7 +479,7 @@ http_response tempo_tag_values_v2(const S& store, std::string_view scoped_name) 
     else if (key.starts_with(".")) key.remove_prefix(1);
     else detail::bad_parameter("tag name", scoped_name,
                                "a scoped tag (span.<key>, resource.<key>, .<key>) or an intrinsic (name, status, kind)");
-    values = detail::attribute_values_of(store, key, scopes, max_tag_values);
+    values = detail::attribute_values_of(store, key, scopes, max_tag_values, window);
   }
   std::string body;
   json::writer w(body);

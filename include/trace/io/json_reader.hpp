@@ -33,10 +33,6 @@ namespace json {
 struct parse_options {
   std::size_t max_depth = 256;  // arrays and objects nested deeper are refused
   std::size_t first_line = 1;   // line number of the text's first line (for JSON Lines)
-  // The OTLP reader refuses a span that breaks the model's rules (validate.hpp) where it
-  // reads it; a receiver answering with a partial success turns this off and checks each
-  // span itself, keeping the others.
-  bool check_spans = true;
 };
 
 // 1-based line and byte column of `offset` in `text`.

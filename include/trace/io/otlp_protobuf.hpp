@@ -19,20 +19,25 @@
 // type, AnyValue or group nesting deeper than `max_depth`, ids of the wrong size, enum values
 // the model has no name for. Nothing is allocated beyond what the bytes hold.
 //
+// The lenient forms (a `refused` callback as last argument) are for receivers that answer
+// with a partial success: a span that breaks the model's rules (an id missing, all zero or
+// of the wrong size, an unknown enum value, an end before its start, its own parent:
+// `span_problem`) is left out and handed to `refused(refused_span&&)` with its position and
+// why; the other spans are decoded as usual. Damage to the wire format still throws.
+//
 // Encoding writes fields in field-number order and leaves out proto3 defaults, so equal spans
-// give equal bytes (the form protobuf libraries themselves write). Nested lengths are
-// reserved and patched afterwards, so each byte is written once (moved only when a guessed
-// length width was wrong).
+// give equal bytes (the form protobuf libraries themselves write). A first pass sizes
+// every nested message, so the second writes each byte once, in place, in the caller's
+// string (grown once: a string reused across calls costs no allocation).
 
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <iterator>
 #include <memory>
-#include <new>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -42,9 +47,11 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/span.hpp"
+#include "trace/core/validate.hpp"  // span_problem, in the lenient forms
 #include "trace/io/base64.hpp"
 #include "trace/io/json_writer.hpp"
 #include "trace/io/otlp_reader.hpp"  // event_level_key
+#include "trace/io/refused_span.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -87,6 +94,9 @@ std::string encode_request(const R& spans) {
 // number of spans read.
 template <class Sink>
 std::size_t decode_request(std::string_view bytes, Sink&& sink);
+// Lenient: the spans breaking the model's rules go to `refused` instead of throwing (above).
+template <class Sink, class Refused>
+std::size_t decode_request(std::string_view bytes, Sink&& sink, Refused&& refused);
 
 // Every span of the request, in wire order.
 std::vector<span> decode_request(std::string_view bytes);
@@ -104,6 +114,8 @@ request_views decode_request_views(std::string_view bytes);
 // valid during the call (text the decoder made lives until the decode returns).
 template <class Sink>
 std::size_t decode_request_views(std::string_view bytes, Sink&& sink);
+template <class Sink, class Refused>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& refused);
 
 std::string encode_response(const export_response& response);
 export_response decode_response(std::string_view bytes);
@@ -176,6 +188,16 @@ class decoder {
   explicit decoder(std::string_view bytes, const char* what) : base_(bytes.data()), what_(what) {}
 
   [[noreturn, gnu::cold, gnu::noinline]] void fail(const char* at, std::string_view name, std::string_view what) const {
+    throw error(errc::parse_error, where(at, name) + ": " + std::string(what));
+  }
+  // A rule of the model broken by the span being read (not damage to the wire format): the
+  // lenient decode leaves that span out.
+  [[noreturn, gnu::cold, gnu::noinline]] void refuse(const char* at, std::string_view name, std::string_view what) const {
+    refusing_ = true;
+    fail(at, name, what);
+  }
+  // "<what> <field path> at byte <offset>".
+  std::string where(const char* at, std::string_view name) const {
     std::string path;
     for (int i = 0; i < depth_; ++i) {
       if (i) path += '.';
@@ -187,8 +209,7 @@ class decoder {
       path += name;
     }
     if (path.empty()) path = "message";
-    throw error(errc::parse_error, std::string(what_) + " " + path + " at byte " +
-                                       std::to_string(at - base_) + ": " + std::string(what));
+    return std::string(what_) + " " + path + " at byte " + std::to_string(at - base_);
   }
 
   // Enters a message field for the path; `index` < 0 for a non-repeated one.
@@ -270,7 +291,7 @@ class decoder {
   int enumeration(cursor& c, const field& f, const char* name, int last) const {
     std::uint64_t v = scalar(c, f, name);
     if (v > static_cast<std::uint64_t>(last))
-      fail(f.at, name, "unknown enum value " + std::to_string(static_cast<std::int64_t>(v)));
+      refuse(f.at, name, "unknown enum value " + std::to_string(static_cast<std::int64_t>(v)));
     return static_cast<int>(v);
   }
   template <class String>
@@ -307,9 +328,9 @@ class decoder {
   bool trace_of(cursor& c, const field& f, const char* name, trace_id& out) const {
     std::string_view b = len(c, f, name);
     if (b.empty()) return false;
-    if (b.size() != 16) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 16");
+    if (b.size() != 16) refuse(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 16");
     trace_id id{big_endian(b.data()), big_endian(b.data() + 8)};
-    if (!id.valid()) fail(f.at, name, "is all zero");
+    if (!id.valid()) refuse(f.at, name, "is all zero");
     out = id;
     return true;
   }
@@ -320,9 +341,9 @@ class decoder {
       out = span_id{};
       return false;
     }
-    if (b.size() != 8) fail(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 8");
+    if (b.size() != 8) refuse(f.at, name, "is " + std::to_string(b.size()) + " bytes, not 8");
     span_id id{big_endian(b.data())};
-    if (!id.valid() && !zero_is_absent) fail(f.at, name, "is all zero");
+    if (!id.valid() && !zero_is_absent) refuse(f.at, name, "is all zero");
     out = id;
     return id.valid();
   }
@@ -399,6 +420,11 @@ class decoder {
   void scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res);
   template <class String>
   void span_fields(cursor c, basic_span<String>& s);
+  // span_fields for the lenient decode: false when the span was refused (and reported).
+  template <class String>
+  bool kept_span(cursor c, basic_span<String>& s, const char* at);
+  std::function<void(refused_span&&)> refused_;  // set: the lenient decode
+  std::size_t position_ = 0;                     // spans read so far, for refused_span::position
   template <class String>
   void resource_fields(cursor c, basic_resource<String>& r);
   template <class String>
@@ -450,6 +476,7 @@ class decoder {
   const char* what_;
   frame frames_[capacity]{};
   int depth_ = 0;
+  mutable bool refusing_ = false;  // the error being thrown is a span's refusal
 };
 
 inline decoder::any_scan decoder::scan_any(const pieces& value, int depth) {
@@ -703,8 +730,8 @@ void decoder::link_fields(cursor c, basic_link<String>& l, const char* at) {
       default: skip(c, f);
     }
   }
-  if (!has_trace) fail(at, "trace_id", "missing");
-  if (!has_span) fail(at, "span_id", "missing");
+  if (!has_trace) refuse(at, "trace_id", "missing");
+  if (!has_span) refuse(at, "span_id", "missing");
 }
 
 template <class String>
@@ -773,10 +800,29 @@ void decoder::span_fields(cursor c, basic_span<String>& s) {
       default: skip(c, f);
     }
   }
-  if (!has_trace) fail(at, "trace_id", "missing");
-  if (!has_id) fail(at, "span_id", "missing");
+  if (!has_trace) refuse(at, "trace_id", "missing");
+  if (!has_id) refuse(at, "span_id", "missing");
   if (s.end < s.start)
-    fail(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
+    refuse(at, "end_time_unix_nano", std::to_string(s.end) + " is before start_time_unix_nano " + std::to_string(s.start));
+}
+
+template <class String>
+bool decoder::kept_span(cursor c, basic_span<String>& s, const char* at) {
+  const int depth = depth_;
+  const std::size_t position = position_++;
+  std::string reason;
+  try {
+    span_fields(c, s);
+    if (auto problem = span_problem(s)) reason = where(at, "") + ": " + *problem;  // its own parent, beyond the above
+  } catch (const error& e) {
+    if (!refusing_) throw;  // the wire format is damaged: the whole request is refused
+    refusing_ = false;
+    depth_ = depth;
+    reason = e.message();
+  }
+  if (reason.empty()) return true;
+  refused_(refused_span{position, std::move(reason)});
+  return false;
 }
 
 template <class String>
@@ -804,7 +850,15 @@ void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pend
         push("spans", n++, f.at);
         basic_span<String>& s = batch.emplace_back();
         s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
-        span_fields(inner, s);
+        if (refused_) [[unlikely]] {
+          if (!kept_span(inner, s, f.at)) {
+            batch.pop_back();
+            pop();
+            break;
+          }
+        } else {
+          span_fields(inner, s);
+        }
         s.scope = sc;
         s.resource = res.get();
         pop();
@@ -883,45 +937,15 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
 }
 
 // -- encoding ---------------------------------------------------------------------------
+//
+// Two passes, as protobuf's own C++ serializer makes them: the first finds each span's
+// group (resource, then scope) and the exact size of every nested message; the second
+// writes the request straight into the caller's string, resized once, every length known
+// before its message. No length is guessed and patched, no byte moved, no buffer in between.
 
-constexpr int varint_size(std::uint64_t v) noexcept {
-  int n = 1;
-  while (v >= 0x80) v >>= 7, ++n;
-  return n;
+constexpr std::size_t varint_size(std::uint64_t v) noexcept {
+  return static_cast<std::size_t>(std::bit_width(v | 1) + 6) / 7;  // 7 bits a byte
 }
-
-// Bytes written through a pointer: `room(n)` makes space for n more, writes go to the
-// pointer it returns, `advance` keeps them. It grows in doubling steps with realloc, which
-// neither zero-fills nor, for large buffers, copies (the kernel remaps the pages).
-class byte_buffer {
- public:
-  char* room(std::size_t n) {
-    if (capacity_ - size_ < n) grow(n);
-    return data_.get() + size_;
-  }
-  void advance(std::size_t n) noexcept { size_ += n; }
-  void resize_down(std::size_t n) noexcept { size_ = n; }
-  char* data() noexcept { return data_.get(); }
-  const char* data() const noexcept { return data_.get(); }
-  std::size_t size() const noexcept { return size_; }
-  std::string_view view() const noexcept { return {data_.get(), size_}; }
-
- private:
-  [[gnu::noinline]] void grow(std::size_t n) {
-    const std::size_t capacity = std::max({capacity_ * 2, size_ + n, std::size_t{4096}});
-    void* bigger = std::realloc(data_.get(), capacity);
-    if (!bigger) throw std::bad_alloc();
-    (void)data_.release();
-    data_.reset(static_cast<char*>(bigger));
-    capacity_ = capacity;
-  }
-  struct release {
-    void operator()(char* p) const noexcept { std::free(p); }
-  };
-
-  std::unique_ptr<char, release> data_;
-  std::size_t size_ = 0, capacity_ = 0;
-};
 
 inline char* put_varint(char* p, std::uint64_t v) noexcept {
   while (v >= 0x80) *p++ = static_cast<char>(v | 0x80), v >>= 7;
@@ -929,220 +953,293 @@ inline char* put_varint(char* p, std::uint64_t v) noexcept {
   return p;
 }
 
-// Writes protobuf fields into a byte_buffer.
-class encoder {
+// A field's key; every field this encoder writes but a span's `flags` (16) is numbered
+// 1-15, so its key is one byte.
+constexpr char key_of(std::uint32_t number, wire type) noexcept {
+  return static_cast<char>(number << 3 | static_cast<std::uint32_t>(type));
+}
+
+// Sizes of fields with a one-byte key. proto3 leaves default scalars and empty text out.
+constexpr std::size_t len_field_size(std::size_t n) noexcept { return 1 + varint_size(n) + n; }
+constexpr std::size_t text_field_size(std::string_view text) noexcept {
+  return text.empty() ? 0 : len_field_size(text.size());
+}
+constexpr std::size_t uint_field_size(std::uint64_t v) noexcept { return v ? 1 + varint_size(v) : 0; }
+
+// An AnyValue holding one scalar: a oneof member is written even when zero.
+template <class T>
+std::size_t scalar_value_size(const T& v) noexcept {
+  if constexpr (std::is_same_v<T, bool>) return 2;
+  else if constexpr (std::is_same_v<T, std::int64_t>) return 1 + varint_size(static_cast<std::uint64_t>(v));
+  else if constexpr (std::is_same_v<T, double>) return 9;
+  else return len_field_size(std::string_view(v).size());
+}
+
+// An ArrayValue's body: each element an AnyValue in field 1.
+template <class Vector>
+std::size_t array_body_size(const Vector& items) noexcept {
+  std::size_t size = 0;
+  for (const auto& item : items) size += len_field_size(scalar_value_size(static_cast<typename Vector::value_type>(item)));
+  return size;
+}
+
+template <class String>
+std::size_t any_value_size(const basic_attribute_value<String>& value) noexcept {
+  switch (value.index()) {  // scalars first, without a visit: nearly every attribute is one
+    case 0: return 2;
+    case 1: return scalar_value_size(*std::get_if<1>(&value));
+    case 2: return 9;
+    case 3: return scalar_value_size(*std::get_if<3>(&value));
+    default:
+      return std::visit(
+          [](const auto& v) -> std::size_t {
+            if constexpr (::trace::detail::is_vector<std::decay_t<decltype(v)>>::value) return len_field_size(array_body_size(v));
+            else return 0;  // the scalars were answered above
+          },
+          value);
+  }
+}
+
+// A KeyValue's body, given its AnyValue's size.
+constexpr std::size_t key_value_size(std::string_view name, std::size_t any_size) noexcept {
+  return text_field_size(name) + len_field_size(any_size);
+}
+
+template <class String>
+std::size_t attributes_size(const basic_attributes<String>& items) noexcept {
+  std::size_t size = 0;
+  for (const auto& item : items) size += len_field_size(key_value_size(std::string_view(item.key), any_value_size(item.value)));
+  return size;
+}
+
+// The event level travels as an `event.level` attribute (docs/FORMATS.md).
+inline std::size_t event_level_size(event_level level) noexcept {
+  return len_field_size(key_value_size(event_level_key, len_field_size(to_string(level).size())));
+}
+
+template <class String>
+std::size_t event_size(const basic_event<String>& e) noexcept {
+  return (e.time ? 9 : 0) + text_field_size(std::string_view(e.name)) + attributes_size(e.attributes) +
+         (e.level ? event_level_size(*e.level) : 0) + uint_field_size(e.dropped_attributes);
+}
+
+template <class String>
+std::size_t link_size(const basic_link<String>& l) noexcept {
+  return 18 + 10 + text_field_size(std::string_view(l.trace_state)) + attributes_size(l.attributes) +
+         uint_field_size(l.dropped_attributes) + (l.flags ? 5 : 0);
+}
+
+template <class String>
+std::size_t status_size(const basic_status<String>& st) noexcept {
+  return text_field_size(std::string_view(st.message)) + uint_field_size(static_cast<std::uint64_t>(st.code));
+}
+
+// A span's body; the sizes of its events and links are appended to `nested`, in the order
+// the writer needs them.
+template <class String>
+std::size_t span_size(const basic_span<String>& s, std::vector<std::size_t>& nested) {
+  std::size_t size = 18 + 10 + text_field_size(std::string_view(s.trace_state)) + (s.parent.valid() ? 10 : 0) +
+                     text_field_size(std::string_view(s.name)) + uint_field_size(static_cast<std::uint64_t>(s.kind)) +
+                     (s.start ? 9 : 0) + (s.end ? 9 : 0) + attributes_size(s.attributes) +
+                     uint_field_size(s.dropped_attributes) + uint_field_size(s.dropped_events) +
+                     uint_field_size(s.dropped_links) + len_field_size(status_size(s.status)) + (s.flags ? 6 : 0);
+  for (const auto& e : s.events) {
+    nested.push_back(event_size(e));
+    size += len_field_size(nested.back());
+  }
+  for (const auto& l : s.links) {
+    nested.push_back(link_size(l));
+    size += len_field_size(nested.back());
+  }
+  return size;
+}
+
+template <class String>
+std::size_t resource_size(const basic_resource<String>& r) noexcept {
+  std::string_view service(r.service_name);
+  return (service.empty() ? 0 : len_field_size(key_value_size("service.name", len_field_size(service.size())))) +
+         attributes_size(r.attributes) + uint_field_size(r.dropped_attributes);
+}
+
+template <class String>
+std::size_t scope_size(const basic_scope<String>& sc) noexcept {
+  return text_field_size(std::string_view(sc.name)) + text_field_size(std::string_view(sc.version)) +
+         attributes_size(sc.attributes) + uint_field_size(sc.dropped_attributes);
+}
+
+// Writes fields through a pointer into space sized beforehand: no bounds checks, since the
+// size pass counted every byte. The lengths of spans, events and links come from the size
+// pass (`nested_from`), in writing order.
+class writer {
  public:
-  explicit encoder(byte_buffer& out) : out_(out) {}
-  encoder(const encoder&) = delete;
-  encoder& operator=(const encoder&) = delete;
+  explicit writer(char* at) noexcept : p_(at) {}
+  void nested_from(const std::size_t* nested) noexcept { nested_ = nested; }
 
-  char* room(std::size_t n) { return out_.room(n); }
-  void put(std::string_view bytes) {
-    std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
-    out_.advance(bytes.size());
+  void key_length(char key, std::size_t n) noexcept {
+    *p_++ = key;
+    p_ = put_varint(p_, n);
   }
-
-  void varint(std::uint64_t v) {
-    char* p = room(10);
-    out_.advance(static_cast<std::size_t>(put_varint(p, v) - p));
-  }
-  void key(std::uint32_t number, wire type) { varint((static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(type)); }
-  void varint_field(std::uint32_t number, std::uint64_t v) {
-    char* p = room(15);
-    char* end = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 0), v);
-    out_.advance(static_cast<std::size_t>(end - p));
-  }
-  void fixed_field(std::uint32_t number, std::uint64_t v, int size) {
-    char* p = room(13);
-    char* at = put_varint(p, (static_cast<std::uint64_t>(number) << 3) | static_cast<std::uint32_t>(size == 8 ? wire::i64 : wire::i32));
-    for (int i = 0; i < size; ++i) at[i] = static_cast<char>(v >> (8 * i));
-    out_.advance(static_cast<std::size_t>(at + size - p));
-  }
-  void bytes_field(std::uint32_t number, std::string_view bytes) {
-    char* p = room(15 + bytes.size());
-    char* at = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 2), bytes.size());
-    std::memcpy(at, bytes.data(), bytes.size());
-    out_.advance(static_cast<std::size_t>(at - p) + bytes.size());
-  }
-  // proto3 leaves defaults out.
-  void string_field(std::uint32_t number, std::string_view text) {
-    if (!text.empty()) bytes_field(number, text);
-  }
-  void uint_field(std::uint32_t number, std::uint64_t v) {
-    if (v) varint_field(number, v);
-  }
-  void trace_field(std::uint32_t number, const trace_id& id) {
-    char* p = room(18);
-    p[0] = static_cast<char>(number << 3 | 2);  // ids are in fields 1 and 2
-    p[1] = 16;
-    put_big_endian(p + 2, id.high());
-    put_big_endian(p + 10, id.low());
-    out_.advance(18);
-  }
-  void span_field(std::uint32_t number, span_id id) {
-    char* p = room(10);
-    p[0] = static_cast<char>(number << 3 | 2);  // span ids are in fields 2 and 4
-    p[1] = 8;
-    put_big_endian(p + 2, id.value());
-    out_.advance(10);
-  }
-
-  // A nested message: its key, then `guess` bytes held for its length, patched by `close`.
-  struct open_message {
-    std::size_t body;
-    int guess;
-  };
-  open_message open(std::uint32_t number, int guess) {
-    key(number, wire::len);
-    room(static_cast<std::size_t>(guess));
-    out_.advance(static_cast<std::size_t>(guess));
-    return {out_.size(), guess};
-  }
-  void close(open_message m) {
-    std::size_t size = out_.size() - m.body;
-    int width = varint_size(size);
-    if (width != m.guess) {  // move the body so the length is written in its shortest form
-      if (width > m.guess) room(static_cast<std::size_t>(width - m.guess));
-      char* body = out_.data() + m.body;
-      std::memmove(body + (width - m.guess), body, size);
-      out_.resize_down(out_.size() + static_cast<std::size_t>(width) - static_cast<std::size_t>(m.guess));
+  // Most text here is short (keys, names, values): copied inline, a library call only for
+  // longer text. Two overlapping fixed-size copies cover any length in their range.
+  void bytes(std::string_view b) noexcept {
+    const char* from = b.data();
+    const std::size_t n = b.size();
+    if (n >= 8 && n <= 16) {
+      std::memcpy(p_, from, 8);
+      std::memcpy(p_ + n - 8, from + n - 8, 8);
+    } else if (n >= 4 && n < 8) {
+      std::memcpy(p_, from, 4);
+      std::memcpy(p_ + n - 4, from + n - 4, 4);
+    } else if (n < 4) {
+      for (std::size_t i = 0; i < n; ++i) p_[i] = from[i];
+    } else {
+      std::memcpy(p_, from, n);
     }
-    put_varint(out_.data() + (m.body - static_cast<std::size_t>(m.guess)), size);
+    p_ += n;
+  }
+  void len_field(char key, std::string_view b) noexcept {
+    key_length(key, b.size());
+    bytes(b);
+  }
+  void text_field(char key, std::string_view text) noexcept {
+    if (!text.empty()) len_field(key, text);
+  }
+  void uint_field(char key, std::uint64_t v) noexcept {
+    if (!v) return;
+    *p_++ = key;
+    p_ = put_varint(p_, v);
+  }
+  template <int N>
+  void fixed(std::uint64_t v) noexcept {
+    for (int i = 0; i < N; ++i) p_[i] = static_cast<char>(v >> (8 * i));  // little-endian
+    p_ += N;
+  }
+  void fixed64_field(char key, std::uint64_t v) noexcept {
+    *p_++ = key;
+    fixed<8>(v);
+  }
+  void fixed32_field(char key, std::uint32_t v) noexcept {
+    *p_++ = key;
+    fixed<4>(v);
+  }
+  void trace_field(char key, const trace_id& id) noexcept {
+    p_[0] = key;
+    p_[1] = 16;
+    put_big_endian(p_ + 2, id.high());
+    put_big_endian(p_ + 10, id.low());
+    p_ += 18;
+  }
+  void span_field(char key, span_id id) noexcept {
+    p_[0] = key;
+    p_[1] = 8;
+    put_big_endian(p_ + 2, id.value());
+    p_ += 10;
   }
 
+  template <class T>
+  void scalar_value(const T& v) noexcept {
+    if constexpr (std::is_same_v<T, bool>) *p_++ = key_of(2, wire::varint), *p_++ = v ? 1 : 0;
+    else if constexpr (std::is_same_v<T, std::int64_t>) *p_++ = key_of(3, wire::varint), p_ = put_varint(p_, static_cast<std::uint64_t>(v));
+    else if constexpr (std::is_same_v<T, double>) fixed64_field(key_of(4, wire::i64), std::bit_cast<std::uint64_t>(v));
+    else len_field(key_of(1, wire::len), std::string_view(v));
+  }
   template <class String>
-  void any_value(const basic_attribute_value<String>& value) {
+  void any_value(const basic_attribute_value<String>& value) noexcept {
+    switch (value.index()) {
+      case 0: return scalar_value(*std::get_if<0>(&value));
+      case 1: return scalar_value(*std::get_if<1>(&value));
+      case 2: return scalar_value(*std::get_if<2>(&value));
+      case 3: return scalar_value(*std::get_if<3>(&value));
+      default: return array_value(value);
+    }
+  }
+  template <class String>
+  void array_value(const basic_attribute_value<String>& value) noexcept {
     std::visit(
         [this](const auto& v) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (::trace::detail::is_vector<V>::value) {
-            auto array = open(5, 2);
+            key_length(key_of(5, wire::len), array_body_size(v));
             for (const auto& item : v) {
-              auto element = open(1, 1);
-              scalar(static_cast<typename V::value_type>(item));
-              close(element);
+              const auto element = static_cast<typename V::value_type>(item);
+              key_length(key_of(1, wire::len), scalar_value_size(element));
+              scalar_value(element);
             }
-            close(array);
-          } else {
-            scalar(v);
           }
         },
         value);
-  }
-  // An AnyValue member: written even when zero, since a oneof member is present once set.
-  template <class T>
-  void scalar(const T& v) {
-    if constexpr (std::is_same_v<T, bool>) varint_field(2, v ? 1 : 0);
-    else if constexpr (std::is_same_v<T, std::int64_t>) varint_field(3, static_cast<std::uint64_t>(v));
-    else if constexpr (std::is_same_v<T, double>) fixed_field(4, std::bit_cast<std::uint64_t>(v), 8);
-    else bytes_field(1, std::string_view(v));
   }
 
   template <class String>
-  void key_value(std::uint32_t number, std::string_view name, const basic_attribute_value<String>& value) {
-    // A scalar's AnyValue size is known up front: the lengths are written directly.
-    std::size_t any_size = 0;
-    std::visit(
-        [&any_size](const auto& v) {
-          using V = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<V, bool>) any_size = 2;
-          else if constexpr (std::is_same_v<V, std::int64_t>) any_size = 1 + static_cast<std::size_t>(varint_size(static_cast<std::uint64_t>(v)));
-          else if constexpr (std::is_same_v<V, double>) any_size = 9;
-          else if constexpr (!::trace::detail::is_vector<V>::value) {
-            std::size_t n = std::string_view(v).size();
-            any_size = 1 + static_cast<std::size_t>(varint_size(n)) + n;
-          }
-        },
-        value);
-    if (any_size == 0) {  // an array: sized as it is written
-      auto kv = open(number, 1);
-      string_field(1, name);
-      auto any = open(2, 1);
-      any_value(value);
-      close(any);
-      close(kv);
-      return;
-    }
-    std::size_t name_size = name.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(name.size())) + name.size();
-    std::size_t kv_size = name_size + 1 + static_cast<std::size_t>(varint_size(any_size)) + any_size;
-    char* p = room(30 + name.size());
-    char* at = put_varint(put_varint(p, (static_cast<std::uint64_t>(number) << 3) | 2), kv_size);
-    if (!name.empty()) {
-      *at++ = 0x0a;  // key: field 1, length-delimited
-      at = put_varint(at, name.size());
-      std::memcpy(at, name.data(), name.size());
-      at += name.size();
-    }
-    *at++ = 0x12;  // value: field 2, length-delimited
-    at = put_varint(at, any_size);
-    out_.advance(static_cast<std::size_t>(at - p));
+  void key_value(char key, std::string_view name, const basic_attribute_value<String>& value) noexcept {
+    const std::size_t any = any_value_size(value);
+    key_length(key, key_value_size(name, any));
+    text_field(key_of(1, wire::len), name);
+    key_length(key_of(2, wire::len), any);
     any_value(value);
   }
   template <class String>
-  void key_values(std::uint32_t number, const basic_attributes<String>& items) {
-    for (const auto& item : items) key_value(number, std::string_view(item.key), item.value);
+  void key_values(char key, const basic_attributes<String>& items) noexcept {
+    for (const auto& item : items) key_value(key, std::string_view(item.key), item.value);
   }
 
   template <class String>
-  void span(const basic_span<String>& s) {
-    auto m = open(2, 2);
-    trace_field(1, s.trace);
-    span_field(2, s.id);
-    string_field(3, std::string_view(s.trace_state));
-    if (s.parent.valid()) span_field(4, s.parent);
-    string_field(5, std::string_view(s.name));
-    uint_field(6, static_cast<std::uint64_t>(s.kind));
-    if (s.start) fixed_field(7, s.start, 8);
-    if (s.end) fixed_field(8, s.end, 8);
-    key_values(9, s.attributes);
-    uint_field(10, s.dropped_attributes);
+  void span(const basic_span<String>& s) noexcept {
+    key_length(key_of(2, wire::len), *nested_++);  // ScopeSpans.spans
+    trace_field(key_of(1, wire::len), s.trace);
+    span_field(key_of(2, wire::len), s.id);
+    text_field(key_of(3, wire::len), std::string_view(s.trace_state));
+    if (s.parent.valid()) span_field(key_of(4, wire::len), s.parent);
+    text_field(key_of(5, wire::len), std::string_view(s.name));
+    uint_field(key_of(6, wire::varint), static_cast<std::uint64_t>(s.kind));
+    if (s.start) fixed64_field(key_of(7, wire::i64), s.start);
+    if (s.end) fixed64_field(key_of(8, wire::i64), s.end);
+    key_values(key_of(9, wire::len), s.attributes);
+    uint_field(key_of(10, wire::varint), s.dropped_attributes);
     for (const auto& e : s.events) {
-      auto em = open(11, 1);
-      if (e.time) fixed_field(1, e.time, 8);
-      string_field(2, std::string_view(e.name));
-      key_values(3, e.attributes);
-      if (e.level) key_value(3, event_level_key, basic_attribute_value<std::string_view>(to_string(*e.level)));
-      uint_field(4, e.dropped_attributes);
-      close(em);
+      key_length(key_of(11, wire::len), *nested_++);
+      if (e.time) fixed64_field(key_of(1, wire::i64), e.time);
+      text_field(key_of(2, wire::len), std::string_view(e.name));
+      key_values(key_of(3, wire::len), e.attributes);
+      if (e.level) key_value(key_of(3, wire::len), event_level_key, basic_attribute_value<std::string_view>(to_string(*e.level)));
+      uint_field(key_of(4, wire::varint), e.dropped_attributes);
     }
-    uint_field(12, s.dropped_events);
+    uint_field(key_of(12, wire::varint), s.dropped_events);
     for (const auto& l : s.links) {
-      auto lm = open(13, 1);
-      trace_field(1, l.trace);
-      span_field(2, l.span);
-      string_field(3, std::string_view(l.trace_state));
-      key_values(4, l.attributes);
-      uint_field(5, l.dropped_attributes);
-      if (l.flags) fixed_field(6, l.flags, 4);
-      close(lm);
+      key_length(key_of(13, wire::len), *nested_++);
+      trace_field(key_of(1, wire::len), l.trace);
+      span_field(key_of(2, wire::len), l.span);
+      text_field(key_of(3, wire::len), std::string_view(l.trace_state));
+      key_values(key_of(4, wire::len), l.attributes);
+      uint_field(key_of(5, wire::varint), l.dropped_attributes);
+      if (l.flags) fixed32_field(key_of(6, wire::i32), l.flags);
     }
-    uint_field(14, s.dropped_links);
-    auto st = open(15, 1);
-    string_field(2, std::string_view(s.status.message));
-    uint_field(3, static_cast<std::uint64_t>(s.status.code));
-    close(st);
-    if (s.flags) fixed_field(16, s.flags, 4);
-    close(m);
+    uint_field(key_of(14, wire::varint), s.dropped_links);
+    key_length(key_of(15, wire::len), status_size(s.status));
+    text_field(key_of(2, wire::len), std::string_view(s.status.message));
+    uint_field(key_of(3, wire::varint), static_cast<std::uint64_t>(s.status.code));
+    if (s.flags) {
+      p_ = put_varint(p_, 16 << 3 | static_cast<std::uint32_t>(wire::i32));  // a two-byte key
+      fixed<4>(s.flags);
+    }
   }
 
   template <class String>
-  void resource(const basic_resource<String>& r) {
-    auto m = open(1, 1);
-    if (!std::string_view(r.service_name).empty())
-      key_value(1, "service.name", basic_attribute_value<std::string_view>(std::string_view(r.service_name)));
-    key_values(1, r.attributes);
-    uint_field(2, r.dropped_attributes);
-    close(m);
+  void resource(const basic_resource<String>& r, std::size_t size) noexcept {
+    key_length(key_of(1, wire::len), size);  // ResourceSpans.resource
+    std::string_view service(r.service_name);
+    if (!service.empty()) key_value(key_of(1, wire::len), "service.name", basic_attribute_value<std::string_view>(service));
+    key_values(key_of(1, wire::len), r.attributes);
+    uint_field(key_of(2, wire::varint), r.dropped_attributes);
   }
 
   template <class String>
-  void scope(const basic_scope<String>& sc) {
-    auto m = open(1, 1);
-    string_field(1, std::string_view(sc.name));
-    string_field(2, std::string_view(sc.version));
-    key_values(3, sc.attributes);
-    uint_field(4, sc.dropped_attributes);
-    close(m);
+  void scope(const basic_scope<String>& sc, std::size_t size) noexcept {
+    key_length(key_of(1, wire::len), size);  // ScopeSpans.scope
+    text_field(key_of(1, wire::len), std::string_view(sc.name));
+    text_field(key_of(2, wire::len), std::string_view(sc.version));
+    key_values(key_of(3, wire::len), sc.attributes);
+    uint_field(key_of(4, wire::varint), sc.dropped_attributes);
   }
 
  private:
@@ -1150,92 +1247,111 @@ class encoder {
     for (int i = 7; i >= 0; --i) out[i] = static_cast<char>(v), v >>= 8;
   }
 
-  byte_buffer& out_;
+  char* p_;
+  const std::size_t* nested_ = nullptr;
 };
 
-// One pass over the spans: each is encoded at once into the buffer of its resource and
-// scope (the previous span's, nearly always), so no group is built before encoding and no
-// span is read twice. The request is then assembled with every length known.
-template <class String>
+// The size pass over `spans` (a forward range of lvalue spans, read twice), then the
+// writing pass. Spans are grouped by resource and then scope in first-seen order, as the
+// JSON writer groups them; a group is made of runs of consecutive spans, so the writing
+// pass visits each span once, in group order, and nearly always in input order.
+template <class Spans>
 class request_encoder {
+  using iterator = std::ranges::iterator_t<const Spans>;
+  using span_type = std::remove_cvref_t<std::ranges::range_reference_t<const Spans>>;
+  using String = typename span_type::string_type;
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
+
  public:
-  void add(const basic_span<String>& s) {
-    if (!current_ || !(*current_->scope == s.scope && *resources_[current_resource_].resource == s.resource))
-      current_ = &find(s);
-    encoder(current_->spans).span(s);
+  void size(const Spans& spans) {
+    for (iterator it = std::ranges::begin(spans), end = std::ranges::end(spans); it != end; ++it) {
+      const span_type& s = *it;
+      if (runs_.empty() || !same_group(s)) start_run(it, s);
+      ++runs_.back().count;
+      const std::size_t at = nested_.size();
+      nested_.push_back(0);  // the span's own size, first
+      nested_[at] = span_size(s, nested_);
+      resources_[current_resource_].scopes[current_scope_].body += len_field_size(nested_[at]);
+    }
   }
 
-  void finish(std::string& out) const {
+  void write(std::string& out) const {
     std::size_t total = 0;
-    std::vector<std::size_t> sizes;  // resource_spans body, then each scope_spans body
+    for (const auto& r : resources_) total += len_field_size(r.body());
+    const std::size_t old_size = out.size();
+    out.resize(old_size + total);
+    writer w(out.data() + old_size);
     for (const auto& r : resources_) {
-      const std::size_t at = sizes.size();
-      sizes.push_back(r.head.size() + string_field_size(r.resource->schema_url));
+      w.key_length(key_of(1, wire::len), r.body());  // ExportTraceServiceRequest.resource_spans
+      w.resource(*r.resource, r.size);
       for (const auto& sc : r.scopes) {
-        const std::size_t body = sc->head.size() + sc->spans.size() + string_field_size(sc->scope->schema_url);
-        sizes.push_back(body);
-        sizes[at] += 1 + static_cast<std::size_t>(varint_size(body)) + body;
+        w.key_length(key_of(2, wire::len), sc.body);  // ResourceSpans.scope_spans
+        w.scope(*sc.scope, sc.size);
+        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next) {
+          w.nested_from(nested_.data() + runs_[i].nested_at);
+          iterator it = runs_[i].first;
+          for (std::size_t n = 0; n < runs_[i].count; ++n, ++it) w.span(*it);
+        }
+        w.text_field(key_of(3, wire::len), std::string_view(sc.scope->schema_url));
       }
-      total += 1 + static_cast<std::size_t>(varint_size(sizes[at])) + sizes[at];
-    }
-    out.reserve(out.size() + total);
-    std::size_t next = 0;
-    for (const auto& r : resources_) {
-      append_key_length(out, 1, sizes[next++]);
-      out.append(r.head.view());
-      for (const auto& sc : r.scopes) {
-        append_key_length(out, 2, sizes[next++]);
-        out.append(sc->head.view());
-        out.append(sc->spans.view());
-        append_string_field(out, 3, std::string_view(sc->scope->schema_url));
-      }
-      append_string_field(out, 3, std::string_view(r.resource->schema_url));
+      w.text_field(key_of(3, wire::len), std::string_view(r.resource->schema_url));
     }
   }
 
  private:
+  struct run {
+    iterator first;
+    std::size_t count;
+    std::size_t nested_at;  // where its spans' sizes start in nested_
+    std::size_t next;       // the group's next run
+  };
   struct scope_group {
     const basic_scope<String>* scope;
-    byte_buffer head;   // the `scope` field of ScopeSpans
-    byte_buffer spans;  // its `spans` fields
+    std::size_t size;  // of the scope message
+    std::size_t body;  // of the ScopeSpans message, growing with its spans
+    std::size_t first_run, last_run;
   };
   struct resource_group {
     const basic_resource<String>* resource;
-    byte_buffer head;  // the `resource` field of ResourceSpans
-    std::vector<std::unique_ptr<scope_group>> scopes;
+    std::size_t size;  // of the resource message
+    std::vector<scope_group> scopes;
+
+    std::size_t body() const noexcept {  // of the ResourceSpans message
+      std::size_t n = len_field_size(size) + text_field_size(std::string_view(resource->schema_url));
+      for (const auto& sc : scopes) n += len_field_size(sc.body);
+      return n;
+    }
   };
 
-  scope_group& find(const basic_span<String>& s) {
-    auto r = std::ranges::find_if(resources_, [&s](const resource_group& g) { return *g.resource == s.resource; });
-    if (r == resources_.end()) {
-      r = resources_.insert(resources_.end(), resource_group{&s.resource, {}, {}});
-      encoder(r->head).resource(s.resource);
-    }
-    current_resource_ = static_cast<std::size_t>(r - resources_.begin());
-    auto c = std::ranges::find_if(r->scopes, [&s](const auto& g) { return *g->scope == s.scope; });
-    if (c != r->scopes.end()) return **c;
-    auto& group = *r->scopes.emplace_back(new scope_group{&s.scope, {}, {}});
-    encoder(group.head).scope(s.scope);
-    return group;
+  // The previous span's group, nearly always.
+  bool same_group(const span_type& s) const {
+    const resource_group& r = resources_[current_resource_];
+    return *r.scopes[current_scope_].scope == s.scope && *r.resource == s.resource;
   }
 
-  static std::size_t string_field_size(std::string_view text) {
-    return text.empty() ? 0 : 1 + static_cast<std::size_t>(varint_size(text.size())) + text.size();
-  }
-  static void append_key_length(std::string& out, std::uint32_t number, std::size_t size) {
-    char bytes[16];
-    bytes[0] = static_cast<char>(number << 3 | 2);
-    out.append(bytes, static_cast<std::size_t>(put_varint(bytes + 1, size) - bytes));
-  }
-  static void append_string_field(std::string& out, std::uint32_t number, std::string_view text) {
-    if (text.empty()) return;
-    append_key_length(out, number, text.size());
-    out.append(text);
+  void start_run(iterator it, const span_type& s) {
+    auto r = std::ranges::find_if(resources_, [&s](const resource_group& g) { return *g.resource == s.resource; });
+    if (r == resources_.end()) r = resources_.insert(resources_.end(), resource_group{&s.resource, resource_size(s.resource), {}});
+    current_resource_ = static_cast<std::size_t>(r - resources_.begin());
+    auto c = std::ranges::find_if(r->scopes, [&s](const scope_group& g) { return *g.scope == s.scope; });
+    if (c == r->scopes.end()) {
+      const std::size_t scope_message = scope_size(s.scope);
+      c = r->scopes.insert(r->scopes.end(), scope_group{&s.scope, scope_message,
+                                                        len_field_size(scope_message) + text_field_size(std::string_view(s.scope.schema_url)),
+                                                        none, none});
+    }
+    current_scope_ = static_cast<std::size_t>(c - r->scopes.begin());
+    const std::size_t index = runs_.size();
+    runs_.push_back(run{it, 0, nested_.size(), none});
+    if (c->last_run == none) c->first_run = index;
+    else runs_[c->last_run].next = index;
+    c->last_run = index;
   }
 
   std::vector<resource_group> resources_;
-  std::size_t current_resource_ = 0;
-  scope_group* current_ = nullptr;
+  std::vector<run> runs_;
+  std::vector<std::size_t> nested_;  // per span: its size, then its events' and links' sizes
+  std::size_t current_resource_ = 0, current_scope_ = 0;
 };
 
 }  // namespace detail
@@ -1243,15 +1359,14 @@ class request_encoder {
 template <std::ranges::input_range R>
 void encode_request(std::string& out, const R& spans) {
   using S = std::remove_cvref_t<std::ranges::range_value_t<R>>;
-  detail::request_encoder<typename S::string_type> request;
-  if constexpr (std::is_lvalue_reference_v<std::ranges::range_reference_t<const R>>) {
-    for (const S& s : spans) request.add(s);
-    request.finish(out);
-  } else {  // a range that makes its spans as it goes: each group keeps pointers to its first span
+  if constexpr (std::ranges::forward_range<const R> && std::is_lvalue_reference_v<std::ranges::range_reference_t<const R>>) {
+    detail::request_encoder<R> request;
+    request.size(spans);
+    request.write(out);
+  } else {  // spans made as the range goes, or read once: kept, since both passes need them
     std::vector<S> copies;
     for (auto&& s : spans) copies.push_back(std::forward<decltype(s)>(s));
-    for (const S& s : copies) request.add(s);
-    request.finish(out);
+    encode_request(out, copies);
   }
 }
 
@@ -1261,11 +1376,27 @@ std::size_t decode_request(std::string_view bytes, Sink&& sink) {
   return d.request<std::string>(bytes, sink);
 }
 
+template <class Sink, class Refused>
+std::size_t decode_request(std::string_view bytes, Sink&& sink, Refused&& refused) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  d.refused_ = std::ref(refused);
+  return d.request<std::string>(bytes, sink);
+}
+
 template <class Sink>
 std::size_t decode_request_views(std::string_view bytes, Sink&& sink) {
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
   std::vector<std::unique_ptr<std::string>> converted;
   d.converted_ = &converted;
+  return d.request<std::string_view>(bytes, sink);
+}
+
+template <class Sink, class Refused>
+std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& refused) {
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  std::vector<std::unique_ptr<std::string>> converted;
+  d.converted_ = &converted;
+  d.refused_ = std::ref(refused);
   return d.request<std::string_view>(bytes, sink);
 }
 
@@ -1293,13 +1424,14 @@ inline std::vector<span> decode_request(std::string_view bytes) {
 inline std::string encode_response(const export_response& response) {
   std::string out;
   if (response.rejected_spans == 0 && response.error_message.empty()) return out;  // full success
-  detail::byte_buffer bytes;
-  detail::encoder e(bytes);
-  auto m = e.open(1, 1);
-  e.uint_field(1, static_cast<std::uint64_t>(response.rejected_spans));
-  e.string_field(2, response.error_message);
-  e.close(m);
-  return out.assign(bytes.view());
+  const auto rejected = static_cast<std::uint64_t>(response.rejected_spans);
+  const std::size_t body = detail::uint_field_size(rejected) + detail::text_field_size(response.error_message);
+  out.resize(detail::len_field_size(body));
+  detail::writer w(out.data());
+  w.key_length(detail::key_of(1, detail::wire::len), body);  // partial_success
+  w.uint_field(detail::key_of(1, detail::wire::varint), rejected);
+  w.text_field(detail::key_of(2, detail::wire::len), response.error_message);
+  return out;
 }
 
 inline export_response decode_response(std::string_view bytes) {
@@ -1326,12 +1458,13 @@ inline export_response decode_response(std::string_view bytes) {
 }
 
 inline std::string encode_status(const rpc_status& status) {
-  detail::byte_buffer bytes;
-  detail::encoder e(bytes);
   // int32: a negative code is sign-extended to 64 bits, ten bytes on the wire.
-  e.uint_field(1, static_cast<std::uint64_t>(static_cast<std::int64_t>(status.code)));
-  e.string_field(2, status.message);
-  return std::string(bytes.view());
+  const auto code = static_cast<std::uint64_t>(static_cast<std::int64_t>(status.code));
+  std::string out(detail::uint_field_size(code) + detail::text_field_size(status.message), '\0');
+  detail::writer w(out.data());
+  w.uint_field(detail::key_of(1, detail::wire::varint), code);
+  w.text_field(detail::key_of(2, detail::wire::len), status.message);
+  return out;
 }
 
 inline rpc_status decode_status(std::string_view bytes) {

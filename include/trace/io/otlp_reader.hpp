@@ -17,11 +17,19 @@
 // arrays → their plain JSON text. Each span is checked against the model's rules
 // (`span_problem`) where it is read. Errors are `errc::parse_error` naming line and column.
 // Batches: see span_batches.hpp.
+//
+// The lenient form (a `refused` callback after the sink) is for receivers that answer with
+// a partial success: a span the reader would refuse (a bad or missing id, a field of the
+// wrong type, an end before its start, the model's rules) is left out and handed to
+// `refused(refused_span&&)` with its position and why; the others are kept. Text that is
+// not JSON still throws.
 
 #include <charconv>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <istream>
 #include <optional>
@@ -38,6 +46,7 @@
 #include "trace/io/json_fields.hpp"
 #include "trace/io/json_reader.hpp"
 #include "trace/io/json_writer.hpp"
+#include "trace/io/refused_span.hpp"
 #include "trace/io/span_batches.hpp"
 
 namespace trace {
@@ -52,6 +61,10 @@ inline constexpr std::string_view event_level_key = "event.level";
 // number of spans handed over.
 template <class Sink>
 std::size_t read(std::string_view text, Sink&& sink, json::parse_options options = {},
+                 std::size_t batch_spans = default_batch_spans);
+// Lenient: the spans the reader refuses go to `refused` instead of throwing (above).
+template <class Sink, std::invocable<refused_span&&> Refused>
+std::size_t read(std::string_view text, Sink&& sink, Refused&& refused, json::parse_options options = {},
                  std::size_t batch_spans = default_batch_spans);
 
 // Every span of the text, in document order.
@@ -81,8 +94,6 @@ inline std::optional<span_id> span_id_from_text(std::string_view text);
 class decoder : public json::field_reader {
  public:
   decoder(std::string_view text, std::size_t first_line) : field_reader(text, first_line, "OTLP") {}
-
-  bool check_spans = true;  // json::parse_options::check_spans
 
   trace_id trace_of(const json::value& v, std::string_view field) const {
     const std::string& id_text = text(v, field);
@@ -302,7 +313,6 @@ inline void decoder::span_fields(const json::value& v, span& s) const {
   if (!has_trace) fail(v, "span", "has no traceId");
   if (!has_id) fail(v, "span", "has no spanId");
   if (s.end < s.start) fail(v, "span", "ends (" + std::to_string(s.end) + ") before it starts (" + std::to_string(s.start) + ")");
-  if (!check_spans) return;
   if (auto problem = span_problem(s)) fail(v, "span", *problem);
 }
 
@@ -334,15 +344,17 @@ inline scope decoder::scope_of(const json::value& v, std::string schema_url) con
   return sc;
 }
 
+using refused_fn = std::function<void(refused_span&&)>;
+
 // Reads the requests of `text` into the batcher's pending spans, a resourceSpans entry
-// at a time.
+// at a time; `refused` set: leniently.
 template <class Batcher>
-void read_into(std::string_view text, json::parse_options options, Batcher& batcher) {
+void read_into(std::string_view text, json::parse_options options, Batcher& batcher, const refused_fn* refused = nullptr) {
   // Walked with the pull reader down to single spans: only one span is a tree at a time.
   // Members may come in any order, so resource and scope are applied once their entry ends.
   json::reader r(text, options);
   decoder decode(text, options.first_line);
-  decode.check_spans = options.check_spans;
+  std::size_t position = 0;  // spans read, for refused_span::position
   std::vector<span>& pending = batcher.pending();
   std::string key;
   auto each_element = [&r](auto&& body) {
@@ -377,7 +389,14 @@ void read_into(std::string_view text, json::parse_options options, Batcher& batc
                 json::value v = r.read_value();
                 span& s = pending.emplace_back();
                 s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
-                decode.span_fields(v, s);
+                if (!refused) return decode.span_fields(v, s);
+                try {  // every error of span_fields is about this span: the text around it is sound
+                  decode.span_fields(v, s);
+                  ++position;
+                } catch (const error& e) {
+                  pending.pop_back();
+                  (*refused)(refused_span{position++, e.message()});
+                }
               });
             });
             for (std::size_t i = first; i < pending.size(); ++i) pending[i].scope = sc;
@@ -396,6 +415,13 @@ template <class Sink>
 std::size_t read(std::string_view text, Sink&& sink, json::parse_options options, std::size_t batch_spans) {
   return ::trace::detail::read_batches(text, sink, options, batch_spans,
                                        [](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b); });
+}
+
+template <class Sink, std::invocable<refused_span&&> Refused>
+std::size_t read(std::string_view text, Sink&& sink, Refused&& refused, json::parse_options options, std::size_t batch_spans) {
+  const detail::refused_fn report = std::ref(refused);
+  return ::trace::detail::read_batches(text, sink, options, batch_spans,
+                                       [&report](std::string_view t, json::parse_options o, auto& b) { detail::read_into(t, o, b, &report); });
 }
 
 inline std::vector<span> read(std::string_view text, json::parse_options options) {

@@ -37,7 +37,9 @@
 #include "trace/store/clickhouse/schema.hpp"
 #include "trace/store/clickhouse/span_rows.hpp"
 #include "trace/store/clickhouse/sql.hpp"
+#include "trace/store/clickhouse/traceql_sql.hpp"
 #include "trace/store/concepts.hpp"
+#include "trace/query/traceql/pushed_candidates.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -92,6 +94,9 @@ class clickhouse_store {
   // A group request whose filter does not translate exactly is refused (invalid_argument).
   std::size_t push_down(const count_request& r) const { return count(r.where); }
   group_page push_down(const group_request& r) const;
+  // TraceQL search and metrics: the candidate spans of the traces that may answer the
+  // query, chosen on the server (traceql_sql.hpp says which parts of a query go there).
+  std::vector<span> push_down(const traceql::candidate_spans_request& r) const;
 
   // Drops the daily partitions whose spans all started before now − retention; returns
   // how many partitions went. ClickHouse 18.16 has no TTL: call this from a timer.
@@ -111,6 +116,7 @@ class clickhouse_store {
   std::string local_table() const { return options_.cluster.empty() ? options_.table : options_.table + "_local"; }
   std::string execute_on(clickhouse::http_client& client, std::string_view sql, std::string_view data) const;
   std::vector<span> read_spans(const std::string& where_and_rest) const;
+  std::vector<span> read_rows(const std::string& statement) const;
 
   clickhouse_options options_;
   mutable clickhouse::http_client client_;
@@ -233,8 +239,12 @@ inline group_page clickhouse_store::push_down(const group_request& r) const {
 }
 
 inline std::vector<span> clickhouse_store::read_spans(const std::string& where_and_rest) const {
-  std::string body = execute("SELECT " + clickhouse::column_list() + " FROM " + table_name() + " WHERE " +
-                             where_and_rest + " FORMAT RowBinary");
+  return read_rows("SELECT " + clickhouse::column_list() + " FROM " + table_name() + " WHERE " + where_and_rest +
+                   " FORMAT RowBinary");
+}
+
+inline std::vector<span> clickhouse_store::read_rows(const std::string& statement) const {
+  std::string body = execute(statement);
   std::vector<span> out;
   clickhouse::row_binary_reader r(body);
   while (!r.at_end()) out.push_back(clickhouse::read_row_binary(r));
@@ -245,6 +255,15 @@ inline std::vector<span> clickhouse_store::scan(const filter& where) const {
   auto condition = clickhouse::to_sql(where);
   auto spans = read_spans(condition.text);
   if (!condition.exact) std::erase_if(spans, [&](const span& s) { return !matches(where, s); });
+  return spans;
+}
+
+inline std::vector<span> clickhouse_store::push_down(const traceql::candidate_spans_request& r) const {
+  // A trace lives whole on one shard: its test runs on each shard's own table.
+  const std::string local = clickhouse::quote_identifier(options_.database) + "." + clickhouse::quote_identifier(local_table());
+  auto spans = read_rows(clickhouse::candidate_spans_sql(r.q, r.candidates, r.whole_traces, table_name(), local));
+  // The candidate condition may have been a superset or left out: each span is checked.
+  if (!r.whole_traces) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
   return spans;
 }
 

@@ -426,14 +426,22 @@ inline mmap_store::block_list mmap_store::reader::blocks() const {
   return block_list(view_);
 }
 
+// Only the segments whose trace filter may hold `id` are read, so only their sizes are
+// checked: a lookup costs one filter probe per other segment, in memory, not a system call.
 inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
-  detail::check_mapped_sizes(view_);
   std::vector<mmap_span> spans;
   auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
     for (std::uint32_t row = first; row < first + count; ++row) spans.emplace_back(&b, row);
   };
-  for (const auto& s : *view_.frozen) s->for_each_run(id, s->blocks().size(), collect);
-  if (view_.log) view_.log->for_each_run(id, view_.log_blocks, collect);
+  for (const auto& s : *view_.frozen) {
+    if (!s->may_hold(id)) continue;
+    s->check_file_size();
+    s->for_each_run(id, s->blocks().size(), collect);
+  }
+  if (view_.log) {
+    view_.log->check_file_size();
+    view_.log->for_each_run(id, view_.log_blocks, collect);
+  }
   return trace_spans(std::move(spans), view_);
 }
 

@@ -57,7 +57,7 @@ class trace_evaluator {
 
   // The values of a field on span i (several for arrays, events and links).
   bool values(const field_expr& e, std::size_t i, value_sink sink);
-  // The first value, or nil.
+  // The first value, or nil; its text stays valid until the next call.
   scalar first_value(const field_expr& e, std::size_t i);
   bool test(const field_expr& e, std::size_t i);
 
@@ -92,6 +92,7 @@ class trace_evaluator {
   timestamp_ns start_ = 0;
   timestamp_ns end_ = 0;
   const std::vector<std::uint32_t>* aggregate_over_ = nullptr;  // the spanset a scalar filter reads
+  std::string first_text_;  // the text of first_value's answer, valid until its next call
 };
 
 namespace detail {
@@ -429,8 +430,12 @@ bool trace_evaluator<S>::compare(const field_expr& e, std::size_t i) {
 template <span_like S>
 scalar trace_evaluator<S>::first_value(const field_expr& e, std::size_t i) {
   scalar out;
-  auto take = [&out](const scalar& v) {
+  // A value's text may live only as long as the sink call (an id formatted on the stack, an
+  // event name of a span materialized for the call): the one returned is copied here.
+  auto take = [this, &out](const scalar& v) {
     out = v;
+    first_text_.assign(v.text);
+    out.text = first_text_;
     return true;
   };
   values(e, i, take);

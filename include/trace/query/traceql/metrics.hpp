@@ -28,6 +28,7 @@
 #include "trace/query/traceql/ast.hpp"
 #include "trace/query/traceql/candidates.hpp"
 #include "trace/query/traceql/evaluate.hpp"
+#include "trace/query/traceql/pushed_candidates.hpp"  // stores that run part of the query
 #include "trace/query/traceql/span_local.hpp"
 #include "trace/store/concepts.hpp"
 
@@ -136,21 +137,17 @@ std::vector<traceql_series> traceql_metrics(const Store& store, const traceql::q
   };
   const filter candidates = candidate_filter(q);
   if (span_local(q)) {  // no trees: the spans from the fast path, by trace
-    for (const std::vector<S>& group : spans_by_trace(store, candidates)) {
+    for (const std::vector<S>& group : candidate_groups(store, q, candidates)) {
       trace_evaluator<S> evaluate{std::span<const S>(group)};
       measure(evaluate, std::span<const S>(group));
     }
   } else {
-    trace_query by_trace;
-    by_trace.where = candidates;
-    by_trace.limit = std::numeric_limits<std::size_t>::max();
-    for (const trace_id& id : find_trace_ids(store, by_trace)) {
-      std::vector<S> spans;
-      for (auto&& s : store.find_trace(id)) spans.push_back(s);
+    for_each_candidate_trace(store, q, candidates, [&](std::vector<S>&& spans) {
       const trace_tree<S> tree(std::move(spans));
       trace_evaluator<S> evaluate(tree);
       measure(evaluate, tree.spans());
-    }
+      return false;
+    });
   }
 
   std::vector<traceql_series> out;

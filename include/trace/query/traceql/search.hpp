@@ -3,7 +3,8 @@
 // Tempo's search returns it (root service and name, start, duration, and the spansets of
 // matching spans).
 //
-// Candidate traces come from the stores' own fast paths (candidates.hpp, find_trace_ids);
+// Candidate traces come from the stores' own fast paths (candidates.hpp, find_trace_ids, or
+// the store's query language: pushed_candidates.hpp);
 // each candidate is read once (find_trace), built into a tree once, and evaluated once.
 
 #include <algorithm>
@@ -20,6 +21,7 @@
 #include "trace/query/traceql/ast.hpp"
 #include "trace/query/traceql/candidates.hpp"
 #include "trace/query/traceql/evaluate.hpp"
+#include "trace/query/traceql/pushed_candidates.hpp"  // stores that run part of the query
 #include "trace/query/traceql/span_local.hpp"
 #include "trace/store/concepts.hpp"
 #include "trace/tree/trace_tree.hpp"
@@ -136,7 +138,7 @@ std::vector<traceql_trace<store_span_t<Store>>> search_traceql(const Store& stor
   };
   std::vector<traceql_trace<S>> out;
   if (traceql::span_local(q)) {  // no trees: spans from the fast path, whole traces only for answers
-    for (const std::vector<S>& group : traceql::spans_by_trace(store, candidates)) {
+    for (const std::vector<S>& group : traceql::candidate_groups(store, q, candidates)) {
       if (out.size() >= options.limit) break;
       traceql::trace_evaluator<S> evaluate{std::span<const S>(group)};
       std::vector<traceql::spanset_indices> sets = evaluate.run(q.spans);
@@ -152,24 +154,21 @@ std::vector<traceql_trace<store_span_t<Store>>> search_traceql(const Store& stor
     }
     return out;
   }
-  trace_query by_trace;
-  by_trace.where = candidates;
-  by_trace.limit = std::numeric_limits<std::size_t>::max();
-  for (const trace_id& id : find_trace_ids(store, by_trace)) {
-    if (out.size() >= options.limit) break;
-    std::vector<S> spans;
-    for (auto&& s : store.find_trace(id)) spans.push_back(s);
+  traceql::for_each_candidate_trace(store, q, candidates, [&](std::vector<S>&& spans) {
+    if (out.size() >= options.limit) return true;
+    if (spans.empty()) return false;
     const trace_tree<S> tree(std::move(spans));
     traceql_trace<S> t;
-    t.id = id;
+    t.id = trace_id_of(tree.spans().front());
     traceql::detail::summarize_trace(tree.spans(), t);
-    if (!overlaps(t)) continue;
+    if (!overlaps(t)) return false;
     traceql::trace_evaluator<S> evaluate(tree);
     std::vector<traceql::spanset_indices> sets = evaluate.run(q.spans);
-    if (sets.empty()) continue;
+    if (sets.empty()) return false;
     traceql::detail::add_spansets(t, tree.spans(), evaluate, sets, select, options);
     out.push_back(std::move(t));
-  }
+    return false;
+  });
   return out;
 }
 

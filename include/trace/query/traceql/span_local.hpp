@@ -72,13 +72,16 @@ inline bool span_local(const query& q) {
   return true;
 }
 
-template <span_store Store>
-std::vector<std::vector<store_span_t<Store>>> spans_by_trace(const Store& store, const filter& where) {
-  using S = store_span_t<Store>;
+namespace detail {
+
+// The spans `each` hands over, grouped by trace; the groups ordered by their latest span's
+// start, newest first.
+template <class S, class ForEach>
+std::vector<std::vector<S>> group_by_trace(ForEach&& each) {
   std::unordered_map<trace_id, std::size_t> index;
   std::vector<std::vector<S>> groups;
   std::vector<timestamp_ns> latest;
-  auto add = [&](const S& s) {
+  each([&](const S& s) {
     auto [it, inserted] = index.emplace(trace_id_of(s), groups.size());
     if (inserted) {
       groups.emplace_back();
@@ -86,19 +89,7 @@ std::vector<std::vector<store_span_t<Store>>> spans_by_trace(const Store& store,
     }
     groups[it->second].push_back(s);
     latest[it->second] = std::max(latest[it->second], start_of(s));
-  };
-  if constexpr (columnar_store<Store>) {
-    using block = std::ranges::range_value_t<decltype(store.blocks())>;
-    if constexpr (std::is_convertible_v<decltype(std::declval<const block&>().span(0u)), S>) {
-      for_each_match(store, where, [&add](const auto& b, std::uint32_t row) { add(b.span(row)); });
-    } else {
-      for (auto&& s : store.scan())
-        if (matches(where, s)) add(s);
-    }
-  } else {
-    for (auto&& s : store.scan())
-      if (matches(where, s)) add(s);
-  }
+  });
   std::vector<std::size_t> order(groups.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   std::sort(order.begin(), order.end(), [&latest](std::size_t a, std::size_t b) { return latest[a] > latest[b]; });
@@ -106,6 +97,24 @@ std::vector<std::vector<store_span_t<Store>>> spans_by_trace(const Store& store,
   out.reserve(groups.size());
   for (std::size_t i : order) out.push_back(std::move(groups[i]));
   return out;
+}
+
+}  // namespace detail
+
+template <span_store Store>
+std::vector<std::vector<store_span_t<Store>>> spans_by_trace(const Store& store, const filter& where) {
+  using S = store_span_t<Store>;
+  return detail::group_by_trace<S>([&](auto&& add) {
+    if constexpr (columnar_store<Store>) {
+      using block = std::ranges::range_value_t<decltype(store.blocks())>;
+      if constexpr (std::is_convertible_v<decltype(std::declval<const block&>().span(0u)), S>) {
+        for_each_match(store, where, [&add](const auto& b, std::uint32_t row) { add(b.span(row)); });
+        return;
+      }
+    }
+    for (auto&& s : store.scan())
+      if (matches(where, s)) add(s);
+  });
 }
 
 }  // namespace traceql

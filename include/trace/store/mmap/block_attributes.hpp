@@ -3,7 +3,7 @@
 // asks for them. The file keeps a span's attributes in its extras, not in columns, so the
 // optional members of `column_block` that make attribute tests fast (a text lookup,
 // attribute slots, interned resources and scopes) are built once per block and kept beside
-// it while it is mapped. No format change: blocks of every version (2 to 4) get them.
+// it while it is mapped. No format change: blocks of every version (2 to 5) get them.
 //
 // Cost: one pass over the block's extras on first use, then 8 bytes per span attribute
 // and 12 per row; texts are views into the mapped file, not copies.

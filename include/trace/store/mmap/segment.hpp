@@ -34,6 +34,7 @@
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/span_view.hpp"
 #include "trace/store/mmap/text_index.hpp"
+#include "trace/store/mmap/trace_filter.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -137,6 +138,8 @@ class segment {
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
+  // False only when the segment certainly holds no span of `id` (its trace filter says so).
+  bool may_hold(const trace_id& id) const noexcept { return filter_.may_contain(id); }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
@@ -151,6 +154,10 @@ class segment {
   std::optional<dropped_log_tail> find_loss(const std::string& problem) const;
 
   file_header header_;
+  // Sealed, version 5 on: the trace filter, copied out of the mapping so that probing it
+  // never touches the file (a lookup checks the size of only the files it then reads).
+  std::vector<std::byte> filter_bytes_;
+  trace_filter_view filter_;  // empty: every id may be present (logs, versions before 5)
   file_handle file_;
   mapping map_;
   string_list strings_;
@@ -193,7 +200,8 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   const std::string where = "sealed segment " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
-  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.text_index_bytes;
+  const std::uint64_t expected =
+      file_header_size + s->header_.block_bytes + s->header_.filter_bytes + s->header_.text_index_bytes;
   if (size != expected)
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
@@ -207,13 +215,26 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
                                           " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
                                           ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
   }
+  if (s->header_.filter_bytes) {
+    const std::uint64_t filter_at = file_header_size + s->header_.block_bytes;
+    const std::byte* region = s->map_.data() + filter_at;
+    s->filter_bytes_.assign(region, region + s->header_.filter_bytes);
+    s->filter_ = trace_filter_view(s->filter_bytes_.data(), s->filter_bytes_.size(), filter_at, where);
+  }
   s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
   check_sorted_index(s->blocks_.front(), where);
+  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
+  // agree with the index. The index was just read for its checksum, so this costs little.
+  const block_view& b = s->blocks_.front();
+  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
+    if (!s->filter_.may_contain(b.trace_at(t)))
+      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
+                                          " of the trace index (the filter is damaged)");
   if (s->header_.text_index_bytes) {
     // The index only narrows scans, so a damaged one costs speed, not the segment's spans.
     try {
-      s->text_index_ = text_index_view::open(block + s->header_.block_bytes, s->header_.text_index_bytes,
-                                             s->blocks_.front().rows(), where);
+      s->text_index_ = text_index_view::open(block + s->header_.block_bytes + s->header_.filter_bytes,
+                                             s->header_.text_index_bytes, s->blocks_.front().rows(), where);
       s->blocks_[0].set_text_index(&s->text_index_);
     } catch (const error& e) {
       s->text_index_problem_ = e.what();
@@ -469,11 +490,22 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   header.created_ns = first.created_ns();
   header.covers_through = sources.size() > 1 ? sources.back()->covers_through() : 0;
   header.block_bytes = bytes.size() - file_header_size;
-  const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
-  for (std::size_t r = 0; r < block_region_count; ++r)
+  for (std::size_t r = 0; r < block_region_count; ++r) {
+    const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
     header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
-  // The text index follows the block, over its rows in their sealed order.
-  std::string text = text_index_of(block, static_cast<std::size_t>(header.block_bytes));
+  }
+  // The text index, over the block's rows in their sealed order; it goes after the filter.
+  std::string text = text_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
+                                   static_cast<std::size_t>(header.block_bytes));
+  // The trace filter over the sorted index just written (its entries start with the id).
+  const std::size_t index_at = file_header_size + bounds[static_cast<std::size_t>(block_region::trace_index)];
+  const std::uint64_t traces = load<std::uint32_t>(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size + 4);
+  const std::size_t block_end = bytes.size();
+  encode_trace_filter(bytes, traces, [&bytes, index_at](std::uint64_t t) {
+    const auto* entry = reinterpret_cast<const std::byte*>(bytes.data()) + index_at + t * trace_entry_size;
+    return trace_id(load<std::uint64_t>(entry), load<std::uint64_t>(entry + 8));
+  });
+  header.filter_bytes = static_cast<std::uint32_t>(bytes.size() - block_end);
   if (text.size() <= 0xffffffffu) {
     header.text_index_bytes = static_cast<std::uint32_t>(text.size());
     bytes += text;

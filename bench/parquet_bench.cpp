@@ -1,0 +1,122 @@
+// Parquet beside the mmap store, in one run: bytes per span (Parquet uncompressed and snappy,
+// the store's sealed segments, default size), write and read throughput, and GROUP BY service with p50/p99
+// asked of the store, whose answer is printed for DuckDB's to be compared
+// (`node tests/interop/parquet.mjs query FILE` times DuckDB over the file written here).
+//
+//   parquet-bench [spans=1000000] [repeats=3] [--smoke] [--keep FILE]
+//
+// CPU time, best of `repeats` (the machine may be shared); ratios against the store's
+// append of the same spans (write) and its scan (read).
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "trace/analytics/store_group_by.hpp"
+#include "trace/io/parquet.hpp"
+#include "trace/store/mmap.hpp"
+#include "workload.hpp"
+
+namespace {
+
+double cpu_now() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+std::string write_parquet(const std::vector<trace::span>& spans, trace::parquet::compression codec) {
+  std::ostringstream out;
+  trace::parquet::writer w(out, {.row_group_rows = 100'000, .codec = codec});
+  for (const auto& s : spans) w.write(s);
+  w.close();
+  return std::move(out).str();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t count = 1'000'000;
+  int repeats = 3;
+  std::string keep;
+  std::vector<std::string> positional;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--smoke") count = 20'000, repeats = 1;
+    else if (arg == "--keep" && i + 1 < argc) keep = argv[++i];
+    else positional.push_back(arg);
+  }
+  if (!positional.empty()) count = std::strtoull(positional[0].c_str(), nullptr, 10);
+  if (positional.size() > 1) repeats = std::atoi(positional[1].c_str());
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "trace-parquet-bench";
+  const std::vector<trace::span> spans = bench::generate({42, count, 0.015}).spans;
+
+  double append_s = 1e300, scan_s = 1e300, group_s = 1e300;
+  double write_plain_s = 1e300, write_snappy_s = 1e300, read_plain_s = 1e300, read_snappy_s = 1e300;
+  std::uint64_t segment_bytes = 0;
+  std::string plain, snappy;
+  trace::group_page answer;
+  for (int r = 0; r < repeats; ++r) {
+    fs::remove_all(dir);
+    trace::mmap_options o;
+    o.path = dir;
+    o.sync = trace::sync_policy::none;
+    trace::mmap_store store(o);
+    double t = cpu_now();
+    for (std::size_t first = 0; first < spans.size(); first += 4096)
+      store.append(std::vector<trace::span>(spans.begin() + static_cast<std::ptrdiff_t>(first),
+                                            spans.begin() + static_cast<std::ptrdiff_t>(std::min(spans.size(), first + 4096))));
+    store.roll();
+    append_s = std::min(append_s, cpu_now() - t);
+    segment_bytes = 0;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.path().extension() == ".seg") segment_bytes += entry.file_size();
+    t = cpu_now();
+    std::size_t scanned = 0;
+    for (trace::mmap_span s : store.scan()) scanned += s.materialize().name.size() > 0;
+    scan_s = std::min(scan_s, cpu_now() - t);
+    t = cpu_now();
+    answer = trace::group_spans(store, trace::group_by_options{.keys = {trace::by::service()}, .order = trace::group_order::key});
+    group_s = std::min(group_s, cpu_now() - t);
+
+    t = cpu_now();
+    plain = write_parquet(spans, trace::parquet::compression::uncompressed);
+    write_plain_s = std::min(write_plain_s, cpu_now() - t);
+    t = cpu_now();
+    snappy = write_parquet(spans, trace::parquet::compression::snappy);
+    write_snappy_s = std::min(write_snappy_s, cpu_now() - t);
+    t = cpu_now();
+    const auto back_plain = trace::parquet::reader(plain).read_all();
+    read_plain_s = std::min(read_plain_s, cpu_now() - t);
+    t = cpu_now();
+    const auto back_snappy = trace::parquet::reader(snappy).read_all();
+    read_snappy_s = std::min(read_snappy_s, cpu_now() - t);
+    if (back_plain != spans || back_snappy != spans || scanned > spans.size()) {
+      std::fprintf(stderr, "parquet-bench: the spans read back differ from those written\n");
+      return 1;
+    }
+  }
+  fs::remove_all(dir);
+  if (!keep.empty()) std::ofstream(keep, std::ios::binary) << snappy;
+
+  const double n = static_cast<double>(spans.size());
+  std::printf("%zu spans of the benchmark workload, CPU time, best of %d\n", spans.size(), repeats);
+  std::printf("%-36s %10.1f bytes/span  1.00x\n", "mmap store, sealed segments", static_cast<double>(segment_bytes) / n);
+  std::printf("%-36s %10.1f bytes/span  %.2fx\n", "parquet, uncompressed", static_cast<double>(plain.size()) / n,
+              static_cast<double>(plain.size()) / static_cast<double>(segment_bytes));
+  std::printf("%-36s %10.1f bytes/span  %.2fx\n", "parquet, snappy", static_cast<double>(snappy.size()) / n,
+              static_cast<double>(snappy.size()) / static_cast<double>(segment_bytes));
+  std::printf("%-36s %10.0f spans/s    1.00x\n", "mmap store append (+ seal)", n / append_s);
+  std::printf("%-36s %10.0f spans/s    %.2fx\n", "parquet write, uncompressed", n / write_plain_s, append_s / write_plain_s);
+  std::printf("%-36s %10.0f spans/s    %.2fx\n", "parquet write, snappy", n / write_snappy_s, append_s / write_snappy_s);
+  std::printf("%-36s %10.0f spans/s    1.00x\n", "mmap store scan (materialized)", n / scan_s);
+  std::printf("%-36s %10.0f spans/s    %.2fx\n", "parquet read, uncompressed", n / read_plain_s, scan_s / read_plain_s);
+  std::printf("%-36s %10.0f spans/s    %.2fx\n", "parquet read, snappy", n / read_snappy_s, scan_s / read_snappy_s);
+  std::printf("store GROUP BY service, p50/p99: %.3f ms CPU\n", group_s * 1000);
+  for (const auto& row : answer.rows)
+    std::printf("  %-12s count %8zu  p50 %10llu  p99 %10llu\n", row.key[0].c_str(), static_cast<std::size_t>(row.stats.count),
+                static_cast<unsigned long long>(row.stats.p50), static_cast<unsigned long long>(row.stats.p99));
+}
