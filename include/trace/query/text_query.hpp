@@ -75,6 +75,8 @@ class text_query {
     });
     return holds(root_, tokens);
   }
+  // Whether one text (a log's body) satisfies the query.
+  bool matches_text(std::string_view text) const { return holds(root_, tokens_of(text)); }
 
   // The groups of an index that may hold a match, one byte per group (1: may). `index` has
   // group_count() and for_each_group(word, bool prefix, f(group)), f called once per group.

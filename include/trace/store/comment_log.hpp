@@ -24,17 +24,11 @@
 #include <string_view>
 #include <vector>
 
-#include <fcntl.h>
-#include <sys/file.h>  // flock
-#include <unistd.h>    // pread, fdatasync
-
 #include "trace/core/error.hpp"
 #include "trace/core/ids.hpp"
 #include "trace/core/time.hpp"
 #include "trace/store/mmap/codec.hpp"
-#include "trace/store/mmap/crc32c.hpp"
-#include "trace/store/mmap/file.hpp"
-#include "trace/store/mmap/format.hpp"
+#include "trace/store/record_file.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -62,7 +56,8 @@ class comment_log {
   // Opens (creating when missing, read_write) the log at `path` and replays it. A torn last
   // record (a crash during a change) is dropped, and cut off by a writer; a bad record
   // followed by a valid one is damage: `errc::corrupt_data` naming the file and offset.
-  explicit comment_log(const std::filesystem::path& path, mode how = mode::read_write) : how_(how) { open(path); }
+  explicit comment_log(const std::filesystem::path& path, mode how = mode::read_write)
+      : how_(how), file_(path, file_kind, how == mode::read_write, [this](std::string_view payload) { return apply(payload); }) {}
 
   // Each returns when the change is on stable storage (file-backed logs).
   std::uint64_t add(const trace_id& trace, std::string_view author, std::string_view text, span_id span = {},
@@ -104,13 +99,11 @@ class comment_log {
   }
   std::size_t size() const noexcept { return comments_.size(); }  // tombstones included
   // Whether the last open dropped a torn record, and where it began.
-  std::optional<std::uint64_t> dropped_tail() const noexcept { return dropped_; }
+  std::optional<std::uint64_t> dropped_tail() const noexcept { return file_.dropped_tail(); }
 
  private:
   enum class change : std::uint8_t { add = 1, edit = 2, remove = 3 };
-  static constexpr char magic[8] = {'T', 'R', 'A', 'C', 'E', 'C', 'M', 'T'};
-  static constexpr std::uint32_t version = 1;
-  static constexpr std::size_t header_size = 16;  // magic | version u32 | masked CRC of the 12 bytes before u32
+  static constexpr detail::record_file_kind file_kind{"TRACECMT", 1, 16, "comment log"};
 
   static timestamp_ns now_ns() {
     return static_cast<timestamp_ns>(
@@ -183,107 +176,14 @@ class comment_log {
     if (c.text.size() > max_text_bytes || c.author.size() > max_text_bytes || c.removed_by.size() > max_text_bytes)
       throw error(errc::invalid_argument, "a comment's text and author are at most " + std::to_string(max_text_bytes) + " bytes");
     const std::string payload = encode(kind, c);
-    if (file_.is_open()) {
-      std::string record(detail::record_header_size, '\0');
-      const auto length = static_cast<std::uint32_t>(payload.size());
-      std::memcpy(record.data() + 4, &length, 4);
-      record[8] = static_cast<char>(comment_record_type);
-      record += payload;
-      const auto* header = reinterpret_cast<const std::byte*>(record.data());
-      const std::uint32_t crc = mask_crc(detail::record_crc(header, header + detail::record_header_size, length));
-      std::memcpy(record.data(), &crc, 4);
-      record.resize(detail::align8(record.size()), '\0');
-      file_.write_all(record.data(), record.size(), end_);
-      if (::fdatasync(file_.fd()) != 0) detail::throw_system_error("fdatasync", file_.path());
-      end_ += record.size();
-    }
+    if (file_.is_open()) file_.append(payload);
     if (!apply(payload)) throw error(errc::invalid_argument, "comment " + std::to_string(c.id) + ": change does not apply");
   }
 
-  void open(const std::filesystem::path& path) {
-    const bool writable = how_ == mode::read_write;
-    const std::string where = "comment log " + path.string();
-    if (!writable && !std::filesystem::exists(path)) return;  // no comments yet
-    file_ = detail::file_handle(path, writable ? O_RDWR | O_CREAT : O_RDONLY);
-    if (writable && ::flock(file_.fd(), LOCK_EX | LOCK_NB) != 0)
-      throw error(errc::io_error, where + " is already open for writing by another writer");
-    std::string bytes(static_cast<std::size_t>(file_.size()), '\0');
-    if (!bytes.empty() && ::pread(file_.fd(), bytes.data(), bytes.size(), 0) != static_cast<ssize_t>(bytes.size()))
-      detail::throw_system_error("pread", path);
-    if (bytes.size() < header_size) {
-      // New, or a crash before its header was synced: nothing was ever acknowledged in it.
-      if (!writable) return;
-      std::string header(magic, 8);
-      header.append(reinterpret_cast<const char*>(&version), 4);
-      const std::uint32_t crc = mask_crc(crc32c(header.data(), 12));
-      header.append(reinterpret_cast<const char*>(&crc), 4);
-      file_.resize(0);
-      file_.write_all(header.data(), header.size(), 0);
-      file_.sync();
-      detail::sync_directory(path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path());
-      end_ = header_size;
-      return;
-    }
-    const auto* base = reinterpret_cast<const std::byte*>(bytes.data());
-    if (std::memcmp(base, magic, 8) != 0) throw error(errc::corrupt_data, where + ": header magic is not TRACECMT");
-    if (unmask_crc(detail::load<std::uint32_t>(base + 12)) != crc32c(base, 12))
-      throw error(errc::corrupt_data, where + ": header checksum mismatch");
-    if (detail::load<std::uint32_t>(base + 8) != version)
-      throw error(errc::corrupt_data, where + ": version " + std::to_string(detail::load<std::uint32_t>(base + 8)) +
-                                          " is not read by this build (it reads 1)");
-    std::uint64_t at = header_size;
-    std::string problem;
-    while (at < bytes.size()) {
-      problem = record_problem(base, at, bytes.size());
-      if (!problem.empty()) break;
-      const auto length = detail::load<std::uint32_t>(base + at + 4);
-      std::string_view payload(bytes.data() + at + detail::record_header_size, length);
-      bool applied = false;
-      try {
-        applied = apply(payload);
-      } catch (const error& e) {
-        problem = e.what();
-        break;
-      }
-      if (!applied) {
-        problem = "a change that does not apply to the comments before it";
-        break;
-      }
-      at += detail::align8(detail::record_header_size + length);
-    }
-    if (!problem.empty()) {
-      // A torn tail is a bad record with no valid record after it; anything else is damage.
-      for (std::uint64_t next = at + 8; next + detail::record_header_size <= bytes.size(); next += 8)
-        if (record_problem(base, next, bytes.size()).empty())
-          throw error(errc::corrupt_data, where + ": record at offset " + std::to_string(at) + ": " + problem +
-                                              ", and valid records follow it (damage, not a torn write)");
-      dropped_ = at;
-      if (writable) {
-        file_.resize(at);
-        file_.sync();
-      }
-    }
-    end_ = at;  // records start 8-aligned: after a cut-off padding the next one still does
-  }
-
-  static std::string record_problem(const std::byte* base, std::uint64_t at, std::uint64_t size) {
-    if (at + detail::record_header_size > size) return "record header cut short by the end of the file";
-    const auto length = detail::load<std::uint32_t>(base + at + 4);
-    if (length > size - at - detail::record_header_size) return "record runs past the end of the file";
-    if (unmask_crc(detail::load<std::uint32_t>(base + at)) !=
-        detail::record_crc(base + at, base + at + detail::record_header_size, length))
-      return "record fails its checksum";
-    if (detail::load<std::uint8_t>(base + at + 8) != comment_record_type) return "record of an unknown type";
-    return {};
-  }
-
-  static constexpr std::uint8_t comment_record_type = 16;
   mode how_ = mode::read_write;
-  detail::file_handle file_;
-  std::uint64_t end_ = 0;
-  std::map<std::uint64_t, comment> comments_;
+  std::map<std::uint64_t, comment> comments_;  // before file_: replaying the file fills it
   std::uint64_t next_id_ = 1;
-  std::optional<std::uint64_t> dropped_;
+  detail::record_file file_;
 };
 
 }  // namespace v0
