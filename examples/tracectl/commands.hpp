@@ -31,6 +31,8 @@ int run_group(const arguments& args);
 int run_schema(const arguments& args);
 int run_removal(const arguments& args);
 int run_comment(const arguments& args);
+int run_logs(const arguments& args);
+int run_correlate(const arguments& args);
 
 // The comments of a trace from the store's comments.log (none when it has none), as the
 // lines `trace` prints under the tree and as a JSON array.
