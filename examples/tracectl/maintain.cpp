@@ -34,6 +34,10 @@ int run_check(const arguments& args) {
   try {
     const trace::mmap_store store(options);
     segments = store.segments();
+    // A damaged text index costs speed, not answers (text queries scan the segment), but it is damage.
+    for (const auto& s : segments)
+      if (!s.text_index_problem.empty())
+        problems.push_back(s.text_index_problem + "; text queries scan this segment until tracectl compact rewrites it");
     std::map<trace::trace_id, std::size_t> per_trace;
     for (trace::mmap_span s : store.scan()) {
       (void)s.materialize();
@@ -64,6 +68,7 @@ int run_check(const arguments& args) {
           .member("sealed", s.sealed)
           .member("spans", s.spans)
           .member("bytes", s.bytes)
+          .member("text_index_bytes", s.text_index_bytes)
           .end_object();
     w.end_array().key("problems").begin_array();
     for (const auto& p : problems) w.string(p);
@@ -73,7 +78,9 @@ int run_check(const arguments& args) {
     const palette colours{use_colour(stdout)};
     for (const auto& s : segments)
       print(s.path.filename().string() + "  " + (s.sealed ? "sealed" : "log   ") + "  " + std::to_string(s.spans) +
-            " spans  " + std::to_string(s.bytes) + " bytes\n");
+            " spans  " + std::to_string(s.bytes) + " bytes" +
+            (s.sealed ? s.text_index_bytes ? " (text index " + std::to_string(s.text_index_bytes) + ")" : " (no text index)" : "") +
+            "\n");
     for (const auto& p : problems) print(colours.red("problem: ") + p + "\n");
     print(healthy ? colours.green("ok") + ": " + std::to_string(spans) + " spans in " + std::to_string(traces) +
                         " traces, " + std::to_string(segments.size()) + " segments, every checksum and index entry verified\n"
