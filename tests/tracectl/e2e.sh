@@ -318,6 +318,36 @@ run comment add 00000000000000000000000000000bad --store s --text x
 expect_rc 1 "comment on an unknown trace"
 run comment rm 7 --store s
 expect_rc 1 "comment rm unknown"
+
+# ---- logs and correlate ----
+samples=$(dirname "$sample")
+run logs import "$samples/shop.logs.jsonl" "$samples/shop.logs.otlp.json" --store s
+expect_rc 0 "logs import"; expect_out "shop.logs.jsonl: 6 logs (jsonl)" "logs import jsonl"
+expect_out "shop.logs.otlp.json: 1 logs (otlp)" "logs import otlp"
+run logs --store s --text '"card declined"'
+expect_rc 0 "logs --text"; expect_out "#4 2024-05-01T11:58:05.249Z ERROR payments" "logs --text finds the body"
+[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "logs --text: one log"
+run logs --store s --severity error --json
+[ "$(json_get "[l['number'] for l in d]")" = "[4, 5]" ] || fail "logs --severity error"
+run correlate --store s --trace "$slow" --json
+expect_rc 0 "correlate --trace"
+[ "$(json_get "[(l['number'], l['linked_by']) for l in d]")" = "[(7, 'trace id'), (1, 'trace id'), (2, 'service and time window'), (3, 'service and time window'), (4, 'trace id'), (5, 'trace id')]" ] || fail "correlate --trace links by id and by window"
+run correlate --store s --trace "$slow" --slack 0
+expect_no_out "retrying charge" "correlate --slack 0 leaves the log after the payments span out"
+run correlate --store s --log 4
+expect_rc 0 "correlate --log"; expect_out "span 00000000000003d2 charge (payments)" "correlate --log names the span"
+run correlate --store s --log 2
+expect_rc 1 "correlate --log without ids"; expect_out "no trace id" "correlate --log says there is no id"
+run correlate --store s --log 99
+expect_rc 2 "correlate --log out of range"
+run correlate --store s --service payments --from 2024-05-01T11:58:00Z --to 2024-05-01T11:59:00Z
+expect_rc 0 "correlate --service"; expect_out "trace 2024-05-01T11:58:05.000Z $slow POST /checkout (4 spans, 4 logs)" "correlate --service shows the trace"
+expect_out "log   #3 " "correlate --service shows the logs without ids"
+run html "$slow" --store s -o slow-logs.html
+grep -q 'card declined by issuer' slow-logs.html || fail "html shows a span's logs in its details"
+grep -q '(2 logs)' slow-logs.html || fail "html marks the span with two logs"
+run logs import "$data/truncated.otlp.json" --store s --format jsonl
+expect_rc 3 "logs import of a bad file"; expect_err "nothing of it was imported" "logs import refuses a bad file whole"
 run snapshot --store s
 expect_rc 0 "snapshot"; [ -d "$out" ] && [ -n "$(ls "$out")" ] || fail "snapshot folder holds the segments"
 run retention --store s --ttl 36500d
@@ -567,7 +597,7 @@ crc ^= 0xffffffff
 masked = (((crc >> 15) | (crc << 17)) + 0xa282ead8) & 0xffffffff
 open(sys.argv[1], "wb").write(body + b"crc32c %08x\n" % masked)
 PY
-for command in group schema removal; do
+for command in group schema removal logs correlate; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
