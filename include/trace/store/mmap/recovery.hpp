@@ -120,7 +120,9 @@ inline void mmap_store::open_cold() {
     if (auto n = detail::parse_cold_name(name)) found.emplace_back(*n, entry.path());
   }
   std::ranges::sort(found, {}, [](const auto& f) { return f.first.first; });
-  for (const auto& [name, path] : found) {
+  for (const auto& entry : found) {
+    const detail::cold_name& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const std::filesystem::path& path = entry.second;
     next_sequence_ = std::max(next_sequence_, name.last + 1);  // a new segment never takes a cold file's number
     const bool superseded = std::ranges::any_of(segments_, [&name](const auto& s) {
       return s->sequence() >= name.first && s->sequence() <= name.last;
