@@ -113,6 +113,12 @@ TEST_CASE("cold tier: moved segments answer scans, lookups and queries as before
     CHECK(store.cold_files().size() == sealed);
     CHECK(store.size() == before.all.size());
     CHECK(answers_of(store) == before);
+    // Spans outlive the range they came from while the store lives, from either tier.
+    std::vector<trace::mmap_span> kept;
+    for (trace::mmap_span s : store.scan()) kept.push_back(s);
+    std::vector<trace::span> again;
+    for (const auto& s : kept) again.push_back(s.materialize());
+    CHECK(test_support::sorted(std::move(again)) == before.all);
     // Nothing more is old enough.
     CHECK(store.move_to_cold(trace::now_ns(), 24 * trace::hour) == 0);
   }

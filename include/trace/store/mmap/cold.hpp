@@ -9,8 +9,10 @@
 // opens it: Parquet itself has no checksum, and a damaged file must be refused, not read
 // wrong. Rows keep the sealed segment's order (grouped by trace, traces by id), so the
 // trace-id statistics of the row groups bound disjoint ranges and a lookup reads at most
-// one row group per file. Reads decode row groups into in-memory sealed segments, shared by
-// every view that holds them and freed with the last. docs/FORMAT.md, "Cold tier".
+// one row group per file. Reads decode row groups into in-memory sealed segments, kept while
+// the file is (by the store, or by a view after the file was dropped): spans read from the
+// store stay valid as long as the store, whichever tier they come from. docs/FORMAT.md,
+// "Cold tier".
 
 #include <algorithm>
 #include <charconv>
@@ -100,8 +102,8 @@ class cold_file {
   timestamp_ns max_start() const noexcept { return max_start_; }
   const std::vector<cold_row_group>& row_groups() const noexcept { return groups_; }
 
-  // Row group `g` as a sealed segment in memory, decoded at its first use and shared while
-  // any view holds it. Throws `error(errc::corrupt_data)` when the file was changed since.
+  // Row group `g` as a sealed segment in memory, decoded at its first use and kept with the
+  // file. Throws `error(errc::corrupt_data)` when its pages do not decode.
   std::shared_ptr<const segment> thaw(std::size_t g) const;
 
  private:
@@ -115,7 +117,7 @@ class cold_file {
   std::vector<cold_row_group> groups_;
   timestamp_ns min_start_ = 0, max_start_ = 0;
   mutable std::mutex thawed_mutex_;
-  mutable std::vector<std::weak_ptr<const segment>> thawed_;
+  mutable std::vector<std::shared_ptr<const segment>> thawed_;
 };
 
 namespace cold_detail {
@@ -190,7 +192,7 @@ inline void cold_file::check_file_size() const {
 
 inline std::shared_ptr<const segment> cold_file::thaw(std::size_t g) const {
   std::lock_guard lock(thawed_mutex_);
-  if (auto held = thawed_[g].lock()) return held;
+  if (thawed_[g]) return thawed_[g];
   check_file_size();
   const std::string where = "cold file " + path().string() + " row group " + std::to_string(g);
   std::vector<span> spans;
