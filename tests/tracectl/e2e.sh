@@ -57,7 +57,7 @@ expect_rc 2 "missing store dir"; expect_err "--store nowhere: no such store dire
 run import --store s
 expect_rc 2 "import without files"; expect_err "import needs at least one FILE" "import without files"
 run import "$sample" --store s --format yaml
-expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, otlp-proto, jaeger or zipkin" "bad --format"
+expect_rc 2 "bad --format"; expect_err "--format yaml: expected auto, otlp, otlp-proto, jaeger, zipkin or parquet" "bad --format"
 run import missing.json --store s
 expect_rc 3 "missing file"; expect_err "cannot open missing.json: No such file or directory" "missing file"
 
@@ -246,8 +246,8 @@ run export --store s --to csv --service db
 expect_rc 0 "export csv"; [ "$(printf '%s\n' "$out" | wc -l)" = 63 ] || fail "export csv: header and 62 rows"
 run export --store s --to chrome --trace "$calm"
 expect_rc 0 "export chrome"; expect_out '"ph":"X"' "export chrome"
-run export --store s --to parquet
-expect_rc 2 "bad --to"; expect_err "--to parquet: expected otlp, otlp-proto, jaeger, zipkin, chrome or csv" "bad --to"
+run export --store s --to xml
+expect_rc 2 "bad --to"; expect_err "--to xml: expected otlp, otlp-proto, jaeger, zipkin, chrome, csv or parquet" "bad --to"
 run export --store s --to otlp --where 'service = nobody'
 expect_rc 1 "export nothing"; expect_err "no matching spans; nothing written" "export nothing"
 
