@@ -37,6 +37,10 @@ int run_check(const arguments& args) {
     const trace::mmap_store store(options);
     segments = store.segments();
     cold = store.cold_files();
+    // A damaged text index costs speed, not answers (text queries scan the segment), but it is damage.
+    for (const auto& s : segments)
+      if (!s.text_index_problem.empty())
+        problems.push_back(s.text_index_problem + "; text queries scan this segment until tracectl compact rewrites it");
     std::map<trace::trace_id, std::size_t> per_trace;
     for (trace::mmap_span s : store.scan()) {
       (void)s.materialize();
@@ -67,6 +71,7 @@ int run_check(const arguments& args) {
           .member("sealed", s.sealed)
           .member("spans", s.spans)
           .member("bytes", s.bytes)
+          .member("text_index_bytes", s.text_index_bytes)
           .end_object();
     w.end_array().key("cold").begin_array();
     for (const auto& c : cold)
@@ -84,7 +89,9 @@ int run_check(const arguments& args) {
     const palette colours{use_colour(stdout)};
     for (const auto& s : segments)
       print(s.path.filename().string() + "  " + (s.sealed ? "sealed" : "log   ") + "  " + std::to_string(s.spans) +
-            " spans  " + std::to_string(s.bytes) + " bytes\n");
+            " spans  " + std::to_string(s.bytes) + " bytes" +
+            (s.sealed ? s.text_index_bytes ? " (text index " + std::to_string(s.text_index_bytes) + ")" : " (no text index)" : "") +
+            "\n");
     for (const auto& c : cold)
       print("cold/" + c.path.filename().string() + "  " + std::to_string(c.spans) + " spans  " + std::to_string(c.bytes) +
             " bytes  " + std::to_string(c.row_groups) + " row groups\n");

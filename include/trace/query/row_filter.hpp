@@ -57,7 +57,7 @@ class row_filter {
  private:
   enum class op : std::uint8_t {
     always, never, all, any, negate, trace, service, name, name_contains, status, kind, scope, duration, start,
-    attribute,
+    attribute, text,
     generic  // evaluated through the stored span, row by row
   };
   struct node {
@@ -76,6 +76,7 @@ class row_filter {
     std::optional<std::uint32_t> key_id{}, text_id{};
     bool equal_short_text = false;
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
+    std::uint32_t group_rows = 0;  // text: rows per group of `decided` (0: no index, every row is tested)
   };
 
   // Rows per evaluation step: the scratch bytes of all nodes stay in the cache.
@@ -97,6 +98,7 @@ class row_filter {
           else if constexpr (std::is_same_v<N, filters::operation_contains>)
             return add({.kind = op::name_contains, .text = n.text});
           else if constexpr (std::is_same_v<N, filters::regex_test>) return add({.kind = op::generic, .source = &f});
+          else if constexpr (std::is_same_v<N, filters::text_match>) return add({.kind = op::text, .source = &f});
           else if constexpr (std::is_same_v<N, filters::status_is>)
             return add({.kind = op::status, .code = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
@@ -125,7 +127,7 @@ class row_filter {
   int cost(std::uint32_t index) const {
     switch (nodes_[index].kind) {
       case op::all: case op::any: case op::negate: return 1;
-      case op::generic: case op::attribute: case op::scope: return 2;
+      case op::generic: case op::attribute: case op::scope: case op::text: return 2;
       default: return 0;
     }
   }
@@ -166,6 +168,15 @@ class row_filter {
         }
         break;
       case op::name_contains: n.decided.assign(b.string_count(), 0); break;
+      case op::text:
+        n.group_rows = 0;
+        if constexpr (requires { b.text_index(); })
+          if (const auto* index = b.text_index()) {
+            // The groups that may hold a match; rows outside them are not read.
+            n.decided = std::get<filters::text_match>(n.source->get()).query->candidate_groups(*index);
+            n.group_rows = index->group_rows();
+          }
+        break;
       case op::scope:
         if constexpr (requires { b.scope_id(0); b.scopes(); }) {
           n.columns = true;
@@ -318,6 +329,12 @@ class row_filter {
         fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
         break;
       case op::generic: fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); }); break;
+      case op::text:
+        if (n.group_rows)
+          fill_wanted([&](std::uint32_t row) { return n.decided[row / n.group_rows] && matches(*n.source, b.span(row)); });
+        else
+          fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
+        break;
     }
     return out;
   }

@@ -60,6 +60,8 @@ struct segment_info {
   std::uint64_t spans = 0;
   std::uint64_t bytes = 0;  // bytes in use (a log's preallocated tail is not counted)
   timestamp_ns min_start = 0, max_start = 0;
+  std::uint64_t text_index_bytes = 0;  // sealed: its text index (0: none, text queries scan it)
+  std::string text_index_problem{};    // sealed: why its text index is not used (it failed its checks)
 };
 
 // What one file of the cold tier holds (docs/FORMAT.md, "Cold tier").
@@ -176,7 +178,8 @@ class mmap_store {
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
-  // leaves either the old segments or the merged one). Returns how many segments went away.
+  // leaves either the old segments or the merged one); a lone sealed segment without a usable
+  // text index is rewritten with one. Returns how many segments went away.
   std::size_t compact();
 
   // Hard-links the sealed segments and cold files (and copies the active log's written
@@ -526,7 +529,7 @@ inline std::vector<segment_info> mmap_store::segments() const {
   std::vector<segment_info> out;
   for (const auto& s : segments_)
     out.push_back({s->path(), s->sequence(), s->sealed(), s->span_count(), s->used_bytes(),
-                   s->span_count() ? s->min_start() : 0, s->max_start()});
+                   s->span_count() ? s->min_start() : 0, s->max_start(), s->text_index_bytes(), s->text_index_problem()});
   return out;
 }
 

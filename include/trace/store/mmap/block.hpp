@@ -273,6 +273,8 @@ struct block_lazy_columns {
 
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
+class text_index_view;
+
 class block_view {
  public:
   std::uint32_t rows() const noexcept { return rows_; }
@@ -336,6 +338,9 @@ class block_view {
   // The strings this block's bytes may name: its segment's, up to the end of its own.
   string_refs refs() const noexcept { return {strings_, string_end_}; }
   block_lazy_columns& lazy_columns() const noexcept { return *lazy_; }
+  // A sealed segment's text index over these rows (text_index.hpp); null when it has none.
+  const text_index_view* text_index() const noexcept { return text_index_; }
+  void set_text_index(const text_index_view* index) noexcept { text_index_ = index; }
 
   friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
@@ -352,6 +357,7 @@ class block_view {
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
   std::shared_ptr<block_lazy_columns> lazy_;  // shared: the view stays movable
+  const text_index_view* text_index_ = nullptr;  // owned by the segment
 };
 
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's

@@ -13,6 +13,7 @@
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/block_attributes.hpp"
 #include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/text_index.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -43,6 +44,10 @@ class mmap_block {
   // The block's trace index: each trace of the block once.
   std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
   trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
+
+  // The text index of a sealed segment's block (null for a log's batches and older segments):
+  // full-text conditions test only the rows of the groups it names.
+  const detail::text_index_view* text_index() const noexcept { return block_->text_index(); }
 
   // Attribute tests on columns (see column_block.hpp); the first use builds them.
   static constexpr std::size_t short_text = detail::block_attributes::short_text;

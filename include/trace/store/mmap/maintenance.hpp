@@ -81,7 +81,10 @@ inline std::size_t mmap_store::compact() {
     while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
            bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
       bytes += segments_[++last]->used_bytes();
-    if (last == first || bytes > options_.segment_bytes) continue;
+    // A lone segment is rewritten only to give it a text index (written before the index
+    // existed, or its index failed its checks).
+    const bool rewrite = segments_[first]->sealed() && !segments_[first]->has_text_index();
+    if (last == first ? !rewrite : bytes > options_.segment_bytes) continue;
     std::vector<const detail::segment*> run;
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,

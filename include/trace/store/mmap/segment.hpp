@@ -32,6 +32,8 @@
 #include "trace/store/mmap/file.hpp"
 #include "trace/store/mmap/format.hpp"
 #include "trace/store/mmap/options.hpp"
+#include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/text_index.hpp"
 #include "trace/store/mmap/trace_filter.hpp"
 
 namespace trace {
@@ -118,6 +120,11 @@ class segment {
   const append_only_list<block_view>& blocks() const noexcept { return blocks_; }
   timestamp_ns min_start() const noexcept { return min_start_; }
   timestamp_ns max_start() const noexcept { return max_start_; }
+  // Sealed: whether its text index is in use, and why not when the file has one that failed
+  // its checks (then text queries scan this segment, and `tracectl check` reports it).
+  bool has_text_index() const noexcept { return blocks_.size() && blocks_.front().text_index(); }
+  std::uint32_t text_index_bytes() const noexcept { return header_.text_index_bytes; }
+  const std::string& text_index_problem() const noexcept { return text_index_problem_; }
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
@@ -163,6 +170,8 @@ class segment {
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
+  text_index_view text_index_;
+  std::string text_index_problem_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
   timestamp_ns min_start_ = ~timestamp_ns{0}, max_start_ = 0;
 };
@@ -196,7 +205,8 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   const std::string where = "sealed segment " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
-  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.filter_bytes;
+  const std::uint64_t expected =
+      file_header_size + s->header_.block_bytes + s->header_.filter_bytes + s->header_.text_index_bytes;
   if (size != expected)
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
@@ -225,6 +235,16 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
     if (!s->filter_.may_contain(b.trace_at(t)))
       throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
                                           " of the trace index (the filter is damaged)");
+  if (s->header_.text_index_bytes) {
+    // The index only narrows scans, so a damaged one costs speed, not the segment's spans.
+    try {
+      s->text_index_ = text_index_view::open(block + s->header_.block_bytes + s->header_.filter_bytes,
+                                             s->header_.text_index_bytes, s->blocks_.front().rows(), where);
+      s->blocks_[0].set_text_index(&s->text_index_);
+    } catch (const error& e) {
+      s->text_index_problem_ = e.what();
+    }
+  }
   s->used_ = s->synced_ = size;
   return s;
 }
@@ -437,6 +457,17 @@ inline void segment::check_file_size() const {
                                     " bytes while mapped (another process truncated it)");
 }
 
+// The text index of an encoded block, read back as a reader will see it.
+inline std::string text_index_of(const std::byte* block, std::size_t size) {
+  string_list strings;
+  strings.push_back({});
+  block_view view;
+  parse_block(view, block, size, strings, "sealed block being written");
+  text_index_builder text;
+  for (std::uint32_t row = 0; row < view.rows(); ++row) text.add(mmap_span(&view, row));
+  return text.finish();
+}
+
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
                                                    const std::vector<const segment*>& sources) {
   // Each row's extras are re-encoded with short strings interned into the new table (refs
@@ -481,6 +512,9 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
     header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
   }
+  // The text index, over the block's rows in their sealed order; it goes after the filter.
+  std::string text = text_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
+                                   static_cast<std::size_t>(header.block_bytes));
   // The trace filter over the sorted index just written (its entries start with the id).
   const std::size_t index_at = file_header_size + bounds[static_cast<std::size_t>(block_region::trace_index)];
   const std::uint64_t traces = load<std::uint32_t>(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size + 4);
@@ -490,6 +524,10 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     return trace_id(load<std::uint64_t>(entry), load<std::uint64_t>(entry + 8));
   });
   header.filter_bytes = static_cast<std::uint32_t>(bytes.size() - block_end);
+  if (text.size() <= 0xffffffffu) {
+    header.text_index_bytes = static_cast<std::uint32_t>(text.size());
+    bytes += text;
+  }
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
   const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");
