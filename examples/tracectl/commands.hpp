@@ -25,6 +25,7 @@ int run_export(const arguments& args);
 int run_html(const arguments& args);
 int run_check(const arguments& args);
 int run_retention(const arguments& args);
+int run_tier(const arguments& args);
 int run_snapshot(const arguments& args);
 int run_compact(const arguments& args);
 int run_repair(const arguments& args);

@@ -42,7 +42,7 @@ run
 expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
 run --help
 expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
-for command in import trace spans search metrics services operations stats anomalies export html check retention snapshot compact repair; do
+for command in import trace spans search metrics services operations stats anomalies export html check retention tier snapshot compact repair; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -364,6 +364,25 @@ run retention --store s --ttl 1d  # the sample is from May 2024: older than a da
 expect_rc 0 "retention drops"; expect_out "dropped 1 segments (248 spans)" "retention drops old segments"
 run retention --store s --ttl forever
 expect_rc 2 "bad --ttl"; expect_err "--ttl forever: expected a whole number and a unit" "bad --ttl"
+# The cold tier: the sealed segment moves into a Parquet file that the store keeps serving.
+run import "$sample" --store cold; run compact --store cold
+run tier --store cold --older-than 1d --now 2024-05-01T00:00:00Z  # a day after the sample: nothing is old yet
+expect_rc 0 "tier keeps"; expect_out "moved 0 segments (0 spans)" "tier keeps young segments"
+run tier --store cold --older-than 7d
+expect_rc 0 "tier"; expect_out "moved 1 segments (248 spans)" "tier moves"
+[ -z "$(ls cold/*.seg 2>/dev/null)" ] && [ -n "$(ls cold/cold/*.parquet)" ] || fail "tier leaves a Parquet file, no segment"
+run check --store cold --json
+[ "$(json_get "(d['ok'], d['spans'], d['traces'], len(d['segments']), d['cold'][0]['spans'])")" = "(True, 248, 62, 0, 248)" ] ||
+  fail "check reads the cold tier"
+run spans --store cold --service payments --status error
+expect_rc 0 "spans from the cold tier"; [ "$(grep -c charge "$work/out")" = 5 ] || fail "five failed charges in the cold tier"
+run trace "$slow" --store cold
+expect_rc 0 "trace from the cold tier"; expect_out "└─ charge (payments)" "trace from the cold tier"
+run tier --store cold --older-than never
+expect_rc 2 "bad --older-than"; expect_err "--older-than never: expected a whole number and a unit" "bad --older-than"
+run retention --store cold --ttl 1d
+expect_rc 0 "retention of cold files"; expect_out "dropped 1 segments (248 spans)" "retention reaches the cold tier"
+[ -z "$(ls cold/cold/*.parquet 2>/dev/null)" ] || fail "retention removes the cold file"
 # Two small sealed segments merge into one, every span kept.
 run import "$sample" --store twice; run compact --store twice
 run import "$data/truncated.otlp.json" --store twice --keep-going; run compact --store twice
