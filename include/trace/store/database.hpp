@@ -329,14 +329,7 @@ inline void database::decode(const std::string& text) {
 
 inline void database::persist() const {
   const std::string text = encode();
-  const std::filesystem::path temporary = root_ / "CATALOG.tmp";
-  {
-    detail::file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
-    tmp.write_all(text.data(), text.size(), 0);
-    tmp.sync();
-  }
-  std::filesystem::rename(temporary, catalog_path());
-  detail::sync_directory(root_);
+  detail::write_file_durably(root_ / "CATALOG.tmp", catalog_path(), text.data(), text.size());
 }
 
 }  // namespace v0

@@ -228,13 +228,7 @@ inline std::filesystem::path write_cold_file(const std::filesystem::path& dir, c
   const std::filesystem::path final_path = dir / cold_file_name({s.sequence(), s.covers_through(), crc32c(bytes)});
   std::filesystem::path temporary = final_path;
   temporary += ".tmp";
-  {
-    file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
-    tmp.write_all(bytes.data(), bytes.size(), 0);
-    tmp.sync();
-  }
-  std::filesystem::rename(temporary, final_path);
-  sync_directory(dir);
+  write_file_durably(temporary, final_path, bytes.data(), bytes.size());
   return final_path;
 }
 

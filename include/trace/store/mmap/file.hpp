@@ -165,6 +165,19 @@ inline void sync_directory(const std::filesystem::path& dir) {
   handle.sync();
 }
 
+// Writes `bytes` to `temporary`, syncs it, then renames it over `final_path` and syncs the
+// folder: after a crash the file is either absent (or the old one) or whole, never partial.
+inline void write_file_durably(const std::filesystem::path& temporary, const std::filesystem::path& final_path,
+                               const void* bytes, std::size_t size) {
+  {
+    file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
+    tmp.write_all(bytes, size, 0);
+    tmp.sync();
+  }
+  std::filesystem::rename(temporary, final_path);
+  sync_directory(final_path.parent_path().empty() ? std::filesystem::path(".") : final_path.parent_path());
+}
+
 }  // namespace detail
 }  // namespace v0
 }  // namespace trace

@@ -531,14 +531,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
   const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");
-  const std::filesystem::path temporary = segment_path(dir, first.sequence(), ".seg.tmp");
-  {
-    file_handle tmp(temporary, O_RDWR | O_CREAT | O_TRUNC);
-    tmp.write_all(bytes.data(), bytes.size(), 0);
-    tmp.sync();
-  }
-  std::filesystem::rename(temporary, final_path);
-  sync_directory(dir);
+  write_file_durably(segment_path(dir, first.sequence(), ".seg.tmp"), final_path, bytes.data(), bytes.size());
   return final_path;
 }
 
