@@ -16,9 +16,9 @@
 namespace {
 
 using trace::compare_op;
-using trace::detail::indexed_field;
-using trace::detail::indexed_type;
-using trace::detail::tag_index_spec;
+using trace::indexed_field;
+using trace::indexed_type;
+using trace::indexed_tag;
 using rows = std::vector<std::uint32_t>;
 
 std::vector<trace::span> spans_with(const std::vector<trace::attribute_value>& values) {
@@ -32,7 +32,7 @@ std::vector<trace::span> spans_with(const std::vector<trace::attribute_value>& v
   return out;
 }
 
-std::string build(const std::vector<trace::span>& spans, std::vector<tag_index_spec> specs) {
+std::string build(const std::vector<trace::span>& spans, std::vector<indexed_tag> specs) {
   trace::detail::tag_index_builder builder(std::move(specs));
   for (std::uint32_t row = 0; row < spans.size(); ++row) builder.add(row, spans[row]);
   return builder.finish(static_cast<std::uint32_t>(spans.size()));
@@ -54,14 +54,16 @@ rows scan(const std::vector<trace::span>& spans, compare_op op, const trace::att
 }  // namespace
 
 TEST_CASE("an inverted index of strings returns exactly the rows that carry the value") {
-  auto spans = spans_with({std::string("GET"), std::string("POST"), std::string("GET"), std::string(""), std::string("PUT")});
+  auto spans = spans_with({std::string("GET"), std::string("POST"), std::string("GET"), std::string(""), std::string("PUT"),
+                          std::string("PATCH")});
   std::string bytes = build(spans, {{indexed_field::attribute, "k", indexed_type::string, trace::index_kind::inverted}});
-  auto view = open(bytes, 5);
+  auto view = open(bytes, 6);
   const auto* index = view.find(indexed_field::attribute, "k");
   REQUIRE(index != nullptr);
   CHECK(view.find(indexed_field::attribute, "other") == nullptr);
   CHECK(index->candidates(compare_op::eq, std::string("GET")) == rows{0, 2});
   CHECK(index->candidates(compare_op::eq, std::string("")) == rows{3});
+  CHECK(index->candidates(compare_op::eq, std::string("PATCH")) == rows{5});
   CHECK(index->candidates(compare_op::eq, std::string("DELETE")) == rows{});
   // "200" also equals an int 200, and ranges are not kept: the index declines, the query scans.
   CHECK_FALSE(index->candidates(compare_op::eq, std::int64_t{200}));

@@ -57,6 +57,9 @@ struct segment_info {
   std::uint64_t spans = 0;
   std::uint64_t bytes = 0;  // bytes in use (a log's preallocated tail is not counted)
   timestamp_ns min_start = 0, max_start = 0;
+  std::uint64_t tag_index_bytes = 0;  // sealed: its tag indexes (0: none, conditions on tags scan it)
+  std::string tag_index_problem{};    // sealed: why its tag indexes are not used (they failed their checks)
+  std::vector<indexed_tag> indexed_tags{};  // sealed: what its usable tag indexes cover
 };
 
 namespace detail {
@@ -137,8 +140,16 @@ class mmap_store {
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
-  // leaves either the old segments or the merged one). Returns how many segments went away.
+  // leaves either the old segments or the merged one), and rewrites a sealed segment whose
+  // tag indexes are not the ones `indexed_tags` asks for, or are damaged. Returns how many
+  // segments went away.
   std::size_t compact();
+  // Changes the tag indexes built into the segments sealed from now on (`compact` rebuilds
+  // the older ones); a segment's own indexes serve queries until then.
+  void set_indexed_tags(std::vector<indexed_tag> tags) {
+    require_writable();
+    options_.indexed_tags = std::move(tags);
+  }
 
   // Hard-links the sealed segments (and copies the active log's written prefix) into
   // `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
@@ -465,7 +476,8 @@ inline std::vector<segment_info> mmap_store::segments() const {
   std::vector<segment_info> out;
   for (const auto& s : segments_)
     out.push_back({s->path(), s->sequence(), s->sealed(), s->span_count(), s->used_bytes(),
-                   s->span_count() ? s->min_start() : 0, s->max_start()});
+                   s->span_count() ? s->min_start() : 0, s->max_start(), s->tag_index_bytes(), s->tag_index_problem(),
+                   s->indexed_tags()});
   return out;
 }
 

@@ -271,6 +271,8 @@ struct block_lazy_columns {
   std::shared_ptr<const block_attributes> attributes;
 };
 
+class tag_index_view;
+
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
 class block_view {
@@ -336,6 +338,9 @@ class block_view {
   // The strings this block's bytes may name: its segment's, up to the end of its own.
   string_refs refs() const noexcept { return {strings_, string_end_}; }
   block_lazy_columns& lazy_columns() const noexcept { return *lazy_; }
+  // A sealed segment's tag indexes over these rows (tag_index.hpp); null when it has none.
+  const tag_index_view* tag_index() const noexcept { return tag_index_; }
+  void set_tag_index(const tag_index_view* index) noexcept { tag_index_ = index; }
 
   friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
@@ -352,6 +357,7 @@ class block_view {
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
   std::shared_ptr<block_lazy_columns> lazy_;  // shared: the view stays movable
+  const tag_index_view* tag_index_ = nullptr;  // owned by the segment
 };
 
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's

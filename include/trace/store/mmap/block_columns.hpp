@@ -13,6 +13,7 @@
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/block_attributes.hpp"
 #include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/tag_index.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -43,6 +44,11 @@ class mmap_block {
   // The block's trace index: each trace of the block once.
   std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
   trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
+
+  // The tag indexes of a sealed segment's block (null for a log's batches, segments sealed
+  // without index rules, and a damaged index): conditions on an indexed tag test only the
+  // rows it names.
+  const detail::tag_index_view* tag_index() const noexcept { return block_->tag_index(); }
 
   // Attribute tests on columns (see column_block.hpp); the first use builds them.
   static constexpr std::size_t short_text = detail::block_attributes::short_text;

@@ -30,7 +30,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
     std::filesystem::remove(active->path());
     segments_.pop_back();
   } else {
-    auto sealed_path = active->write_sealed(options_.path);
+    auto sealed_path = active->write_sealed(options_.path, options_.indexed_tags);
     std::filesystem::path log_path = active->path();
     auto sealed = detail::segment::open_sealed(sealed_path);
     // The sealed copy is durable before the log goes; views into the old log die here.
@@ -51,12 +51,16 @@ inline std::size_t mmap_store::compact() {
     while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
            bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
       bytes += segments_[++last]->used_bytes();
-    if (last == first || bytes > options_.segment_bytes) continue;
+    // A lone segment is rewritten when its tag indexes are not the ones asked for now.
+    const bool reindex = last == first && segments_[first]->sealed() &&
+                         (segments_[first]->indexed_tags() != options_.indexed_tags ||
+                          !segments_[first]->tag_index_problem().empty());
+    if (!reindex && (last == first || bytes > options_.segment_bytes)) continue;
     std::vector<const detail::segment*> run;
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,
     // so the others are dropped at the next open even if we crash before removing them.
-    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run));
+    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, options_.indexed_tags));
     for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
     detail::sync_directory(options_.path);
     segments_[first] = std::move(merged);

@@ -14,6 +14,7 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/time.hpp"
+#include "trace/store/mmap/indexed_tag.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -75,6 +76,9 @@ struct mmap_options {
   duration_ns retention_ttl = 0;  // 0: keep forever; else drop segments whose spans all started before now - ttl
   bool strict_recovery = false;   // a torn log tail is an error too, instead of being dropped
   std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
+  // The tag indexes built into each segment sealed from now on (docs/FORMAT.md, "Tag index");
+  // `compact` rebuilds the segments sealed with others.
+  std::vector<indexed_tag> indexed_tags{};
 };
 
 inline constexpr std::uint64_t min_segment_bytes = 64 << 10;

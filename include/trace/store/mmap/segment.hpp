@@ -32,6 +32,8 @@
 #include "trace/store/mmap/file.hpp"
 #include "trace/store/mmap/format.hpp"
 #include "trace/store/mmap/options.hpp"
+#include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/tag_index.hpp"
 #include "trace/store/mmap/trace_filter.hpp"
 
 namespace trace {
@@ -114,6 +116,13 @@ class segment {
   const append_only_list<block_view>& blocks() const noexcept { return blocks_; }
   timestamp_ns min_start() const noexcept { return min_start_; }
   timestamp_ns max_start() const noexcept { return max_start_; }
+  // Sealed: its tag indexes, and why they are not used when the file's failed their checks
+  // (then queries scan this segment, and `tracectl check` reports it).
+  std::uint32_t tag_index_bytes() const noexcept { return header_.tag_index_bytes; }
+  const std::string& tag_index_problem() const noexcept { return tag_index_problem_; }
+  // What its indexes cover (empty for a log): compaction rebuilds a segment sealed with
+  // other index rules, or whose indexes are damaged.
+  std::vector<indexed_tag> indexed_tags() const;
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
@@ -123,11 +132,15 @@ class segment {
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
   // process truncated it): touching the missing pages would raise SIGBUS.
   void check_file_size() const;
-  // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path.
-  std::filesystem::path write_sealed(const std::filesystem::path& dir) const { return write_sealed(dir, {this}); }
+  // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path;
+  // it holds the tag indexes `tags`.
+  std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<indexed_tag>& tags) const {
+    return write_sealed(dir, {this}, tags);
+  }
   // Writes the spans of `sources` (consecutive segments) as one sealed segment named after
   // the first, replacing it atomically; its header says which sequences it covers.
-  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources);
+  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
+                                            const std::vector<indexed_tag>& tags);
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
@@ -158,6 +171,8 @@ class segment {
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
+  tag_index_view tag_index_;
+  std::string tag_index_problem_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
   timestamp_ns min_start_ = ~timestamp_ns{0}, max_start_ = 0;
 };
@@ -191,7 +206,8 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   const std::string where = "sealed segment " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
-  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.filter_bytes;
+  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.filter_bytes +
+                                 s->header_.text_index_bytes + s->header_.tag_index_bytes;
   if (size != expected)
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
@@ -220,8 +236,24 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
     if (!s->filter_.may_contain(b.trace_at(t)))
       throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
                                           " of the trace index (the filter is damaged)");
+  if (s->header_.tag_index_bytes) {
+    // The indexes only narrow scans, so damaged ones cost speed, never the segment's spans.
+    const std::uint64_t at = size - s->header_.tag_index_bytes;
+    try {
+      s->tag_index_ = tag_index_view::open(s->map_.data() + at, s->header_.tag_index_bytes, b.rows(), at, where);
+      s->blocks_[0].set_tag_index(&s->tag_index_);
+    } catch (const error& e) {
+      s->tag_index_problem_ = e.what();
+    }
+  }
   s->used_ = s->synced_ = size;
   return s;
+}
+
+inline std::vector<indexed_tag> segment::indexed_tags() const {
+  std::vector<indexed_tag> out;
+  for (const auto& e : tag_index_.entries()) out.push_back(e.spec());
+  return out;
 }
 
 inline std::unique_ptr<segment> segment::create_log(const std::filesystem::path& dir, std::uint64_t sequence,
@@ -419,8 +451,20 @@ inline void segment::check_file_size() const {
                                     " bytes while mapped (another process truncated it)");
 }
 
+// The tag indexes of an encoded block, over its rows in their sealed order.
+inline std::string tag_index_of(const std::byte* block, std::size_t size, const std::vector<indexed_tag>& tags) {
+  string_list strings;
+  strings.push_back({});
+  block_view view;
+  parse_block(view, block, size, strings, "sealed block being written");
+  tag_index_builder builder(tags);
+  for (std::uint32_t row = 0; row < view.rows(); ++row) builder.add(row, mmap_span(&view, row));
+  return builder.finish(view.rows());
+}
+
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
-                                                   const std::vector<const segment*>& sources) {
+                                                   const std::vector<const segment*>& sources,
+                                                   const std::vector<indexed_tag>& tags) {
   // Each row's extras are re-encoded with short strings interned into the new table (refs
   // of a sealed source resolve through its own table first), then the block is encoded.
   string_table_builder strings;
@@ -472,6 +516,14 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     return trace_id(load<std::uint64_t>(entry), load<std::uint64_t>(entry + 8));
   });
   header.filter_bytes = static_cast<std::uint32_t>(bytes.size() - block_end);
+  if (!tags.empty()) {
+    const std::string index = tag_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
+                                           static_cast<std::size_t>(header.block_bytes), tags);
+    if (index.size() <= 0xffffffffu && bytes.size() + index.size() <= max_segment_bytes) {  // else: no index, queries scan
+      header.tag_index_bytes = static_cast<std::uint32_t>(index.size());
+      bytes += index;
+    }
+  }
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
   const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");

@@ -16,8 +16,8 @@
 //   per index: kind u8 | field u8 | value type u8 | 0 u8 | key length u32 | other rows u32 |
 //              entries u32 | body bytes u64 | key (padded) | other rows u32[] (padded) | body
 //   number body: keys u64[entries] | rows u32[entries] (padded)
-//   string body: distinct u32 | 0 u32 | value ends u32[distinct] | row ends u32[distinct] |
-//                value bytes (padded) | rows u32[entries] (padded)
+//   string body: distinct u32 | 0 u32 | value ends u32[distinct] (padded) |
+//                row ends u32[distinct] (padded) | value bytes (padded) | rows u32[entries] (padded)
 
 #include <algorithm>
 #include <bit>
@@ -39,29 +39,12 @@
 #include "trace/query/filter.hpp"  // compare_op
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/crc32c.hpp"
+#include "trace/store/mmap/indexed_tag.hpp"
 
 namespace trace {
 inline namespace v0 {
 
-// How an index rule indexes its tag: `inverted` answers equality (and `in`, a union of
-// equalities) on strings, ints and bools; `sorted` (BanyanDB's tree) also answers ranges on
-// numbers and timestamps.
-enum class index_kind : std::uint8_t { inverted = 1, sorted = 2 };
-
 namespace detail {
-
-// Where an index reads a span's values: attributes named `key` (of the span, its resource,
-// scope, events and links: a test on any of those scopes can use it), or the start time.
-enum class indexed_field : std::uint8_t { attribute = 1, start = 2 };
-enum class indexed_type : std::uint8_t { string = 1, int64 = 2, double_ = 3, bool_ = 4 };
-
-struct tag_index_spec {
-  indexed_field field = indexed_field::attribute;
-  std::string key;  // the attribute name (empty for the start time)
-  indexed_type type = indexed_type::string;
-  index_kind kind = index_kind::inverted;
-  friend bool operator==(const tag_index_spec&, const tag_index_spec&) = default;
-};
 
 inline constexpr std::uint32_t tag_index_layout = 1;
 inline constexpr std::size_t tag_index_head_size = 16, tag_index_entry_head_size = 24;
@@ -78,7 +61,7 @@ inline std::size_t pad8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{
 // Collects the values of each spec's tag row by row; `finish` writes the region.
 class tag_index_builder {
  public:
-  explicit tag_index_builder(std::vector<tag_index_spec> specs) : specs_(std::move(specs)), parts_(specs_.size()) {}
+  explicit tag_index_builder(std::vector<indexed_tag> specs) : specs_(std::move(specs)), parts_(specs_.size()) {}
 
   template <span_like S>
   void add(std::uint32_t row, const S& s) {
@@ -138,7 +121,7 @@ class tag_index_builder {
   static void append(std::string& out, const T& v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); }
   static void align(std::string& out) { out.resize(pad8(out.size()), '\0'); }
 
-  static void write_entry(std::string& out, const tag_index_spec& spec, part& p) {
+  static void write_entry(std::string& out, const indexed_tag& spec, part& p) {
     const bool strings = spec.type == indexed_type::string && spec.field == indexed_field::attribute;
     std::ranges::sort(p.numbers);
     std::ranges::sort(p.strings);
@@ -171,7 +154,9 @@ class tag_index_builder {
       append(out, static_cast<std::uint32_t>(value_ends.size()));
       append(out, std::uint32_t{0});
       for (std::uint32_t end : value_ends) append(out, end);
+      align(out);
       for (std::uint32_t end : row_ends) append(out, end);
+      align(out);
       out += values;
       align(out);
       for (const auto& entry : p.strings) append(out, entry.second);
@@ -184,7 +169,7 @@ class tag_index_builder {
     std::memcpy(out.data() + body_size_at, &body_bytes, 8);
   }
 
-  std::vector<tag_index_spec> specs_;
+  std::vector<indexed_tag> specs_;
   std::vector<part> parts_;
 };
 
@@ -192,7 +177,7 @@ class tag_index_builder {
 // nullopt when this index cannot answer that test (the query then scans).
 class tag_index_entry {
  public:
-  const tag_index_spec& spec() const noexcept { return spec_; }
+  const indexed_tag& spec() const noexcept { return spec_; }
 
   std::optional<std::vector<std::uint32_t>> candidates(compare_op op, const attribute_value& wanted) const {
     if (spec_.type == indexed_type::string) {
@@ -215,6 +200,12 @@ class tag_index_entry {
   // Rows whose key lies in [low, high] (numbers only), plus the other rows.
   std::vector<std::uint32_t> rows_between(std::uint64_t low, std::uint64_t high) const {
     return with_others(number_rows(low, high));
+  }
+  // Rows that started in [low, high] (the start-time index: signed keys, so times past 2^63 are none).
+  std::vector<std::uint32_t> start_rows(std::uint64_t low, std::uint64_t high) const {
+    constexpr std::uint64_t top = std::numeric_limits<std::int64_t>::max();
+    if (low > top || low > high) return with_others({});
+    return rows_between(int_key(static_cast<std::int64_t>(low)), int_key(static_cast<std::int64_t>(std::min(high, top))));
   }
 
  private:
@@ -313,7 +304,7 @@ class tag_index_entry {
     return rows;
   }
 
-  tag_index_spec spec_;
+  indexed_tag spec_;
   const std::byte* others_ = nullptr;
   std::uint32_t other_count_ = 0, entries_ = 0, distinct_ = 0;
   const std::byte* body_ = nullptr;  // numbers: keys then rows
