@@ -167,7 +167,7 @@ TEST_CASE("the row filter reads only the rows an index names") {
   // does: an indexed query then finds none, so the index, not the scan, answered it.
   temp_dir dir;
   trace::mmap_options o = test_support::default_options(dir);
-  o.indexed_tags = {request_tags()[0]};
+  o.indexed_tags = std::vector<trace::indexed_tag>{request_tags()[0]};
   {
     trace::mmap_store store(o);
     auto batch = make_batch(0, 10, 3);

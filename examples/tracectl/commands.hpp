@@ -28,6 +28,7 @@ int run_repair(const arguments& args);
 int run_metrics(const arguments& args);
 int run_group(const arguments& args);
 int run_schema(const arguments& args);
+int run_index_rules(const arguments& args);
 int run_removal(const arguments& args);
 
 // Whether a --where is TraceQL in braces (which search runs as a whole-trace query) rather

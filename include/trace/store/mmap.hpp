@@ -150,6 +150,13 @@ class mmap_store {
     require_writable();
     options_.indexed_tags = std::move(tags);
   }
+  // The tag indexes the next sealed segment gets (see mmap_options::indexed_tags).
+  std::vector<indexed_tag> indexed_tags() const {
+    if (options_.indexed_tags) return *options_.indexed_tags;
+    for (auto s = segments_.rbegin(); s != segments_.rend(); ++s)
+      if ((*s)->sealed() && (*s)->tag_index_problem().empty()) return (*s)->indexed_tags();
+    return {};
+  }
 
   // Hard-links the sealed segments (and copies the active log's written prefix) into
   // `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.

@@ -30,7 +30,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
     std::filesystem::remove(active->path());
     segments_.pop_back();
   } else {
-    auto sealed_path = active->write_sealed(options_.path, options_.indexed_tags);
+    auto sealed_path = active->write_sealed(options_.path, indexed_tags());
     std::filesystem::path log_path = active->path();
     auto sealed = detail::segment::open_sealed(sealed_path);
     // The sealed copy is durable before the log goes; views into the old log die here.
@@ -45,6 +45,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
 inline std::size_t mmap_store::compact() {
   require_writable();
   std::size_t removed = 0;
+  const std::vector<indexed_tag> tags = indexed_tags();
   for (std::size_t first = 0; first < segments_.size(); ++first) {
     std::size_t last = first;
     std::uint64_t bytes = segments_[first]->sealed() ? segments_[first]->used_bytes() : options_.segment_bytes + 1;
@@ -53,14 +54,14 @@ inline std::size_t mmap_store::compact() {
       bytes += segments_[++last]->used_bytes();
     // A lone segment is rewritten when its tag indexes are not the ones asked for now.
     const bool reindex = last == first && segments_[first]->sealed() &&
-                         (segments_[first]->indexed_tags() != options_.indexed_tags ||
+                         (segments_[first]->indexed_tags() != tags ||
                           !segments_[first]->tag_index_problem().empty());
     if (!reindex && (last == first || bytes > options_.segment_bytes)) continue;
     std::vector<const detail::segment*> run;
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,
     // so the others are dropped at the next open even if we crash before removing them.
-    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, options_.indexed_tags));
+    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, tags));
     for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
     detail::sync_directory(options_.path);
     segments_[first] = std::move(merged);

@@ -77,8 +77,9 @@ struct mmap_options {
   bool strict_recovery = false;   // a torn log tail is an error too, instead of being dropped
   std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
   // The tag indexes built into each segment sealed from now on (docs/FORMAT.md, "Tag index");
-  // `compact` rebuilds the segments sealed with others.
-  std::vector<indexed_tag> indexed_tags{};
+  // `compact` rebuilds the segments sealed with others. Unset: those of the newest sealed
+  // segment, so that a tool opening the store without its rules keeps them.
+  std::optional<std::vector<indexed_tag>> indexed_tags{};
 };
 
 inline constexpr std::uint64_t min_segment_bytes = 64 << 10;

@@ -83,7 +83,7 @@ inline void mmap_store::open_writer(bool repair) {
       segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
       continue;
     }
-    auto sealed_path = segments_[i]->write_sealed(options_.path, options_.indexed_tags);
+    auto sealed_path = segments_[i]->write_sealed(options_.path, indexed_tags());
     std::filesystem::remove(segments_[i]->path());
     segments_[i] = detail::segment::open_sealed(sealed_path);
   }
