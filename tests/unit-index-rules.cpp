@@ -178,7 +178,7 @@ TEST_CASE("the row filter reads only the rows an index names") {
   const auto path = trace::detail::segment_path(o.path, 1, ".seg");
   REQUIRE(std::filesystem::exists(path));
   std::string bytes = read_file(path);
-  trace::detail::tag_index_builder other(o.indexed_tags);
+  trace::detail::tag_index_builder other(*o.indexed_tags);
   for (std::uint32_t row = 0; row < 30; ++row) other.add(row, trace::span{});
   std::string index = other.finish(30);
   bytes.resize(bytes.size() - tag_index_size(bytes));

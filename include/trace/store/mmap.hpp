@@ -425,9 +425,13 @@ inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const 
 namespace detail {
 // Before a read touches the mappings: a file that another process truncated would raise
 // SIGBUS at the first access past its new end; one fstat per segment refuses it instead.
-// (A truncation after this check still raises SIGBUS, see docs/FORMAT.md.)
+// (A truncation after this check still raises SIGBUS, see docs/FORMAT.md.) A sealed segment
+// whose checks were left for its first use is checked now, before any of its spans is served.
 inline void check_mapped_sizes(const published_view& view) {
-  for (const auto& s : *view.frozen) s->check_file_size();
+  for (const auto& s : *view.frozen) {
+    s->check_file_size();
+    s->verify();
+  }
   if (view.log) view.log->check_file_size();
 }
 }  // namespace detail

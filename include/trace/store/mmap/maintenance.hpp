@@ -32,7 +32,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
   } else {
     auto sealed_path = active->write_sealed(options_.path, indexed_tags());
     std::filesystem::path log_path = active->path();
-    auto sealed = detail::segment::open_sealed(sealed_path);
+    auto sealed = detail::segment::open_sealed(sealed_path, true, options_.use_tag_indexes);
     // The sealed copy is durable before the log goes; views into the old log die here.
     active = std::move(sealed);
     std::filesystem::remove(log_path);
@@ -61,7 +61,7 @@ inline std::size_t mmap_store::compact() {
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,
     // so the others are dropped at the next open even if we crash before removing them.
-    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, tags));
+    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, tags), true, options_.use_tag_indexes);
     for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
     detail::sync_directory(options_.path);
     segments_[first] = std::move(merged);

@@ -80,6 +80,13 @@ struct mmap_options {
   // `compact` rebuilds the segments sealed with others. Unset: those of the newest sealed
   // segment, so that a tool opening the store without its rules keeps them.
   std::optional<std::vector<indexed_tag>> indexed_tags{};
+  // Opening checks every region of every sealed segment (a damaged one refuses the open).
+  // False: opening reads each sealed segment's header and zone map only, so a large store
+  // opens in milliseconds; the rest of a segment's checks run when a read first needs it,
+  // before it serves a span, and a damaged region then fails that read, naming it.
+  bool check_sealed_at_open = true;
+  // False: queries scan even the segments that have tag indexes (scale-bench compares the two).
+  bool use_tag_indexes = true;
 };
 
 inline constexpr std::uint64_t min_segment_bytes = 64 << 10;

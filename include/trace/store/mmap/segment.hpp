@@ -97,7 +97,14 @@ class segment {
   segment(const segment&) = delete;
   segment& operator=(const segment&) = delete;
 
-  static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path);
+  // Checks the header, the file's size and the zone map, then, unless `check_now` is false,
+  // every region (see verify). `tag_indexes` false leaves its tag indexes unused.
+  static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path, bool check_now = true,
+                                              bool tag_indexes = true);
+  // Sealed, opened with `check_now` false: checks, once, what opening left for the first use
+  // (each region's checksum, the index order, the trace filter, the tag indexes), throwing
+  // `error(errc::corrupt_data)` naming the region; no span is served before. Thread-safe.
+  void verify() const;
   // Replays a log, adding what it does not serve to `dropped` (see log_recovery).
   static std::unique_ptr<segment> open_log(const std::filesystem::path& path, const log_recovery& how,
                                            std::vector<dropped_log_tail>& dropped);
@@ -113,13 +120,19 @@ class segment {
   std::uint64_t used_bytes() const noexcept { return used_; }
   std::uint64_t capacity() const noexcept { return map_.size(); }
   std::uint64_t span_count() const noexcept { return spans_; }
-  const append_only_list<block_view>& blocks() const noexcept { return blocks_; }
+  const append_only_list<block_view>& blocks() const {
+    verify();
+    return blocks_;
+  }
   timestamp_ns min_start() const noexcept { return min_start_; }
   timestamp_ns max_start() const noexcept { return max_start_; }
   // Sealed: its tag indexes, and why they are not used when the file's failed their checks
   // (then queries scan this segment, and `tracectl check` reports it).
   std::uint32_t tag_index_bytes() const noexcept { return header_.tag_index_bytes; }
-  const std::string& tag_index_problem() const noexcept { return tag_index_problem_; }
+  const std::string& tag_index_problem() const {
+    verify();
+    return tag_index_problem_;
+  }
   // What its indexes cover (empty for a log): compaction rebuilds a segment sealed with
   // other index rules, or whose indexes are damaged.
   std::vector<indexed_tag> indexed_tags() const;
@@ -145,7 +158,10 @@ class segment {
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
   // False only when the segment certainly holds no span of `id` (its trace filter says so).
-  bool may_hold(const trace_id& id) const noexcept { return filter_.may_contain(id); }
+  bool may_hold(const trace_id& id) const {
+    verify_filter();
+    return filter_.may_contain(id);
+  }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
@@ -154,6 +170,10 @@ class segment {
  private:
   segment() { strings_.push_back({}); }  // id 0: the empty string
   void add_block(const std::byte* p, std::size_t size, const std::string& where);
+  void check_region(std::size_t r, const std::string& where) const;
+  void load_filter(const std::string& where);
+  void load_block(const std::string& where);
+  void verify_filter() const;
   // Replays records from `at`; returns where the valid prefix ends, `problem` says why.
   std::uint64_t replay(std::uint64_t at, const std::string& where, std::string& problem);
   // What is not served after a valid prefix that ends with `problem` (empty: a clean end).
@@ -173,6 +193,10 @@ class segment {
   string_table_builder builder_;  // logs being written
   tag_index_view tag_index_;
   std::string tag_index_problem_;
+  region_bounds bounds_{};  // sealed: where the block's regions lie
+  bool deferred_ = false;   // sealed: opened with its checks left for the first use
+  bool use_tag_indexes_ = true;
+  mutable std::once_flag filter_checked_, block_checked_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
   timestamp_ns min_start_ = ~timestamp_ns{0}, max_start_ = 0;
 };
@@ -186,20 +210,21 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
     blocks_.truncate(count);
     throw;
   }
-  spans_ += view.rows();
-  if (view.rows()) {
-    min_start_ = std::min(min_start_, view.min_start());
-    max_start_ = std::max(max_start_, view.max_start());
-  }
-  if (!sealed()) {
+  if (!sealed()) {  // a sealed segment's count and range come from its zone map, at open
+    spans_ += view.rows();
+    if (view.rows()) {
+      min_start_ = std::min(min_start_, view.min_start());
+      max_start_ = std::max(max_start_, view.max_start());
+    }
     auto block = static_cast<std::uint32_t>(count);
     std::unique_lock lock(log_index_mutex_);
     for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({block, t});
   }
 }
 
-inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path) {
+inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path, bool check_now, bool tag_indexes) {
   std::unique_ptr<segment> s(new segment());
+  s->use_tag_indexes_ = tag_indexes;
   s->file_ = file_handle(path, O_RDONLY);
   const std::uint64_t size = s->file_.size();
   s->map_ = mapping(s->file_, static_cast<std::size_t>(size), false);
@@ -214,43 +239,79 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
   const std::byte* block = s->map_.data() + file_header_size;
   auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
   if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
-  for (std::size_t r = 0; r < block_region_count; ++r) {
-    std::uint32_t actual = crc32c(block + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]);
-    if (unmask_crc(s->header_.region_crcs[r]) != actual)
-      throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) +
-                                          " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
-                                          ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
-  }
-  if (s->header_.filter_bytes) {
-    const std::uint64_t filter_at = file_header_size + s->header_.block_bytes;
-    const std::byte* region = s->map_.data() + filter_at;
-    s->filter_bytes_.assign(region, region + s->header_.filter_bytes);
-    s->filter_ = trace_filter_view(s->filter_bytes_.data(), s->filter_bytes_.size(), filter_at, where);
-  }
-  s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
-  check_sorted_index(s->blocks_.front(), where);
-  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
-  // agree with the index. The index was just read for its checksum, so this costs little.
-  const block_view& b = s->blocks_.front();
-  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
-    if (!s->filter_.may_contain(b.trace_at(t)))
-      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
-                                          " of the trace index (the filter is damaged)");
-  if (s->header_.tag_index_bytes) {
-    // The indexes only narrow scans, so damaged ones cost speed, never the segment's spans.
-    const std::uint64_t at = size - s->header_.tag_index_bytes;
-    try {
-      s->tag_index_ = tag_index_view::open(s->map_.data() + at, s->header_.tag_index_bytes, b.rows(), at, where);
-      s->blocks_[0].set_tag_index(&s->tag_index_);
-    } catch (const error& e) {
-      s->tag_index_problem_ = e.what();
-    }
+  s->bounds_ = *bounds;
+  // The zone map alone is checked now (a few hundred bytes): it gives the span count and the
+  // time range that retention and the store's size need before any span is read.
+  s->check_region(0, where);
+  s->spans_ = load<std::uint32_t>(block);
+  if (s->spans_) {
+    s->min_start_ = load<std::uint64_t>(block + block_head_size);
+    s->max_start_ = load<std::uint64_t>(block + block_head_size + 8);
   }
   s->used_ = s->synced_ = size;
+  if (check_now) {
+    s->load_filter(where);
+    s->load_block(where);
+  } else {
+    s->deferred_ = true;
+  }
   return s;
 }
 
+inline void segment::check_region(std::size_t r, const std::string& where) const {
+  const std::byte* block = map_.data() + file_header_size;
+  const std::uint32_t actual = crc32c(block + bounds_[r], bounds_[r + 1] - bounds_[r]);
+  if (unmask_crc(header_.region_crcs[r]) != actual)
+    throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) + " checksum mismatch (bytes " +
+                                        std::to_string(file_header_size + bounds_[r]) + ".." +
+                                        std::to_string(file_header_size + bounds_[r + 1]) + ")");
+}
+
+inline void segment::load_filter(const std::string& where) {
+  if (!header_.filter_bytes) return;
+  const std::uint64_t filter_at = file_header_size + header_.block_bytes;
+  const std::byte* region = map_.data() + filter_at;
+  filter_bytes_.assign(region, region + header_.filter_bytes);
+  filter_ = trace_filter_view(filter_bytes_.data(), filter_bytes_.size(), filter_at, where);
+}
+
+inline void segment::load_block(const std::string& where) {
+  const std::byte* block = map_.data() + file_header_size;
+  for (std::size_t r = 1; r < block_region_count; ++r) check_region(r, where);
+  add_block(block, static_cast<std::size_t>(header_.block_bytes), where);
+  check_sorted_index(blocks_.front(), where);
+  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
+  // agree with the index. The index was just read for its checksum, so this costs little.
+  const block_view& b = blocks_.front();
+  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
+    if (!filter_.may_contain(b.trace_at(t)))
+      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
+                                          " of the trace index (the filter is damaged)");
+  if (header_.tag_index_bytes && use_tag_indexes_) {
+    // The indexes only narrow scans, so damaged ones cost speed, never the segment's spans.
+    const std::uint64_t at = used_ - header_.tag_index_bytes;
+    try {
+      tag_index_ = tag_index_view::open(map_.data() + at, header_.tag_index_bytes, b.rows(), at, where);
+      blocks_[0].set_tag_index(&tag_index_);
+    } catch (const error& e) {
+      tag_index_problem_ = e.what();
+    }
+  }
+}
+
+inline void segment::verify_filter() const {
+  if (!deferred_) return;
+  std::call_once(filter_checked_, [this] { const_cast<segment*>(this)->load_filter("sealed segment " + path().string()); });
+}
+
+inline void segment::verify() const {
+  if (!deferred_) return;
+  verify_filter();
+  std::call_once(block_checked_, [this] { const_cast<segment*>(this)->load_block("sealed segment " + path().string()); });
+}
+
 inline std::vector<indexed_tag> segment::indexed_tags() const {
+  verify();
   std::vector<indexed_tag> out;
   for (const auto& e : tag_index_.entries()) out.push_back(e.spec());
   return out;
@@ -471,7 +532,8 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   std::string extras;
   std::vector<std::size_t> extras_ends;
   std::vector<row_input> rows;
-  for (const segment* source : sources)
+  for (const segment* source : sources) {
+    source->verify();
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
       for (std::uint32_t row = 0; row < b.rows(); ++row) {
@@ -489,6 +551,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
                         b.status_at(row), b.kind_at(row)});
       }
     }
+  }
   std::size_t begin = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     rows[r].extras = std::string_view(extras).substr(begin, extras_ends[r] - begin);
@@ -541,7 +604,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
 template <class F>
 void segment::for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const {
   if (sealed()) {
-    const block_view& b = blocks_.front();
+    const block_view& b = blocks().front();
     std::uint32_t ordinal = b.find_sorted(id);
     if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
     return;
