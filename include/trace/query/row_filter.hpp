@@ -49,9 +49,17 @@ class row_filter {
   template <column_block B, class F>
   void for_each_match(const B& b, F&& f) {
     if (!may_match(b)) return;
-    for (node& n : nodes_) bind(n, b);
+    for (node& n : nodes_) {
+      n.indexed.reset();
+      if constexpr (requires { b.tag_index(); })
+        if (const auto* index = b.tag_index()) bind_index(n, *index);
+    }
+    const auto wanted = candidates(root_);
+    // With few rows to read, attribute tests go row by row: building the block's attribute
+    // columns would decode every row.
+    for (node& n : nodes_) bind(n, b, wanted.has_value());
     const std::uint32_t rows = b.rows();
-    if (const auto wanted = candidates(root_)) {
+    if (wanted) {
       // Only the chunks holding a candidate row, each with the others masked out.
       std::vector<std::uint8_t> mask(chunk);
       for (std::size_t at = 0; at < wanted->size();) {
@@ -170,12 +178,10 @@ class row_filter {
   }
 
   // Prepares node `n` for the rows of block `b`: string ids, per-id answers, and per
-  // resource or scope answers where the block interns those.
+  // resource or scope answers where the block interns those. `sparse`: a tag index leaves
+  // few rows to read, so nothing is built over the whole block for them.
   template <column_block B>
-  void bind(node& n, const B& b) {
-    n.indexed.reset();
-    if constexpr (requires { b.tag_index(); })
-      if (const auto* index = b.tag_index()) bind_index(n, *index);
+  void bind(node& n, const B& b, bool sparse) {
     switch (n.kind) {
       case op::service:
       case op::name:
@@ -189,6 +195,8 @@ class row_filter {
         break;
       case op::name_contains: n.decided.assign(b.string_count(), 0); break;
       case op::scope:
+        n.columns = false;
+        if (sparse) break;
         if constexpr (requires { b.scope_id(0); b.scopes(); }) {
           n.columns = true;
           const auto& t = std::get<filters::scope_is>(n.source->get());
@@ -197,6 +205,8 @@ class row_filter {
         }
         break;
       case op::attribute:
+        n.columns = false;
+        if (sparse || n.indexed) break;
         if constexpr (requires {
                         b.attribute_slots(0);
                         b.attribute_values(0);
