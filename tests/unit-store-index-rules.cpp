@@ -162,6 +162,28 @@ TEST_CASE("queries on indexed tags answer as the scan does: row filter, trace se
         trace::count_matching(spans, trace::parse_traceql("{ span.ratio >= 1.0 }")));
 }
 
+TEST_CASE("the active log's batches are indexed by the first query that asks") {
+  temp_dir dir;
+  trace::mmap_options o = test_support::default_options(dir);
+  o.indexed_tags = request_tags();
+  const auto spans = make_batch(0, 60, 5);
+  trace::mmap_store store(o);
+  store.append(std::vector<trace::span>(spans.begin(), spans.begin() + 100));
+  store.append(std::vector<trace::span>(spans.begin() + 100, spans.end()));
+  REQUIRE(store.segments().size() == 1);
+  REQUIRE_FALSE(store.segments()[0].sealed);
+  for (const auto& b : store.blocks()) {
+    REQUIRE(b.tag_index() != nullptr);
+    CHECK(b.tag_index()->entries().size() == request_tags().size());
+  }
+  for (const trace::filter& f : questions()) CHECK(trace::count_matching(store, f) == trace::count_matching(spans, f));
+  // Reopened read-only: the replayed batches are indexed alike.
+  trace::mmap_options reader = o;
+  reader.mode = trace::open_mode::read_only;
+  const trace::mmap_store again(reader);
+  for (const trace::filter& f : questions()) CHECK(trace::count_matching(again, f) == trace::count_matching(spans, f));
+}
+
 TEST_CASE("the row filter reads only the rows an index names") {
   // An index that says no row carries status 300 (built over other spans) while every row
   // does: an indexed query then finds none, so the index, not the scan, answered it.

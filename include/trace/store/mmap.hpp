@@ -406,6 +406,7 @@ void mmap_store::append(const R& batch) {
       std::uint64_t capacity = std::max<std::uint64_t>(options_.segment_bytes, detail::file_header_size + needed);
       segments_.push_back(detail::segment::create_log(options_.path, next_sequence_++, capacity, now));
       active = segments_.back().get();
+      active->set_log_tags(indexed_tags());
     }
     if (active->append(rows_, scratch_)) break;
     if (attempt) throw error(errc::invalid_argument, "batch of " + std::to_string(position) + " spans does not fit in a new segment");

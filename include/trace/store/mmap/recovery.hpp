@@ -56,6 +56,7 @@ inline std::shared_ptr<detail::segment> mmap_store::open_segment(std::uint64_t s
   for (std::size_t d = before; d < dropped_.size(); ++d)
     if (options_.on_dropped) options_.on_dropped(dropped_[d]);
   spans_ += s->span_count();
+  if (!sealed) s->set_log_tags(indexed_tags());
   return s;
 }
 

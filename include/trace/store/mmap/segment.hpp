@@ -136,6 +136,9 @@ class segment {
   // What its indexes cover (empty for a log): compaction rebuilds a segment sealed with
   // other index rules, or whose indexes are damaged.
   std::vector<indexed_tag> indexed_tags() const;
+  // A log: the tags its batches' indexes cover (built by the first query that asks). Set by
+  // the writer before the log is shown to readers, never after.
+  void set_log_tags(std::vector<indexed_tag> tags) { log_tags_ = std::move(tags); }
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
@@ -193,6 +196,7 @@ class segment {
   string_table_builder builder_;  // logs being written
   tag_index_view tag_index_;
   std::string tag_index_problem_;
+  std::vector<indexed_tag> log_tags_;
   region_bounds bounds_{};  // sealed: where the block's regions lie
   bool deferred_ = false;   // sealed: opened with its checks left for the first use
   bool use_tag_indexes_ = true;
@@ -211,6 +215,7 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
     throw;
   }
   if (!sealed()) {  // a sealed segment's count and range come from its zone map, at open
+    view.set_log_tags(&log_tags_);
     spans_ += view.rows();
     if (view.rows()) {
       min_start_ = std::min(min_start_, view.min_start());
