@@ -440,7 +440,8 @@ if what == 'swap-index':  # a sealed segment: swap the first two trace ids, fix 
     first, second = data[index:index + 16], data[index + 24:index + 40]
     data[index:index + 16], data[index + 24:index + 40] = second, first
     struct.pack_into('<I', data, 48, masked(data[index:index + 24 * traces]))
-    struct.pack_into('<I', data, 124, masked(data[:72]))
+    checked = 124 if struct.unpack_from('<I', data, 8)[0] >= 6 else 72  # a sealed header of version 6 is checked whole
+    struct.pack_into('<I', data, 124, masked(data[:checked]))
 elif what == 'flip-first-record':  # a log: one byte inside the first record's payload
     data[128 + 16 + 40] ^= 0x5a
 elif what == 'zero-second-record':  # a log: cut at the boundary after the first record
