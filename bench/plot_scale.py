@@ -17,7 +17,7 @@ FIGURES = [
     ("bytes_per_span", "bytes per span"),
     ("reopen_ms", "reopen (ms, wall)"),
     ("reopen_cpu_ms", "reopen (CPU ms)"),
-    ("reopen_deferred_ms", "reopen, checks deferred (ms, wall)"),
+    ("reopen_deferred_cpu_ms", "reopen, checks deferred (CPU ms)"),
     ("find_trace_median_us", "find_trace median (µs)"),
     ("find_trace_p99_us", "find_trace p99 (µs)"),
     ("absent_median_us", "absent id median (µs)"),

@@ -131,6 +131,7 @@ struct checkpoint {
   double find_median_us = 0, find_p99_us = 0, absent_median_us = 0, absent_p99_us = 0;
   double window_ms = 0, tag_scan_ms = 0, reopen_cpu_ms = 0, window_cpu_ms = 0, tag_scan_cpu_ms = 0;
   double reopen_deferred_ms = 0, first_find_ms = 0, tag_index_ms = 0, tag_index_cpu_ms = 0, tag_index_first_cpu_ms = 0;
+  double reopen_deferred_cpu_ms = 0, first_find_cpu_ms = 0;
   std::uint64_t window_spans = 0, tag_matches = 0;
   double query_rss_mib = 0, process_rss_mib = 0;
 };
@@ -259,13 +260,14 @@ void write_json(const options& o, const std::vector<checkpoint>& results) {
                  "\"absent_median_us\": %.2f, \"absent_p99_us\": %.2f, \"window_ms\": %.3f, \"window_spans\": %llu, "
                  "\"tag_scan_ms\": %.3f, \"tag_matches\": %llu, \"reopen_cpu_ms\": %.3f, \"window_cpu_ms\": %.3f, \"tag_scan_cpu_ms\": %.3f, "
                  "\"tag_index_ms\": %.3f, \"tag_index_cpu_ms\": %.3f, \"tag_index_first_cpu_ms\": %.3f, \"reopen_deferred_ms\": %.3f, "
-                 "\"first_find_ms\": %.3f, "
+                 "\"first_find_ms\": %.3f, \"reopen_deferred_cpu_ms\": %.3f, \"first_find_cpu_ms\": %.3f, "
                  "\"query_rss_mib\": %.1f, \"process_rss_mib\": %.1f}%s\n",
                  static_cast<unsigned long long>(c.spans), static_cast<unsigned long long>(c.segments), c.ingest_per_s,
                  c.ingest_cpu_per_s, c.bytes_per_span, c.reopen_ms, c.find_median_us, c.find_p99_us, c.absent_median_us, c.absent_p99_us,
                  c.window_ms, static_cast<unsigned long long>(c.window_spans), c.tag_scan_ms,
                  static_cast<unsigned long long>(c.tag_matches), c.reopen_cpu_ms, c.window_cpu_ms, c.tag_scan_cpu_ms,
-                 c.tag_index_ms, c.tag_index_cpu_ms, c.tag_index_first_cpu_ms, c.reopen_deferred_ms, c.first_find_ms, c.query_rss_mib, c.process_rss_mib,
+                 c.tag_index_ms, c.tag_index_cpu_ms, c.tag_index_first_cpu_ms, c.reopen_deferred_ms, c.first_find_ms,
+                 c.reopen_deferred_cpu_ms, c.first_find_cpu_ms, c.query_rss_mib, c.process_rss_mib,
                  i + 1 < results.size() ? "," : "");
   }
   std::fprintf(f, "  ]\n}\n");
@@ -321,11 +323,15 @@ int main(int argc, char** argv) try {
       trace::mmap_options deferred = read_only;
       deferred.check_sealed_at_open = false;
       auto t = clock_type::now();
+      double cpu = cpu_seconds();
       const trace::mmap_store store(deferred);
       c.reopen_deferred_ms = seconds_since(t) * 1e3;
+      c.reopen_deferred_cpu_ms = (cpu_seconds() - cpu) * 1e3;
       t = clock_type::now();
+      cpu = cpu_seconds();
       expect(!store.find_trace(trace_id_of(g.next_trace / 2)).empty(), "a trace after a deferred open");
       c.first_find_ms = seconds_since(t) * 1e3;
+      c.first_find_cpu_ms = (cpu_seconds() - cpu) * 1e3;
     }
     const auto t = clock_type::now();
     const double cpu = cpu_seconds();

@@ -123,8 +123,8 @@ inline void flip_byte(const std::filesystem::path& path, std::size_t offset) {
 }
 inline void shrink_to(const std::filesystem::path& path, std::uint64_t size) { std::filesystem::resize_file(path, size); }
 
-// Bytes of a sealed segment's block: as many as its header says (the trace filter follows
-// the block), at most what the file holds after the header.
+// Bytes of a sealed segment's block: as many as its header says (the trace filter and the
+// text index follow the block), at most what the file holds after the header.
 inline std::size_t sealed_block_size(const std::string& bytes) {
   namespace d = trace::detail;
   const std::size_t available = bytes.size() - d::file_header_size;
@@ -134,13 +134,12 @@ inline std::size_t sealed_block_size(const std::string& bytes) {
 
 // After an edit, recompute every checksum a file carries, so that the structure checks behind
 // the checksums are what a test (or the store fuzzer) exercises. A sealed segment: each
-// region's, then the header's. A log: each record's that fits in the file, the commit slots'
-// and the header's.
+// region's, the trace filter's and the text index's, then the header's. A log: each record's
+// that fits in the file, the commit slots' and the header's.
 inline void fix_sealed_checksums(std::string& bytes) {
   namespace d = trace::detail;
   if (bytes.size() < d::file_header_size) return;
   auto* data = reinterpret_cast<std::byte*>(bytes.data());
-  const std::size_t available = bytes.size() - d::file_header_size;
   const std::size_t block = sealed_block_size(bytes);
   if (auto bounds = d::block_bounds(data + d::file_header_size, block))
     for (std::size_t r = 0; r < d::block_region_count; ++r) {
@@ -148,11 +147,19 @@ inline void fix_sealed_checksums(std::string& bytes) {
           trace::crc32c(data + d::file_header_size + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]));
       std::memcpy(data + 40 + 4 * r, &crc, 4);
     }
-  const std::size_t filter = available - block;
+  // The regions after the block, each as large as the header says within what the file holds.
+  std::size_t at = d::file_header_size + block;
+  const std::size_t filter = std::min<std::size_t>(d::load<std::uint32_t>(data + 60), bytes.size() - at);
   if (filter >= d::trace_filter_head_size) {
-    std::byte* region = data + d::file_header_size + block;
-    const std::uint32_t crc = trace::mask_crc(trace::crc32c(region + 4, filter - 4));
-    std::memcpy(region, &crc, 4);
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + at + 4, filter - 4));
+    std::memcpy(data + at, &crc, 4);
+  }
+  at += filter;
+  const bool has_text = d::load<std::uint32_t>(data + 8) >= 6;
+  const std::size_t text = has_text ? std::min<std::size_t>(d::load<std::uint32_t>(data + 72), bytes.size() - at) : 0;
+  if (text >= 4) {  // the text index carries its own checksum in its first 4 bytes
+    const std::uint32_t crc = trace::mask_crc(trace::crc32c(data + at + 4, text - 4));
+    std::memcpy(data + at, &crc, 4);
   }
   d::seal_file_header(data);
 }

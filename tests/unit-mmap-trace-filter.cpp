@@ -1,4 +1,4 @@
-// The sealed segment's trace filter (format version 5): find_trace consults it before the
+// The sealed segment's trace filter (format version 5 on): find_trace consults it before the
 // segment's trace index, so it must never miss an id the index holds; it is checksummed and
 // checked against the index at open; segments written before it (version 4) are still read.
 #include <catch2/catch.hpp>
@@ -42,6 +42,10 @@ filter_bytes build_filter(const std::vector<trace::trace_id>& ids) {
 std::uint32_t filter_size_in_header(const std::filesystem::path& seg) {
   std::string bytes = read_file(seg);
   return trace::detail::load<std::uint32_t>(reinterpret_cast<const std::byte*>(bytes.data()) + 60);
+}
+// Where the filter starts: right after the block (the text index follows it since version 6).
+std::size_t filter_offset(const std::filesystem::path& seg) {
+  return trace::detail::file_header_size + test_support::sealed_block_size(read_file(seg));
 }
 
 // Three sealed segments of 20 traces each, and the spans each trace has.
@@ -131,8 +135,7 @@ TEST_CASE("a flipped byte in a sealed segment's trace filter is refused, naming 
   temp_dir dir;
   auto o = small_segment_options(dir);
   const auto seg = three_sealed(o).front();
-  const auto size = std::filesystem::file_size(seg);
-  flip_byte(seg, size - 10);
+  flip_byte(seg, filter_offset(seg) + filter_size_in_header(seg) - 10);
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) && Catch::Contains("trace filter checksum mismatch"));
 }
 
@@ -141,9 +144,9 @@ TEST_CASE("a filter that passes its checksum but misses a trace of the index is 
   auto o = small_segment_options(dir);
   const auto seg = three_sealed(o).front();
   std::string bytes = read_file(seg);
-  const std::size_t filter_at = bytes.size() - filter_size_in_header(seg);
+  const std::size_t filter_at = filter_offset(seg);
   std::memset(bytes.data() + filter_at + trace::detail::trace_filter_head_size, 0,
-              bytes.size() - filter_at - trace::detail::trace_filter_head_size);  // every bit cleared
+              filter_size_in_header(seg) - trace::detail::trace_filter_head_size);  // every bit cleared
   test_support::fix_sealed_checksums(bytes);
   write_file(seg, bytes);
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains("trace filter does not hold trace"));
@@ -153,12 +156,13 @@ TEST_CASE("a sealed segment of format version 4, without a filter, is still read
   temp_dir dir;
   auto o = small_segment_options(dir);
   for (const auto& seg : three_sealed(o)) {
-    // What version 4 wrote: the same block, no filter after it, zero at header offset 60.
+    // What version 4 wrote: the same block, nothing after it, zero at header offsets 60 and 72.
     std::string bytes = read_file(seg);
-    bytes.resize(bytes.size() - filter_size_in_header(seg));
+    bytes.resize(filter_offset(seg));
     const std::uint32_t version = 4, none = 0;
     std::memcpy(bytes.data() + 8, &version, 4);
     std::memcpy(bytes.data() + 60, &none, 4);
+    std::memcpy(bytes.data() + 72, &none, 4);
     trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
     write_file(seg, bytes);
   }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 source .ci/lib/apt.sh
 apt_install clickhouse-server clickhouse-client
 
-build=build/test  # the README's build: both programs are built there already
+build=build/test  # the README's build tree; the two programs are built on request
 servers=$PWD/build/clickhouse/servers
 http1=${TRACE_CH_HTTP1:-18123} tcp1=${TRACE_CH_TCP1:-19000} inter1=${TRACE_CH_INTER1:-19009}
 http2=${TRACE_CH_HTTP2:-18124} tcp2=${TRACE_CH_TCP2:-19001} inter2=${TRACE_CH_INTER2:-19010}

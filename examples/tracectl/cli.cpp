@@ -17,6 +17,7 @@ const option_spec store_option{"store", "DIR", "the store directory"};
 const option_spec db_option{"db", "DIR", "the database directory (trace::database: groups of stores)"};
 const option_spec json_option{"json", "", "print JSON instead of text"};
 const option_spec where_option{"where", "QUERY", "only spans matching QUERY (see docs/QUERY.md)"};
+const option_spec text_option{"text", "WORDS", "only spans whose text matches WORDS: words, \"phrases\", prefix*, AND, OR, NOT (docs/TEXT_SEARCH.md)"};
 const option_spec now_option{"now", "TIME", "take TIME (RFC 3339) as the present, for windows such as --last"};
 
 arguments parse_arguments(const std::vector<std::string>& words, const std::vector<option_spec>& options) {
@@ -131,6 +132,13 @@ trace::filter filter_of(const arguments& args) {
     auto which = trace::span_kind_from_string(*k);
     if (!which) throw usage_error("--kind " + *k + ": expected server, client, producer, consumer, internal or unspecified");
     add(kind(*which));
+  }
+  if (auto words = args.value("text")) {
+    try {
+      add(text(*words));
+    } catch (const trace::error& e) {
+      throw usage_error(std::string("--text: ") + e.what());
+    }
   }
   if (auto q = args.value("where")) {
     try {

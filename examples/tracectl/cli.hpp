@@ -80,7 +80,7 @@ trace::timestamp_ns now_of(const arguments& args);
 trace::filter filter_of(const arguments& args);
 
 // Options shared by the reading commands.
-extern const option_spec store_option, json_option, where_option, now_option;
+extern const option_spec store_option, json_option, where_option, text_option, now_option;
 extern const option_spec db_option;
 
 // Terminal conventions.

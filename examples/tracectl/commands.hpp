@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cli.hpp"
+#include "trace/store/comment_log.hpp"
 
 namespace tracectl {
 
@@ -30,6 +31,15 @@ int run_group(const arguments& args);
 int run_schema(const arguments& args);
 int run_index_rules(const arguments& args);
 int run_removal(const arguments& args);
+int run_comment(const arguments& args);
+int run_logs(const arguments& args);
+int run_correlate(const arguments& args);
+
+// The comments of a trace from the store's comments.log (none when it has none), as the
+// lines `trace` prints under the tree and as a JSON array.
+std::vector<trace::comment> comments_of(const arguments& args, const trace::trace_id& id, bool with_removed);
+std::string comments_text(const std::vector<trace::comment>& comments);
+void write_comments_json(trace::json::writer& w, const std::vector<trace::comment>& comments);
 
 // Whether a --where is TraceQL in braces (which search runs as a whole-trace query) rather
 // than the bare single-span form.

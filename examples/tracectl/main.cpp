@@ -50,20 +50,48 @@ const std::vector<command>& commands() {
         {"max-disk-bytes", "N", "stop when the store would grow past N bytes"},
         {"quiet", "", "no progress line"}},
        run_import},
+      {"comment", "comment add TRACE --store DIR --text T [--author A] [--span ID] | list TRACE [--all] [--json] | edit N --text T | rm N",
+       "Comments on a trace, kept in the store's comments.log (durable when the command returns):\n"
+       "add one (to the trace, or one of its spans), list them (--all: removed ones too), edit or remove one\n"
+       "(a removed comment stays as a tombstone). `tracectl trace` shows them under the tree.",
+       {store_option, json_option, {"text", "T", "the comment's text"}, {"author", "A", "who writes it (default: $USER)"},
+        {"span", "ID", "the span it is about"}, {"all", "", "list removed comments too"}},
+       run_comment},
+      {"logs", "logs import FILE... --store DIR [--format auto|otlp|otlp-proto|jsonl] | logs --store DIR [--service S] [--trace ID] [--text WORDS] [--severity LEVEL] [--since D] [--limit N] [--json]",
+       "Logs beside the spans, in the store's logs.log (durable when import returns): import reads OTLP\n"
+       "logs (JSON, or protobuf ExportLogsServiceRequest: .pb, .binpb) or JSON Lines (timestamp, severity,\n"
+       "body, trace_id, span_id, service, attributes); a bad file is refused whole. Without a word, lists\n"
+       "logs, oldest first, numbered as correlate --log takes them; --text searches the bodies (by scan).",
+       {store_option, json_option, {"format", "F", "import: auto (default), otlp, otlp-proto or jsonl"},
+        {"service", "S", "only logs of service S"}, {"trace", "ID", "only logs of trace ID"},
+        {"text", "WORDS", "only logs whose body matches WORDS (docs/TEXT_SEARCH.md's syntax)"},
+        {"severity", "LEVEL", "only logs at LEVEL or above (trace, debug, info, warn, error, fatal)"},
+        {"since", "D", "only logs of the last D (15m, 24h, ...)"}, now_option, limit_option},
+       run_logs},
+      {"correlate", "correlate --store DIR (--trace ID [--slack D] | --log N | --service S [--since D | --from T --to T]) [--json]",
+       "Traces and logs side by side. --trace: the trace's logs, each saying how it was linked (by its\n"
+       "trace id, or by service and time window for a log without ids: a service of the trace, within\n"
+       "its spans' time widened by --slack, 1s by default). --log N: the log's trace and span.\n"
+       "--service: the service's traces and logs over the window, as one timeline (default: the last hour).",
+       {store_option, json_option, {"trace", "ID", "the logs of trace ID"}, {"slack", "D", "widen the time window by D (default 1s)"},
+        {"log", "N", "the trace and span of log N (as logs numbers them)"}, {"service", "S", "the traces and logs of service S"},
+        {"since", "D", "the window: the last D (default 1h)"}, {"from", "T", "the window's start (RFC 3339)"},
+        {"to", "T", "the window's end (RFC 3339)"}, now_option},
+       run_correlate},
       {"trace", "trace ID --store DIR [--json] [--bar-width N]",
        "Shows one trace as a tree: operation, service, duration, status and a time bar per span.",
        {store_option, json_option, {"bar-width", "N", "width of the time bars (default 40, 0: none)"}},
        run_trace},
       {"spans", "spans --store DIR [--trace ID] [--service S] [--name N] [--status S] [--kind K] [--where QUERY] [--order oldest|newest|slowest] [--limit N] [--json]",
        "Lists matching spans (default: the 100 oldest).",
-       {store_option, json_option, where_option, limit_option, trace_option, service_option, name_option,
+       {store_option, json_option, where_option, text_option, limit_option, trace_option, service_option, name_option,
         status_option, kind_option, {"order", "O", "oldest (default), newest or slowest first"}},
        run_spans},
-      {"search", "search --store DIR [--where QUERY] [--errors] [--limit N] [--json]",
+      {"search", "search --store DIR [--where QUERY] [--text WORDS] [--errors] [--limit N] [--json]",
        "Lists traces with a span matching QUERY, newest first: root, duration, span and error counts.\n"
        "A QUERY in braces is TraceQL, whole: structure ({ kind = server } >> { status = error }),\n"
        "pipelines ({ } | count() > 3), by(), select(); it lists the matching spans of each trace.",
-       {store_option, json_option, where_option, limit_option, service_option, name_option, status_option,
+       {store_option, json_option, where_option, text_option, limit_option, service_option, name_option, status_option,
         kind_option, {"errors", "", "only traces with an error span"}},
        run_search},
       {"metrics", "metrics QUERY --store DIR [--since 1h] [--step D] [--now TIME] [--exact] [--json]",

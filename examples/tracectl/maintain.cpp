@@ -37,6 +37,10 @@ int run_check(const arguments& args) {
   try {
     const trace::mmap_store store(options);
     segments = store.segments();
+    // A damaged text index costs speed, not answers (text queries scan the segment), but it is damage.
+    for (const auto& s : segments)
+      if (!s.text_index_problem.empty())
+        problems.push_back(s.text_index_problem + "; text queries scan this segment until tracectl compact rewrites it");
     std::map<trace::trace_id, std::size_t> per_trace;
     for (trace::mmap_span s : store.scan()) {
       (void)s.materialize();
@@ -70,6 +74,7 @@ int run_check(const arguments& args) {
           .member("sealed", s.sealed)
           .member("spans", s.spans)
           .member("bytes", s.bytes)
+          .member("text_index_bytes", s.text_index_bytes)
           .member("tag_index_bytes", s.tag_index_bytes)
           .end_object();
     w.end_array().key("problems").begin_array();
@@ -81,7 +86,8 @@ int run_check(const arguments& args) {
     for (const auto& s : segments)
       print(s.path.filename().string() + "  " + (s.sealed ? "sealed" : "log   ") + "  " + std::to_string(s.spans) +
             " spans  " + std::to_string(s.bytes) + " bytes" +
-            (s.tag_index_bytes ? "  tag indexes " + std::to_string(s.tag_index_bytes) + " bytes" : "") + "\n");
+            (s.sealed ? s.text_index_bytes ? " (text index " + std::to_string(s.text_index_bytes) + ")" : " (no text index)" : "") +
+            (s.tag_index_bytes ? " (tag indexes " + std::to_string(s.tag_index_bytes) + ")" : "") + "\n");
     for (const auto& p : problems) print(colours.red("problem: ") + p + "\n");
     print(healthy ? colours.green("ok") + ": " + std::to_string(spans) + " spans in " + std::to_string(traces) +
                         " traces, " + std::to_string(segments.size()) + " segments, every checksum and index entry verified\n"

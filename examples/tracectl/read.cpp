@@ -99,7 +99,9 @@ int run_trace(const arguments& args) {
       if (!tree.node_at(i).in_tree) write_span_json(w, tree.span_at(i), tree.node_at(tree.find(tree.span_at(i).id)).depth);
     w.end_array().key("issues").begin_array();
     for (const auto& issue : tree.issues()) w.string(std::string(trace::to_string(issue.kind)));
-    w.end_array().end_object();
+    w.end_array().key("comments");
+    write_comments_json(w, comments_of(args, id, false));
+    w.end_object();
     print_json(out);
     return exit_ok;
   }
@@ -135,7 +137,7 @@ int run_trace(const arguments& args) {
     }
     text = painted;
   }
-  print(text);
+  print(text + comments_text(comments_of(args, id, false)));
   return exit_ok;
 }
 

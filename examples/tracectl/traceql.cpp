@@ -34,7 +34,7 @@ bool is_traceql(std::string_view query) {
 }
 
 int run_traceql_search(const arguments& args) {
-  for (const char* narrowing : {"service", "name", "status", "kind", "errors"})
+  for (const char* narrowing : {"service", "name", "status", "kind", "errors", "text"})
     if (args.value(narrowing) || args.flag(narrowing))
       throw usage_error(std::string("--") + narrowing + " does not combine with a TraceQL --where; say it in the query");
   const trace::traceql::query q = parse_query("--where", args.required("where"));

@@ -27,6 +27,7 @@
 #include "trace/core/error.hpp"
 #include "trace/core/span_traits.hpp"
 #include "trace/query/regex.hpp"
+#include "trace/query/text_query.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -68,6 +69,11 @@ struct regex_test {
   std::string pattern{};
   std::shared_ptr<const regex> compiled{};  // shared: filters are copied freely
 };
+// Full-text search (text_query.hpp): the span's words satisfy the query. A store with a
+// text index reads only the rows it names, then tests each as here.
+struct text_match {
+  std::shared_ptr<const text_query> query{};  // shared: filters are copied freely
+};
 struct all_of { std::vector<filter> items; };
 struct any_of { std::vector<filter> items; };
 struct negation { std::shared_ptr<const filter> item; };
@@ -78,7 +84,7 @@ class filter {
   using node = std::variant<filters::match_all, filters::trace_is, filters::service_is, filters::operation_is,
                             filters::operation_contains, filters::status_is, filters::kind_is,
                             filters::scope_is, filters::duration_within, filters::start_within, filters::attribute_test,
-                            filters::regex_test, filters::all_of, filters::any_of, filters::negation>;
+                            filters::regex_test, filters::text_match, filters::all_of, filters::any_of, filters::negation>;
 
   // Levels of nesting a filter may have (a test alone is 1); deeper ones are refused with
   // errc::invalid_argument, so that no walk over the tree runs out of stack.
@@ -165,6 +171,9 @@ inline filter operation_matches(std::string_view pattern) {
 inline filter service_matches(std::string_view pattern) {
   return detail::make_regex_test(filters::regex_target::service, {}, all_attribute_scopes, pattern);
 }
+// Spans whose text satisfies a full-text query (text_query.hpp); a bad query throws
+// `error(errc::parse_error)`.
+inline filter text(std::string_view query) { return filters::text_match{std::make_shared<const text_query>(query)}; }
 inline filter status(status_code code) { return filters::status_is{code}; }
 inline filter kind(span_kind k) { return filters::kind_is{k}; }
 // The instrumentation scope's name or version (combine both with `&&`).
@@ -339,6 +348,7 @@ struct filter_evaluator {
     }
     return false;
   }
+  bool operator()(const filters::text_match& t) const { return t.query->matches(s); }
   bool operator()(const filters::all_of& t) const {
     for (const filter& item : t.items)
       if (!matches(item, s)) return false;

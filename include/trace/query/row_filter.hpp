@@ -83,7 +83,7 @@ class row_filter {
  private:
   enum class op : std::uint8_t {
     always, never, all, any, negate, trace, service, name, name_contains, status, kind, scope, duration, start,
-    attribute,
+    attribute, text,
     generic  // evaluated through the stored span, row by row
   };
   struct node {
@@ -103,6 +103,7 @@ class row_filter {
     bool equal_short_text = false;
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
     std::optional<std::vector<std::uint32_t>> indexed{};  // the block's rows a tag index says may pass, sorted
+    std::uint32_t group_rows = 0;  // text: rows per group of `decided` (0: no index, every row is tested)
   };
 
   // Rows per evaluation step: the scratch bytes of all nodes stay in the cache.
@@ -124,6 +125,7 @@ class row_filter {
           else if constexpr (std::is_same_v<N, filters::operation_contains>)
             return add({.kind = op::name_contains, .text = n.text});
           else if constexpr (std::is_same_v<N, filters::regex_test>) return add({.kind = op::generic, .source = &f});
+          else if constexpr (std::is_same_v<N, filters::text_match>) return add({.kind = op::text, .source = &f});
           else if constexpr (std::is_same_v<N, filters::status_is>)
             return add({.kind = op::status, .code = static_cast<std::uint32_t>(n.code)});
           else if constexpr (std::is_same_v<N, filters::kind_is>)
@@ -152,7 +154,7 @@ class row_filter {
   int cost(std::uint32_t index) const {
     switch (nodes_[index].kind) {
       case op::all: case op::any: case op::negate: return 1;
-      case op::generic: case op::attribute: case op::scope: return 2;
+      case op::generic: case op::attribute: case op::scope: case op::text: return 2;
       default: return 0;
     }
   }
@@ -194,6 +196,15 @@ class row_filter {
         }
         break;
       case op::name_contains: n.decided.assign(b.string_count(), 0); break;
+      case op::text:
+        n.group_rows = 0;
+        if constexpr (requires { b.text_index(); })
+          if (const auto* index = b.text_index()) {
+            // The groups that may hold a match; rows outside them are not read.
+            n.decided = std::get<filters::text_match>(n.source->get()).query->candidate_groups(*index);
+            n.group_rows = index->group_rows();
+          }
+        break;
       case op::scope:
         n.columns = false;
         if (sparse) break;
@@ -423,6 +434,12 @@ class row_filter {
         fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
         break;
       case op::generic: fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); }); break;
+      case op::text:
+        if (n.group_rows)
+          fill_wanted([&](std::uint32_t row) { return n.decided[row / n.group_rows] && matches(*n.source, b.span(row)); });
+        else
+          fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
+        break;
     }
     return out;
   }

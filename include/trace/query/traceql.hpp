@@ -68,7 +68,7 @@ namespace detail {
 
 enum class token_kind : std::uint8_t {
   end, identifier, string, number, duration, time, lparen, rparen, lbrace, rbrace,
-  and_, or_, not_, eq, ne, lt, le, gt, ge, regex_match, regex_no_match
+  and_, or_, not_, eq, ne, lt, le, gt, ge, regex_match, regex_no_match, text_match
 };
 
 struct query_token {
@@ -169,6 +169,7 @@ class traceql_parser {
     const query_token field = current_;
     advance();
     const std::string_view name = field.text;
+    if (name == "text" && current_.kind == token_kind::text_match) return text_condition();
     const std::optional<intrinsic> which = intrinsic_named(name);
     if (!is_comparison(current_.kind)) {
       if (which) fail("expected a comparison operator after '" + std::string(name) + "', found " + describe(current_));
@@ -201,6 +202,20 @@ class traceql_parser {
   }
 
   enum class intrinsic : std::uint8_t { name, service, status, kind, duration, start, trace_id, scope_name, scope_version };
+
+  // `text ~ "card declined"`: full-text search over the span's words (text_query.hpp).
+  filter text_condition() {
+    advance();  // ~
+    const query_token value = current_;
+    if (value.kind != token_kind::string)
+      fail_at(value.offset, "'text ~' takes a quoted text query such as \"card declined\", found " + describe(value));
+    advance();
+    try {
+      return where::text(value.string);
+    } catch (const error& problem) {
+      fail_at(value.offset, problem.message());
+    }
+  }
 
   // `=~` and `!~`: a quoted pattern matched against the whole name, service or string attribute.
   filter regex_comparison(const query_token& field, std::optional<intrinsic> which, const query_token& op,
@@ -402,6 +417,7 @@ class traceql_parser {
       case '<': return next == '=' ? symbol(token_kind::le, 2) : symbol(token_kind::lt, 1);
       case '>': return next == '=' ? symbol(token_kind::ge, 2) : symbol(token_kind::gt, 1);
       case '"': return string_literal();
+      case '~': return symbol(token_kind::text_match, 1);
       default: break;
     }
     if (std::isdigit(static_cast<unsigned char>(c)) || (c == '-' && std::isdigit(static_cast<unsigned char>(next))))

@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <limits>
 #include <iterator>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -28,6 +30,7 @@
 #include "trace/detail/trace_index.hpp"
 #include "trace/store/columnar_store.hpp"
 #include "trace/store/stored_span.hpp"
+#include "trace/store/text_postings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -80,6 +83,11 @@ class memory_store {
 
   // A full owning copy of one stored span.
   span materialize(std::uint32_t row) const;
+
+  // The text index over every span, brought up to date by the first call after appends (so
+  // a store never searched never pays for it); text conditions read it through `blocks()`.
+  // Safe on concurrent readers, as every reading call.
+  const text_postings& text_index() const;
 
   // Distinct service names, and the operation names seen with one service, sorted.
   std::vector<std::string_view> services() const;
@@ -173,6 +181,11 @@ class memory_store {
   std::unordered_multimap<std::uint64_t, std::uint32_t> scope_by_hash_;
   detail::string_interner strings_;
   detail::trace_index index_;
+  struct text_state {
+    std::mutex mutex;  // readers that find the index behind the rows take turns bringing it up
+    text_postings index;
+  };
+  mutable std::unique_ptr<text_state> text_ = std::make_unique<text_state>();  // a pointer: the store stays movable
 
   // the block's bounds: start and duration ranges, the distinct service ids
   block_bounds bounds_{std::numeric_limits<timestamp_ns>::max(), 0, std::numeric_limits<duration_ns>::max(), 0};
@@ -258,6 +271,7 @@ class memory_store::block {
   void prefetch_attributes(std::uint32_t row) const noexcept { store_->prefetch_span_attributes(row); }
   std::uint32_t resource_id(std::uint32_t row) const noexcept { return store_->resource_ids_[row]; }
   std::uint32_t scope_id(std::uint32_t row) const noexcept { return store_->scope_ids_[row]; }
+  const text_postings* text_index() const { return &store_->text_index(); }
   std::span<const resource> resources() const noexcept { return store_->resources(); }
   std::span<const scope> scopes() const noexcept { return store_->scopes(); }
   template <class F>
@@ -362,6 +376,13 @@ void memory_store::append(const R& batch) {
   if (size() + count >= detail::trace_index::no_row)
     throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
   for (const auto& s : batch) append_one(s);
+}
+
+inline const text_postings& memory_store::text_index() const {
+  if (!text_) text_ = std::make_unique<text_state>();  // a moved-from store, assigned anew
+  std::lock_guard lock(text_->mutex);
+  for (auto row = text_->index.rows(); row < size(); ++row) text_->index.add(at(row));
+  return text_->index;
 }
 
 template <class String>

@@ -57,6 +57,8 @@ struct segment_info {
   std::uint64_t spans = 0;
   std::uint64_t bytes = 0;  // bytes in use (a log's preallocated tail is not counted)
   timestamp_ns min_start = 0, max_start = 0;
+  std::uint64_t text_index_bytes = 0;  // sealed: its text index (0: none, text queries scan it)
+  std::string text_index_problem{};    // sealed: why its text index is not used (it failed its checks)
   std::uint64_t tag_index_bytes = 0;  // sealed: its tag indexes (0: none, conditions on tags scan it)
   std::string tag_index_problem{};    // sealed: why its tag indexes are not used (they failed their checks)
   std::vector<indexed_tag> indexed_tags{};  // sealed: what its usable tag indexes cover
@@ -140,9 +142,9 @@ class mmap_store {
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
-  // leaves either the old segments or the merged one), and rewrites a sealed segment whose
-  // tag indexes are not the ones `indexed_tags` asks for, or are damaged. Returns how many
-  // segments went away.
+  // leaves either the old segments or the merged one), and rewrites a lone sealed segment
+  // without a usable text index, or whose tag indexes are not the ones `indexed_tags` asks
+  // for or are damaged. Returns how many segments went away.
   std::size_t compact();
   // Changes the tag indexes built into the segments sealed from now on (`compact` rebuilds
   // the older ones); a segment's own indexes serve queries until then.
@@ -488,8 +490,8 @@ inline std::vector<segment_info> mmap_store::segments() const {
   std::vector<segment_info> out;
   for (const auto& s : segments_)
     out.push_back({s->path(), s->sequence(), s->sealed(), s->span_count(), s->used_bytes(),
-                   s->span_count() ? s->min_start() : 0, s->max_start(), s->tag_index_bytes(), s->tag_index_problem(),
-                   s->indexed_tags()});
+                   s->span_count() ? s->min_start() : 0, s->max_start(), s->text_index_bytes(), s->text_index_problem(),
+                   s->tag_index_bytes(), s->tag_index_problem(), s->indexed_tags()});
   return out;
 }
 

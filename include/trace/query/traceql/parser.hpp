@@ -91,6 +91,7 @@ class parser {
   field_expr field_chain(int level);  // 0: + -, 1: * / %, 2: ^
   field_expr field_unary();
   field_expr field_primary();
+  field_expr text_condition();  // `text ~ "query"`: full-text search (ours, not Tempo's)
   field_expr aggregate_call(aggregate_fn fn);
   std::optional<field_expr> keyword_literal(const token& t) const;
   std::optional<intrinsic> intrinsic_named(std::string_view name) const;
@@ -527,6 +528,23 @@ inline field_expr parser::field_unary() {
   return n;
 }
 
+inline field_expr parser::text_condition() {
+  field_expr e;
+  e.offset = current_.offset;
+  advance();  // text
+  advance();  // ~
+  if (!at(tk::string)) fail("'text ~' takes a quoted text query such as \"card declined\", found " + describe(current_));
+  e.shape = field_expr::form::legacy;
+  e.type = value_type::boolean;
+  try {
+    e.where = std::make_shared<const filter>(where::text(current_.value));
+  } catch (const error& problem) {
+    fail(problem.message());
+  }
+  advance();
+  return e;
+}
+
 inline field_expr parser::field_primary() {
   field_expr e;
   e.offset = current_.offset;
@@ -594,6 +612,7 @@ inline field_expr parser::field_primary() {
         if (fn) return aggregate_call(*fn);
         fail("a scalar filter reads spans through an aggregate (count, avg, min, max, sum), not '" + std::string(w) + "'");
       }
+      if (w == "text" && peek().kind == tk::tilde) return text_condition();
       if (auto which = intrinsic_named(w)) {
         e.shape = field_expr::form::intrinsic;
         e.which = *which;

@@ -87,6 +87,8 @@ struct sql_writer {
   }
   // Left to the client: ClickHouse's RE2 syntax differs from ECMAScript's.
   sql_condition operator()(const filters::regex_test&) const { return {"1", false}; }
+  // Left to the client: the tokenizer's rules are ours (text_tokens.hpp).
+  sql_condition operator()(const filters::text_match&) const { return {"1", false}; }
   sql_condition operator()(const filters::all_of& t) const {
     sql_condition out{"", true};
     for (const filter& item : t.items) {

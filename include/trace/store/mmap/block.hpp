@@ -278,6 +278,8 @@ class tag_index_view;
 
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
+class text_index_view;
+
 class block_view {
  public:
   std::uint32_t rows() const noexcept { return rows_; }
@@ -347,6 +349,9 @@ class block_view {
   // A log batch's: the tags its indexes cover once built (block_columns.hpp, tag_index_of).
   const std::vector<indexed_tag>* log_tags() const noexcept { return log_tags_; }
   void set_log_tags(const std::vector<indexed_tag>* tags) noexcept { log_tags_ = tags; }
+  // A sealed segment's text index over these rows (text_index.hpp); null when it has none.
+  const text_index_view* text_index() const noexcept { return text_index_; }
+  void set_text_index(const text_index_view* index) noexcept { text_index_ = index; }
 
   friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
 
@@ -365,6 +370,7 @@ class block_view {
   std::shared_ptr<block_lazy_columns> lazy_;  // shared: the view stays movable
   const tag_index_view* tag_index_ = nullptr;  // owned by the segment
   const std::vector<indexed_tag>* log_tags_ = nullptr;  // owned by the segment
+  const text_index_view* text_index_ = nullptr;  // owned by the segment
 };
 
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's

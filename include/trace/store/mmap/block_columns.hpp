@@ -17,6 +17,7 @@
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/block_attributes.hpp"
 #include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/text_index.hpp"
 #include "trace/store/mmap/tag_index.hpp"
 
 namespace trace {
@@ -82,6 +83,9 @@ class mmap_block {
   // and the batches of a log whose store has none): conditions on an indexed tag test only
   // the rows they name.
   const detail::tag_index_view* tag_index() const { return detail::tag_index_of(*block_); }
+  // The text index of a sealed segment's block (null for a log's batches and older segments):
+  // full-text conditions test only the rows of the groups it names.
+  const detail::text_index_view* text_index() const noexcept { return block_->text_index(); }
 
   // Attribute tests on columns (see column_block.hpp); the first use builds them.
   static constexpr std::size_t short_text = detail::block_attributes::short_text;

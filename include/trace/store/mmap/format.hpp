@@ -17,18 +17,20 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 6;  // 6: a sealed segment's tag indexes; 5: its trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
+inline constexpr std::uint32_t format_version = 6;  // 6: a sealed segment's text index and tag indexes, header CRC to 124 when sealed; 5: a sealed segment's trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
 inline constexpr std::uint32_t oldest_format_version = 2;  // 2: packed columns, string refs; 2 and 3 read as 4 without what came later
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of the header's fixed bytes
 
 enum class file_kind : std::uint32_t { log = 1, sealed = 2 };
 
-// The header bytes its CRC covers: from version 4 on, a log's fixed fields only, because its
-// commit slots after them are rewritten at every sync (each slot has its own CRC); a sealed
-// segment's header is written once, and from version 6 on it uses the bytes after 72 too.
-constexpr std::size_t header_checked_bytes(std::uint32_t version, std::uint32_t kind) noexcept {
-  return version < 4 || (version >= 6 && kind == static_cast<std::uint32_t>(file_kind::sealed)) ? 124 : 72;
+// The header bytes its CRC covers. Versions 4 and 5: the fixed fields only, because a log's
+// commit slots after them are rewritten at every sync (each slot has its own CRC). A sealed
+// segment has no commit slots, so from version 6 on its CRC covers every byte before it again,
+// including the region sizes that version 6 put there.
+constexpr std::size_t header_checked_bytes(std::uint32_t version, file_kind kind) noexcept {
+  if (version < 4) return 124;
+  return version >= 6 && kind == file_kind::sealed ? 124 : 72;
 }
 
 // A sealed segment's block regions, each checksummed on its own so that damage is named.
@@ -79,23 +81,24 @@ struct file_header {
   std::uint64_t created_ns = 0;  // wall clock at creation, for rolling by time
   std::uint64_t block_bytes = 0;  // sealed: size of the block after the header
   std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
-  std::uint32_t filter_bytes = 0;    // sealed, version 5 on: size of the trace filter after the block
+  std::uint32_t filter_bytes = 0;      // sealed, version 5 on: size of the trace filter after the block
+  std::uint32_t text_index_bytes = 0;  // sealed, version 6 on: size of the text index after the trace filter (0: none)
+  std::uint32_t tag_index_bytes = 0;   // sealed, version 6 on: size of the tag indexes after the text index (0: none)
   std::uint64_t covers_through = 0;  // sealed by compaction: it replaces segments up to this sequence
-  std::uint32_t text_index_bytes = 0;  // sealed, version 6 on: the text index after the trace filter (skipped by this build)
-  std::uint32_t tag_index_bytes = 0;   // sealed, version 6 on: the tag indexes after the text index (0: none)
   commit_point committed{};          // log, version 4 on: the newest readable commit slot
   std::size_t committed_slot = 1;    // ... and which slot holds it (none written: the next goes to 0)
   bool commit_slots_damaged = false;  // log: no slot is readable although one was written
 };
 // Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
-//         region crcs u32[5] | filter_bytes u32 at 60 | covers_through u64 at 64 |
-//         log: commit slots 2 × 24 at 72 | sealed, version 6: text index bytes u32 at 72, tag index bytes u32 at 76 |
+//         region crcs u32[5] | filter_bytes u32 at 60 | covers_through u64 at 64 | commit slots 2 × 24 at 72 (log) |
+//         text index bytes u32 at 72 (sealed, version 6) | tag index bytes u32 at 76 (sealed, version 6) |
 //         zero padding | header crc u32 at 124.
 
 // Writes the header CRC of the header at `out` for the version it names.
 inline void seal_file_header(std::byte* out) {
   const auto version = load<std::uint32_t>(out + 8);
-  const std::uint32_t crc = mask_crc(crc32c(out, header_checked_bytes(version, load<std::uint32_t>(out + 12))));
+  const auto kind = static_cast<file_kind>(load<std::uint32_t>(out + 12));
+  const std::uint32_t crc = mask_crc(crc32c(out, header_checked_bytes(version, kind)));
   std::memcpy(out + header_crc_offset, &crc, 4);
 }
 
@@ -110,11 +113,11 @@ inline void write_file_header(std::byte* out, const file_header& h) {
   put(32, h.block_bytes);
   for (std::size_t i = 0; i < block_region_count; ++i) put(40 + 4 * i, h.region_crcs[i]);
   put(60, h.filter_bytes);
-  put(64, h.covers_through);
   if (h.kind == file_kind::sealed) {
     put(72, h.text_index_bytes);
     put(76, h.tag_index_bytes);
   }
+  put(64, h.covers_through);
   seal_file_header(out);
 }
 
@@ -148,8 +151,10 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
     throw error(errc::corrupt_data, where + ": format version " + std::to_string(version) +
                                         " is not supported (this build reads versions " +
                                         std::to_string(oldest_format_version) + " to " + std::to_string(format_version) + ")");
-  if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) !=
-      crc32c(in, header_checked_bytes(version, load<std::uint32_t>(in + 12))))
+  // The kind picks how many bytes the CRC covers; a damaged kind still fails the check, since
+  // every variant covers it.
+  const auto claimed_kind = static_cast<file_kind>(load<std::uint32_t>(in + 12));
+  if (unmask_crc(load<std::uint32_t>(in + header_crc_offset)) != crc32c(in, header_checked_bytes(version, claimed_kind)))
     throw error(errc::corrupt_data, where + ": header checksum mismatch");
   file_header h;
   h.version = version;
@@ -161,12 +166,12 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   h.block_bytes = load<std::uint64_t>(in + 32);
   for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
   h.filter_bytes = load<std::uint32_t>(in + 60);  // zero before version 5 (reserved)
-  h.covers_through = load<std::uint64_t>(in + 64);
-  if (version >= 4 && h.kind == file_kind::log) read_commit_slots(in, h);
   if (version >= 6 && h.kind == file_kind::sealed) {
     h.text_index_bytes = load<std::uint32_t>(in + 72);
     h.tag_index_bytes = load<std::uint32_t>(in + 76);
   }
+  h.covers_through = load<std::uint64_t>(in + 64);
+  if (version >= 4 && h.kind == file_kind::log) read_commit_slots(in, h);
   return h;
 }
 

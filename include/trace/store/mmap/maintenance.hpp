@@ -52,11 +52,12 @@ inline std::size_t mmap_store::compact() {
     while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
            bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
       bytes += segments_[++last]->used_bytes();
-    // A lone segment is rewritten when its tag indexes are not the ones asked for now.
-    const bool reindex = last == first && segments_[first]->sealed() &&
-                         (segments_[first]->indexed_tags() != tags ||
+    // A lone segment is rewritten to give it a text index (written before the index existed,
+    // or its index failed its checks), or the tag indexes asked for now.
+    const bool rewrite = segments_[first]->sealed() &&
+                         (!segments_[first]->has_text_index() || segments_[first]->indexed_tags() != tags ||
                           !segments_[first]->tag_index_problem().empty());
-    if (!reindex && (last == first || bytes > options_.segment_bytes)) continue;
+    if (last == first ? !rewrite : bytes > options_.segment_bytes) continue;
     std::vector<const detail::segment*> run;
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,

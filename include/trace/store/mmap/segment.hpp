@@ -34,6 +34,7 @@
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/span_view.hpp"
 #include "trace/store/mmap/tag_index.hpp"
+#include "trace/store/mmap/text_index.hpp"
 #include "trace/store/mmap/trace_filter.hpp"
 
 namespace trace {
@@ -139,6 +140,14 @@ class segment {
   // A log: the tags its batches' indexes cover (built by the first query that asks). Set by
   // the writer before the log is shown to readers, never after.
   void set_log_tags(std::vector<indexed_tag> tags) { log_tags_ = std::move(tags); }
+  // Sealed: whether its text index is in use, and why not when the file has one that failed
+  // its checks (then text queries scan this segment, and `tracectl check` reports it).
+  bool has_text_index() const { return blocks().size() && blocks_.front().text_index(); }
+  std::uint32_t text_index_bytes() const noexcept { return header_.text_index_bytes; }
+  const std::string& text_index_problem() const {
+    verify();
+    return text_index_problem_;
+  }
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
@@ -201,6 +210,8 @@ class segment {
   bool deferred_ = false;   // sealed: opened with its checks left for the first use
   bool use_tag_indexes_ = true;
   mutable std::once_flag filter_checked_, block_checked_;
+  text_index_view text_index_;
+  std::string text_index_problem_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
   timestamp_ns min_start_ = ~timestamp_ns{0}, max_start_ = 0;
 };
@@ -292,6 +303,16 @@ inline void segment::load_block(const std::string& where) {
     if (!filter_.may_contain(b.trace_at(t)))
       throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
                                           " of the trace index (the filter is damaged)");
+  if (header_.text_index_bytes) {
+    // The index only narrows scans, so a damaged one costs speed, not the segment's spans.
+    try {
+      text_index_ = text_index_view::open(block + header_.block_bytes + header_.filter_bytes, header_.text_index_bytes,
+                                          b.rows(), where);
+      blocks_[0].set_text_index(&text_index_);
+    } catch (const error& e) {
+      text_index_problem_ = e.what();
+    }
+  }
   if (header_.tag_index_bytes && use_tag_indexes_) {
     // The indexes only narrow scans, so damaged ones cost speed, never the segment's spans.
     const std::uint64_t at = used_ - header_.tag_index_bytes;
@@ -517,6 +538,17 @@ inline void segment::check_file_size() const {
                                     " bytes while mapped (another process truncated it)");
 }
 
+// The text index of an encoded block, read back as a reader will see it.
+inline std::string text_index_of(const std::byte* block, std::size_t size) {
+  string_list strings;
+  strings.push_back({});
+  block_view view;
+  parse_block(view, block, size, strings, "sealed block being written");
+  text_index_builder text;
+  for (std::uint32_t row = 0; row < view.rows(); ++row) text.add(mmap_span(&view, row));
+  return text.finish();
+}
+
 // The tag indexes of an encoded block, over its rows in their sealed order.
 inline std::string tag_index_of(const std::byte* block, std::size_t size, const std::vector<indexed_tag>& tags) {
   string_list strings;
@@ -575,6 +607,9 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     const auto* block = reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size;
     header.region_crcs[r] = mask_crc(crc32c(block + bounds[r], bounds[r + 1] - bounds[r]));
   }
+  // The text index, over the block's rows in their sealed order; it goes after the filter.
+  std::string text = text_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
+                                   static_cast<std::size_t>(header.block_bytes));
   // The trace filter over the sorted index just written (its entries start with the id).
   const std::size_t index_at = file_header_size + bounds[static_cast<std::size_t>(block_region::trace_index)];
   const std::uint64_t traces = load<std::uint32_t>(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size + 4);
@@ -584,6 +619,11 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     return trace_id(load<std::uint64_t>(entry), load<std::uint64_t>(entry + 8));
   });
   header.filter_bytes = static_cast<std::uint32_t>(bytes.size() - block_end);
+  if (text.size() <= 0xffffffffu) {
+    header.text_index_bytes = static_cast<std::uint32_t>(text.size());
+    bytes += text;
+  }
+  // The tag indexes follow the text index.
   if (!tags.empty()) {
     const std::string index = tag_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
                                            static_cast<std::size_t>(header.block_bytes), tags);
