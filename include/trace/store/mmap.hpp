@@ -155,8 +155,15 @@ class mmap_store {
   // The tag indexes the next sealed segment gets (see mmap_options::indexed_tags).
   std::vector<indexed_tag> indexed_tags() const {
     if (options_.indexed_tags) return *options_.indexed_tags;
-    for (auto s = segments_.rbegin(); s != segments_.rend(); ++s)
-      if ((*s)->sealed() && (*s)->tag_index_problem().empty()) return (*s)->indexed_tags();
+    for (auto s = segments_.rbegin(); s != segments_.rend(); ++s) {
+      if (!(*s)->sealed()) continue;
+      try {
+        if ((*s)->tag_index_problem().empty()) return (*s)->indexed_tags();
+      } catch (const error&) {
+        // A segment that fails its checks tells nothing of the rules; the read that needs
+        // its spans reports the damage (checks deferred to first use throw again there).
+      }
+    }
     return {};
   }
 
