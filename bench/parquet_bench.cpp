@@ -2,6 +2,12 @@
 // the store's sealed segments, default size), write and read throughput, and GROUP BY service with p50/p99
 // asked of the store, whose answer is printed for DuckDB's to be compared
 // (`node tests/interop/parquet.mjs query FILE` times DuckDB over the file written here).
+// Then the store's cold tier: its sealed segments moved into Parquet files (move_to_cold),
+// and the same three questions asked of them as of the sealed segments: GROUP BY service,
+// a count in a 1% time window of one service (row groups pruned by their statistics), and
+// 1000 trace lookups. The answers must be equal. Asked of the cold tier twice: first on a
+// store just opened (the question decodes the row groups it reads), then again (they stay
+// decoded while the store is open).
 //
 //   parquet-bench [spans=1000000] [repeats=3] [--smoke] [--keep FILE]
 //
@@ -14,12 +20,14 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "trace/analytics/store_group_by.hpp"
 #include "trace/io/parquet.hpp"
+#include "trace/query/span_query.hpp"
 #include "trace/store/mmap.hpp"
 #include "workload.hpp"
 
@@ -33,6 +41,57 @@ std::string write_parquet(const std::vector<trace::span>& spans, trace::parquet:
   for (const auto& s : spans) w.write(s);
   w.close();
   return std::move(out).str();
+}
+
+// The questions asked of both tiers, and their answers.
+struct tier_answers {
+  trace::group_page groups;
+  std::size_t in_window = 0, looked_up = 0;
+  bool operator==(const tier_answers& o) const {
+    if (in_window != o.in_window || looked_up != o.looked_up || groups.rows.size() != o.groups.rows.size()) return false;
+    for (std::size_t i = 0; i < groups.rows.size(); ++i)
+      if (groups.rows[i].key != o.groups.rows[i].key || groups.rows[i].stats.count != o.groups.rows[i].stats.count ||
+          groups.rows[i].stats.p99 != o.groups.rows[i].stats.p99)
+        return false;
+    return true;
+  }
+};
+struct tier_times {
+  double group = 1e300, window = 1e300, one_lookup = 1e300, lookups = 1e300;
+};
+
+// Asks the three questions of `store`; with `fresh`, each of a read-only store opened anew
+// (not timed), so that nothing is decoded before the question.
+void ask(const trace::mmap_store& store, bool fresh, const trace::cold_pruning& window,
+         const std::vector<trace::trace_id>& ids, tier_answers& a, tier_times& t) {
+  auto options = store.options();
+  options.mode = trace::open_mode::read_only;
+  std::optional<trace::mmap_store> reopened;
+  auto target = [&]() -> const trace::mmap_store& {
+    if (!fresh) return store;
+    reopened.reset();
+    reopened.emplace(options);
+    return *reopened;
+  };
+  const trace::mmap_store* s = &target();
+  double start = cpu_now();
+  a.groups = trace::group_spans(*s, trace::group_by_options{.keys = {trace::by::service()}, .order = trace::group_order::key});
+  t.group = std::min(t.group, cpu_now() - start);
+  s = &target();
+  start = cpu_now();
+  using namespace trace::where;
+  a.in_window = trace::count_matching(s->read(window).scan(),
+                                      service(window.service) && started_between(window.window.begin, window.window.end - 1));
+  t.window = std::min(t.window, cpu_now() - start);
+  s = &target();
+  start = cpu_now();
+  a.looked_up = s->find_trace(ids.front()).size();  // alone: on the cold tier, one row group decoded per file
+  t.one_lookup = std::min(t.one_lookup, cpu_now() - start);
+  s = &target();
+  start = cpu_now();
+  a.looked_up = 0;
+  for (const auto& id : ids) a.looked_up += s->find_trace(id).size();
+  t.lookups = std::min(t.lookups, cpu_now() - start);
 }
 
 }  // namespace
@@ -59,6 +118,18 @@ int main(int argc, char** argv) {
   std::uint64_t segment_bytes = 0;
   std::string plain, snappy;
   trace::group_page answer;
+  // The cold tier's questions: a 1% window in the middle of the spans' start times, one service.
+  auto [first_span, last_span] = std::ranges::minmax(spans, {}, &trace::span::start);
+  const trace::timestamp_ns span_range = last_span.start - first_span.start;
+  const trace::cold_pruning window{{first_span.start + span_range / 2, first_span.start + span_range / 2 + span_range / 100},
+                                   spans[spans.size() / 2].resource.service_name};
+  std::vector<trace::trace_id> ids;
+  for (std::size_t i = 0; i < 1000; ++i) ids.push_back(spans[(i * 7919) % spans.size()].trace);
+  tier_answers hot_answers, cold_answers, cached_answers;
+  tier_times hot, cold, cached;
+  double move_s = 1e300;
+  std::uint64_t cold_bytes = 0;
+  std::size_t cold_groups = 0;
   for (int r = 0; r < repeats; ++r) {
     fs::remove_all(dir);
     trace::mmap_options o;
@@ -98,6 +169,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "parquet-bench: the spans read back differ from those written\n");
       return 1;
     }
+
+    ask(store, false, window, ids, hot_answers, hot);
+    t = cpu_now();
+    store.move_to_cold(last_span.start + 2, 1);  // every sealed segment is older than that
+    move_s = std::min(move_s, cpu_now() - t);
+    cold_bytes = 0, cold_groups = 0;
+    for (const auto& c : store.cold_files()) cold_bytes += c.bytes, cold_groups += c.row_groups;
+    ask(store, true, window, ids, cold_answers, cold);
+    ask(store, false, window, ids, cached_answers, cached);  // the store's own: decoded by the first pass
+    ask(store, false, window, ids, cached_answers, cached);  // ... now every question finds its row groups decoded
+    if (store.segments().size() != 0 || !(cold_answers == hot_answers) || !(cached_answers == hot_answers) ||
+        hot_answers.looked_up < ids.size()) {
+      std::fprintf(stderr, "parquet-bench: the cold tier answers differently from the sealed segments\n");
+      return 1;
+    }
   }
   fs::remove_all(dir);
   if (!keep.empty()) std::ofstream(keep, std::ios::binary) << snappy;
@@ -119,4 +205,14 @@ int main(int argc, char** argv) {
   for (const auto& row : answer.rows)
     std::printf("  %-12s count %8zu  p50 %10llu  p99 %10llu\n", row.key[0].c_str(), static_cast<std::size_t>(row.stats.count),
                 static_cast<unsigned long long>(row.stats.p50), static_cast<unsigned long long>(row.stats.p99));
+  std::printf("cold tier: %zu row groups, %.1f bytes/span, moved at %.0f spans/s; the same answers as the sealed segments\n",
+              cold_groups, static_cast<double>(cold_bytes) / n, n / move_s);
+  std::printf("%-40s %12s %12s %7s %12s %7s\n", "question (CPU time)", "sealed", "cold, first", "ratio", "cold, again", "ratio");
+  auto row = [](const std::string& what, double a, double b, double c) {
+    std::printf("%-40s %9.3f ms %9.3f ms %6.1fx %9.3f ms %6.1fx\n", what.c_str(), a * 1000, b * 1000, b / a, c * 1000, c / a);
+  };
+  row("GROUP BY service, p50/p99", hot.group, cold.group, cached.group);
+  row("1% window of " + window.service + ": " + std::to_string(hot_answers.in_window) + " spans", hot.window, cold.window, cached.window);
+  row("1 find_trace", hot.one_lookup, cold.one_lookup, cached.one_lookup);
+  row("1000 find_trace", hot.lookups, cold.lookups, cached.lookups);
 }

@@ -1,12 +1,16 @@
 // Logs beside traces: the three readers (JSON Lines, OTLP JSON, OTLP protobuf), the log
-// store in memory and on disk (reopened, torn tail, damage), log search, and correlation
-// with the spans of the memory store and the mmap store.
+// store in memory and on disk (reopened, torn tail, damage, kill -9 during appends), log
+// search, and correlation with the spans of the memory store and the mmap store.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "mmap_test_support.hpp"
 #include "trace/io/log_lines.hpp"
@@ -215,6 +219,41 @@ TEST_CASE("the log store keeps batches in memory and on disk, refuses bad record
   // A flipped byte in the first record, with a valid one after it: damage, refused.
   test_support::flip_byte(path, trace::detail::record_file::header_size + 20);
   CHECK_THROWS_WITH(trace::log_store(path), Catch::Contains(path.string()) && Catch::Contains("valid records follow"));
+}
+
+TEST_CASE("kill -9 during appends loses no acknowledged batch of logs") {
+  test_support::temp_dir dir;
+  const auto path = dir / "logs.log";
+  std::uint64_t acknowledged = 0;
+  for (int round = 0; round < 2; ++round) {
+    int pipe_fds[2];
+    REQUIRE(::pipe(pipe_fds) == 0);
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      ::close(pipe_fds[0]);
+      trace::log_store store(path);
+      for (std::uint64_t batches = store.size() / 3 + 1;; ++batches) {
+        store.append(std::vector<trace::log_record>(3, log_at(t0 + batches, "api", "batch " + std::to_string(batches))));
+        if (::write(pipe_fds[1], &batches, sizeof batches) != sizeof batches) ::_exit(1);  // acknowledged
+      }
+    }
+    ::close(pipe_fds[1]);
+    std::uint64_t batches = 0, last = 0;
+    for (int seen = 0; seen < 20 && ::read(pipe_fds[0], &batches, sizeof batches) == sizeof batches; ++seen) last = batches;
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    while (::read(pipe_fds[0], &batches, sizeof batches) == sizeof batches) last = batches;  // acknowledged before it died
+    ::close(pipe_fds[0]);
+    const trace::log_store store(path, trace::log_store::mode::read_only);
+    INFO("round " << round << ": last acknowledged batch " << last);
+    REQUIRE(store.size() >= 3 * last);
+    REQUIRE(store.size() % 3 == 0);  // batches are whole or absent
+    for (std::uint64_t b = acknowledged + 1; b <= last; ++b) CHECK(store[3 * (b - 1)].body == "batch " + std::to_string(b));
+    acknowledged = store.size() / 3;
+  }
+  CHECK(acknowledged >= 2 * 20);
 }
 
 TEST_CASE("log search: service, window, severity, trace, and words of the body by scan") {

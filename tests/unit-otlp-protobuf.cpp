@@ -4,7 +4,9 @@
 // base64 ids.
 #include <catch2/catch.hpp>
 
+#include <cstddef>
 #include <filesystem>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -417,6 +419,66 @@ TEST_CASE("encoding groups by resource, then scope, in first-seen order, whateve
   });
   CHECK(batches == std::vector<std::size_t>{4, 2, 1});  // one resource_spans per service
   CHECK(ids == std::vector<std::uint64_t>{1, 4, 3, 7, 2, 6, 5});
+}
+
+// A range that makes each span as it is read: copies given out as prvalues, as a generator or
+// a transforming view gives them.
+struct made_spans {
+  const std::vector<span>* from;
+  struct iterator {
+    using value_type = span;
+    using difference_type = std::ptrdiff_t;
+    const span* at = nullptr;
+    span operator*() const { return *at; }
+    iterator& operator++() {
+      ++at;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator before = *this;
+      ++at;
+      return before;
+    }
+    bool operator==(const iterator&) const = default;
+  };
+  iterator begin() const { return {from->data()}; }
+  iterator end() const { return {from->data() + from->size()}; }
+};
+
+TEST_CASE("a request is the same bytes whether its spans come grouped or interleaved, stored or made on the way") {
+  // The encoder writes spans in input order, then moves them in place (grouped input) or
+  // gathers them (interleaved input) around the groups' headers: both must agree, also past
+  // its 64 KiB growth step and after text already in the caller's string.
+  auto make = [](std::uint64_t id, const char* service, const char* scope_name, std::size_t name_size) {
+    span s;
+    s.trace = trace_id{1, id};
+    s.id = span_id{id};
+    s.name = std::string(name_size, static_cast<char>('a' + id % 26));
+    s.start = 10;
+    s.end = 20 + id;
+    s.attributes.set("n", static_cast<std::int64_t>(id));
+    s.resource.service_name = service;
+    s.scope.name = scope_name;
+    return s;
+  };
+  std::vector<span> interleaved, grouped;
+  const char* services[] = {"a", "b", "c"};
+  for (std::uint64_t id = 1; id <= 600; ++id) interleaved.push_back(make(id, services[id % 3], id % 2 ? "x" : "y", id == 300 ? 100'000 : id % 7));
+  // The groups in first-seen order (span 1 is b/x, 2 c/y, 3 a/x, 4 b/y, 5 c/x, 6 a/y), each
+  // holding its spans in input order: the order the request holds them.
+  const std::pair<std::string_view, std::string_view> groups[] = {{"b", "x"}, {"b", "y"}, {"c", "y"}, {"c", "x"}, {"a", "x"}, {"a", "y"}};
+  for (auto [service, scope_name] : groups)
+    for (const auto& s : interleaved)
+      if (s.resource.service_name == service && s.scope.name == scope_name) grouped.push_back(s);
+
+  const std::string bytes = pb::encode_request(interleaved);
+  CHECK(pb::encode_request(grouped) == bytes);
+  CHECK(pb::decode_request(bytes).size() == interleaved.size());
+  CHECK(pb::encode_request(made_spans{&interleaved}) == bytes);
+  std::string out = "already here";
+  pb::encode_request(out, grouped);
+  pb::encode_request(out, interleaved);
+  CHECK(out == "already here" + bytes + bytes);
 }
 
 TEST_CASE("bad input is refused with the field path and byte offset") {

@@ -13,6 +13,7 @@ cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/scale-bench --smoke   # the mmap store at 20k and 100k spans: trace filter, window, reopen
 ./build/bench-smoke/bench/parquet-bench --smoke
 ./build/bench-smoke/bench/io-bench --smoke
+./build/bench-smoke/bench/instrument-bench --smoke   # our side only: opentelemetry-cpp is built only when asked
 ./build/bench-smoke/bench/otlp-http-bench 20000
 ./build/bench-smoke/bench/replication-bench failover --smoke   # 5 kill -9s of a replicating primary, ~1 s
 ./build/bench-smoke/bench/replication-bench rate --smoke       # 20 durable batches per mode, ~2 s

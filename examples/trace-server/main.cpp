@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   store_options.max_disk_bytes = options.max_disk_bytes;
   store_options.max_snapshots = options.max_snapshots;
   store_options.retention_ttl = options.ttl;
+  store_options.cold_after = options.cold_after;
   store_options.on_dropped = [](const trace::dropped_log_tail& d) {
     std::fprintf(stderr, "trace-server: recovery: %s\n", trace::describe(d).c_str());
   };

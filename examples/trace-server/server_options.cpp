@@ -104,6 +104,7 @@ server_options parse_server_options(const std::vector<std::string>& args) {
     else if (name == "flush-timeout") out.flush_timeout = parse_millis(name, v);
     else if (name == "max-disk-usage") parse_disk_usage(out, v);
     else if (name == "ttl") out.ttl = parse_duration(name, v, true);
+    else if (name == "cold-after") out.cold_after = parse_duration(name, v, true);
     else if (name == "max-snapshots") {
       auto n = whole_number(v, 1000);
       if (!n || *n == 0) throw usage_error(flag_error(name, v, "a whole number from 1 to 1000"));
@@ -150,6 +151,8 @@ Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answer
                          512MiB (default 95%)
   --ttl DUR              drop sealed segments whose spans all started before now - DUR
                          (default 0: keep forever)
+  --cold-after DUR       at each roll, move sealed segments whose spans all started before
+                         now - DUR into Parquet files in DIR/cold/ (default 0: never)
   --max-snapshots N      snapshots kept, taken on SIGUSR1 or POST /api/snapshot (default 2)
   --max-body SIZE        largest request body, after gzip inflation (default 64MiB)
   --read-timeout DUR     a request must arrive within DUR; idle connections close after it

@@ -27,6 +27,7 @@ struct server_options {
   double max_disk_percent = 95;                   // of the volume holding the data path
   std::uint64_t max_disk_bytes = 0;               // 0: no byte budget
   trace::duration_ns ttl = 0;                     // 0: keep spans forever
+  trace::duration_ns cold_after = 0;              // 0: no cold tier; else segments this old move to Parquet files
   unsigned max_snapshots = 2;
   std::size_t max_body = 64u << 20;               // request bodies, after gzip inflation
   std::chrono::milliseconds read_timeout{30000};  // a request's whole arrival; an idle keep-alive

@@ -2,11 +2,13 @@
 // The subcommands, one function each; main.cpp holds their help texts and options.
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "cli.hpp"
+#include "trace/core/log_record.hpp"
 #include "trace/store/comment_log.hpp"
 
 namespace tracectl {
@@ -23,6 +25,7 @@ int run_export(const arguments& args);
 int run_html(const arguments& args);
 int run_check(const arguments& args);
 int run_retention(const arguments& args);
+int run_tier(const arguments& args);
 int run_snapshot(const arguments& args);
 int run_compact(const arguments& args);
 int run_repair(const arguments& args);
@@ -34,6 +37,8 @@ int run_removal(const arguments& args);
 int run_comment(const arguments& args);
 int run_logs(const arguments& args);
 int run_correlate(const arguments& args);
+// The logs in the store's logs.log that name a span of the trace, by span (oldest first).
+std::map<trace::span_id, std::vector<trace::log_record>> logs_by_span(const arguments& args, const trace::trace_id& id);
 
 // The comments of a trace from the store's comments.log (none when it has none), as the
 // lines `trace` prints under the tree and as a JSON array.

@@ -62,6 +62,7 @@ h1{font-size:16px;margin:0 0 4px}
 .waterfall{width:100%;border-collapse:collapse;table-layout:fixed}
 .waterfall td{padding:2px 4px;border-bottom:1px solid #eee;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
 .waterfall td.label{width:34%}
+.waterfall .logs{color:#777}
 .waterfall td.duration{width:70px;text-align:right;color:#555}
 .row{cursor:pointer}
 .row:hover{background:#f5f7fa}
@@ -97,6 +98,13 @@ measure();
 window.addEventListener('resize', measure);
 )";
 
+// " (2 logs)" after a span's name when logs name it; they are listed in its details.
+std::string logs_mark(const std::map<trace::span_id, std::vector<trace::log_record>>& span_logs, const trace::span_id& id) {
+  auto found = span_logs.find(id);
+  if (found == span_logs.end()) return {};
+  return " <span class=\"logs\">(" + std::to_string(found->second.size()) + (found->second.size() == 1 ? " log)" : " logs)") + "</span>";
+}
+
 }  // namespace
 
 int run_html(const arguments& args) {
@@ -110,6 +118,7 @@ int run_html(const arguments& args) {
     return exit_not_found;
   }
   const auto tree = trace::build_tree(spans);
+  const auto span_logs = logs_by_span(args, id);
   trace::timestamp_ns first = std::numeric_limits<trace::timestamp_ns>::max(), last = 0;
   for (const auto& s : spans) {
     first = std::min(first, s.start);
@@ -146,7 +155,7 @@ int run_html(const arguments& args) {
     page += "<tr class=\"row\" data-span=\"" + span_hex + "\"><td class=\"label\" style=\"padding-left:" +
             std::to_string(4 + 16 * (depth > 0 ? depth - 1 : 0)) + "px\">" +
             (failed ? "<span class=\"errmark\" title=\"error\">!</span>" : "") + "<span style=\"color:" + colour +
-            "\">&#9632;</span> " + escape(s.resource.service_name) + ": " + escape(s.name) + "</td>";
+            "\">&#9632;</span> " + escape(s.resource.service_name) + ": " + escape(s.name) + logs_mark(span_logs, s.id) + "</td>";
     page += "<td><div class=\"track\"><div class=\"bar" + std::string(failed ? " error" : "") +
             "\" data-span=\"" + span_hex + "\" data-service=\"" + escape(s.resource.service_name) +
             "\" data-colour=\"" + colour + "\" data-start-ns=\"" + std::to_string(s.start - first) +
@@ -170,6 +179,13 @@ int run_html(const arguments& args) {
         details += "<tr><td>+" + trace::format_duration(e.time >= s.start ? e.time - s.start : 0) + "</td><td>" +
                    escape(e.name) + "</td><td>" + attributes + "</td></tr>";
       }
+      details += "</table>";
+    }
+    if (auto found = span_logs.find(s.id); found != span_logs.end()) {
+      details += "<table><tr><th>at</th><th>log</th><th>message</th></tr>";
+      for (const trace::log_record& r : found->second)
+        details += "<tr><td>" + (r.time >= s.start ? "+" + trace::format_duration(r.time - s.start) : format_time(r.time)) +
+                   "</td><td>" + std::string(trace::log_severity_name(r.severity)) + "</td><td>" + escape(r.body) + "</td></tr>";
       details += "</table>";
     }
     page += "<tr class=\"details\" id=\"details-" + span_hex + "\" hidden><td colspan=\"3\">" + details + "</td></tr>\n";

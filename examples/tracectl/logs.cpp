@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -131,6 +132,14 @@ int list_logs(const arguments& args) {
 }
 
 }  // namespace
+
+std::map<trace::span_id, std::vector<trace::log_record>> logs_by_span(const arguments& args, const trace::trace_id& id) {
+  const trace::log_store logs(logs_path(args), trace::log_store::mode::read_only);
+  std::map<trace::span_id, std::vector<trace::log_record>> out;
+  for (std::size_t i : logs.of_trace(id))
+    if (logs[i].span.valid()) out[logs[i].span].push_back(logs[i]);
+  return out;
+}
 
 int run_logs(const arguments& args) {
   if (!args.positional.empty() && args.positional[0] == "import") return import_logs(args);

@@ -1,5 +1,6 @@
-// The store's maintenance: check, retention, snapshot, compact, repair.
+// The store's maintenance: check, retention, tier, snapshot, compact, repair.
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -33,10 +34,12 @@ int run_check(const arguments& args) {
   options.on_dropped = [&dropped](const trace::dropped_log_tail& d) { dropped.push_back(d); };
   std::vector<std::string> problems;
   std::vector<trace::segment_info> segments;
+  std::vector<trace::cold_file_info> cold;
   std::size_t spans = 0, traces = 0;
   try {
     const trace::mmap_store store(options);
     segments = store.segments();
+    cold = store.cold_files();
     // A damaged text index costs speed, not answers (text queries scan the segment), but it is damage.
     for (const auto& s : segments)
       if (!s.text_index_problem.empty())
@@ -77,6 +80,14 @@ int run_check(const arguments& args) {
           .member("text_index_bytes", s.text_index_bytes)
           .member("tag_index_bytes", s.tag_index_bytes)
           .end_object();
+    w.end_array().key("cold").begin_array();
+    for (const auto& c : cold)
+      w.begin_object()
+          .member("file", c.path.filename().string())
+          .member("spans", c.spans)
+          .member("bytes", c.bytes)
+          .member("row_groups", c.row_groups)
+          .end_object();
     w.end_array().key("problems").begin_array();
     for (const auto& p : problems) w.string(p);
     w.end_array().end_object();
@@ -88,9 +99,14 @@ int run_check(const arguments& args) {
             " spans  " + std::to_string(s.bytes) + " bytes" +
             (s.sealed ? s.text_index_bytes ? " (text index " + std::to_string(s.text_index_bytes) + ")" : " (no text index)" : "") +
             (s.tag_index_bytes ? " (tag indexes " + std::to_string(s.tag_index_bytes) + ")" : "") + "\n");
+    for (const auto& c : cold)
+      print("cold/" + c.path.filename().string() + "  " + std::to_string(c.spans) + " spans  " + std::to_string(c.bytes) +
+            " bytes  " + std::to_string(c.row_groups) + " row groups\n");
     for (const auto& p : problems) print(colours.red("problem: ") + p + "\n");
     print(healthy ? colours.green("ok") + ": " + std::to_string(spans) + " spans in " + std::to_string(traces) +
-                        " traces, " + std::to_string(segments.size()) + " segments, every checksum and index entry verified\n"
+                        " traces, " + std::to_string(segments.size()) + " segments" +
+                        (cold.empty() ? std::string() : " and " + std::to_string(cold.size()) + " cold files") +
+                        ", every checksum and index entry verified\n"
                   : colours.red("damaged") + ": " + std::to_string(problems.size()) + " problems\n");
   }
   return healthy ? exit_ok : exit_failure;
@@ -109,6 +125,8 @@ int run_retention(const arguments& args) {
   std::size_t segments = 0, spans = 0;
   for (const trace::segment_info& s : store.segments())
     if (range && s.sealed && s.max_start < range->end) ++segments, spans += s.spans;
+  for (const trace::cold_file_info& c : store.cold_files())  // the cold tier's files count as segments here
+    if (range && c.max_start < range->end) ++segments, spans += c.spans;
   if (dry_run) {
     print(range ? "would drop " + std::to_string(segments) + " segments (" + std::to_string(spans) +
                       " spans) holding spans from " + format_time(range->begin) + " to before " + cutoff + "\n"
@@ -119,6 +137,29 @@ int run_retention(const arguments& args) {
   print("dropped " + std::to_string(segments) + " segments (" + std::to_string(spans) +
         " spans) whose spans all started before " + cutoff + "; " + std::to_string(store.size()) + " spans remain" +
         " (only sealed segments are dropped: compact seals the active log)\n");
+  return exit_ok;
+}
+
+// Moves the sealed segments whose spans all started more than --older-than before now into
+// the cold tier (Parquet files in DIR/cold/, read by the store like its segments).
+int run_tier(const arguments& args) {
+  const trace::duration_ns age = parse_duration_option("older-than", args.required("older-than"));
+  if (age == 0) throw usage_error("--older-than must be longer than 0");
+  const trace::timestamp_ns now = now_of(args);
+  trace::mmap_store store(options_of(args, trace::open_mode::read_write));
+  std::size_t spans = 0;
+  const auto before = store.cold_files();
+  const std::size_t moved = store.move_to_cold(now, age);
+  const auto after = store.cold_files();
+  for (const auto& c : after)
+    if (std::ranges::none_of(before, [&c](const auto& b) { return b.path == c.path; })) {
+      spans += c.spans;
+      print("cold/" + c.path.filename().string() + "  " + std::to_string(c.spans) + " spans  " + std::to_string(c.bytes) +
+            " bytes\n");
+    }
+  print("moved " + std::to_string(moved) + " segments (" + std::to_string(spans) + " spans) whose spans all started before " +
+        format_time(now > age ? now - age : 0) + " to the cold tier; " + std::to_string(after.size()) + " cold files, " +
+        std::to_string(store.size()) + " spans in all (only sealed segments move: compact seals the active log)\n");
   return exit_ok;
 }
 

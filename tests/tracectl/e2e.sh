@@ -42,7 +42,7 @@ run
 expect_rc 2 "no command"; expect_err "usage: tracectl COMMAND" "no command"
 run --help
 expect_rc 0 "--help"; expect_out "anomalies" "--help lists commands"
-for command in import trace spans search metrics services operations stats anomalies export html check retention snapshot compact repair; do
+for command in import trace spans search metrics services operations stats anomalies export html check retention tier snapshot compact repair; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -318,6 +318,36 @@ run comment add 00000000000000000000000000000bad --store s --text x
 expect_rc 1 "comment on an unknown trace"
 run comment rm 7 --store s
 expect_rc 1 "comment rm unknown"
+
+# ---- logs and correlate ----
+samples=$(dirname "$sample")
+run logs import "$samples/shop.logs.jsonl" "$samples/shop.logs.otlp.json" --store s
+expect_rc 0 "logs import"; expect_out "shop.logs.jsonl: 6 logs (jsonl)" "logs import jsonl"
+expect_out "shop.logs.otlp.json: 1 logs (otlp)" "logs import otlp"
+run logs --store s --text '"card declined"'
+expect_rc 0 "logs --text"; expect_out "#4 2024-05-01T11:58:05.249Z ERROR payments" "logs --text finds the body"
+[ "$(printf '%s\n' "$out" | wc -l)" = 1 ] || fail "logs --text: one log"
+run logs --store s --severity error --json
+[ "$(json_get "[l['number'] for l in d]")" = "[4, 5]" ] || fail "logs --severity error"
+run correlate --store s --trace "$slow" --json
+expect_rc 0 "correlate --trace"
+[ "$(json_get "[(l['number'], l['linked_by']) for l in d]")" = "[(7, 'trace id'), (1, 'trace id'), (2, 'service and time window'), (3, 'service and time window'), (4, 'trace id'), (5, 'trace id')]" ] || fail "correlate --trace links by id and by window"
+run correlate --store s --trace "$slow" --slack 0
+expect_no_out "retrying charge" "correlate --slack 0 leaves the log after the payments span out"
+run correlate --store s --log 4
+expect_rc 0 "correlate --log"; expect_out "span 00000000000003d2 charge (payments)" "correlate --log names the span"
+run correlate --store s --log 2
+expect_rc 1 "correlate --log without ids"; expect_out "no trace id" "correlate --log says there is no id"
+run correlate --store s --log 99
+expect_rc 2 "correlate --log out of range"
+run correlate --store s --service payments --from 2024-05-01T11:58:00Z --to 2024-05-01T11:59:00Z
+expect_rc 0 "correlate --service"; expect_out "trace 2024-05-01T11:58:05.000Z $slow POST /checkout (4 spans, 4 logs)" "correlate --service shows the trace"
+expect_out "log   #3 " "correlate --service shows the logs without ids"
+run html "$slow" --store s -o slow-logs.html
+grep -q 'card declined by issuer' slow-logs.html || fail "html shows a span's logs in its details"
+grep -q '(2 logs)' slow-logs.html || fail "html marks the span with two logs"
+run logs import "$data/truncated.otlp.json" --store s --format jsonl
+expect_rc 3 "logs import of a bad file"; expect_err "nothing of it was imported" "logs import refuses a bad file whole"
 run snapshot --store s
 expect_rc 0 "snapshot"; [ -d "$out" ] && [ -n "$(ls "$out")" ] || fail "snapshot folder holds the segments"
 run retention --store s --ttl 36500d
@@ -334,6 +364,25 @@ run retention --store s --ttl 1d  # the sample is from May 2024: older than a da
 expect_rc 0 "retention drops"; expect_out "dropped 1 segments (248 spans)" "retention drops old segments"
 run retention --store s --ttl forever
 expect_rc 2 "bad --ttl"; expect_err "--ttl forever: expected a whole number and a unit" "bad --ttl"
+# The cold tier: the sealed segment moves into a Parquet file that the store keeps serving.
+run import "$sample" --store cold; run compact --store cold
+run tier --store cold --older-than 1d --now 2024-05-01T00:00:00Z  # a day after the sample: nothing is old yet
+expect_rc 0 "tier keeps"; expect_out "moved 0 segments (0 spans)" "tier keeps young segments"
+run tier --store cold --older-than 7d
+expect_rc 0 "tier"; expect_out "moved 1 segments (248 spans)" "tier moves"
+[ -z "$(ls cold/*.seg 2>/dev/null)" ] && [ -n "$(ls cold/cold/*.parquet)" ] || fail "tier leaves a Parquet file, no segment"
+run check --store cold --json
+[ "$(json_get "(d['ok'], d['spans'], d['traces'], len(d['segments']), d['cold'][0]['spans'])")" = "(True, 248, 62, 0, 248)" ] ||
+  fail "check reads the cold tier"
+run spans --store cold --service payments --status error
+expect_rc 0 "spans from the cold tier"; [ "$(grep -c charge "$work/out")" = 5 ] || fail "five failed charges in the cold tier"
+run trace "$slow" --store cold
+expect_rc 0 "trace from the cold tier"; expect_out "└─ charge (payments)" "trace from the cold tier"
+run tier --store cold --older-than never
+expect_rc 2 "bad --older-than"; expect_err "--older-than never: expected a whole number and a unit" "bad --older-than"
+run retention --store cold --ttl 1d
+expect_rc 0 "retention of cold files"; expect_out "dropped 1 segments (248 spans)" "retention reaches the cold tier"
+[ -z "$(ls cold/cold/*.parquet 2>/dev/null)" ] || fail "retention removes the cold file"
 # Two small sealed segments merge into one, every span kept.
 run import "$sample" --store twice; run compact --store twice
 run import "$data/truncated.otlp.json" --store twice --keep-going; run compact --store twice
@@ -568,7 +617,7 @@ crc ^= 0xffffffff
 masked = (((crc >> 15) | (crc << 17)) + 0xa282ead8) & 0xffffffff
 open(sys.argv[1], "wb").write(body + b"crc32c %08x\n" % masked)
 PY
-for command in group schema index-rules removal; do
+for command in group schema index-rules removal logs correlate; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done

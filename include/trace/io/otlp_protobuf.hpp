@@ -26,9 +26,10 @@
 // why; the other spans are decoded as usual. Damage to the wire format still throws.
 //
 // Encoding writes fields in field-number order and leaves out proto3 defaults, so equal spans
-// give equal bytes (the form protobuf libraries themselves write). A first pass sizes
-// every nested message, so the second writes each byte once, in place, in the caller's
-// string (grown once: a string reused across calls costs no allocation).
+// give equal bytes (the form protobuf libraries themselves write). Each span is read once:
+// sized and written to the caller's string, then the groups' headers are placed around the
+// spans (a string reused across calls costs no allocation). Any input range will do, also
+// one that makes its spans as it goes.
 
 #include <algorithm>
 #include <bit>
@@ -938,10 +939,15 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
 
 // -- encoding ---------------------------------------------------------------------------
 //
-// Two passes, as protobuf's own C++ serializer makes them: the first finds each span's
-// group (resource, then scope) and the exact size of every nested message; the second
-// writes the request straight into the caller's string, resized once, every length known
-// before its message. No length is guessed and patched, no byte moved, no buffer in between.
+// One pass over the spans, then an assembly. Each span is sized (every nested message, so
+// each length is known before its message: nothing guessed and patched) and written at
+// once, while its memory is in the cache, to the end of the caller's string, in input order.
+// Reading the spans is what costs when they do not fit in the cache (their strings and
+// attributes sit behind pointers), so they are read once. Then the request is assembled
+// around those bytes: each group's headers (resource, then scope) before its spans. Spans
+// that arrive grouped (one run per group, as an exporter's batch of one process) are moved
+// back in place, the last run first; groups that interleave are gathered behind the staged
+// bytes and the result moved down. Either way, a few copies of the encoded bytes.
 
 constexpr std::size_t varint_size(std::uint64_t v) noexcept {
   return static_cast<std::size_t>(std::bit_width(v | 1) + 6) / 7;  // 7 bits a byte
@@ -1074,6 +1080,7 @@ class writer {
  public:
   explicit writer(char* at) noexcept : p_(at) {}
   void nested_from(const std::size_t* nested) noexcept { nested_ = nested; }
+  const char* at() const noexcept { return p_; }
 
   void key_length(char key, std::size_t n) noexcept {
     *p_++ = key;
@@ -1251,106 +1258,172 @@ class writer {
   const std::size_t* nested_ = nullptr;
 };
 
-// The size pass over `spans` (a forward range of lvalue spans, read twice), then the
-// writing pass. Spans are grouped by resource and then scope in first-seen order, as the
-// JSON writer groups them; a group is made of runs of consecutive spans, so the writing
-// pass visits each span once, in group order, and nearly always in input order.
-template <class Spans>
+// Spans are grouped by resource and then scope in first-seen order, as the JSON writer
+// groups them; a group is made of runs of consecutive spans (the previous span's group is
+// tried first). The caller's string holds, from `base_`: the staged spans, then room to
+// assemble.
+template <class String>
 class request_encoder {
-  using iterator = std::ranges::iterator_t<const Spans>;
-  using span_type = std::remove_cvref_t<std::ranges::range_reference_t<const Spans>>;
-  using String = typename span_type::string_type;
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
  public:
-  void size(const Spans& spans) {
-    for (iterator it = std::ranges::begin(spans), end = std::ranges::end(spans); it != end; ++it) {
-      const span_type& s = *it;
-      if (runs_.empty() || !same_group(s)) start_run(it, s);
-      ++runs_.back().count;
-      const std::size_t at = nested_.size();
-      nested_.push_back(0);  // the span's own size, first
-      nested_[at] = span_size(s, nested_);
-      resources_[current_resource_].scopes[current_scope_].body += len_field_size(nested_[at]);
-    }
+  explicit request_encoder(std::string& out) noexcept : out_(out), base_(out.size()), end_(out.size()) {}
+
+  void add(const basic_span<String>& s) {
+    if (runs_.empty() || !same_group(s)) start_run(s);
+    nested_.clear();
+    nested_.push_back(0);  // the span's own size, first
+    nested_[0] = span_size(s, nested_);
+    const std::size_t n = len_field_size(nested_[0]);
+    if (end_ + n > out_.size()) out_.resize(end_ + std::max(n, growth));  // zero-filled in the cache, just before use
+    writer w(out_.data() + end_);
+    w.nested_from(nested_.data());
+    w.span(s);
+    end_ += n;
+    runs_.back().bytes += n;
+    resources_[current_resource_].scopes[current_scope_].body += n;
   }
 
-  void write(std::string& out) const {
-    std::size_t total = 0;
-    for (const auto& r : resources_) total += len_field_size(r.body());
-    const std::size_t old_size = out.size();
-    out.resize(old_size + total);
-    writer w(out.data() + old_size);
-    for (const auto& r : resources_) {
-      w.key_length(key_of(1, wire::len), r.body());  // ExportTraceServiceRequest.resource_spans
-      w.resource(*r.resource, r.size);
-      for (const auto& sc : r.scopes) {
-        w.key_length(key_of(2, wire::len), sc.body);  // ResourceSpans.scope_spans
-        w.scope(*sc.scope, sc.size);
-        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next) {
-          w.nested_from(nested_.data() + runs_[i].nested_at);
-          iterator it = runs_[i].first;
-          for (std::size_t n = 0; n < runs_[i].count; ++n, ++it) w.span(*it);
-        }
-        w.text_field(key_of(3, wire::len), std::string_view(sc.scope->schema_url));
-      }
-      w.text_field(key_of(3, wire::len), std::string_view(r.resource->schema_url));
+  void finish() {
+    if (runs_.empty()) return;
+    write_headers();
+    const std::size_t staged = end_ - base_;
+    const std::size_t total = staged + headers_.size();
+    if (in_input_order()) {
+      out_.resize(base_ + total);
+      move_in_place();
+    } else {
+      out_.resize(base_ + staged + total);
+      gather(out_.data() + base_ + staged);
+      std::memmove(out_.data() + base_, out_.data() + base_ + staged, total);
+      out_.resize(base_ + total);
     }
   }
 
  private:
+  static constexpr std::size_t growth = 64 * 1024;
+
   struct run {
-    iterator first;
-    std::size_t count;
-    std::size_t nested_at;  // where its spans' sizes start in nested_
-    std::size_t next;       // the group's next run
+    std::size_t from;   // where its spans start in `out_`
+    std::size_t bytes;  // of its spans, keys and lengths included
+    std::size_t next;   // the group's next run
   };
   struct scope_group {
-    const basic_scope<String>* scope;
+    basic_scope<String> scope;
     std::size_t size;  // of the scope message
     std::size_t body;  // of the ScopeSpans message, growing with its spans
     std::size_t first_run, last_run;
   };
   struct resource_group {
-    const basic_resource<String>* resource;
+    basic_resource<String> resource;
     std::size_t size;  // of the resource message
     std::vector<scope_group> scopes;
 
     std::size_t body() const noexcept {  // of the ResourceSpans message
-      std::size_t n = len_field_size(size) + text_field_size(std::string_view(resource->schema_url));
+      std::size_t n = len_field_size(size) + text_field_size(std::string_view(resource.schema_url));
       for (const auto& sc : scopes) n += len_field_size(sc.body);
       return n;
     }
   };
+  // In output order: the headers written before a run (they end at `headers_end`), then the run.
+  struct piece {
+    std::size_t headers_end;
+    std::size_t run;
+  };
 
-  // The previous span's group, nearly always.
-  bool same_group(const span_type& s) const {
+  bool same_group(const basic_span<String>& s) const {
     const resource_group& r = resources_[current_resource_];
-    return *r.scopes[current_scope_].scope == s.scope && *r.resource == s.resource;
+    return r.scopes[current_scope_].scope == s.scope && r.resource == s.resource;
   }
 
-  void start_run(iterator it, const span_type& s) {
-    auto r = std::ranges::find_if(resources_, [&s](const resource_group& g) { return *g.resource == s.resource; });
-    if (r == resources_.end()) r = resources_.insert(resources_.end(), resource_group{&s.resource, resource_size(s.resource), {}});
+  void start_run(const basic_span<String>& s) {
+    auto r = std::ranges::find_if(resources_, [&s](const resource_group& g) { return g.resource == s.resource; });
+    if (r == resources_.end()) r = resources_.insert(resources_.end(), resource_group{s.resource, resource_size(s.resource), {}});
     current_resource_ = static_cast<std::size_t>(r - resources_.begin());
-    auto c = std::ranges::find_if(r->scopes, [&s](const scope_group& g) { return *g.scope == s.scope; });
+    auto c = std::ranges::find_if(r->scopes, [&s](const scope_group& g) { return g.scope == s.scope; });
     if (c == r->scopes.end()) {
       const std::size_t scope_message = scope_size(s.scope);
-      c = r->scopes.insert(r->scopes.end(), scope_group{&s.scope, scope_message,
+      c = r->scopes.insert(r->scopes.end(), scope_group{s.scope, scope_message,
                                                         len_field_size(scope_message) + text_field_size(std::string_view(s.scope.schema_url)),
                                                         none, none});
     }
     current_scope_ = static_cast<std::size_t>(c - r->scopes.begin());
     const std::size_t index = runs_.size();
-    runs_.push_back(run{it, 0, nested_.size(), none});
+    runs_.push_back(run{end_, 0, none});
     if (c->last_run == none) c->first_run = index;
     else runs_[c->last_run].next = index;
     c->last_run = index;
   }
 
+  // Every byte of the request but the spans', in order, and where each run goes among them.
+  void write_headers() {
+    std::size_t request = 0;
+    for (const auto& r : resources_) request += len_field_size(r.body());
+    headers_.resize(request - (end_ - base_));
+    writer w(headers_.data());
+    const char* begin = headers_.data();
+    for (const auto& r : resources_) {
+      w.key_length(key_of(1, wire::len), r.body());  // ExportTraceServiceRequest.resource_spans
+      w.resource(r.resource, r.size);
+      for (const auto& sc : r.scopes) {
+        w.key_length(key_of(2, wire::len), sc.body);  // ResourceSpans.scope_spans
+        w.scope(sc.scope, sc.size);
+        for (std::size_t i = sc.first_run; i != none; i = runs_[i].next) pieces_.push_back({static_cast<std::size_t>(w.at() - begin), i});
+        w.text_field(key_of(3, wire::len), std::string_view(sc.scope.schema_url));
+      }
+      w.text_field(key_of(3, wire::len), std::string_view(r.resource.schema_url));
+    }
+  }
+
+  bool in_input_order() const noexcept {
+    for (std::size_t i = 0; i < pieces_.size(); ++i)
+      if (pieces_[i].run != i) return false;
+    return true;
+  }
+
+  // Runs in input order move towards the end by the headers before them: the last first, so
+  // none is overwritten before it moves; then the headers fill the gaps.
+  void move_in_place() noexcept {
+    char* out = out_.data();
+    std::size_t at = base_, headers = 0;
+    for (auto& pc : pieces_) {  // pc.run becomes the run's destination
+      at += pc.headers_end - headers;
+      headers = pc.headers_end;
+      const std::size_t dest = at;
+      at += runs_[pc.run].bytes;
+      pc.run = dest;
+    }
+    for (std::size_t i = pieces_.size(); i-- > 0;) std::memmove(out + pieces_[i].run, out + runs_[i].from, runs_[i].bytes);
+    headers = 0;
+    for (const auto& pc : pieces_) {
+      const std::size_t n = pc.headers_end - headers;
+      std::memcpy(out + pc.run - n, headers_.data() + headers, n);
+      headers = pc.headers_end;
+    }
+    std::memcpy(out + at, headers_.data() + headers, headers_.size() - headers);
+  }
+
+  void gather(char* to) const noexcept {
+    const char* from = out_.data();
+    std::size_t headers = 0;
+    for (const auto& pc : pieces_) {
+      std::memcpy(to, headers_.data() + headers, pc.headers_end - headers);
+      to += pc.headers_end - headers;
+      headers = pc.headers_end;
+      std::memcpy(to, from + runs_[pc.run].from, runs_[pc.run].bytes);
+      to += runs_[pc.run].bytes;
+    }
+    std::memcpy(to, headers_.data() + headers, headers_.size() - headers);
+  }
+
+  std::string& out_;
+  const std::size_t base_;
+  std::size_t end_;
   std::vector<resource_group> resources_;
   std::vector<run> runs_;
-  std::vector<std::size_t> nested_;  // per span: its size, then its events' and links' sizes
+  std::vector<std::size_t> nested_;  // the span being written: its size, then its events' and links'
+  std::string headers_;
+  std::vector<piece> pieces_;
   std::size_t current_resource_ = 0, current_scope_ = 0;
 };
 
@@ -1359,14 +1432,14 @@ class request_encoder {
 template <std::ranges::input_range R>
 void encode_request(std::string& out, const R& spans) {
   using S = std::remove_cvref_t<std::ranges::range_value_t<R>>;
-  if constexpr (std::ranges::forward_range<const R> && std::is_lvalue_reference_v<std::ranges::range_reference_t<const R>>) {
-    detail::request_encoder<R> request;
-    request.size(spans);
-    request.write(out);
-  } else {  // spans made as the range goes, or read once: kept, since both passes need them
-    std::vector<S> copies;
-    for (auto&& s : spans) copies.push_back(std::forward<decltype(s)>(s));
-    encode_request(out, copies);
+  const std::size_t old_size = out.size();
+  try {
+    detail::request_encoder<typename S::string_type> request(out);
+    for (auto&& s : spans) request.add(s);
+    request.finish();
+  } catch (...) {
+    out.resize(old_size);  // no half-written request left behind
+    throw;
   }
 }
 

@@ -11,7 +11,8 @@
 // Thread safety: one writer per directory (an advisory lock refuses a second one, in this
 // process or another). Within the process, the reading calls (`size`, `empty`, `scan`,
 // `find_trace`, `read`) may run on any number of threads while one thread makes the other
-// calls (`append`, `sync`, `flush`, `roll`, `compact`, retention, `snapshot`, `segments`):
+// calls (`append`, `sync`, `flush`, `roll`, `compact`, `move_to_cold`, retention, `snapshot`,
+// `segments`, `cold_files`):
 // a reader sees a committed prefix of the store, every batch whole or not at all. Ranges,
 // results and `reader`s keep the segments they show mapped, even after the writer seals,
 // compacts or deletes them; an `mmap_span` is valid while the range or result it came from
@@ -36,6 +37,8 @@
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/block_columns.hpp"
 #include "trace/store/mmap/codec.hpp"
+#include "trace/store/mmap/cold.hpp"
+#include "trace/store/mmap/encoded_rows.hpp"
 #include "trace/store/mmap/lock.hpp"
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/segment.hpp"
@@ -64,7 +67,27 @@ struct segment_info {
   std::vector<indexed_tag> indexed_tags{};  // sealed: what its usable tag indexes cover
 };
 
+// What one file of the cold tier holds (docs/FORMAT.md, "Cold tier").
+struct cold_file_info {
+  std::filesystem::path path;
+  std::uint64_t first = 0, last = 0;  // the sequences of the segments it replaced
+  std::uint64_t spans = 0;
+  std::uint64_t bytes = 0;
+  std::size_t row_groups = 0;
+  timestamp_ns min_start = 0, max_start = 0;
+};
+
+// What a read may leave out of the cold tier: the row groups whose statistics show no span
+// starting in `window` (of `service`, when not empty). Queries still apply their own filters;
+// this only spares decoding what cannot match.
+struct cold_pruning {
+  time_range window{0, std::numeric_limits<timestamp_ns>::max()};
+  std::string service{};
+};
+
 namespace detail {
+using cold_list = std::vector<std::shared_ptr<const cold_file>>;
+using segment_list = std::vector<std::shared_ptr<const segment>>;
 // What readers are shown: the segments that no longer change, and the committed prefix of
 // the active log. The writer publishes a new one under a mutex; readers copy it.
 struct published_view {
@@ -72,6 +95,9 @@ struct published_view {
   std::shared_ptr<const segment> log;  // the active log, when there is one
   std::size_t log_blocks = 0;          // its committed blocks
   std::size_t spans = 0;
+  std::shared_ptr<const cold_list> cold;  // the cold tier, older than every segment
+  // Row groups of the cold tier decoded for this view (a range or a lookup), before `frozen`.
+  std::shared_ptr<const segment_list> thawed;
 };
 }  // namespace detail
 
@@ -102,6 +128,10 @@ class mmap_store {
   // A consistent view of the committed spans as of now: several queries on one reader agree
   // with each other whatever the writer does meanwhile.
   reader read() const;
+  // The same view, but its scans and blocks leave out the cold row groups that `pruning`
+  // rules out by their statistics (a lookup by trace id already reads only the row groups
+  // whose id range holds it).
+  reader read(cold_pruning pruning) const;
   std::size_t size() const;
   bool empty() const { return size() == 0; }
   span_range scan() const;
@@ -133,12 +163,21 @@ class mmap_store {
   const mmap_options& options() const noexcept { return options_; }
   std::uint64_t disk_usage() const noexcept;
 
-  // Retention: sealed segments whose spans all started before `now - ttl` (by default the
-  // option `retention_ttl`; 0 keeps everything). `removal_range` tells what would go.
+  // Retention: sealed segments and cold files whose spans all started before `now - ttl` (by
+  // default the option `retention_ttl`; 0 keeps everything). `removal_range` tells what would
+  // go; `apply_retention` returns how many files went.
   std::optional<time_range> removal_range(timestamp_ns now) const { return removal_range(now, options_.retention_ttl); }
   std::optional<time_range> removal_range(timestamp_ns now, duration_ns ttl) const;
   std::size_t apply_retention(timestamp_ns now) { return apply_retention(now, options_.retention_ttl); }
   std::size_t apply_retention(timestamp_ns now, duration_ns ttl);
+
+  // The cold tier: sealed segments whose spans all started before `now - age` (by default
+  // the option `cold_after`; 0 moves nothing) become Parquet files in `cold/`, one per
+  // segment, each written and synced before its segment is dropped. Returns how many moved.
+  // Reads serve both tiers alike. docs/FORMAT.md, "Cold tier", has the crash rules.
+  std::size_t move_to_cold(timestamp_ns now) { return move_to_cold(now, options_.cold_after); }
+  std::size_t move_to_cold(timestamp_ns now, duration_ns age);
+  std::vector<cold_file_info> cold_files() const;
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
@@ -167,8 +206,8 @@ class mmap_store {
     return {};
   }
 
-  // Hard-links the sealed segments (and copies the active log's written prefix) into
-  // `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
+  // Hard-links the sealed segments and cold files (and copies the active log's written
+  // prefix) into `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
   std::filesystem::path snapshot();
 
  private:
@@ -176,6 +215,8 @@ class mmap_store {
   mmap_store(mmap_options options, repairing);
   void open_writer(bool repair);
   void open_reader();
+  // Opens the files of `cold/` (see docs/FORMAT.md for which ones count).
+  void open_cold();
   std::shared_ptr<detail::segment> open_segment(std::uint64_t sequence, bool sealed, const detail::log_recovery& how);
   // Shows readers the current state; `segments_changed`: the list of segments changed, not
   // only the active log's length.
@@ -183,6 +224,7 @@ class mmap_store {
   void roll_locked(timestamp_ns now);
   void make_room(std::uint64_t bytes);
   void drop_segment(std::size_t index);
+  void drop_cold(std::size_t index);
   void drop_covered();
   void sync_if_due();
   bool writable() const noexcept { return options_.mode == open_mode::read_write; }
@@ -193,11 +235,12 @@ class mmap_store {
   detail::directory_lock lock_;
   std::vector<std::shared_ptr<detail::segment>> segments_;  // by sequence; the last may be the active log
   std::vector<dropped_log_tail> dropped_;
+  std::vector<std::shared_ptr<const detail::cold_file>> cold_;  // by sequence, all older than segments_
   std::size_t spans_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
-  std::string scratch_, arena_;
-  std::vector<detail::row_input> rows_;
+  std::string scratch_;
+  detail::encoded_rows rows_;
   mutable std::mutex view_mutex_;  // guards view_ (written by the writer, copied by readers)
   detail::published_view view_;
 };
@@ -214,8 +257,11 @@ class mmap_store::reader {
 
  private:
   friend class mmap_store;
-  explicit reader(detail::published_view view) : view_(std::move(view)) {}
+  explicit reader(detail::published_view view, cold_pruning pruning = {}) : view_(std::move(view)), pruning_(std::move(pruning)) {}
+  // The view with the cold row groups that the pruning keeps decoded into `thawed`.
+  detail::published_view thawed_view() const;
   detail::published_view view_;
+  cold_pruning pruning_;
 };
 
 // Every span of a view, as `mmap_span`s.
@@ -273,12 +319,16 @@ class mmap_store::span_range {
 
  private:
   friend class mmap_store::block_list;
-  std::size_t segment_count() const noexcept { return view_.frozen->size() + (view_.log ? 1 : 0); }
+  // Segments in order: the thawed cold row groups, the frozen segments, the active log.
+  std::size_t thawed_count() const noexcept { return view_.thawed ? view_.thawed->size() : 0; }
+  std::size_t segment_count() const noexcept { return thawed_count() + view_.frozen->size() + (view_.log ? 1 : 0); }
   const detail::segment& segment(std::size_t s) const noexcept {
+    if (s < thawed_count()) return *(*view_.thawed)[s];
+    s -= thawed_count();
     return s < view_.frozen->size() ? *(*view_.frozen)[s] : *view_.log;
   }
   std::size_t block_count(std::size_t s) const noexcept {
-    return s < view_.frozen->size() ? segment(s).blocks().size() : view_.log_blocks;
+    return s < thawed_count() + view_.frozen->size() ? segment(s).blocks().size() : view_.log_blocks;
   }
   const detail::block_view& block(std::size_t s, std::size_t b) const noexcept { return segment(s).blocks()[b]; }
 
@@ -349,6 +399,7 @@ inline void mmap_store::publish(bool segments_changed) {
   view_.log = has_log ? segments_.back() : nullptr;
   view_.log_blocks = has_log ? segments_.back()->blocks().size() : 0;
   view_.spans = spans_;
+  if (segments_changed || !view_.cold) view_.cold = std::make_shared<const detail::cold_list>(cold_);
 }
 
 inline void mmap_store::require_writable() const {
@@ -358,6 +409,11 @@ inline void mmap_store::require_writable() const {
 inline mmap_store::reader mmap_store::read() const {
   std::lock_guard lock(view_mutex_);
   return reader(view_);
+}
+
+inline mmap_store::reader mmap_store::read(cold_pruning pruning) const {
+  std::lock_guard lock(view_mutex_);
+  return reader(view_, std::move(pruning));
 }
 
 inline std::size_t mmap_store::size() const {
@@ -371,36 +427,8 @@ void mmap_store::append(const R& batch) {
   const std::size_t position = validate_batch(batch);
   if (position == 0) return;
 
-  // Encode the rare parts into one arena first, then point the rows into it.
-  struct parts { std::size_t resource, scope, extras, end; };
-  std::vector<parts> offsets;
-  offsets.reserve(position);
-  arena_.clear();
-  for (const auto& s : batch) {
-    parts p{};
-    p.resource = arena_.size();
-    detail::encode_resource(arena_, s.resource);
-    p.scope = arena_.size();
-    detail::encode_scope(arena_, s.scope);
-    p.extras = arena_.size();
-    detail::encode_extras(arena_, s);
-    p.end = arena_.size();
-    offsets.push_back(p);
-  }
-  rows_.clear();
-  std::size_t i = 0;
-  std::string_view arena(arena_);
-  for (const auto& s : batch) {
-    const parts& p = offsets[i++];
-    rows_.push_back({s.trace, s.id, s.parent, s.start, s.end - s.start, std::string_view(s.resource.service_name),
-                     std::string_view(s.name), arena.substr(p.resource, p.scope - p.resource),
-                     arena.substr(p.scope, p.extras - p.scope), arena.substr(p.extras, p.end - p.extras), s.status.code,
-                     s.kind});
-  }
-
-  // Upper bound of the record: rows' columns and index entries, their strings, the arena.
-  std::uint64_t needed = detail::record_header_size + detail::block_head_size + 64 + arena_.size();
-  for (const auto& r : rows_) needed += 96 + r.service.size() + r.name.size();
+  rows_.encode(batch);
+  const std::uint64_t needed = detail::record_header_size + rows_.block_bytes_bound();
 
   const timestamp_ns now = now_ns();
   auto* active = segments_.empty() || segments_.back()->sealed() ? nullptr : segments_.back().get();
@@ -417,7 +445,7 @@ void mmap_store::append(const R& batch) {
       active = segments_.back().get();
       active->set_log_tags(indexed_tags());
     }
-    if (active->append(rows_, scratch_)) break;
+    if (active->append(rows_.rows(), scratch_)) break;
     if (attempt) throw error(errc::invalid_argument, "batch of " + std::to_string(position) + " spans does not fit in a new segment");
     roll_locked(now);
     active = nullptr;
@@ -446,13 +474,25 @@ inline void check_mapped_sizes(const published_view& view) {
 }
 }  // namespace detail
 
+inline detail::published_view mmap_store::reader::thawed_view() const {
+  detail::published_view view = view_;
+  if (!view.cold || view.cold->empty()) return view;
+  auto thawed = std::make_shared<detail::segment_list>();
+  const auto& [begin, end] = pruning_.window;
+  for (const auto& file : *view.cold)
+    for (std::size_t g = 0; g < file->row_groups().size(); ++g)
+      if (file->row_groups()[g].may_match(begin, end, pruning_.service)) thawed->push_back(file->thaw(g));
+  view.thawed = std::move(thawed);
+  return view;
+}
+
 inline mmap_store::span_range mmap_store::reader::scan() const {
   detail::check_mapped_sizes(view_);
-  return span_range(view_);
+  return span_range(thawed_view());
 }
 inline mmap_store::block_list mmap_store::reader::blocks() const {
   detail::check_mapped_sizes(view_);
-  return block_list(view_);
+  return block_list(thawed_view());
 }
 
 // Only the segments whose trace filter may hold `id` are read, so only their sizes are
@@ -462,6 +502,18 @@ inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id
   auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
     for (std::uint32_t row = first; row < first + count; ++row) spans.emplace_back(&b, row);
   };
+  // The cold tier first (the oldest spans): only the row groups whose trace-id range holds `id`.
+  detail::published_view view = view_;
+  if (view.cold && !view.cold->empty()) {
+    auto thawed = std::make_shared<detail::segment_list>();
+    for (const auto& file : *view.cold)
+      for (std::size_t g = 0; g < file->row_groups().size(); ++g)
+        if (file->row_groups()[g].may_hold(id)) {
+          thawed->push_back(file->thaw(g));
+          thawed->back()->for_each_run(id, 1, collect);
+        }
+    view.thawed = std::move(thawed);
+  }
   for (const auto& s : *view_.frozen) {
     if (!s->may_hold(id)) continue;
     s->check_file_size();
@@ -471,7 +523,7 @@ inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id
     view_.log->check_file_size();
     view_.log->for_each_run(id, view_.log_blocks, collect);
   }
-  return trace_spans(std::move(spans), view_);
+  return trace_spans(std::move(spans), std::move(view));
 }
 
 inline void mmap_store::sync() {
@@ -490,7 +542,16 @@ inline void mmap_store::flush() {
 inline std::uint64_t mmap_store::disk_usage() const noexcept {
   std::uint64_t total = 0;
   for (const auto& s : segments_) total += s->used_bytes();
+  for (const auto& c : cold_) total += c->bytes();
   return total;
+}
+
+inline std::vector<cold_file_info> mmap_store::cold_files() const {
+  std::vector<cold_file_info> out;
+  for (const auto& c : cold_)
+    out.push_back({c->path(), c->first(), c->last(), c->span_count(), c->bytes(), c->row_groups().size(), c->min_start(),
+                   c->max_start()});
+  return out;
 }
 
 inline std::vector<segment_info> mmap_store::segments() const {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -34,6 +35,9 @@ class reader {
   // `file` is the whole file; throws `error(errc::corrupt_data)` when its frame or footer is
   // malformed or a column of the span schema is missing.
   explicit reader(std::string file);
+  // Reads `file` in place (a mapped file, say); `owner` keeps those bytes alive as long as
+  // the reader and its copies.
+  reader(std::string_view file, std::shared_ptr<const void> owner);
   static reader open(const std::filesystem::path& path) { return reader(read_file_text(path)); }
 
   const file_metadata& metadata() const noexcept { return metadata_; }
@@ -45,7 +49,10 @@ class reader {
   std::vector<span> read_all() const;
 
  private:
-  std::string file_;
+  void parse();
+
+  std::shared_ptr<const void> owner_;
+  std::string_view file_;
   file_metadata metadata_;
   schema_layout layout_;
 };
@@ -224,14 +231,25 @@ inline std::uint32_t u32_of(const leaf_cursor& c) {
 
 }  // namespace detail
 
-inline reader::reader(std::string file) : file_(std::move(file)) {
+inline reader::reader(std::string file) {
+  auto owned = std::make_shared<const std::string>(std::move(file));
+  file_ = *owned;
+  owner_ = std::move(owned);
+  parse();
+}
+
+inline reader::reader(std::string_view file, std::shared_ptr<const void> owner) : owner_(std::move(owner)), file_(file) {
+  parse();
+}
+
+inline void reader::parse() {
   if (file_.size() < 12 || file_.compare(0, 4, "PAR1") != 0 || file_.compare(file_.size() - 4, 4, "PAR1") != 0)
     throw error(errc::corrupt_data, "parquet file of " + std::to_string(file_.size()) + " bytes lacks the PAR1 magic at its start or end");
   const std::uint32_t footer = detail::get_u32(file_, file_.size() - 8);
   if (footer > file_.size() - 12)
     throw error(errc::corrupt_data, "parquet footer length " + std::to_string(footer) + " exceeds the file");
   const std::size_t footer_start = file_.size() - 8 - footer;
-  metadata_ = read_file_metadata(std::string_view(file_).substr(footer_start, footer), footer_start);
+  metadata_ = read_file_metadata(file_.substr(footer_start, footer), footer_start);
   layout_ = layout_of(metadata_.schema);
   for (std::size_t g = 0; g < metadata_.row_groups.size(); ++g) {
     if (metadata_.row_groups[g].columns.size() != layout_.leaves.size())

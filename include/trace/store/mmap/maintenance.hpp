@@ -1,6 +1,6 @@
 #pragma once
 // The maintenance calls of `mmap_store`: rolling the active log into a sealed segment,
-// compaction, the disk budget, retention by TTL and snapshots. Part of
+// compaction, the cold tier, the disk budget, retention by TTL and snapshots. Part of
 // <trace/store/mmap.hpp>; docs/FORMAT.md describes each.
 
 #include <algorithm>
@@ -40,6 +40,36 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
   detail::sync_directory(options_.path);
   publish(true);
   if (options_.retention_ttl) apply_retention(now);
+  if (options_.cold_after) move_to_cold(now);
+}
+
+inline std::size_t mmap_store::move_to_cold(timestamp_ns now, duration_ns age) {
+  require_writable();
+  if (!age || now < age) return 0;
+  const timestamp_ns cutoff = now - age;
+  const std::filesystem::path dir = options_.path / detail::cold_folder;
+  std::size_t moved = 0;
+  for (std::size_t i = 0; i < segments_.size();) {
+    const auto& s = *segments_[i];
+    if (!s.sealed() || s.span_count() == 0 || s.max_start() >= cutoff) {
+      ++i;
+      continue;
+    }
+    // Complete and durable under its final name (checked as a reader would) before the
+    // segment goes; a crash between the two leaves both, and the segment wins at open.
+    const std::filesystem::path path = detail::write_cold_file(dir, s, options_.cold_row_group_rows);
+    auto cold = detail::cold_file::open(path, *detail::parse_cold_name(path.filename().string()));
+    if (cold->span_count() != s.span_count())
+      throw error(errc::io_error, path.string() + " holds " + std::to_string(cold->span_count()) + " spans, segment " +
+                                      s.path().string() + " " + std::to_string(s.span_count()));
+    std::filesystem::remove(s.path());
+    detail::sync_directory(options_.path);
+    segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i));
+    cold_.insert(std::ranges::upper_bound(cold_, cold->first(), {}, &detail::cold_file::first), std::move(cold));
+    ++moved;
+  }
+  if (moved) publish(true);
+  return moved;
 }
 
 inline std::size_t mmap_store::compact() {
@@ -90,11 +120,16 @@ inline void mmap_store::make_room(std::uint64_t bytes) {
   std::size_t sealed = 0;
   for (const auto& s : segments_)
     if (s->sealed()) evictable += s->used_bytes(), ++sealed;
+  for (const auto& c : cold_) evictable += c->bytes(), ++sealed;
   if (options_.on_disk_full == disk_full_policy::evict_oldest && !over_budget(evictable)) {
+    // The cold tier holds the oldest spans: it goes first.
+    while (over_budget(0) && !cold_.empty()) drop_cold(0);
     while (over_budget(0)) {
       auto oldest = std::ranges::find_if(segments_, [](const auto& s) { return s->sealed(); });
       drop_segment(static_cast<std::size_t>(oldest - segments_.begin()));
     }
+    if (std::filesystem::is_directory(options_.path / detail::cold_folder))
+      detail::sync_directory(options_.path / detail::cold_folder);
     detail::sync_directory(options_.path);
     publish(true);
     return;
@@ -103,7 +138,7 @@ inline void mmap_store::make_room(std::uint64_t bytes) {
                                   std::to_string(disk_usage()) + " bytes used, batch needs about " + std::to_string(bytes) +
                                   " more (max_disk_bytes " + std::to_string(options_.max_disk_bytes) + ", max_disk_percent " +
                                   std::to_string(options_.max_disk_percent) + ", " + std::to_string(sealed) +
-                                  " sealed segments evictable)");
+                                  " sealed segments and cold files evictable)");
 }
 
 inline void mmap_store::drop_segment(std::size_t index) {
@@ -112,13 +147,23 @@ inline void mmap_store::drop_segment(std::size_t index) {
   segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(index));
 }
 
+inline void mmap_store::drop_cold(std::size_t index) {
+  spans_ -= cold_[index]->span_count();
+  std::filesystem::remove(cold_[index]->path());
+  cold_.erase(cold_.begin() + static_cast<std::ptrdiff_t>(index));
+}
+
 inline std::optional<time_range> mmap_store::removal_range(timestamp_ns now, duration_ns ttl) const {
   if (!ttl || now < ttl) return std::nullopt;
   const timestamp_ns cutoff = now - ttl;
   std::optional<time_range> range;
+  auto add = [&range, cutoff](timestamp_ns min_start) {
+    range = time_range{range ? std::min(range->begin, min_start) : min_start, cutoff};
+  };
   for (const auto& s : segments_)
-    if (s->sealed() && s->max_start() < cutoff)
-      range = time_range{range ? std::min(range->begin, s->min_start()) : s->min_start(), cutoff};
+    if (s->sealed() && s->max_start() < cutoff) add(s->min_start());
+  for (const auto& c : cold_)
+    if (c->max_start() < cutoff) add(c->min_start());
   return range;
 }
 
@@ -127,6 +172,15 @@ inline std::size_t mmap_store::apply_retention(timestamp_ns now, duration_ns ttl
   auto range = removal_range(now, ttl);
   if (!range) return 0;
   std::size_t dropped = 0;
+  for (std::size_t i = 0; i < cold_.size();) {
+    if (cold_[i]->max_start() < range->end) {
+      drop_cold(i);
+      ++dropped;
+    } else {
+      ++i;
+    }
+  }
+  if (dropped) detail::sync_directory(options_.path / detail::cold_folder);
   for (std::size_t i = 0; i < segments_.size();) {
     if (segments_[i]->sealed() && segments_[i]->max_start() < range->end) {
       drop_segment(i);
@@ -165,6 +219,11 @@ inline std::filesystem::path mmap_store::snapshot() {
       copy.write_all(bytes.data(), bytes.size(), 0);
       copy.sync();
     }
+  }
+  if (!cold_.empty()) {
+    std::filesystem::create_directory(target / detail::cold_folder);
+    for (const auto& c : cold_) std::filesystem::create_hard_link(c->path(), target / detail::cold_folder / c->path().filename());
+    detail::sync_directory(target / detail::cold_folder);
   }
   detail::sync_directory(target);
   std::vector<std::filesystem::path> all;

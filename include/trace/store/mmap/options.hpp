@@ -74,6 +74,10 @@ struct mmap_options {
   disk_full_policy on_disk_full = disk_full_policy::refuse;
   unsigned max_snapshots = 2;
   duration_ns retention_ttl = 0;  // 0: keep forever; else drop segments whose spans all started before now - ttl
+  // The cold tier: at each roll, sealed segments whose spans all started before now - cold_after
+  // move into Parquet files in `cold/` (0: never by itself; mmap_store::move_to_cold still works).
+  duration_ns cold_after = 0;
+  std::size_t cold_row_group_rows = 8192;  // spans per row group of a cold file: what a lookup decodes at most
   bool strict_recovery = false;   // a torn log tail is an error too, instead of being dropped
   std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
   // The tag indexes built into each segment sealed from now on (docs/FORMAT.md, "Tag index");
@@ -107,6 +111,7 @@ inline void validate(const mmap_options& o) {
   if (!(o.max_disk_percent > 0 && o.max_disk_percent <= 100))
     refuse("max_disk_percent", "must be in (0, 100] (got " + std::to_string(o.max_disk_percent) + ")");
   if (o.max_snapshots < 1) refuse("max_snapshots", "must be at least 1 (got 0)");
+  if (o.cold_row_group_rows < 1) refuse("cold_row_group_rows", "must be at least 1 (got 0)");
 }
 
 }  // namespace v0

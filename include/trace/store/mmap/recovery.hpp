@@ -74,6 +74,7 @@ inline void mmap_store::open_writer(bool repair) {
                                      {.writable = true, .strict = options_.strict_recovery, .repair = repair}));
   }
   drop_covered();
+  open_cold();
   if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
   // Only the newest log stays active, and only if it carries a commit watermark (format 4);
   // older ones (left by a crash mid-roll, or by an older build) are sealed now.
@@ -97,6 +98,52 @@ inline void mmap_store::open_reader() {
   for (const auto& f : detail::list_segment_files(options_.path, nullptr))
     segments_.push_back(open_segment(f.sequence, f.sealed, {.strict = options_.strict_recovery}));
   drop_covered();
+  open_cold();
+}
+
+// A cold file counts unless a segment it replaced is still there: then the move did not
+// finish (the crash came after the rename, before the segment was dropped), the segment
+// wins and the cold file goes (a writer deletes it, to be written again by the next move).
+// Temporary files of a move that never renamed go too. A damaged cold file refuses a
+// writer's open; a read-only open serves around it and reports it in `dropped()`.
+inline void mmap_store::open_cold() {
+  const std::filesystem::path dir = options_.path / detail::cold_folder;
+  if (!std::filesystem::is_directory(dir)) return;
+  std::vector<std::pair<detail::cold_name, std::filesystem::path>> found;
+  bool removed = false;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (!entry.is_regular_file()) continue;
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with(".parquet.tmp") && detail::parse_cold_name(name.substr(0, name.size() - 4))) {
+      if (writable()) std::filesystem::remove(entry.path()), removed = true;
+      continue;
+    }
+    if (auto n = detail::parse_cold_name(name)) found.emplace_back(*n, entry.path());
+  }
+  std::ranges::sort(found, {}, [](const auto& f) { return f.first.first; });
+  for (const auto& entry : found) {
+    const detail::cold_name& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const std::filesystem::path& path = entry.second;
+    next_sequence_ = std::max(next_sequence_, name.last + 1);  // a new segment never takes a cold file's number
+    const bool superseded = std::ranges::any_of(segments_, [&name](const auto& s) {
+      return s->sequence() >= name.first && s->sequence() <= name.last;
+    });
+    if (superseded) {
+      if (writable()) std::filesystem::remove(path), removed = true;
+      continue;
+    }
+    try {
+      cold_.push_back(detail::cold_file::open(path, name));
+    } catch (const error& e) {
+      if (writable()) throw;
+      dropped_log_tail d{path, 0, std::filesystem::file_size(path), e.what(), true};
+      if (options_.on_dropped) options_.on_dropped(d);
+      dropped_.push_back(std::move(d));
+      continue;
+    }
+    spans_ += cold_.back()->span_count();
+  }
+  if (removed) detail::sync_directory(dir);
 }
 
 // A merged segment replaces the ones it covers; a crash before their removal leaves them

@@ -111,6 +111,10 @@ class segment {
                                            std::vector<dropped_log_tail>& dropped);
   static std::unique_ptr<segment> create_log(const std::filesystem::path& dir, std::uint64_t sequence,
                                              std::uint64_t capacity, std::uint64_t created_ns);
+  // A sealed segment held in memory, with no file (the cold tier's decoded row groups): one
+  // block of `rows` with its trace index sorted; `where` names the source in messages.
+  static std::unique_ptr<segment> in_memory(std::uint64_t sequence, const std::vector<row_input>& rows,
+                                            const std::string& where);
 
   bool sealed() const noexcept { return header_.kind == file_kind::sealed; }
   std::uint32_t version() const noexcept { return header_.version; }
@@ -198,6 +202,7 @@ class segment {
   trace_filter_view filter_;  // empty: every id may be present (logs, versions before 5)
   file_handle file_;
   mapping map_;
+  std::string memory_;  // the block of an in-memory segment (then file_ and map_ are empty)
   string_list strings_;
   append_only_list<block_view> blocks_;
   mutable std::shared_mutex log_index_mutex_;
@@ -341,6 +346,24 @@ inline std::vector<indexed_tag> segment::indexed_tags() const {
   std::vector<indexed_tag> out;
   for (const auto& e : tag_index_.entries()) out.push_back(e.spec());
   return out;
+}
+
+inline std::unique_ptr<segment> segment::in_memory(std::uint64_t sequence, const std::vector<row_input>& rows,
+                                                   const std::string& where) {
+  std::unique_ptr<segment> s(new segment());
+  s->header_.kind = file_kind::sealed;
+  s->header_.sequence = sequence;
+  string_table_builder strings;
+  encode_block(s->memory_, rows, strings, true);
+  s->add_block(reinterpret_cast<const std::byte*>(s->memory_.data()), s->memory_.size(), where);
+  const block_view& b = s->blocks_.front();  // a sealed block's count and range, as open_sealed takes them
+  s->spans_ = b.rows();
+  if (b.rows()) {
+    s->min_start_ = b.min_start();
+    s->max_start_ = b.max_start();
+  }
+  s->used_ = s->synced_ = s->memory_.size();
+  return s;
 }
 
 inline std::unique_ptr<segment> segment::create_log(const std::filesystem::path& dir, std::uint64_t sequence,
@@ -531,6 +554,7 @@ inline void segment::sync() {
 }
 
 inline void segment::check_file_size() const {
+  if (!memory_.empty()) return;
   const std::uint64_t now = file_.size();
   if (now < map_.size())
     throw error(errc::io_error, std::string(sealed() ? "sealed segment " : "log ") + path().string() + " shrank from " +
