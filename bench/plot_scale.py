@@ -17,11 +17,13 @@ FIGURES = [
     ("bytes_per_span", "bytes per span"),
     ("reopen_ms", "reopen (ms, wall)"),
     ("reopen_cpu_ms", "reopen (CPU ms)"),
+    ("reopen_deferred_cpu_ms", "reopen, checks deferred (CPU ms)"),
     ("find_trace_median_us", "find_trace median (µs)"),
     ("find_trace_p99_us", "find_trace p99 (µs)"),
     ("absent_median_us", "absent id median (µs)"),
     ("window_cpu_ms", "one-hour window (CPU ms)"),
     ("tag_scan_cpu_ms", "tag equality, scan (CPU ms)"),
+    ("tag_index_cpu_ms", "tag equality, index (CPU ms)"),
     ("query_rss_mib", "query peak RSS (MiB)"),
 ]
 PANEL_W, PANEL_H, COLUMNS = 300, 200, 3

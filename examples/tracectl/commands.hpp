@@ -32,6 +32,7 @@ int run_repair(const arguments& args);
 int run_metrics(const arguments& args);
 int run_group(const arguments& args);
 int run_schema(const arguments& args);
+int run_index_rules(const arguments& args);
 int run_removal(const arguments& args);
 int run_comment(const arguments& args);
 int run_logs(const arguments& args);

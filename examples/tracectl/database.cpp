@@ -1,4 +1,5 @@
-// A database of groups (trace::database): group list, schema get, the removal time range.
+// A database of groups (trace::database): group list, schema get, index-rules get, the
+// removal time range.
 
 #include <string>
 #include <vector>
@@ -92,6 +93,26 @@ int run_schema(const arguments& args) {
                     std::string(trace::to_string(t.source))});
   print(table(rows, palette{use_colour(stdout)}));
   return exit_ok;
+}
+
+int run_index_rules(const arguments& args) {
+  verb_of(args, "index-rules", "get");
+  const trace::database db = open_database(args);
+  const auto& rules = db.index_rules(args.required("group"), args.required("name"));
+  if (args.flag("json")) {
+    std::string out;
+    trace::json::writer w(out);
+    w.begin_array();
+    for (const auto& r : rules)
+      w.begin_object().member("name", r.name).member("tag", r.tag).member("kind", std::string(trace::to_string(r.kind))).end_object();
+    w.end_array();
+    print(out + "\n");
+    return rules.empty() ? exit_not_found : exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"RULE", "TAG", "KIND"}};
+  for (const auto& r : rules) rows.push_back({r.name, r.tag, std::string(trace::to_string(r.kind))});
+  print(table(rows, palette{use_colour(stdout)}));
+  return rules.empty() ? exit_not_found : exit_ok;
 }
 
 int run_removal(const arguments& args) {

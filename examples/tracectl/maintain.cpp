@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include <trace/store/database.hpp>
 
 #include "commands.hpp"
 
@@ -57,6 +60,9 @@ int run_check(const arguments& args) {
   } catch (const trace::error& e) {
     problems.push_back(e.what());
   }
+  for (const auto& s : segments)
+    if (!s.tag_index_problem.empty())
+      problems.push_back(s.tag_index_problem + "; queries scan this segment until tracectl compact rebuilds its indexes");
   for (const auto& d : dropped)
     problems.push_back((d.damage ? "damage: " : "torn tail: ") + trace::describe(d) +
                        (d.damage ? "; tracectl repair drops it" : ""));
@@ -72,6 +78,7 @@ int run_check(const arguments& args) {
           .member("spans", s.spans)
           .member("bytes", s.bytes)
           .member("text_index_bytes", s.text_index_bytes)
+          .member("tag_index_bytes", s.tag_index_bytes)
           .end_object();
     w.end_array().key("cold").begin_array();
     for (const auto& c : cold)
@@ -91,7 +98,7 @@ int run_check(const arguments& args) {
       print(s.path.filename().string() + "  " + (s.sealed ? "sealed" : "log   ") + "  " + std::to_string(s.spans) +
             " spans  " + std::to_string(s.bytes) + " bytes" +
             (s.sealed ? s.text_index_bytes ? " (text index " + std::to_string(s.text_index_bytes) + ")" : " (no text index)" : "") +
-            "\n");
+            (s.tag_index_bytes ? " (tag indexes " + std::to_string(s.tag_index_bytes) + ")" : "") + "\n");
     for (const auto& c : cold)
       print("cold/" + c.path.filename().string() + "  " + std::to_string(c.spans) + " spans  " + std::to_string(c.bytes) +
             " bytes  " + std::to_string(c.row_groups) + " row groups\n");
@@ -165,7 +172,15 @@ int run_snapshot(const arguments& args) {
 // Seals the active log (its spans get a sorted trace index and zone maps, and become
 // eligible for retention), then merges runs of small sealed segments.
 int run_compact(const arguments& args) {
-  trace::mmap_store store(options_of(args, trace::open_mode::read_write));
+  std::optional<trace::database> db;
+  std::optional<trace::mmap_store> own;
+  if (args.flag("db")) {
+    db.emplace(args.required("db"));
+    db->store(args.required("group"));  // opened with the group's index rules
+  } else {
+    own.emplace(options_of(args, trace::open_mode::read_write));
+  }
+  trace::mmap_store& store = db ? db->store(args.required("group")) : *own;
   const std::size_t before = store.segments().size();
   store.roll();
   const std::size_t merged_away = store.compact();

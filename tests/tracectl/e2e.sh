@@ -594,18 +594,19 @@ expect_rc 3 "check on a cut log"; expect_out "cut short" "check sees the cut"; e
 run spans --store cut --limit 0 --json
 expect_rc 4 "spans on a cut log"; [ "$(json_get "len(d['result'])")" = 248 ] || fail "spans serves the records before the cut"
 
-# ---- a database of groups (trace::database): group list, schema get, removal ----
+# ---- a database of groups (trace::database): group list, schema get, index-rules get, removal ----
 # Its catalog written as trace::database writes it (docs/DATABASE.md), checksum included.
 mkdir -p db/groups
 python3 - db/CATALOG <<'PY'
 import sys
-body = """trace-database-catalog 1
+body = """trace-database-catalog 2
 group audit 0 67108864 86400000000000 0
 group orders 3600000000000 1048576 86400000000000 1073741824
 schema orders request trace_id start
 tag orders request trace_id bytes required trace_id
 tag orders request start timestamp required start
 tag orders request http.status_code int64 optional attribute
+rule orders request by_status http.status_code sorted
 """.encode()
 crc = 0xffffffff
 for byte in body:
@@ -616,7 +617,7 @@ crc ^= 0xffffffff
 masked = (((crc >> 15) | (crc << 17)) + 0xa282ead8) & 0xffffffff
 open(sys.argv[1], "wb").write(body + b"crc32c %08x\n" % masked)
 PY
-for command in group schema removal logs correlate; do
+for command in group schema index-rules removal logs correlate; do
   run "$command" --help
   expect_rc 0 "$command --help"; expect_out "usage: tracectl $command" "$command --help"
 done
@@ -632,6 +633,11 @@ run schema get --db db --group orders --name request
 expect_rc 0 "schema get text"; expect_out "timestamp in tag start" "schema get text"
 run schema get --db db --group orders --name nope
 expect_rc 3 "schema get of an unknown schema"; expect_err 'no trace schema "nope"' "schema get of an unknown schema"
+run index-rules get --db db --group orders --name request --json
+expect_rc 0 "index-rules get"
+[ "$(json_get "[(r['name'], r['tag'], r['kind']) for r in d]")" = "[('by_status', 'http.status_code', 'sorted')]" ] || fail "index-rules get --json"
+run index-rules get --db db --group orders --name request
+expect_rc 0 "index-rules get text"; expect_out "by_status" "index-rules get text"
 run schema list --db db
 expect_rc 2 "schema with another verb"
 run removal --db db --group orders

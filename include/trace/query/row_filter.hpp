@@ -6,7 +6,10 @@
 // Service and operation tests compare interned ids (or, in a block that cannot look a text
 // up, decide each distinct id once); attribute, substring and regular-expression tests go
 // row by row, through the block's attribute slots and interned resources and scopes when it
-// has them, otherwise through the stored span.
+// has them, otherwise through the stored span. In a block with tag indexes (a sealed mmap
+// segment whose index rules cover the tag), an attribute or start-time condition the index
+// can answer tests only the rows the index names, and when the whole filter needs such
+// rows (an `and` with one, an `or` of them), chunks without any are not read at all.
 //
 //   trace::row_filter rows(f);
 //   for (const auto& block : store.blocks())
@@ -16,12 +19,14 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "trace/query/filter.hpp"
+#include "trace/store/mmap/indexed_tag.hpp"  // indexed_field: which tag index answers a test
 #include "trace/store/columnar_store.hpp"
 
 namespace trace {
@@ -44,8 +49,29 @@ class row_filter {
   template <column_block B, class F>
   void for_each_match(const B& b, F&& f) {
     if (!may_match(b)) return;
-    for (node& n : nodes_) bind(n, b);
+    for (node& n : nodes_) {
+      n.indexed.reset();
+      if constexpr (requires { b.tag_index(); })
+        if (const auto* index = b.tag_index()) bind_index(n, *index);
+    }
+    const auto wanted = candidates(root_);
+    // With few rows to read, attribute tests go row by row: building the block's attribute
+    // columns would decode every row.
+    for (node& n : nodes_) bind(n, b, wanted.has_value());
     const std::uint32_t rows = b.rows();
+    if (wanted) {
+      // Only the chunks holding a candidate row, each with the others masked out.
+      std::vector<std::uint8_t> mask(chunk);
+      for (std::size_t at = 0; at < wanted->size();) {
+        const std::uint32_t first = (*wanted)[at] / chunk * chunk, count = std::min(chunk, rows - first);
+        std::fill(mask.begin(), mask.end(), std::uint8_t{0});
+        for (; at < wanted->size() && (*wanted)[at] < first + count; ++at) mask[(*wanted)[at] - first] = 1;
+        const std::uint8_t* hits = evaluate(root_, b, first, count, mask.data());
+        for (std::uint32_t i = 0; i < count; ++i)
+          if (hits[i] && mask[i]) f(first + i);
+      }
+      return;
+    }
     for (std::uint32_t first = 0; first < rows; first += chunk) {
       const std::uint32_t count = std::min(chunk, rows - first);
       const std::uint8_t* hits = evaluate(root_, b, first, count);
@@ -76,6 +102,7 @@ class row_filter {
     std::optional<std::uint32_t> key_id{}, text_id{};
     bool equal_short_text = false;
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
+    std::optional<std::vector<std::uint32_t>> indexed{};  // the block's rows a tag index says may pass, sorted
     std::uint32_t group_rows = 0;  // text: rows per group of `decided` (0: no index, every row is tested)
   };
 
@@ -153,9 +180,10 @@ class row_filter {
   }
 
   // Prepares node `n` for the rows of block `b`: string ids, per-id answers, and per
-  // resource or scope answers where the block interns those.
+  // resource or scope answers where the block interns those. `sparse`: a tag index leaves
+  // few rows to read, so nothing is built over the whole block for them.
   template <column_block B>
-  void bind(node& n, const B& b) {
+  void bind(node& n, const B& b, bool sparse) {
     switch (n.kind) {
       case op::service:
       case op::name:
@@ -178,6 +206,8 @@ class row_filter {
           }
         break;
       case op::scope:
+        n.columns = false;
+        if (sparse) break;
         if constexpr (requires { b.scope_id(0); b.scopes(); }) {
           n.columns = true;
           const auto& t = std::get<filters::scope_is>(n.source->get());
@@ -186,6 +216,8 @@ class row_filter {
         }
         break;
       case op::attribute:
+        n.columns = false;
+        if (sparse || n.indexed) break;
         if constexpr (requires {
                         b.attribute_slots(0);
                         b.attribute_values(0);
@@ -224,6 +256,65 @@ class row_filter {
     n.scope_passes.clear();
     for (const resource& r : b.resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
     for (const scope& candidate : b.scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
+  }
+
+  // Asks the block's tag indexes for the rows an attribute or start-time test may pass.
+  template <class Index>
+  static void bind_index(node& n, const Index& index) {
+    if (n.kind == op::attribute) {
+      const auto& t = std::get<filters::attribute_test>(n.source->get());
+      if (const auto* e = index.find(indexed_field::attribute, t.key)) n.indexed = e->candidates(t.op, t.value);
+    } else if (n.kind == op::start) {
+      if (const auto* e = index.find(indexed_field::start, {})) n.indexed = e->start_rows(n.low, n.high);
+    }
+  }
+
+  // The rows outside which node `index` holds for no row of the bound block, sorted; nullopt
+  // when every row may (no index answers it).
+  std::optional<std::vector<std::uint32_t>> candidates(std::uint32_t index) const {
+    const node& n = nodes_[index];
+    switch (n.kind) {
+      case op::never: return std::vector<std::uint32_t>{};
+      case op::attribute:
+      case op::start: return n.indexed;
+      case op::all: {
+        std::optional<std::vector<std::uint32_t>> out;
+        for (std::uint32_t child : n.children)
+          if (auto rows = candidates(child)) {
+            if (!out) {
+              out = std::move(rows);
+            } else {
+              std::vector<std::uint32_t> both;
+              std::ranges::set_intersection(*out, *rows, std::back_inserter(both));
+              out = std::move(both);
+            }
+          }
+        return out;
+      }
+      case op::any: {
+        std::vector<std::uint32_t> out;
+        for (std::uint32_t child : n.children) {
+          auto rows = candidates(child);
+          if (!rows) return std::nullopt;
+          std::vector<std::uint32_t> either;
+          std::ranges::set_union(out, *rows, std::back_inserter(either));
+          out = std::move(either);
+        }
+        return out;
+      }
+      default: return std::nullopt;
+    }
+  }
+
+  // Fills `out` for rows [first, first + count): 0 but where the node's indexed rows are,
+  // which get `test(row)` (when wanted).
+  template <class Test>
+  static void fill_indexed(const node& n, std::uint8_t* out, std::uint32_t first, std::uint32_t count,
+                           const std::uint8_t* only, Test&& test) {
+    std::fill_n(out, count, std::uint8_t{0});
+    const auto& rows = *n.indexed;
+    for (auto it = std::ranges::lower_bound(rows, first); it != rows.end() && *it < first + count; ++it)
+      if (!only || only[*it - first]) out[*it - first] = test(*it);
   }
 
   // The answer for a string id, decided once per id and block.
@@ -303,7 +394,12 @@ class row_filter {
       case op::duration:
         fill([&](std::uint32_t row) { return b.duration(row) >= n.low && b.duration(row) <= n.high; });
         break;
-      case op::start: fill([&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; }); break;
+      case op::start:
+        if (n.indexed)
+          fill_indexed(n, out, first, count, only, [&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; });
+        else
+          fill([&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; });
+        break;
       case op::scope:
         if constexpr (requires { b.scope_id(0); }) {
           if (n.columns) {
@@ -314,6 +410,15 @@ class row_filter {
         fill_wanted([&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
         break;
       case op::attribute:
+        if (n.indexed) {
+          if constexpr (requires { b.attribute_slots(0); b.resource_id(0); b.scope_id(0); })
+            if (n.columns) {
+              fill_indexed(n, out, first, count, only, [&](std::uint32_t row) { return test_attribute(n, b, row); });
+              break;
+            }
+          fill_indexed(n, out, first, count, only, [&](std::uint32_t row) { return matches(*n.source, b.span(row)); });
+          break;
+        }
         if constexpr (requires { b.attribute_slots(0); b.resource_id(0); b.scope_id(0); }) {
           if (n.columns) {
             // Wanted rows are often sparse, so each test would wait for its own cache miss:

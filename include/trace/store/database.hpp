@@ -16,6 +16,7 @@
 // One thread at a time: the catalog calls are not synchronised (each group's store is, as
 // an mmap_store, for its readers).
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "trace/core/error.hpp"
+#include "trace/store/index_rule.hpp"
 #include "trace/store/mmap.hpp"
 #include "trace/store/trace_schema.hpp"
 
@@ -53,7 +55,8 @@ struct group_info {
   std::vector<std::string> schemas;
 };
 
-inline constexpr std::uint32_t catalog_version = 1;
+inline constexpr std::uint32_t catalog_version = 2;  // 2: index rules
+inline constexpr std::uint32_t oldest_catalog_version = 1;
 
 class database {
  public:
@@ -71,6 +74,15 @@ class database {
   void put_schema(const std::string& group, const trace_schema& schema);
   const trace_schema& schema(const std::string& group, const std::string& name) const;
 
+  // Replaces the index rules of a schema of `group` (checked first, see check_index_rules;
+  // two schemas of a group may index an attribute only the same way). The group's store
+  // builds them into the segments it seals from now on; `compact` rebuilds older ones.
+  void put_index_rules(const std::string& group, const std::string& schema, std::vector<index_rule> rules);
+  // BanyanDB's GetIndexRules: the rules of a schema (empty when it has none).
+  const std::vector<index_rule>& index_rules(const std::string& group, const std::string& schema) const;
+  // The indexes the rules of all the group's schemas ask for, as its store builds them.
+  std::vector<indexed_tag> indexed_tags(const std::string& group) const;
+
   // The group's store, opened for writing on first use with the group's options.
   mmap_store& store(const std::string& group);
   // Validates the batch against the schema, then appends it to the group's store.
@@ -85,6 +97,7 @@ class database {
   struct group_entry {
     group_options options;
     std::map<std::string, trace_schema> schemas;
+    std::map<std::string, std::vector<index_rule>> rules;  // by schema name
     std::unique_ptr<mmap_store> store;
   };
   group_entry& find(const std::string& name);
@@ -197,6 +210,7 @@ inline void database::put_schema(const std::string& group, const trace_schema& s
   detail::check_catalog_name("trace schema", schema.name);
   for (const tag_spec& t : schema.tags) detail::check_catalog_name("tag", t.name);
   check_schema(schema);
+  if (auto rules = g.rules.find(schema.name); rules != g.rules.end()) check_index_rules(schema, rules->second);
   std::optional<trace_schema> before;
   if (auto it = g.schemas.find(schema.name); it != g.schemas.end()) before = it->second;
   g.schemas[schema.name] = schema;
@@ -216,6 +230,54 @@ inline const trace_schema& database::schema(const std::string& group, const std:
   return it->second;
 }
 
+inline void database::put_index_rules(const std::string& group, const std::string& schema_name,
+                                      std::vector<index_rule> rules) {
+  const trace_schema& s = schema(group, schema_name);
+  for (const index_rule& r : rules) detail::check_catalog_name("index rule", r.name);
+  check_index_rules(s, rules);
+  group_entry& g = find(group);
+  for (const index_rule& r : rules) {
+    const indexed_tag wanted = index_for(s, r);
+    for (const auto& [other_name, other_rules] : g.rules) {
+      if (other_name == schema_name) continue;
+      for (const index_rule& o : other_rules) {
+        const indexed_tag theirs = index_for(g.schemas.at(other_name), o);
+        if (theirs.field == wanted.field && theirs.key == wanted.key && theirs != wanted)
+          throw error(errc::invalid_argument, "index rule \"" + r.name + "\" of trace schema \"" + schema_name +
+                                                  "\": trace schema \"" + other_name + "\" indexes the same tag otherwise (rule \"" +
+                                                  o.name + "\")");
+      }
+    }
+  }
+  std::vector<index_rule> before = std::move(g.rules[schema_name]);
+  g.rules[schema_name] = std::move(rules);
+  if (g.rules[schema_name].empty()) g.rules.erase(schema_name);
+  try {
+    persist();
+  } catch (...) {
+    g.rules[schema_name] = std::move(before);
+    throw;
+  }
+  if (g.store) g.store->set_indexed_tags(indexed_tags(group));
+}
+
+inline const std::vector<index_rule>& database::index_rules(const std::string& group, const std::string& schema_name) const {
+  static const std::vector<index_rule> none;
+  schema(group, schema_name);
+  const group_entry& g = find(group);
+  auto it = g.rules.find(schema_name);
+  return it == g.rules.end() ? none : it->second;
+}
+
+inline std::vector<indexed_tag> database::indexed_tags(const std::string& group) const {
+  const group_entry& g = find(group);
+  std::vector<indexed_tag> out;
+  for (const auto& [schema_name, rules] : g.rules)
+    for (const index_rule& r : rules)
+      if (indexed_tag t = index_for(g.schemas.at(schema_name), r); std::ranges::find(out, t) == out.end()) out.push_back(t);
+  return out;
+}
+
 inline mmap_store& database::store(const std::string& group) {
   group_entry& g = find(group);
   if (!g.store) {
@@ -225,6 +287,7 @@ inline mmap_store& database::store(const std::string& group) {
     o.segment_bytes = g.options.segment_bytes;
     o.segment_span = g.options.segment_span;
     o.max_disk_bytes = g.options.max_disk_bytes;
+    o.indexed_tags = indexed_tags(group);
     g.store = std::make_unique<mmap_store>(o);
   }
   return *g.store;
@@ -251,6 +314,7 @@ inline std::optional<time_range> database::removal_range(const std::string& grou
 // group NAME TTL_NS SEGMENT_BYTES SEGMENT_SPAN_NS MAX_DISK_BYTES
 // schema GROUP NAME TRACE_ID_TAG TIMESTAMP_TAG
 // tag GROUP SCHEMA NAME TYPE required|optional SOURCE
+// rule GROUP SCHEMA NAME TAG inverted|sorted          (version 2 on)
 // crc32c HEX          (masked CRC-32C of every byte before this line)
 
 inline std::string database::encode() const {
@@ -263,6 +327,9 @@ inline std::string database::encode() const {
       for (const tag_spec& t : s.tags)
         out += "tag " + name + " " + schema_name + " " + t.name + " " + std::string(to_string(t.type)) + " " +
                (t.required ? "required " : "optional ") + std::string(to_string(t.source)) + "\n";
+      if (auto rules = g.rules.find(schema_name); rules != g.rules.end())
+        for (const index_rule& r : rules->second)
+          out += "rule " + name + " " + schema_name + " " + r.name + " " + r.tag + " " + std::string(to_string(r.kind)) + "\n";
     }
   }
   char crc[32];
@@ -291,9 +358,9 @@ inline void database::decode(const std::string& text) {
     if (number == 1) {
       std::uint32_t version = 0;
       if (kind != "trace-database-catalog" || !(words >> version)) bad("is not a trace database catalog");
-      if (version != catalog_version)
+      if (version < oldest_catalog_version || version > catalog_version)
         bad("catalog version " + std::to_string(version) + " is not supported (this build reads " +
-            std::to_string(catalog_version) + ")");
+            std::to_string(oldest_catalog_version) + " to " + std::to_string(catalog_version) + ")");
     } else if (kind == "group") {
       std::string name;
       group_options o;
@@ -319,11 +386,30 @@ inline void database::decode(const std::string& text) {
       t.source = *parsed_source;
       t.required = required == "required";
       g->second.schemas[schema_name].tags.push_back(t);
+    } else if (kind == "rule") {
+      std::string group, schema_name, kind_name;
+      index_rule r;
+      if (!(words >> group >> schema_name >> r.name >> r.tag >> kind_name)) bad("malformed index rule");
+      auto g = groups.find(group);
+      if (g == groups.end() || !g->second.schemas.count(schema_name)) bad("index rule of unknown schema \"" + schema_name + "\"");
+      auto parsed = parse_index_kind(kind_name);
+      if (!parsed) bad("index rule \"" + r.name + "\" has unknown kind \"" + kind_name + "\"");
+      r.kind = *parsed;
+      g->second.rules[schema_name].push_back(r);
     } else {
       bad("unknown entry \"" + kind + "\"");
     }
   }
   if (number == 0) refuse("is empty");
+  // Rules are checked against their schema once all its tags are read.
+  for (const auto& [group_name, g] : groups)
+    for (const auto& [schema_name, rules] : g.rules) {
+      try {
+        check_index_rules(g.schemas.at(schema_name), rules);
+      } catch (const error& e) {
+        refuse(e.what());
+      }
+    }
   groups_ = std::move(groups);
 }
 

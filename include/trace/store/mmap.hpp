@@ -62,6 +62,9 @@ struct segment_info {
   timestamp_ns min_start = 0, max_start = 0;
   std::uint64_t text_index_bytes = 0;  // sealed: its text index (0: none, text queries scan it)
   std::string text_index_problem{};    // sealed: why its text index is not used (it failed its checks)
+  std::uint64_t tag_index_bytes = 0;  // sealed: its tag indexes (0: none, conditions on tags scan it)
+  std::string tag_index_problem{};    // sealed: why its tag indexes are not used (they failed their checks)
+  std::vector<indexed_tag> indexed_tags{};  // sealed: what its usable tag indexes cover
 };
 
 // What one file of the cold tier holds (docs/FORMAT.md, "Cold tier").
@@ -178,9 +181,30 @@ class mmap_store {
 
   // Merges runs of consecutive sealed segments whose total size fits in `segment_bytes`
   // into one sealed segment each, without losing or duplicating a span (a crash midway
-  // leaves either the old segments or the merged one); a lone sealed segment without a usable
-  // text index is rewritten with one. Returns how many segments went away.
+  // leaves either the old segments or the merged one), and rewrites a lone sealed segment
+  // without a usable text index, or whose tag indexes are not the ones `indexed_tags` asks
+  // for or are damaged. Returns how many segments went away.
   std::size_t compact();
+  // Changes the tag indexes built into the segments sealed from now on (`compact` rebuilds
+  // the older ones); a segment's own indexes serve queries until then.
+  void set_indexed_tags(std::vector<indexed_tag> tags) {
+    require_writable();
+    options_.indexed_tags = std::move(tags);
+  }
+  // The tag indexes the next sealed segment gets (see mmap_options::indexed_tags).
+  std::vector<indexed_tag> indexed_tags() const {
+    if (options_.indexed_tags) return *options_.indexed_tags;
+    for (auto s = segments_.rbegin(); s != segments_.rend(); ++s) {
+      if (!(*s)->sealed()) continue;
+      try {
+        if ((*s)->tag_index_problem().empty()) return (*s)->indexed_tags();
+      } catch (const error&) {
+        // A segment that fails its checks tells nothing of the rules; the read that needs
+        // its spans reports the damage (checks deferred to first use throw again there).
+      }
+    }
+    return {};
+  }
 
   // Hard-links the sealed segments and cold files (and copies the active log's written
   // prefix) into `snapshots/<timestamp>/`, keeps the newest `max_snapshots`; returns the new folder.
@@ -419,6 +443,7 @@ void mmap_store::append(const R& batch) {
       std::uint64_t capacity = std::max<std::uint64_t>(options_.segment_bytes, detail::file_header_size + needed);
       segments_.push_back(detail::segment::create_log(options_.path, next_sequence_++, capacity, now));
       active = segments_.back().get();
+      active->set_log_tags(indexed_tags());
     }
     if (active->append(rows_.rows(), scratch_)) break;
     if (attempt) throw error(errc::invalid_argument, "batch of " + std::to_string(position) + " spans does not fit in a new segment");
@@ -438,9 +463,13 @@ inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const 
 namespace detail {
 // Before a read touches the mappings: a file that another process truncated would raise
 // SIGBUS at the first access past its new end; one fstat per segment refuses it instead.
-// (A truncation after this check still raises SIGBUS, see docs/FORMAT.md.)
+// (A truncation after this check still raises SIGBUS, see docs/FORMAT.md.) A sealed segment
+// whose checks were left for its first use is checked now, before any of its spans is served.
 inline void check_mapped_sizes(const published_view& view) {
-  for (const auto& s : *view.frozen) s->check_file_size();
+  for (const auto& s : *view.frozen) {
+    s->check_file_size();
+    s->verify();
+  }
   if (view.log) view.log->check_file_size();
 }
 }  // namespace detail
@@ -529,7 +558,8 @@ inline std::vector<segment_info> mmap_store::segments() const {
   std::vector<segment_info> out;
   for (const auto& s : segments_)
     out.push_back({s->path(), s->sequence(), s->sealed(), s->span_count(), s->used_bytes(),
-                   s->span_count() ? s->min_start() : 0, s->max_start(), s->text_index_bytes(), s->text_index_problem()});
+                   s->span_count() ? s->min_start() : 0, s->max_start(), s->text_index_bytes(), s->text_index_problem(),
+                   s->tag_index_bytes(), s->tag_index_problem(), s->indexed_tags()});
   return out;
 }
 

@@ -31,6 +31,7 @@
 #include "trace/core/span.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/format.hpp"
+#include "trace/store/mmap/indexed_tag.hpp"
 #include "trace/store/mmap/strings.hpp"
 
 namespace trace {
@@ -262,14 +263,18 @@ inline region_bounds encode_block(std::string& out, const std::vector<row_input>
 
 class block_names;
 class block_attributes;
+struct batch_tag_index;
 
 // What a query may derive from a block's bytes on first use and keep while the block is
 // mapped (block_attributes.hpp): built once, by whichever reader asks first.
 struct block_lazy_columns {
-  std::once_flag names_once, attributes_once;
+  std::once_flag names_once, attributes_once, tag_index_once;
   std::shared_ptr<const block_names> names;
   std::shared_ptr<const block_attributes> attributes;
+  std::shared_ptr<const batch_tag_index> tag_index;  // a log batch's (block_columns.hpp)
 };
+
+class tag_index_view;
 
 // A block read in place. `strings` is the table of the segment the block belongs to; the
 // block's own strings are appended to it by `parse_block`.
@@ -338,6 +343,12 @@ class block_view {
   // The strings this block's bytes may name: its segment's, up to the end of its own.
   string_refs refs() const noexcept { return {strings_, string_end_}; }
   block_lazy_columns& lazy_columns() const noexcept { return *lazy_; }
+  // A sealed segment's tag indexes over these rows (tag_index.hpp); null when it has none.
+  const tag_index_view* tag_index() const noexcept { return tag_index_; }
+  void set_tag_index(const tag_index_view* index) noexcept { tag_index_ = index; }
+  // A log batch's: the tags its indexes cover once built (block_columns.hpp, tag_index_of).
+  const std::vector<indexed_tag>* log_tags() const noexcept { return log_tags_; }
+  void set_log_tags(const std::vector<indexed_tag>* tags) noexcept { log_tags_ = tags; }
   // A sealed segment's text index over these rows (text_index.hpp); null when it has none.
   const text_index_view* text_index() const noexcept { return text_index_; }
   void set_text_index(const text_index_view* index) noexcept { text_index_ = index; }
@@ -357,6 +368,8 @@ class block_view {
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
   std::shared_ptr<block_lazy_columns> lazy_;  // shared: the view stays movable
+  const tag_index_view* tag_index_ = nullptr;  // owned by the segment
+  const std::vector<indexed_tag>* log_tags_ = nullptr;  // owned by the segment
   const text_index_view* text_index_ = nullptr;  // owned by the segment
 };
 

@@ -5,18 +5,52 @@
 // members for fast attribute tests, derived on first use (block_attributes.hpp).
 
 #include <cstdint>
+#include <memory>
+#include <mutex>  // call_once
 #include <optional>
 #include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "trace/store/column_block.hpp"
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/block_attributes.hpp"
 #include "trace/store/mmap/span_view.hpp"
 #include "trace/store/mmap/text_index.hpp"
+#include "trace/store/mmap/tag_index.hpp"
 
 namespace trace {
 inline namespace v0 {
+namespace detail {
+
+// A log batch's tag indexes: the log is not sealed yet, so the first query that asks builds
+// them from the batch's rows (once, whichever reader asks first), and they are kept while
+// the batch is mapped. Later queries read only the rows they name, as in a sealed segment.
+struct batch_tag_index {
+  std::string bytes;
+  tag_index_view view;
+};
+
+// The block's tag indexes: a sealed segment's, a log batch's, or null when it has none.
+inline const tag_index_view* tag_index_of(const block_view& b) {
+  if (const auto* sealed = b.tag_index()) return sealed;
+  const std::vector<indexed_tag>* tags = b.log_tags();
+  if (!tags || tags->empty() || !b.rows()) return nullptr;
+  block_lazy_columns& lazy = b.lazy_columns();
+  std::call_once(lazy.tag_index_once, [&] {
+    tag_index_builder builder(*tags);
+    for (std::uint32_t row = 0; row < b.rows(); ++row) builder.add(row, mmap_span(&b, row));
+    auto index = std::make_shared<batch_tag_index>();
+    index->bytes = builder.finish(b.rows());
+    index->view = tag_index_view::open(reinterpret_cast<const std::byte*>(index->bytes.data()), index->bytes.size(), b.rows(),
+                                       0, "log batch");
+    lazy.tag_index = std::move(index);
+  });
+  return &lazy.tag_index->view;
+}
+
+}  // namespace detail
 
 class mmap_block {
  public:
@@ -45,6 +79,10 @@ class mmap_block {
   std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
   trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
 
+  // The block's tag indexes (null for segments sealed without index rules, a damaged index,
+  // and the batches of a log whose store has none): conditions on an indexed tag test only
+  // the rows they name.
+  const detail::tag_index_view* tag_index() const { return detail::tag_index_of(*block_); }
   // The text index of a sealed segment's block (null for a log's batches and older segments):
   // full-text conditions test only the rows of the groups it names.
   const detail::text_index_view* text_index() const noexcept { return block_->text_index(); }

@@ -17,7 +17,7 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 6;  // 6: a sealed segment's text index, header CRC to 124 when sealed; 5: a sealed segment's trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
+inline constexpr std::uint32_t format_version = 6;  // 6: a sealed segment's text index and tag indexes, header CRC to 124 when sealed; 5: a sealed segment's trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
 inline constexpr std::uint32_t oldest_format_version = 2;  // 2: packed columns, string refs; 2 and 3 read as 4 without what came later
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of the header's fixed bytes
@@ -83,6 +83,7 @@ struct file_header {
   std::uint32_t region_crcs[block_region_count] = {};  // sealed: masked CRC of each region
   std::uint32_t filter_bytes = 0;      // sealed, version 5 on: size of the trace filter after the block
   std::uint32_t text_index_bytes = 0;  // sealed, version 6 on: size of the text index after the trace filter (0: none)
+  std::uint32_t tag_index_bytes = 0;   // sealed, version 6 on: size of the tag indexes after the text index (0: none)
   std::uint64_t covers_through = 0;  // sealed by compaction: it replaces segments up to this sequence
   commit_point committed{};          // log, version 4 on: the newest readable commit slot
   std::size_t committed_slot = 1;    // ... and which slot holds it (none written: the next goes to 0)
@@ -90,7 +91,7 @@ struct file_header {
 };
 // Layout: magic[8] | version u32 | kind u32 | sequence u64 | created_ns u64 | block_bytes u64 |
 //         region crcs u32[5] | filter_bytes u32 at 60 | covers_through u64 at 64 | commit slots 2 × 24 at 72 (log) |
-//         text index bytes u32 at 72 (sealed, version 6) | reserved u32 at 76 (sealed, version 6: zero) |
+//         text index bytes u32 at 72 (sealed, version 6) | tag index bytes u32 at 76 (sealed, version 6) |
 //         zero padding | header crc u32 at 124.
 
 // Writes the header CRC of the header at `out` for the version it names.
@@ -112,7 +113,10 @@ inline void write_file_header(std::byte* out, const file_header& h) {
   put(32, h.block_bytes);
   for (std::size_t i = 0; i < block_region_count; ++i) put(40 + 4 * i, h.region_crcs[i]);
   put(60, h.filter_bytes);
-  if (h.kind == file_kind::sealed) put(72, h.text_index_bytes);
+  if (h.kind == file_kind::sealed) {
+    put(72, h.text_index_bytes);
+    put(76, h.tag_index_bytes);
+  }
   put(64, h.covers_through);
   seal_file_header(out);
 }
@@ -162,7 +166,10 @@ inline file_header read_file_header(const std::byte* in, std::size_t available, 
   h.block_bytes = load<std::uint64_t>(in + 32);
   for (std::size_t i = 0; i < block_region_count; ++i) h.region_crcs[i] = load<std::uint32_t>(in + 40 + 4 * i);
   h.filter_bytes = load<std::uint32_t>(in + 60);  // zero before version 5 (reserved)
-  if (version >= 6 && h.kind == file_kind::sealed) h.text_index_bytes = load<std::uint32_t>(in + 72);
+  if (version >= 6 && h.kind == file_kind::sealed) {
+    h.text_index_bytes = load<std::uint32_t>(in + 72);
+    h.tag_index_bytes = load<std::uint32_t>(in + 76);
+  }
   h.covers_through = load<std::uint64_t>(in + 64);
   if (version >= 4 && h.kind == file_kind::log) read_commit_slots(in, h);
   return h;

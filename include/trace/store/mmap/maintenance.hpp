@@ -30,9 +30,9 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
     std::filesystem::remove(active->path());
     segments_.pop_back();
   } else {
-    auto sealed_path = active->write_sealed(options_.path);
+    auto sealed_path = active->write_sealed(options_.path, indexed_tags());
     std::filesystem::path log_path = active->path();
-    auto sealed = detail::segment::open_sealed(sealed_path);
+    auto sealed = detail::segment::open_sealed(sealed_path, true, options_.use_tag_indexes);
     // The sealed copy is durable before the log goes; views into the old log die here.
     active = std::move(sealed);
     std::filesystem::remove(log_path);
@@ -75,21 +75,24 @@ inline std::size_t mmap_store::move_to_cold(timestamp_ns now, duration_ns age) {
 inline std::size_t mmap_store::compact() {
   require_writable();
   std::size_t removed = 0;
+  const std::vector<indexed_tag> tags = indexed_tags();
   for (std::size_t first = 0; first < segments_.size(); ++first) {
     std::size_t last = first;
     std::uint64_t bytes = segments_[first]->sealed() ? segments_[first]->used_bytes() : options_.segment_bytes + 1;
     while (last + 1 < segments_.size() && segments_[last + 1]->sealed() &&
            bytes + segments_[last + 1]->used_bytes() <= options_.segment_bytes)
       bytes += segments_[++last]->used_bytes();
-    // A lone segment is rewritten only to give it a text index (written before the index
-    // existed, or its index failed its checks).
-    const bool rewrite = segments_[first]->sealed() && !segments_[first]->has_text_index();
+    // A lone segment is rewritten to give it a text index (written before the index existed,
+    // or its index failed its checks), or the tag indexes asked for now.
+    const bool rewrite = segments_[first]->sealed() &&
+                         (!segments_[first]->has_text_index() || segments_[first]->indexed_tags() != tags ||
+                          !segments_[first]->tag_index_problem().empty());
     if (last == first ? !rewrite : bytes > options_.segment_bytes) continue;
     std::vector<const detail::segment*> run;
     for (std::size_t i = first; i <= last; ++i) run.push_back(segments_[i].get());
     // The merged file atomically replaces the first; its header names the last it covers,
     // so the others are dropped at the next open even if we crash before removing them.
-    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run));
+    auto merged = detail::segment::open_sealed(detail::segment::write_sealed(options_.path, run, tags), true, options_.use_tag_indexes);
     for (std::size_t i = first + 1; i <= last; ++i) std::filesystem::remove(segments_[i]->path());
     detail::sync_directory(options_.path);
     segments_[first] = std::move(merged);

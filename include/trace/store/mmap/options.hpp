@@ -14,6 +14,7 @@
 
 #include "trace/core/error.hpp"
 #include "trace/core/time.hpp"
+#include "trace/store/mmap/indexed_tag.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -79,6 +80,17 @@ struct mmap_options {
   std::size_t cold_row_group_rows = 8192;  // spans per row group of a cold file: what a lookup decodes at most
   bool strict_recovery = false;   // a torn log tail is an error too, instead of being dropped
   std::function<void(const dropped_log_tail&)> on_dropped{};  // told about each dropped tail
+  // The tag indexes built into each segment sealed from now on (docs/FORMAT.md, "Tag index");
+  // `compact` rebuilds the segments sealed with others. Unset: those of the newest sealed
+  // segment, so that a tool opening the store without its rules keeps them.
+  std::optional<std::vector<indexed_tag>> indexed_tags{};
+  // Opening checks every region of every sealed segment (a damaged one refuses the open).
+  // False: opening reads each sealed segment's header and zone map only, so a large store
+  // opens in milliseconds; the rest of a segment's checks run when a read first needs it,
+  // before it serves a span, and a damaged region then fails that read, naming it.
+  bool check_sealed_at_open = true;
+  // False: queries scan even the segments that have tag indexes (scale-bench compares the two).
+  bool use_tag_indexes = true;
 };
 
 inline constexpr std::uint64_t min_segment_bytes = 64 << 10;

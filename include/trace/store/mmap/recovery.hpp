@@ -49,13 +49,14 @@ inline std::shared_ptr<detail::segment> mmap_store::open_segment(std::uint64_t s
   const auto path = detail::segment_path(options_.path, sequence, sealed ? ".seg" : ".log");
   std::size_t before = dropped_.size();
   std::shared_ptr<detail::segment> s =
-      sealed ? detail::segment::open_sealed(path) : detail::segment::open_log(path, how, dropped_);
+      sealed ? detail::segment::open_sealed(path, options_.check_sealed_at_open, options_.use_tag_indexes) : detail::segment::open_log(path, how, dropped_);
   if (s->sequence() != sequence)
     throw error(errc::corrupt_data, path.string() + ": header says sequence " + std::to_string(s->sequence()) +
                                         " but the file is named for " + std::to_string(sequence));
   for (std::size_t d = before; d < dropped_.size(); ++d)
     if (options_.on_dropped) options_.on_dropped(dropped_[d]);
   spans_ += s->span_count();
+  if (!sealed) s->set_log_tags(indexed_tags());
   return s;
 }
 
@@ -84,9 +85,9 @@ inline void mmap_store::open_writer(bool repair) {
       segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));
       continue;
     }
-    auto sealed_path = segments_[i]->write_sealed(options_.path);
+    auto sealed_path = segments_[i]->write_sealed(options_.path, indexed_tags());
     std::filesystem::remove(segments_[i]->path());
-    segments_[i] = detail::segment::open_sealed(sealed_path);
+    segments_[i] = detail::segment::open_sealed(sealed_path, true, options_.use_tag_indexes);
   }
   if (options_.retention_ttl) apply_retention(now_ns());
 }

@@ -33,6 +33,7 @@
 #include "trace/store/mmap/format.hpp"
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/tag_index.hpp"
 #include "trace/store/mmap/text_index.hpp"
 #include "trace/store/mmap/trace_filter.hpp"
 
@@ -97,7 +98,14 @@ class segment {
   segment(const segment&) = delete;
   segment& operator=(const segment&) = delete;
 
-  static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path);
+  // Checks the header, the file's size and the zone map, then, unless `check_now` is false,
+  // every region (see verify). `tag_indexes` false leaves its tag indexes unused.
+  static std::unique_ptr<segment> open_sealed(const std::filesystem::path& path, bool check_now = true,
+                                              bool tag_indexes = true);
+  // Sealed, opened with `check_now` false: checks, once, what opening left for the first use
+  // (each region's checksum, the index order, the trace filter, the tag indexes), throwing
+  // `error(errc::corrupt_data)` naming the region; no span is served before. Thread-safe.
+  void verify() const;
   // Replays a log, adding what it does not serve to `dropped` (see log_recovery).
   static std::unique_ptr<segment> open_log(const std::filesystem::path& path, const log_recovery& how,
                                            std::vector<dropped_log_tail>& dropped);
@@ -117,14 +125,33 @@ class segment {
   std::uint64_t used_bytes() const noexcept { return used_; }
   std::uint64_t capacity() const noexcept { return map_.size(); }
   std::uint64_t span_count() const noexcept { return spans_; }
-  const append_only_list<block_view>& blocks() const noexcept { return blocks_; }
+  const append_only_list<block_view>& blocks() const {
+    verify();
+    return blocks_;
+  }
   timestamp_ns min_start() const noexcept { return min_start_; }
   timestamp_ns max_start() const noexcept { return max_start_; }
+  // Sealed: its tag indexes, and why they are not used when the file's failed their checks
+  // (then queries scan this segment, and `tracectl check` reports it).
+  std::uint32_t tag_index_bytes() const noexcept { return header_.tag_index_bytes; }
+  const std::string& tag_index_problem() const {
+    verify();
+    return tag_index_problem_;
+  }
+  // What its indexes cover (empty for a log): compaction rebuilds a segment sealed with
+  // other index rules, or whose indexes are damaged.
+  std::vector<indexed_tag> indexed_tags() const;
+  // A log: the tags its batches' indexes cover (built by the first query that asks). Set by
+  // the writer before the log is shown to readers, never after.
+  void set_log_tags(std::vector<indexed_tag> tags) { log_tags_ = std::move(tags); }
   // Sealed: whether its text index is in use, and why not when the file has one that failed
   // its checks (then text queries scan this segment, and `tracectl check` reports it).
-  bool has_text_index() const noexcept { return blocks_.size() && blocks_.front().text_index(); }
+  bool has_text_index() const { return blocks().size() && blocks_.front().text_index(); }
   std::uint32_t text_index_bytes() const noexcept { return header_.text_index_bytes; }
-  const std::string& text_index_problem() const noexcept { return text_index_problem_; }
+  const std::string& text_index_problem() const {
+    verify();
+    return text_index_problem_;
+  }
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
@@ -134,16 +161,23 @@ class segment {
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
   // process truncated it): touching the missing pages would raise SIGBUS.
   void check_file_size() const;
-  // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path.
-  std::filesystem::path write_sealed(const std::filesystem::path& dir) const { return write_sealed(dir, {this}); }
+  // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path;
+  // it holds the tag indexes `tags`.
+  std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<indexed_tag>& tags) const {
+    return write_sealed(dir, {this}, tags);
+  }
   // Writes the spans of `sources` (consecutive segments) as one sealed segment named after
   // the first, replacing it atomically; its header says which sequences it covers.
-  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources);
+  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
+                                            const std::vector<indexed_tag>& tags);
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
   // False only when the segment certainly holds no span of `id` (its trace filter says so).
-  bool may_hold(const trace_id& id) const noexcept { return filter_.may_contain(id); }
+  bool may_hold(const trace_id& id) const {
+    verify_filter();
+    return filter_.may_contain(id);
+  }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
@@ -152,6 +186,10 @@ class segment {
  private:
   segment() { strings_.push_back({}); }  // id 0: the empty string
   void add_block(const std::byte* p, std::size_t size, const std::string& where);
+  void check_region(std::size_t r, const std::string& where) const;
+  void load_filter(const std::string& where);
+  void load_block(const std::string& where);
+  void verify_filter() const;
   // Replays records from `at`; returns where the valid prefix ends, `problem` says why.
   std::uint64_t replay(std::uint64_t at, const std::string& where, std::string& problem);
   // What is not served after a valid prefix that ends with `problem` (empty: a clean end).
@@ -170,6 +208,13 @@ class segment {
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
+  tag_index_view tag_index_;
+  std::string tag_index_problem_;
+  std::vector<indexed_tag> log_tags_;
+  region_bounds bounds_{};  // sealed: where the block's regions lie
+  bool deferred_ = false;   // sealed: opened with its checks left for the first use
+  bool use_tag_indexes_ = true;
+  mutable std::once_flag filter_checked_, block_checked_;
   text_index_view text_index_;
   std::string text_index_problem_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;
@@ -185,68 +230,122 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
     blocks_.truncate(count);
     throw;
   }
-  spans_ += view.rows();
-  if (view.rows()) {
-    min_start_ = std::min(min_start_, view.min_start());
-    max_start_ = std::max(max_start_, view.max_start());
-  }
-  if (!sealed()) {
+  if (!sealed()) {  // a sealed segment's count and range come from its zone map, at open
+    view.set_log_tags(&log_tags_);
+    spans_ += view.rows();
+    if (view.rows()) {
+      min_start_ = std::min(min_start_, view.min_start());
+      max_start_ = std::max(max_start_, view.max_start());
+    }
     auto block = static_cast<std::uint32_t>(count);
     std::unique_lock lock(log_index_mutex_);
     for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({block, t});
   }
 }
 
-inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path) {
+inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path, bool check_now, bool tag_indexes) {
   std::unique_ptr<segment> s(new segment());
+  s->use_tag_indexes_ = tag_indexes;
   s->file_ = file_handle(path, O_RDONLY);
   const std::uint64_t size = s->file_.size();
   s->map_ = mapping(s->file_, static_cast<std::size_t>(size), false);
   const std::string where = "sealed segment " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::sealed) throw error(errc::corrupt_data, where + ": header says it is a log");
-  const std::uint64_t expected =
-      file_header_size + s->header_.block_bytes + s->header_.filter_bytes + s->header_.text_index_bytes;
+  const std::uint64_t expected = file_header_size + s->header_.block_bytes + s->header_.filter_bytes +
+                                 s->header_.text_index_bytes + s->header_.tag_index_bytes;
   if (size != expected)
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
   const std::byte* block = s->map_.data() + file_header_size;
   auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
   if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
-  for (std::size_t r = 0; r < block_region_count; ++r) {
-    std::uint32_t actual = crc32c(block + (*bounds)[r], (*bounds)[r + 1] - (*bounds)[r]);
-    if (unmask_crc(s->header_.region_crcs[r]) != actual)
-      throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) +
-                                          " checksum mismatch (bytes " + std::to_string(file_header_size + (*bounds)[r]) +
-                                          ".." + std::to_string(file_header_size + (*bounds)[r + 1]) + ")");
-  }
-  if (s->header_.filter_bytes) {
-    const std::uint64_t filter_at = file_header_size + s->header_.block_bytes;
-    const std::byte* region = s->map_.data() + filter_at;
-    s->filter_bytes_.assign(region, region + s->header_.filter_bytes);
-    s->filter_ = trace_filter_view(s->filter_bytes_.data(), s->filter_bytes_.size(), filter_at, where);
-  }
-  s->add_block(block, static_cast<std::size_t>(s->header_.block_bytes), where);
-  check_sorted_index(s->blocks_.front(), where);
-  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
-  // agree with the index. The index was just read for its checksum, so this costs little.
-  const block_view& b = s->blocks_.front();
-  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
-    if (!s->filter_.may_contain(b.trace_at(t)))
-      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
-                                          " of the trace index (the filter is damaged)");
-  if (s->header_.text_index_bytes) {
-    // The index only narrows scans, so a damaged one costs speed, not the segment's spans.
-    try {
-      s->text_index_ = text_index_view::open(block + s->header_.block_bytes + s->header_.filter_bytes,
-                                             s->header_.text_index_bytes, s->blocks_.front().rows(), where);
-      s->blocks_[0].set_text_index(&s->text_index_);
-    } catch (const error& e) {
-      s->text_index_problem_ = e.what();
-    }
+  s->bounds_ = *bounds;
+  // The zone map alone is checked now (a few hundred bytes): it gives the span count and the
+  // time range that retention and the store's size need before any span is read.
+  s->check_region(0, where);
+  s->spans_ = load<std::uint32_t>(block);
+  if (s->spans_) {
+    s->min_start_ = load<std::uint64_t>(block + block_head_size);
+    s->max_start_ = load<std::uint64_t>(block + block_head_size + 8);
   }
   s->used_ = s->synced_ = size;
+  if (check_now) {
+    s->load_filter(where);
+    s->load_block(where);
+  } else {
+    s->deferred_ = true;
+  }
   return s;
+}
+
+inline void segment::check_region(std::size_t r, const std::string& where) const {
+  const std::byte* block = map_.data() + file_header_size;
+  const std::uint32_t actual = crc32c(block + bounds_[r], bounds_[r + 1] - bounds_[r]);
+  if (unmask_crc(header_.region_crcs[r]) != actual)
+    throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) + " checksum mismatch (bytes " +
+                                        std::to_string(file_header_size + bounds_[r]) + ".." +
+                                        std::to_string(file_header_size + bounds_[r + 1]) + ")");
+}
+
+inline void segment::load_filter(const std::string& where) {
+  if (!header_.filter_bytes) return;
+  const std::uint64_t filter_at = file_header_size + header_.block_bytes;
+  const std::byte* region = map_.data() + filter_at;
+  filter_bytes_.assign(region, region + header_.filter_bytes);
+  filter_ = trace_filter_view(filter_bytes_.data(), filter_bytes_.size(), filter_at, where);
+}
+
+inline void segment::load_block(const std::string& where) {
+  const std::byte* block = map_.data() + file_header_size;
+  for (std::size_t r = 1; r < block_region_count; ++r) check_region(r, where);
+  add_block(block, static_cast<std::size_t>(header_.block_bytes), where);
+  check_sorted_index(blocks_.front(), where);
+  // A filter that passed its checksum but misses an id would hide a trace: every lookup must
+  // agree with the index. The index was just read for its checksum, so this costs little.
+  const block_view& b = blocks_.front();
+  for (std::uint32_t t = 0; t < b.trace_count(); ++t)
+    if (!filter_.may_contain(b.trace_at(t)))
+      throw error(errc::corrupt_data, where + ": trace filter does not hold trace " + b.trace_at(t).to_hex() +
+                                          " of the trace index (the filter is damaged)");
+  if (header_.text_index_bytes) {
+    // The index only narrows scans, so a damaged one costs speed, not the segment's spans.
+    try {
+      text_index_ = text_index_view::open(block + header_.block_bytes + header_.filter_bytes, header_.text_index_bytes,
+                                          b.rows(), where);
+      blocks_[0].set_text_index(&text_index_);
+    } catch (const error& e) {
+      text_index_problem_ = e.what();
+    }
+  }
+  if (header_.tag_index_bytes && use_tag_indexes_) {
+    // The indexes only narrow scans, so damaged ones cost speed, never the segment's spans.
+    const std::uint64_t at = used_ - header_.tag_index_bytes;
+    try {
+      tag_index_ = tag_index_view::open(map_.data() + at, header_.tag_index_bytes, b.rows(), at, where);
+      blocks_[0].set_tag_index(&tag_index_);
+    } catch (const error& e) {
+      tag_index_problem_ = e.what();
+    }
+  }
+}
+
+inline void segment::verify_filter() const {
+  if (!deferred_) return;
+  std::call_once(filter_checked_, [this] { const_cast<segment*>(this)->load_filter("sealed segment " + path().string()); });
+}
+
+inline void segment::verify() const {
+  if (!deferred_) return;
+  verify_filter();
+  std::call_once(block_checked_, [this] { const_cast<segment*>(this)->load_block("sealed segment " + path().string()); });
+}
+
+inline std::vector<indexed_tag> segment::indexed_tags() const {
+  verify();
+  std::vector<indexed_tag> out;
+  for (const auto& e : tag_index_.entries()) out.push_back(e.spec());
+  return out;
 }
 
 inline std::unique_ptr<segment> segment::in_memory(std::uint64_t sequence, const std::vector<row_input>& rows,
@@ -257,6 +356,12 @@ inline std::unique_ptr<segment> segment::in_memory(std::uint64_t sequence, const
   string_table_builder strings;
   encode_block(s->memory_, rows, strings, true);
   s->add_block(reinterpret_cast<const std::byte*>(s->memory_.data()), s->memory_.size(), where);
+  const block_view& b = s->blocks_.front();  // a sealed block's count and range, as open_sealed takes them
+  s->spans_ = b.rows();
+  if (b.rows()) {
+    s->min_start_ = b.min_start();
+    s->max_start_ = b.max_start();
+  }
   s->used_ = s->synced_ = s->memory_.size();
   return s;
 }
@@ -468,15 +573,28 @@ inline std::string text_index_of(const std::byte* block, std::size_t size) {
   return text.finish();
 }
 
+// The tag indexes of an encoded block, over its rows in their sealed order.
+inline std::string tag_index_of(const std::byte* block, std::size_t size, const std::vector<indexed_tag>& tags) {
+  string_list strings;
+  strings.push_back({});
+  block_view view;
+  parse_block(view, block, size, strings, "sealed block being written");
+  tag_index_builder builder(tags);
+  for (std::uint32_t row = 0; row < view.rows(); ++row) builder.add(row, mmap_span(&view, row));
+  return builder.finish(view.rows());
+}
+
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
-                                                   const std::vector<const segment*>& sources) {
+                                                   const std::vector<const segment*>& sources,
+                                                   const std::vector<indexed_tag>& tags) {
   // Each row's extras are re-encoded with short strings interned into the new table (refs
   // of a sealed source resolve through its own table first), then the block is encoded.
   string_table_builder strings;
   std::string extras;
   std::vector<std::size_t> extras_ends;
   std::vector<row_input> rows;
-  for (const segment* source : sources)
+  for (const segment* source : sources) {
+    source->verify();
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
       for (std::uint32_t row = 0; row < b.rows(); ++row) {
@@ -494,6 +612,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
                         b.status_at(row), b.kind_at(row)});
       }
     }
+  }
   std::size_t begin = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
     rows[r].extras = std::string_view(extras).substr(begin, extras_ends[r] - begin);
@@ -528,6 +647,15 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     header.text_index_bytes = static_cast<std::uint32_t>(text.size());
     bytes += text;
   }
+  // The tag indexes follow the text index.
+  if (!tags.empty()) {
+    const std::string index = tag_index_of(reinterpret_cast<const std::byte*>(bytes.data()) + file_header_size,
+                                           static_cast<std::size_t>(header.block_bytes), tags);
+    if (index.size() <= 0xffffffffu && bytes.size() + index.size() <= max_segment_bytes) {  // else: no index, queries scan
+      header.tag_index_bytes = static_cast<std::uint32_t>(index.size());
+      bytes += index;
+    }
+  }
   write_file_header(reinterpret_cast<std::byte*>(bytes.data()), header);
 
   const std::filesystem::path final_path = segment_path(dir, first.sequence(), ".seg");
@@ -538,7 +666,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
 template <class F>
 void segment::for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const {
   if (sealed()) {
-    const block_view& b = blocks_.front();
+    const block_view& b = blocks().front();
     std::uint32_t ordinal = b.find_sorted(id);
     if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
     return;
