@@ -15,7 +15,9 @@
 // wrong: 400 for a bad id, body or field, 404 for a comment that is not on that trace, 405
 // (with Allow) for another method, 409 for editing or removing a removed comment.
 //
-// `comment_log` is not thread-safe: a server with several threads holds a lock around the call.
+// `comments`: a comment_log (the mmap store's comments.log, or in memory) or
+// clickhouse_comments. Neither is thread-safe: a server with several threads holds a lock
+// around the call.
 
 #include <charconv>
 #include <cstdint>
@@ -38,7 +40,9 @@ namespace trace {
 inline namespace v0 {
 namespace api {
 
-std::optional<http_response> answer_comments(comment_log& comments, const http_request& request, timestamp_ns now = now_ns());
+// `Comments`: a comment_log, or clickhouse_comments (store/clickhouse/comments.hpp).
+template <class Comments>
+std::optional<http_response> answer_comments(Comments& comments, const http_request& request, timestamp_ns now = now_ns());
 
 // ---------------------------------------------------------------------------------------
 
@@ -112,7 +116,8 @@ inline std::optional<std::string> string_field(const json::value& body, std::str
 }
 
 // The comment `n` of `trace`, neither missing nor (for a change) removed.
-inline comment comment_on(const comment_log& comments, const trace_id& trace, std::uint64_t n) {
+template <class Comments>
+comment comment_on(const Comments& comments, const trace_id& trace, std::uint64_t n) {
   const auto found = comments.find(n);
   if (!found || found->trace != trace)
     throw comment_refusal{404, "trace " + trace.to_hex() + " has no comment " + std::to_string(n)};
@@ -120,7 +125,8 @@ inline comment comment_on(const comment_log& comments, const trace_id& trace, st
   return *found;
 }
 
-inline http_response list_comments(const comment_log& comments, const trace_id& trace, const url_target& t) {
+template <class Comments>
+http_response list_comments(const Comments& comments, const trace_id& trace, const url_target& t) {
   const auto all = t.value("all");
   if (all && *all != "true" && *all != "false") throw comment_refusal{400, "parameter \"all\": expected true or false"};
   std::string body;
@@ -131,7 +137,8 @@ inline http_response list_comments(const comment_log& comments, const trace_id& 
   return json_response(200, std::move(body));
 }
 
-inline http_response add_comment(comment_log& comments, const trace_id& trace, const http_request& request, timestamp_ns now) {
+template <class Comments>
+http_response add_comment(Comments& comments, const trace_id& trace, const http_request& request, timestamp_ns now) {
   const json::value body = comment_body(request);
   const std::string author = *string_field(body, "author", true);
   const std::string text = *string_field(body, "text", true);
@@ -146,7 +153,8 @@ inline http_response add_comment(comment_log& comments, const trace_id& trace, c
   return comment_answer(201, *comments.find(id));
 }
 
-inline http_response edit_comment(comment_log& comments, const trace_id& trace, std::uint64_t n, const http_request& request,
+template <class Comments>
+http_response edit_comment(Comments& comments, const trace_id& trace, std::uint64_t n, const http_request& request,
                                   timestamp_ns now) {
   const json::value body = comment_body(request);
   const std::string text = *string_field(body, "text", true);
@@ -156,7 +164,8 @@ inline http_response edit_comment(comment_log& comments, const trace_id& trace, 
   return comment_answer(200, *comments.find(n));
 }
 
-inline http_response remove_comment(comment_log& comments, const trace_id& trace, std::uint64_t n, const http_request& request,
+template <class Comments>
+http_response remove_comment(Comments& comments, const trace_id& trace, std::uint64_t n, const http_request& request,
                                     timestamp_ns now) {
   std::string by = "unknown";
   if (!request.body.empty())
@@ -174,7 +183,8 @@ inline http_response refuse_method(const http_request& request, const url_target
 
 }  // namespace detail
 
-inline std::optional<http_response> answer_comments(comment_log& comments, const http_request& request, timestamp_ns now) {
+template <class Comments>
+std::optional<http_response> answer_comments(Comments& comments, const http_request& request, timestamp_ns now) {
   const std::string_view raw_path = std::string_view(request.target).substr(0, request.target.find('?'));
   if (!raw_path.starts_with("/api/traces/") || raw_path.find("/comments") == std::string_view::npos) return std::nullopt;
   try {
