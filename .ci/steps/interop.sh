@@ -16,7 +16,8 @@
 #  5. run each libFuzzer target briefly over its seed corpus (fuzz_store: the mmap store's
 #     files, fuzz_server_request: the OTLP/HTTP receiver, fuzz_http_response: the OTLP/HTTP
 #     exporter's reading of server answers, fuzz_replication: the replica's reading of the replication
-#     stream; not include/trace/io, but run the same way).
+#     stream; not include/trace/io, but run the same way; fuzz_otlp_logs: the OTLP logs
+#     protobuf decoder into the log store and its body index).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -115,8 +116,9 @@ fuzz() {
   local target=$1 seconds=${TRACE_FUZZ_SECONDS:-20} tmp=${TMPDIR:-/tmp}
   # The HTTP layers: their decoders and queries have targets of their own, 10 s covers them;
   # parquet: its metadata and pages are small formats, checked byte by byte in unit-parquet too;
-  # replication: 24-byte frame headers and one batch decoder, as small.
-  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
+  # replication: 24-byte frame headers and one batch decoder, as small; otlp_logs: one
+  # message on the spans decoder's cursor, which otlp_protobuf fuzzes for its 20 s.
+  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication|otlp_logs)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
   if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
   mkdir -p "$work/corpus-$target"
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
@@ -128,7 +130,7 @@ fuzz() {
   echo "fuzz_$target: $(grep -E '^Done' "$work/fuzz-$target.log")"
 }
 running=0
-for target in json otlp otlp_protobuf jaeger zipkin parquet query store server_request http_response query_routes replication; do
+for target in json otlp otlp_protobuf otlp_logs jaeger zipkin parquet query store server_request http_response query_routes replication; do
   if [ "$running" -ge 2 ]; then
     wait -n
     running=$((running - 1))

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <mutex>
 #include <cstdio>
 #include <exception>
 #include <optional>
@@ -16,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include <trace/api/comment_routes.hpp>  // answer_comments: list, add, edit, remove comments
 #include <trace/api/otlp_ingest.hpp>
 #include <trace/store/mmap.hpp>
 #include <trace/store/mmap/maintenance.hpp>  // retention and snapshots
@@ -58,8 +60,9 @@ std::string json_string(std::string_view s) {
 // answered here, queries from the store's reader views.
 class routes {
  public:
-  routes(const trace::mmap_store& store, store_writer& writer, server_metrics& metrics, const server_options& options)
-      : store_(store), writer_(writer), metrics_(metrics) {
+  routes(const trace::mmap_store& store, trace::comment_log& comments, store_writer& writer, server_metrics& metrics,
+         const server_options& options)
+      : store_(store), comments_(comments), writer_(writer), metrics_(metrics) {
     ingest_.max_body_bytes = options.max_body;
     ingest_.retry_after = std::chrono::seconds(1);
   }
@@ -89,6 +92,11 @@ class routes {
     }
     if (path == "/ready" && request.method == "GET") return reply(text_answer(200, "ready\n"));
     if (path == "/api/echo" && request.method == "GET") return reply(text_answer(200, "echo"));
+    if (path.starts_with("/api/traces/")) {
+      // Each change is synced before answering; the log itself is not thread-safe.
+      const std::lock_guard lock(comments_mutex_);
+      if (auto answer = trace::api::answer_comments(comments_, request)) return reply(std::move(*answer));
+    }
     // A reader: one consistent view of the committed spans for the whole request, taken
     // beside the writer thread (mmap.hpp).
     if (auto answer = trace::api::answer_query(store_.read(), request)) return reply(std::move(*answer));
@@ -102,6 +110,8 @@ class routes {
     return r;
   }
   const trace::mmap_store& store_;
+  trace::comment_log& comments_;
+  mutable std::mutex comments_mutex_;
   store_writer& writer_;
   server_metrics& metrics_;
   trace::api::ingest_options ingest_;
@@ -160,10 +170,19 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Comments on traces, in the store's directory beside the segments (docs/COMMENTS.md).
+  std::optional<trace::comment_log> comments;
+  try {
+    comments.emplace(options.data_path / "comments.log");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "trace-server: cannot open the comment log in %s: %s\n", options.data_path.c_str(), e.what());
+    return 3;
+  }
+
   server_metrics metrics;
   store_writer writer(*store, metrics,
                       {options.flush_timeout, options.ttl, {options.max_body, std::chrono::seconds(1)}, replication ? &*replication : nullptr});
-  routes table(*store, writer, metrics, options);
+  routes table(*store, *comments, writer, metrics, options);
 
   http_config http;
   http.host = options.host;

@@ -1,9 +1,12 @@
 #pragma once
 // Finding log records in a log_store by service, time, severity, trace and words of the
-// body. Logs are searched by a scan of the records (no index): a text condition is tested
-// with the full-text tokenizer and query language of the spans (text_query.hpp), so
-// `"card declined"`, `decl*`, AND/OR/NOT mean the same on logs as on spans.
+// body. A text condition uses the full-text tokenizer and query language of the spans
+// (text_query.hpp), so `"card declined"`, `decl*`, AND/OR/NOT mean the same on logs as on
+// spans; the store's body index (log_store::body_index) narrows it to the groups of records
+// that may match, each of which is then tested, so the index changes the speed, never the
+// answer. Without a text condition, or within one trace's records, it is a scan.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,6 +42,16 @@ inline std::vector<std::size_t> find_logs(const log_store& logs, const log_query
   if (q.trace) {
     for (std::size_t i : logs.of_trace(*q.trace))
       if (matches(q, logs[i])) out.push_back(i);
+  } else if (q.text) {
+    const text_postings& index = logs.body_index();
+    const std::vector<std::uint8_t> groups = q.text->candidate_groups(index);
+    for (std::size_t g = 0; g < groups.size(); ++g) {
+      if (!groups[g]) continue;
+      const std::size_t first = g * index.group_rows(), last = std::min<std::size_t>(first + index.group_rows(), index.rows());
+      for (std::size_t i = first; i < last; ++i)
+        if (matches(q, logs[i])) out.push_back(i);
+    }
+    std::ranges::stable_sort(out, {}, [&logs](std::size_t i) { return logs[i].time; });
   } else {
     for (std::size_t i = 0; i < logs.size(); ++i)
       if (matches(q, logs[i])) out.push_back(i);

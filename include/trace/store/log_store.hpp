@@ -9,12 +9,15 @@
 //   logs.append(trace::otlp::read_logs(text));
 //   for (std::size_t i : logs.of_trace(id)) use(logs[i]);
 //
-// Records keep the order they were appended in; `of_trace` is an index lookup. One writer
+// Records keep the order they were appended in; `of_trace` is an index lookup, and
+// `body_index` a text index of the bodies (brought up to date when asked). One writer
 // per file (an advisory flock); a read-only store sees the batches appended before it opened.
 
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +28,7 @@
 #include "trace/core/log_record.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/record_file.hpp"
+#include "trace/store/text_postings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -66,6 +70,17 @@ class log_store {
     std::ranges::stable_sort(out, {}, [this](std::size_t i) { return records_[i].time; });
     return out;
   }
+  // The words of the bodies, by groups of rows (text_postings.hpp): what narrows a text
+  // search (find_logs) to the groups that may match. Built in memory on first use and brought
+  // up to date with the appended records on each call, so appending pays nothing for it;
+  // readers calling it together take turns.
+  const text_postings& body_index() const {
+    if (!text_) text_ = std::make_unique<text_state>();  // a moved-from store, assigned anew
+    const std::lock_guard lock(text_->mutex);
+    for (auto row = text_->index.rows(); row < records_.size(); ++row) text_->index.add_text(records_[row].body);
+    return text_->index;
+  }
+
   // Whether the last open dropped a torn batch, and where it began.
   std::optional<std::uint64_t> dropped_tail() const noexcept { return file_.dropped_tail(); }
 
@@ -121,6 +136,11 @@ class log_store {
 
   std::vector<log_record> records_;  // before file_: replaying the file fills them
   std::unordered_map<trace_id, std::vector<std::size_t>> by_trace_;
+  struct text_state {
+    std::mutex mutex;
+    text_postings index;
+  };
+  mutable std::unique_ptr<text_state> text_ = std::make_unique<text_state>();  // a pointer: the store stays movable
   detail::record_file file_;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
-// An in-memory text index (the memory store's): for each word of the rows added so far
+// An in-memory text index (the memory store's, and the log store's over log bodies): for
+// each word of the rows added so far
 // (query/text_tokens.hpp), the groups of `group_rows` consecutive rows where it occurs, the
 // same answer the mmap store's sealed text index gives (store/mmap/text_index.hpp), kept in
 // a sorted map so that a prefix is a range. It only narrows the rows a text condition tests
@@ -26,14 +27,10 @@ class text_postings {
   template <span_like S>
   void add(const S& s) {
     const std::uint32_t group = rows_++ / group_rows_per_group;
-    visit_span_text(s, [&](std::string_view field) {
-      for_each_text_token(field, [&](std::string_view token) {
-        auto found = postings_.find(token);
-        if (found == postings_.end()) found = postings_.emplace(std::string(token), std::vector<std::uint32_t>{}).first;
-        if (found->second.empty() || found->second.back() != group) found->second.push_back(group);
-      });
-    });
+    visit_span_text(s, [&](std::string_view field) { add_words(group, field); });
   }
+  // Adds the next row, whose one text is `text` (a log's body).
+  void add_text(std::string_view text) { add_words(rows_++ / group_rows_per_group, text); }
 
   std::uint32_t rows() const noexcept { return rows_; }
   std::uint32_t group_rows() const noexcept { return group_rows_per_group; }
@@ -54,6 +51,14 @@ class text_postings {
   }
 
  private:
+  void add_words(std::uint32_t group, std::string_view field) {
+    for_each_text_token(field, [&](std::string_view token) {
+      auto found = postings_.find(token);
+      if (found == postings_.end()) found = postings_.emplace(std::string(token), std::vector<std::uint32_t>{}).first;
+      if (found->second.empty() || found->second.back() != group) found->second.push_back(group);
+    });
+  }
+
   std::map<std::string, std::vector<std::uint32_t>, std::less<>> postings_;
   std::uint32_t rows_ = 0;
 };

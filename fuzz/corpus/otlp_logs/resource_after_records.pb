@@ -1,0 +1,8 @@
+
+<
+
+
+service.name
+
+payments	@'2[Ë*
+card declined
