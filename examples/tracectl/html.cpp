@@ -71,7 +71,8 @@ h1{font-size:16px;margin:0 0 4px}
 .bar.error{outline:2px solid #d62728;outline-offset:0}
 .errmark{color:#d62728;font-weight:bold;margin-right:4px}
 .details td{background:#fafafa;white-space:normal}
-.details table{border-collapse:collapse;margin:4px 0}
+.details table,table.comments{border-collapse:collapse;margin:4px 0}
+table.comments th,table.comments td{padding:1px 8px 1px 0;text-align:left;font-size:12px}
 .details th,.details td td{padding:1px 8px 1px 0;text-align:left;font-size:12px}
 )";
 
@@ -105,6 +106,24 @@ std::string logs_mark(const std::map<trace::span_id, std::vector<trace::log_reco
   return " <span class=\"logs\">(" + std::to_string(found->second.size()) + (found->second.size() == 1 ? " log)" : " logs)") + "</span>";
 }
 
+// " (1 comment)" after a span's name when comments are on it; they are listed in its details.
+std::string comments_mark(const std::vector<trace::comment>& comments, const trace::span_id& id) {
+  const auto count = std::count_if(comments.begin(), comments.end(), [&](const trace::comment& c) { return c.span == id; });
+  if (count == 0) return {};
+  return " <span class=\"logs\">(" + std::to_string(count) + (count == 1 ? " comment)" : " comments)") + "</span>";
+}
+
+// The comments on `on` (the trace's own when `on` is invalid), one row each; empty when none.
+std::string comment_table(const std::vector<trace::comment>& comments, const trace::span_id& on) {
+  std::string rows;
+  for (const trace::comment& c : comments)
+    if (c.span == on)
+      rows += "<tr><td>#" + std::to_string(c.id) + "</td><td>" + escape(c.author) + "</td><td>" + format_time(c.created) +
+              (c.edited != 0 ? " (edited)" : "") + "</td><td>" + escape(c.text) + "</td></tr>";
+  if (rows.empty()) return {};
+  return "<table class=\"comments\"><tr><th>comment</th><th>author</th><th>at</th><th>text</th></tr>" + rows + "</table>\n";
+}
+
 }  // namespace
 
 int run_html(const arguments& args) {
@@ -119,6 +138,7 @@ int run_html(const arguments& args) {
   }
   const auto tree = trace::build_tree(spans);
   const auto span_logs = logs_by_span(args, id);
+  const auto comments = comments_of(args, id, false);
   trace::timestamp_ns first = std::numeric_limits<trace::timestamp_ns>::max(), last = 0;
   for (const auto& s : spans) {
     first = std::min(first, s.start);
@@ -146,7 +166,7 @@ int run_html(const arguments& args) {
   page += "<div class=\"legend\">";
   for (const auto& service : service_order)
     page += "<span><i style=\"background:" + colour_of[service] + "\"></i>" + escape(service) + "</span>";
-  page += "</div>\n<table class=\"waterfall\"><tbody>\n";
+  page += "</div>\n" + comment_table(comments, trace::span_id{}) + "<table class=\"waterfall\"><tbody>\n";
   tree.depth_first([&](std::size_t i, std::uint32_t depth) {
     const trace::span& s = tree.span_at(i);
     const bool failed = s.status.code == trace::status_code::error;
@@ -155,7 +175,7 @@ int run_html(const arguments& args) {
     page += "<tr class=\"row\" data-span=\"" + span_hex + "\"><td class=\"label\" style=\"padding-left:" +
             std::to_string(4 + 16 * (depth > 0 ? depth - 1 : 0)) + "px\">" +
             (failed ? "<span class=\"errmark\" title=\"error\">!</span>" : "") + "<span style=\"color:" + colour +
-            "\">&#9632;</span> " + escape(s.resource.service_name) + ": " + escape(s.name) + logs_mark(span_logs, s.id) + "</td>";
+            "\">&#9632;</span> " + escape(s.resource.service_name) + ": " + escape(s.name) + logs_mark(span_logs, s.id) + comments_mark(comments, s.id) + "</td>";
     page += "<td><div class=\"track\"><div class=\"bar" + std::string(failed ? " error" : "") +
             "\" data-span=\"" + span_hex + "\" data-service=\"" + escape(s.resource.service_name) +
             "\" data-colour=\"" + colour + "\" data-start-ns=\"" + std::to_string(s.start - first) +
@@ -188,6 +208,7 @@ int run_html(const arguments& args) {
                    "</td><td>" + std::string(trace::log_severity_name(r.severity)) + "</td><td>" + escape(r.body) + "</td></tr>";
       details += "</table>";
     }
+    details += comment_table(comments, s.id);
     page += "<tr class=\"details\" id=\"details-" + span_hex + "\" hidden><td colspan=\"3\">" + details + "</td></tr>\n";
   });
   page += "</tbody></table>\n<script>" + std::string(page_script) + "</script>\n</body></html>\n";

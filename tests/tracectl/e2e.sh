@@ -346,6 +346,13 @@ expect_out "log   #3 " "correlate --service shows the logs without ids"
 run html "$slow" --store s -o slow-logs.html
 grep -q 'card declined by issuer' slow-logs.html || fail "html shows a span's logs in its details"
 grep -q '(2 logs)' slow-logs.html || fail "html marks the span with two logs"
+run comment add "$slow" --store s --author cy --text 'charge retried <twice>' --span 00000000000003d2
+expect_rc 0 "comment add on the charge span"
+run html "$slow" --store s -o slow-comments.html
+grep -q 'card declined at the issuer (INC-42)' slow-comments.html || fail "html shows the trace's comments"
+grep -q 'charge retried &lt;twice&gt;' slow-comments.html || fail "html shows a span's comment, escaped, in its details"
+grep -q '(1 comment)' slow-comments.html || fail "html marks the span with a comment"
+if grep -q 'retry storm' slow-comments.html; then fail "html leaves removed comments out"; fi
 run logs import "$data/truncated.otlp.json" --store s --format jsonl
 expect_rc 3 "logs import of a bad file"; expect_err "nothing of it was imported" "logs import refuses a bad file whole"
 run snapshot --store s
