@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <ranges>
 #include <utility>
 #include <string>
 #include <vector>
@@ -446,9 +447,9 @@ struct made_spans {
 };
 
 TEST_CASE("a request is the same bytes whether its spans come grouped or interleaved, stored or made on the way") {
-  // The encoder writes spans in input order, then moves them in place (grouped input) or
-  // gathers them (interleaved input) around the groups' headers: both must agree, also past
-  // its 64 KiB growth step and after text already in the caller's string.
+  // The encoder writes spans to its working memory in input order, then appends each
+  // group's headers and runs to the caller's string: grouped and interleaved input must
+  // agree, also past its 64 KiB growth step and after text already in the caller's string.
   auto make = [](std::uint64_t id, const char* service, const char* scope_name, std::size_t name_size) {
     span s;
     s.trace = trace_id{1, id};
@@ -479,6 +480,34 @@ TEST_CASE("a request is the same bytes whether its spans come grouped or interle
   pb::encode_request(out, grouped);
   pb::encode_request(out, interleaved);
   CHECK(out == "already here" + bytes + bytes);
+
+  SECTION("an encoder kept from one request to the next writes each as a fresh one does") {
+    // Its working memory keeps the larger request's bytes; the smaller one must not show them.
+    pb::request_encoder encoder;
+    const std::vector<span> few(interleaved.begin(), interleaved.begin() + 5);
+    for (const std::vector<span>* spans : std::initializer_list<const std::vector<span>*>{&interleaved, &few, &grouped, &few}) {
+      std::string again;
+      encoder.encode(again, *spans);
+      CHECK(again == pb::encode_request(*spans));
+    }
+    encoder.trim(0);
+    std::string after_trim;
+    encoder.encode(after_trim, few);
+    CHECK(after_trim == pb::encode_request(few));
+  }
+  SECTION("a range whose spans are made by encoding another request") {
+    // encode_request's per-thread encoder is busy during the outer call: the inner one must
+    // use its own memory, or it would overwrite the outer request's spans.
+    std::vector<std::string> inner;
+    auto spans = interleaved | std::views::take(50) | std::views::transform([&inner](const span& s) {
+                   inner.push_back(pb::encode_request(std::vector<span>{s}));
+                   return s;
+                 });
+    const std::vector<span> first(interleaved.begin(), interleaved.begin() + 50);
+    CHECK(pb::encode_request(spans) == pb::encode_request(first));
+    REQUIRE(inner.size() == 50);
+    CHECK(pb::decode_request(inner[49]) == std::vector<span>{interleaved[49]});
+  }
 }
 
 TEST_CASE("bad input is refused with the field path and byte offset") {

@@ -27,9 +27,9 @@
 //
 // Encoding writes fields in field-number order and leaves out proto3 defaults, so equal spans
 // give equal bytes (the form protobuf libraries themselves write). Each span is read once:
-// sized and written to the caller's string, then the groups' headers are placed around the
-// spans (a string reused across calls costs no allocation). Any input range will do, also
-// one that makes its spans as it goes.
+// sized and written to working memory, then appended to the caller's string with the
+// groups' headers around it (`request_encoder` keeps that memory between requests). Any
+// input range will do, also one that makes its spans as it goes.
 
 #include <algorithm>
 #include <bit>
@@ -83,6 +83,24 @@ struct rpc_status {
 // grouped by resource and then scope in first-seen order, as the JSON writer groups them.
 template <std::ranges::input_range R>
 void encode_request(std::string& out, const R& spans);
+
+// The same, for one request after another (an exporter, a server's answers): it keeps its
+// working memory (the spans' encoded bytes before the groups' headers are placed around
+// them) between requests, so a reused encoder neither allocates nor zero-fills it again.
+// One per thread.
+class request_encoder {
+ public:
+  template <std::ranges::input_range R>
+  void encode(std::string& out, const R& spans);
+
+  // Gives the working memory back when it holds more than `bytes`.
+  void trim(std::size_t bytes) noexcept {
+    if (staged_.capacity() > bytes) std::string().swap(staged_);
+  }
+
+ private:
+  std::string staged_;
+};
 
 template <std::ranges::input_range R>
 std::string encode_request(const R& spans) {
@@ -941,13 +959,12 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
 //
 // One pass over the spans, then an assembly. Each span is sized (every nested message, so
 // each length is known before its message: nothing guessed and patched) and written at
-// once, while its memory is in the cache, to the end of the caller's string, in input order.
-// Reading the spans is what costs when they do not fit in the cache (their strings and
-// attributes sit behind pointers), so they are read once. Then the request is assembled
-// around those bytes: each group's headers (resource, then scope) before its spans. Spans
-// that arrive grouped (one run per group, as an exporter's batch of one process) are moved
-// back in place, the last run first; groups that interleave are gathered behind the staged
-// bytes and the result moved down. Either way, a few copies of the encoded bytes.
+// once, while its memory is in the cache, to working memory, in input order. Reading the
+// spans is what costs when they do not fit in the cache (their strings and attributes sit
+// behind pointers), so they are read once. Then the request is appended to the caller's
+// string: each group's headers (resource, then scope), then its runs of spans, each copied
+// once. Appending (rather than resizing and moving, as before) writes the output once and
+// never zero-fills it.
 
 constexpr std::size_t varint_size(std::uint64_t v) noexcept {
   return static_cast<std::size_t>(std::bit_width(v | 1) + 6) / 7;  // 7 bits a byte
@@ -1260,14 +1277,16 @@ class writer {
 
 // Spans are grouped by resource and then scope in first-seen order, as the JSON writer
 // groups them; a group is made of runs of consecutive spans (the previous span's group is
-// tried first). The caller's string holds, from `base_`: the staged spans, then room to
-// assemble.
+// tried first). Each span is written to `staged` as it comes; `finish` appends the request
+// to `out`: each group's headers, then its runs copied from `staged`.
 template <class String>
-class request_encoder {
+class request_assembler {
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
 
  public:
-  explicit request_encoder(std::string& out) noexcept : out_(out), base_(out.size()), end_(out.size()) {}
+  // `staged` is working memory, possibly kept from an earlier request: its size is its
+  // high-water mark, so a reused one is written without being zero-filled again.
+  request_assembler(std::string& out, std::string& staged) noexcept : out_(out), staged_(staged) {}
 
   void add(const basic_span<String>& s) {
     if (runs_.empty() || !same_group(s)) start_run(s);
@@ -1275,8 +1294,8 @@ class request_encoder {
     nested_.push_back(0);  // the span's own size, first
     nested_[0] = span_size(s, nested_);
     const std::size_t n = len_field_size(nested_[0]);
-    if (end_ + n > out_.size()) out_.resize(end_ + std::max(n, growth));  // zero-filled in the cache, just before use
-    writer w(out_.data() + end_);
+    if (end_ + n > staged_.size()) staged_.resize(end_ + std::max(n, growth));  // zero-filled in the cache, just before use
+    writer w(staged_.data() + end_);
     w.nested_from(nested_.data());
     w.span(s);
     end_ += n;
@@ -1287,24 +1306,21 @@ class request_encoder {
   void finish() {
     if (runs_.empty()) return;
     write_headers();
-    const std::size_t staged = end_ - base_;
-    const std::size_t total = staged + headers_.size();
-    if (in_input_order()) {
-      out_.resize(base_ + total);
-      move_in_place();
-    } else {
-      out_.resize(base_ + staged + total);
-      gather(out_.data() + base_ + staged);
-      std::memmove(out_.data() + base_, out_.data() + base_ + staged, total);
-      out_.resize(base_ + total);
+    out_.reserve(out_.size() + end_ + headers_.size());
+    std::size_t headers = 0;
+    for (const auto& pc : pieces_) {  // appended, not resized: nothing is zero-filled first
+      out_.append(headers_, headers, pc.headers_end - headers);
+      headers = pc.headers_end;
+      out_.append(staged_, runs_[pc.run].from, runs_[pc.run].bytes);
     }
+    out_.append(headers_, headers);
   }
 
  private:
   static constexpr std::size_t growth = 64 * 1024;
 
   struct run {
-    std::size_t from;   // where its spans start in `out_`
+    std::size_t from;   // where its spans start in `staged_`
     std::size_t bytes;  // of its spans, keys and lengths included
     std::size_t next;   // the group's next run
   };
@@ -1359,7 +1375,7 @@ class request_encoder {
   void write_headers() {
     std::size_t request = 0;
     for (const auto& r : resources_) request += len_field_size(r.body());
-    headers_.resize(request - (end_ - base_));
+    headers_.resize(request - end_);
     writer w(headers_.data());
     const char* begin = headers_.data();
     for (const auto& r : resources_) {
@@ -1375,50 +1391,9 @@ class request_encoder {
     }
   }
 
-  bool in_input_order() const noexcept {
-    for (std::size_t i = 0; i < pieces_.size(); ++i)
-      if (pieces_[i].run != i) return false;
-    return true;
-  }
-
-  // Runs in input order move towards the end by the headers before them: the last first, so
-  // none is overwritten before it moves; then the headers fill the gaps.
-  void move_in_place() noexcept {
-    char* out = out_.data();
-    std::size_t at = base_, headers = 0;
-    for (auto& pc : pieces_) {  // pc.run becomes the run's destination
-      at += pc.headers_end - headers;
-      headers = pc.headers_end;
-      const std::size_t dest = at;
-      at += runs_[pc.run].bytes;
-      pc.run = dest;
-    }
-    for (std::size_t i = pieces_.size(); i-- > 0;) std::memmove(out + pieces_[i].run, out + runs_[i].from, runs_[i].bytes);
-    headers = 0;
-    for (const auto& pc : pieces_) {
-      const std::size_t n = pc.headers_end - headers;
-      std::memcpy(out + pc.run - n, headers_.data() + headers, n);
-      headers = pc.headers_end;
-    }
-    std::memcpy(out + at, headers_.data() + headers, headers_.size() - headers);
-  }
-
-  void gather(char* to) const noexcept {
-    const char* from = out_.data();
-    std::size_t headers = 0;
-    for (const auto& pc : pieces_) {
-      std::memcpy(to, headers_.data() + headers, pc.headers_end - headers);
-      to += pc.headers_end - headers;
-      headers = pc.headers_end;
-      std::memcpy(to, from + runs_[pc.run].from, runs_[pc.run].bytes);
-      to += runs_[pc.run].bytes;
-    }
-    std::memcpy(to, headers_.data() + headers, headers_.size() - headers);
-  }
-
   std::string& out_;
-  const std::size_t base_;
-  std::size_t end_;
+  std::string& staged_;
+  std::size_t end_ = 0;  // of the spans written to `staged_`
   std::vector<resource_group> resources_;
   std::vector<run> runs_;
   std::vector<std::size_t> nested_;  // the span being written: its size, then its events' and links'
@@ -1430,17 +1405,46 @@ class request_encoder {
 }  // namespace detail
 
 template <std::ranges::input_range R>
-void encode_request(std::string& out, const R& spans) {
+void request_encoder::encode(std::string& out, const R& spans) {
   using S = std::remove_cvref_t<std::ranges::range_value_t<R>>;
   const std::size_t old_size = out.size();
   try {
-    detail::request_encoder<typename S::string_type> request(out);
+    detail::request_assembler<typename S::string_type> request(out, staged_);
     for (auto&& s : spans) request.add(s);
     request.finish();
   } catch (...) {
     out.resize(old_size);  // no half-written request left behind
     throw;
   }
+}
+
+namespace detail {
+// `encode_request`'s encoder: one per thread, so requests of a usual size (an exporter's
+// batches) reuse its memory; what a larger request took is given back afterwards.
+inline constexpr std::size_t kept_encoder_bytes = 8u << 20;
+struct thread_encoder {
+  request_encoder encoder;
+  bool busy = false;  // a range whose spans are made by encoding another request
+};
+inline thread_encoder& this_thread_encoder() noexcept {
+  thread_local thread_encoder state;
+  return state;
+}
+}  // namespace detail
+
+template <std::ranges::input_range R>
+void encode_request(std::string& out, const R& spans) {
+  detail::thread_encoder& state = detail::this_thread_encoder();
+  if (state.busy) return request_encoder().encode(out, spans);
+  state.busy = true;
+  struct release {
+    detail::thread_encoder& state;
+    ~release() {
+      state.encoder.trim(detail::kept_encoder_bytes);
+      state.busy = false;
+    }
+  } done{state};
+  state.encoder.encode(out, spans);
 }
 
 template <class Sink>
