@@ -17,7 +17,9 @@
 #     files, fuzz_server_request: the OTLP/HTTP receiver, fuzz_http_response: the OTLP/HTTP
 #     exporter's reading of server answers, fuzz_replication: the replica's reading of the replication
 #     stream; not include/trace/io, but run the same way; fuzz_otlp_logs: the OTLP logs
-#     protobuf decoder into the log store and its body index).
+#     protobuf decoder into the log store and its body index; fuzz_comment_routes: the
+#     server's comment routes and their JSON bodies; fuzz_record_files: comments.log and
+#     logs.log holding well-framed records of any bytes, torn and flipped).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -118,8 +120,10 @@ fuzz() {
   # parquet: its metadata and pages are small formats, checked byte by byte in unit-parquet too;
   # replication: 24-byte frame headers and one batch decoder, as small; otlp_logs: one
   # message on the spans decoder's cursor, which otlp_protobuf fuzzes for its 20 s.
-  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication|otlp_logs)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
-  if [ "$target" = store ] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # it writes store files: 3x the runs on a RAM disk
+  # comment_routes and record_files: a few routes over one JSON reader (fuzzed for its own 20 s),
+  # and two small record decoders behind checksummed framing.
+  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication|otlp_logs|comment_routes|record_files)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
+  if [[ $target =~ ^(store|record_files)$ ]] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # they write files (and sync them): more runs on a RAM disk
   mkdir -p "$work/corpus-$target"
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
@@ -130,7 +134,8 @@ fuzz() {
   echo "fuzz_$target: $(grep -E '^Done' "$work/fuzz-$target.log")"
 }
 running=0
-for target in json otlp otlp_protobuf otlp_logs jaeger zipkin parquet query store server_request http_response query_routes replication; do
+for target in json otlp otlp_protobuf otlp_logs jaeger zipkin parquet query store server_request http_response query_routes \
+    comment_routes record_files replication; do
   if [ "$running" -ge 2 ]; then
     wait -n
     running=$((running - 1))
