@@ -207,10 +207,13 @@ std::pair<int, std::string> run_to_exit(std::vector<std::string> args) {
   }
   ::close(err[0]);
   int status = 0;
-  if (::waitpid(pid, &status, WNOHANG) != pid) {  // still running past the deadline
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, &status, 0);
-    return {-1, text};
+  while (::waitpid(pid, &status, WNOHANG) != pid) {
+    if (std::chrono::steady_clock::now() >= deadline) {  // still running past the deadline
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return {-1, text};
+    }
+    ::usleep(10'000);
   }
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, text};
 }
@@ -257,7 +260,7 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
     CHECK(json.body == "{}");
   }
 
-  SECTION("the spans are in ClickHouse, spread over both shards' local tables") {
+  {  // the spans are in ClickHouse, spread over both shards' local tables
     std::size_t total = 0;
     for (const auto& endpoint : shards) {
       trace::clickhouse_options local = cleanup.options;
@@ -272,7 +275,7 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
     CHECK(total == spans.size());
   }
 
-  SECTION("every query route gives the same answer") {
+  {  // every query route gives the same answer
     const std::string now_s = std::to_string(trace::now_ns() / trace::second);
     const std::string hour_ago_s = std::to_string(trace::now_ns() / trace::second - 3600);
     const std::string now_us = std::to_string(trace::now_ns() / trace::microsecond);
@@ -304,6 +307,7 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
       INFO(target);
       const auto want = to_standalone.get(target);
       const auto got = to_liaison.get(target);
+      CHECK(want.status < 500);
       CHECK(got.status == want.status);
       CHECK(got.body == want.body);
     }
@@ -315,7 +319,7 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
     CHECK(got.body == want.body);
   }
 
-  SECTION("comments: added, edited, listed and removed in the same way") {
+  {  // comments: added, edited, listed and removed in the same way
     const std::string at = "/api/traces/" + hex(6) + "/comments";
     for (client* c : {&to_liaison, &to_standalone}) {
       REQUIRE(c->send("POST", at, R"({"author":"ana","text":"card declined, INC-42"})").status == 201);
@@ -333,7 +337,7 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
     CHECK(to_liaison.send("PUT", at + "/2", R"({"text":"again"})").status == to_standalone.send("PUT", at + "/2", R"({"text":"again"})").status);
   }
 
-  SECTION("what only the mmap store has answers 501 naming why, and the liaison keeps serving") {
+  {  // what only the mmap store has answers 501 naming why, and the liaison keeps serving
     const auto r = to_liaison.send("POST", "/api/snapshot");
     CHECK(r.status == 501);
     CHECK(r.body.find("snapshot") != std::string::npos);
