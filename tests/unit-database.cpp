@@ -9,31 +9,14 @@
 #include <vector>
 
 #include "mmap_test_support.hpp"
+#include "support/request_schema.hpp"
 #include "trace/store/database.hpp"
 
 using test_support::make_batch;
 using test_support::read_file;
 using test_support::temp_dir;
 using test_support::write_file;
-
-namespace {
-
-// make_span's spans: trace id, name, service, http.status_code (int64), cached (bool).
-trace::trace_schema request_schema() {
-  trace::trace_schema s;
-  s.name = "request";
-  s.trace_id_tag_name = "trace_id";
-  s.timestamp_tag_name = "start";
-  s.tags = {{"trace_id", trace::tag_type::bytes, true, trace::tag_source::trace_id},
-            {"start", trace::tag_type::timestamp, true, trace::tag_source::start},
-            {"operation", trace::tag_type::string_, true, trace::tag_source::name},
-            {"http.status_code", trace::tag_type::int64, true, trace::tag_source::attribute},
-            {"cached", trace::tag_type::bool_, false, trace::tag_source::attribute},
-            {"host.name", trace::tag_type::string_, false, trace::tag_source::resource_attribute}};
-  return s;
-}
-
-}  // namespace
+using trace_test::request_schema;
 
 TEST_CASE("groups are created, listed, updated and dropped, and a reopened database sees the same") {
   temp_dir dir;

@@ -128,6 +128,39 @@ TEST_CASE("an index of bools and an index of start times") {
   CHECK(start->rows_between(trace::detail::int_key(1005), trace::detail::int_key(1020)) == rows{1, 2});
 }
 
+TEST_CASE("indexes of the span's own fields: service and operation as strings, status and kind as numbers") {
+  std::vector<trace::span> spans(5);
+  const char* services[] = {"api", "db", "api", "web", "db"};
+  for (std::size_t i = 0; i < spans.size(); ++i) {
+    spans[i].start = 1000 + i;
+    spans[i].resource.service_name = services[i];
+    spans[i].name = i % 2 ? "GET /a" : "GET /b";
+    spans[i].status.code = i == 3 ? trace::status_code::error : trace::status_code::ok;
+    spans[i].kind = i < 2 ? trace::span_kind::server : trace::span_kind::client;
+  }
+  std::string bytes = build(spans, {{indexed_field::service, "", indexed_type::string, trace::index_kind::inverted},
+                                    {indexed_field::name, "", indexed_type::string, trace::index_kind::inverted},
+                                    {indexed_field::status, "", indexed_type::int64, trace::index_kind::inverted},
+                                    {indexed_field::kind, "", indexed_type::int64, trace::index_kind::inverted}});
+  const auto view = open(bytes, 5);
+  REQUIRE(view.entries().size() == 4);
+  const auto* service = view.find(indexed_field::service, "");
+  REQUIRE(service != nullptr);
+  CHECK(service->candidates(compare_op::eq, std::string("db")) == rows{1, 4});
+  CHECK(service->candidates(compare_op::eq, std::string("nowhere")) == rows{});
+  CHECK_FALSE(service->candidates(compare_op::lt, std::string("db")));  // equality only
+  CHECK(view.find(indexed_field::name, "")->candidates(compare_op::eq, std::string("GET /a")) == rows{1, 3});
+  CHECK(view.find(indexed_field::status, "")->candidates(compare_op::eq, std::int64_t{2}) == rows{3});
+  CHECK(view.find(indexed_field::kind, "")->candidates(compare_op::eq, std::int64_t{3}) == rows{2, 3, 4});
+  CHECK(view.find(indexed_field::attribute, "") == nullptr);
+
+  // A field code past those known is refused as damage (with its checksum fixed up).
+  bytes[16 + 1] = 7;
+  const std::uint32_t crc = trace::mask_crc(trace::crc32c(reinterpret_cast<const std::byte*>(bytes.data()) + 4, bytes.size() - 4));
+  std::memcpy(bytes.data(), &crc, 4);
+  CHECK_THROWS_WITH(open(bytes, 5), Catch::Contains("index 0 has an unknown kind, field or type"));
+}
+
 TEST_CASE("a damaged tag index is refused, naming what and where") {
   auto spans = spans_with({std::string("a"), std::string("b")});
   std::string bytes = build(spans, {{indexed_field::attribute, "k", indexed_type::string, trace::index_kind::inverted}});

@@ -10,39 +10,32 @@
 #include <vector>
 
 #include "mmap_test_support.hpp"
+#include "support/request_schema.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/query/trace_search.hpp"
 #include "trace/query/traceql.hpp"
+#include "trace/query/traceql/search.hpp"
 #include "trace/store/database.hpp"
+#include "trace/store/memory.hpp"
 
 using test_support::make_batch;
 using test_support::read_file;
 using test_support::temp_dir;
 using test_support::write_file;
+using trace_test::request_schema;
 
 namespace {
-
-trace::trace_schema request_schema() {
-  trace::trace_schema s;
-  s.name = "request";
-  s.trace_id_tag_name = "trace_id";
-  s.timestamp_tag_name = "start";
-  s.tags = {{"trace_id", trace::tag_type::bytes, true, trace::tag_source::trace_id},
-            {"start", trace::tag_type::timestamp, true, trace::tag_source::start},
-            {"operation", trace::tag_type::string_, true, trace::tag_source::name},
-            {"http.status_code", trace::tag_type::int64, true, trace::tag_source::attribute},
-            {"ratio", trace::tag_type::double_, false, trace::tag_source::attribute},
-            {"cached", trace::tag_type::bool_, false, trace::tag_source::attribute},
-            {"host.name", trace::tag_type::string_, false, trace::tag_source::resource_attribute}};
-  return s;
-}
 
 std::vector<trace::index_rule> request_rules() {
   return {{"by_status", "http.status_code", trace::index_kind::sorted},
           {"by_host", "host.name", trace::index_kind::inverted},
           {"by_cached", "cached", trace::index_kind::inverted},
           {"by_ratio", "ratio", trace::index_kind::sorted},
-          {"by_time", "start", trace::index_kind::sorted}};
+          {"by_time", "start", trace::index_kind::sorted},
+          {"by_service", "service", trace::index_kind::inverted},
+          {"by_operation", "operation", trace::index_kind::inverted},
+          {"by_span_status", "status", trace::index_kind::inverted},
+          {"by_kind", "kind", trace::index_kind::inverted}};
 }
 
 std::vector<trace::indexed_tag> request_tags() {
@@ -70,7 +63,17 @@ std::vector<trace::filter> questions() {
           !(attribute("http.status_code") == 200),
           trace::where::started_between(t0 + 5'000'000, t0 + 9'000'000),
           trace::where::started_between(t0 + 5'000'000, t0 + 9'000'000) && attribute("cached") == false,
-          attribute("http.status_code") == "300"};
+          attribute("http.status_code") == "300",
+          trace::where::service("svc-1"),
+          trace::where::service("nowhere"),
+          trace::where::operation("op-3"),
+          trace::where::status(trace::status_code::error),
+          trace::where::kind(trace::span_kind::server),
+          trace::where::service("svc-2") && trace::where::operation("op-1"),
+          trace::where::service("svc-0") || trace::where::status(trace::status_code::error),
+          trace::where::kind(trace::span_kind::client) && attribute("cached") == true,
+          !trace::where::service("svc-3"),
+          trace::where::operation_contains("op-")};
 }
 
 // The segment's tag index region, as its header places it.
@@ -95,8 +98,17 @@ TEST_CASE("index rules are checked against their schema, naming the rule and wha
   };
   CHECK_THAT(refused({"r", "nope", trace::index_kind::inverted}),
              Catch::Contains("index rule \"r\" of trace schema \"request\": tag \"nope\" is not one of the schema's tags"));
-  CHECK_THAT(refused({"r", "operation", trace::index_kind::inverted}),
-             Catch::Contains("maps onto the span's name; rules index attributes and the start time"));
+  CHECK_THAT(refused({"r", "trace_id", trace::index_kind::inverted}),
+             Catch::Contains("maps onto the span's trace_id; rules index attributes, the start time, the service"));
+  for (const char* own : {"operation", "service", "status", "kind"}) {
+    INFO(own);
+    CHECK(refused({"r", own, trace::index_kind::inverted}) == "accepted");
+    CHECK_THAT(refused({"r", own, trace::index_kind::sorted}), Catch::Contains("which takes an inverted index (equality)"));
+  }
+  CHECK(trace::index_for(s, {"r", "operation", trace::index_kind::inverted}) ==
+        trace::indexed_tag{.field = trace::indexed_field::name, .key = "", .type = trace::indexed_type::string});
+  CHECK(trace::index_for(s, {"r", "status", trace::index_kind::inverted}) ==
+        trace::indexed_tag{.field = trace::indexed_field::status, .key = "", .type = trace::indexed_type::int64});
   CHECK_THAT(refused({"r", "ratio", trace::index_kind::inverted}), Catch::Contains("is a double: use a sorted index"));
   CHECK_THAT(refused({"r", "host.name", trace::index_kind::sorted}), Catch::Contains("a sorted index takes numbers and timestamps"));
   CHECK(refused({"r", "cached", trace::index_kind::inverted}) == "accepted");
@@ -116,7 +128,7 @@ TEST_CASE("a database keeps each schema's index rules in its catalog and its sto
     CHECK_THROWS_WITH(db.put_index_rules("orders", "nope", {}), Catch::Contains("has no trace schema \"nope\""));
     // A schema change that drops an indexed tag is refused while a rule names it.
     trace::trace_schema smaller = request_schema();
-    smaller.tags.pop_back();
+    std::erase_if(smaller.tags, [](const trace::tag_spec& t) { return t.name == "host.name"; });
     CHECK_THROWS_WITH(db.put_schema("orders", smaller), Catch::Contains("tag \"host.name\" is not one of the schema's tags"));
     db.append("orders", "request", make_batch(0, 40, 5));
     db.store("orders").roll();
@@ -160,6 +172,19 @@ TEST_CASE("queries on indexed tags answer as the scan does: row filter, trace se
         trace::count_matching(spans, trace::parse_traceql("{ .http.status_code = 300 && resource.host.name = \"host-1\" }")));
   CHECK(trace::count_matching(store, trace::parse_traceql("{ span.ratio >= 1.0 }")) ==
         trace::count_matching(spans, trace::parse_traceql("{ span.ratio >= 1.0 }")));
+  // The span's own fields in TraceQL: the search's candidates go through their indexes.
+  trace::memory_store scanned;
+  scanned.append(spans);
+  for (const char* q : {R"({ service = "svc-1" && name = "op-2" })", "{ status = error }", "{ kind = producer }",
+                        R"({ name = "op-0" } >> { status = error })"}) {
+    INFO(q);
+    const auto query = trace::parse_traceql_query(q);
+    std::set<trace::trace_id> expected, found;
+    for (const auto& t : trace::search_traceql(scanned, query, {.limit = spans.size()})) expected.insert(t.id);
+    for (const auto& t : trace::search_traceql(store, query, {.limit = spans.size()})) found.insert(t.id);
+    CHECK(found == expected);
+    CHECK(!expected.empty());
+  }
 }
 
 TEST_CASE("the active log's batches are indexed by the first query that asks") {
@@ -212,6 +237,48 @@ TEST_CASE("the row filter reads only the rows an index names") {
   CHECK(store.segments()[0].tag_index_problem.empty());
   CHECK(trace::count_matching(store, trace::where::attribute("http.status_code") == 300) == 0);
   CHECK(trace::count_matching(store, trace::where::attribute("http.status_code").exists()) == 30);  // not an indexed question
+}
+
+TEST_CASE("the row filter reads only the rows a service, operation, status or kind index names") {
+  // As above: every row is of service svc-1, operation op-0, status error and kind server,
+  // but the indexes were built over spans with none of those, so indexed queries find none.
+  temp_dir dir;
+  trace::mmap_options o = test_support::default_options(dir);
+  std::vector<trace::indexed_tag> own;
+  for (const char* tag : {"service", "operation", "status", "kind"}) own.push_back(trace::index_for(request_schema(), {tag, tag}));
+  o.indexed_tags = own;
+  {
+    trace::mmap_store store(o);
+    auto batch = make_batch(0, 10, 3);
+    for (auto& s : batch) {
+      s.resource.service_name = "svc-1";
+      s.name = "op-0";
+      s.status.code = trace::status_code::error;
+      s.kind = trace::span_kind::server;
+    }
+    store.append(batch);
+    store.roll();
+  }
+  const auto path = trace::detail::segment_path(o.path, 1, ".seg");
+  std::string bytes = read_file(path);
+  trace::detail::tag_index_builder other(own);
+  for (std::uint32_t row = 0; row < 30; ++row) other.add(row, test_support::make_span(0, 2));  // svc-0, op-2, ok, client
+  std::string index = other.finish(30);
+  bytes.resize(bytes.size() - tag_index_size(bytes));
+  const auto size = static_cast<std::uint32_t>(index.size());
+  std::memcpy(bytes.data() + 76, &size, 4);
+  trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
+  write_file(path, bytes + index);
+  trace::mmap_store store(o);
+  CHECK(store.segments()[0].tag_index_problem.empty());
+  CHECK(trace::count_matching(store, trace::where::service("svc-1")) == 0);
+  CHECK(trace::count_matching(store, trace::where::operation("op-0")) == 0);
+  CHECK(trace::count_matching(store, trace::where::status(trace::status_code::error)) == 0);
+  CHECK(trace::count_matching(store, trace::where::kind(trace::span_kind::server)) == 0);
+  CHECK(trace::count_matching(store, trace::parse_traceql(R"({ service = "svc-1" })")) == 0);
+  // Rows the index names are still tested: svc-0 is in the index, in no row.
+  CHECK(trace::count_matching(store, trace::where::service("svc-0")) == 0);
+  CHECK(trace::count_matching(store, !trace::where::service("svc-0")) == 30);  // a negation reads every row
 }
 
 TEST_CASE("a damaged tag index is reported and its segment scanned: never a wrong answer") {

@@ -1,7 +1,9 @@
 // trace-server: receives OTLP/HTTP traces into a durable mmap store and answers queries from
-// the same store while it ingests (docs/SERVER.md).
+// the same store while it ingests (docs/SERVER.md); with --backend, a liaison in front of
+// ClickHouse instead (liaison.cpp).
 //
 //   trace-server --data-path /var/lib/traces [--listen 127.0.0.1:4318] [--ttl 7d] ...
+//   trace-server --backend clickhouse://127.0.0.1:8123/traces [--listen ...]
 //
 // Exit status: 0 after a graceful shutdown (SIGTERM, SIGINT), 2 for a bad command line,
 // 3 when the store cannot be opened, 1 when the server cannot listen.
@@ -27,6 +29,8 @@
 #include <trace/api/query_routes.hpp>  // answer_query: the Jaeger and Tempo APIs and the pages
 
 #include "http_server.hpp"
+#include "liaison.hpp"
+#include "plain_answers.hpp"
 #include "server_metrics.hpp"
 #include "server_options.hpp"
 #include "store_writer.hpp"
@@ -36,25 +40,6 @@ namespace {
 using trace::api::http_request;
 using trace::api::http_response;
 using namespace trace_server;
-
-std::string_view path_of(std::string_view target) { return target.substr(0, std::min(target.find('?'), target.size())); }
-
-http_response text_answer(int status, std::string body, std::string type = "text/plain; charset=utf-8") {
-  http_response r;
-  r.status = status;
-  r.content_type = std::move(type);
-  r.body = std::move(body);
-  return r;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) out += c;
-  }
-  return out + "\"";
-}
 
 // The routes: ingest goes through the writer (answered after the group's sync); the rest is
 // answered here, queries from the store's reader views.
@@ -83,7 +68,7 @@ class routes {
     if (path == "/api/snapshot") {
       if (request.method != "POST") return reply(with_allow(text_answer(405, "POST /api/snapshot takes a snapshot\n"), "POST"));
       return writer_.snapshot([reply](std::string folder, std::string error) {
-        if (!error.empty()) return reply(text_answer(500, "{\"error\":" + json_string(error) + "}", "application/json"));
+        if (!error.empty()) return reply(json_error(500, error));
         reply(text_answer(200, "{\"snapshot\":" + json_string(folder) + "}", "application/json"));
       });
     }
@@ -100,15 +85,10 @@ class routes {
     // A reader: one consistent view of the committed spans for the whole request, taken
     // beside the writer thread (mmap.hpp).
     if (auto answer = trace::api::answer_query(store_.read(), request)) return reply(std::move(*answer));
-    reply(text_answer(404, "{\"error\":" + json_string("no route for " + request.method + " " + std::string(path)) + "}",
-                      "application/json"));
+    reply(json_error(404, "no route for " + request.method + " " + std::string(path)));
   }
 
  private:
-  static http_response with_allow(http_response r, const char* methods) {
-    r.headers.emplace_back("Allow", methods);
-    return r;
-  }
   const trace::mmap_store& store_;
   trace::comment_log& comments_;
   mutable std::mutex comments_mutex_;
@@ -132,6 +112,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "trace-server: %s\n\n%s", e.what(), usage_text().c_str());
     return 2;
   }
+  if (options.backend) return run_liaison(options);
 
   trace::mmap_options store_options;
   store_options.path = options.data_path;

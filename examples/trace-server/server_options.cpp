@@ -84,6 +84,7 @@ void parse_disk_usage(server_options& out, std::string_view text) {
 
 server_options parse_server_options(const std::vector<std::string>& args) {
   server_options out;
+  std::vector<std::string> given;  // the flags on the line, for those --backend excludes
   out.threads = std::max(2u, std::thread::hardware_concurrency());
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view word = args[i];
@@ -97,6 +98,7 @@ server_options parse_server_options(const std::vector<std::string>& args) {
       value = args[++i];
     }
     const std::string& v = *value;
+    given.push_back(name);
     if (name == "data-path") {
       if (v.empty()) throw usage_error("--data-path needs a directory");
       out.data_path = v;
@@ -133,18 +135,36 @@ server_options parse_server_options(const std::vector<std::string>& args) {
       if (v == "all") out.required_acks = ~0u;
       else if (!n) throw usage_error(flag_error(name, v, "0, 1, ... or all"));
       else out.required_acks = static_cast<unsigned>(*n);
+    } else if (name == "backend") {
+      try {
+        out.backend = trace::clickhouse::parse_backend_url(v);
+      } catch (const trace::error& e) {
+        throw usage_error(std::string("--backend: ") + e.message());
+      }
+      out.backend_url = v;
     } else throw usage_error("unknown flag --" + name);
   }
-  if (out.data_path.empty()) throw usage_error("--data-path is required: the directory of the span store");
+  if (out.backend) {
+    // These configure the mmap store, which a liaison does not have.
+    for (const char* flag : {"data-path", "max-disk-usage", "ttl", "cold-after", "max-snapshots", "segment-size",
+                             "replicate-to", "required-acks", "flush-timeout"})
+      if (std::ranges::find(given, flag) != given.end())
+        throw usage_error(std::string("--") + flag + " configures the mmap store, which a server with --backend does not have: "
+                          "ClickHouse keeps the spans (its own settings and partitions apply)");
+    return out;
+  }
+  if (out.data_path.empty()) throw usage_error("--data-path is required: the directory of the span store (or --backend clickhouse://...)");
   return out;
 }
 
 std::string usage_text() {
   return R"(usage: trace-server --data-path DIR [flags]
+       trace-server --backend clickhouse://HOST:PORT/DATABASE[?...] [--listen ...] [--threads N] ...
 
-Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answers queries.
+Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answers queries;
+with --backend, a liaison: the spans go to ClickHouse and queries are answered from there.
 
-  --data-path DIR        the store's directory, created when missing (required)
+  --data-path DIR        the store's directory, created when missing (required without --backend)
   --listen HOST:PORT     where to listen (default 127.0.0.1:4318; port 0: any free port)
   --flush-timeout DUR    longest a group commit gathers requests before its sync (default 1s)
   --max-disk-usage X     refuse spans (503) past X% of the volume, or past a size such as
@@ -161,6 +181,10 @@ Receives OTLP/HTTP traces (POST /v1/traces) into a durable span store and answer
   --threads N            threads serving connections (default: the number of cores, at least 2)
   --replicate-to H:P,... ship every committed batch to these replicas (docs/REPLICATION.md)
   --required-acks N|all  replicas that must apply a batch before ingest answers 200 (default 1)
+  --backend URL          clickhouse://HOST:PORT/DATABASE[?table=T][&cluster=C&shards=H:P,H:P]
+                         [&user=U][&password=P]: no store of its own; ingest, queries and
+                         comments go to ClickHouse (HTTP port; with a cluster, the Distributed
+                         table). Excludes the flags of the mmap store above.
   --help                 this text
 
 Durations: 500ms, 30s, 15m, 24h, 7d. Sizes: 65536, 64KiB, 64MiB, 1GiB.

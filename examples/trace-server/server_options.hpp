@@ -6,11 +6,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <trace/core/time.hpp>
+#include <trace/store/clickhouse/backend_url.hpp>
 
 namespace trace_server {
 
@@ -35,6 +37,10 @@ struct server_options {
   unsigned threads = 2;                           // threads serving connections
   std::vector<std::string> replicate_to;          // replicas' HOST:PORT (docs/REPLICATION.md)
   unsigned required_acks = 1;                     // replicas that must apply a batch before the 200; ~0u: all
+  // --backend clickhouse://...: a liaison in front of ClickHouse instead of an mmap store
+  // in data_path (docs/SERVER.md, "Liaison"); backend_url is the text as given.
+  std::optional<trace::clickhouse_options> backend;
+  std::string backend_url;
 };
 
 // Parses the arguments after the program name; throws usage_error.

@@ -99,18 +99,29 @@ int run_index_rules(const arguments& args) {
   verb_of(args, "index-rules", "get");
   const trace::database db = open_database(args);
   const auto& rules = db.index_rules(args.required("group"), args.required("name"));
+  const trace::trace_schema& schema = db.schema(args.required("group"), args.required("name"));
+  // What each rule indexes: an attribute, or one of the span's own fields (service, name, ...).
+  auto source_of = [&schema](const trace::index_rule& r) {
+    const trace::tag_spec* t = schema.tag(r.tag);
+    return std::string(t ? trace::to_string(t->source) : "?");
+  };
   if (args.flag("json")) {
     std::string out;
     trace::json::writer w(out);
     w.begin_array();
     for (const auto& r : rules)
-      w.begin_object().member("name", r.name).member("tag", r.tag).member("kind", std::string(trace::to_string(r.kind))).end_object();
+      w.begin_object()
+          .member("name", r.name)
+          .member("tag", r.tag)
+          .member("kind", std::string(trace::to_string(r.kind)))
+          .member("source", source_of(r))
+          .end_object();
     w.end_array();
     print(out + "\n");
     return rules.empty() ? exit_not_found : exit_ok;
   }
-  std::vector<std::vector<std::string>> rows{{"RULE", "TAG", "KIND"}};
-  for (const auto& r : rules) rows.push_back({r.name, r.tag, std::string(trace::to_string(r.kind))});
+  std::vector<std::vector<std::string>> rows{{"RULE", "TAG", "KIND", "SOURCE"}};
+  for (const auto& r : rules) rows.push_back({r.name, r.tag, std::string(trace::to_string(r.kind)), source_of(r)});
   print(table(rows, palette{use_colour(stdout)}));
   return rules.empty() ? exit_not_found : exit_ok;
 }

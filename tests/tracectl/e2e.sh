@@ -613,7 +613,9 @@ schema orders request trace_id start
 tag orders request trace_id bytes required trace_id
 tag orders request start timestamp required start
 tag orders request http.status_code int64 optional attribute
+tag orders request service string required service
 rule orders request by_status http.status_code sorted
+rule orders request by_service service inverted
 """.encode()
 crc = 0xffffffff
 for byte in body:
@@ -642,9 +644,9 @@ run schema get --db db --group orders --name nope
 expect_rc 3 "schema get of an unknown schema"; expect_err 'no trace schema "nope"' "schema get of an unknown schema"
 run index-rules get --db db --group orders --name request --json
 expect_rc 0 "index-rules get"
-[ "$(json_get "[(r['name'], r['tag'], r['kind']) for r in d]")" = "[('by_status', 'http.status_code', 'sorted')]" ] || fail "index-rules get --json"
+[ "$(json_get "[(r['name'], r['tag'], r['kind'], r['source']) for r in d]")" = "[('by_status', 'http.status_code', 'sorted', 'attribute'), ('by_service', 'service', 'inverted', 'service')]" ] || fail "index-rules get --json"
 run index-rules get --db db --group orders --name request
-expect_rc 0 "index-rules get text"; expect_out "by_status" "index-rules get text"
+expect_rc 0 "index-rules get text"; expect_out "by_status" "index-rules get text"; expect_out "by_service" "index-rules get text shows a rule on the service"
 run schema list --db db
 expect_rc 2 "schema with another verb"
 run removal --db db --group orders

@@ -259,7 +259,7 @@ http_response jaeger_find_traces(const S& store, const url_target& target, times
   const jaeger::query q = jaeger_query_of(target, now);
   for (const trace_id& id : find_trace_ids(store, jaeger::to_trace_query(q))) {
     ++traces;
-    for (const auto& s : store.find_trace(id)) spans.push_back(detail::owned(s));
+    for (auto& s : detail::owned_spans(store.find_trace(id))) spans.push_back(std::move(s));
   }
   return detail::jaeger_traces_response(spans, traces);
 }
@@ -354,7 +354,7 @@ http_response jaeger_v3_find_traces(const S& store, const url_target& target) {
     q.num_traces = std::max<std::size_t>(1, whole_number(name, text, 100'000));
   std::vector<span> spans;
   for (const trace_id& id : find_trace_ids(store, jaeger::to_trace_query(q)))
-    for (const auto& s : store.find_trace(id)) spans.push_back(owned(s));
+    for (auto& s : owned_spans(store.find_trace(id))) spans.push_back(std::move(s));
   if (spans.empty()) return jaeger_v3_error(404, "No traces found");
   return otlp_result_response(spans);
 }

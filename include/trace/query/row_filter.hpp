@@ -7,9 +7,10 @@
 // up, decide each distinct id once); attribute, substring and regular-expression tests go
 // row by row, through the block's attribute slots and interned resources and scopes when it
 // has them, otherwise through the stored span. In a block with tag indexes (a sealed mmap
-// segment whose index rules cover the tag), an attribute or start-time condition the index
-// can answer tests only the rows the index names, and when the whole filter needs such
-// rows (an `and` with one, an `or` of them), chunks without any are not read at all.
+// segment whose index rules cover the tag), an attribute, start-time, service, operation,
+// status or kind condition the index can answer tests only the rows the index names, and
+// when the whole filter needs such rows (an `and` with one, an `or` of them), chunks
+// without any are not read at all.
 //
 //   trace::row_filter rows(f);
 //   for (const auto& block : store.blocks())
@@ -258,14 +259,27 @@ class row_filter {
     for (const scope& candidate : b.scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
   }
 
-  // Asks the block's tag indexes for the rows an attribute or start-time test may pass.
+  // Asks the block's tag indexes for the rows an attribute, start-time, service, operation,
+  // status or kind test may pass.
   template <class Index>
   static void bind_index(node& n, const Index& index) {
-    if (n.kind == op::attribute) {
-      const auto& t = std::get<filters::attribute_test>(n.source->get());
-      if (const auto* e = index.find(indexed_field::attribute, t.key)) n.indexed = e->candidates(t.op, t.value);
-    } else if (n.kind == op::start) {
-      if (const auto* e = index.find(indexed_field::start, {})) n.indexed = e->start_rows(n.low, n.high);
+    auto equal = [&](indexed_field field, attribute_value wanted) {
+      if (const auto* e = index.find(field, {})) n.indexed = e->candidates(compare_op::eq, wanted);
+    };
+    switch (n.kind) {
+      case op::attribute: {
+        const auto& t = std::get<filters::attribute_test>(n.source->get());
+        if (const auto* e = index.find(indexed_field::attribute, t.key)) n.indexed = e->candidates(t.op, t.value);
+        break;
+      }
+      case op::start:
+        if (const auto* e = index.find(indexed_field::start, {})) n.indexed = e->start_rows(n.low, n.high);
+        break;
+      case op::service: equal(indexed_field::service, std::string(n.text)); break;
+      case op::name: equal(indexed_field::name, std::string(n.text)); break;
+      case op::status: equal(indexed_field::status, static_cast<std::int64_t>(n.code)); break;
+      case op::kind: equal(indexed_field::kind, static_cast<std::int64_t>(n.code)); break;
+      default: break;
     }
   }
 
@@ -276,7 +290,11 @@ class row_filter {
     switch (n.kind) {
       case op::never: return std::vector<std::uint32_t>{};
       case op::attribute:
-      case op::start: return n.indexed;
+      case op::start:
+      case op::service:
+      case op::name:
+      case op::status:
+      case op::kind: return n.indexed;
       case op::all: {
         std::optional<std::vector<std::uint32_t>> out;
         for (std::uint32_t child : n.children)

@@ -37,6 +37,9 @@ std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
       auto [it, inserted] = latest.emplace(block.trace(row), block.start(row));
       if (!inserted) it->second = std::max(it->second, block.start(row));
     });
+  } else if constexpr (requires { store.scan(q.where); }) {
+    // A store that filters on its own side (ClickHouse) sends back only the matching spans.
+    for (auto&& s : store.scan(q.where)) keep(s);
   } else {
     for (auto&& s : store.scan())
       if (matches(q.where, s)) keep(s);

@@ -26,6 +26,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "trace/core/span.hpp"
@@ -97,6 +98,13 @@ class clickhouse_store {
   // TraceQL search and metrics: the candidate spans of the traces that may answer the
   // query, chosen on the server (traceql_sql.hpp says which parts of a query go there).
   std::vector<span> push_down(const traceql::candidate_spans_request& r) const;
+
+  // The distinct services; the distinct (operation, kind) pairs of `service` (of every
+  // service when empty) among the spans starting in [begin, end]. Listed by the server, for
+  // the query APIs' catalogs (api/detail/store_catalog.hpp), in no order.
+  std::vector<std::string> distinct_services() const;
+  std::vector<std::pair<std::string, span_kind>> distinct_operations(std::string_view service, timestamp_ns begin,
+                                                                     timestamp_ns end) const;
 
   // Drops the daily partitions whose spans all started before now − retention; returns
   // how many partitions went. ClickHouse 18.16 has no TTL: call this from a timer.
@@ -265,6 +273,29 @@ inline std::vector<span> clickhouse_store::push_down(const traceql::candidate_sp
   // The candidate condition may have been a superset or left out: each span is checked.
   if (!r.whole_traces) std::erase_if(spans, [&](const span& s) { return !matches(r.candidates, s); });
   return spans;
+}
+
+inline std::vector<std::string> clickhouse_store::distinct_services() const {
+  const std::string body = execute("SELECT DISTINCT ServiceName FROM " + table_name() + " FORMAT RowBinary");
+  std::vector<std::string> out;
+  clickhouse::row_binary_reader r(body);
+  while (!r.at_end()) out.emplace_back(r.string());
+  return out;
+}
+
+inline std::vector<std::pair<std::string, span_kind>> clickhouse_store::distinct_operations(std::string_view service, timestamp_ns begin,
+                                                                                           timestamp_ns end) const {
+  std::string where = "Timestamp >= " + std::to_string(begin) + " AND Timestamp <= " + std::to_string(end);
+  if (!service.empty()) where += " AND ServiceName = " + clickhouse::quote(service);
+  const std::string body =
+      execute("SELECT DISTINCT SpanName, SpanKind FROM " + table_name() + " WHERE " + where + " FORMAT RowBinary");
+  std::vector<std::pair<std::string, span_kind>> out;
+  clickhouse::row_binary_reader r(body);
+  while (!r.at_end()) {
+    std::string name(r.string());
+    out.emplace_back(std::move(name), static_cast<span_kind>(r.number<std::uint8_t>()));
+  }
+  return out;
 }
 
 inline std::vector<span> clickhouse_store::find_trace(const trace_id& id) const {

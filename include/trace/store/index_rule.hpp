@@ -1,7 +1,8 @@
 #pragma once
 // Index rules, as BanyanDB binds them to a trace schema's tags: each names a tag and how to
 // index it, `inverted` (equality and `in` on strings, ints and bools) or `sorted` (also
-// ranges, on numbers and timestamps; BanyanDB's tree). A store builds the indexes into each
+// ranges, on numbers and timestamps; BanyanDB's tree). A tag may be an attribute or one of
+// the span's own fields (start, service, operation name, status, kind). A store builds the indexes into each
 // segment it seals (docs/FORMAT.md, "Tag index"), and the query paths use them whenever a
 // condition names an indexed tag (docs/DATABASE.md, "Index rules").
 
@@ -33,8 +34,10 @@ inline std::optional<index_kind> parse_index_kind(std::string_view text) noexcep
 }
 
 // The index a rule asks a store to build; refuses (errc::invalid_argument, naming the rule
-// and the schema) a tag the schema lacks, a tag that is not an attribute or the start time,
-// and a kind its type does not allow.
+// and the schema) a tag the schema lacks, a tag on ids or the end time (which no rule
+// indexes), and a kind its type does not allow. Tags on the span's service, operation name,
+// status and kind index those fields (status and kind by their numbers: equality only, so
+// inverted; service and name: inverted).
 inline indexed_tag index_for(const trace_schema& s, const index_rule& rule) {
   auto refuse = [&](const std::string& what) {
     throw error(errc::invalid_argument, "index rule \"" + rule.name + "\" of trace schema \"" + s.name + "\": " + what);
@@ -43,14 +46,31 @@ inline indexed_tag index_for(const trace_schema& s, const index_rule& rule) {
   const tag_spec* t = s.tag(rule.tag);
   if (!t) refuse("tag \"" + rule.tag + "\" is not one of the schema's tags");
   indexed_tag out{.key = t->name, .kind = rule.kind};
-  if (t->source == tag_source::start) {
-    out.field = indexed_field::start;
-    out.key.clear();
-  } else if (t->source != tag_source::attribute && t->source != tag_source::resource_attribute) {
-    refuse("tag \"" + t->name + "\" maps onto the span's " + std::string(to_string(t->source)) +
-           "; rules index attributes and the start time");
-  }
   const bool inverted = rule.kind == index_kind::inverted;
+  auto own_field = [&](indexed_field field, indexed_type type) {
+    if (!inverted)
+      refuse("tag \"" + t->name + "\" is the span's " + std::string(to_string(t->source)) +
+             ", which takes an inverted index (equality); sorted ones take numbers and timestamps");
+    out.field = field;
+    out.type = type;
+    out.key.clear();
+    return out;
+  };
+  switch (t->source) {
+    case tag_source::attribute:
+    case tag_source::resource_attribute: break;
+    case tag_source::start:
+      out.field = indexed_field::start;
+      out.key.clear();
+      break;
+    case tag_source::service: return own_field(indexed_field::service, indexed_type::string);
+    case tag_source::name: return own_field(indexed_field::name, indexed_type::string);
+    case tag_source::status: return own_field(indexed_field::status, indexed_type::int64);
+    case tag_source::kind: return own_field(indexed_field::kind, indexed_type::int64);
+    default:
+      refuse("tag \"" + t->name + "\" maps onto the span's " + std::string(to_string(t->source)) +
+             "; rules index attributes, the start time, the service, the operation name, the status and the kind");
+  }
   switch (t->type) {
     case tag_type::string_:
     case tag_type::bytes: out.type = indexed_type::string; break;

@@ -2,8 +2,10 @@
 // Building answers: a JSON or text body with its status, the status a refused request gets,
 // and a stored span as an owning one for the writers.
 
+#include <algorithm>
 #include <ranges>
 #include <string>
+#include <tuple>
 #include <vector>
 #include <utility>
 
@@ -65,11 +67,14 @@ span owned(const S& s) {
   else return convert_span<std::string>(s);
 }
 
+// One trace's spans, owned, by start time then span id: stores give them in orders of their
+// own (the mmap store as appended, ClickHouse by its key), and an answer must not depend on it.
 template <class Range>
 std::vector<span> owned_spans(const Range& spans) {
   std::vector<span> out;
   out.reserve(std::ranges::size(spans));
   for (const auto& s : spans) out.push_back(owned(s));
+  std::ranges::sort(out, [](const span& a, const span& b) { return std::tie(a.start, a.id) < std::tie(b.start, b.id); });
   return out;
 }
 

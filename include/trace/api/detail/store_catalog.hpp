@@ -2,8 +2,10 @@
 // What the query APIs list about a store: its services, the operations of a service with
 // their span kinds, the attribute keys it holds and the values of one key. Columnar stores
 // answer services and operations from their string columns (one id per row, texts once per
-// block); other stores are scanned. Listings bounded by a window of start times read only
-// the blocks whose zone map meets it, so their cost follows the window, not the store.
+// block); a store that lists them itself (ClickHouse: SELECT DISTINCT) is asked; other
+// stores are scanned. Listings bounded by a window of start times read only the blocks
+// whose zone map meets it, or, from a store that filters on its side, only the window's
+// spans, so their cost follows the window, not the store.
 
 #include <cstdint>
 #include <map>
@@ -17,6 +19,7 @@
 #include "trace/core/attribute.hpp"
 #include "trace/core/span_traits.hpp"
 #include "trace/core/time.hpp"
+#include "trace/query/filter.hpp"
 #include "trace/store/columnar_store.hpp"
 
 namespace trace {
@@ -40,6 +43,9 @@ void for_each_span_in(const S& store, start_window window, F&& f) {
       for (std::uint32_t row = 0; row < block.rows(); ++row)
         if (window.holds(block.start(row)) && f(block.span(row))) return;
     }
+  } else if constexpr (requires { store.scan(where::started_between(window.begin, window.end)); }) {
+    for (auto&& s : store.scan(where::started_between(window.begin, window.end)))
+      if (f(s)) return;
   } else {
     for (auto&& s : store.scan())
       if (window.holds(start_of(s)) && f(s)) return;
@@ -56,7 +62,9 @@ struct operation_entry {
 template <span_store S>
 std::vector<std::string> services_of(const S& store) {
   std::set<std::string, std::less<>> names;
-  if constexpr (columnar_store<S>) {
+  if constexpr (requires { store.distinct_services(); }) {
+    for (auto& name : store.distinct_services()) names.insert(std::move(name));
+  } else if constexpr (columnar_store<S>) {
     for (const auto& block : store.blocks())
       for (std::uint32_t k = 0; k < block.service_count(); ++k) {
         const std::string_view name = block.string(block.service_at(k));
@@ -74,7 +82,9 @@ std::vector<std::string> services_of(const S& store) {
 template <span_store S>
 std::vector<operation_entry> operations_of(const S& store, std::string_view service, start_window window = {}) {
   std::set<operation_entry> found;
-  if constexpr (columnar_store<S>) {
+  if constexpr (requires { store.distinct_operations(service, window.begin, window.end); }) {
+    for (auto& [name, kind] : store.distinct_operations(service, window.begin, window.end)) found.insert({std::move(name), kind});
+  } else if constexpr (columnar_store<S>) {
     for (const auto& block : store.blocks()) {
       if (!window.meets(block.bounds())) continue;
       std::set<std::pair<std::uint32_t, span_kind>> ids;  // per block: ids, then texts once

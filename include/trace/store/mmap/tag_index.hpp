@@ -58,6 +58,18 @@ inline std::uint64_t double_key(double v) noexcept {
 
 inline std::size_t pad8(std::size_t n) noexcept { return (n + 7) & ~std::size_t{7}; }
 
+// Whether an index's body is a dictionary of strings (else sorted 64-bit keys): string
+// attributes, services and operation names. The start time, status and kind are numbers
+// whatever type their schema tag has.
+inline bool has_dictionary(const indexed_tag& spec) noexcept {
+  switch (spec.field) {
+    case indexed_field::service:
+    case indexed_field::name: return true;
+    case indexed_field::attribute: return spec.type == indexed_type::string;
+    default: return false;
+  }
+}
+
 // Collects the values of each spec's tag row by row; `finish` writes the region.
 class tag_index_builder {
  public:
@@ -67,9 +79,13 @@ class tag_index_builder {
   void add(std::uint32_t row, const S& s) {
     for (std::size_t i = 0; i < specs_.size(); ++i) {
       part& p = parts_[i];
-      if (specs_[i].field == indexed_field::start) {
-        p.numbers.emplace_back(int_key(static_cast<std::int64_t>(start_of(s))), row);
-        continue;
+      switch (specs_[i].field) {
+        case indexed_field::attribute: break;
+        case indexed_field::start: p.numbers.emplace_back(int_key(static_cast<std::int64_t>(start_of(s))), row); continue;
+        case indexed_field::service: p.strings.emplace_back(std::string(service_of(s)), row); continue;
+        case indexed_field::name: p.strings.emplace_back(std::string(name_of(s)), row); continue;
+        case indexed_field::status: p.numbers.emplace_back(int_key(static_cast<std::int64_t>(status_of(s))), row); continue;
+        case indexed_field::kind: p.numbers.emplace_back(int_key(static_cast<std::int64_t>(kind_of(s))), row); continue;
       }
       if constexpr (attributed_span_like<S>) {
         const std::string_view key = specs_[i].key;
@@ -122,7 +138,7 @@ class tag_index_builder {
   static void align(std::string& out) { out.resize(pad8(out.size()), '\0'); }
 
   static void write_entry(std::string& out, const indexed_tag& spec, part& p) {
-    const bool strings = spec.type == indexed_type::string && spec.field == indexed_field::attribute;
+    const bool strings = has_dictionary(spec);
     std::ranges::sort(p.numbers);
     std::ranges::sort(p.strings);
     const std::size_t entries = strings ? p.strings.size() : p.numbers.size();
@@ -180,7 +196,7 @@ class tag_index_entry {
   const indexed_tag& spec() const noexcept { return spec_; }
 
   std::optional<std::vector<std::uint32_t>> candidates(compare_op op, const attribute_value& wanted) const {
-    if (spec_.type == indexed_type::string) {
+    if (has_dictionary(spec_)) {
       auto* text = std::get_if<std::string>(&wanted);
       // Only string equality: an int 200 also equals "200", which a dictionary of strings cannot say.
       if (op != compare_op::eq || !text) return std::nullopt;
@@ -321,7 +337,7 @@ class tag_index_view {
                              const std::string& where);
 
   const std::vector<tag_index_entry>& entries() const noexcept { return entries_; }
-  // The index over attribute `key` (or the start time), or null when there is none.
+  // The index over attribute `key` (or one of the span's own fields), or null when there is none.
   const tag_index_entry* find(indexed_field field, std::string_view key) const noexcept {
     for (const tag_index_entry& e : entries_)
       if (e.spec_.field == field && (field != indexed_field::attribute || e.spec_.key == key)) return &e;
@@ -365,7 +381,7 @@ inline tag_index_view tag_index_view::open(const std::byte* region, std::size_t 
     e.spec_.kind = static_cast<index_kind>(head[0]);
     e.spec_.field = static_cast<indexed_field>(head[1]);
     e.spec_.type = static_cast<indexed_type>(head[2]);
-    if ((head[0] != std::byte{1} && head[0] != std::byte{2}) || (head[1] != std::byte{1} && head[1] != std::byte{2}) ||
+    if ((head[0] != std::byte{1} && head[0] != std::byte{2}) || head[1] < std::byte{1} || head[1] > std::byte{6} ||
         head[2] < std::byte{1} || head[2] > std::byte{4})
       refuse("index " + std::to_string(i) + " has an unknown kind, field or type");
     const auto key_length = load<std::uint32_t>(head + 4);
@@ -386,7 +402,7 @@ inline tag_index_view tag_index_view::open(const std::byte* region, std::size_t 
       return p;
     };
     std::size_t cursor = body_at;
-    if (e.spec_.type == indexed_type::string && e.spec_.field == indexed_field::attribute) {
+    if (has_dictionary(e.spec_)) {
       const std::byte* counts = body_part(cursor, 8);
       e.distinct_ = load<std::uint32_t>(counts);
       e.value_ends_ = body_part(cursor, std::uint64_t{4} * e.distinct_);
