@@ -149,9 +149,13 @@ const overallSql = (n) => {
   return `SELECT quantile_disc(duration_ns, [${at.join(', ')}]) FROM spans`;
 };
 // Per service the count differs by group, and quantile_disc takes one constant: each
-// service's durations sorted once (list_sort), then the rank read from the list.
+// service's durations sorted once (list_sort), then the rank read from the list. (A window
+// with row_number() was 8x slower here, one filtered quantile_disc per service 1.4x.)
 const perServiceSql = `SELECT service, ${quantiles.map((q) => `d[CAST(floor((n - 1) * ${q} + 0.5) AS BIGINT) + 1]`).join(', ')}
   FROM (SELECT service, count(*) AS n, list_sort(list(duration_ns)) AS d FROM spans GROUP BY service)`;
+// DuckDB's fastest form, its own rank (index ceil(n q) - 1, up to one rank from ours): timed
+// beside, its answers checked against that rank.
+const nativeSql = `SELECT service, quantile_disc(duration_ns, [${quantiles.join(', ')}]) FROM spans GROUP BY service`;
 
 for (let rep = 0; rep < reps; ++rep) {
   const latencies = [];
@@ -186,6 +190,8 @@ for (let rep = 0; rep < reps; ++rep) {
   emit('time', 'percentiles', now() - began);
   const [serviceMs, serviceRows] = await timed(perServiceSql);
   emit('time', 'service_percentiles', serviceMs);
+  const [nativeMs, nativeRows] = await timed(nativeSql);
+  emit('time', 'service_percentiles_native', nativeMs);
 
   if (rep !== 0) continue;
   emit('answer', 'lookup_rows', lookupRows);
@@ -201,5 +207,6 @@ for (let rep = 0; rep < reps; ++rep) {
     emit('answer', 'group', service, name, count, average, errorRate);
   emit('answer', 'percentiles', ...overall.items);
   for (const [service, ...values] of serviceRows) emit('answer', 'service_percentiles', service, ...values);
+  for (const [service, values] of nativeRows) emit('answer', 'service_percentiles_native', service, ...values.items);
 }
 process.stdout.write(`${out.join('\n')}\n`);

@@ -926,6 +926,8 @@ int main(int argc, char** argv) try {
     peer.cpu_time = bench::bench_clock::cpu_time;
     const bench::duckdb_run theirs = bench::run_duckdb_peer(peer, spans, spec);
     for (const std::string& d : bench::compare_answers(ours, theirs.answers)) check(false, "DuckDB: " + d);
+    check(theirs.answers.service_percentiles_native == bench::sql_rank_percentiles(spans),
+          "DuckDB: quantile_disc per service differs from its rank (ceil(n q) - 1) over the workload");
     std::fprintf(stderr, "[trace-bench]   DuckDB %s: Appender %.0f ms + index %.0f ms, read_csv %.0f ms\n",
                  theirs.version.c_str(), median(theirs.appender_ms), median(theirs.index_ms), median(theirs.csv_ms));
     bench::add_duckdb_rows(results, theirs, on_memory, on_mmap, ingest_flujo.ours, policies[0].m->ours, n_spans,
