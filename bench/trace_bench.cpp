@@ -11,6 +11,7 @@
 // library, SQLite and the plain code, which is a correctness problem, not a timing one.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -921,15 +922,18 @@ int main(int argc, char** argv) try {
     peer.script = script ? std::filesystem::path(script) : std::filesystem::path(TRACE_BENCH_SOURCE_DIR) / "duckdb_peer.mjs";
     peer.dir = opt.dir;
     peer.reps = opt.reps;
-    peer.load_reps = opt.sqlite_reps;
+    peer.load_reps = opt.smoke ? 1 : opt.sqlite_reps;  // CI: one load each is enough to keep it from rotting
     peer.threads = opt.duckdb_threads;
     peer.cpu_time = bench::bench_clock::cpu_time;
+    const auto peer_start = std::chrono::steady_clock::now();
     const bench::duckdb_run theirs = bench::run_duckdb_peer(peer, spans, spec);
+    const std::chrono::duration<double> peer_wall = std::chrono::steady_clock::now() - peer_start;
     for (const std::string& d : bench::compare_answers(ours, theirs.answers)) check(false, "DuckDB: " + d);
     check(theirs.answers.service_percentiles_native == bench::sql_rank_percentiles(spans),
           "DuckDB: quantile_disc per service differs from its rank (ceil(n q) - 1) over the workload");
-    std::fprintf(stderr, "[trace-bench]   DuckDB %s: Appender %.0f ms + index %.0f ms, read_csv %.0f ms\n",
-                 theirs.version.c_str(), median(theirs.appender_ms), median(theirs.index_ms), median(theirs.csv_ms));
+    std::fprintf(stderr, "[trace-bench]   DuckDB %s: Appender %.0f ms + index %.0f ms, read_csv %.0f ms; the peer ran %.1f s (wall)\n",
+                 theirs.version.c_str(), median(theirs.appender_ms), median(theirs.index_ms), median(theirs.csv_ms),
+                 peer_wall.count());
     bench::add_duckdb_rows(results, theirs, on_memory, on_mmap, ingest_flujo.ours, policies[0].m->ours, n_spans,
                            spec.ids.size());
   }
