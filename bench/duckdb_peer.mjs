@@ -7,12 +7,12 @@
 // Loads the spans trace-bench wrote (SPANS.csv) into an in-memory DuckDB table twice: by
 // read_csv (INSERT ... SELECT, DuckDB's own parallel reader) and by its Appender, one row at a
 // time from JavaScript values, as an application embedding DuckDB in Node would; then asks the
-// benchmark's questions R times each, every query timed alone with performance.now() (or, with
-// --cpu-time, by the process's CPU time, all of DuckDB's threads included) around the call and
-// the reading of its rows into JavaScript. Prints tab-separated lines on stdout:
+// benchmark's questions R times each, every query timed alone with performance.now() (and, with
+// --cpu-time, by the process's CPU time too, all of DuckDB's threads included) around the call
+// and the reading of its rows into JavaScript. Prints tab-separated lines on stdout:
 //   version <duckdb version> <threads>
 //   load appender|csv|index <ms>
-//   time <question> <ms, or us for lookups>
+//   time <question> <ms, or us for lookups> <the same on the wall clock>
 //   answer <question> <fields...>
 // trace-bench compares the answers with its own; this script checks nothing itself.
 //
@@ -53,12 +53,18 @@ const reps = Number(o.reps), loadReps = Number(o['load-reps']), limit = Number(o
 const quantiles = o.quantiles.split(',').map(Number);
 const sqlText = (s) => `'${s.replaceAll("'", "''")}'`;
 
-// Milliseconds on the clock trace-bench uses: wall, or this process's CPU time.
-const now = o.cpuTime
-  ? () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; }
-  : () => performance.now();
+// Both clocks at once: the one trace-bench uses (wall, or with --cpu-time this process's CPU
+// time, every thread's) and the wall clock, which shows what DuckDB's threads buy.
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e3; };
+const stamp = () => [performance.now(), cpuMs()];
+// [ms on trace-bench's clock, ms on the wall clock] since `began`.
+const since = (began) => {
+  const wall = performance.now() - began[0];
+  return [o.cpuTime ? cpuMs() - began[1] : wall, wall];
+};
 const out = [];
 const emit = (...fields) => out.push(fields.join('\t'));
+const emitTime = (question, [clock, wall]) => emit('time', question, clock, wall);
 
 const db = await duckdb.DuckDBInstance.create(':memory:');
 const conn = await db.connect();
@@ -84,9 +90,9 @@ let columns;
 for (let rep = 0; rep < loadReps; ++rep) {
   await conn.run('DROP TABLE IF EXISTS spans_csv');
   await conn.run(`CREATE TABLE spans_csv ${schema}`);
-  const began = now();
+  const began = stamp();
   await conn.run(`INSERT INTO spans_csv ${fromCsv}`);
-  emit('load', 'csv', now() - began);
+  emit('load', 'csv', since(began)[0]);
 }
 columns = (await conn.runAndReadAll('SELECT * FROM spans_csv')).getColumns();
 await conn.run('DROP TABLE spans_csv');
@@ -101,7 +107,7 @@ const writers = [
 for (let rep = 0; rep < loadReps; ++rep) {
   await conn.run('DROP TABLE IF EXISTS spans');
   await conn.run(`CREATE TABLE spans ${schema}`);
-  const began = now();
+  const began = stamp();
   const appender = await conn.createAppender('spans');
   for (let r = 0; r < rows; ++r) {
     for (let c = 0; c < writers.length; ++c) {
@@ -112,20 +118,20 @@ for (let rep = 0; rep < loadReps; ++rep) {
     appender.endRow();
   }
   appender.closeSync();
-  emit('load', 'appender', now() - began);
+  emit('load', 'appender', since(began)[0]);
   // The trace id index: our stores build theirs while they ingest.
-  const indexed = now();
+  const indexed = stamp();
   await conn.run('CREATE INDEX spans_trace_id ON spans (trace_id)');
-  emit('load', 'index', now() - indexed);
+  emit('load', 'index', since(indexed)[0]);
 }
 columns = null;
 
 // ---- the questions ----
 const timed = async (sql, values) => {
-  const began = now();
+  const began = stamp();
   const reader = await conn.runAndReadAll(sql, values);
   const result = reader.getRows();
-  return [now() - began, result];
+  return [since(began), result];
 };
 const median = (v) => { const s = [...v].sort((a, b) => a - b); const n = s.length; return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2; };
 const nearestRank = (v, q) => { const s = [...v].sort((a, b) => a - b); return s[Math.max(0, Math.ceil(q * s.length) - 1)]; };
@@ -158,40 +164,40 @@ const perServiceSql = `SELECT service, ${quantiles.map((q) => `d[CAST(floor((n -
 const nativeSql = `SELECT service, quantile_disc(duration_ns, [${quantiles.join(', ')}]) FROM spans GROUP BY service`;
 
 for (let rep = 0; rep < reps; ++rep) {
-  const latencies = [];
+  const latencies = [[], []];  // us, on each clock
   let lookupRows = 0;
   for (const id of ids) {
-    const began = now();
+    const began = stamp();
     lookup.bindUHugeInt(1, id);
     const found = (await lookup.runAndReadAll()).getRows();
-    latencies.push((now() - began) * 1e3);
+    since(began).forEach((ms, clock) => latencies[clock].push(ms * 1e3));
     lookupRows += found.length;
   }
-  emit('time', 'lookup_median', median(latencies));
-  emit('time', 'lookup_p99', nearestRank(latencies, 0.99));
+  emitTime('lookup_median', latencies.map(median));
+  emitTime('lookup_p99', latencies.map((v) => nearestRank(v, 0.99)));
   // What any query costs here, whatever it reads: the floor under every figure above.
-  const floor = [];
+  const floor = [[], []];
   for (let i = 0; i < 100; ++i) {
-    const began = now();
+    const began = stamp();
     (await conn.runAndReadAll('SELECT 1')).getRows();
-    floor.push((now() - began) * 1e3);
+    since(began).forEach((ms, clock) => floor[clock].push(ms * 1e3));
   }
-  emit('time', 'query_floor', median(floor));
+  emitTime('query_floor', floor.map(median));
 
   const [countMs, countRows] = await timed(countSql, [o.operation]);
-  emit('time', 'count', countMs);
+  emitTime('count', countMs);
   const [searchMs, searchRows] = await timed(searchSql, [o.service, o.tenant, limit]);
-  emit('time', 'search', searchMs);
+  emitTime('search', searchMs);
   const [groupMs, groupRows] = await timed(groupSql);
-  emit('time', 'group', groupMs);
-  const began = now();
+  emitTime('group', groupMs);
+  const began = stamp();
   const [[n]] = (await conn.runAndReadAll('SELECT count(*) FROM spans')).getRows();
   const [[overall]] = (await conn.runAndReadAll(overallSql(Number(n)))).getRows();
-  emit('time', 'percentiles', now() - began);
+  emitTime('percentiles', since(began));
   const [serviceMs, serviceRows] = await timed(perServiceSql);
-  emit('time', 'service_percentiles', serviceMs);
+  emitTime('service_percentiles', serviceMs);
   const [nativeMs, nativeRows] = await timed(nativeSql);
-  emit('time', 'service_percentiles_native', nativeMs);
+  emitTime('service_percentiles_native', nativeMs);
 
   if (rep !== 0) continue;
   emit('answer', 'lookup_rows', lookupRows);
