@@ -9,9 +9,11 @@
 // to a block, so a first pass maps each block's ids that occur to digits shared by all
 // blocks (by text, once per distinct id and block), and a second pass groups the rows.
 // Exact percentiles come from one array of durations scattered group by group (a counting
-// sort), not from a growing vector per group. Any other store, an attribute key, or a table
-// that would be too sparse (more cells than about four per span, as with 1 ns buckets over
-// a long time range) takes the generic path, `group_spans` over the matching spans.
+// sort), not from a growing vector per group; `summarize_spans`, a single group, copies the
+// durations of the selected rows straight into that array. Any other store, an attribute
+// key, or a table that would be too sparse (more cells than about four per span, as with
+// 1 ns buckets over a long time range) takes the generic path, `group_spans` over the
+// matching spans.
 // The page always equals `group_spans(matching spans of store.scan(), options)`.
 
 #include <algorithm>
