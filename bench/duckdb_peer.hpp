@@ -249,17 +249,30 @@ struct duckdb_peer_options {
   bool cpu_time = false;
 };
 
-// Writes the inputs, runs the script to its end and reads what it printed. Throws
-// trace::error when node is missing or the script fails (its own message is on stderr).
-inline duckdb_run run_duckdb_peer(const duckdb_peer_options& o, const std::vector<trace::span>& spans,
-                                  const duckdb_questions_spec& q) {
+// node's path, once node, the script and @duckdb/node-api (beside it in tests/interop) are
+// all there; otherwise trace::error naming what to install. trace-bench asks at its start, so
+// a long run does not fail at its end.
+inline std::string require_duckdb_peer(const std::filesystem::path& script) {
   std::string node = find_on_path("node");
   if (node.empty())
     throw trace::error(trace::errc::invalid_option,
                        "--duckdb: node is not on PATH; install Node.js 20 (NodeSource nodejs, or apt-get install "
                        "nodejs npm), then `npm ci` in tests/interop");
-  if (!std::filesystem::exists(o.script))
-    throw trace::error(trace::errc::invalid_option, "--duckdb: the peer script " + o.script.string() + " is missing");
+  if (!std::filesystem::exists(script))
+    throw trace::error(trace::errc::invalid_option, "--duckdb: the peer script " + script.string() + " is missing");
+  const auto package = script.parent_path() / ".." / "tests" / "interop" / "node_modules" / "@duckdb" / "node-api";
+  if (!std::filesystem::exists(package / "package.json"))
+    throw trace::error(trace::errc::invalid_option,
+                       "--duckdb: @duckdb/node-api is not installed in " + package.lexically_normal().string() +
+                           "; run `npm ci` in tests/interop (or source .ci/lib/node-packages.sh && node_packages)");
+  return node;
+}
+
+// Writes the inputs, runs the script to its end and reads what it printed. Throws
+// trace::error when something is missing or the script fails (its own message is on stderr).
+inline duckdb_run run_duckdb_peer(const duckdb_peer_options& o, const std::vector<trace::span>& spans,
+                                  const duckdb_questions_spec& q) {
+  std::string node = require_duckdb_peer(o.script);
   const auto csv = o.dir / "duckdb-spans.csv", ids = o.dir / "duckdb-ids.txt", output = o.dir / "duckdb-out.tsv";
   write_duckdb_csv(spans, csv);
   {

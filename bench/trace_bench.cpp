@@ -408,8 +408,15 @@ void measure_text_search(report& results, const options& opt, const std::vector<
   }
 }
 
+// bench/duckdb_peer.mjs in the source tree, or TRACE_DUCKDB_SCRIPT.
+std::filesystem::path duckdb_script() {
+  const char* script = std::getenv("TRACE_DUCKDB_SCRIPT");
+  return script ? std::filesystem::path(script) : std::filesystem::path(TRACE_BENCH_SOURCE_DIR) / "duckdb_peer.mjs";
+}
+
 int main(int argc, char** argv) try {
   const options opt = parse(argc, argv);
+  if (opt.duckdb) bench::require_duckdb_peer(duckdb_script());  // now, not after the rest of the run
   std::filesystem::create_directories(opt.dir);
   const std::string machine = machine_description();
   std::printf("trace-bench: %zu spans, seed %llu, %d repetitions (SQLite loads: %d), %s\n", opt.spans,
@@ -920,8 +927,7 @@ int main(int argc, char** argv) try {
     const bench::duckdb_answers on_disk = bench::ask_ours(*open_mmap(trace::sync_policy::none), spec, opt.reps, on_mmap);
     for (const std::string& d : bench::compare_answers(ours, on_disk)) check(false, "mmap sealed vs memory_store: " + d);
     bench::duckdb_peer_options peer;
-    const char* script = std::getenv("TRACE_DUCKDB_SCRIPT");
-    peer.script = script ? std::filesystem::path(script) : std::filesystem::path(TRACE_BENCH_SOURCE_DIR) / "duckdb_peer.mjs";
+    peer.script = duckdb_script();
     peer.dir = opt.dir;
     peer.reps = opt.reps;
     peer.load_reps = opt.smoke ? 1 : opt.sqlite_reps;  // CI: one load each is enough to keep it from rotting
