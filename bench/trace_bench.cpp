@@ -3,6 +3,7 @@
 //
 //   trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]
 //               [--dir DIR] [--json FILE] [--smoke] [--explain] [--text-only]
+//               [--duckdb [--duckdb-lookups N] [--duckdb-threads T]]
 //
 // Every figure is the median of R interleaved repetitions (ours, then the baseline, then
 // the plain-C++ limit, R times over). Results are reported, never asserted; the only
@@ -10,6 +11,7 @@
 // library, SQLite and the plain code, which is a correctness problem, not a timing one.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -31,6 +33,7 @@
 #endif
 #include <unistd.h>
 
+#include "duckdb_peer.hpp"
 #include "limits.hpp"
 #include "sqlite_baseline.hpp"
 #include "trace/analytics.hpp"
@@ -57,6 +60,9 @@ struct options {
   bool smoke = false;
   bool explain = false;
   bool text_only = false;
+  bool duckdb = false;  // DuckDB as a peer (bench/duckdb_peer.mjs under node)
+  std::size_t duckdb_lookups = 1'000;
+  int duckdb_threads = 2;
 };
 
 [[noreturn]] void usage(const char* message) {
@@ -64,17 +70,20 @@ struct options {
                "trace-bench: %s\n"
                "usage: trace-bench [--spans N] [--seed S] [--reps R] [--sqlite-reps R] [--lookups N]\n"
                "                   [--dir DIR] [--json FILE] [--smoke] [--explain] [--cpu-time] [--text-only]\n"
+               "                   [--duckdb [--duckdb-lookups N] [--duckdb-threads T]]\n"
                "  --text-only only the full-text search figures (index vs scan, index size)\n"
+               "  --duckdb  DuckDB beside the stores (also TRACE_DUCKDB_PEER=1): needs node and `npm ci` in\n"
+               "            tests/interop; N trace ids looked up (default 1000), T DuckDB threads (default 2)\n"
                "  --explain print SQLite's query plans\n"
                "  --cpu-time time by the process's CPU time, not the wall clock (a shared machine)\n"
-               "  --smoke   20000 spans, 3 repetitions, small buffers: a quick run for CI\n",
+               "  --smoke   20000 spans, 3 repetitions, small buffers (DuckDB: 100 lookups): a quick run for CI\n",
                message);
   std::exit(64);
 }
 
 options parse(int argc, char** argv) {
   options o;
-  bool spans_given = false, reps_given = false, lookups_given = false;
+  bool spans_given = false, reps_given = false, lookups_given = false, duckdb_lookups_given = false;
   auto number = [&](int& i) -> std::uint64_t {
     if (i + 1 >= argc) usage("missing value");
     char* end = nullptr;
@@ -109,6 +118,13 @@ options parse(int argc, char** argv) {
       o.text_only = true;
     } else if (arg == "--smoke") {
       o.smoke = true;
+    } else if (arg == "--duckdb") {
+      o.duckdb = true;
+    } else if (arg == "--duckdb-lookups") {
+      o.duckdb_lookups = number(i);
+      duckdb_lookups_given = true;
+    } else if (arg == "--duckdb-threads") {
+      o.duckdb_threads = static_cast<int>(number(i));
     } else if (arg == "--cpu-time") {
       bench::bench_clock::cpu_time = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -121,9 +137,12 @@ options parse(int argc, char** argv) {
     if (!spans_given) o.spans = 20'000;
     if (!reps_given) o.reps = 3;
     if (!lookups_given) o.lookups = 2'000;
+    if (!duckdb_lookups_given) o.duckdb_lookups = 100;  // each costs DuckDB ~1-3 ms through Node
     o.buffer_bytes = 32u << 20;
   }
-  if (o.spans == 0 || o.reps <= 0 || o.lookups == 0) usage("spans, reps and lookups must be positive");
+  if (const char* peer = std::getenv("TRACE_DUCKDB_PEER"); peer && std::string_view(peer) == "1") o.duckdb = true;
+  if (o.spans == 0 || o.reps <= 0 || o.lookups == 0 || o.duckdb_lookups == 0 || o.duckdb_threads <= 0)
+    usage("spans, reps, lookups and DuckDB's lookups and threads must be positive");
   if (o.sqlite_reps < 0) o.sqlite_reps = o.spans > 200'000 ? std::min(o.reps, 3) : o.reps;
   if (o.sqlite_reps == 0) o.sqlite_reps = 1;
   if (o.dir.empty()) o.dir = std::filesystem::temp_directory_path() / ("trace-bench-" + std::to_string(::getpid()));
@@ -389,8 +408,15 @@ void measure_text_search(report& results, const options& opt, const std::vector<
   }
 }
 
+// bench/duckdb_peer.mjs in the source tree, or TRACE_DUCKDB_SCRIPT.
+std::filesystem::path duckdb_script() {
+  const char* script = std::getenv("TRACE_DUCKDB_SCRIPT");
+  return script ? std::filesystem::path(script) : std::filesystem::path(TRACE_BENCH_SOURCE_DIR) / "duckdb_peer.mjs";
+}
+
 int main(int argc, char** argv) try {
   const options opt = parse(argc, argv);
+  if (opt.duckdb) bench::require_duckdb_peer(duckdb_script());  // now, not after the rest of the run
   std::filesystem::create_directories(opt.dir);
   const std::string machine = machine_description();
   std::printf("trace-bench: %zu spans, seed %llu, %d repetitions (SQLite loads: %d), %s\n", opt.spans,
@@ -884,6 +910,40 @@ int main(int argc, char** argv) try {
       }
     }
     queries[0].on_sealed->note = "ratio = memory_store time / mmap_store time (below 1: the mmap store is slower)";
+  }
+
+  // ---- DuckDB, the analytics peer (only when asked) ----
+  // Our side asked here, the memory store and the sealed mmap store in turn; DuckDB's side in
+  // its own process afterwards (loaded from the CSV this writes), each on its own clock.
+  if (opt.duckdb) {
+    progress("DuckDB: the same questions of our stores, then DuckDB's load and answers in its process");
+    bench::duckdb_questions_spec spec;
+    spec.ids.assign(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(opt.duckdb_lookups, ids.size())));
+    spec.operation = count_operation;
+    spec.service = search_service;
+    spec.tenant = search_tenant;
+    bench::duckdb_times on_memory, on_mmap;
+    const bench::duckdb_answers ours = bench::ask_ours(*store, spec, opt.reps, on_memory);
+    const bench::duckdb_answers on_disk = bench::ask_ours(*open_mmap(trace::sync_policy::none), spec, opt.reps, on_mmap);
+    for (const std::string& d : bench::compare_answers(ours, on_disk)) check(false, "mmap sealed vs memory_store: " + d);
+    bench::duckdb_peer_options peer;
+    peer.script = duckdb_script();
+    peer.dir = opt.dir;
+    peer.reps = opt.reps;
+    peer.load_reps = opt.smoke ? 1 : opt.sqlite_reps;  // CI: one load each is enough to keep it from rotting
+    peer.threads = opt.duckdb_threads;
+    peer.cpu_time = bench::bench_clock::cpu_time;
+    const auto peer_start = std::chrono::steady_clock::now();
+    const bench::duckdb_run theirs = bench::run_duckdb_peer(peer, spans, spec);
+    const std::chrono::duration<double> peer_wall = std::chrono::steady_clock::now() - peer_start;
+    for (const std::string& d : bench::compare_answers(ours, theirs.answers)) check(false, "DuckDB: " + d);
+    check(theirs.answers.service_percentiles_native == bench::sql_rank_percentiles(spans),
+          "DuckDB: quantile_disc per service differs from its rank (ceil(n q) - 1) over the workload");
+    std::fprintf(stderr, "[trace-bench]   DuckDB %s: Appender %.0f ms + index %.0f ms, read_csv %.0f ms; the peer ran %.1f s (wall)\n",
+                 theirs.version.c_str(), median(theirs.appender_ms), median(theirs.index_ms), median(theirs.csv_ms),
+                 peer_wall.count());
+    bench::add_duckdb_rows(results, theirs, on_memory, on_mmap, ingest_flujo.ours, policies[0].m->ours, n_spans,
+                           spec.ids.size());
   }
 
   // ---- ClickHouse, the scale-out peer (only when a server is named) ----

@@ -253,6 +253,7 @@ void check_fast_paths(Store& store) {
     }
   }
   REQUIRE(trace::count_matching(store, any()) == store.size());
+  CHECK(trace::summarize_spans(store) == trace::summarize_spans(generic));
   CHECK(trace::summarize(store) == trace::summarize(generic));
   trace::summary_options sketched;
   sketched.percentiles = trace::percentile_method::sketch;

@@ -27,11 +27,10 @@ trap 'rm -rf "$work"' EXIT
 
 source .ci/lib/apt.sh
 apt_install protobuf-compiler
-# Node 20 with its own npm comes from NodeSource on these machines; Debian's npm would conflict.
-command -v npm >/dev/null || apt_install nodejs npm
+source .ci/lib/node-packages.sh
+node_packages  # already done by bench-smoke when it ran first
 
 echo "-- OpenTelemetry JS SDK: regenerate the fixture and compare"
-(cd tests/interop && npm ci --no-audit --no-fund --loglevel=error)
 node tests/interop/generate.mjs > "$work/otel-js-sdk.json"
 if ! cmp -s "$work/otel-js-sdk.json" tests/data/otel-js-sdk.json; then
   diff -u tests/data/otel-js-sdk.json "$work/otel-js-sdk.json" | head -40

@@ -9,9 +9,11 @@
 // to a block, so a first pass maps each block's ids that occur to digits shared by all
 // blocks (by text, once per distinct id and block), and a second pass groups the rows.
 // Exact percentiles come from one array of durations scattered group by group (a counting
-// sort), not from a growing vector per group. Any other store, an attribute key, or a table
-// that would be too sparse (more cells than about four per span, as with 1 ns buckets over
-// a long time range) takes the generic path, `group_spans` over the matching spans.
+// sort), not from a growing vector per group; `summarize_spans`, a single group, copies the
+// durations of the selected rows straight into that array. Any other store, an attribute
+// key, or a table that would be too sparse (more cells than about four per span, as with
+// 1 ns buckets over a long time range) takes the generic path, `group_spans` over the
+// matching spans.
 // The page always equals `group_spans(matching spans of store.scan(), options)`.
 
 #include <algorithm>
@@ -39,10 +41,7 @@ group_page group_spans(const Store& store, const group_by_options& options = {},
 
 // Count, errors, min/max/average and exact p50/p95/p99 of the store's spans that match.
 template <span_store Store>
-span_stats summarize_spans(const Store& store, const filter& where = where::any()) {
-  group_page page = group_spans(store, group_by_options{}, where);
-  return page.rows.empty() ? span_stats{} : page.rows.front().stats;
-}
+span_stats summarize_spans(const Store& store, const filter& where = where::any());
 
 namespace detail {
 
@@ -291,7 +290,45 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   return page;
 }
 
+// One group of every selected row: the durations copied straight from the column into one
+// array for the percentiles, none of group_blocks' cells or per-row group numbers (at 1M spans
+// that was half the time of summarize_spans).
+template <columnar_store Store>
+span_stats summarize_block_rows(const Store& store, const filter& where) {
+  const auto blocks = store.blocks();  // keeps the blocks valid while they are read
+  const auto selected = select_block_rows(blocks, where);
+  std::size_t rows = 0;
+  for (const auto& s : selected) rows += s.count();
+  running_stats running;
+  std::vector<duration_ns> durations;
+  durations.reserve(rows);
+  for (const auto& s : selected) {
+    const auto b = s.block;
+    s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+      for (std::uint32_t i = 0; i < n; ++i) {
+        const std::uint32_t row = row_of(i);
+        const duration_ns duration = b.duration(row);
+        running.add(duration, b.status(row) == status_code::error);
+        durations.push_back(duration);
+      }
+    });
+  }
+  span_stats stats = running.finish();
+  if (!durations.empty()) set_exact_percentiles(stats, durations);
+  return stats;
+}
+
 }  // namespace detail
+
+template <span_store Store>
+span_stats summarize_spans(const Store& store, const filter& where) {
+  if constexpr (columnar_store<Store> && !requires { store.push_down(group_request{group_by_options{}, where}); }) {
+    return detail::summarize_block_rows(store, where);
+  } else {
+    group_page page = group_spans(store, group_by_options{}, where);
+    return page.rows.empty() ? span_stats{} : page.rows.front().stats;
+  }
+}
 
 template <span_store Store>
 group_page group_spans(const Store& store, const group_by_options& options, const filter& where) {
