@@ -95,9 +95,17 @@ const block_attributes& attributes_of(const block_view& b);
 // ---------------------------------------------------------------------------------------
 
 inline block_names::block_names(const block_view& b) {
+  // Each distinct id is hashed once, not once per row: a block has millions of rows and a
+  // few hundred names.
+  std::vector<bool> seen(b.refs().end);
+  auto add = [&](std::uint32_t id) {
+    if (seen[id]) return;
+    seen[id] = true;
+    ids_.try_emplace(b.string(id), id);
+  };
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
-    ids_.try_emplace(b.service_at_row(row), b.id_column(packed_column::service, row));
-    ids_.try_emplace(b.name_at(row), b.id_column(packed_column::name, row));
+    add(b.id_column(packed_column::service, row));
+    add(b.id_column(packed_column::name, row));
   }
 }
 
