@@ -75,9 +75,9 @@ TEST_CASE("find_trace returns the spans of one trace spread over batches and seg
   CHECK(store.find_trace(trace::trace_id(77, 77)).empty());
 }
 
-// A sealed segment's lookup starts where an id's top bits guess it sits: random ids land
-// near their guess, ids all alike in their top bits (small numbers, one prefix) far from it,
-// and ids absent fall between entries; each must find exactly its own spans.
+// A sealed segment's lookup searches its sorted trace index: random ids, ids alike in their
+// top bits (small numbers, one prefix) and the largest id are each found with exactly their
+// own spans, and ids absent between entries find none.
 TEST_CASE("find_trace in a sealed segment finds every trace whatever its ids look like") {
   temp_dir dir;
   trace::mmap_store store(default_options(dir));

@@ -302,37 +302,9 @@ class block_view {
   std::uint32_t trace_row_count(std::uint32_t ordinal) const noexcept {
     return load<std::uint32_t>(index_ + trace_entry_size * ordinal + 20);
   }
-  // Ordinal of `id` in a block whose index is sorted, or trace_count() when absent. Trace
-  // ids are random, so an id's top bits tell about where it sits: the search gallops out
-  // from that guess to a bracket, probing entries near each other (a few cache lines)
-  // instead of a binary search's jumps across the whole index; ids that are not random only
-  // cost more probes.
+  // Ordinal of `id` in a block whose index is sorted, or trace_count() when absent.
   std::uint32_t find_sorted(const trace_id& id) const noexcept {
-    std::uint32_t low = 0, high = traces_;  // the first entry not below `id` is in [low, high]
-    if (traces_ > 64) {
-      const auto guess = static_cast<std::uint32_t>(((id.high() >> 32) * traces_) >> 32);
-      if (trace_at(guess) < id) {
-        low = guess + 1;
-        for (std::uint64_t step = 1; guess + step < traces_; step *= 2) {
-          const auto probe = static_cast<std::uint32_t>(guess + step);
-          if (!(trace_at(probe) < id)) {
-            high = probe;
-            break;
-          }
-          low = probe + 1;
-        }
-      } else {
-        high = guess;
-        for (std::uint64_t step = 1; step <= guess; step *= 2) {
-          const auto probe = static_cast<std::uint32_t>(guess - step);
-          if (trace_at(probe) < id) {
-            low = probe + 1;
-            break;
-          }
-          high = probe;
-        }
-      }
-    }
+    std::uint32_t low = 0, high = traces_;
     while (low < high) {
       std::uint32_t mid = low + (high - low) / 2;
       if (trace_at(mid) < id) low = mid + 1;
