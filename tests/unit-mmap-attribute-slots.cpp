@@ -8,6 +8,9 @@
 
 #include "mmap_test_support.hpp"
 #include "support/make_span.hpp"
+#include "trace/query/span_query.hpp"
+#include "trace/query/trace_search.hpp"
+#include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"
 
 using namespace trace;
@@ -67,4 +70,41 @@ TEST_CASE("mmap blocks, in the log and sealed, give each row's attributes as slo
   rows = 0;
   for (const auto& b : store.blocks()) check_slots_match_spans(b), rows += b.rows();
   CHECK(rows == spans.size());
+}
+
+// Attribute tests skip the extras of rows with neither events nor links (noted when the
+// slots are built); rows with them must still be found through their events' and links'
+// attributes, with and without a span attribute of the same key.
+TEST_CASE("mmap blocks find attributes held by events and links as the memory store does") {
+  std::vector<span> spans;
+  for (std::uint64_t i = 1; i <= 200; ++i) {
+    span s = trace_test::make_span(1 + i % 30, i, 0, "api", "op", i, i + 1);
+    if (i % 3 == 0) s.attributes.set("code", std::string("span"));
+    if (i % 5 == 0) s.events.push_back({.time = i, .name = "retry", .attributes = {{"code", std::string("event")}}});
+    if (i % 7 == 0) s.events.push_back({.time = i, .name = "bare"});  // an event without attributes
+    if (i % 11 == 0) s.links.push_back({.trace = trace_id(9, i), .span = span_id(i), .attributes = {{"code", std::string("link")}}});
+    spans.push_back(std::move(s));
+  }
+  memory_store memory;
+  memory.append(spans);
+  test_support::temp_dir dir;
+  mmap_store store(test_support::default_options(dir));
+  store.append(std::vector<span>(spans.begin(), spans.begin() + 100));
+  store.append(std::vector<span>(spans.begin() + 100, spans.end()));
+  using namespace where;
+  const std::vector<filter> filters = {attribute("code") == "event", attribute("code") == "link",
+                                       attribute("code") == "span", attribute("code", static_cast<std::uint8_t>(attribute_scope::event)) == "event",
+                                       attribute("code").exists()};
+  for (int sealed = 0; sealed < 2; ++sealed) {
+    for (const filter& f : filters) {
+      const std::size_t expected = count_matching(memory, f);
+      CHECK(expected > 0);
+      CHECK(count_matching(store, f) == expected);
+      trace_query q{.where = f, .limit = 1000};
+      CHECK(find_trace_ids(store, q) == find_trace_ids(memory, q));
+    }
+    CHECK(count_matching(store, attribute("code") == "event") == 40);
+    CHECK(count_matching(store, attribute("code") == "link") == 18);
+    store.roll();
+  }
 }

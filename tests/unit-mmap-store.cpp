@@ -75,6 +75,40 @@ TEST_CASE("find_trace returns the spans of one trace spread over batches and seg
   CHECK(store.find_trace(trace::trace_id(77, 77)).empty());
 }
 
+// A sealed segment's lookup searches its sorted trace index: random ids, ids alike in their
+// top bits (small numbers, one prefix) and the largest id are each found with exactly their
+// own spans, and ids absent between entries find none.
+TEST_CASE("find_trace in a sealed segment finds every trace whatever its ids look like") {
+  temp_dir dir;
+  trace::mmap_store store(default_options(dir));
+  std::vector<trace::trace_id> ids;
+  std::uint64_t state = 0x9e3779b97f4a7c15u;
+  auto next = [&state] { return state = state * 6364136223846793005u + 1442695040888963407u; };
+  for (std::uint64_t i = 1; i <= 300; ++i) ids.emplace_back(next(), next());         // random
+  for (std::uint64_t i = 1; i <= 300; ++i) ids.emplace_back(0, i * 3);               // small numbers
+  for (std::uint64_t i = 1; i <= 300; ++i) ids.emplace_back(0xabcd0000'00000000u + i, i);  // one prefix
+  ids.emplace_back(~std::uint64_t{0}, ~std::uint64_t{0});  // the largest id
+  std::vector<trace::span> spans;
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    for (std::uint64_t k = 0; k < 1 + t % 3; ++k) {
+      trace::span s = test_support::make_span(t, k);
+      s.trace = ids[t];
+      spans.push_back(std::move(s));
+    }
+  store.append(spans);
+  store.roll();
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    std::size_t found = 0;
+    for (trace::mmap_span s : store.find_trace(ids[t])) found += s.trace() == ids[t];
+    CHECK(found == 1 + t % 3);
+  }
+  for (std::uint64_t i = 1; i <= 300; ++i) {
+    CHECK(store.find_trace(trace::trace_id(0, i * 3 + 1)).empty());
+    CHECK(store.find_trace(trace::trace_id(ids[i - 1].high(), ids[i - 1].low() + 1)).empty());
+  }
+  CHECK(store.find_trace(trace::trace_id(~std::uint64_t{0}, 1)).empty());
+}
+
 TEST_CASE("a segment rolls into a sealed segment once it is full") {
   temp_dir dir;
   auto o = default_options(dir);

@@ -116,6 +116,24 @@ TEST_CASE("a zone map that leaves out a service of its rows is refused") {
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) && Catch::Contains("zone map's services lack row"));
 }
 
+TEST_CASE("a row whose ordinal names another trace's run is refused") {
+  temp_dir dir;
+  auto o = small_segment_options(dir);
+  auto seg = sealed_store(o);
+  edit_block(seg, [](std::byte* block, const trace::detail::region_bounds& b) {
+    // Row 0 is in trace 0's run; its ordinal (after the span and parent ids and the start
+    // and duration columns) now names trace 1, an existing trace whose run lies elsewhere.
+    std::uint32_t rows = 0, packed_widths = 0;
+    std::memcpy(&rows, block, 4);
+    std::memcpy(&packed_widths, block + 28, 4);
+    const auto widths = trace::detail::unpack_widths(packed_widths);
+    std::byte* ordinal = block + b[region(block_region::columns)] + std::size_t{rows} * (16 + widths[0] + widths[1]);
+    REQUIRE(std::to_integer<int>(ordinal[0]) == 0);
+    ordinal[0] = std::byte{1};
+  });
+  CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) && Catch::Contains("row 0 is outside its trace's run"));
+}
+
 TEST_CASE("a segment whose header names another sequence than its file is refused") {
   temp_dir dir;
   auto o = small_segment_options(dir);

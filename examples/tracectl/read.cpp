@@ -10,6 +10,7 @@
 
 #include <trace/analytics/anomaly.hpp>
 #include <trace/analytics/group_by.hpp>
+#include <trace/analytics/store_group_by.hpp>
 #include <trace/analytics/summary.hpp>
 #include <trace/query/span_query.hpp>
 #include <trace/query/trace_search.hpp>
@@ -314,7 +315,7 @@ int run_stats(const arguments& args) {
   else if (by == "status") options.keys = {trace::by::status()};
   else if (!by.empty()) throw usage_error("--by " + by + ": expected service, operation or status");
   if (auto bucket = args.value("bucket")) options.bucket = parse_duration_option("bucket", *bucket);
-  const auto page = trace::group_spans(matching(store, f), options);
+  const auto page = trace::group_spans(store, options, f);  // the store's columns, not span by span
   if (args.flag("json")) {
     std::string out;
     trace::json::writer w(out);

@@ -459,14 +459,19 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       if (view.service_at(i) >= strings.size()) fail("zone map names unknown service id");
       if (i && view.service_at(i) <= view.service_at(i - 1)) fail("zone map's service ids are not sorted");
     }
+    // Each service id's place in the zone map (services when absent): one lookup per row.
+    std::vector<std::uint32_t> service_place(strings.size(), services);
+    for (std::uint32_t i = 0; i < services; ++i) service_place[view.service_at(i)] = i;
     std::vector<bool> service_seen(services);
     std::uint64_t start_offset_min = ~std::uint64_t{0}, start_offset_max = 0;
     duration_ns duration_min = ~duration_ns{0}, duration_max = 0;
     std::uint32_t previous_end = 0;
+    // The runs tile the rows in order (checked above), so a row is inside its trace's run
+    // exactly when its ordinal is the run's that covers it: walked along, not looked up.
+    std::uint32_t run = 0, run_end = traces ? view.trace_row_count(0) : 0;
     for (std::uint32_t row = 0; row < n; ++row) {
-      if (view.ordinal_at(row) >= traces || view.trace_first_row(view.ordinal_at(row)) > row ||
-          row - view.trace_first_row(view.ordinal_at(row)) >= view.trace_row_count(view.ordinal_at(row)))
-        fail("row " + std::to_string(row) + " is outside its trace's run");
+      if (row == run_end) run_end += view.trace_row_count(++run);
+      if (view.ordinal_at(row) != run) fail("row " + std::to_string(row) + " is outside its trace's run");
       for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
         if (view.id_column(c, row) >= strings.size())
           fail("row " + std::to_string(row) + " names an unknown string in its " + column_name(c) + " column");
@@ -484,16 +489,11 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       start_offset_max = std::max(start_offset_max, start_offset);
       duration_min = std::min(duration_min, duration);
       duration_max = std::max(duration_max, duration);
-      const auto service = view.id_column(packed_column::service, row);
-      std::uint32_t low = 0, high = services;  // the zone map's services are sorted (checked above)
-      while (low < high) {
-        const std::uint32_t mid = low + (high - low) / 2;
-        if (view.service_at(mid) < service) low = mid + 1;
-        else high = mid;
-      }
-      if (low == services || view.service_at(low) != service)
+      const auto service = view.id_column(packed_column::service, row);  // below strings.size() (checked above)
+      const std::uint32_t place = service_place[service];
+      if (place == services)
         fail("zone map's services lack row " + std::to_string(row) + "'s service id " + std::to_string(service));
-      service_seen[low] = true;
+      service_seen[place] = true;
     }
     if (n && (start_offset_min != 0 || view.min_start_ + start_offset_max != view.max_start() ||
               duration_min != view.min_duration() || duration_max != view.max_duration()))

@@ -6,7 +6,7 @@
 // it while it is mapped. No format change: blocks of every version (2 to 5) get them.
 //
 // Cost: one pass over the block's extras on first use, then 8 bytes per span attribute
-// and 12 per row; texts are views into the mapped file, not copies.
+// and 13 per row; texts are views into the mapped file, not copies.
 
 #include <cstdint>
 #include <memory>
@@ -58,16 +58,21 @@ class block_attributes {
   std::span<const attribute_slot> slots(std::uint32_t row) const noexcept {
     return std::span(slots_).subspan(begin_[row], begin_[row + 1] - begin_[row]);
   }
+  // Asks the CPU to start loading a row's slots (tests over sparse rows overlap their misses).
+  void prefetch(std::uint32_t row) const noexcept { __builtin_prefetch(slots_.data() + begin_[row]); }
   std::uint32_t resource_index(std::uint32_t row) const noexcept { return resource_of_row_[row]; }
   std::uint32_t scope_index(std::uint32_t row) const noexcept { return scope_of_row_[row]; }
   std::span<const resource> resources() const noexcept { return resources_; }
   std::span<const scope> scopes() const noexcept { return scopes_; }
+  // False when the row has no event and no link: their attributes need no read of its extras.
+  bool has_events_or_links(std::uint32_t row) const noexcept { return has_events_or_links_[row] != 0; }
 
  private:
   std::unordered_map<std::string_view, std::uint32_t> ids_;
   std::vector<std::uint32_t> begin_;  // row r's slots are [begin_[r], begin_[r + 1])
   std::vector<attribute_slot> slots_;
   std::vector<std::uint32_t> resource_of_row_, scope_of_row_;
+  std::vector<std::uint8_t> has_events_or_links_;
   std::vector<resource> resources_;
   std::vector<scope> scopes_;
 };
@@ -90,9 +95,17 @@ const block_attributes& attributes_of(const block_view& b);
 // ---------------------------------------------------------------------------------------
 
 inline block_names::block_names(const block_view& b) {
+  // Each distinct id is hashed once, not once per row: a block has millions of rows and a
+  // few hundred names.
+  std::vector<bool> seen(b.refs().end);
+  auto add = [&](std::uint32_t id) {
+    if (seen[id]) return;
+    seen[id] = true;
+    ids_.try_emplace(b.string(id), id);
+  };
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
-    ids_.try_emplace(b.service_at_row(row), b.id_column(packed_column::service, row));
-    ids_.try_emplace(b.name_at(row), b.id_column(packed_column::name, row));
+    add(b.id_column(packed_column::service, row));
+    add(b.id_column(packed_column::name, row));
   }
 }
 
@@ -115,9 +128,10 @@ inline block_attributes::block_attributes(const block_view& b, const block_names
   begin_.reserve(std::size_t{b.rows()} + 1);
   resource_of_row_.reserve(b.rows());
   scope_of_row_.reserve(b.rows());
+  has_events_or_links_.reserve(b.rows());
   begin_.push_back(0);
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
-    visit_extras_attributes(b.extras_reader(row), true, add_slot);
+    has_events_or_links_.push_back(visit_own_attributes_noting_rest(b.extras_reader(row), add_slot));
     begin_.push_back(static_cast<std::uint32_t>(slots_.size()));
     const std::uint32_t resource_id = b.id_column(packed_column::resource, row);
     auto [r, new_resource] = resource_index.try_emplace(resource_id, static_cast<std::uint32_t>(resources_.size()));

@@ -94,6 +94,7 @@ class mmap_block {
     return detail::attributes_of(*block_).find(text);
   }
   std::span<const attribute_slot> attribute_slots(std::uint32_t row) const { return detail::attributes_of(*block_).slots(row); }
+  void prefetch_attributes(std::uint32_t row) const { detail::attributes_of(*block_).prefetch(row); }
   detail::extras_attribute_values attribute_values(std::uint32_t row) const {
     return detail::extras_attribute_values(*block_, row);
   }
@@ -103,6 +104,7 @@ class mmap_block {
   std::span<const scope> scopes() const { return detail::attributes_of(*block_).scopes(); }
   template <class F>
   bool visit_event_and_link_attributes(std::uint32_t row, F&& f) const {
+    if (!detail::attributes_of(*block_).has_events_or_links(row)) return false;
     return detail::visit_extras_attributes(block_->extras_reader(row), false, f);
   }
 

@@ -400,6 +400,21 @@ bool visit_extras_attributes(byte_reader r, bool own, F& f) {
   return false;
 }
 
+// Visits every one of the span's own attributes (`f`'s answer does not stop it) and tells
+// whether the row has events or links: rows without them need no second read for the
+// attributes of those.
+template <class F>
+bool visit_own_attributes_noting_rest(byte_reader r, F& f) {
+  read_extras_head(r);
+  if (r.at_end()) return false;
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    std::string_view key = r.text();
+    f(attribute_scope::span, key, decode_value(r));
+  }
+  if (r.varint() != 0) return true;  // events
+  return r.varint() != 0;            // links
+}
+
 // Re-encodes the extras read by `r` into `w`. Sealing uses it with an interning writer: inline
 // strings of a log and refs into a source segment's table both become refs into the new
 // segment's table (or stay inline when long).

@@ -27,12 +27,9 @@ inline constexpr auto crc32c_tables = [] {
   return tables;
 }();
 
-}  // namespace detail
-
-// Continues `crc` (the CRC-32C of some earlier bytes, 0 for none) over `size` more bytes.
-inline std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) noexcept {
-  const auto& t = detail::crc32c_tables;
-  const auto* p = static_cast<const unsigned char*>(data);
+// Slicing-by-8 over the tables, for processors without the instruction.
+inline std::uint32_t crc32c_tables_extend(std::uint32_t crc, const unsigned char* p, std::size_t size) noexcept {
+  const auto& t = crc32c_tables;
   crc = ~crc;
   while (size >= 8) {
     std::uint32_t low, high;
@@ -46,6 +43,40 @@ inline std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::siz
   }
   while (size--) crc = (crc >> 8) ^ t[0][(crc ^ *p++) & 0xff];
   return ~crc;
+}
+
+// The same CRC from the processor's CRC32 instruction (SSE 4.2: 8 bytes per instruction, some
+// 5x the tables' speed), used when the processor has it. Every record is checksummed at write
+// and every sealed segment at its first read, so this is most of the cost of opening a store.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TRACE_CRC32C_INSTRUCTION 1
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_instruction(std::uint32_t crc, const unsigned char* p,
+                                                                           std::size_t size) noexcept {
+  std::uint64_t c = ~crc;
+  for (; size >= 8; p += 8, size -= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = __builtin_ia32_crc32di(c, word);
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  for (; size; ++p, --size) c32 = __builtin_ia32_crc32qi(c32, *p);
+  return ~c32;
+}
+inline bool has_crc32c_instruction() noexcept {
+  static const bool present = (__builtin_cpu_init(), __builtin_cpu_supports("sse4.2"));
+  return present;
+}
+#endif
+
+}  // namespace detail
+
+// Continues `crc` (the CRC-32C of some earlier bytes, 0 for none) over `size` more bytes.
+inline std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) noexcept {
+  const auto* p = static_cast<const unsigned char*>(data);
+#ifdef TRACE_CRC32C_INSTRUCTION
+  if (detail::has_crc32c_instruction()) return detail::crc32c_instruction(crc, p, size);
+#endif
+  return detail::crc32c_tables_extend(crc, p, size);
 }
 
 inline std::uint32_t crc32c(const void* data, std::size_t size) noexcept { return crc32c_extend(0, data, size); }
