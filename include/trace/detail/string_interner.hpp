@@ -37,6 +37,16 @@ class string_interner {
   std::string_view get(std::uint32_t id) const noexcept { return strings_[id]; }
   std::size_t size() const noexcept { return strings_.size(); }
 
+  // Bytes held: the strings (with their heap beyond the inline buffer), and the index's
+  // buckets and nodes (a node: next pointer, view, id, cached hash).
+  std::size_t memory_bytes() const noexcept {
+    std::size_t bytes = strings_.size() * sizeof(std::string) + index_.bucket_count() * sizeof(void*) +
+                        index_.size() * (sizeof(void*) + sizeof(std::string_view) + 2 * sizeof(std::size_t));
+    for (const std::string& text : strings_)
+      if (text.capacity() > 15) bytes += text.capacity() + 1;
+    return bytes;
+  }
+
  private:
   std::uint32_t intern_new(std::string_view text) {
     auto id = static_cast<std::uint32_t>(strings_.size());
