@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<trace::memory_store> store;
   std::vector<double> rates;
   std::size_t heap_growth = 0;
-  for (int rep = 0; rep < opt.reps; ++rep) {
+  for (int rep = 0; rep < (opt.only == "search" ? 1 : opt.reps); ++rep) {
     store.reset();
     const std::size_t heap_before = heap_in_use();
     auto fresh = std::make_unique<trace::memory_store>();

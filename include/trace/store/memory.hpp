@@ -64,6 +64,8 @@ struct memory_store_usage {
   std::size_t strings = 0;      // the interned strings and their index
   std::size_t traces = 0;       // the trace table and its index
   std::size_t resources = 0;    // distinct resources and scopes
+  std::size_t key_columns = 0;  // built by queries: a column per attribute key tested for equality (text indexes not counted)
+  // Everything but what queries built.
   std::size_t total() const noexcept { return columns + attributes + long_texts + extras + strings + traces + resources; }
 };
 
@@ -122,7 +124,7 @@ class memory_store {
   std::vector<std::string_view> operations(std::string_view service) const;
 
   // Bytes held, by part.
-  memory_store_usage memory_usage() const noexcept;
+  memory_store_usage memory_usage() const;
 
   // ---- columns, for algorithms that want to run at memory speed ----
   // Random-access views over the chunks; `blocks()` gives each chunk's columns as pointers.
@@ -189,7 +191,9 @@ class memory_store {
   template <class String>
   void store_attributes(chunk& c, std::uint32_t i, std::uint32_t row, const basic_attributes<String>& items);
   template <class String>
-  std::uint32_t intern_resource(const basic_resource<String>& r);
+  std::uint32_t intern_resource(const basic_resource<String>& r, std::uint32_t service);
+  template <class String>
+  std::uint32_t find_or_add_resource(const basic_resource<String>& r);
   template <class String>
   std::uint32_t intern_scope(const basic_scope<String>& s);
   template <class String>
@@ -210,6 +214,7 @@ class memory_store {
   std::vector<resource> resources_;
   std::vector<scope> scopes_;
   std::unordered_multimap<std::uint64_t, std::uint32_t> resource_by_hash_;
+  std::vector<std::uint32_t> resource_of_service_;  // by service string id: the last resource seen with it
   std::unordered_multimap<std::uint64_t, std::uint32_t> scope_by_hash_;
   detail::string_interner strings_;
 };
@@ -362,6 +367,7 @@ class memory_store::block {
   std::uint32_t resource_id(std::uint32_t row) const noexcept { return chunk_->resources[row]; }
   std::uint32_t scope_id(std::uint32_t row) const noexcept { return chunk_->scopes[row]; }
   const text_postings* text_index() const;
+  const std::uint32_t* attribute_text_column(std::uint32_t key) const;
   std::span<const resource> resources() const noexcept { return store_->resources(); }
   std::span<const scope> scopes() const noexcept { return store_->scopes(); }
   template <class F>
@@ -452,13 +458,50 @@ namespace detail {
 inline std::uint64_t hash_combine(std::uint64_t seed, std::string_view text) noexcept {
   return mix64(seed ^ std::hash<std::string_view>{}(text));
 }
+// A hash of a value that allocates only for arrays (rare): scalars hash their bits.
+template <class String>
+std::uint64_t hash_value(std::uint64_t seed, const basic_attribute_value<String>& value) {
+  return std::visit(
+      [seed, &value](const auto& v) -> std::uint64_t {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, bool> || std::is_same_v<V, std::int64_t>)
+          return mix64(seed ^ static_cast<std::uint64_t>(v) ^ (value.index() << 56));
+        else if constexpr (std::is_same_v<V, double>)
+          return mix64(seed ^ std::bit_cast<std::uint64_t>(v) ^ (value.index() << 56));
+        else if constexpr (std::is_same_v<V, String>)
+          return hash_combine(seed, std::string_view(v));
+        else
+          return hash_combine(seed ^ (value.index() << 56), trace::to_string(value));
+      },
+      value);
+}
 template <class String>
 std::uint64_t hash_attributes(std::uint64_t seed, const basic_attributes<String>& items) {
-  for (const auto& item : items) {
-    seed = hash_combine(seed, item.key);
-    seed = hash_combine(seed, trace::to_string(item.value));
-  }
+  for (const auto& item : items) seed = hash_value(hash_combine(seed, item.key), item.value);
   return seed;
+}
+// Equal lists (same keys and values in the same order), across string types.
+template <class String>
+bool same_attributes(const attributes& a, const basic_attributes<String>& b) {
+  if (a.size() != b.size()) return false;
+  auto it = b.begin();
+  for (const auto& item : a) {
+    if (std::string_view(item.key) != std::string_view(it->key) || !same_value(item.value, it->value)) return false;
+    ++it;
+  }
+  return true;
+}
+template <class String>
+bool same_resource(const resource& a, const basic_resource<String>& b) {
+  return std::string_view(a.service_name) == std::string_view(b.service_name) &&
+         a.dropped_attributes == b.dropped_attributes && std::string_view(a.schema_url) == std::string_view(b.schema_url) &&
+         same_attributes(a.attributes, b.attributes);
+}
+template <class String>
+bool same_scope(const scope& a, const basic_scope<String>& b) {
+  return std::string_view(a.name) == std::string_view(b.name) && std::string_view(a.version) == std::string_view(b.version) &&
+         a.dropped_attributes == b.dropped_attributes && std::string_view(a.schema_url) == std::string_view(b.schema_url) &&
+         same_attributes(a.attributes, b.attributes);
 }
 }  // namespace detail
 
@@ -511,7 +554,7 @@ void memory_store::append_one(const basic_span<String>& s) {
   c.statuses[i] = s.status.code;
   c.kinds[i] = s.kind;
   c.flags[i] = s.flags < chunk::flags_elsewhere ? static_cast<std::uint16_t>(s.flags) : chunk::flags_elsewhere;
-  c.resources[i] = intern_resource(s.resource);
+  c.resources[i] = intern_resource(s.resource, c.services[i]);
   c.scopes[i] = intern_scope(s.scope);
   store_attributes(c, i, row, s.attributes);
 
@@ -607,33 +650,24 @@ attributes memory_store::own(const basic_attributes<String>& items) const {
 }
 
 template <class String>
-std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
-  // Batches usually repeat the previous span's resource: compare with it before hashing.
-  if (size_) {
-    const std::uint32_t last_id = chunk_of(static_cast<std::uint32_t>(size_ - 1)).resources[index_in_chunk(static_cast<std::uint32_t>(size_ - 1))];
-    const resource& last = resources_[last_id];
-    if (std::string_view(last.service_name) == std::string_view(r.service_name) &&
-        last.dropped_attributes == r.dropped_attributes && last.attributes.size() == r.attributes.size() &&
-        std::string_view(last.schema_url) == std::string_view(r.schema_url)) {
-      bool same = true;
-      auto it = r.attributes.begin();
-      for (const auto& item : last.attributes) {
-        if (std::string_view(item.key) != std::string_view(it->key) || !same_value(item.value, it->value)) {
-          same = false;
-          break;
-        }
-        ++it;
-      }
-      if (same) return last_id;
-    }
-  }
-  std::uint64_t hash = detail::hash_attributes(detail::hash_combine(r.dropped_attributes, r.service_name), r.attributes);
+std::uint32_t memory_store::intern_resource(const basic_resource<String>& r, std::uint32_t service) {
+  // A service usually has one resource: compare with its last one before hashing.
+  if (service < resource_of_service_.size() && resource_of_service_[service] != no_row &&
+      detail::same_resource(resources_[resource_of_service_[service]], r))
+    return resource_of_service_[service];
+  if (service >= resource_of_service_.size()) resource_of_service_.resize(service + 1, no_row);
+  resource_of_service_[service] = find_or_add_resource(r);
+  return resource_of_service_[service];
+}
+
+template <class String>
+std::uint32_t memory_store::find_or_add_resource(const basic_resource<String>& r) {
+  const std::uint64_t hash = detail::hash_attributes(detail::hash_combine(r.dropped_attributes, r.service_name), r.attributes);
   auto candidates = resource_by_hash_.equal_range(hash);
-  resource owned{std::string(r.service_name), own(r.attributes), r.dropped_attributes, std::string(r.schema_url)};
   for (auto it = candidates.first; it != candidates.second; ++it)
-    if (resources_[it->second] == owned) return it->second;
+    if (detail::same_resource(resources_[it->second], r)) return it->second;
   auto id = static_cast<std::uint32_t>(resources_.size());
-  resources_.push_back(std::move(owned));
+  resources_.push_back(resource{std::string(r.service_name), own(r.attributes), r.dropped_attributes, std::string(r.schema_url)});
   resource_by_hash_.emplace(hash, id);
   return id;
 }
@@ -641,23 +675,17 @@ std::uint32_t memory_store::intern_resource(const basic_resource<String>& r) {
 template <class String>
 std::uint32_t memory_store::intern_scope(const basic_scope<String>& s) {
   if (size_) {
-    const std::uint32_t last_id = chunk_of(static_cast<std::uint32_t>(size_ - 1)).scopes[index_in_chunk(static_cast<std::uint32_t>(size_ - 1))];
-    const scope& last = scopes_[last_id];
-    if (s.attributes.empty() && last.attributes.empty() && !s.dropped_attributes && !last.dropped_attributes &&
-        std::string_view(last.name) == std::string_view(s.name) &&
-        std::string_view(last.version) == std::string_view(s.version) &&
-        std::string_view(last.schema_url) == std::string_view(s.schema_url))
-      return last_id;
+    const auto last = static_cast<std::uint32_t>(size_ - 1);
+    const std::uint32_t id = chunk_of(last).scopes[index_in_chunk(last)];
+    if (detail::same_scope(scopes_[id], s)) return id;
   }
-  std::uint64_t hash = detail::hash_attributes(
+  const std::uint64_t hash = detail::hash_attributes(
       detail::hash_combine(detail::hash_combine(s.dropped_attributes, s.name), s.version), s.attributes);
-  scope owned{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes,
-              std::string(s.schema_url)};
   auto candidates = scope_by_hash_.equal_range(hash);
   for (auto it = candidates.first; it != candidates.second; ++it)
-    if (scopes_[it->second] == owned) return it->second;
+    if (detail::same_scope(scopes_[it->second], s)) return it->second;
   auto id = static_cast<std::uint32_t>(scopes_.size());
-  scopes_.push_back(std::move(owned));
+  scopes_.push_back(scope{std::string(s.name), std::string(s.version), own(s.attributes), s.dropped_attributes, std::string(s.schema_url)});
   scope_by_hash_.emplace(hash, id);
   return id;
 }
@@ -778,17 +806,35 @@ bool memory_store::visit_event_and_link_attributes(std::uint32_t row, F&& f) con
 }
 
 inline const text_postings* memory_store::block::text_index() const {
-  auto& state = *chunk_->text;
-  std::lock_guard lock(state.mutex);  // readers that find the index behind the rows take turns bringing it up
+  auto& state = *chunk_->built;
+  std::lock_guard lock(state.mutex);
   for (auto row = state.index.rows(); row < rows_; ++row) state.index.add(span(row));
   return &state.index;
+}
+
+inline const std::uint32_t* memory_store::block::attribute_text_column(std::uint32_t key) const {
+  auto& state = *chunk_->built;
+  std::lock_guard lock(state.mutex);
+  auto column = std::ranges::find(state.key_columns, key, &chunk::key_column::key);
+  if (column == state.key_columns.end())
+    column = state.key_columns.insert(column, {key, 0, std::make_unique_for_overwrite<std::uint32_t[]>(chunk_rows)});
+  for (; column->rows < rows_; ++column->rows) {
+    std::uint32_t text = attribute_slot::no_text;
+    for (const attribute_slot& slot : attribute_slots(column->rows))
+      if (slot.key == key) {
+        text = slot.text == attribute_slot::no_text ? attribute_slot::other_value : slot.text;
+        break;
+      }
+    column->texts[column->rows] = text;
+  }
+  return column->texts.get();
 }
 
 inline std::size_t memory_store::text_indexed_rows() const {
   std::size_t rows = 0;
   for (const auto& c : chunks_) {
-    std::lock_guard lock(c->text->mutex);
-    rows += c->text->index.rows();
+    std::lock_guard lock(c->built->mutex);
+    rows += c->built->index.rows();
   }
   return rows;
 }
@@ -832,11 +878,15 @@ inline std::vector<std::string_view> memory_store::operations(std::string_view s
   return out;
 }
 
-inline memory_store_usage memory_store::memory_usage() const noexcept {
+inline memory_store_usage memory_store::memory_usage() const {
   memory_store_usage u;
   u.columns = chunks_.capacity() * sizeof(std::unique_ptr<chunk>);
-  for (const auto& c : chunks_)
+  for (const auto& c : chunks_) {
     u.columns += sizeof(chunk) + c->service_ids.capacity() * sizeof(std::uint32_t) + c->has_service.capacity() / 8;
+    std::lock_guard lock(c->built->mutex);
+    u.key_columns += c->built->key_columns.capacity() * sizeof(chunk::key_column) +
+                     c->built->key_columns.size() * chunk_rows * sizeof(std::uint32_t);
+  }
   u.attributes = attribute_words_.memory_bytes();
   u.long_texts = long_texts_.memory_bytes() + arrays_.size() * sizeof(attribute_value);
   u.extras = extras_.size() * sizeof(row_extras);
@@ -849,6 +899,7 @@ inline memory_store_usage memory_store::memory_usage() const noexcept {
   u.strings = strings_.memory_bytes();
   u.traces = traces_.memory_bytes();
   u.resources = resources_.capacity() * sizeof(resource) + scopes_.capacity() * sizeof(scope) +
+                resource_of_service_.capacity() * sizeof(std::uint32_t) +
                 (resource_by_hash_.size() + scope_by_hash_.size()) * 32;
   return u;
 }

@@ -53,13 +53,20 @@ struct row_chunk {
   std::vector<std::uint32_t> service_ids;  // distinct, in order of appearance
   std::vector<bool> has_service;           // by string id
 
-  // The text index of the chunk's rows, built by the first text search that reads it and
-  // brought up to date by later ones.
-  struct text_state {
-    std::mutex mutex;
-    text_postings index;
+  // What queries build over the chunk's rows when they first need it, and bring up to date
+  // after appends: the text index, and a column per attribute key tested for equality with
+  // a short text (each row's text id for that key; see column_block.hpp).
+  struct key_column {
+    std::uint32_t key = 0;
+    std::uint32_t rows = 0;  // rows filled
+    std::unique_ptr<std::uint32_t[]> texts;
   };
-  std::unique_ptr<text_state> text = std::make_unique<text_state>();
+  struct query_state {
+    std::mutex mutex;  // readers that find a structure behind the rows take turns bringing it up
+    text_postings index;
+    std::vector<key_column> key_columns;
+  };
+  std::unique_ptr<query_state> built = std::make_unique<query_state>();
 
   // The index of row `i`'s extras in the store's list, or -1 when it has none.
   std::int64_t extras_index(std::uint32_t i) const noexcept {
