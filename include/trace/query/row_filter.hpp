@@ -102,6 +102,7 @@ class row_filter {
     std::optional<std::uint32_t> key_id{}, text_id{};
     bool equal_short_text = false;
     const std::uint32_t* text_column = nullptr;  // the block's column of the key's short texts, if it has one
+    bool others_may_pass = true;  // some resource, scope, event or link attribute of the block may pass
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
     std::optional<std::vector<std::uint32_t>> indexed{};  // the block's rows a tag index says may pass, sorted
     std::uint32_t group_rows = 0;  // text: rows per group of `decided` (0: no index, every row is tested)
@@ -261,6 +262,11 @@ class row_filter {
     n.scope_passes.clear();
     for (const resource& r : b.resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
     for (const scope& candidate : b.scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
+    constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);
+    bool rare_may_pass = (t.scopes & rare) != 0;
+    if constexpr (requires { b.has_event_or_link_attributes(); }) rare_may_pass = rare_may_pass && b.has_event_or_link_attributes();
+    n.others_may_pass = rare_may_pass || std::ranges::any_of(n.resource_passes, [](std::uint8_t p) { return p != 0; }) ||
+                        std::ranges::any_of(n.scope_passes, [](std::uint8_t p) { return p != 0; });
   }
 
   // Asks the block's tag indexes for the rows an attribute or start-time test may pass.
@@ -426,16 +432,18 @@ class row_filter {
         }
         if constexpr (requires { b.attribute_slots(0); b.resource_id(0); b.scope_id(0); }) {
           if (n.text_column) {
-            // Equality with a short text, read from the key's column: only rows whose value is
-            // not a short text (attribute_slot::other_value) go through the slots.
-            const std::uint32_t* texts = n.text_column;
-            const std::uint32_t wanted = n.text_id ? *n.text_id : attribute_slot::no_text;
-            fill_wanted([&](std::uint32_t row) {
-              const std::uint32_t text = texts[row];
-              if (text == wanted && text != attribute_slot::no_text) return true;
-              if (text == attribute_slot::other_value) return test_attribute(n, b, row);
-              return test_other_scopes(n, b, row);
-            });
+            // Equality with a short text, read from the key's column in one branch-free pass;
+            // then only rows whose value is not a short text (attribute_slot::other_value) go
+            // through the slots, and the others through their resource, scope, events and
+            // links when any of those could pass.
+            const std::uint32_t* texts = n.text_column + first;
+            const std::uint32_t wanted = n.text_id ? *n.text_id : attribute_slot::other_value - 1;  // none: no row has it
+            for (std::uint32_t i = 0; i < count; ++i) out[i] = (!only || only[i]) & (texts[i] == wanted);
+            for (std::uint32_t i = 0; i < count; ++i) {
+              if (out[i] || (only && !only[i])) continue;
+              if (texts[i] == attribute_slot::other_value) out[i] = test_attribute(n, b, first + i);
+              else if (n.others_may_pass) out[i] = test_other_scopes(n, b, first + i);
+            }
             break;
           }
           if (n.columns) {

@@ -65,6 +65,8 @@ struct attribute_slot {
 //                               value as a short text id, attribute_slot::no_text where the
 //                               row lacks the key, other_value where its value is not a short
 //                               text; nullptr when the block has none. Valid as the block is.
+//   b.has_event_or_link_attributes()
+//                               false when no row of the block has an event or link attribute.
 //   b.distinct_trace_count(), b.distinct_trace_at(k)
 //                               each trace id of the block once (a trace index).
 // Not required: any order of rows; rows of one trace next to each other.

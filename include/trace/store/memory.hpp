@@ -368,6 +368,7 @@ class memory_store::block {
   std::uint32_t scope_id(std::uint32_t row) const noexcept { return chunk_->scopes[row]; }
   const text_postings* text_index() const;
   const std::uint32_t* attribute_text_column(std::uint32_t key) const;
+  bool has_event_or_link_attributes() const noexcept { return chunk_->has_event_or_link_attributes; }
   std::span<const resource> resources() const noexcept { return store_->resources(); }
   std::span<const scope> scopes() const noexcept { return store_->scopes(); }
   template <class F>
@@ -565,10 +566,14 @@ void memory_store::append_one(const basic_span<String>& s) {
   if (has_extras) {
     row_extras& extra = extras_.emplace_back(row_extras{std::string(s.trace_state), std::string(s.status.message), {}, {},
                                                         s.dropped_attributes, s.dropped_events, s.dropped_links, s.flags});
-    for (const auto& e : s.events)
+    for (const auto& e : s.events) {
       extra.events.push_back({e.time, std::string(e.name), own(e.attributes), e.level, e.dropped_attributes});
-    for (const auto& l : s.links)
+      c.has_event_or_link_attributes |= !e.attributes.empty();
+    }
+    for (const auto& l : s.links) {
       extra.links.push_back({l.trace, l.span, std::string(l.trace_state), own(l.attributes), l.dropped_attributes, l.flags});
+      c.has_event_or_link_attributes |= !l.attributes.empty();
+    }
     c.has_extras[i / 64] |= std::uint64_t{1} << (i % 64);
   }
   c.rows = i + 1;
