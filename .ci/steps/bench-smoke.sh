@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/trace-bench --smoke
+./build/bench-smoke/bench/memory-store-bench --smoke   # ~1 s: answers checked against the plain scans
 ./build/bench-smoke/bench/analytics-bench 200000
 ./build/bench-smoke/bench/regex-bench --smoke
 ./build/bench-smoke/bench/traceql-bench --smoke
