@@ -582,7 +582,7 @@ void memory_store::append_one(const basic_span<String>& s) {
 
 template <class String>
 void memory_store::store_attributes(chunk& c, std::uint32_t i, std::uint32_t row, const basic_attributes<String>& items) {
-  using detail::value_kind;
+  using detail::stored_value_kind;
   const std::size_t count = items.size();
   std::size_t payloads = 0;
   for (const auto& item : items) {
@@ -608,25 +608,25 @@ void memory_store::store_attributes(chunk& c, std::uint32_t i, std::uint32_t row
   for (const auto& item : items) {
     const attribute_slot guess = k < before.size() ? before[k] : attribute_slot{attribute_slot::no_text};
     attribute_slot slot{intern_like(item.key, guess.key)};
-    value_kind kind = value_kind::short_text;
+    stored_value_kind kind = stored_value_kind::short_text;
     std::visit(
         [&](const auto& v) {
           using V = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<V, bool>) {
-            kind = value_kind::boolean;
+            kind = stored_value_kind::boolean;
             *payload++ = v;
           } else if constexpr (std::is_same_v<V, std::int64_t>) {
-            kind = value_kind::integer;
+            kind = stored_value_kind::integer;
             *payload++ = detail::payload_of(v);
           } else if constexpr (std::is_same_v<V, double>) {
-            kind = value_kind::real;
+            kind = stored_value_kind::real;
             *payload++ = detail::payload_of(v);
           } else if constexpr (std::is_same_v<V, String>) {
             const std::string_view text(v);
             if (text.size() <= short_text) {
               slot.text = intern_like(text, guess.text);
             } else {
-              kind = value_kind::long_text;
+              kind = stored_value_kind::long_text;
               const std::uint32_t length = static_cast<std::uint32_t>(text.size());
               auto [where, bytes] = long_texts_.allocate(sizeof length + text.size());
               std::memcpy(bytes, &length, sizeof length);
@@ -634,7 +634,7 @@ void memory_store::store_attributes(chunk& c, std::uint32_t i, std::uint32_t row
               *payload++ = where;
             }
           } else {
-            kind = value_kind::array;
+            kind = stored_value_kind::array;
             *payload++ = arrays_.size();
             arrays_.push_back(convert_value<std::string>(item.value));
           }
@@ -725,15 +725,15 @@ inline void memory_store::prefetch_span_attributes(std::uint32_t row) const noex
 
 inline basic_attribute_value<std::string_view> memory_store::decode_value(const std::uint64_t* slots, std::size_t count,
                                                                           std::size_t i) const {
-  using detail::value_kind;
-  const auto kind = static_cast<value_kind>(detail::attribute_record::kinds(slots, count)[i]);
-  if (kind == value_kind::short_text) return strings_.get(reinterpret_cast<const attribute_slot*>(slots)[i].text);
+  using detail::stored_value_kind;
+  const auto kind = static_cast<stored_value_kind>(detail::attribute_record::kinds(slots, count)[i]);
+  if (kind == stored_value_kind::short_text) return strings_.get(reinterpret_cast<const attribute_slot*>(slots)[i].text);
   const std::uint64_t payload = detail::attribute_record::payload(slots, count, i);
   switch (kind) {
-    case value_kind::boolean: return payload != 0;
-    case value_kind::integer: return static_cast<std::int64_t>(payload);
-    case value_kind::real: return std::bit_cast<double>(payload);
-    case value_kind::long_text: {
+    case stored_value_kind::boolean: return payload != 0;
+    case stored_value_kind::integer: return static_cast<std::int64_t>(payload);
+    case stored_value_kind::real: return std::bit_cast<double>(payload);
+    case stored_value_kind::long_text: {
       const char* bytes = long_texts_.at(payload);
       std::uint32_t length;
       std::memcpy(&length, bytes, sizeof length);

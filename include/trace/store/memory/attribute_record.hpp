@@ -22,7 +22,7 @@ inline namespace v0 {
 namespace detail {
 
 // What a payload word holds.
-enum class value_kind : std::uint8_t {
+enum class stored_value_kind : std::uint8_t {
   boolean,     // 0 or 1
   integer,     // the int64's bits
   real,        // the double's bits
@@ -58,7 +58,7 @@ struct attribute_record {
   static std::uint64_t payload(const std::uint64_t* slots, std::size_t count, std::size_t i) noexcept {
     const std::uint8_t* k = kinds(slots, count);
     std::size_t before = 0;
-    for (std::size_t j = 0; j < i; ++j) before += k[j] != static_cast<std::uint8_t>(value_kind::short_text);
+    for (std::size_t j = 0; j < i; ++j) before += k[j] != static_cast<std::uint8_t>(stored_value_kind::short_text);
     return payloads(slots, count)[before];
   }
 

@@ -50,7 +50,7 @@ struct row_chunk {
 
   std::uint32_t rows = 0;
   bool has_event_or_link_attributes = false;
-  block_bounds bounds{std::numeric_limits<timestamp_ns>::max(), 0, std::numeric_limits<duration_ns>::max(), 0};
+  trace::block_bounds bounds{std::numeric_limits<timestamp_ns>::max(), 0, std::numeric_limits<duration_ns>::max(), 0};
   std::vector<std::uint32_t> service_ids;  // distinct, in order of appearance
   std::vector<bool> has_service;           // by string id
 
