@@ -129,10 +129,10 @@ TEST_CASE("the memory store and the mmap store, indexed or not, answer as a scan
     CHECK(trace::count_matching(mmap, f) == expected.size());
   }
   CHECK(expected_ids(spans, trace::where::text("\"card declined\"")).size() == 12);
-  CHECK(memory.text_index().rows() == 600);  // built by the queries above
+  CHECK(memory.text_indexed_rows() == 600);  // built by the queries above
   memory.append(text_span(600));
   CHECK(indexed_ids(memory, trace::where::text("order-600")).size() == 1);  // caught up after the append
-  CHECK(memory.text_index().rows() == 601);
+  CHECK(memory.text_indexed_rows() == 601);
   // Combined with other conditions, and negated as a whole.
   const trace::filter f = trace::where::text("declined") && trace::where::status(trace::status_code::error) &&
                           !trace::where::text("issuer");

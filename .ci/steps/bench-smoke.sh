@@ -8,6 +8,7 @@ source .ci/lib/node-packages.sh
 node_packages  # DuckDB for trace-bench --duckdb (this step runs before interop, which reuses them)
 cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/trace-bench --smoke --duckdb   # DuckDB: ~6 s on a busy 2-core machine (node, 2 loads, 100 lookups)
+./build/bench-smoke/bench/memory-store-bench --smoke   # ~1 s: answers checked against the plain scans
 ./build/bench-smoke/bench/analytics-bench 200000
 ./build/bench-smoke/bench/regex-bench --smoke
 ./build/bench-smoke/bench/traceql-bench --smoke

@@ -102,6 +102,8 @@ class row_filter {
     std::vector<std::uint8_t> decided{};  // by string id: 0 not yet, 1 fails, 2 passes
     std::optional<std::uint32_t> key_id{}, text_id{};
     bool equal_short_text = false;
+    const std::uint32_t* text_column = nullptr;  // the block's column of the key's short texts, if it has one
+    bool others_may_pass = true;  // some resource, scope, event or link attribute of the block may pass
     std::vector<std::uint8_t> resource_passes{}, scope_passes{};  // by resource / scope index
     std::optional<std::vector<std::uint32_t>> indexed{};  // the block's rows a tag index says may pass, sorted
     std::uint32_t group_rows = 0;  // text: rows per group of `decided` (0: no index, every row is tested)
@@ -247,6 +249,10 @@ class row_filter {
       n.equal_short_text = true;
       n.text_id = b.find_string(*text);
     }
+    n.text_column = nullptr;
+    if constexpr (requires { b.attribute_text_column(std::uint32_t{}); })
+      if (n.key_id && n.equal_short_text && (t.scopes & static_cast<std::uint8_t>(attribute_scope::span)))
+        n.text_column = b.attribute_text_column(*n.key_id);
     auto passes_in = [&t](attribute_scope where, const attributes& items) {
       if (!(t.scopes & static_cast<std::uint8_t>(where))) return std::uint8_t{0};
       for (const auto& item : items)
@@ -257,6 +263,11 @@ class row_filter {
     n.scope_passes.clear();
     for (const resource& r : b.resources()) n.resource_passes.push_back(passes_in(attribute_scope::resource, r.attributes));
     for (const scope& candidate : b.scopes()) n.scope_passes.push_back(passes_in(attribute_scope::scope, candidate.attributes));
+    constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);
+    bool rare_may_pass = (t.scopes & rare) != 0;
+    if constexpr (requires { b.has_event_or_link_attributes(); }) rare_may_pass = rare_may_pass && b.has_event_or_link_attributes();
+    n.others_may_pass = rare_may_pass || std::ranges::any_of(n.resource_passes, [](std::uint8_t p) { return p != 0; }) ||
+                        std::ranges::any_of(n.scope_passes, [](std::uint8_t p) { return p != 0; });
   }
 
   // Asks the block's tag indexes for the rows an attribute, start-time, service, operation,
@@ -438,6 +449,21 @@ class row_filter {
           break;
         }
         if constexpr (requires { b.attribute_slots(0); b.resource_id(0); b.scope_id(0); }) {
+          if (n.text_column) {
+            // Equality with a short text, read from the key's column in one branch-free pass;
+            // then only rows whose value is not a short text (attribute_slot::other_value) go
+            // through the slots, and the others through their resource, scope, events and
+            // links when any of those could pass.
+            const std::uint32_t* texts = n.text_column + first;
+            const std::uint32_t wanted = n.text_id ? *n.text_id : attribute_slot::other_value - 1;  // none: no row has it
+            for (std::uint32_t i = 0; i < count; ++i) out[i] = (!only || only[i]) & (texts[i] == wanted);
+            for (std::uint32_t i = 0; i < count; ++i) {
+              if (out[i] || (only && !only[i])) continue;
+              if (texts[i] == attribute_slot::other_value) out[i] = test_attribute(n, b, first + i);
+              else if (n.others_may_pass) out[i] = test_other_scopes(n, b, first + i);
+            }
+            break;
+          }
           if (n.columns) {
             // Wanted rows are often sparse, so each test would wait for its own cache miss:
             // ask for all their attribute slots first, and the misses overlap.
@@ -479,6 +505,13 @@ class row_filter {
         if (detail::attribute_passes(b.attribute_values(row)[i], t.op, t.value)) return true;
       }
     }
+    return test_other_scopes(n, b, row);
+  }
+
+  // The attribute test over a row's resource, scope, event and link attributes.
+  template <column_block B>
+  static bool test_other_scopes(const node& n, const B& b, std::uint32_t row) {
+    const auto& t = std::get<filters::attribute_test>(n.source->get());
     if (n.resource_passes[b.resource_id(row)] || n.scope_passes[b.scope_id(row)]) return true;
     constexpr auto rare = static_cast<std::uint8_t>(attribute_scope::event) | static_cast<std::uint8_t>(attribute_scope::link);
     if (!(t.scopes & rare)) return false;

@@ -26,6 +26,7 @@ struct block_bounds {
 // the interned text of a short string value (`no_text` for other values and long strings).
 struct attribute_slot {
   static constexpr std::uint32_t no_text = 0xffffffffu;
+  static constexpr std::uint32_t other_value = 0xfffffffeu;  // in a key's text column: a value that is not a short text
   std::uint32_t key = 0;
   std::uint32_t text = no_text;
 };
@@ -60,6 +61,12 @@ struct attribute_slot {
 //                               f(where, key, value) over the row's event and link
 //                               attributes; true when f stopped.
 //   b.prefetch_attributes(r)    a hint that the row's attribute slots will be read soon.
+//   b.attribute_text_column(k)  const std::uint32_t*: for span attribute key id k, each row's
+//                               value as a short text id, attribute_slot::no_text where the
+//                               row lacks the key, other_value where its value is not a short
+//                               text; nullptr when the block has none. Valid as the block is.
+//   b.has_event_or_link_attributes()
+//                               false when no row of the block has an event or link attribute.
 //   b.distinct_trace_count(), b.distinct_trace_at(k)
 //                               each trace id of the block once (a trace index).
 // Not required: any order of rows; rows of one trace next to each other.
