@@ -156,12 +156,7 @@ int run_liaison(const server_options& options) {
 
   server_metrics metrics;
   liaison_routes table(pool, comments, metrics, options);
-  http_config http;
-  http.host = options.host;
-  http.port = options.port;
-  http.threads = options.threads;
-  http.max_body = options.max_body;
-  http.read_timeout = options.read_timeout;
+  const http_config http = listen_config(options);
   http_hooks hooks;
   hooks.handle = [&table](http_request r, reply_fn reply) { table.handle(std::move(r), reply); };
   hooks.answered = [&metrics](int status) { metrics.response(status); };

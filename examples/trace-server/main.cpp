@@ -165,12 +165,7 @@ int main(int argc, char** argv) {
                       {options.flush_timeout, options.ttl, {options.max_body, std::chrono::seconds(1)}, replication ? &*replication : nullptr});
   routes table(*store, *comments, writer, metrics, options);
 
-  http_config http;
-  http.host = options.host;
-  http.port = options.port;
-  http.threads = options.threads;
-  http.max_body = options.max_body;
-  http.read_timeout = options.read_timeout;
+  const http_config http = listen_config(options);
   http_hooks hooks;
   hooks.handle = [&table](http_request r, reply_fn reply) { table.handle(std::move(r), std::move(reply)); };
   hooks.answered = [&metrics](int status) { metrics.response(status); };

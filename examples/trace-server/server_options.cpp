@@ -191,4 +191,14 @@ Durations: 500ms, 30s, 15m, 24h, 7d. Sizes: 65536, 64KiB, 64MiB, 1GiB.
 )";
 }
 
+http_config listen_config(const server_options& options) {
+  http_config http;
+  http.host = options.host;
+  http.port = options.port;
+  http.threads = options.threads;
+  http.max_body = options.max_body;
+  http.read_timeout = options.read_timeout;
+  return http;
+}
+
 }  // namespace trace_server

@@ -14,6 +14,8 @@
 #include <trace/core/time.hpp>
 #include <trace/store/clickhouse/backend_url.hpp>
 
+#include "http_server.hpp"
+
 namespace trace_server {
 
 // A command line that cannot be used; main prints it with the usage and exits 2.
@@ -48,5 +50,8 @@ server_options parse_server_options(const std::vector<std::string>& args);
 
 // The --help text.
 std::string usage_text();
+
+// Where and how the HTTP side listens, from the options (standalone and liaison alike).
+http_config listen_config(const server_options& options);
 
 }  // namespace trace_server
