@@ -83,6 +83,17 @@ std::size_t tag_index_size(const std::string& bytes) {
   return size;
 }
 
+// Writes the sealed segment `bytes` back to `path` with `index` in place of its tag index
+// (the size at header offset 76, the header's checksum sealed again): a checksum-valid index
+// that disagrees with the rows.
+void replace_tag_index(const std::filesystem::path& path, std::string bytes, const std::string& index) {
+  bytes.resize(bytes.size() - tag_index_size(bytes));
+  const auto size = static_cast<std::uint32_t>(index.size());
+  std::memcpy(bytes.data() + 76, &size, 4);
+  trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
+  write_file(path, bytes + index);
+}
+
 }  // namespace
 
 TEST_CASE("index rules are checked against their schema, naming the rule and what is wrong") {
@@ -227,12 +238,7 @@ TEST_CASE("the row filter reads only the rows an index names") {
   std::string bytes = read_file(path);
   trace::detail::tag_index_builder other(*o.indexed_tags);
   for (std::uint32_t row = 0; row < 30; ++row) other.add(row, trace::span{});
-  std::string index = other.finish(30);
-  bytes.resize(bytes.size() - tag_index_size(bytes));
-  const auto size = static_cast<std::uint32_t>(index.size());
-  std::memcpy(bytes.data() + 76, &size, 4);
-  trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
-  write_file(path, bytes + index);
+  replace_tag_index(path, bytes, other.finish(30));
   trace::mmap_store store(o);
   CHECK(store.segments()[0].tag_index_problem.empty());
   CHECK(trace::count_matching(store, trace::where::attribute("http.status_code") == 300) == 0);
@@ -263,12 +269,7 @@ TEST_CASE("the row filter reads only the rows a service, operation, status or ki
   std::string bytes = read_file(path);
   trace::detail::tag_index_builder other(own);
   for (std::uint32_t row = 0; row < 30; ++row) other.add(row, test_support::make_span(0, 2));  // svc-0, op-2, ok, client
-  std::string index = other.finish(30);
-  bytes.resize(bytes.size() - tag_index_size(bytes));
-  const auto size = static_cast<std::uint32_t>(index.size());
-  std::memcpy(bytes.data() + 76, &size, 4);
-  trace::detail::seal_file_header(reinterpret_cast<std::byte*>(bytes.data()));
-  write_file(path, bytes + index);
+  replace_tag_index(path, bytes, other.finish(30));
   trace::mmap_store store(o);
   CHECK(store.segments()[0].tag_index_problem.empty());
   CHECK(trace::count_matching(store, trace::where::service("svc-1")) == 0);
