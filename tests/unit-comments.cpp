@@ -3,15 +3,12 @@
 // loses no acknowledged change.
 #include <catch2/catch.hpp>
 
-#include <csignal>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "mmap_test_support.hpp"
+#include "support/killed_writer.hpp"
 #include "trace/store/comment_log.hpp"
 
 namespace {
@@ -87,26 +84,14 @@ TEST_CASE("kill -9 during writes loses no acknowledged comment") {
   const auto path = dir / "comments.log";
   std::size_t acknowledged = 0;
   for (int round = 0; round < 3; ++round) {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
+    test_support::killed_writer writer([&path](auto acknowledge) {
       trace::comment_log log(path);
-      for (std::uint64_t i = 0;; ++i) {
-        const std::uint64_t id = log.add(first_trace, "writer", "comment number " + std::to_string(i));
-        if (::write(pipe_fds[1], &id, sizeof id) != sizeof id) ::_exit(1);  // acknowledged
-      }
-    }
-    ::close(pipe_fds[1]);
-    std::uint64_t id = 0, last = 0;
-    for (int seen = 0; seen < 20 + 15 * round && ::read(pipe_fds[0], &id, sizeof id) == sizeof id; ++seen) last = id;
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    while (::read(pipe_fds[0], &id, sizeof id) == sizeof id) last = id;  // acknowledged before it died
-    ::close(pipe_fds[0]);
+      for (std::uint64_t i = 0;; ++i) acknowledge(log.add(first_trace, "writer", "comment number " + std::to_string(i)));
+    });
+    REQUIRE(writer.started());
+    std::uint64_t last = writer.read_acks(20 + 15 * round, 0);
+    writer.kill();
+    last = writer.drain(last);  // acknowledged before it died
     const trace::comment_log log(path, trace::comment_log::mode::read_only);
     INFO("round " << round << ": last acknowledged id " << last);
     REQUIRE(log.size() >= last);

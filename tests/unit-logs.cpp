@@ -3,16 +3,13 @@
 // search, and correlation with the spans of the memory store and the mmap store.
 #include <catch2/catch.hpp>
 
-#include <csignal>
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "mmap_test_support.hpp"
+#include "support/killed_writer.hpp"
 #include "trace/io/log_lines.hpp"
 #include "trace/io/otlp_logs_json.hpp"
 #include "trace/io/otlp_logs_protobuf.hpp"
@@ -226,26 +223,17 @@ TEST_CASE("kill -9 during appends loses no acknowledged batch of logs") {
   const auto path = dir / "logs.log";
   std::uint64_t acknowledged = 0;
   for (int round = 0; round < 2; ++round) {
-    int pipe_fds[2];
-    REQUIRE(::pipe(pipe_fds) == 0);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(pipe_fds[0]);
+    test_support::killed_writer writer([&path](auto acknowledge) {
       trace::log_store store(path);
       for (std::uint64_t batches = store.size() / 3 + 1;; ++batches) {
         store.append(std::vector<trace::log_record>(3, log_at(t0 + batches, "api", "batch " + std::to_string(batches))));
-        if (::write(pipe_fds[1], &batches, sizeof batches) != sizeof batches) ::_exit(1);  // acknowledged
+        acknowledge(batches);
       }
-    }
-    ::close(pipe_fds[1]);
-    std::uint64_t batches = 0, last = 0;
-    for (int seen = 0; seen < 20 && ::read(pipe_fds[0], &batches, sizeof batches) == sizeof batches; ++seen) last = batches;
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    while (::read(pipe_fds[0], &batches, sizeof batches) == sizeof batches) last = batches;  // acknowledged before it died
-    ::close(pipe_fds[0]);
+    });
+    REQUIRE(writer.started());
+    std::uint64_t last = writer.read_acks(20, 0);
+    writer.kill();
+    last = writer.drain(last);  // acknowledged before it died
     const trace::log_store store(path, trace::log_store::mode::read_only);
     INFO("round " << round << ": last acknowledged batch " << last);
     REQUIRE(store.size() >= 3 * last);

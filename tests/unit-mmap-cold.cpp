@@ -12,10 +12,10 @@
 #include <vector>
 
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mmap_test_support.hpp"
+#include "support/killed_writer.hpp"
 #include "trace/io/parquet/reader.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/store/mmap.hpp"
@@ -261,33 +261,18 @@ TEST_CASE("cold tier: a writer killed at random moments of a move loses and doub
     const auto path = dir / ("run-" + std::to_string(iteration));
     std::filesystem::copy(prepared, path, std::filesystem::copy_options::recursive);
     const auto o = cold_options(path);
-    int ready[2];
-    REQUIRE(::pipe(ready) == 0);
-    const pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(ready[0]);
-      try {
-        trace::mmap_store store(o);
-        char c = 1;
-        if (::write(ready[1], &c, 1) != 1) ::_exit(3);
-        store.move_to_cold(trace::now_ns(), 24 * trace::hour);
-        ::_exit(0);
-      } catch (...) {
-        ::_exit(4);
-      }
-    }
-    ::close(ready[1]);
-    char c = 0;
-    const bool opened = ::read(ready[0], &c, 1) == 1;
-    ::close(ready[0]);
+    test_support::killed_writer mover([&o](auto acknowledge) {
+      trace::mmap_store store(o);
+      acknowledge(1);  // open: the kill lands in the move
+      store.move_to_cold(trace::now_ns(), 24 * trace::hour);
+    });
+    REQUIRE(mover.started());
+    const bool opened = mover.next_ack().has_value();
     ::usleep(std::uniform_int_distribution<unsigned>(0, move_us + move_us / 4)(random));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
+    const int status = mover.kill();
     INFO("iteration " << iteration);
     REQUIRE(opened);
-    REQUIRE((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
+    REQUIRE(test_support::killed_writer::killed_or_finished(status));
 
     trace::mmap_store store(o);
     const std::size_t cold = store.cold_files().size();

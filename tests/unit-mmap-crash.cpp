@@ -7,12 +7,10 @@
 #include <map>
 #include <random>
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mmap_test_support.hpp"
+#include "support/killed_writer.hpp"
 #include "trace/store/mmap.hpp"
 
 using test_support::temp_dir;
@@ -37,19 +35,15 @@ trace::mmap_options crash_options(const std::filesystem::path& path, int iterati
 
 constexpr std::uint64_t ready = ~std::uint64_t{0};
 
-// Runs in the child: says `ready` once the store is open, then appends batches from `next`
-// on, writing each number to `ack` once append has returned. Never returns.
-[[noreturn]] void write_until_killed(const trace::mmap_options& o, std::uint64_t next, int ack) {
-  try {
-    trace::mmap_store store(o);
-    if (::write(ack, &ready, sizeof ready) != sizeof ready) ::_exit(3);
-    for (std::uint64_t k = next; k < next + 200; ++k) {
-      store.append(batch_number(k));
-      if (::write(ack, &k, sizeof k) != sizeof k) ::_exit(3);
-    }
-    ::_exit(0);
-  } catch (...) {
-    ::_exit(4);
+// The child's work: says `ready` once the store is open, then appends batches from `next`
+// on, acknowledging each number once append has returned.
+template <class Acknowledge>
+void write_until_killed(const trace::mmap_options& o, std::uint64_t next, Acknowledge acknowledge) {
+  trace::mmap_store store(o);
+  acknowledge(ready);
+  for (std::uint64_t k = next; k < next + 200; ++k) {
+    store.append(batch_number(k));
+    acknowledge(k);
   }
 }
 
@@ -74,30 +68,20 @@ TEST_CASE("acknowledged batches survive a writer killed at random moments") {
       committed = 0;
     }
     auto o = crash_options(dir->path() / "store", iteration);
-    int pipe_ends[2];
-    REQUIRE(::pipe(pipe_ends) == 0);
-    pid_t child = ::fork();
-    REQUIRE(child >= 0);
-    if (child == 0) {
-      ::close(pipe_ends[0]);
-      write_until_killed(o, committed, pipe_ends[1]);
-    }
-    ::close(pipe_ends[1]);
-    std::uint64_t k = 0;
+    test_support::killed_writer writer(
+        [&o, committed](auto acknowledge) { write_until_killed(o, committed, acknowledge); });
+    REQUIRE(writer.started());
     // Kill only once the store is open, so the kills land among appends and rolls
     // (sanitizer builds start slowly); a child that failed to open shows in its status.
-    bool opened = ::read(pipe_ends[0], &k, sizeof k) == sizeof k && k == ready;
+    const bool opened = writer.next_ack() == ready;
     ::usleep(std::uniform_int_distribution<unsigned>(0, 3000)(random));
-    ::kill(child, SIGKILL);
-    int status = 0;
-    ::waitpid(child, &status, 0);
+    const int status = writer.kill();
     INFO("iteration " << iteration << ", sync policy " << iteration % 3);
     REQUIRE(opened);
-    REQUIRE((WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) == 0)));
+    REQUIRE(test_support::killed_writer::killed_or_finished(status));
 
-    std::uint64_t acked = committed;
-    while (::read(pipe_ends[0], &k, sizeof k) == sizeof k) acked = k + 1;
-    ::close(pipe_ends[0]);
+    const std::uint64_t last = writer.drain(ready);
+    const std::uint64_t acked = last == ready ? committed : last + 1;
 
     trace::mmap_store store(o);
     tails_dropped += !store.dropped().empty();
