@@ -122,6 +122,7 @@ inline tracer_provider::tracer_provider(provider_options options) : state_(std::
   if (!options.sampler) throw error(errc::invalid_option, "tracer_provider: the sampler is null");
   state_->service = resource{std::move(options.service_name), std::move(options.resource_attributes), 0};
   state_->decider = std::move(options.sampler);
+  state_->plan = detail::sampling_plan::of(*state_->decider);
   state_->processor = std::move(options.processor);
   detail::init_span_clock();
 }
@@ -142,44 +143,60 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
 
 inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
   const detail::provider_state& provider = *state_->provider;
-
+  detail::context_stack& stack = detail::this_thread_contexts();
+  const detail::context_entry& current = stack.top();
   static const span_context no_parent;
-  const span_context& parent = options && options->parent ? *options->parent
-                               : options && options->root   ? no_parent
-                                                            : current_context();
-  const bool has_parent = parent.valid();
+  // An explicit parent or root; otherwise the thread's current context, read in place.
+  const span_context* chosen = options && options->parent ? &*options->parent : options && options->root ? &no_parent : nullptr;
+  const trace_id parent_trace = chosen ? chosen->trace : current.trace;
+  const span_id parent_span = chosen ? chosen->span : current.span;
+  const bool has_parent = parent_trace.valid() && parent_span.valid();
+  const bool parent_remote = chosen ? chosen->remote : current.remote;
+  const bool parent_sampled = ((chosen ? chosen->flags : current.flags) & span_context::sampled_flag) != 0;
   const span_kind kind = options ? options->kind : span_kind::internal;
-  const bool make_current = !options || options->make_current;
+
   new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
   started.has_context_ = true;
   span_context& context = started.live_.context;
-  context.trace = has_parent ? parent.trace : random_trace_id();
-  context.span = random_span_id();
-  if (has_parent && !parent.trace_state.empty()) [[unlikely]]
-    context.trace_state = parent.trace_state;
+  // Kept in registers: the pushed context and the record take these, not a reload.
+  const trace_id trace = has_parent ? parent_trace : random_trace_id();
+  const span_id id = random_span_id();
+  context.trace = trace;
+  context.span = id;
+  if (has_parent) {
+    if (chosen && !chosen->trace_state.empty()) [[unlikely]]
+      context.trace_state = chosen->trace_state;
+    else if (!chosen && current.has_trace_state) [[unlikely]]
+      context.trace_state = stack.trace_state(stack.depth() - 1);
+  }
 
-  sampling_decision decision = provider.decider->should_sample({parent, context.trace, name, kind});
-  if (decision == sampling_decision::record_and_sample) {
+  bool sampled;
+  if (provider.plan.inlined) [[likely]] {
+    sampled = within_bound(trace, provider.plan.bound(has_parent, parent_remote, parent_sampled));
+  } else {
+    const span_context parent = chosen ? *chosen : current_context();
+    sampled = provider.decider->should_sample({parent, trace, name, kind}) == sampling_decision::record_and_sample;
+  }
+  if (sampled) {
     context.flags = span_context::sampled_flag;
     if (provider.processor) {
       const bool explicit_start = options && options->start;
       new (&started.record_) span_record();
       span_record& record = started.record_;
-      record.start(context.trace, context.span, has_parent ? parent.span : span_id{}, name, kind,
+      record.start(trace, id, has_parent ? parent_span : span_id{}, name, kind,
                    span_origin{&provider.service, &state_->library},
                    explicit_start ? options->start : detail::span_ticks(), explicit_start);
       started.processor_ = provider.processor.get();
       if (!context.trace_state.empty()) record.extra().trace_state = context.trace_state;
       if (options) {
-        if (!options->attributes.empty()) record.spilled_attributes() = std::move(options->attributes);
+        if (!options->attributes.empty()) record.set_attributes(options->attributes);
         if (!options->links.empty()) record.extra().links = std::move(options->links);
       }
     }
   }
-  if (make_current) {
-    span_context& current = detail::current_context_slot();
-    detail::move_context(started.live_.previous, current);
-    detail::copy_context(current, context);
+  if (!options || options->make_current) {
+    started.live_.stack = &stack;
+    started.live_.level = stack.push(trace, id, sampled ? span_context::sampled_flag : 0, false, context.trace_state);
     started.is_current_ = true;
   }
 }
