@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -36,15 +37,19 @@ struct span_context {
 
 namespace detail {
 
-// One level of the thread's context stack; its tracestate, rarely set, is kept apart.
+// One level of the thread's context stack; its tracestate, rarely set, is kept apart. The
+// ids of a span started here stay tokens (random_ids.hpp) until someone reads them.
 struct context_entry {
   trace_id trace{};
   span_id span{};
   std::uint8_t flags = 0;
   bool remote = false;
   bool has_trace_state = false;
+  std::uint8_t tokens = 0;  // id_tokens
 
-  bool valid() const noexcept { return trace.valid() && span.valid(); }
+  bool valid() const noexcept { return ((tokens & trace_is_token) || trace.valid()) && span.valid(); }
+  trace_id trace_id_value() const noexcept { return resolve_trace(trace, tokens); }
+  span_id span_id_value() const noexcept { return resolve_span(span, tokens); }
 };
 
 // The first levels live in a trivially destructible thread_local (read with no
@@ -65,7 +70,8 @@ class context_stack {
   const std::string& trace_state(std::uint32_t level) const { return states()[level]; }
 
   // Pushes `context`; returns its level, which `pop_to` takes to undo exactly this push.
-  std::uint32_t push(trace_id trace, span_id span, std::uint8_t flags, bool remote, const std::string& trace_state) {
+  std::uint32_t push(trace_id trace, span_id span, std::uint8_t flags, bool remote, std::uint8_t tokens,
+                     std::string_view trace_state) {
     const std::uint32_t level = depth_;
     // Field by field: a whole-struct copy goes through a temporary that is written in
     // bytes and read back in 16-byte halves, which stalls on store forwarding.
@@ -75,6 +81,7 @@ class context_stack {
     entry.flags = flags;
     entry.remote = remote;
     entry.has_trace_state = !trace_state.empty();
+    entry.tokens = tokens;
     if (entry.has_trace_state) [[unlikely]]
       place_trace_state(level, trace_state);
     depth_ = level + 1;
@@ -103,10 +110,10 @@ class context_stack {
     if (entries.size() <= level - inline_depth) entries.resize(level - inline_depth + 1);
     return entries[level - inline_depth];
   }
-  static void place_trace_state(std::uint32_t level, const std::string& text) {
+  static void place_trace_state(std::uint32_t level, std::string_view text) {
     auto& texts = states();
     if (texts.size() <= level) texts.resize(level + 1);
-    texts[level] = text;
+    texts[level].assign(text);
   }
 
   context_entry inline_[inline_depth];
@@ -125,7 +132,7 @@ inline context_stack& this_thread_contexts() noexcept {
 inline span_context current_context() {
   const detail::context_stack& stack = detail::this_thread_contexts();
   const detail::context_entry& top = stack.top();
-  span_context context{top.trace, top.span, top.flags, top.remote, {}};
+  span_context context{top.trace_id_value(), top.span_id_value(), top.flags, top.remote, {}};
   if (top.has_trace_state) context.trace_state = stack.trace_state(stack.depth() - 1);
   return context;
 }
@@ -135,7 +142,7 @@ inline span_context current_context() {
 class context_scope {
  public:
   explicit context_scope(const span_context& context)
-      : level_(detail::this_thread_contexts().push(context.trace, context.span, context.flags, context.remote,
+      : level_(detail::this_thread_contexts().push(context.trace, context.span, context.flags, context.remote, 0,
                                                    context.trace_state)) {}
   ~context_scope() { detail::this_thread_contexts().pop_to(level_); }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -43,7 +44,11 @@ class scoped_span {
 
   bool is_recording() const noexcept { return processor_ != nullptr; }
   // Its trace and span id, for children on other threads and for `inject`.
-  const span_context& context() const noexcept { return has_context_ ? live_.context : no_context(); }
+  span_context context() const {
+    if (!has_context_) return {};
+    return {detail::resolve_trace(live_.trace, live_.tokens), detail::resolve_span(live_.span, live_.tokens),
+            live_.flags, false, live_.trace_state ? *live_.trace_state : std::string()};
+  }
 
   template <class Value>
   scoped_span& set_attribute(std::string_view key, Value&& value) {
@@ -75,18 +80,17 @@ class scoped_span {
  private:
   friend class tracer;
 
-  // A context, and the one it displaced as the thread's current context.
+  // Its context, with ids as tokens until asked for (random_ids.hpp).
   struct live_state {
-    span_context context;
+    trace_id trace;
+    span_id span;
+    std::uint8_t flags;
+    std::uint8_t tokens;
+    std::unique_ptr<std::string> trace_state;  // a parent's W3C tracestate, carried on
     // Where it was pushed as the current context, to pop it from there alone.
     const detail::context_stack* stack;
     std::uint32_t level;
   };
-
-  static const span_context& no_context() noexcept {
-    static const span_context none;
-    return none;
-  }
   void take(scoped_span& other) noexcept;
   void release() noexcept;
   void leave_current() noexcept;
@@ -164,7 +168,7 @@ inline void scoped_span::leave_current() noexcept {
   // Only when still current on this thread: a span ended out of order, or on another
   // thread than the one it started on, leaves that thread's context alone.
   detail::context_stack& stack = detail::this_thread_contexts();
-  if (&stack == live_.stack) stack.pop_if_top(live_.level, live_.context.span);
+  if (&stack == live_.stack) stack.pop_if_top(live_.level, live_.span);
 }
 
 inline void scoped_span::hand_over(timestamp_ns at) noexcept {

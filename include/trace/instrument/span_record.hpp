@@ -28,6 +28,7 @@
 #include "trace/core/event.hpp"
 #include "trace/core/span.hpp"
 #include "trace/core/status.hpp"
+#include "trace/instrument/random_ids.hpp"
 #include "trace/instrument/span_clock.hpp"
 
 namespace trace {
@@ -65,7 +66,7 @@ attribute_value to_attribute_value(Value&& value) {
 
 class span_record {
  public:
-  static constexpr std::size_t inline_bytes = 152;  // the record is 256 bytes
+  static constexpr std::size_t inline_bytes = 151;  // the record is 256 bytes
   // A span that keeps adding (a loop setting attributes) stops growing here; what would
   // go past it is counted dropped.
   static constexpr std::size_t max_log_bytes = std::size_t{1} << 20;
@@ -88,9 +89,14 @@ class span_record {
     return record;
   }
 
+  static constexpr std::uint8_t parent_is_token = 4;  // beside detail::id_tokens
+
   // `at` is in ticks (`detail::span_ticks`) unless `wall_clock`, then Unix nanoseconds.
+  // `tokens` says which ids are still tokens (detail::id_tokens, parent_is_token), to be
+  // turned into ids by `materialize`.
   void start(trace_id trace, span_id id, span_id parent, std::string_view name, span_kind kind,
-             const span_origin& origin, std::uint64_t at, bool wall_clock) noexcept {
+             const span_origin& origin, std::uint64_t at, bool wall_clock, std::uint8_t tokens = 0) noexcept {
+    tokens_ = tokens;
     trace_ = trace;
     id_ = id;
     parent_ = parent;
@@ -152,6 +158,7 @@ class span_record {
     flags_ = other.flags_;
     kind_ = other.kind_;
     status_ = other.status_;
+    tokens_ = other.tokens_;
     extra_ = std::move(other.extra_);
     heap_ = std::move(other.heap_);
     if (!heap_) std::memcpy(inline_, other.inline_, used_);
@@ -219,6 +226,7 @@ class span_record {
   std::uint8_t flags_ = 0;
   span_kind kind_ = span_kind::internal;
   status_code status_ = status_code::unset;
+  std::uint8_t tokens_ = 0;
   char inline_[inline_bytes];
 };
 
@@ -367,19 +375,15 @@ inline span span_record::materialize(const detail::tick_mapping& clock) && {
   if (extra_) built = std::move(*extra_);
   extra_.reset();
   if (flags_ & is_prebuilt) return built;
-  built.trace = trace_;
-  built.id = id_;
-  built.parent = parent_;
+  built.trace = detail::resolve_trace(trace_, tokens_);
+  built.id = detail::resolve_span(id_, tokens_);
+  built.parent = (tokens_ & parent_is_token) ? detail::span_id_of(parent_.value()) : parent_;
   built.kind = kind_;
   built.start = (flags_ & start_is_wall) ? start_ : clock.to_wall(start_);
   built.end = std::max((flags_ & end_is_wall) ? end_ : clock.to_wall(end_), built.start);
   built.status.code = status_;
   built.dropped_attributes = dropped_attributes_;
   built.dropped_events = dropped_events_;
-  if (built.links.size() > span_limits::links) {
-    built.dropped_links += static_cast<std::uint32_t>(built.links.size() - span_limits::links);
-    built.links.resize(span_limits::links);
-  }
 
   auto read_value = [](detail::record_log_reader& log) -> attribute_value {
     switch (log.get<value_kind>()) {

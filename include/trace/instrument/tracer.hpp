@@ -146,57 +146,72 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
   detail::context_stack& stack = detail::this_thread_contexts();
   const detail::context_entry& current = stack.top();
   static const span_context no_parent;
-  // An explicit parent or root; otherwise the thread's current context, read in place.
+  // An explicit parent or root; otherwise the thread's current context, read in place (its
+  // ids may still be tokens).
   const span_context* chosen = options && options->parent ? &*options->parent : options && options->root ? &no_parent : nullptr;
   const trace_id parent_trace = chosen ? chosen->trace : current.trace;
   const span_id parent_span = chosen ? chosen->span : current.span;
-  const bool has_parent = parent_trace.valid() && parent_span.valid();
+  const std::uint8_t parent_tokens = chosen ? 0 : current.tokens;
+  const bool has_parent = chosen ? chosen->valid() : current.valid();
   const bool parent_remote = chosen ? chosen->remote : current.remote;
   const bool parent_sampled = ((chosen ? chosen->flags : current.flags) & span_context::sampled_flag) != 0;
   const span_kind kind = options ? options->kind : span_kind::internal;
 
-  new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
-  started.has_context_ = true;
-  span_context& context = started.live_.context;
-  // Kept in registers: the pushed context and the record take these, not a reload.
-  const trace_id trace = has_parent ? parent_trace : random_trace_id();
-  const span_id id = random_span_id();
-  context.trace = trace;
-  context.span = id;
-  if (has_parent) {
-    if (chosen && !chosen->trace_state.empty()) [[unlikely]]
-      context.trace_state = chosen->trace_state;
-    else if (!chosen && current.has_trace_state) [[unlikely]]
-      context.trace_state = stack.trace_state(stack.depth() - 1);
-  }
+  // The new span's ids as one token; a root's trace id comes from it too. Kept in
+  // registers: the pushed context and the record take these, not a reload.
+  const std::uint64_t token = detail::next_id_token();
+  const trace_id trace = has_parent ? parent_trace : trace_id{0, token};
+  const std::uint8_t tokens = detail::span_is_token | (has_parent ? parent_tokens & detail::trace_is_token : detail::trace_is_token);
 
   bool sampled;
   if (provider.plan.inlined) [[likely]] {
-    sampled = within_bound(trace, provider.plan.bound(has_parent, parent_remote, parent_sampled));
+    // A bound of 0 or 2^63 decides alone; a ratio in between needs the trace id itself.
+    const std::uint64_t bound = provider.plan.bound(has_parent, parent_remote, parent_sampled);
+    sampled = bound != 0 && (bound >= keep_every_trace || within_bound(detail::resolve_trace(trace, tokens), bound));
   } else {
     const span_context parent = chosen ? *chosen : current_context();
-    sampled = provider.decider->should_sample({parent, trace, name, kind}) == sampling_decision::record_and_sample;
+    sampled = provider.decider->should_sample({parent, detail::resolve_trace(trace, tokens), name, kind}) ==
+              sampling_decision::record_and_sample;
   }
-  if (sampled) {
-    context.flags = span_context::sampled_flag;
-    if (provider.processor) {
-      const bool explicit_start = options && options->start;
-      new (&started.record_) span_record();
-      span_record& record = started.record_;
-      record.start(trace, id, has_parent ? parent_span : span_id{}, name, kind,
-                   span_origin{&provider.service, &state_->library},
-                   explicit_start ? options->start : detail::span_ticks(), explicit_start);
-      started.processor_ = provider.processor.get();
-      if (!context.trace_state.empty()) record.extra().trace_state = context.trace_state;
-      if (options) {
-        if (!options->attributes.empty()) record.set_attributes(options->attributes);
-        if (!options->links.empty()) record.extra().links = std::move(options->links);
+  const std::uint8_t flags = sampled ? span_context::sampled_flag : 0;
+
+  new (&started.live_) scoped_span::live_state{trace, span_id{token}, flags, tokens, nullptr, nullptr, 0};
+  started.has_context_ = true;
+  std::string_view trace_state;
+  if (has_parent) {
+    if (chosen && !chosen->trace_state.empty()) [[unlikely]]
+      trace_state = chosen->trace_state;
+    else if (!chosen && current.has_trace_state) [[unlikely]]
+      trace_state = stack.trace_state(stack.depth() - 1);
+    if (!trace_state.empty()) [[unlikely]]
+      started.live_.trace_state = std::make_unique<std::string>(trace_state);
+  }
+
+  if (sampled && provider.processor) {
+    const bool explicit_start = options && options->start;
+    new (&started.record_) span_record();
+    span_record& record = started.record_;
+    const std::uint8_t parent_is_token = has_parent && (parent_tokens & detail::span_is_token) ? span_record::parent_is_token : 0;
+    record.start(trace, span_id{token}, has_parent ? parent_span : span_id{}, name, kind,
+                 span_origin{&provider.service, &state_->library}, explicit_start ? options->start : detail::span_ticks(),
+                 explicit_start, tokens | parent_is_token);
+    started.processor_ = provider.processor.get();
+    if (!trace_state.empty()) record.extra().trace_state = std::string(trace_state);
+    if (options) {
+      if (!options->attributes.empty()) record.set_attributes(options->attributes);
+      if (!options->links.empty()) {
+        span& extra = record.extra();
+        extra.links = std::move(options->links);
+        if (extra.links.size() > span_limits::links) {
+          extra.dropped_links += static_cast<std::uint32_t>(extra.links.size() - span_limits::links);
+          extra.links.resize(span_limits::links);
+        }
       }
     }
   }
   if (!options || options->make_current) {
     started.live_.stack = &stack;
-    started.live_.level = stack.push(trace, id, sampled ? span_context::sampled_flag : 0, false, context.trace_state);
+    started.live_.level = stack.push(trace, span_id{token}, flags, false, tokens, trace_state);
     started.is_current_ = true;
   }
 }
