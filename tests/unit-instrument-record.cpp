@@ -236,3 +236,78 @@ TEST_CASE("span clock: recorded ticks map to wall-clock time around the span's r
   CHECK(spans[0].start <= spans[0].events[0].time);
   CHECK(spans[0].events[0].time <= spans[0].end);
 }
+
+TEST_CASE("span_record: events with their attributes, arrays and a status message come back from the log in order") {
+  auto record = started_record("op");
+  record.add_event(1500, "first", trace::event_level::warn, {{"k", std::string("v")}, {"n", std::int64_t{3}}});
+  record.set_attribute("bools", std::vector<bool>{true, false, true});
+  record.set_attribute("ints", std::vector<std::int64_t>{-1, 2});
+  record.set_attribute("doubles", std::vector<double>{0.5});
+  record.set_attribute("texts", std::vector<std::string>{"a", "", "ccc"});
+  record.set_status(trace::status_code::error, "broken");
+  record.add_event(1600, "second", trace::event_level::debug, {});
+  auto s = materialized(std::move(record));
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].name == "first");
+  CHECK(s.events[0].level == trace::event_level::warn);
+  CHECK(*s.events[0].attributes.find("k") == trace::attribute_value(std::string("v")));
+  CHECK(*s.events[0].attributes.find("n") == trace::attribute_value(std::int64_t{3}));
+  CHECK(s.events[1].name == "second");
+  CHECK(s.events[1].attributes.empty());
+  CHECK(s.events[0].time != s.events[1].time);  // ticks, converted
+  CHECK(*s.attributes.find("bools") == trace::attribute_value(std::vector<bool>{true, false, true}));
+  CHECK(*s.attributes.find("ints") == trace::attribute_value(std::vector<std::int64_t>{-1, 2}));
+  CHECK(*s.attributes.find("doubles") == trace::attribute_value(std::vector<double>{0.5}));
+  CHECK(*s.attributes.find("texts") == trace::attribute_value(std::vector<std::string>{"a", "", "ccc"}));
+  CHECK(s.status.code == trace::status_code::error);
+  CHECK(s.status.message == "broken");
+}
+
+TEST_CASE("span_record: a log that outgrows the record moves to the heap whole, and survives moves") {
+  auto record = started_record("grown");
+  for (int i = 0; i < 40; ++i) record.set_attribute("attribute." + std::to_string(i), "value " + std::to_string(i));
+  record.add_event(1500, "late", trace::event_level::info, {{"after", true}});
+  trace::span_record moved(std::move(record));
+  auto s = materialized(std::move(moved));
+  CHECK(s.name == "grown");
+  REQUIRE(s.attributes.size() == 40);
+  int i = 0;
+  for (const auto& item : s.attributes) {
+    CHECK(item.key == "attribute." + std::to_string(i));
+    CHECK(item.value == trace::attribute_value("value " + std::to_string(i)));
+    ++i;
+  }
+  REQUIRE(s.events.size() == 1);
+  CHECK(*s.events[0].attributes.find("after") == trace::attribute_value(true));
+}
+
+TEST_CASE("span_record: what would take the log past its bound is dropped and counted, the rest kept") {
+  auto record = started_record("bounded");
+  record.set_attribute("small", 1);
+  record.set_attribute("huge", std::string(trace::span_record::max_log_bytes, 'x'));
+  record.add_event(1500, std::string(trace::span_record::max_log_bytes, 'e'), trace::event_level::info, {});
+  record.set_status(trace::status_code::ok, {});
+  auto s = materialized(std::move(record));
+  CHECK(s.attributes.size() == 1);
+  CHECK(*s.attributes.find("small") == trace::attribute_value(std::int64_t{1}));
+  CHECK(s.dropped_attributes == 1);
+  CHECK(s.events.empty());
+  CHECK(s.dropped_events == 1);
+  CHECK(s.status.code == trace::status_code::ok);
+}
+
+TEST_CASE("span_record: a later status clears an error's message; ok is final") {
+  auto record = started_record("status");
+  record.set_status(trace::status_code::error, "first failure");
+  record.set_status(trace::status_code::error, {});
+  auto cleared = materialized(std::move(record));
+  CHECK(cleared.status.code == trace::status_code::error);
+  CHECK(cleared.status.message.empty());
+
+  auto final_ok = started_record("ok");
+  final_ok.set_status(trace::status_code::ok, {});
+  final_ok.set_status(trace::status_code::error, "too late");
+  auto s = materialized(std::move(final_ok));
+  CHECK(s.status.code == trace::status_code::ok);
+  CHECK(s.status.message.empty());
+}
