@@ -21,13 +21,14 @@ inline std::uint64_t seed_from_os() {
 // (a Weyl sequence), then mixed. The two halves are split: a span takes a *token* (the
 // advanced state, one add) when it starts, and whoever needs the id itself mixes it (the
 // exporting thread, or a caller asking for the span's context). Tokens are unique per
-// thread and spread across threads by their seeds; a token is never 0.
+// thread (two differ in more than the low bit until ~2^64 draws apart) and spread across
+// threads by their seeds; a token is odd, so never 0, with no branch.
 inline std::uint64_t next_id_token() noexcept {
   thread_local std::uint64_t state = 0;  // constant-initialised: no per-call TLS guard
   if (state == 0) [[unlikely]]
     state = seed_from_os();
   state += 0x9e3779b97f4a7c15ULL;
-  return state != 0 ? state : (state += 0x9e3779b97f4a7c15ULL);
+  return state | 1;
 }
 
 inline constexpr std::uint64_t mix_token(std::uint64_t z) noexcept {

@@ -169,7 +169,7 @@ class span_record {
   const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
   // Room for `size` more bytes of log, or null when the log would pass `max_log_bytes`
   // (or memory ran out): the caller then drops what it was adding.
-  char* append(std::size_t size) noexcept {
+  [[gnu::always_inline]] char* append(std::size_t size) noexcept {
     const std::size_t capacity = heap_ ? capacity_ : inline_bytes;
     if (size <= capacity - used_) [[likely]] {
       char* at = data() + used_;
@@ -181,29 +181,29 @@ class span_record {
   char* grow_and_append(std::size_t size) noexcept;
 
   static std::size_t text_size(std::string_view text) noexcept { return 4 + text.size(); }
-  static char* put_tag(char* at, tag value) noexcept {
+  [[gnu::always_inline]] static char* put_tag(char* at, tag value) noexcept {
     *at = static_cast<char>(value);
     return at + 1;
   }
   template <class T>
-  static char* put(char* at, T value) noexcept {
+  [[gnu::always_inline]] static char* put(char* at, T value) noexcept {
     std::memcpy(at, &value, sizeof value);
     return at + sizeof value;
   }
-  static char* write_text(char* at, std::string_view text) noexcept {
+  [[gnu::always_inline]] static char* write_text(char* at, std::string_view text) noexcept {
     at = put(at, static_cast<std::uint32_t>(text.size()));
     if (!text.empty()) std::memcpy(at, text.data(), text.size());
     return at + text.size();
   }
   // One attribute (tag, key, kind, value); false when the log is full.
-  bool log_scalar(std::string_view key, value_kind kind, std::uint64_t payload) noexcept {
+  [[gnu::always_inline]] bool log_scalar(std::string_view key, value_kind kind, std::uint64_t payload) noexcept {
     char* at = append(1 + text_size(key) + 1 + 8);
     if (!at) return false;
     at = write_text(put_tag(at, tag::attribute), key);
     put(put(at, kind), payload);
     return true;
   }
-  bool log_text(std::string_view key, std::string_view value) noexcept {
+  [[gnu::always_inline]] bool log_text(std::string_view key, std::string_view value) noexcept {
     char* at = append(1 + text_size(key) + 1 + text_size(value));
     if (!at) return false;
     at = write_text(put_tag(at, tag::attribute), key);
@@ -232,7 +232,7 @@ class span_record {
 
 // ---------------------------------------------------------------------------------------
 
-inline char* span_record::grow_and_append(std::size_t size) noexcept {
+[[gnu::cold, gnu::noinline]] inline char* span_record::grow_and_append(std::size_t size) noexcept {
   if (size > max_log_bytes - used_) return nullptr;
   std::size_t capacity = std::max<std::size_t>(2 * (heap_ ? capacity_ : inline_bytes), 512);
   while (capacity - used_ < size) capacity *= 2;

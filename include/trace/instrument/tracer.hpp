@@ -81,6 +81,11 @@ class tracer {
   friend class tracer_provider;
   explicit tracer(const detail::tracer_state* state) noexcept : state_(state) {}
   void start(scoped_span& started, std::string_view name, span_options* options) const;
+  // The rarer parts of `start`, kept out of line so that the common path stays small.
+  static bool ask_sampler(const detail::provider_state& provider, bool explicit_parent, const span_context* chosen, trace_id trace,
+                          std::string_view name, span_kind kind);
+  static void carry_trace_state(scoped_span& started, std::string_view trace_state);
+  static void apply_options(span_record& record, span_options* options, std::string_view trace_state);
 
   const detail::tracer_state* state_ = nullptr;
 };
@@ -145,14 +150,14 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
   const detail::provider_state& provider = *state_->provider;
   detail::context_stack& stack = detail::this_thread_contexts();
   const detail::context_entry& current = stack.top();
-  static const span_context no_parent;
-  // An explicit parent or root; otherwise the thread's current context, read in place (its
-  // ids may still be tokens).
-  const span_context* chosen = options && options->parent ? &*options->parent : options && options->root ? &no_parent : nullptr;
+  // An explicit parent, or none for a root; otherwise the thread's current context, read
+  // in place (its ids may still be tokens).
+  const bool explicit_parent = options && (options->parent || options->root);
+  const span_context* chosen = explicit_parent && options->parent ? &*options->parent : nullptr;
   const trace_id parent_trace = chosen ? chosen->trace : current.trace;
   const span_id parent_span = chosen ? chosen->span : current.span;
-  const std::uint8_t parent_tokens = chosen ? 0 : current.tokens;
-  const bool has_parent = chosen ? chosen->valid() : current.valid();
+  const std::uint8_t parent_tokens = explicit_parent ? 0 : current.tokens;
+  const bool has_parent = explicit_parent ? chosen && chosen->valid() : current.valid();
   const bool parent_remote = chosen ? chosen->remote : current.remote;
   const bool parent_sampled = ((chosen ? chosen->flags : current.flags) & span_context::sampled_flag) != 0;
   const span_kind kind = options ? options->kind : span_kind::internal;
@@ -169,50 +174,58 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
     const std::uint64_t bound = provider.plan.bound(has_parent, parent_remote, parent_sampled);
     sampled = bound != 0 && (bound >= keep_every_trace || within_bound(detail::resolve_trace(trace, tokens), bound));
   } else {
-    const span_context parent = chosen ? *chosen : current_context();
-    sampled = provider.decider->should_sample({parent, detail::resolve_trace(trace, tokens), name, kind}) ==
-              sampling_decision::record_and_sample;
+    sampled = ask_sampler(provider, explicit_parent, chosen, detail::resolve_trace(trace, tokens), name, kind);
   }
   const std::uint8_t flags = sampled ? span_context::sampled_flag : 0;
 
   new (&started.live_) scoped_span::live_state{trace, span_id{token}, flags, tokens, nullptr, nullptr, 0};
   started.has_context_ = true;
   std::string_view trace_state;
-  if (has_parent) {
-    if (chosen && !chosen->trace_state.empty()) [[unlikely]]
-      trace_state = chosen->trace_state;
-    else if (!chosen && current.has_trace_state) [[unlikely]]
-      trace_state = stack.trace_state(stack.depth() - 1);
-    if (!trace_state.empty()) [[unlikely]]
-      started.live_.trace_state = std::make_unique<std::string>(trace_state);
+  if (has_parent && (explicit_parent ? !chosen->trace_state.empty() : current.has_trace_state)) [[unlikely]] {
+    trace_state = explicit_parent ? std::string_view(chosen->trace_state) : std::string_view(stack.trace_state(stack.depth() - 1));
+    carry_trace_state(started, trace_state);
   }
 
   if (sampled && provider.processor) {
     const bool explicit_start = options && options->start;
     new (&started.record_) span_record();
-    span_record& record = started.record_;
     const std::uint8_t parent_is_token = has_parent && (parent_tokens & detail::span_is_token) ? span_record::parent_is_token : 0;
-    record.start(trace, span_id{token}, has_parent ? parent_span : span_id{}, name, kind,
-                 span_origin{&provider.service, &state_->library}, explicit_start ? options->start : detail::span_ticks(),
-                 explicit_start, tokens | parent_is_token);
+    started.record_.start(trace, span_id{token}, has_parent ? parent_span : span_id{}, name, kind,
+                          span_origin{&provider.service, &state_->library},
+                          explicit_start ? options->start : detail::span_ticks(), explicit_start, tokens | parent_is_token);
     started.processor_ = provider.processor.get();
-    if (!trace_state.empty()) record.extra().trace_state = std::string(trace_state);
-    if (options) {
-      if (!options->attributes.empty()) record.set_attributes(options->attributes);
-      if (!options->links.empty()) {
-        span& extra = record.extra();
-        extra.links = std::move(options->links);
-        if (extra.links.size() > span_limits::links) {
-          extra.dropped_links += static_cast<std::uint32_t>(extra.links.size() - span_limits::links);
-          extra.links.resize(span_limits::links);
-        }
-      }
-    }
+    if (options || !trace_state.empty()) [[unlikely]]
+      apply_options(started.record_, options, trace_state);
   }
   if (!options || options->make_current) {
     started.live_.stack = &stack;
     started.live_.level = stack.push(trace, span_id{token}, flags, false, tokens, trace_state);
     started.is_current_ = true;
+  }
+}
+
+[[gnu::cold, gnu::noinline]] inline bool tracer::ask_sampler(const detail::provider_state& provider, bool explicit_parent,
+                                                             const span_context* chosen, trace_id trace,
+                                                             std::string_view name, span_kind kind) {
+  const span_context parent = chosen ? *chosen : explicit_parent ? span_context{} : current_context();
+  return provider.decider->should_sample({parent, trace, name, kind}) == sampling_decision::record_and_sample;
+}
+
+[[gnu::cold, gnu::noinline]] inline void tracer::carry_trace_state(scoped_span& started, std::string_view trace_state) {
+  started.live_.trace_state = std::make_unique<std::string>(trace_state);
+}
+
+[[gnu::noinline]] inline void tracer::apply_options(span_record& record, span_options* options, std::string_view trace_state) {
+  if (!trace_state.empty()) record.extra().trace_state = std::string(trace_state);
+  if (!options) return;
+  if (!options->attributes.empty()) record.set_attributes(options->attributes);
+  if (!options->links.empty()) {
+    span& extra = record.extra();
+    extra.links = std::move(options->links);
+    if (extra.links.size() > span_limits::links) {
+      extra.dropped_links += static_cast<std::uint32_t>(extra.links.size() - span_limits::links);
+      extra.links.resize(span_limits::links);
+    }
   }
 }
 
