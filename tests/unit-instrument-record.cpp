@@ -1,6 +1,7 @@
-// The recording path behind scoped_span: the inline span_record and what it spills, the
-// per-thread queues of the batching processor (bounds, blocks, threads that exit, spans
-// ended on another thread than they started on), and the ticks-to-wall-clock mapping.
+// The recording path behind scoped_span: the span_record and its log (inline, then one heap
+// block), the per-thread queues of the batching processor (bounds, blocks, threads that
+// exit, spans ended on another thread than they started on), and the ticks-to-wall-clock
+// mapping.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -72,14 +73,14 @@ TEST_CASE("span_record: a typical span stays inline and materializes with everyt
   CHECK(*s.attributes.find("cached") == trace::attribute_value(false));
 }
 
-TEST_CASE("span_record: attributes beyond the inline room spill in the order they were set, replacing by key") {
+TEST_CASE("span_record: attributes come back in the order first set, a key set again replaced in place") {
   auto record = started_record("op");
   record.set_attribute("a", 1);
   record.set_attribute("b", "two");
-  record.set_attribute("a", 10);  // replaced inline
+  record.set_attribute("a", 10);  // replaced in place
   record.set_attribute("c", 3);
   record.set_attribute("d", 4);
-  record.set_attribute("e", 5);  // a fifth: everything spills
+  record.set_attribute("e", 5);
   record.set_attribute("b", std::vector<std::int64_t>{7, 8});  // an array value replaces, in place
   record.set_attribute(std::string(120, 'k'), std::string(200, 'v'));  // text beyond the buffer
   auto s = materialized(std::move(record));
@@ -91,7 +92,7 @@ TEST_CASE("span_record: attributes beyond the inline room spill in the order the
   CHECK(*s.attributes.find(std::string(120, 'k')) == trace::attribute_value(std::string(200, 'v')));
 }
 
-TEST_CASE("span_record: a string value that does not fit spills; names too long for the buffer are kept whole") {
+TEST_CASE("span_record: values and names longer than the record's buffer are kept whole") {
   auto record = started_record(std::string(300, 'n'));
   record.set_attribute("short", "s");
   record.set_attribute("long", std::string(95, 'x'));
