@@ -132,7 +132,7 @@ inline scoped_span& scoped_span::operator=(scoped_span&& other) noexcept {
   return *this;
 }
 
-inline void scoped_span::release() noexcept {
+[[gnu::always_inline]] inline void scoped_span::release() noexcept {
   end();
   live_.~live_state();
   has_context_ = false;
