@@ -146,7 +146,7 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
   return tracer(&state_->tracers.back());
 }
 
-[[gnu::always_inline]] inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
+inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
   const detail::provider_state& provider = *state_->provider;
   detail::context_stack& stack = detail::this_thread_contexts();
   const detail::context_entry& current = stack.top();
