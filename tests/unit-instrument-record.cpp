@@ -1,6 +1,7 @@
-// The recording path behind scoped_span: the inline span_record and what it spills, the
-// per-thread queues of the batching processor (bounds, blocks, threads that exit, spans
-// ended on another thread than they started on), and the ticks-to-wall-clock mapping.
+// The recording path behind scoped_span: the span_record and its log (inline, then one heap
+// block), the per-thread queues of the batching processor (bounds, blocks, threads that
+// exit, spans ended on another thread than they started on), and the ticks-to-wall-clock
+// mapping.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -72,14 +73,14 @@ TEST_CASE("span_record: a typical span stays inline and materializes with everyt
   CHECK(*s.attributes.find("cached") == trace::attribute_value(false));
 }
 
-TEST_CASE("span_record: attributes beyond the inline room spill in the order they were set, replacing by key") {
+TEST_CASE("span_record: attributes come back in the order first set, a key set again replaced in place") {
   auto record = started_record("op");
   record.set_attribute("a", 1);
   record.set_attribute("b", "two");
-  record.set_attribute("a", 10);  // replaced inline
+  record.set_attribute("a", 10);  // replaced in place
   record.set_attribute("c", 3);
   record.set_attribute("d", 4);
-  record.set_attribute("e", 5);  // a fifth: everything spills
+  record.set_attribute("e", 5);
   record.set_attribute("b", std::vector<std::int64_t>{7, 8});  // an array value replaces, in place
   record.set_attribute(std::string(120, 'k'), std::string(200, 'v'));  // text beyond the buffer
   auto s = materialized(std::move(record));
@@ -91,7 +92,7 @@ TEST_CASE("span_record: attributes beyond the inline room spill in the order the
   CHECK(*s.attributes.find(std::string(120, 'k')) == trace::attribute_value(std::string(200, 'v')));
 }
 
-TEST_CASE("span_record: a string value that does not fit spills; names too long for the buffer are kept whole") {
+TEST_CASE("span_record: values and names longer than the record's buffer are kept whole") {
   auto record = started_record(std::string(300, 'n'));
   record.set_attribute("short", "s");
   record.set_attribute("long", std::string(95, 'x'));
@@ -235,4 +236,79 @@ TEST_CASE("span clock: recorded ticks map to wall-clock time around the span's r
   CHECK(spans[0].end <= after + trace::millisecond);
   CHECK(spans[0].start <= spans[0].events[0].time);
   CHECK(spans[0].events[0].time <= spans[0].end);
+}
+
+TEST_CASE("span_record: events with their attributes, arrays and a status message come back from the log in order") {
+  auto record = started_record("op");
+  record.add_event(1500, "first", trace::event_level::warn, {{"k", std::string("v")}, {"n", std::int64_t{3}}});
+  record.set_attribute("bools", std::vector<bool>{true, false, true});
+  record.set_attribute("ints", std::vector<std::int64_t>{-1, 2});
+  record.set_attribute("doubles", std::vector<double>{0.5});
+  record.set_attribute("texts", std::vector<std::string>{"a", "", "ccc"});
+  record.set_status(trace::status_code::error, "broken");
+  record.add_event(1600, "second", trace::event_level::debug, {});
+  auto s = materialized(std::move(record));
+  REQUIRE(s.events.size() == 2);
+  CHECK(s.events[0].name == "first");
+  CHECK(s.events[0].level == trace::event_level::warn);
+  CHECK(*s.events[0].attributes.find("k") == trace::attribute_value(std::string("v")));
+  CHECK(*s.events[0].attributes.find("n") == trace::attribute_value(std::int64_t{3}));
+  CHECK(s.events[1].name == "second");
+  CHECK(s.events[1].attributes.empty());
+  CHECK(s.events[0].time != s.events[1].time);  // ticks, converted
+  CHECK(*s.attributes.find("bools") == trace::attribute_value(std::vector<bool>{true, false, true}));
+  CHECK(*s.attributes.find("ints") == trace::attribute_value(std::vector<std::int64_t>{-1, 2}));
+  CHECK(*s.attributes.find("doubles") == trace::attribute_value(std::vector<double>{0.5}));
+  CHECK(*s.attributes.find("texts") == trace::attribute_value(std::vector<std::string>{"a", "", "ccc"}));
+  CHECK(s.status.code == trace::status_code::error);
+  CHECK(s.status.message == "broken");
+}
+
+TEST_CASE("span_record: a log that outgrows the record moves to the heap whole, and survives moves") {
+  auto record = started_record("grown");
+  for (int i = 0; i < 40; ++i) record.set_attribute("attribute." + std::to_string(i), "value " + std::to_string(i));
+  record.add_event(1500, "late", trace::event_level::info, {{"after", true}});
+  trace::span_record moved(std::move(record));
+  auto s = materialized(std::move(moved));
+  CHECK(s.name == "grown");
+  REQUIRE(s.attributes.size() == 40);
+  int i = 0;
+  for (const auto& item : s.attributes) {
+    CHECK(item.key == "attribute." + std::to_string(i));
+    CHECK(item.value == trace::attribute_value("value " + std::to_string(i)));
+    ++i;
+  }
+  REQUIRE(s.events.size() == 1);
+  CHECK(*s.events[0].attributes.find("after") == trace::attribute_value(true));
+}
+
+TEST_CASE("span_record: what would take the log past its bound is dropped and counted, the rest kept") {
+  auto record = started_record("bounded");
+  record.set_attribute("small", 1);
+  record.set_attribute("huge", std::string(trace::span_record::max_log_bytes, 'x'));
+  record.add_event(1500, std::string(trace::span_record::max_log_bytes, 'e'), trace::event_level::info, {});
+  record.set_status(trace::status_code::ok, {});
+  auto s = materialized(std::move(record));
+  CHECK(s.attributes.size() == 1);
+  CHECK(*s.attributes.find("small") == trace::attribute_value(std::int64_t{1}));
+  CHECK(s.dropped_attributes == 1);
+  CHECK(s.events.empty());
+  CHECK(s.dropped_events == 1);
+  CHECK(s.status.code == trace::status_code::ok);
+}
+
+TEST_CASE("span_record: a later status clears an error's message; ok is final") {
+  auto record = started_record("status");
+  record.set_status(trace::status_code::error, "first failure");
+  record.set_status(trace::status_code::error, {});
+  auto cleared = materialized(std::move(record));
+  CHECK(cleared.status.code == trace::status_code::error);
+  CHECK(cleared.status.message.empty());
+
+  auto final_ok = started_record("ok");
+  final_ok.set_status(trace::status_code::ok, {});
+  final_ok.set_status(trace::status_code::error, "too late");
+  auto s = materialized(std::move(final_ok));
+  CHECK(s.status.code == trace::status_code::ok);
+  CHECK(s.status.message.empty());
 }

@@ -371,3 +371,108 @@ TEST_CASE("the TRACE_ macros start, annotate and end spans when instrumentation 
   CHECK(s.events.size() == 1);
   CHECK(s.status.message == "refused");
 }
+
+TEST_CASE("spans nested deeper than the inline context stack keep their parents, and the context unwinds") {
+  fixture f;
+  const std::size_t depth = trace::detail::context_stack::inline_depth * 2 + 5;
+  {
+    std::vector<trace::scoped_span> chain;
+    for (std::size_t i = 0; i < depth; ++i) chain.push_back(f.tracer.start_span("level " + std::to_string(i)));
+    CHECK(trace::current_context() == chain.back().context());
+    while (!chain.empty()) {
+      chain.back().end();
+      chain.pop_back();
+      if (!chain.empty()) CHECK(trace::current_context() == chain.back().context());
+    }
+  }
+  CHECK_FALSE(trace::current_context().valid());
+  auto spans = f.spans();
+  REQUIRE(spans.size() == depth);
+  std::map<std::string, trace::span> by_name;
+  for (const auto& s : spans) by_name[s.name] = s;
+  CHECK(by_name["level 0"].is_root());
+  for (std::size_t i = 1; i < depth; ++i) {
+    const auto& child = by_name["level " + std::to_string(i)];
+    CHECK(child.parent == by_name["level " + std::to_string(i - 1)].id);
+    CHECK(child.trace == by_name["level 0"].trace);
+  }
+}
+
+TEST_CASE("a span's context, the current context and the exported span agree on the ids") {
+  fixture f;
+  trace::span_context parent_seen, child_seen, current_seen;
+  {
+    auto parent = f.tracer.start_span("parent");
+    parent_seen = parent.context();
+    auto child = f.tracer.start_span("child");
+    child_seen = child.context();
+    current_seen = trace::current_context();
+    CHECK(child.context() == child_seen);  // asked twice, the same ids
+  }
+  CHECK(current_seen == child_seen);
+  auto spans = f.spans();
+  REQUIRE(spans.size() == 2);
+  const auto& child = spans[0].name == "child" ? spans[0] : spans[1];
+  const auto& parent = spans[0].name == "child" ? spans[1] : spans[0];
+  CHECK(parent.id == parent_seen.span);
+  CHECK(parent.trace == parent_seen.trace);
+  CHECK(child.id == child_seen.span);
+  CHECK(child.parent == parent.id);
+  CHECK(child.trace == parent.trace);
+  CHECK(child.id != parent.id);
+}
+
+TEST_CASE("an unsampled root lends its trace to a sampled child (a parent rule of one's own) and to inject") {
+  auto sink = std::make_shared<memory_sink>();
+  auto off = std::make_shared<trace::always_off_sampler>();
+  auto on = std::make_shared<trace::always_on_sampler>();
+  trace::tracer_provider provider({.sampler = std::make_shared<trace::parent_based_sampler>(
+                                       off, trace::parent_based_sampler::options{.local_parent_not_sampled = on}),
+                                   .processor = std::make_shared<trace::simple_span_processor>(sink)});
+  auto tracer = provider.get_tracer("t");
+  trace::span_context root_seen;
+  {
+    auto root = tracer.start_span("root");
+    CHECK_FALSE(root.is_recording());
+    auto child = tracer.start_span("child");
+    CHECK(child.is_recording());
+    root_seen = root.context();
+    CHECK(child.context().trace == root_seen.trace);
+  }
+  CHECK(root_seen.valid());
+  CHECK_FALSE(root_seen.sampled());
+  auto spans = sink->read([](const trace::memory_store& store) {
+    std::vector<trace::span> out;
+    for (auto ref : store.scan()) out.push_back(ref.materialize());
+    return out;
+  });
+  REQUIRE(spans.size() == 1);
+  CHECK(spans[0].trace == root_seen.trace);
+  CHECK(spans[0].parent == root_seen.span);
+}
+
+TEST_CASE("OpenTelemetry's span limits: past 128 attributes, events, event attributes or links, the rest is counted dropped") {
+  fixture f;
+  {
+    auto s = f.tracer.start_span("limited");
+    for (int i = 0; i < 130; ++i) s.set_attribute("key." + std::to_string(i), i);
+    s.set_attribute("key.0", -1);  // replacing a kept key is not a new attribute
+    trace::attributes many;
+    for (int i = 0; i < 131; ++i) many.set("e." + std::to_string(i), std::int64_t{i});
+    for (int i = 0; i < 129; ++i) s.add_event("event " + std::to_string(i), trace::event_level::info, i == 0 ? many : trace::attributes{});
+    const trace::span_context linked{trace::trace_id{1, 1}, trace::span_id{2}, 1, false, ""};
+    for (int i = 0; i < 132; ++i) s.add_link(linked);
+  }
+  auto s = f.only_span();
+  CHECK(s.attributes.size() == 128);
+  CHECK(s.dropped_attributes == 2);
+  CHECK(*s.attributes.find("key.0") == trace::attribute_value(std::int64_t{-1}));
+  CHECK(s.attributes.find("key.129") == nullptr);
+  CHECK(s.events.size() == 128);
+  CHECK(s.dropped_events == 1);
+  CHECK(s.events[0].attributes.size() == 128);
+  CHECK(s.events[0].dropped_attributes == 3);
+  CHECK(s.events[127].name == "event 127");
+  CHECK(s.links.size() == 128);
+  CHECK(s.dropped_links == 4);
+}

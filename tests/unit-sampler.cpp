@@ -2,11 +2,14 @@
 // OpenTelemetry's rule), parent-based delegation; and how the tracer applies them.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "trace/instrument/exporter.hpp"
 #include "trace/instrument/sampler.hpp"
+#include "trace/instrument/sampling_plan.hpp"
 #include "trace/instrument/simple_processor.hpp"
 #include "trace/instrument/tracer.hpp"
 
@@ -153,4 +156,88 @@ TEST_CASE("the tracer asks the sampler with the parent's trace id, so a trace is
   CHECK(exporter->spans == 2 * kept_roots);
   CHECK(kept_roots > 0);
   CHECK(kept_roots < 200);
+}
+
+TEST_CASE("the built-in samplers reduce to trace-id bounds; a sampler of one's own does not") {
+  auto ratio = std::make_shared<trace::trace_id_ratio_sampler>(0.25);
+  CHECK(trace::always_on_sampler().trace_id_bound() == trace::keep_every_trace);
+  CHECK(trace::always_off_sampler().trace_id_bound() == 0u);
+  CHECK(ratio->trace_id_bound() == trace::keep_every_trace / 4);
+
+  auto plain = trace::detail::sampling_plan::of(*ratio);
+  CHECK(plain.inlined);
+  CHECK(plain.bound(true, true, false) == trace::keep_every_trace / 4);  // no parent rule: the ratio for all
+
+  auto off = std::make_shared<trace::always_off_sampler>();
+  auto on = std::make_shared<trace::always_on_sampler>();
+  trace::parent_based_sampler mixed(ratio, {.remote_parent_sampled = off, .remote_parent_not_sampled = on,
+                                            .local_parent_sampled = ratio, .local_parent_not_sampled = off});
+  auto plan = trace::detail::sampling_plan::of(mixed);
+  CHECK(plan.inlined);
+  CHECK(plan.bound(false, false, false) == trace::keep_every_trace / 4);
+  CHECK(plan.bound(true, true, true) == 0u);
+  CHECK(plan.bound(true, true, false) == trace::keep_every_trace);
+  CHECK(plan.bound(true, false, true) == trace::keep_every_trace / 4);
+  CHECK(plan.bound(true, false, false) == 0u);
+
+  struct by_name final : trace::sampler {
+    trace::sampling_decision should_sample(const trace::sampling_params& params) const override {
+      return params.name == "keep" ? trace::sampling_decision::record_and_sample : trace::sampling_decision::drop;
+    }
+    std::string description() const override { return "ByName"; }
+  };
+  auto own = std::make_shared<by_name>();
+  CHECK_FALSE(trace::detail::sampling_plan::of(*own).inlined);
+  CHECK_FALSE(trace::detail::sampling_plan::of(trace::parent_based_sampler(on, {.local_parent_not_sampled = own})).inlined);
+}
+
+TEST_CASE("the tracer's inline decisions are the sampler's own, in every parent case") {
+  // Parent-based with a ratio at the root and for unsampled local parents: each span's
+  // sampled flag must be what should_sample answers for its parent and trace id.
+  auto half = std::make_shared<trace::trace_id_ratio_sampler>(0.5);
+  auto sampler = std::make_shared<trace::parent_based_sampler>(
+      half, trace::parent_based_sampler::options{.remote_parent_not_sampled = half, .local_parent_not_sampled = half});
+  auto exporter = std::make_shared<counting_exporter>();
+  trace::tracer_provider provider({.sampler = sampler, .processor = std::make_shared<trace::simple_span_processor>(exporter)});
+  auto tracer = provider.get_tracer("test");
+  int agreed = 0, kept = 0, disagreed = 0;
+  auto check = [&](const trace::span_context& parent, const trace::scoped_span& span) {
+    auto context = span.context();
+    bool expected = decide(*sampler, parent, context.trace) == keep;
+    (context.sampled() == expected ? agreed : disagreed) += 1;
+    kept += context.sampled();
+    CHECK(span.is_recording() == context.sampled());
+  };
+  for (int i = 0; i < 300; ++i) {
+    auto root = tracer.start_span("root");
+    check({}, root);
+    auto child = tracer.start_span("child");  // a local parent, sampled or not
+    check(root.context(), child);
+    trace::span_context remote{trace::random_trace_id(), trace::span_id{9}, static_cast<std::uint8_t>(i % 2), true, ""};
+    auto continued = tracer.start_span("continued", {.parent = remote});
+    check(remote, continued);
+  }
+  CHECK(disagreed == 0);
+  CHECK(agreed == 900);
+  CHECK(kept > 0);
+  CHECK(kept < 900);
+}
+
+TEST_CASE("a sampler of one's own is asked for every span, with the span's name") {
+  struct by_name final : trace::sampler {
+    mutable std::atomic<int> asked{0};
+    trace::sampling_decision should_sample(const trace::sampling_params& params) const override {
+      ++asked;
+      return params.name == "keep" ? trace::sampling_decision::record_and_sample : trace::sampling_decision::drop;
+    }
+    std::string description() const override { return "ByName"; }
+  };
+  auto sampler = std::make_shared<by_name>();
+  auto exporter = std::make_shared<counting_exporter>();
+  trace::tracer_provider provider({.sampler = sampler, .processor = std::make_shared<trace::simple_span_processor>(exporter)});
+  auto tracer = provider.get_tracer("test");
+  CHECK(tracer.start_span("keep").is_recording());
+  CHECK_FALSE(tracer.start_span("drop").is_recording());
+  CHECK(sampler->asked == 2);
+  CHECK(exporter->spans == 1);
 }

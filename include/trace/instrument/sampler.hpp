@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,18 +37,28 @@ class sampler {
   virtual ~sampler() = default;
   virtual sampling_decision should_sample(const sampling_params& params) const = 0;
   virtual std::string description() const = 0;
+  // For a sampler that decides from the trace id alone, as the ratio one does: it keeps a
+  // trace exactly when the low 63 bits of the id's last 8 bytes are below this bound (0
+  // drops all, 2^63 keeps all). Lets the tracer decide inline, with no virtual call.
+  virtual std::optional<std::uint64_t> trace_id_bound() const noexcept { return std::nullopt; }
 };
+
+// The bound of a sampler that keeps every trace, and the test every bound is used with.
+inline constexpr std::uint64_t keep_every_trace = std::uint64_t{1} << 63;
+constexpr bool within_bound(trace_id trace, std::uint64_t bound) noexcept { return (trace.low() >> 1) < bound; }
 
 class always_on_sampler final : public sampler {
  public:
   sampling_decision should_sample(const sampling_params&) const override { return sampling_decision::record_and_sample; }
   std::string description() const override { return "AlwaysOnSampler"; }
+  std::optional<std::uint64_t> trace_id_bound() const noexcept override { return keep_every_trace; }
 };
 
 class always_off_sampler final : public sampler {
  public:
   sampling_decision should_sample(const sampling_params&) const override { return sampling_decision::drop; }
   std::string description() const override { return "AlwaysOffSampler"; }
+  std::optional<std::uint64_t> trace_id_bound() const noexcept override { return 0; }
 };
 
 // Keeps a trace when the low 63 bits of its trace id's last 8 bytes fall below
@@ -60,9 +71,10 @@ class trace_id_ratio_sampler final : public sampler {
     bound_ = static_cast<std::uint64_t>(std::ldexp(ratio, 63));
   }
   sampling_decision should_sample(const sampling_params& params) const override {
-    return (params.trace.low() >> 1) < bound_ ? sampling_decision::record_and_sample : sampling_decision::drop;
+    return within_bound(params.trace, bound_) ? sampling_decision::record_and_sample : sampling_decision::drop;
   }
   std::string description() const override { return "TraceIdRatioBased{" + std::to_string(ratio_) + "}"; }
+  std::optional<std::uint64_t> trace_id_bound() const noexcept override { return bound_; }
   double ratio() const noexcept { return ratio_; }
 
  private:
@@ -98,6 +110,8 @@ class parent_based_sampler final : public sampler {
     return delegate.should_sample(params);
   }
   std::string description() const override { return "ParentBased{root=" + root_->description() + "}"; }
+  const sampler& root() const noexcept { return *root_; }
+  const options& delegates() const noexcept { return delegates_; }
 
  private:
   std::shared_ptr<const sampler> root_;

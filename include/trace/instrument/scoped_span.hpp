@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
 #include <string_view>
@@ -43,7 +44,11 @@ class scoped_span {
 
   bool is_recording() const noexcept { return processor_ != nullptr; }
   // Its trace and span id, for children on other threads and for `inject`.
-  const span_context& context() const noexcept { return has_context_ ? live_.context : no_context(); }
+  span_context context() const {
+    if (!has_context_) return {};
+    return {detail::resolve_trace(live_.trace, live_.tokens), detail::resolve_span(live_.span, live_.tokens),
+            live_.flags, false, live_.trace_state ? *live_.trace_state : std::string()};
+  }
 
   template <class Value>
   scoped_span& set_attribute(std::string_view key, Value&& value) {
@@ -51,7 +56,7 @@ class scoped_span {
       record_.set_attribute(key, std::forward<Value>(value));
     return *this;
   }
-  scoped_span& add_event(std::string_view name, event_level level = event_level::info, attributes values = {});
+  scoped_span& add_event(std::string_view name, event_level level = event_level::info, const attributes& values = {});
   scoped_span& add_link(const span_context& linked, attributes values = {});
   // As OpenTelemetry: `unset` is ignored, `ok` is final, a message is kept with `error` only.
   scoped_span& set_status(status_code code, std::string_view message = {}) {
@@ -75,16 +80,17 @@ class scoped_span {
  private:
   friend class tracer;
 
-  // A context, and the one it displaced as the thread's current context.
+  // Its context, with ids as tokens until asked for (random_ids.hpp).
   struct live_state {
-    span_context context;
-    span_context previous;  // restored when this span ends, if it is still current
+    trace_id trace;
+    span_id span;
+    std::uint8_t flags;
+    std::uint8_t tokens;
+    std::unique_ptr<std::string> trace_state;  // a parent's W3C tracestate, carried on
+    // Where it was pushed as the current context, to pop it from there alone.
+    const detail::context_stack* stack;
+    std::uint32_t level;
   };
-
-  static const span_context& no_context() noexcept {
-    static const span_context none;
-    return none;
-  }
   void take(scoped_span& other) noexcept;
   void release() noexcept;
   void leave_current() noexcept;
@@ -126,21 +132,25 @@ inline scoped_span& scoped_span::operator=(scoped_span&& other) noexcept {
   return *this;
 }
 
-inline void scoped_span::release() noexcept {
+[[gnu::always_inline]] inline void scoped_span::release() noexcept {
   end();
   live_.~live_state();
   has_context_ = false;
 }
 
-inline scoped_span& scoped_span::add_event(std::string_view name, event_level level, attributes values) {
+inline scoped_span& scoped_span::add_event(std::string_view name, event_level level, const attributes& values) {
   // The time in ticks, like the span's own: the record converts them together.
-  if (processor_) record_.extra().events.push_back({detail::span_ticks(), std::string(name), std::move(values), level, 0});
+  if (processor_) record_.add_event(detail::span_ticks(), name, level, values);
   return *this;
 }
 
 inline scoped_span& scoped_span::add_link(const span_context& linked, attributes values) {
-  if (processor_ && linked.valid())
-    record_.extra().links.push_back({linked.trace, linked.span, linked.trace_state, std::move(values), 0});
+  if (!processor_ || !linked.valid()) return *this;
+  span& extra = record_.extra();
+  if (extra.links.size() < span_limits::links)
+    extra.links.push_back({linked.trace, linked.span, linked.trace_state, std::move(values), 0, linked.flags});
+  else
+    ++extra.dropped_links;
   return *this;
 }
 
@@ -149,7 +159,7 @@ inline scoped_span& scoped_span::record_exception(const std::exception& failure)
   attributes details;
   details.set("exception.type", std::string(typeid(failure).name()));
   details.set("exception.message", std::string(failure.what()));
-  add_event("exception", event_level::error, std::move(details));
+  add_event("exception", event_level::error, details);
   return set_status(status_code::error, failure.what());
 }
 
@@ -157,9 +167,8 @@ inline void scoped_span::leave_current() noexcept {
   is_current_ = false;
   // Only when still current on this thread: a span ended out of order, or on another
   // thread than the one it started on, leaves that thread's context alone.
-  span_context& current = detail::current_context_slot();
-  if (current.span == live_.context.span && current.trace == live_.context.trace)
-    detail::move_context(current, live_.previous);
+  detail::context_stack& stack = detail::this_thread_contexts();
+  if (&stack == live_.stack) stack.pop_if_top(live_.level, live_.span);
 }
 
 inline void scoped_span::hand_over(timestamp_ns at) noexcept {

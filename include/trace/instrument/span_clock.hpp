@@ -74,7 +74,7 @@ inline void init_span_clock() {
 }
 
 // What a span records as its start and end: cheap, monotonic, in an unspecified unit.
-inline std::uint64_t span_ticks() noexcept {
+[[gnu::always_inline]] inline std::uint64_t span_ticks() noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   if (use_tsc.load(std::memory_order_relaxed)) [[likely]]
     return __builtin_ia32_rdtsc();

@@ -1,14 +1,17 @@
 #pragma once
 // What a recording `scoped_span` writes while the application runs, and what it hands to
 // the span processor when it ends: ids, start and end in clock ticks, kind, status code,
-// and the name and up to four scalar or short string attributes copied into an inline
-// buffer. Starting, annotating and ending a typical span therefore allocates nothing.
+// and a log of everything else set on it (name, attributes, events with their attributes,
+// a status message) appended as bytes, in the order set, to a buffer inside the record. A
+// typical span fits the buffer, so recording it allocates nothing; a rich one moves its log
+// to one heap block, grown by doubling, instead of a string and a vector per item.
 //
-// Whatever does not fit (a tracestate, events, links, a status message, a fifth attribute,
-// an array value, text beyond the buffer) goes into an `extra` `trace::span` allocated on
-// first need. `materialize` builds the owning `trace::span` from the record; the batching
-// processor does that on its own thread, so the allocations of strings and vectors (and
-// their frees) stay off the application's threads.
+// `materialize` replays the log into the owning `trace::span`: later values of a key
+// replace earlier ones in place, and OpenTelemetry's span limits apply there (128
+// attributes, 128 events, 128 attributes per event, 128 links), counted as dropped. The
+// batching processor does that on its own thread, so the allocations of strings and
+// vectors (and their frees) stay off the application's threads. Links and a tracestate,
+// rare, go into an `extra` `trace::span` allocated on first need.
 
 #include <algorithm>
 #include <cstdint>
@@ -18,10 +21,14 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include "trace/core/attribute.hpp"
+#include "trace/core/event.hpp"
 #include "trace/core/span.hpp"
 #include "trace/core/status.hpp"
+#include "trace/instrument/random_ids.hpp"
 #include "trace/instrument/span_clock.hpp"
 
 namespace trace {
@@ -33,6 +40,14 @@ inline namespace v0 {
 struct span_origin {
   const resource* service = nullptr;
   const scope* library = nullptr;
+};
+
+// OpenTelemetry's default span limits, applied when a record becomes a `trace::span`.
+struct span_limits {
+  static constexpr std::size_t attributes = 128;
+  static constexpr std::size_t events = 128;
+  static constexpr std::size_t links = 128;
+  static constexpr std::size_t attributes_per_event = 128;
 };
 
 namespace detail {
@@ -51,10 +66,12 @@ attribute_value to_attribute_value(Value&& value) {
 
 class span_record {
  public:
-  static constexpr std::size_t inline_attributes = 4;
-  static constexpr std::size_t text_capacity = 96;  // name, keys and string values together
+  static constexpr std::size_t inline_bytes = 151;  // the record is 256 bytes
+  // A span that keeps adding (a loop setting attributes) stops growing here; what would
+  // go past it is counted dropped.
+  static constexpr std::size_t max_log_bytes = std::size_t{1} << 20;
 
-  // The inline buffers are left unwritten: only their used prefix is ever read or copied.
+  // The inline buffer is left unwritten: only its used prefix is ever read or copied.
   span_record() noexcept {}
   span_record(span_record&& other) noexcept { take(other); }
   span_record& operator=(span_record&& other) noexcept {
@@ -72,9 +89,14 @@ class span_record {
     return record;
   }
 
+  static constexpr std::uint8_t parent_is_token = 4;  // beside detail::id_tokens
+
   // `at` is in ticks (`detail::span_ticks`) unless `wall_clock`, then Unix nanoseconds.
+  // `tokens` says which ids are still tokens (detail::id_tokens, parent_is_token), to be
+  // turned into ids by `materialize`.
   void start(trace_id trace, span_id id, span_id parent, std::string_view name, span_kind kind,
-             const span_origin& origin, std::uint64_t at, bool wall_clock) noexcept {
+             const span_origin& origin, std::uint64_t at, bool wall_clock, std::uint8_t tokens = 0) noexcept {
+    tokens_ = tokens;
     trace_ = trace;
     id_ = id;
     parent_ = parent;
@@ -82,8 +104,8 @@ class span_record {
     origin_ = origin;
     start_ = at;
     flags_ = wall_clock ? start_is_wall : 0;
-    text_used_ = 0;
-    attribute_count_ = 0;
+    used_ = 0;
+    dropped_attributes_ = dropped_events_ = 0;
     status_ = status_code::unset;
     set_name(name);
   }
@@ -93,17 +115,22 @@ class span_record {
   }
 
   template <class Value>
-  void set_attribute(std::string_view key, Value&& value);
-  void set_name(std::string_view name);
-  void set_status(status_code code, std::string_view message);
-  // The rest of the span, allocated on first use: tracestate, events (times in ticks),
-  // links, a status message.
+  void set_attribute(std::string_view key, Value&& value) noexcept;
+  void set_attributes(const basic_attributes<std::string>& values) noexcept {
+    for (const auto& item : values) set_attribute(item.key, item.value);
+  }
+  void set_name(std::string_view name) noexcept {
+    if (char* at = append(1 + text_size(name))) write_text(put_tag(at, tag::name), name);
+  }
+  void set_status(status_code code, std::string_view message) noexcept;
+  // `at` in ticks, like the span's own times: the record converts them together.
+  void add_event(std::uint64_t at, std::string_view name, event_level level,
+                 const basic_attributes<std::string>& values) noexcept;
+  // The rest of the span, allocated on first use: tracestate and links.
   span& extra() {
     if (!extra_) extra_ = std::make_unique<span>();
     return *extra_;
   }
-  // From here on every attribute lives in `extra().attributes`, in the order set.
-  basic_attributes<std::string>& spilled_attributes();
 
   const span_origin& origin() const noexcept { return origin_; }
 
@@ -112,21 +139,10 @@ class span_record {
   span materialize(const detail::tick_mapping& clock) &&;
 
  private:
-  enum flag : std::uint8_t {
-    start_is_wall = 1,
-    end_is_wall = 2,
-    attributes_spilled = 4,
-    name_spilled = 8,
-    is_prebuilt = 16,
-  };
-  enum class value_kind : std::uint8_t { boolean, integer, floating, text };
-  struct inline_attribute {
-    std::uint8_t key_offset = 0;
-    std::uint8_t key_size = 0;
-    value_kind kind = value_kind::boolean;
-    std::uint64_t payload = 0;  // the bool, the int64, the double's bits, or text offset << 8 | size
-  };
-  static_assert(text_capacity < 256, "offsets and sizes are one byte");
+  enum flag : std::uint8_t { start_is_wall = 1, end_is_wall = 2, is_prebuilt = 4, has_status_message = 8 };
+  enum class tag : std::uint8_t { name, attribute, event, status_message };
+  // The value's type in the log; arrays are a count and their elements.
+  enum class value_kind : std::uint8_t { boolean, integer, floating, text, booleans, integers, floatings, texts };
 
   void take(span_record& other) noexcept {
     trace_ = other.trace_;
@@ -135,28 +151,66 @@ class span_record {
     start_ = other.start_;
     end_ = other.end_;
     origin_ = other.origin_;
-    name_offset_ = other.name_offset_;
-    name_size_ = other.name_size_;
-    text_used_ = other.text_used_;
-    attribute_count_ = other.attribute_count_;
+    used_ = other.used_;
+    capacity_ = other.capacity_;
+    dropped_attributes_ = other.dropped_attributes_;
+    dropped_events_ = other.dropped_events_;
     flags_ = other.flags_;
     kind_ = other.kind_;
     status_ = other.status_;
+    tokens_ = other.tokens_;
     extra_ = std::move(other.extra_);
-    std::copy_n(other.attributes_, other.attribute_count_, attributes_);
-    std::memcpy(text_, other.text_, other.text_used_);
+    heap_ = std::move(other.heap_);
+    if (!heap_) std::memcpy(inline_, other.inline_, used_);
+    other.used_ = 0;
   }
-  // Copies `text` into the buffer; false when it does not fit.
-  bool store_text(std::string_view text, std::uint8_t& offset) noexcept {
-    if (text.size() > text_capacity - text_used_) return false;
-    offset = static_cast<std::uint8_t>(text_used_);
-    std::memcpy(text_ + text_used_, text.data(), text.size());
-    text_used_ = static_cast<std::uint8_t>(text_used_ + text.size());
+
+  char* data() noexcept { return heap_ ? heap_.get() : inline_; }
+  const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+  // Room for `size` more bytes of log, or null when the log would pass `max_log_bytes`
+  // (or memory ran out): the caller then drops what it was adding.
+  [[gnu::always_inline]] char* append(std::size_t size) noexcept {
+    const std::size_t capacity = heap_ ? capacity_ : inline_bytes;
+    if (size <= capacity - used_) [[likely]] {
+      char* at = data() + used_;
+      used_ += static_cast<std::uint32_t>(size);
+      return at;
+    }
+    return grow_and_append(size);
+  }
+  char* grow_and_append(std::size_t size) noexcept;
+
+  static std::size_t text_size(std::string_view text) noexcept { return 4 + text.size(); }
+  [[gnu::always_inline]] static char* put_tag(char* at, tag value) noexcept {
+    *at = static_cast<char>(value);
+    return at + 1;
+  }
+  template <class T>
+  [[gnu::always_inline]] static char* put(char* at, T value) noexcept {
+    std::memcpy(at, &value, sizeof value);
+    return at + sizeof value;
+  }
+  [[gnu::always_inline]] static char* write_text(char* at, std::string_view text) noexcept {
+    at = put(at, static_cast<std::uint32_t>(text.size()));
+    if (!text.empty()) std::memcpy(at, text.data(), text.size());
+    return at + text.size();
+  }
+  // One attribute (tag, key, kind, value); false when the log is full.
+  [[gnu::always_inline]] bool log_scalar(std::string_view key, value_kind kind, std::uint64_t payload) noexcept {
+    char* at = append(1 + text_size(key) + 1 + 8);
+    if (!at) return false;
+    at = write_text(put_tag(at, tag::attribute), key);
+    put(put(at, kind), payload);
     return true;
   }
-  std::string_view text(std::uint8_t offset, std::size_t size) const noexcept { return {text_ + offset, size}; }
-  bool set_inline(std::string_view key, value_kind kind, std::uint64_t payload, std::string_view value_text) noexcept;
-  attribute_value inline_value(const inline_attribute& slot) const;
+  [[gnu::always_inline]] bool log_text(std::string_view key, std::string_view value) noexcept {
+    char* at = append(1 + text_size(key) + 1 + text_size(value));
+    if (!at) return false;
+    at = write_text(put_tag(at, tag::attribute), key);
+    write_text(put(at, value_kind::text), value);
+    return true;
+  }
+  bool log_value(std::string_view key, const attribute_value& value) noexcept;
 
   trace_id trace_{};
   span_id id_{};
@@ -164,139 +218,239 @@ class span_record {
   std::uint64_t start_ = 0;
   std::uint64_t end_ = 0;
   span_origin origin_{};
-  std::uint8_t name_offset_ = 0;
-  std::uint8_t name_size_ = 0;
-  std::uint8_t text_used_ = 0;
-  std::uint8_t attribute_count_ = 0;
+  std::unique_ptr<span> extra_{};
+  std::unique_ptr<char[]> heap_{};  // the log once it outgrew `inline_`
+  std::uint32_t used_ = 0;
+  std::uint32_t capacity_ = 0;      // of `heap_`
+  std::uint32_t dropped_attributes_ = 0, dropped_events_ = 0;  // past `max_log_bytes`
   std::uint8_t flags_ = 0;
   span_kind kind_ = span_kind::internal;
   status_code status_ = status_code::unset;
-  std::unique_ptr<span> extra_{};
-  inline_attribute attributes_[inline_attributes];
-  char text_[text_capacity];
+  std::uint8_t tokens_ = 0;
+  char inline_[inline_bytes];
 };
 
 // ---------------------------------------------------------------------------------------
 
-inline bool span_record::set_inline(std::string_view key, value_kind kind, std::uint64_t payload,
-                                    std::string_view value_text) noexcept {
-  inline_attribute* slot = nullptr;
-  for (std::uint8_t i = 0; i < attribute_count_; ++i)
-    if (text(attributes_[i].key_offset, attributes_[i].key_size) == key) slot = &attributes_[i];
-  std::uint8_t used_before = text_used_;
-  inline_attribute written;
-  if (slot) {
-    written.key_offset = slot->key_offset;
-  } else if (attribute_count_ == inline_attributes || key.size() >= 256 || !store_text(key, written.key_offset)) {
-    return false;
-  }
-  written.key_size = static_cast<std::uint8_t>(key.size());
-  written.kind = kind;
-  written.payload = payload;
-  if (kind == value_kind::text) {
-    std::uint8_t offset = 0;
-    if (!store_text(value_text, offset)) {
-      text_used_ = used_before;
-      return false;
-    }
-    written.payload = std::uint64_t{offset} << 8 | value_text.size();
-  }
-  if (slot) *slot = written;
-  else attributes_[attribute_count_++] = written;
-  return true;
+[[gnu::cold, gnu::noinline]] inline char* span_record::grow_and_append(std::size_t size) noexcept {
+  if (size > max_log_bytes - used_) return nullptr;
+  std::size_t capacity = std::max<std::size_t>(2 * (heap_ ? capacity_ : inline_bytes), 512);
+  while (capacity - used_ < size) capacity *= 2;
+  capacity = std::min(capacity, max_log_bytes);
+  std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
+  if (!grown) return nullptr;
+  std::memcpy(grown.get(), data(), used_);
+  heap_ = std::move(grown);
+  capacity_ = static_cast<std::uint32_t>(capacity);
+  char* at = heap_.get() + used_;
+  used_ += static_cast<std::uint32_t>(size);
+  return at;
 }
 
 template <class Value>
-void span_record::set_attribute(std::string_view key, Value&& value) {
+void span_record::set_attribute(std::string_view key, Value&& value) noexcept {
   using V = std::remove_cvref_t<Value>;
-  if (!(flags_ & attributes_spilled)) {
-    bool stored = false;
-    if constexpr (std::is_same_v<V, bool>) {
-      stored = set_inline(key, value_kind::boolean, value ? 1 : 0, {});
-    } else if constexpr (std::is_integral_v<V>) {
-      stored = set_inline(key, value_kind::integer, static_cast<std::uint64_t>(static_cast<std::int64_t>(value)), {});
-    } else if constexpr (std::is_floating_point_v<V>) {
-      double as_double = static_cast<double>(value);
-      std::uint64_t bits = 0;
-      std::memcpy(&bits, &as_double, sizeof bits);
-      stored = set_inline(key, value_kind::floating, bits, {});
-    } else if constexpr (std::is_convertible_v<const V&, std::string_view>) {
-      std::string_view as_text(value);
-      stored = as_text.size() < 256 && set_inline(key, value_kind::text, 0, as_text);
-    }
-    if (stored) return;
+  bool logged;
+  if constexpr (std::is_same_v<V, bool>) {
+    logged = log_scalar(key, value_kind::boolean, value ? 1 : 0);
+  } else if constexpr (std::is_integral_v<V>) {
+    logged = log_scalar(key, value_kind::integer, static_cast<std::uint64_t>(static_cast<std::int64_t>(value)));
+  } else if constexpr (std::is_floating_point_v<V>) {
+    double as_double = static_cast<double>(value);
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &as_double, sizeof bits);
+    logged = log_scalar(key, value_kind::floating, bits);
+  } else if constexpr (std::is_convertible_v<const V&, std::string_view>) {
+    logged = log_text(key, std::string_view(value));
+  } else if constexpr (std::is_same_v<V, attribute_value>) {
+    logged = log_value(key, value);
+  } else {
+    logged = log_value(key, attribute_value(std::forward<Value>(value)));
   }
-  spilled_attributes().set(std::string(key), detail::to_attribute_value(std::forward<Value>(value)));
+  if (!logged) [[unlikely]]
+    ++dropped_attributes_;
 }
 
-inline void span_record::set_name(std::string_view name) {
-  if (!(flags_ & name_spilled) && name.size() < 256 && store_text(name, name_offset_)) {
-    name_size_ = static_cast<std::uint8_t>(name.size());
-    return;
-  }
-  flags_ |= name_spilled;
-  extra().name = std::string(name);
+inline bool span_record::log_value(std::string_view key, const attribute_value& value) noexcept {
+  return std::visit(
+      [&](const auto& held) -> bool {
+        using H = std::remove_cvref_t<decltype(held)>;
+        if constexpr (std::is_same_v<H, bool>) {
+          return log_scalar(key, value_kind::boolean, held ? 1 : 0);
+        } else if constexpr (std::is_same_v<H, std::int64_t>) {
+          return log_scalar(key, value_kind::integer, static_cast<std::uint64_t>(held));
+        } else if constexpr (std::is_same_v<H, double>) {
+          std::uint64_t bits = 0;
+          std::memcpy(&bits, &held, sizeof bits);
+          return log_scalar(key, value_kind::floating, bits);
+        } else if constexpr (std::is_same_v<H, std::string>) {
+          return log_text(key, held);
+        } else {
+          // An array: its count, then each element (a byte, 8 bytes, or a text).
+          using E = typename H::value_type;
+          std::size_t size = 1 + text_size(key) + 1 + 4;
+          if constexpr (std::is_same_v<E, std::string>) {
+            for (const auto& element : held) size += text_size(element);
+          } else {
+            size += held.size() * (std::is_same_v<E, bool> ? 1 : 8);
+          }
+          char* at = append(size);
+          if (!at) return false;
+          at = write_text(put_tag(at, tag::attribute), key);
+          const value_kind kind = std::is_same_v<E, bool>           ? value_kind::booleans
+                                  : std::is_same_v<E, std::int64_t> ? value_kind::integers
+                                  : std::is_same_v<E, double>       ? value_kind::floatings
+                                                                    : value_kind::texts;
+          at = put(put(at, kind), static_cast<std::uint32_t>(held.size()));
+          for (const auto& element : held) {
+            if constexpr (std::is_same_v<E, std::string>) at = write_text(at, element);
+            else if constexpr (std::is_same_v<E, bool>) at = put(at, static_cast<std::uint8_t>(element ? 1 : 0));
+            else at = put(at, element);
+          }
+          return true;
+        }
+      },
+      value);
 }
 
-inline void span_record::set_status(status_code code, std::string_view message) {
+inline void span_record::set_status(status_code code, std::string_view message) noexcept {
   if (code == status_code::unset || status_ == status_code::ok) return;
   status_ = code;
-  if (code == status_code::error && !message.empty()) extra().status.message = std::string(message);
-  else if (extra_) extra_->status.message.clear();
+  // A message goes with an error only; a later status clears an earlier message.
+  const bool keep = code == status_code::error && !message.empty();
+  if (!keep && !(flags_ & has_status_message)) return;
+  if (char* at = append(1 + text_size(keep ? message : std::string_view{}))) {
+    write_text(put_tag(at, tag::status_message), keep ? message : std::string_view{});
+    flags_ = static_cast<std::uint8_t>(keep ? flags_ | has_status_message : flags_ & ~has_status_message);
+  }
 }
 
-inline attribute_value span_record::inline_value(const inline_attribute& slot) const {
-  switch (slot.kind) {
-    case value_kind::boolean: return slot.payload != 0;
-    case value_kind::integer: return static_cast<std::int64_t>(slot.payload);
-    case value_kind::floating: {
-      double value = 0;
-      std::memcpy(&value, &slot.payload, sizeof value);
-      return value;
-    }
-    case value_kind::text: break;
+inline void span_record::add_event(std::uint64_t at_ticks, std::string_view name, event_level level,
+                                   const basic_attributes<std::string>& values) noexcept {
+  char* at = append(1 + 8 + 1 + text_size(name) + 4);
+  if (!at) {
+    ++dropped_events_;
+    return;
   }
-  return std::string(text(static_cast<std::uint8_t>(slot.payload >> 8), slot.payload & 0xff));
+  at = write_text(put(put(put_tag(at, tag::event), at_ticks), level), name);
+  // The count is of the attributes that made it into the log, written once they are in;
+  // by offset, as the log may move to the heap meanwhile.
+  const std::size_t count_offset = static_cast<std::size_t>(at - data());
+  std::uint32_t logged = 0;
+  put(at, logged);
+  for (const auto& item : values) logged += log_value(item.key, item.value) ? 1 : 0;
+  put(data() + count_offset, logged);
 }
 
-inline basic_attributes<std::string>& span_record::spilled_attributes() {
-  basic_attributes<std::string>& spilled = extra().attributes;
-  if (!(flags_ & attributes_spilled)) {
-    flags_ |= attributes_spilled;
-    // The inline ones first, so that the order stays the order they were set in.
-    basic_attributes<std::string> ordered;
-    ordered.reserve(attribute_count_ + spilled.size() + 1);
-    for (std::uint8_t i = 0; i < attribute_count_; ++i)
-      ordered.set(std::string(text(attributes_[i].key_offset, attributes_[i].key_size)), inline_value(attributes_[i]));
-    for (const auto& item : spilled) ordered.set(item.key, item.value);
-    spilled = std::move(ordered);
-    attribute_count_ = 0;
+namespace detail {
+
+// Reads back what span_record wrote, in order.
+class record_log_reader {
+ public:
+  record_log_reader(const char* at, const char* end) noexcept : at_(at), end_(end) {}
+  bool done() const noexcept { return at_ >= end_; }
+  template <class T>
+  T get() noexcept {
+    T value;
+    std::memcpy(&value, at_, sizeof value);
+    at_ += sizeof value;
+    return value;
   }
-  return spilled;
-}
+  std::string_view text() noexcept {
+    const auto size = get<std::uint32_t>();
+    std::string_view out(at_, size);
+    at_ += size;
+    return out;
+  }
+
+ private:
+  const char* at_;
+  const char* end_;
+};
+
+}  // namespace detail
 
 inline span span_record::materialize(const detail::tick_mapping& clock) && {
   span built;
   if (extra_) built = std::move(*extra_);
   extra_.reset();
   if (flags_ & is_prebuilt) return built;
-  built.trace = trace_;
-  built.id = id_;
-  built.parent = parent_;
+  built.trace = detail::resolve_trace(trace_, tokens_);
+  built.id = detail::resolve_span(id_, tokens_);
+  built.parent = (tokens_ & parent_is_token) ? detail::span_id_of(parent_.value()) : parent_;
   built.kind = kind_;
-  if (!(flags_ & name_spilled)) built.name.assign(text_ + name_offset_, name_size_);
-  if (!(flags_ & attributes_spilled)) {
-    built.attributes.reserve(attribute_count_);
-    for (std::uint8_t i = 0; i < attribute_count_; ++i)
-      built.attributes.set(std::string(text(attributes_[i].key_offset, attributes_[i].key_size)),
-                           inline_value(attributes_[i]));
-  }
   built.start = (flags_ & start_is_wall) ? start_ : clock.to_wall(start_);
   built.end = std::max((flags_ & end_is_wall) ? end_ : clock.to_wall(end_), built.start);
-  for (auto& event : built.events) event.time = clock.to_wall(event.time);
   built.status.code = status_;
-  attribute_count_ = 0;
-  text_used_ = 0;
+  built.dropped_attributes = dropped_attributes_;
+  built.dropped_events = dropped_events_;
+
+  auto read_value = [](detail::record_log_reader& log) -> attribute_value {
+    switch (log.get<value_kind>()) {
+      case value_kind::boolean: return log.get<std::uint64_t>() != 0;
+      case value_kind::integer: return static_cast<std::int64_t>(log.get<std::uint64_t>());
+      case value_kind::floating: return log.get<double>();
+      case value_kind::text: return std::string(log.text());
+      case value_kind::booleans: {
+        std::vector<bool> out(log.get<std::uint32_t>());
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = log.get<std::uint8_t>() != 0;
+        return out;
+      }
+      case value_kind::integers: {
+        std::vector<std::int64_t> out(log.get<std::uint32_t>());
+        for (auto& element : out) element = log.get<std::int64_t>();
+        return out;
+      }
+      case value_kind::floatings: {
+        std::vector<double> out(log.get<std::uint32_t>());
+        for (auto& element : out) element = log.get<double>();
+        return out;
+      }
+      case value_kind::texts: break;
+    }
+    std::vector<std::string> out(log.get<std::uint32_t>());
+    for (auto& element : out) element = std::string(log.text());
+    return out;
+  };
+  // Replaces in place, or adds within the limit, else counts it dropped.
+  auto set_limited = [](basic_attributes<std::string>& into, std::string_view key, attribute_value value,
+                        std::size_t limit, std::uint32_t& dropped) {
+    if (into.size() >= limit && !into.find(key)) {
+      ++dropped;
+      return;
+    }
+    into.set(std::string(key), std::move(value));
+  };
+
+  const char* begin = data();
+  detail::record_log_reader log(begin, begin + used_);
+  while (!log.done()) {
+    switch (log.get<tag>()) {
+      case tag::name: built.name = std::string(log.text()); break;
+      case tag::attribute: {
+        std::string_view key = log.text();
+        set_limited(built.attributes, key, read_value(log), span_limits::attributes, built.dropped_attributes);
+        break;
+      }
+      case tag::event: {
+        event added;
+        added.time = clock.to_wall(log.get<std::uint64_t>());
+        added.level = log.get<event_level>();
+        added.name = std::string(log.text());
+        for (auto count = log.get<std::uint32_t>(); count > 0; --count) {
+          static_cast<void>(log.get<tag>());
+          std::string_view key = log.text();
+          set_limited(added.attributes, key, read_value(log), span_limits::attributes_per_event, added.dropped_attributes);
+        }
+        if (built.events.size() < span_limits::events) built.events.push_back(std::move(added));
+        else ++built.dropped_events;
+        break;
+      }
+      case tag::status_message: built.status.message = std::string(log.text()); break;
+    }
+  }
+  heap_.reset();
+  used_ = 0;
   return built;
 }
 

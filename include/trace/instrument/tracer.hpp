@@ -81,6 +81,11 @@ class tracer {
   friend class tracer_provider;
   explicit tracer(const detail::tracer_state* state) noexcept : state_(state) {}
   void start(scoped_span& started, std::string_view name, span_options* options) const;
+  // The rarer parts of `start`, kept out of line so that the common path stays small.
+  static bool ask_sampler(const detail::provider_state& provider, bool explicit_parent, const span_context* chosen, trace_id trace,
+                          std::string_view name, span_kind kind);
+  static void carry_trace_state(scoped_span& started, std::string_view trace_state);
+  static void apply_options(span_record& record, span_options* options, std::string_view trace_state);
 
   const detail::tracer_state* state_ = nullptr;
 };
@@ -122,6 +127,7 @@ inline tracer_provider::tracer_provider(provider_options options) : state_(std::
   if (!options.sampler) throw error(errc::invalid_option, "tracer_provider: the sampler is null");
   state_->service = resource{std::move(options.service_name), std::move(options.resource_attributes), 0};
   state_->decider = std::move(options.sampler);
+  state_->plan = detail::sampling_plan::of(*state_->decider);
   state_->processor = std::move(options.processor);
   detail::init_span_clock();
 }
@@ -142,45 +148,84 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
 
 inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
   const detail::provider_state& provider = *state_->provider;
-
-  static const span_context no_parent;
-  const span_context& parent = options && options->parent ? *options->parent
-                               : options && options->root   ? no_parent
-                                                            : current_context();
-  const bool has_parent = parent.valid();
+  detail::context_stack& stack = detail::this_thread_contexts();
+  const detail::context_entry& current = stack.top();
+  // An explicit parent, or none for a root; otherwise the thread's current context, read
+  // in place (its ids may still be tokens).
+  const bool explicit_parent = options && (options->parent || options->root);
+  const span_context* chosen = explicit_parent && options->parent ? &*options->parent : nullptr;
+  const trace_id parent_trace = chosen ? chosen->trace : current.trace;
+  const span_id parent_span = chosen ? chosen->span : current.span;
+  const std::uint8_t parent_tokens = explicit_parent ? 0 : current.tokens;
+  const bool has_parent = explicit_parent ? chosen && chosen->valid() : current.valid();
+  const bool parent_remote = chosen ? chosen->remote : current.remote;
+  const bool parent_sampled = ((chosen ? chosen->flags : current.flags) & span_context::sampled_flag) != 0;
   const span_kind kind = options ? options->kind : span_kind::internal;
-  const bool make_current = !options || options->make_current;
-  new (&started.live_) scoped_span::live_state;  // member initialisers only, no zero-fill
-  started.has_context_ = true;
-  span_context& context = started.live_.context;
-  context.trace = has_parent ? parent.trace : random_trace_id();
-  context.span = random_span_id();
-  if (has_parent && !parent.trace_state.empty()) [[unlikely]]
-    context.trace_state = parent.trace_state;
 
-  sampling_decision decision = provider.decider->should_sample({parent, context.trace, name, kind});
-  if (decision == sampling_decision::record_and_sample) {
-    context.flags = span_context::sampled_flag;
-    if (provider.processor) {
-      const bool explicit_start = options && options->start;
-      new (&started.record_) span_record();
-      span_record& record = started.record_;
-      record.start(context.trace, context.span, has_parent ? parent.span : span_id{}, name, kind,
-                   span_origin{&provider.service, &state_->library},
-                   explicit_start ? options->start : detail::span_ticks(), explicit_start);
-      started.processor_ = provider.processor.get();
-      if (!context.trace_state.empty()) record.extra().trace_state = context.trace_state;
-      if (options) {
-        if (!options->attributes.empty()) record.spilled_attributes() = std::move(options->attributes);
-        if (!options->links.empty()) record.extra().links = std::move(options->links);
-      }
-    }
+  // The new span's ids as one token; a root's trace id comes from it too. Kept in
+  // registers: the pushed context and the record take these, not a reload.
+  const std::uint64_t token = detail::next_id_token();
+  const trace_id trace = has_parent ? parent_trace : trace_id{0, token};
+  const std::uint8_t tokens = detail::span_is_token | (has_parent ? parent_tokens & detail::trace_is_token : detail::trace_is_token);
+
+  bool sampled;
+  if (provider.plan.inlined) [[likely]] {
+    // A bound of 0 or 2^63 decides alone; a ratio in between needs the trace id itself.
+    const std::uint64_t bound = provider.plan.bound(has_parent, parent_remote, parent_sampled);
+    sampled = bound != 0 && (bound >= keep_every_trace || within_bound(detail::resolve_trace(trace, tokens), bound));
+  } else {
+    sampled = ask_sampler(provider, explicit_parent, chosen, detail::resolve_trace(trace, tokens), name, kind);
   }
-  if (make_current) {
-    span_context& current = detail::current_context_slot();
-    detail::move_context(started.live_.previous, current);
-    detail::copy_context(current, context);
+  const std::uint8_t flags = sampled ? span_context::sampled_flag : 0;
+
+  new (&started.live_) scoped_span::live_state{trace, span_id{token}, flags, tokens, nullptr, nullptr, 0};
+  started.has_context_ = true;
+  std::string_view trace_state;
+  if (has_parent && (explicit_parent ? !chosen->trace_state.empty() : current.has_trace_state)) [[unlikely]] {
+    trace_state = explicit_parent ? std::string_view(chosen->trace_state) : std::string_view(stack.trace_state(stack.depth() - 1));
+    carry_trace_state(started, trace_state);
+  }
+
+  if (sampled && provider.processor) {
+    const bool explicit_start = options && options->start;
+    new (&started.record_) span_record();
+    const std::uint8_t parent_is_token = has_parent && (parent_tokens & detail::span_is_token) ? span_record::parent_is_token : 0;
+    started.record_.start(trace, span_id{token}, has_parent ? parent_span : span_id{}, name, kind,
+                          span_origin{&provider.service, &state_->library},
+                          explicit_start ? options->start : detail::span_ticks(), explicit_start, tokens | parent_is_token);
+    started.processor_ = provider.processor.get();
+    if (options || !trace_state.empty()) [[unlikely]]
+      apply_options(started.record_, options, trace_state);
+  }
+  if (!options || options->make_current) {
+    started.live_.stack = &stack;
+    started.live_.level = stack.push(trace, span_id{token}, flags, false, tokens, trace_state);
     started.is_current_ = true;
+  }
+}
+
+[[gnu::cold, gnu::noinline]] inline bool tracer::ask_sampler(const detail::provider_state& provider, bool explicit_parent,
+                                                             const span_context* chosen, trace_id trace,
+                                                             std::string_view name, span_kind kind) {
+  const span_context parent = chosen ? *chosen : explicit_parent ? span_context{} : current_context();
+  return provider.decider->should_sample({parent, trace, name, kind}) == sampling_decision::record_and_sample;
+}
+
+[[gnu::cold, gnu::noinline]] inline void tracer::carry_trace_state(scoped_span& started, std::string_view trace_state) {
+  started.live_.trace_state = std::make_unique<std::string>(trace_state);
+}
+
+[[gnu::noinline]] inline void tracer::apply_options(span_record& record, span_options* options, std::string_view trace_state) {
+  if (!trace_state.empty()) record.extra().trace_state = std::string(trace_state);
+  if (!options) return;
+  if (!options->attributes.empty()) record.set_attributes(options->attributes);
+  if (!options->links.empty()) {
+    span& extra = record.extra();
+    extra.links = std::move(options->links);
+    if (extra.links.size() > span_limits::links) {
+      extra.dropped_links += static_cast<std::uint32_t>(extra.links.size() - span_limits::links);
+      extra.links.resize(span_limits::links);
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include "trace/core/resource.hpp"
 #include "trace/instrument/processor.hpp"
 #include "trace/instrument/sampler.hpp"
+#include "trace/instrument/sampling_plan.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -32,6 +33,7 @@ struct tracer_state {
 struct provider_state {
   resource service;
   std::shared_ptr<const sampler> decider;
+  sampling_plan plan;  // the decider as bounds, when it is made of built-in samplers
   std::shared_ptr<span_processor> processor;  // null: nothing is recorded
   std::mutex tracers_mutex;
   bool enabled = true;               // guarded by tracers_mutex; each tracer mirrors it
