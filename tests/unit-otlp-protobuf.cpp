@@ -251,6 +251,21 @@ TEST_CASE("decoding follows protobuf's wire rules") {
     CHECK(back[0].resource == resource{"svc", {{"a", std::string("1")}}, 4, "schema-r"});
     CHECK(back[0].scope.name == "lib");
   }
+  SECTION("a resource given after its spans applies to that resource_spans only, when all are decoded at once") {
+    message first = message().sub(1, message().sub(1, key_value("service.name", string_value("a")))).sub(2, message().sub(2, minimal_span(1)));
+    message second = message().sub(2, message().sub(2, minimal_span(2)).sub(2, minimal_span(3)))
+                         .sub(1, message().sub(1, key_value("service.name", string_value("b"))));
+    const std::string bytes = message().sub(1, first).sub(1, second).bytes;
+    auto back = pb::decode_request(bytes);
+    REQUIRE(back.size() == 3);
+    CHECK(back[0].resource.service_name == "a");
+    CHECK(back[1].resource.service_name == "b");
+    CHECK(back[2].resource.service_name == "b");
+    const pb::request_views views = pb::decode_request_views(bytes);
+    REQUIRE(views.spans.size() == 3);
+    CHECK(views.spans[0].resource.service_name == "a");
+    CHECK(views.spans[2].resource.service_name == "b");
+  }
   SECTION("unknown fields of every wire type are skipped, groups included") {
     message unknown = message()
                           .varint(90, 1)

@@ -367,11 +367,11 @@ class decoder {
     return id.valid();
   }
 
-  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
-  // message holds, into `counts[i]`, stopping quietly at anything malformed (the real pass
-  // reports it): capacity hints backed by bytes present.
-  template <std::size_t N>
-  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+  // Calls `f(number, bytes)` for each length-delimited field of the message, stopping
+  // quietly at anything malformed (the real pass reports it): for capacity hints backed by
+  // bytes present.
+  template <class F>
+  static void each_len_field(cursor c, F&& f) noexcept {
     auto read = [&c](std::uint64_t& v) {
       v = 0;
       for (int shift = 0; shift < 64 && c.p != c.end; shift += 7) {
@@ -389,12 +389,30 @@ class decoder {
         case 5: if (c.end - c.p < 4) return; c.p += 4; break;
         case 2:
           if (!read(v) || v > static_cast<std::uint64_t>(c.end - c.p)) return;
+          f(static_cast<std::uint32_t>(key >> 3), cursor{c.p, c.p + v});
           c.p += v;
-          for (std::size_t i = 0; i < N; ++i) counts[i] += (key >> 3) == numbers[i] && v >= min_size;
           break;
         default: return;  // groups: rare, and only a hint is lost
       }
     }
+  }
+  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
+  // message holds, into `counts[i]`.
+  template <std::size_t N>
+  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+    each_len_field(c, [&](std::uint32_t number, cursor inner) {
+      for (std::size_t i = 0; i < N; ++i) counts[i] += number == numbers[i] && inner.end - inner.p >= static_cast<std::ptrdiff_t>(min_size);
+    });
+  }
+  // The spans of one resource_spans, over all its scope_spans (a capacity hint).
+  static std::size_t count_spans(cursor resource_spans) noexcept {
+    std::size_t n = 0;
+    each_len_field(resource_spans, [&n](std::uint32_t number, cursor scope_spans) {
+      std::size_t spans[1] = {};
+      if (number == 2 || number == 1000) count(scope_spans, {2}, spans, min_span_size);
+      n += spans[0];
+    });
+    return n;
   }
 
   static std::uint64_t big_endian(const char* p) noexcept {
@@ -410,6 +428,11 @@ class decoder {
   // `converted`, which must then be given.
   template <class String, class Sink>
   std::size_t request(std::string_view bytes, Sink& sink);
+  // Every span of the request appended to `out`, which is reserved for them first.
+  template <class String>
+  void request_into(std::string_view bytes, std::vector<basic_span<String>>& out);
+  template <class F>
+  void each_resource_spans(std::string_view bytes, F&& f);
   // The resource of a resource_spans as its spans get it. Writers put it before the spans,
   // so each span takes it while still in cache; one read after spans were taken (a merge, or
   // a writer that puts it last) makes the end of the resource_spans give it again to all.
@@ -433,8 +456,9 @@ class decoder {
     }
     return r;
   }
+  // Appends the spans of one resource_spans to `batch`, reserving room for `expected` more.
   template <class String>
-  std::size_t resource_spans(cursor c, std::vector<basic_span<String>>& batch);
+  std::size_t resource_spans(cursor c, std::vector<basic_span<String>>& batch, std::size_t expected);
   template <class String>
   void scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res);
   template <class String>
@@ -847,9 +871,6 @@ bool decoder::kept_span(cursor c, basic_span<String>& s, const char* at) {
 template <class String>
 void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res) {
   const std::size_t first = batch.size();
-  std::size_t spans[1] = {};
-  count(c, {2}, spans, min_span_size);
-  batch.reserve(first + spans[0]);
   basic_scope<String> sc;
   bool scope_stale = false;  // as the resource: read again after spans took it
   field f;
@@ -895,7 +916,9 @@ void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pend
 }
 
 template <class String>
-std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& batch) {
+std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& batch, std::size_t expected) {
+  const std::size_t first = batch.size();
+  batch.reserve(first + expected);
   pending_resource<String> res;
   field f;
   std::int64_t n = 0;
@@ -929,17 +952,37 @@ std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& b
   }
   if (res.stale) {
     const basic_resource<String>& r = res.get();
-    for (basic_span<String>& s : batch) s.resource = r;
+    for (std::size_t i = first; i < batch.size(); ++i) batch[i].resource = r;
   }
-  return batch.size();
+  return batch.size() - first;
 }
 
 template <class String, class Sink>
 std::size_t decoder::request(std::string_view bytes, Sink& sink) {
+  std::size_t count = 0;
+  each_resource_spans(bytes, [&](cursor inner) {
+    std::vector<basic_span<String>> batch;
+    count += resource_spans(inner, batch, count_spans(inner));
+    if (!batch.empty()) sink(std::move(batch));
+  });
+  return count;
+}
+
+template <class String>
+void decoder::request_into(std::string_view bytes, std::vector<basic_span<String>>& out) {
+  std::size_t spans = 0;
+  each_len_field(cursor_of(bytes), [&spans](std::uint32_t number, cursor inner) {
+    if (number == 1) spans += count_spans(inner);
+  });
+  out.reserve(out.size() + spans);
+  each_resource_spans(bytes, [&](cursor inner) { resource_spans(inner, out, 0); });
+}
+
+template <class F>
+void decoder::each_resource_spans(std::string_view bytes, F&& each) {
   cursor c = cursor_of(bytes);
   field f;
   std::int64_t n = 0;
-  std::size_t count = 0;
   while (next(c, f)) {
     if (f.number != 1) {
       skip(c, f);
@@ -947,12 +990,9 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
     }
     cursor inner = cursor_of(len(c, f, "resource_spans"));
     push("resource_spans", n++, f.at);
-    std::vector<basic_span<String>> batch;
-    count += resource_spans(inner, batch);
+    each(inner);
     pop();
-    if (!batch.empty()) sink(std::move(batch));
   }
-  return count;
 }
 
 // -- encoding ---------------------------------------------------------------------------
@@ -1481,20 +1521,14 @@ inline request_views decode_request_views(std::string_view bytes) {
   request_views out;
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
   d.converted_ = &out.converted;
-  auto sink = [&out](std::vector<span_view>&& batch) {
-    if (out.spans.empty()) out.spans = std::move(batch);
-    else out.spans.insert(out.spans.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  };
-  d.request<std::string_view>(bytes, sink);
+  d.request_into(bytes, out.spans);
   return out;
 }
 
 inline std::vector<span> decode_request(std::string_view bytes) {
   std::vector<span> out;
-  decode_request(bytes, [&out](std::vector<span>&& batch) {
-    if (out.empty()) out = std::move(batch);
-    else out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  });
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  d.request_into(bytes, out);
   return out;
 }
 
