@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <functional>
+#include <memory_resource>
 #include <utility>
 #include <string>
 #include <vector>
@@ -251,6 +252,21 @@ TEST_CASE("decoding follows protobuf's wire rules") {
     CHECK(back[0].resource == resource{"svc", {{"a", std::string("1")}}, 4, "schema-r"});
     CHECK(back[0].scope.name == "lib");
   }
+  SECTION("a resource given after its spans applies to that resource_spans only, when all are decoded at once") {
+    message first = message().sub(1, message().sub(1, key_value("service.name", string_value("a")))).sub(2, message().sub(2, minimal_span(1)));
+    message second = message().sub(2, message().sub(2, minimal_span(2)).sub(2, minimal_span(3)))
+                         .sub(1, message().sub(1, key_value("service.name", string_value("b"))));
+    const std::string bytes = message().sub(1, first).sub(1, second).bytes;
+    auto back = pb::decode_request(bytes);
+    REQUIRE(back.size() == 3);
+    CHECK(back[0].resource.service_name == "a");
+    CHECK(back[1].resource.service_name == "b");
+    CHECK(back[2].resource.service_name == "b");
+    const pb::request_views views = pb::decode_request_views(bytes);
+    REQUIRE(views.spans.size() == 3);
+    CHECK(views.spans[0].resource.service_name == "a");
+    CHECK(views.spans[2].resource.service_name == "b");
+  }
   SECTION("unknown fields of every wire type are skipped, groups included") {
     message unknown = message()
                           .varint(90, 1)
@@ -378,6 +394,25 @@ TEST_CASE("decoding into views gives the owning decode's spans, borrowing text f
     CHECK(inside(std::get<std::string_view>(*attributes.find("text")), bytes));
     CHECK_FALSE(inside(std::get<std::string_view>(*attributes.find("bytes")), bytes));
     CHECK(moved.converted.size() == 2);
+  }
+  SECTION("the attributes of every span live in the request's one arena; a copy allocates its own") {
+    span many = full_span();
+    for (int i = 0; i < 1000; ++i) many.attributes.set("k" + std::to_string(i), std::int64_t{i});  // past the arena's block
+    const std::string bytes = pb::encode_request(std::vector<span>{full_span(), many, full_span()});
+    const pb::request_views views = pb::decode_request_views(bytes);
+    REQUIRE(views.spans.size() == 3);
+    CHECK(to_owned(views.spans[1]) == many);
+    auto in_arena = [&](const basic_attributes<std::string_view>& a) { return a.get_allocator().resource() == views.memory.get(); };
+    for (const auto& s : views.spans) {
+      CHECK(in_arena(s.attributes));
+      CHECK(in_arena(s.resource.attributes));
+      CHECK(in_arena(s.scope.attributes));
+      for (const auto& e : s.events) CHECK(in_arena(e.attributes));
+      for (const auto& l : s.links) CHECK(in_arena(l.attributes));
+    }
+    const span_view copy = views.spans[0];
+    CHECK(copy.attributes.get_allocator().resource() == std::pmr::get_default_resource());
+    CHECK(copy == views.spans[0]);
   }
   SECTION("the streaming form, and bad input refused as by the owning decode") {
     std::string bytes = request_of({minimal_span(1), minimal_span(2)}) + request_of({minimal_span(3)});

@@ -19,7 +19,9 @@
 #     stream; not include/trace/io, but run the same way; fuzz_otlp_logs: the OTLP logs
 #     protobuf decoder into the log store and its body index; fuzz_comment_routes: the
 #     server's comment routes and their JSON bodies; fuzz_record_files: comments.log and
-#     logs.log holding well-framed records of any bytes, torn and flipped).
+#     logs.log holding well-framed records of any bytes, torn and flipped; fuzz_logs_json: the
+#     OTLP logs JSON / JSON Lines reader and the plain JSON Lines logs reader; fuzz_database_catalog:
+#     the database's CATALOG file under a valid checksum).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
@@ -121,8 +123,9 @@ fuzz() {
   # message on the spans decoder's cursor, which otlp_protobuf fuzzes for its 20 s.
   # comment_routes and record_files: a few routes over one JSON reader (fuzzed for its own 20 s),
   # and two small record decoders behind checksummed framing.
-  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication|otlp_logs|comment_routes|record_files)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
-  if [[ $target =~ ^(store|record_files)$ ]] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # they write files (and sync them): more runs on a RAM disk
+  # logs_json: two small readers over the JSON reader; database_catalog: a few text lines.
+  if [[ $target =~ ^(server_request|http_response|query_routes|parquet|replication|otlp_logs|comment_routes|record_files|logs_json|database_catalog)$ ]] && [ "$seconds" -gt 10 ]; then seconds=10; fi
+  if [[ $target =~ ^(store|record_files|database_catalog)$ ]] && [ -w /dev/shm ]; then tmp=/dev/shm; fi  # they write files (and sync them): more runs on a RAM disk
   mkdir -p "$work/corpus-$target"
   if ! TMPDIR="$tmp" "$work/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
       "$work/corpus-$target" "fuzz/corpus/$target" >"$work/fuzz-$target.log" 2>&1; then
@@ -134,7 +137,7 @@ fuzz() {
 }
 running=0
 for target in json otlp otlp_protobuf otlp_logs jaeger zipkin parquet query store server_request http_response query_routes \
-    comment_routes record_files replication; do
+    comment_routes record_files replication logs_json database_catalog; do
   if [ "$running" -ge 2 ]; then
     wait -n
     running=$((running - 1))

@@ -7,6 +7,7 @@
 
 #include <charconv>
 #include <cstdint>
+#include <memory_resource>  // views' attributes in a decoder's arena
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -136,16 +137,28 @@ struct basic_attribute {
 
 // A flat map in insertion order: a span carries a handful of attributes, for which a
 // linear search over one contiguous vector beats any node-based map.
+//
+// Views keep theirs in a `std::pmr::vector`, so that a decoder can place the attributes of
+// every span of a request in one arena instead of allocating for each span
+// (`otlp::proto::decode_request_views`). A view made without a resource allocates as a
+// `std::vector` does; a copy always does; a move takes the source's resource along.
 template <class String>
 class basic_attributes {
+  static constexpr bool is_view = std::is_same_v<String, std::string_view>;
+
  public:
   using value_type = basic_attribute<String>;
-  using const_iterator = typename std::vector<value_type>::const_iterator;
+  using storage_type = std::conditional_t<is_view, std::pmr::vector<value_type>, std::vector<value_type>>;
+  using const_iterator = typename storage_type::const_iterator;
 
   basic_attributes() = default;
   basic_attributes(std::initializer_list<value_type> items) {
     for (const auto& item : items) set(item.key, item.value);
   }
+  // Views only: the items are allocated from `memory`, which must outlive them.
+  explicit basic_attributes(std::pmr::memory_resource* memory)
+    requires is_view
+      : items_(memory) {}
 
   // Inserts or replaces.
   void set(String key, basic_attribute_value<String> value) {
@@ -174,6 +187,8 @@ class basic_attributes {
     return false;
   }
 
+  // Where the items are allocated (for views, a `std::pmr::polymorphic_allocator`).
+  typename storage_type::allocator_type get_allocator() const noexcept { return items_.get_allocator(); }
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
   void reserve(std::size_t n) { items_.reserve(n); }
@@ -183,7 +198,7 @@ class basic_attributes {
   friend bool operator==(const basic_attributes&, const basic_attributes&) = default;
 
  private:
-  std::vector<value_type> items_;
+  storage_type items_;
 };
 
 using attributes = basic_attributes<std::string>;

@@ -39,6 +39,7 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <memory_resource>
 #include <ranges>
 #include <string>
 #include <string_view>
@@ -124,7 +125,13 @@ std::vector<span> decode_request(std::string_view bytes);
 // is copied. The spans borrow their text from `bytes`, which must outlive them, and from
 // `converted` (text the decoder made: AnyValue bytes as base64, kvlists and mixed arrays as
 // JSON), which moves with them.
+//
+// The spans' attributes (theirs, their resources', scopes', events' and links') are kept in
+// `memory`, one arena for the request rather than an allocation per span: keep the
+// request_views whole while its spans are used, and move it rather than its `spans` alone
+// (a copy of a span allocates its own).
 struct request_views {
+  std::unique_ptr<std::pmr::memory_resource> memory;
   std::vector<span_view> spans;
   std::vector<std::unique_ptr<std::string>> converted;
 };
@@ -145,6 +152,31 @@ rpc_status decode_status(std::string_view bytes);
 // ---------------------------------------------------------------------------------------
 
 namespace detail {
+
+// Memory handed out in order from blocks small enough for the heap to keep them from one
+// request to the next (larger ones are fresh pages, zeroed by the kernel, each time), all
+// given back at once.
+class attribute_arena : public std::pmr::memory_resource {
+ public:
+  static constexpr std::size_t block_size = 64 * 1024;
+
+ private:
+  void* do_allocate(std::size_t bytes, std::size_t alignment) override {
+    if (bytes > block_size / 4) return large_.emplace_back(new std::byte[bytes]).get();  // aligned for any type
+    std::size_t at = (used_ + alignment - 1) & ~(alignment - 1);
+    if (blocks_.empty() || at + bytes > block_size) {
+      blocks_.emplace_back(new std::byte[block_size]);
+      at = 0;
+    }
+    used_ = at + bytes;
+    return blocks_.back().get() + at;
+  }
+  void do_deallocate(void*, std::size_t, std::size_t) override {}
+  bool do_is_equal(const std::pmr::memory_resource& other) const noexcept override { return this == &other; }
+
+  std::vector<std::unique_ptr<std::byte[]>> blocks_, large_;
+  std::size_t used_ = 0;
+};
 
 enum class wire : std::uint32_t { varint = 0, i64 = 1, len = 2, group_start = 3, group_end = 4, i32 = 5 };
 
@@ -238,9 +270,14 @@ class decoder {
   }
   void pop() noexcept { --depth_; }
 
+  // Most varints (keys, lengths, small numbers) are one byte: that path stays inline.
   std::uint64_t varint(cursor& c, const char* name) const {
+    if (c.p != c.end && static_cast<unsigned char>(*c.p) < 0x80) [[likely]]
+      return static_cast<unsigned char>(*c.p++);
+    return long_varint(c, name);
+  }
+  [[gnu::noinline]] std::uint64_t long_varint(cursor& c, const char* name) const {
     const char* start = c.p;
-    if (c.p != c.end && static_cast<unsigned char>(*c.p) < 0x80) return static_cast<unsigned char>(*c.p++);
     std::uint64_t value = 0;
     for (int shift = 0; shift < 70; shift += 7) {
       if (c.p == c.end) fail(start, name, "varint runs past the end of its message");
@@ -258,12 +295,15 @@ class decoder {
     f.at = c.p;
     std::uint64_t key = varint(c, "field key");
     auto type = static_cast<std::uint32_t>(key & 7);
-    if (type > 5) fail(f.at, "field key", "invalid wire type " + std::to_string(type));
-    if ((key >> 3) == 0 || (key >> 3) > 0x1fffffff)
-      fail(f.at, "field key", "invalid field number " + std::to_string(key >> 3));
+    if (type > 5 || (key >> 3) == 0 || (key >> 3) > 0x1fffffff) [[unlikely]]
+      bad_key(f.at, key);
     f.number = static_cast<std::uint32_t>(key >> 3);
     f.type = static_cast<wire>(type);
     return true;
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void bad_key(const char* at, std::uint64_t key) const {
+    if ((key & 7) > 5) fail(at, "field key", "invalid wire type " + std::to_string(key & 7));
+    fail(at, "field key", "invalid field number " + std::to_string(key >> 3));
   }
 
   void expect(const field& f, wire wanted, const char* name) const {
@@ -367,11 +407,11 @@ class decoder {
     return id.valid();
   }
 
-  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
-  // message holds, into `counts[i]`, stopping quietly at anything malformed (the real pass
-  // reports it): capacity hints backed by bytes present.
-  template <std::size_t N>
-  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+  // Calls `f(number, bytes)` for each length-delimited field of the message, stopping
+  // quietly at anything malformed (the real pass reports it): for capacity hints backed by
+  // bytes present.
+  template <class F>
+  static void each_len_field(cursor c, F&& f) noexcept {
     auto read = [&c](std::uint64_t& v) {
       v = 0;
       for (int shift = 0; shift < 64 && c.p != c.end; shift += 7) {
@@ -389,12 +429,30 @@ class decoder {
         case 5: if (c.end - c.p < 4) return; c.p += 4; break;
         case 2:
           if (!read(v) || v > static_cast<std::uint64_t>(c.end - c.p)) return;
+          f(static_cast<std::uint32_t>(key >> 3), cursor{c.p, c.p + v});
           c.p += v;
-          for (std::size_t i = 0; i < N; ++i) counts[i] += (key >> 3) == numbers[i] && v >= min_size;
           break;
         default: return;  // groups: rare, and only a hint is lost
       }
     }
+  }
+  // How many length-delimited fields numbered `numbers[i]` of at least `min_size` bytes the
+  // message holds, into `counts[i]`.
+  template <std::size_t N>
+  static void count(cursor c, const std::uint32_t (&numbers)[N], std::size_t (&counts)[N], std::size_t min_size = 0) noexcept {
+    each_len_field(c, [&](std::uint32_t number, cursor inner) {
+      for (std::size_t i = 0; i < N; ++i) counts[i] += number == numbers[i] && inner.end - inner.p >= static_cast<std::ptrdiff_t>(min_size);
+    });
+  }
+  // The spans of one resource_spans, over all its scope_spans (a capacity hint).
+  static std::size_t count_spans(cursor resource_spans) noexcept {
+    std::size_t n = 0;
+    each_len_field(resource_spans, [&n](std::uint32_t number, cursor scope_spans) {
+      std::size_t spans[1] = {};
+      if (number == 2 || number == 1000) count(scope_spans, {2}, spans, min_span_size);
+      n += spans[0];
+    });
+    return n;
   }
 
   static std::uint64_t big_endian(const char* p) noexcept {
@@ -410,6 +468,11 @@ class decoder {
   // `converted`, which must then be given.
   template <class String, class Sink>
   std::size_t request(std::string_view bytes, Sink& sink);
+  // Every span of the request appended to `out`, which is reserved for them first.
+  template <class String>
+  void request_into(std::string_view bytes, std::vector<basic_span<String>>& out);
+  template <class F>
+  void each_resource_spans(std::string_view bytes, F&& f);
   // The resource of a resource_spans as its spans get it. Writers put it before the spans,
   // so each span takes it while still in cache; one read after spans were taken (a merge, or
   // a writer that puts it last) makes the end of the resource_spans give it again to all.
@@ -433,8 +496,9 @@ class decoder {
     }
     return r;
   }
+  // Appends the spans of one resource_spans to `batch`, reserving room for `expected` more.
   template <class String>
-  std::size_t resource_spans(cursor c, std::vector<basic_span<String>>& batch);
+  std::size_t resource_spans(cursor c, std::vector<basic_span<String>>& batch, std::size_t expected);
   template <class String>
   void scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res);
   template <class String>
@@ -444,6 +508,7 @@ class decoder {
   bool kept_span(cursor c, basic_span<String>& s, const char* at);
   std::function<void(refused_span&&)> refused_;  // set: the lenient decode
   std::size_t position_ = 0;                     // spans read so far, for refused_span::position
+  std::size_t attributes_hint_ = 0;              // the last span's attributes
   template <class String>
   void resource_fields(cursor c, basic_resource<String>& r);
   template <class String>
@@ -468,6 +533,14 @@ class decoder {
     }
   }
   std::vector<std::unique_ptr<std::string>>* converted_ = nullptr;
+  // Set: views' attributes go there (request_views::memory), not one allocation per span.
+  std::pmr::memory_resource* arena_ = nullptr;
+  template <class String>
+  basic_attributes<String> new_attributes() const {
+    if constexpr (std::is_same_v<String, std::string_view>)
+      if (arena_) return basic_attributes<String>(arena_);
+    return {};
+  }
 
   // An AnyValue's oneof after all its pieces: which member was set last, and its value.
   enum class any_kind : std::uint8_t { none, string, boolean, integer, real, array, kvlist, bytes };
@@ -766,11 +839,9 @@ void decoder::status_fields(cursor c, basic_status<String>& st) {
 template <class String>
 void decoder::span_fields(cursor c, basic_span<String>& s) {
   const char* at = c.p;
-  std::size_t lists[3] = {};
-  count(c, {9, 11, 13}, lists);
-  s.attributes.reserve(std::min<std::size_t>(lists[0], 64));  // keys may repeat: the later replaces
-  s.events.reserve(lists[1]);
-  s.links.reserve(lists[2]);
+  // Spans of a request tend to carry as many attributes as the one before: room for those
+  // saves the vector's growth steps without a pass to count them.
+  s.attributes.reserve(attributes_hint_);
   field f;
   bool has_trace = false, has_id = false;
   std::int64_t attributes = 0, events = 0, links = 0;
@@ -795,7 +866,7 @@ void decoder::span_fields(cursor c, basic_span<String>& s) {
       case 11: {
         cursor inner = cursor_of(len(c, f, "events"));
         push("events", events++, f.at);
-        event_fields(inner, s.events.emplace_back());
+        event_fields(inner, s.events.emplace_back(basic_event<String>{.attributes = new_attributes<String>()}));
         pop();
         break;
       }
@@ -803,7 +874,7 @@ void decoder::span_fields(cursor c, basic_span<String>& s) {
       case 13: {
         cursor inner = cursor_of(len(c, f, "links"));
         push("links", links++, f.at);
-        link_fields(inner, s.links.emplace_back(), f.at);
+        link_fields(inner, s.links.emplace_back(basic_link<String>{.attributes = new_attributes<String>()}), f.at);
         pop();
         break;
       }
@@ -819,6 +890,7 @@ void decoder::span_fields(cursor c, basic_span<String>& s) {
       default: skip(c, f);
     }
   }
+  attributes_hint_ = std::min<std::size_t>(s.attributes.size(), 64);
   if (!has_trace) refuse(at, "trace_id", "missing");
   if (!has_id) refuse(at, "span_id", "missing");
   if (s.end < s.start)
@@ -847,9 +919,6 @@ bool decoder::kept_span(cursor c, basic_span<String>& s, const char* at) {
 template <class String>
 void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pending_resource<String>& res) {
   const std::size_t first = batch.size();
-  std::size_t spans[1] = {};
-  count(c, {2}, spans, min_span_size);
-  batch.reserve(first + spans[0]);
   basic_scope<String> sc;
   bool scope_stale = false;  // as the resource: read again after spans took it
   field f;
@@ -867,8 +936,11 @@ void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pend
       case 2: {
         cursor inner = cursor_of(len(c, f, "spans"));
         push("spans", n++, f.at);
-        basic_span<String>& s = batch.emplace_back();
-        s.kind = span_kind::unspecified;  // proto3: an absent enum is its zero value
+        // proto3: an absent enum is its zero value
+        basic_span<String>& s = batch.emplace_back(basic_span<String>{.kind = span_kind::unspecified,
+                                                                      .attributes = new_attributes<String>(),
+                                                                      .resource = {.attributes = new_attributes<String>()},
+                                                                      .scope = {.attributes = new_attributes<String>()}});
         if (refused_) [[unlikely]] {
           if (!kept_span(inner, s, f.at)) {
             batch.pop_back();
@@ -895,7 +967,9 @@ void decoder::scope_spans(cursor c, std::vector<basic_span<String>>& batch, pend
 }
 
 template <class String>
-std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& batch) {
+std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& batch, std::size_t expected) {
+  const std::size_t first = batch.size();
+  batch.reserve(first + expected);
   pending_resource<String> res;
   field f;
   std::int64_t n = 0;
@@ -929,17 +1003,37 @@ std::size_t decoder::resource_spans(cursor c, std::vector<basic_span<String>>& b
   }
   if (res.stale) {
     const basic_resource<String>& r = res.get();
-    for (basic_span<String>& s : batch) s.resource = r;
+    for (std::size_t i = first; i < batch.size(); ++i) batch[i].resource = r;
   }
-  return batch.size();
+  return batch.size() - first;
 }
 
 template <class String, class Sink>
 std::size_t decoder::request(std::string_view bytes, Sink& sink) {
+  std::size_t count = 0;
+  each_resource_spans(bytes, [&](cursor inner) {
+    std::vector<basic_span<String>> batch;
+    count += resource_spans(inner, batch, count_spans(inner));
+    if (!batch.empty()) sink(std::move(batch));
+  });
+  return count;
+}
+
+template <class String>
+void decoder::request_into(std::string_view bytes, std::vector<basic_span<String>>& out) {
+  std::size_t spans = 0;
+  each_len_field(cursor_of(bytes), [&spans](std::uint32_t number, cursor inner) {
+    if (number == 1) spans += count_spans(inner);
+  });
+  out.reserve(out.size() + spans);
+  each_resource_spans(bytes, [&](cursor inner) { resource_spans(inner, out, 0); });
+}
+
+template <class F>
+void decoder::each_resource_spans(std::string_view bytes, F&& each) {
   cursor c = cursor_of(bytes);
   field f;
   std::int64_t n = 0;
-  std::size_t count = 0;
   while (next(c, f)) {
     if (f.number != 1) {
       skip(c, f);
@@ -947,12 +1041,9 @@ std::size_t decoder::request(std::string_view bytes, Sink& sink) {
     }
     cursor inner = cursor_of(len(c, f, "resource_spans"));
     push("resource_spans", n++, f.at);
-    std::vector<basic_span<String>> batch;
-    count += resource_spans(inner, batch);
+    each(inner);
     pop();
-    if (!batch.empty()) sink(std::move(batch));
   }
-  return count;
 }
 
 // -- encoding ---------------------------------------------------------------------------
@@ -1479,22 +1570,18 @@ std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& 
 
 inline request_views decode_request_views(std::string_view bytes) {
   request_views out;
+  out.memory = std::make_unique<detail::attribute_arena>();
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
   d.converted_ = &out.converted;
-  auto sink = [&out](std::vector<span_view>&& batch) {
-    if (out.spans.empty()) out.spans = std::move(batch);
-    else out.spans.insert(out.spans.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  };
-  d.request<std::string_view>(bytes, sink);
+  d.arena_ = out.memory.get();
+  d.request_into(bytes, out.spans);
   return out;
 }
 
 inline std::vector<span> decode_request(std::string_view bytes) {
   std::vector<span> out;
-  decode_request(bytes, [&out](std::vector<span>&& batch) {
-    if (out.empty()) out = std::move(batch);
-    else out.insert(out.end(), std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()));
-  });
+  detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
+  d.request_into(bytes, out);
   return out;
 }
 

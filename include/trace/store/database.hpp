@@ -355,6 +355,15 @@ inline void database::decode(const std::string& text) {
     std::string kind;
     words >> kind;
     auto bad = [&](const std::string& what) { refuse("line " + std::to_string(number) + ": " + what); };
+    // What the database's own calls check before they write a line, checked again on reading
+    // it: names become file names, and a group's options must open its store.
+    auto checked = [&](auto&& check) {
+      try {
+        check();
+      } catch (const error& e) {
+        bad(e.message());
+      }
+    };
     if (number == 1) {
       std::uint32_t version = 0;
       if (kind != "trace-database-catalog" || !(words >> version)) bad("is not a trace database catalog");
@@ -365,12 +374,21 @@ inline void database::decode(const std::string& text) {
       std::string name;
       group_options o;
       if (!(words >> name >> o.ttl >> o.segment_bytes >> o.segment_span >> o.max_disk_bytes)) bad("malformed group");
+      checked([&] {
+        detail::check_catalog_name("group", name);
+        mmap_options probe;  // as create_group checks them: the group's store must open
+        probe.path = group_dir(name);
+        probe.segment_bytes = o.segment_bytes;
+        probe.segment_span = o.segment_span;
+        validate(probe);
+      });
       groups[name].options = o;
     } else if (kind == "schema") {
       std::string group;
       trace_schema s;
       if (!(words >> group >> s.name >> s.trace_id_tag_name >> s.timestamp_tag_name)) bad("malformed schema");
       if (!groups.count(group)) bad("schema of unknown group \"" + group + "\"");
+      checked([&] { detail::check_catalog_name("trace schema", s.name); });
       groups[group].schemas[s.name] = s;
     } else if (kind == "tag") {
       std::string group, schema_name, type, required, source;
@@ -378,6 +396,7 @@ inline void database::decode(const std::string& text) {
       if (!(words >> group >> schema_name >> t.name >> type >> required >> source)) bad("malformed tag");
       auto g = groups.find(group);
       if (g == groups.end() || !g->second.schemas.count(schema_name)) bad("tag of unknown schema \"" + schema_name + "\"");
+      checked([&] { detail::check_catalog_name("tag", t.name); });
       auto parsed_type = parse_tag_type(type);
       auto parsed_source = parse_tag_source(source);
       if (!parsed_type || !parsed_source || (required != "required" && required != "optional"))
@@ -392,6 +411,7 @@ inline void database::decode(const std::string& text) {
       if (!(words >> group >> schema_name >> r.name >> r.tag >> kind_name)) bad("malformed index rule");
       auto g = groups.find(group);
       if (g == groups.end() || !g->second.schemas.count(schema_name)) bad("index rule of unknown schema \"" + schema_name + "\"");
+      checked([&] { detail::check_catalog_name("index rule", r.name); });
       auto parsed = parse_index_kind(kind_name);
       if (!parsed) bad("index rule \"" + r.name + "\" has unknown kind \"" + kind_name + "\"");
       r.kind = *parsed;
@@ -401,8 +421,15 @@ inline void database::decode(const std::string& text) {
     }
   }
   if (number == 0) refuse("is empty");
-  // Rules are checked against their schema once all its tags are read.
-  for (const auto& [group_name, g] : groups)
+  // Schemas and their rules are checked once all their tags are read.
+  for (const auto& [group_name, g] : groups) {
+    for (const auto& [schema_name, schema] : g.schemas) {
+      try {
+        check_schema(schema);
+      } catch (const error& e) {
+        refuse("group \"" + group_name + "\": " + e.message());
+      }
+    }
     for (const auto& [schema_name, rules] : g.rules) {
       try {
         check_index_rules(g.schemas.at(schema_name), rules);
@@ -410,6 +437,7 @@ inline void database::decode(const std::string& text) {
         refuse(e.what());
       }
     }
+  }
   groups_ = std::move(groups);
 }
 
