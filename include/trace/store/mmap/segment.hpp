@@ -155,7 +155,7 @@ class segment {
 
   // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
-  bool append(const std::vector<row_input>& rows, std::string& scratch);
+  bool append(const std::vector<row_input>& rows);
   // Forces the written records to stable storage, then moves the commit watermark to them.
   void sync();
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
@@ -208,6 +208,7 @@ class segment {
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
+  block_encoder encoder_;         // logs being written: its working memory kept between batches
   tag_index_view tag_index_;
   std::string tag_index_problem_;
   std::vector<indexed_tag> log_tags_;
@@ -513,28 +514,26 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
   return open_log(path, {.writable = true, .strict = true}, again);
 }
 
-inline bool segment::append(const std::vector<row_input>& rows, std::string& scratch) {
+inline bool segment::append(const std::vector<row_input>& rows) {
   const std::uint32_t strings_before = builder_.next_id();
-  scratch.assign(record_header_size, '\0');
-  encode_block(scratch, rows, builder_, false);
-  const std::size_t length = scratch.size() - record_header_size;
-  if (used_ + scratch.size() > capacity() || length > 0xffffffffu) {
+  const std::size_t length = encoder_.plan(rows, builder_, false);
+  if (used_ + record_header_size + length > capacity() || length > 0xffffffffu) {
     builder_.roll_back(strings_before);
     return false;
   }
-  auto* header = reinterpret_cast<std::byte*>(scratch.data());
+  // Payload first, straight into the mapping, header last: a crash in between leaves a zero
+  // header, the log's clean end.
+  std::byte* at = map_.data() + used_;
+  encoder_.write(at + record_header_size);
+  std::byte header[record_header_size] = {};
   const auto length32 = static_cast<std::uint32_t>(length);
   std::memcpy(header + 4, &length32, 4);
   header[8] = static_cast<std::byte>(record_type::batch);
-  const std::uint32_t crc = mask_crc(record_crc(header, header + record_header_size, length32));
+  const std::uint32_t crc = mask_crc(record_crc(header, at + record_header_size, length32));
   std::memcpy(header, &crc, 4);
-
-  // Payload first, header last: a crash in between leaves a zero header, the log's clean end.
-  std::byte* at = map_.data() + used_;
-  std::memcpy(at + record_header_size, header + record_header_size, length);
   std::memcpy(at, header, record_header_size);
   add_block(at + record_header_size, length, "log " + path().string() + " record at offset " + std::to_string(used_));
-  used_ += scratch.size();
+  used_ += record_header_size + length;
   return true;
 }
 

@@ -31,6 +31,7 @@
 #include "trace/query/text_query.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/crc32c.hpp"
+#include "trace/store/mmap/strings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -52,10 +53,8 @@ class text_index_builder {
   void add(const S& s) {
     const std::uint32_t group = rows_++ / text_index_group_rows;
     visit_span_text(s, [&](std::string_view field) {
-      for_each_text_token(field, [&](std::string_view token) {
-        auto& groups = postings_[std::string(indexed_term(token))];
-        if (groups.empty() || groups.back() != group) groups.push_back(group);
-      });
+      for (std::vector<std::uint32_t>* groups : postings_of(field))
+        if (groups->empty() || groups->back() != group) groups->push_back(group);
     });
   }
 
@@ -110,7 +109,31 @@ class text_index_builder {
   }
 
  private:
-  std::unordered_map<std::string, std::vector<std::uint32_t>> postings_;
+  using posting_refs = std::vector<std::vector<std::uint32_t>*>;
+
+  // The posting lists of a field's tokens. Most fields repeat from row to row (names, short
+  // attribute values), so a short field is tokenized once and its lists remembered; a long
+  // one (messages, payloads) is nearly always new and is tokenized each time.
+  const posting_refs& postings_of(std::string_view field) {
+    if (field.size() <= max_cached_field) {
+      if (auto found = fields_.find(field); found != fields_.end()) return found->second;
+    }
+    once_.clear();
+    for_each_text_token(field, [&](std::string_view token) {
+      const std::string_view term = indexed_term(token);
+      auto at = postings_.find(term);
+      if (at == postings_.end()) at = postings_.emplace(std::string(term), std::vector<std::uint32_t>{}).first;
+      once_.push_back(&at->second);  // a token twice in a field: the group is added once, see add
+    });
+    if (field.size() > max_cached_field) return once_;
+    return fields_.emplace(std::string(field), once_).first->second;
+  }
+
+  static constexpr std::size_t max_cached_field = 64;
+  // Node-based: the lists never move, so the remembered pointers stay valid.
+  std::unordered_map<std::string, std::vector<std::uint32_t>, transparent_string_hash, std::equal_to<>> postings_;
+  std::unordered_map<std::string, posting_refs, transparent_string_hash, std::equal_to<>> fields_;
+  posting_refs once_;  // the lists of the field being tokenized
   std::uint32_t rows_ = 0;
 };
 
