@@ -132,6 +132,21 @@ class block_encoder {
 
  private:
   struct interned { std::uint32_t service, name, resource, scope; };
+  // Rows being sealed name their texts by views into their segment's string table, the same
+  // bytes for the same text: their ids are remembered by address, sparing a hash of the text.
+  struct recent_text {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  std::uint32_t intern_at(string_table_builder& strings, std::string_view text) {
+    const auto address = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(text.data()));
+    recent_text& slot = recent_[(address * 0x9e3779b97f4a7c15u) >> (64 - recent_bits)];
+    if (slot.data != text.data() || slot.size != text.size()) slot = {text.data(), text.size(), strings.intern(text)};
+    return slot.id;
+  }
+  static constexpr unsigned recent_bits = 10;
+  std::array<recent_text, std::size_t{1} << recent_bits> recent_{};
   // Numbers the traces (`traces_`, `ordinal_of_row_`) and groups the rows by trace (`order_`).
   void group_by_trace(bool sorted_index);
 
@@ -197,6 +212,7 @@ inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, strin
   rows_ = &rows;
   const auto n = static_cast<std::uint32_t>(rows.size());
   group_by_trace(sorted_index);
+  recent_.fill({});  // the addresses of the previous rows may hold other text now
 
   ids_.resize(n);
   services_.clear();
@@ -211,7 +227,7 @@ inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, strin
     // previous row's text is cheaper than hashing it (resources and scopes are tens of bytes).
     const row_input* previous = i ? &rows[order_[i - 1]] : nullptr;
     auto intern = [&](std::string_view row_input::*text, std::uint32_t interned::*id) {
-      return previous && previous->*text == r.*text ? ids_[i - 1].*id : strings.intern(r.*text);
+      return previous && previous->*text == r.*text ? ids_[i - 1].*id : intern_at(strings, r.*text);
     };
     ids_[i] = {intern(&row_input::service, &interned::service), intern(&row_input::name, &interned::name),
                intern(&row_input::resource, &interned::resource), intern(&row_input::scope, &interned::scope)};

@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "trace/core/error.hpp"
@@ -568,7 +569,23 @@ inline std::string text_index_of(const std::byte* block, std::size_t size) {
   block_view view;
   parse_block(view, block, size, strings, "sealed block being written");
   text_index_builder text;
-  for (std::uint32_t row = 0; row < view.rows(); ++row) text.add(mmap_span(&view, row));
+  for (std::uint32_t row = 0; row < view.rows(); ++row) {
+    // visit_span_text's texts of mmap_span(&view, row), with the extras read once
+    text.add_texts([&view, row](const auto& f) {
+      auto text_values = [&f](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>& value) {
+        if (const auto* one = std::get_if<std::string_view>(&value)) f(*one);
+        else if (const auto* many = std::get_if<std::vector<std::string_view>>(&value))
+          for (std::string_view item : *many) f(item);
+        return false;
+      };
+      f(view.name_at(row));
+      byte_reader head = view.extras_reader(row);
+      if (const std::string_view message = read_extras_head(head).status_message; !message.empty()) f(message);
+      visit_every_extras_attribute(view.extras_reader(row), text_values);
+      visit_resource_attributes(view.resource_at(row), text_values);
+      visit_scope_attributes(view.scope_at(row), text_values);
+    });
+  }
   return text.finish();
 }
 
@@ -592,6 +609,14 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   std::string extras;
   std::vector<std::size_t> extras_ends;
   std::vector<row_input> rows;
+  // Room for all of it at once: growing by doubling copies the bytes and faults in pages again.
+  std::uint64_t source_bytes = 0, source_rows = 0;
+  for (const segment* source : sources) {
+    source_bytes += source->used_bytes();
+    source_rows += source->span_count();
+  }
+  rows.reserve(static_cast<std::size_t>(source_rows));
+  extras_ends.reserve(static_cast<std::size_t>(source_rows));
   for (const segment* source : sources) {
     source->verify();
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
@@ -618,7 +643,9 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     begin = extras_ends[r];
   }
   const segment& first = *sources.front();
-  std::string bytes(file_header_size, '\0');
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(source_bytes + source_bytes / 4));  // the block, its filter and indexes
+  bytes.resize(file_header_size);
   region_bounds bounds = encode_block(bytes, rows, strings, true);
   file_header header;
   header.kind = file_kind::sealed;

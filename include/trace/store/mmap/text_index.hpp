@@ -51,8 +51,14 @@ class text_index_builder {
  public:
   template <span_like S>
   void add(const S& s) {
+    add_texts([&s](const auto& f) { visit_span_text(s, f); });
+  }
+  // Adds a row whose texts `visit(f)` passes to f one by one: those visit_span_text gives,
+  // in any order (a writer that knows its rows' layout reads them in fewer passes).
+  template <class Visit>
+  void add_texts(Visit&& visit) {
     const std::uint32_t group = rows_++ / text_index_group_rows;
-    visit_span_text(s, [&](std::string_view field) {
+    visit([&](std::string_view field) {
       for (std::vector<std::uint32_t>* groups : postings_of(field))
         if (groups->empty() || groups->back() != group) groups->push_back(group);
     });
@@ -110,13 +116,21 @@ class text_index_builder {
 
  private:
   using posting_refs = std::vector<std::vector<std::uint32_t>*>;
+  struct field_tokens {
+    std::string text;
+    posting_refs postings;
+  };
 
-  // The posting lists of a field's tokens. Most fields repeat from row to row (names, short
-  // attribute values), so a short field is tokenized once and its lists remembered; a long
-  // one (messages, payloads) is nearly always new and is tokenized each time.
+  // The posting lists of a field's tokens. Rows repeat their fields (names, short attribute
+  // values), and a sealed block names each repeat by the same bytes of its string table, so
+  // a short field is tokenized once and its lists remembered under its address; the copy of
+  // its text kept beside them tells whether the address still holds that text. A long field
+  // (messages, payloads) is nearly always new and is tokenized each time.
   const posting_refs& postings_of(std::string_view field) {
+    field_tokens* cached = nullptr;
     if (field.size() <= max_cached_field) {
-      if (auto found = fields_.find(field); found != fields_.end()) return found->second;
+      cached = &fields_[field.data()];
+      if (cached->text == field) return cached->postings;  // a new entry: empty, as an empty field's
     }
     once_.clear();
     for_each_text_token(field, [&](std::string_view token) {
@@ -125,14 +139,16 @@ class text_index_builder {
       if (at == postings_.end()) at = postings_.emplace(std::string(term), std::vector<std::uint32_t>{}).first;
       once_.push_back(&at->second);  // a token twice in a field: the group is added once, see add
     });
-    if (field.size() > max_cached_field) return once_;
-    return fields_.emplace(std::string(field), once_).first->second;
+    if (!cached) return once_;
+    cached->text = field;
+    cached->postings = once_;
+    return cached->postings;
   }
 
   static constexpr std::size_t max_cached_field = 64;
   // Node-based: the lists never move, so the remembered pointers stay valid.
   std::unordered_map<std::string, std::vector<std::uint32_t>, transparent_string_hash, std::equal_to<>> postings_;
-  std::unordered_map<std::string, posting_refs, transparent_string_hash, std::equal_to<>> fields_;
+  std::unordered_map<const char*, field_tokens> fields_;
   posting_refs once_;  // the lists of the field being tokenized
   std::uint32_t rows_ = 0;
 };
