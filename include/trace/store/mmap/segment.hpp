@@ -154,9 +154,10 @@ class segment {
     return text_index_problem_;
   }
 
-  // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
+  // Appends the spans of `rows` as one record, laid out by `encoder` (the writer keeps one,
+  // and its working memory, for all its batches). Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
-  bool append(const std::vector<row_input>& rows);
+  bool append(const std::vector<row_input>& rows, block_encoder& encoder);
   // Forces the written records to stable storage, then moves the commit watermark to them.
   void sync();
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
@@ -209,7 +210,6 @@ class segment {
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
   string_table_builder builder_;  // logs being written
-  block_encoder encoder_;         // logs being written: its working memory kept between batches
   tag_index_view tag_index_;
   std::string tag_index_problem_;
   std::vector<indexed_tag> log_tags_;
@@ -515,9 +515,9 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
   return open_log(path, {.writable = true, .strict = true}, again);
 }
 
-inline bool segment::append(const std::vector<row_input>& rows) {
+inline bool segment::append(const std::vector<row_input>& rows, block_encoder& encoder) {
   const std::uint32_t strings_before = builder_.next_id();
-  const std::size_t length = encoder_.plan(rows, builder_, false);
+  const std::size_t length = encoder.plan(rows, builder_, false);
   if (used_ + record_header_size + length > capacity() || length > 0xffffffffu) {
     builder_.roll_back(strings_before);
     return false;
@@ -525,7 +525,7 @@ inline bool segment::append(const std::vector<row_input>& rows) {
   // Payload first, straight into the mapping, header last: a crash in between leaves a zero
   // header, the log's clean end.
   std::byte* at = map_.data() + used_;
-  encoder_.write(at + record_header_size);
+  encoder.write(at + record_header_size);
   std::byte header[record_header_size] = {};
   const auto length32 = static_cast<std::uint32_t>(length);
   std::memcpy(header + 4, &length32, 4);
