@@ -51,16 +51,18 @@ class text_index_builder {
  public:
   template <span_like S>
   void add(const S& s) {
-    add_texts([&s](const auto& f) { visit_span_text(s, f); });
+    const std::uint32_t group = rows_++ / text_index_group_rows;
+    visit_span_text(s, [&](std::string_view field) { add_group(tokenize(field), group); });
   }
   // Adds a row whose texts `visit(f)` passes to f one by one: those visit_span_text gives,
-  // in any order (a writer that knows its rows' layout reads them in fewer passes).
+  // in any order (a writer that knows its rows' layout reads them in fewer passes). The texts
+  // are views into bytes that repeat a text at the same address (a sealed block's string
+  // table), so a short one's lists are remembered by address.
   template <class Visit>
   void add_texts(Visit&& visit) {
     const std::uint32_t group = rows_++ / text_index_group_rows;
     visit([&](std::string_view field) {
-      for (std::vector<std::uint32_t>* groups : postings_of(field))
-        if (groups->empty() || groups->back() != group) groups->push_back(group);
+      add_group(field.size() <= max_cached_field ? remembered(field) : tokenize(field), group);
     });
   }
 
@@ -121,28 +123,31 @@ class text_index_builder {
     posting_refs postings;
   };
 
-  // The posting lists of a field's tokens. Rows repeat their fields (names, short attribute
-  // values), and a sealed block names each repeat by the same bytes of its string table, so
-  // a short field is tokenized once and its lists remembered under its address; the copy of
-  // its text kept beside them tells whether the address still holds that text. A long field
-  // (messages, payloads) is nearly always new and is tokenized each time.
-  const posting_refs& postings_of(std::string_view field) {
-    field_tokens* cached = nullptr;
-    if (field.size() <= max_cached_field) {
-      cached = &fields_[field.data()];
-      if (cached->text == field) return cached->postings;  // a new entry: empty, as an empty field's
-    }
+  static void add_group(const posting_refs& lists, std::uint32_t group) {
+    for (std::vector<std::uint32_t>* groups : lists)  // a token twice in a field: the group is added once
+      if (groups->empty() || groups->back() != group) groups->push_back(group);
+  }
+  // The posting lists of a field's tokens (valid until the next call).
+  const posting_refs& tokenize(std::string_view field) {
     once_.clear();
     for_each_text_token(field, [&](std::string_view token) {
       const std::string_view term = indexed_term(token);
       auto at = postings_.find(term);
       if (at == postings_.end()) at = postings_.emplace(std::string(term), std::vector<std::uint32_t>{}).first;
-      once_.push_back(&at->second);  // a token twice in a field: the group is added once, see add
+      once_.push_back(&at->second);
     });
-    if (!cached) return once_;
-    cached->text = field;
-    cached->postings = once_;
-    return cached->postings;
+    return once_;
+  }
+  // The same, remembered under the field's address: rows repeat their fields (names, short
+  // attribute values), so each is tokenized once. The copy of its text kept beside the lists
+  // tells whether the address still holds that text.
+  const posting_refs& remembered(std::string_view field) {
+    field_tokens& cached = fields_[field.data()];
+    if (cached.text != field) {  // a new entry holds an empty text, as an empty field's
+      cached.postings = tokenize(field);
+      cached.text = field;
+    }
+    return cached.postings;
   }
 
   static constexpr std::size_t max_cached_field = 64;
