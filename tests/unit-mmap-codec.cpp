@@ -367,3 +367,70 @@ TEST_CASE("format 2 encodings, without schema URLs and flags, still read") {
   CHECK(back.links == s.links);
   CHECK(back.flags == 0);
 }
+
+TEST_CASE("one block_encoder kept across blocks of every size writes every byte a fresh one writes, and every row reads back") {
+  // A log keeps one encoder for all its batches and writes each block straight into its
+  // mapping: blocks of 1 to 20 rows (packed values near a column's end are written in their
+  // width alone) and larger ones, rows of traces interleaved, widths of 1 to 8 bytes.
+  trace::detail::block_encoder kept;
+  trace::detail::string_table_builder kept_strings, fresh_strings;
+  trace::detail::string_list kept_table;
+  kept_table.push_back({});
+  std::vector<std::string> texts;
+  texts.reserve(4 * 400);
+  std::vector<std::vector<std::byte>> written;  // the table keeps views into every block's strings
+  written.reserve(28);
+  for (std::size_t n : {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 20, 300, 4, 1}) {
+    for (bool sorted_index : {false, true}) {
+      INFO(n << " rows, sorted index " << sorted_index);
+      std::vector<trace::detail::row_input> rows(n);
+      texts.clear();
+      for (std::size_t i = 0; i < n; ++i) {
+        trace::detail::row_input& r = rows[i];
+        r.trace = trace::trace_id(7, (i * 5) % 3 + (n > 100 ? i % 40 : 0));
+        r.id = trace::span_id(0x1000 + i);
+        r.parent = trace::span_id(i % 2 ? 0x1000 + i - 1 : 0);
+        r.start = 1'700'000'000'000'000'000ull + (i * 7919 % n) * (n > 16 ? 1'000'000'007ull : 3ull);
+        r.duration = i % 4 == 0 ? i : std::uint64_t{1} << (8 * (i % 8));
+        texts.push_back("svc-" + std::to_string(i % 3));
+        r.service = texts.back();
+        texts.push_back("op-" + std::to_string(i % (n > 100 ? 290 : 5)) + "-" + std::to_string(n));
+        r.name = texts.back();
+        texts.push_back(std::string(i % 4, 'x'));
+        r.extras = texts.back();
+        r.status = static_cast<trace::status_code>(i % 3);
+        r.kind = static_cast<trace::span_kind>(i % 6);
+      }
+      const std::size_t size = kept.plan(rows, kept_strings, sorted_index);
+      std::vector<std::byte>& into = written.emplace_back(size, std::byte{0xa5});  // stale bytes: all overwritten
+      const trace::detail::region_bounds bounds = kept.write(into.data());
+      std::string fresh;
+      CHECK(trace::detail::encode_block(fresh, rows, fresh_strings, sorted_index) == bounds);
+      REQUIRE(fresh.size() == size);
+      CHECK(std::memcmp(fresh.data(), into.data(), size) == 0);
+
+      trace::detail::block_view view;
+      trace::detail::parse_block(view, into.data(), size, kept_table, "test block");
+      REQUIRE(view.rows() == n);
+      std::size_t seen = 0;
+      for (std::uint32_t t = 0; t < view.trace_count(); ++t) {
+        if (sorted_index && t) CHECK(view.trace_at(t - 1) < view.trace_at(t));
+        for (std::uint32_t row = view.trace_first_row(t); row < view.trace_first_row(t) + view.trace_row_count(t); ++row) {
+          const trace::detail::row_input& r = rows[view.id_at(row).value() - 0x1000];
+          CHECK(view.trace_of_row(row) == r.trace);
+          CHECK(view.trace_at(t) == r.trace);
+          CHECK(view.parent_at(row) == r.parent);
+          CHECK(view.start_at(row) == r.start);
+          CHECK(view.duration_at(row) == r.duration);
+          CHECK(view.service_at_row(row) == r.service);
+          CHECK(view.name_at(row) == r.name);
+          CHECK(view.status_at(row) == r.status);
+          CHECK(view.kind_at(row) == r.kind);
+          CHECK(view.extras_reader(row).remaining() == r.extras.size());
+          ++seen;
+        }
+      }
+      CHECK(seen == n);
+    }
+  }
+}

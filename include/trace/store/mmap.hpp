@@ -239,8 +239,8 @@ class mmap_store {
   std::size_t spans_ = 0;
   std::uint64_t next_sequence_ = 1;
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
-  std::string scratch_;
   detail::encoded_rows rows_;
+  detail::block_encoder encoder_;  // its working memory serves every batch
   mutable std::mutex view_mutex_;  // guards view_ (written by the writer, copied by readers)
   detail::published_view view_;
 };
@@ -445,7 +445,7 @@ void mmap_store::append(const R& batch) {
       active = segments_.back().get();
       active->set_log_tags(indexed_tags());
     }
-    if (active->append(rows_.rows(), scratch_)) break;
+    if (active->append(rows_.rows(), encoder_)) break;
     if (attempt) throw error(errc::invalid_argument, "batch of " + std::to_string(position) + " spans does not fit in a new segment");
     roll_locked(now);
     active = nullptr;

@@ -19,6 +19,7 @@
 #include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <mutex>  // once_flag
@@ -113,152 +114,247 @@ struct row_input {
 // Byte offsets, inside a block, where each region starts; the last entry is the block's end.
 using region_bounds = std::array<std::size_t, block_region_count + 1>;
 
-// Appends one block holding `rows` to `out` (which must be 8-aligned in its file).
-// `sorted_index`: order traces by id (sealed) instead of first appearance (log). The block's
-// strings are those `strings` holds that were not yet taken: the rows' names, and any that
-// the caller interned while encoding the rows' extras.
-inline region_bounds encode_block(std::string& out, const std::vector<row_input>& rows, string_table_builder& strings,
-                                  bool sorted_index) {
-  const std::size_t start = out.size();
-  const auto n = static_cast<std::uint32_t>(rows.size());
+// Lays blocks out and writes them, keeping its working memory from one block to the next (a
+// log encodes one per batch). `plan` does all but the writing and tells the block's size, so
+// that a log can check the room it has left and then `write` the block straight into its
+// mapping, with no copy in between.
+class block_encoder {
+ public:
+  // Lays out one block holding `rows` and returns its size in bytes. `sorted_index`: order
+  // traces by id (sealed) instead of first appearance (log). The block's strings are those
+  // `strings` holds that were not yet taken: the rows' names, and any that the caller
+  // interned while encoding the rows' extras. `rows` must not change until `write`.
+  std::size_t plan(const std::vector<row_input>& rows, string_table_builder& strings, bool sorted_index);
+  // Writes the planned block, every byte of it (padding too), to `out`: `size()` bytes at an
+  // offset that is a multiple of 8 in its file.
+  region_bounds write(std::byte* out) const;
+  std::size_t size() const noexcept { return bounds_.back(); }
 
-  // Group rows by trace, keeping each trace's rows in input (or start) order.
-  std::vector<std::uint32_t> ordinal_of_row(n);
-  std::vector<trace_id> traces;
-  if (sorted_index) {
-    for (const row_input& r : rows) traces.push_back(r.trace);
-    std::ranges::sort(traces);
-    traces.erase(std::unique(traces.begin(), traces.end()), traces.end());
-    for (std::uint32_t i = 0; i < n; ++i)
-      ordinal_of_row[i] = static_cast<std::uint32_t>(std::ranges::lower_bound(traces, rows[i].trace) - traces.begin());
-  } else {
-    std::unordered_map<trace_id, std::uint32_t> ordinal;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      auto [it, fresh] = ordinal.try_emplace(rows[i].trace, static_cast<std::uint32_t>(traces.size()));
-      if (fresh) traces.push_back(rows[i].trace);
-      ordinal_of_row[i] = it->second;
-    }
-  }
-  std::vector<std::uint32_t> order(n);
-  for (std::uint32_t i = 0; i < n; ++i) order[i] = i;
-  std::ranges::stable_sort(order, [&](std::uint32_t a, std::uint32_t b) {
-    if (ordinal_of_row[a] != ordinal_of_row[b]) return ordinal_of_row[a] < ordinal_of_row[b];
-    return sorted_index && rows[a].start < rows[b].start;
-  });
-
+ private:
   struct interned { std::uint32_t service, name, resource, scope; };
-  std::vector<interned> ids(n);
-  timestamp_ns min_start = std::numeric_limits<timestamp_ns>::max(), max_start = 0;
-  duration_ns min_duration = std::numeric_limits<duration_ns>::max(), max_duration = 0;
-  std::vector<std::uint32_t> services;
-  std::size_t extras_bytes = 0;
+  // Rows being sealed name their texts by views into their segment's string table, the same
+  // bytes for the same text: their ids are remembered by address, sparing a hash of the text.
+  struct recent_text {
+    const char* data = nullptr;
+    std::size_t size = 0;
+    std::uint32_t id = 0;
+  };
+  std::uint32_t intern_at(string_table_builder& strings, std::string_view text) {
+    const auto address = static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(text.data()));
+    recent_text& slot = recent_[(address * 0x9e3779b97f4a7c15u) >> (64 - recent_bits)];
+    if (slot.data != text.data() || slot.size != text.size()) slot = {text.data(), text.size(), strings.intern(text)};
+    return slot.id;
+  }
+  static constexpr unsigned recent_bits = 10;
+  std::array<recent_text, std::size_t{1} << recent_bits> recent_{};
+  // Numbers the traces (`traces_`, `ordinal_of_row_`) and groups the rows by trace (`order_`).
+  void group_by_trace(bool sorted_index);
+
+  const std::vector<row_input>* rows_ = nullptr;
+  std::unordered_map<trace_id, std::uint32_t> ordinal_of_trace_;
+  std::vector<trace_id> traces_;
+  std::vector<std::uint32_t> ordinal_of_row_, order_, first_row_, rank_;
+  std::vector<interned> ids_;  // by position in `order_`
+  std::vector<std::uint32_t> services_;
+  std::vector<std::string_view> added_;
+  std::uint32_t string_base_ = 0;
+  std::uint64_t extras_bytes_ = 0;
+  timestamp_ns min_start_ = 0, max_start_ = 0;
+  duration_ns min_duration_ = 0, max_duration_ = 0;
+  column_widths widths_{};
+  region_bounds bounds_{};
+};
+
+inline void block_encoder::group_by_trace(bool sorted_index) {
+  const std::vector<row_input>& rows = *rows_;
+  const auto n = static_cast<std::uint32_t>(rows.size());
+  // Ordinals by first appearance; a batch's rows mostly come trace by trace, so the previous
+  // row's trace spares most lookups.
+  ordinal_of_trace_.clear();
+  traces_.clear();
+  ordinal_of_row_.resize(n);
   for (std::uint32_t i = 0; i < n; ++i) {
-    const row_input& r = rows[order[i]];
+    if (i && rows[i].trace == rows[i - 1].trace) {
+      ordinal_of_row_[i] = ordinal_of_row_[i - 1];
+      continue;
+    }
+    auto [it, fresh] = ordinal_of_trace_.try_emplace(rows[i].trace, static_cast<std::uint32_t>(traces_.size()));
+    if (fresh) traces_.push_back(rows[i].trace);
+    ordinal_of_row_[i] = it->second;
+  }
+  const auto trace_count = static_cast<std::uint32_t>(traces_.size());
+  if (sorted_index) {  // renumber in id order
+    order_.resize(trace_count);
+    for (std::uint32_t t = 0; t < trace_count; ++t) order_[t] = t;
+    std::ranges::sort(order_, [this](std::uint32_t a, std::uint32_t b) { return traces_[a] < traces_[b]; });
+    rank_.resize(trace_count);
+    for (std::uint32_t t = 0; t < trace_count; ++t) rank_[order_[t]] = t;
+    std::vector<trace_id> sorted(trace_count);
+    for (std::uint32_t t = 0; t < trace_count; ++t) sorted[rank_[t]] = traces_[t];
+    traces_ = std::move(sorted);
+    for (std::uint32_t& ordinal : ordinal_of_row_) ordinal = rank_[ordinal];
+  }
+  // A counting sort by ordinal keeps each trace's rows in input order; sealed, then by start.
+  first_row_.assign(std::size_t{trace_count} + 1, 0);
+  for (std::uint32_t ordinal : ordinal_of_row_) ++first_row_[ordinal + 1];
+  for (std::uint32_t t = 0; t < trace_count; ++t) first_row_[t + 1] += first_row_[t];
+  order_.resize(n);
+  rank_.assign(first_row_.begin(), first_row_.end() - 1);  // the next free place of each trace
+  for (std::uint32_t i = 0; i < n; ++i) order_[rank_[ordinal_of_row_[i]]++] = i;
+  if (sorted_index)
+    for (std::uint32_t t = 0; t < trace_count; ++t)
+      std::stable_sort(order_.begin() + first_row_[t], order_.begin() + first_row_[t + 1],
+                       [&rows](std::uint32_t a, std::uint32_t b) { return rows[a].start < rows[b].start; });
+}
+
+inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, string_table_builder& strings,
+                                       bool sorted_index) {
+  rows_ = &rows;
+  const auto n = static_cast<std::uint32_t>(rows.size());
+  group_by_trace(sorted_index);
+  recent_.fill({});  // the addresses of the previous rows may hold other text now
+
+  ids_.resize(n);
+  services_.clear();
+  min_start_ = std::numeric_limits<timestamp_ns>::max();
+  max_start_ = 0;
+  min_duration_ = std::numeric_limits<duration_ns>::max();
+  max_duration_ = 0;
+  extras_bytes_ = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const row_input& r = rows[order_[i]];
     // Neighbouring rows mostly share service, resource and scope: comparing with the
     // previous row's text is cheaper than hashing it (resources and scopes are tens of bytes).
-    const row_input* previous = i ? &rows[order[i - 1]] : nullptr;
+    const row_input* previous = i ? &rows[order_[i - 1]] : nullptr;
     auto intern = [&](std::string_view row_input::*text, std::uint32_t interned::*id) {
-      return previous && previous->*text == r.*text ? ids[i - 1].*id : strings.intern(r.*text);
+      return previous && previous->*text == r.*text ? ids_[i - 1].*id : intern_at(strings, r.*text);
     };
-    ids[i] = {intern(&row_input::service, &interned::service), intern(&row_input::name, &interned::name),
-              intern(&row_input::resource, &interned::resource), intern(&row_input::scope, &interned::scope)};
-    if (std::ranges::find(services, ids[i].service) == services.end()) services.push_back(ids[i].service);
-    min_start = std::min(min_start, r.start);
-    max_start = std::max(max_start, r.start);
-    min_duration = std::min(min_duration, r.duration);
-    max_duration = std::max(max_duration, r.duration);
-    extras_bytes += r.extras.size();
+    ids_[i] = {intern(&row_input::service, &interned::service), intern(&row_input::name, &interned::name),
+               intern(&row_input::resource, &interned::resource), intern(&row_input::scope, &interned::scope)};
+    if (std::ranges::find(services_, ids_[i].service) == services_.end()) services_.push_back(ids_[i].service);
+    min_start_ = std::min(min_start_, r.start);
+    max_start_ = std::max(max_start_, r.start);
+    min_duration_ = std::min(min_duration_, r.duration);
+    max_duration_ = std::max(max_duration_, r.duration);
+    extras_bytes_ += r.extras.size();
   }
-  if (extras_bytes > 0xffffffffu) throw error(errc::invalid_argument, "a block holds at most 4 GiB of span extras");
-  std::ranges::sort(services);
-  std::vector<std::string_view> added = strings.take_added();
-  const auto string_base = static_cast<std::uint32_t>(strings.next_id() - added.size());
+  if (extras_bytes_ > 0xffffffffu) throw error(errc::invalid_argument, "a block holds at most 4 GiB of span extras");
+  if (n == 0) min_start_ = min_duration_ = 0;
+  std::ranges::sort(services_);
+  added_ = strings.take_added();
+  string_base_ = static_cast<std::uint32_t>(strings.next_id() - added_.size());
 
-  column_widths widths{};
-  auto widen = [&widths](packed_column c, std::uint64_t value) {
-    auto& width = widths[static_cast<std::size_t>(c)];
+  widths_ = {};
+  auto widen = [this](packed_column c, std::uint64_t value) {
+    auto& width = widths_[static_cast<std::size_t>(c)];
     width = std::max(width, bytes_for(value));
   };
-  widen(packed_column::start, n ? max_start - min_start : 0);
-  widen(packed_column::duration, max_duration);
-  widen(packed_column::ordinal, traces.empty() ? 0 : traces.size() - 1);
-  widen(packed_column::extras_end, extras_bytes);
-  for (const interned& i : ids) {
+  widen(packed_column::start, max_start_ - min_start_);
+  widen(packed_column::duration, max_duration_);
+  widen(packed_column::ordinal, traces_.empty() ? 0 : traces_.size() - 1);
+  widen(packed_column::extras_end, extras_bytes_);
+  for (const interned& i : ids_) {
     widen(packed_column::service, i.service);
     widen(packed_column::name, i.name);
     widen(packed_column::resource, i.resource);
     widen(packed_column::scope, i.scope);
   }
 
-  byte_writer w(out);
-  region_bounds bounds{};
-  bounds[0] = 0;
   std::size_t strings_bytes = 0;
-  for (std::string_view s : added) strings_bytes += 4 + s.size();
-  w.fixed(n);
-  w.fixed(static_cast<std::uint32_t>(traces.size()));
-  w.fixed(string_base);
-  w.fixed(static_cast<std::uint32_t>(added.size()));
-  w.fixed(static_cast<std::uint32_t>(align8(strings_bytes)));
-  w.fixed(static_cast<std::uint32_t>(extras_bytes));
-  w.fixed(static_cast<std::uint32_t>(services.size()));
-  w.fixed(pack_widths(widths));
-  w.fixed(n ? min_start : timestamp_ns{0});
-  w.fixed(max_start);
-  w.fixed(n ? min_duration : duration_ns{0});
-  w.fixed(max_duration);
-  for (std::uint32_t id : services) w.fixed(id);
-  w.pad_to(8);
+  for (std::string_view s : added_) strings_bytes += 4 + s.size();
+  bounds_[0] = 0;
+  bounds_[1] = align8(block_head_size + 32 + 4 * services_.size());
+  bounds_[2] = bounds_[1] + align8(strings_bytes);
+  bounds_[3] = bounds_[2] + trace_entry_size * traces_.size();
+  bounds_[4] = bounds_[3] + columns_size(n, widths_);
+  bounds_[5] = bounds_[4] + align8(static_cast<std::size_t>(extras_bytes_));
+  return size();
+}
 
-  bounds[1] = out.size() - start;
-  for (std::string_view s : added) {
-    w.fixed(static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-  }
-  w.pad_to(8);
-
-  bounds[2] = out.size() - start;
-  for (std::uint32_t i = 0, ordinal = 0; ordinal < traces.size(); ++ordinal) {
-    std::uint32_t first = i;
-    while (i < n && ordinal_of_row[order[i]] == ordinal) ++i;
-    w.fixed(traces[ordinal].high());
-    w.fixed(traces[ordinal].low());
-    w.fixed(first);
-    w.fixed(i - first);
-  }
-
-  bounds[3] = out.size() - start;
-  auto column = [&](auto get) {
-    for (std::uint32_t i = 0; i < n; ++i) w.fixed(get(i));
+inline region_bounds block_encoder::write(std::byte* out) const {
+  const std::vector<row_input>& rows = *rows_;
+  const auto n = static_cast<std::uint32_t>(rows.size());
+  auto put = [](std::byte*& p, auto value) {
+    std::memcpy(p, &value, sizeof value);
+    p += sizeof value;
   };
-  auto packed = [&](packed_column c, auto get) {
-    const std::size_t width = widths[static_cast<std::size_t>(c)];
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint64_t value = get(i);
-      out.append(reinterpret_cast<const char*>(&value), width);  // the low bytes (little-endian)
-    }
+  auto pad = [out](std::byte*& p, std::size_t to) {
+    std::memset(p, 0, static_cast<std::size_t>(out + to - p));
+    p = out + to;
   };
-  column([&](std::uint32_t i) { return rows[order[i]].id.value(); });
-  column([&](std::uint32_t i) { return rows[order[i]].parent.value(); });
-  packed(packed_column::start, [&](std::uint32_t i) { return rows[order[i]].start - min_start; });
-  packed(packed_column::duration, [&](std::uint32_t i) { return rows[order[i]].duration; });
-  packed(packed_column::ordinal, [&](std::uint32_t i) { return ordinal_of_row[order[i]]; });
-  packed(packed_column::service, [&](std::uint32_t i) { return ids[i].service; });
-  packed(packed_column::name, [&](std::uint32_t i) { return ids[i].name; });
-  packed(packed_column::resource, [&](std::uint32_t i) { return ids[i].resource; });
-  packed(packed_column::scope, [&](std::uint32_t i) { return ids[i].scope; });
+
+  std::byte* p = out;
+  for (std::uint32_t v : {n, static_cast<std::uint32_t>(traces_.size()), string_base_, static_cast<std::uint32_t>(added_.size()),
+                          static_cast<std::uint32_t>(bounds_[2] - bounds_[1]), static_cast<std::uint32_t>(extras_bytes_),
+                          static_cast<std::uint32_t>(services_.size()), pack_widths(widths_)})
+    put(p, v);
+  for (std::uint64_t v : {min_start_, max_start_, min_duration_, max_duration_}) put(p, v);
+  for (std::uint32_t id : services_) put(p, id);
+  pad(p, bounds_[1]);
+
+  for (std::string_view s : added_) {
+    put(p, static_cast<std::uint32_t>(s.size()));
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  }
+  pad(p, bounds_[2]);
+
+  for (std::uint32_t t = 0; t < traces_.size(); ++t) {
+    put(p, traces_[t].high());
+    put(p, traces_[t].low());
+    put(p, first_row_[t]);
+    put(p, first_row_[t + 1] - first_row_[t]);
+  }
+
+  // The columns, filled row by row. A packed value is stored as 8 bytes and the cursor moves
+  // by its width: the bytes past the width are overwritten by the next values. The last 8
+  // rows store their width alone, since the next column's first values are already written.
+  std::byte* ids = p;
+  std::byte* parents = ids + 8 * std::size_t{n};
+  std::array<std::byte*, packed_column_count> packed{};
+  packed[0] = parents + 8 * std::size_t{n};
+  for (std::size_t c = 1; c < packed_column_count; ++c) packed[c] = packed[c - 1] + std::size_t{widths_[c - 1]} * n;
+  std::byte* statuses = packed.back() + std::size_t{widths_.back()} * n;
+  std::byte* kinds = statuses + n;
+  std::byte* extras = out + bounds_[4];
   std::uint64_t extras_end = 0;
-  packed(packed_column::extras_end, [&](std::uint32_t i) { return extras_end += rows[order[i]].extras.size(); });
-  column([&](std::uint32_t i) { return static_cast<std::uint8_t>(rows[order[i]].status); });
-  column([&](std::uint32_t i) { return static_cast<std::uint8_t>(rows[order[i]].kind); });
-  w.pad_to(8);
-  out.append(column_slack, '\0');
+  bool near_end = false;
+  auto store = [this, &packed, &near_end](packed_column c, std::uint64_t value) {
+    const auto i = static_cast<std::size_t>(c);
+    std::memcpy(packed[i], &value, near_end ? widths_[i] : 8);
+    packed[i] += widths_[i];
+  };
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const row_input& r = rows[order_[i]];
+    near_end = n - i < 8;
+    put(ids, r.id.value());
+    put(parents, r.parent.value());
+    store(packed_column::start, r.start - min_start_);
+    store(packed_column::duration, r.duration);
+    store(packed_column::ordinal, ordinal_of_row_[order_[i]]);
+    store(packed_column::service, ids_[i].service);
+    store(packed_column::name, ids_[i].name);
+    store(packed_column::resource, ids_[i].resource);
+    store(packed_column::scope, ids_[i].scope);
+    store(packed_column::extras_end, extras_end += r.extras.size());
+    *statuses++ = static_cast<std::byte>(r.status);
+    *kinds++ = static_cast<std::byte>(r.kind);
+    if (!r.extras.empty()) std::memcpy(extras, r.extras.data(), r.extras.size());
+    extras += r.extras.size();
+  }
+  pad(kinds, bounds_[4]);
+  pad(extras, bounds_[5]);
+  return bounds_;
+}
 
-  bounds[4] = out.size() - start;
-  for (std::uint32_t i = 0; i < n; ++i) out.append(rows[order[i]].extras);
-  w.pad_to(8);
-  bounds[5] = out.size() - start;
-  return bounds;
+// Appends one block holding `rows` to `out` (which must be 8-aligned in its file); see
+// block_encoder::plan for the arguments.
+inline region_bounds encode_block(std::string& out, const std::vector<row_input>& rows, string_table_builder& strings,
+                                  bool sorted_index) {
+  block_encoder encoder;
+  const std::size_t at = out.size();
+  out.resize(at + encoder.plan(rows, strings, sorted_index));
+  return encoder.write(reinterpret_cast<std::byte*>(out.data() + at));
 }
 
 class block_names;

@@ -400,6 +400,29 @@ bool visit_extras_attributes(byte_reader r, bool own, F& f) {
   return false;
 }
 
+// Visits every attribute held in the extras in one pass (the span's own, its events', its
+// links'); true when f asked to stop.
+template <class F>
+bool visit_every_extras_attribute(byte_reader r, F& f) {
+  read_extras_head(r);
+  if (r.at_end()) return false;
+  if (visit_encoded_attributes(r, attribute_scope::span, f)) return true;
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    r.varint();
+    r.text();
+    r.fixed<std::uint8_t>();
+    r.varint();
+    if (visit_encoded_attributes(r, attribute_scope::event, f)) return true;
+  }
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    r.take(24);
+    r.text();
+    r.varint();
+    if (visit_encoded_attributes(r, attribute_scope::link, f)) return true;
+  }
+  return false;
+}
+
 // Visits every one of the span's own attributes (`f`'s answer does not stop it) and tells
 // whether the row has events or links: rows without them need no second read for the
 // attributes of those.

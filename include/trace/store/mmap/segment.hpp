@@ -24,6 +24,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "trace/core/error.hpp"
@@ -153,9 +154,10 @@ class segment {
     return text_index_problem_;
   }
 
-  // Appends the spans of `rows` as one record. Returns false, writing nothing, when the
+  // Appends the spans of `rows` as one record, laid out by `encoder` (the writer keeps one,
+  // and its working memory, for all its batches). Returns false, writing nothing, when the
   // record does not fit in the log's remaining space.
-  bool append(const std::vector<row_input>& rows, std::string& scratch);
+  bool append(const std::vector<row_input>& rows, block_encoder& encoder);
   // Forces the written records to stable storage, then moves the commit watermark to them.
   void sync();
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
@@ -513,28 +515,26 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
   return open_log(path, {.writable = true, .strict = true}, again);
 }
 
-inline bool segment::append(const std::vector<row_input>& rows, std::string& scratch) {
+inline bool segment::append(const std::vector<row_input>& rows, block_encoder& encoder) {
   const std::uint32_t strings_before = builder_.next_id();
-  scratch.assign(record_header_size, '\0');
-  encode_block(scratch, rows, builder_, false);
-  const std::size_t length = scratch.size() - record_header_size;
-  if (used_ + scratch.size() > capacity() || length > 0xffffffffu) {
+  const std::size_t length = encoder.plan(rows, builder_, false);
+  if (used_ + record_header_size + length > capacity() || length > 0xffffffffu) {
     builder_.roll_back(strings_before);
     return false;
   }
-  auto* header = reinterpret_cast<std::byte*>(scratch.data());
+  // Payload first, straight into the mapping, header last: a crash in between leaves a zero
+  // header, the log's clean end.
+  std::byte* at = map_.data() + used_;
+  encoder.write(at + record_header_size);
+  std::byte header[record_header_size] = {};
   const auto length32 = static_cast<std::uint32_t>(length);
   std::memcpy(header + 4, &length32, 4);
   header[8] = static_cast<std::byte>(record_type::batch);
-  const std::uint32_t crc = mask_crc(record_crc(header, header + record_header_size, length32));
+  const std::uint32_t crc = mask_crc(record_crc(header, at + record_header_size, length32));
   std::memcpy(header, &crc, 4);
-
-  // Payload first, header last: a crash in between leaves a zero header, the log's clean end.
-  std::byte* at = map_.data() + used_;
-  std::memcpy(at + record_header_size, header + record_header_size, length);
   std::memcpy(at, header, record_header_size);
   add_block(at + record_header_size, length, "log " + path().string() + " record at offset " + std::to_string(used_));
-  used_ += scratch.size();
+  used_ += record_header_size + length;
   return true;
 }
 
@@ -569,7 +569,23 @@ inline std::string text_index_of(const std::byte* block, std::size_t size) {
   block_view view;
   parse_block(view, block, size, strings, "sealed block being written");
   text_index_builder text;
-  for (std::uint32_t row = 0; row < view.rows(); ++row) text.add(mmap_span(&view, row));
+  for (std::uint32_t row = 0; row < view.rows(); ++row) {
+    // visit_span_text's texts of mmap_span(&view, row), with the extras read once
+    text.add_texts([&view, row](const auto& f) {
+      auto text_values = [&f](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>& value) {
+        if (const auto* one = std::get_if<std::string_view>(&value)) f(*one);
+        else if (const auto* many = std::get_if<std::vector<std::string_view>>(&value))
+          for (std::string_view item : *many) f(item);
+        return false;
+      };
+      f(view.name_at(row));
+      byte_reader head = view.extras_reader(row);
+      if (const std::string_view message = read_extras_head(head).status_message; !message.empty()) f(message);
+      visit_every_extras_attribute(view.extras_reader(row), text_values);
+      visit_resource_attributes(view.resource_at(row), text_values);
+      visit_scope_attributes(view.scope_at(row), text_values);
+    });
+  }
   return text.finish();
 }
 
@@ -593,6 +609,14 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   std::string extras;
   std::vector<std::size_t> extras_ends;
   std::vector<row_input> rows;
+  // Room for all of it at once: growing by doubling copies the bytes and faults in pages again.
+  std::uint64_t source_bytes = 0, source_rows = 0;
+  for (const segment* source : sources) {
+    source_bytes += source->used_bytes();
+    source_rows += source->span_count();
+  }
+  rows.reserve(static_cast<std::size_t>(source_rows));
+  extras_ends.reserve(static_cast<std::size_t>(source_rows));
   for (const segment* source : sources) {
     source->verify();
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
@@ -619,7 +643,9 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     begin = extras_ends[r];
   }
   const segment& first = *sources.front();
-  std::string bytes(file_header_size, '\0');
+  std::string bytes;
+  bytes.reserve(static_cast<std::size_t>(source_bytes + source_bytes / 4));  // the block, its filter and indexes
+  bytes.resize(file_header_size);
   region_bounds bounds = encode_block(bytes, rows, strings, true);
   file_header header;
   header.kind = file_kind::sealed;

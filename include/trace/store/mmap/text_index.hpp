@@ -31,6 +31,7 @@
 #include "trace/query/text_query.hpp"
 #include "trace/store/mmap/codec.hpp"
 #include "trace/store/mmap/crc32c.hpp"
+#include "trace/store/mmap/strings.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -51,11 +52,17 @@ class text_index_builder {
   template <span_like S>
   void add(const S& s) {
     const std::uint32_t group = rows_++ / text_index_group_rows;
-    visit_span_text(s, [&](std::string_view field) {
-      for_each_text_token(field, [&](std::string_view token) {
-        auto& groups = postings_[std::string(indexed_term(token))];
-        if (groups.empty() || groups.back() != group) groups.push_back(group);
-      });
+    visit_span_text(s, [&](std::string_view field) { add_group(tokenize(field), group); });
+  }
+  // Adds a row whose texts `visit(f)` passes to f one by one: those visit_span_text gives,
+  // in any order (a writer that knows its rows' layout reads them in fewer passes). The texts
+  // are views into bytes that repeat a text at the same address (a sealed block's string
+  // table), so a short one's lists are remembered by address.
+  template <class Visit>
+  void add_texts(Visit&& visit) {
+    const std::uint32_t group = rows_++ / text_index_group_rows;
+    visit([&](std::string_view field) {
+      add_group(field.size() <= max_cached_field ? remembered(field) : tokenize(field), group);
     });
   }
 
@@ -110,7 +117,44 @@ class text_index_builder {
   }
 
  private:
-  std::unordered_map<std::string, std::vector<std::uint32_t>> postings_;
+  using posting_refs = std::vector<std::vector<std::uint32_t>*>;
+  struct field_tokens {
+    std::string text;
+    posting_refs postings;
+  };
+
+  static void add_group(const posting_refs& lists, std::uint32_t group) {
+    for (std::vector<std::uint32_t>* groups : lists)  // a token twice in a field: the group is added once
+      if (groups->empty() || groups->back() != group) groups->push_back(group);
+  }
+  // The posting lists of a field's tokens (valid until the next call).
+  const posting_refs& tokenize(std::string_view field) {
+    once_.clear();
+    for_each_text_token(field, [&](std::string_view token) {
+      const std::string_view term = indexed_term(token);
+      auto at = postings_.find(term);
+      if (at == postings_.end()) at = postings_.emplace(std::string(term), std::vector<std::uint32_t>{}).first;
+      once_.push_back(&at->second);
+    });
+    return once_;
+  }
+  // The same, remembered under the field's address: rows repeat their fields (names, short
+  // attribute values), so each is tokenized once. The copy of its text kept beside the lists
+  // tells whether the address still holds that text.
+  const posting_refs& remembered(std::string_view field) {
+    field_tokens& cached = fields_[field.data()];
+    if (cached.text != field) {  // a new entry holds an empty text, as an empty field's
+      cached.postings = tokenize(field);
+      cached.text = field;
+    }
+    return cached.postings;
+  }
+
+  static constexpr std::size_t max_cached_field = 64;
+  // Node-based: the lists never move, so the remembered pointers stay valid.
+  std::unordered_map<std::string, std::vector<std::uint32_t>, transparent_string_hash, std::equal_to<>> postings_;
+  std::unordered_map<const char*, field_tokens> fields_;
+  posting_refs once_;  // the lists of the field being tokenized
   std::uint32_t rows_ = 0;
 };
 
