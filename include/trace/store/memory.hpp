@@ -339,6 +339,7 @@ class memory_store::column_view {
 class memory_store::block {
  public:
   static constexpr std::size_t short_text = memory_store::short_text;
+  static constexpr bool shared_strings = true;  // one interning table for the whole store
 
   block() = default;
   block(const memory_store& s, const chunk& c, std::uint32_t first) noexcept
