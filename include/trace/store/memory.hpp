@@ -347,13 +347,16 @@ class memory_store::block {
 
   std::uint32_t rows() const noexcept { return rows_; }
   std::uint32_t first_row() const noexcept { return first_; }
-  trace_id trace(std::uint32_t row) const noexcept { return store_->traces_.get(chunk_->trace_numbers[row]).id; }
-  timestamp_ns start(std::uint32_t row) const noexcept { return chunk_->starts[row]; }
-  duration_ns duration(std::uint32_t row) const noexcept { return chunk_->durations[row]; }
-  status_code status(std::uint32_t row) const noexcept { return chunk_->statuses[row]; }
-  span_kind kind(std::uint32_t row) const noexcept { return chunk_->kinds[row]; }
-  std::uint32_t service_id(std::uint32_t row) const noexcept { return chunk_->services[row]; }
-  std::uint32_t name_id(std::uint32_t row) const noexcept { return chunk_->names[row]; }
+  // The column accessors take a row as std::size_t: a loop whose row is a 64-bit sum
+  // (first + i) is a plain stride over the column, which the compiler vectorizes; a 32-bit
+  // sum might wrap, and the loop would stay scalar.
+  trace_id trace(std::size_t row) const noexcept { return store_->traces_.get(chunk_->trace_numbers[row]).id; }
+  timestamp_ns start(std::size_t row) const noexcept { return chunk_->starts[row]; }
+  duration_ns duration(std::size_t row) const noexcept { return chunk_->durations[row]; }
+  status_code status(std::size_t row) const noexcept { return chunk_->statuses[row]; }
+  span_kind kind(std::size_t row) const noexcept { return chunk_->kinds[row]; }
+  std::uint32_t service_id(std::size_t row) const noexcept { return chunk_->services[row]; }
+  std::uint32_t name_id(std::size_t row) const noexcept { return chunk_->names[row]; }
   std::uint32_t string_count() const noexcept { return static_cast<std::uint32_t>(store_->string_count()); }
   std::string_view string(std::uint32_t id) const noexcept { return store_->string_of_id(id); }
   std::optional<std::uint32_t> find_string(std::string_view text) const { return store_->find_string_id(text); }
