@@ -200,7 +200,7 @@ class memory_store {
   attributes own(const basic_attributes<String>& items) const;
   // The id of `text`, trying the id `guess` (often the previous row's) before hashing.
   std::uint32_t intern_like(std::string_view text, std::uint32_t guess) {
-    if (guess != attribute_slot::no_text && strings_.get(guess) == text) return guess;
+    if (guess != attribute_slot::no_text && strings_.holds(guess, text)) return guess;
     return strings_.intern(text);
   }
 
@@ -512,12 +512,19 @@ bool same_scope(const scope& a, const basic_scope<String>& b) {
 
 template <std::ranges::forward_range R>
 void memory_store::append(const R& batch) {
-  const std::size_t count = validate_batch(batch);
+  // One pass over the batch before storing anything (a 10k-span batch outgrows the cache, so
+  // each pass over it costs its misses): the model's rules, as validate_batch checks them,
+  // and the attribute words it may take. Attribute positions are 32-bit: a batch that could
+  // pass that is refused (each row takes at most 3 words an attribute, and a page may be
+  // left unused).
+  std::size_t count = 0, words = 0;
+  for (const auto& s : batch) {
+    if (auto problem = span_problem(s))
+      throw error(errc::invalid_span, "batch span #" + std::to_string(count) + ": " + *problem);
+    words += 1 + 3 * s.attributes.size();
+    ++count;
+  }
   if (size() + count >= no_row) throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
-  // Attribute positions are 32-bit: refuse, before storing anything, a batch that could
-  // pass that (each row takes at most 3 words an attribute, and a page may be left unused).
-  std::size_t words = 0;
-  for (const auto& s : batch) words += 1 + 3 * s.attributes.size();
   if (attribute_words_.end_position() + 2 * words + decltype(attribute_words_)::page_size >= (std::uint64_t{1} << 32))
     throw error(errc::invalid_argument, "memory_store holds at most 2^32 words of span attributes (32 GiB)");
   for (const auto& s : batch) append_one(s);
