@@ -39,6 +39,7 @@
 #include "trace/store/memory/attribute_record.hpp"
 #include "trace/store/memory/paged_arena.hpp"
 #include "trace/store/memory/row_chunk.hpp"
+#include "trace/store/memory/row_iterator.hpp"
 #include "trace/store/memory/trace_table.hpp"
 #include "trace/store/stored_span.hpp"
 #include "trace/store/text_postings.hpp"
@@ -289,34 +290,14 @@ class memory_store::column_view {
  public:
   using member = T (chunk::*)[chunk_rows];
 
-  class iterator {
+  class iterator : public detail::row_iterator<iterator, T> {
    public:
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::random_access_iterator_tag;
-
     iterator() = default;
-    iterator(const column_view* view, std::size_t row) noexcept : view_(view), row_(row) {}
-    T operator*() const noexcept { return (*view_)[row_]; }
-    T operator[](difference_type n) const noexcept { return *(*this + n); }
-    iterator& operator++() noexcept { ++row_; return *this; }
-    iterator operator++(int) noexcept { iterator before = *this; ++row_; return before; }
-    iterator& operator--() noexcept { --row_; return *this; }
-    iterator operator--(int) noexcept { iterator before = *this; --row_; return before; }
-    iterator& operator+=(difference_type n) noexcept { row_ = static_cast<std::size_t>(static_cast<difference_type>(row_) + n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
-    friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
-    friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
-    friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
-    friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-      return static_cast<difference_type>(a.row_) - static_cast<difference_type>(b.row_);
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.row_ <=> b.row_; }
+    iterator(const column_view* view, std::size_t row) noexcept : detail::row_iterator<iterator, T>(row), view_(view) {}
+    T read(std::size_t row) const noexcept { return (*view_)[row]; }
 
    private:
     const column_view* view_ = nullptr;
-    std::size_t row_ = 0;
   };
 
   column_view(const memory_store* store, member column) noexcept : store_(store), column_(column) {}
@@ -401,34 +382,14 @@ inline memory_store::span_ref memory_store::at(std::uint32_t row) const noexcept
 // view: clang 14 cannot compile libstdc++ 12's views.)
 class memory_store::row_range {
  public:
-  class iterator {
+  class iterator : public detail::row_iterator<iterator, span_ref> {
    public:
-    using value_type = span_ref;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::random_access_iterator_tag;
-
     iterator() = default;
-    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
-    span_ref operator*() const noexcept { return span_ref(store_, row_); }
-    span_ref operator[](difference_type n) const noexcept { return *(*this + n); }
-    iterator& operator++() noexcept { ++row_; return *this; }
-    iterator operator++(int) noexcept { iterator before = *this; ++row_; return before; }
-    iterator& operator--() noexcept { --row_; return *this; }
-    iterator operator--(int) noexcept { iterator before = *this; --row_; return before; }
-    iterator& operator+=(difference_type n) noexcept { row_ = static_cast<std::uint32_t>(row_ + n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
-    friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
-    friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
-    friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
-    friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-      return static_cast<difference_type>(a.row_) - static_cast<difference_type>(b.row_);
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.row_ <=> b.row_; }
+    iterator(const memory_store* store, std::uint32_t row) noexcept : detail::row_iterator<iterator, span_ref>(row), store_(store) {}
+    span_ref read(std::size_t row) const noexcept { return span_ref(store_, static_cast<std::uint32_t>(row)); }
 
    private:
     const memory_store* store_ = nullptr;
-    std::uint32_t row_ = 0;
   };
 
   row_range(const memory_store* store, std::uint32_t first, std::uint32_t last) noexcept
