@@ -4,6 +4,7 @@
 //
 //   * sequential read bandwidth of a large array (one thread);
 //   * memcpy bandwidth (bytes copied per second, one thread);
+//   * heap bytes in use (what an in-memory store costs);
 //   * CRC32C throughput (SSE4.2 instruction, one stream; a table fallback elsewhere);
 //   * `plain_columns`: the workload laid out as bare arrays of small integers, with a
 //     `std::unordered_map<trace_id, std::vector<uint32_t>>` trace index, and the scans a
@@ -19,6 +20,10 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#if defined(__GLIBC__)
+#include <malloc.h>  // mallinfo2
+#endif
 
 #include "trace/core.hpp"
 
@@ -49,6 +54,17 @@ inline double seconds_since(bench_clock::time_point start) {
 inline void keep(std::uint64_t value) {
   static volatile std::uint64_t sink = 0;
   sink = sink + value;
+}
+
+// Heap bytes in use, where the C library can tell (glibc 2.33 and later; 0 elsewhere): what
+// an in-memory store costs, measured from outside it.
+inline std::size_t heap_in_use() {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 info = ::mallinfo2();
+  return info.uordblks + info.hblkhd;
+#else
+  return 0;
+#endif
 }
 
 // ---- bandwidth ----

@@ -28,9 +28,6 @@
 #include <unordered_set>
 #include <vector>
 
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 #include <unistd.h>
 
 #include "duckdb_peer.hpp"
@@ -163,16 +160,6 @@ double quantile(std::vector<double> v, double q) {
   auto nth = v.begin() + static_cast<std::ptrdiff_t>(rank == 0 ? 0 : rank - 1);
   std::nth_element(v.begin(), nth, v.end());
   return *nth;
-}
-
-// Heap bytes in use, where the C library can tell.
-std::size_t heap_in_use() {
-#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
-  struct mallinfo2 info = ::mallinfo2();
-  return info.uordblks + info.hblkhd;
-#else
-  return 0;
-#endif
 }
 
 // One line of the report. `ratio`: how many times better than the baseline (speed-up for
@@ -492,13 +479,13 @@ int main(int argc, char** argv) try {
   const double n_spans = static_cast<double>(spans.size());
   for (int rep = 0; rep < opt.reps; ++rep) {
     store.reset();
-    std::size_t heap_before = heap_in_use();
+    std::size_t heap_before = bench::heap_in_use();
     auto fresh = std::make_unique<trace::memory_store>();
     auto start = bench::bench_clock::now();
     for (std::size_t begin = 0; begin < spans.size(); begin += batch)
       fresh->append(std::span<const trace::span>(spans.data() + begin, std::min(batch, spans.size() - begin)));
     double elapsed = bench::seconds_since(start);
-    std::size_t heap_after = heap_in_use();
+    std::size_t heap_after = bench::heap_in_use();
     ingest_flujo.ours.push_back(n_spans / elapsed);
     ingest_tuned.ours.push_back(n_spans / elapsed);
     if (heap_after > heap_before) {

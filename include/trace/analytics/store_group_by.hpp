@@ -5,9 +5,12 @@
 // answers it itself, e.g. in SQL. A `columnar_store` is read block by block from its
 // columns: when every key is the service, operation, status or kind, a span's group is
 // found by indexing one table with a number made from its ids and codes, a chunk of rows at
-// a time, so no key text is built or hashed per span. Service and operation ids are scoped
-// to a block, so a first pass maps each block's ids that occur to digits shared by all
-// blocks (by text, once per distinct id and block), and a second pass groups the rows.
+// a time, so no key text is built or hashed per span. A first pass gives each service and
+// operation id that occurs a digit shared by all blocks: by text, once per distinct id and
+// block, where ids are scoped to a block (the mmap store's segments); by id alone where all
+// blocks share one string table (`shared_strings`: the memory store). A second pass groups
+// the rows, keeping count, errors, an integer sum (redone in floating point only when it
+// could differ from the generic path's) and bounds per group.
 // Exact percentiles come from one array of durations scattered group by group (a counting
 // sort), not from a growing vector per group; `summarize_spans`, a single group, copies the
 // durations of the selected rows straight into that array. Any other store, an attribute
@@ -20,6 +23,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "trace/analytics/group_by.hpp"
@@ -95,14 +99,17 @@ auto select_block_rows(const Blocks& blocks, const filter& where) {
   return out;
 }
 
-// Digits shared by all blocks for one key field of string ids, by text.
+// Digits shared by all blocks for one key field of string ids: the texts in order of digit.
+// Blocks with string tables of their own find a text's digit by the text (`digit`); blocks
+// sharing one table (`shares_strings`) give each id its digit once, by id (`add`).
 class text_digits {
  public:
   std::uint32_t digit(std::string_view text) {
-    return entry(digit_of_, text, [this, text] {
-      texts_.emplace_back(text);
-      return static_cast<std::uint32_t>(texts_.size() - 1);
-    });
+    return entry(digit_of_, text, [this, text] { return add(text); });
+  }
+  std::uint32_t add(std::string_view text) {
+    texts_.emplace_back(text);
+    return static_cast<std::uint32_t>(texts_.size() - 1);
   }
   std::uint32_t radix() const noexcept { return static_cast<std::uint32_t>(texts_.size()); }
   const std::string& text(std::uint32_t digit) const noexcept { return texts_[digit]; }
@@ -112,23 +119,44 @@ class text_digits {
   std::vector<std::string> texts_;
 };
 
+// Whether every block of one `blocks()` range reads its string ids from one table
+// (column_block.hpp, `B::shared_strings`).
+template <class B>
+inline constexpr bool shares_strings = requires { requires B::shared_strings; };
+
+// One group's count, errors, sum of durations and bounds. The sum is an integer: it equals
+// the generic path's floating-point running sum exactly while every partial sum stays below
+// 2^53 ns (104 days), which `over` (every partial sum or'ed together) tells; past that the
+// sums are redone in floating point, in the same order.
+struct group_totals {
+  std::uint64_t count = 0, errors = 0, sum = 0;
+  duration_ns min = std::numeric_limits<duration_ns>::max(), max = 0;
+};
+
 template <columnar_store Store>
 group_page group_blocks(const Store& store, const group_by_options& options, const filter& where) {
   constexpr std::uint32_t none = 0xffffffffu;
   using source = group_field::source;
   const auto blocks = store.blocks();  // keeps the blocks valid while they are read
   const auto selected = select_block_rows(blocks, where);
+  using block_t = std::remove_cvref_t<decltype(selected.front().block)>;
+  constexpr bool shared = shares_strings<block_t>;
   std::uint64_t rows = 0;
   for (const auto& s : selected) rows += s.count();
   if (rows == 0) return {};
   if (rows >= none) return group_spans(matching_spans(store, where), options);
 
-  // First pass: the digit of every (block, id) that occurs, per string-id field.
+  // First pass: the digit of every id that occurs, per string-id field. With a table per
+  // block, by text for each (block, id); with one shared table, by id once, and the services
+  // from each block's zone map (a superset of the selected rows' is fine: a digit that no
+  // row takes makes no group).
   const std::size_t fields = options.keys.size();
   std::vector<text_digits> digits(fields);
   std::vector<std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>> block_digits(
-      selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
-  std::vector<std::uint32_t> local;  // by block string id: digit, or none
+      shared ? 0 : selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
+  // By string id: the digit, or none. One array per field with a shared table; otherwise one
+  // array, set for a block's ids while the block is read.
+  std::vector<std::vector<std::uint32_t>> local(shared ? fields : 1);
   auto id_of = [](const auto& b, source from, std::uint32_t row) {
     return from == source::service ? static_cast<std::uint32_t>(b.service_id(row)) : static_cast<std::uint32_t>(b.name_id(row));
   };
@@ -136,20 +164,35 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   for (std::size_t k = 0; k < selected.size(); ++k) {
     const auto& s = selected[k];
     const auto b = s.block;
-    if (local.size() < b.string_count()) local.resize(b.string_count(), none);
+    for (auto& l : local)
+      if (l.size() < b.string_count()) l.resize(b.string_count(), none);
     for (std::size_t f = 0; f < fields; ++f) {
       const source from = options.keys[f].from;
       if (from != source::service && from != source::operation) continue;
-      auto& pairs = block_digits[k][f];
-      s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
-        for (std::uint32_t i = 0; i < n; ++i) {
-          const std::uint32_t id = id_of(b, from, row_of(i));
-          if (local[id] != none) continue;
-          local[id] = digits[f].digit(b.string(id));
-          pairs.emplace_back(id, local[id]);
+      if constexpr (shared) {
+        auto& digit_of = local[f];
+        if (from == source::service) {
+          for (std::uint32_t j = 0; j < b.service_count(); ++j)
+            if (const std::uint32_t id = b.service_at(j); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
+        } else {
+          s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+            for (std::uint32_t i = 0; i < n; ++i)
+              if (const std::uint32_t id = b.name_id(row_of(i)); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
+          });
         }
-      });
-      for (const auto& [id, digit] : pairs) local[id] = none;
+      } else {
+        auto& digit_of = local[0];
+        auto& pairs = block_digits[k][f];
+        s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+          for (std::uint32_t i = 0; i < n; ++i) {
+            const std::uint32_t id = id_of(b, from, row_of(i));
+            if (digit_of[id] != none) continue;
+            digit_of[id] = digits[f].digit(b.string(id));
+            pairs.emplace_back(id, digit_of[id]);
+          }
+        });
+        for (const auto& [id, digit] : pairs) digit_of[id] = none;
+      }
     }
     if (options.bucket) {
       if (s.everything) {
@@ -185,81 +228,150 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
     buckets = span_of_buckets + 1;
   }
 
-  // Second pass: each row's cell, a chunk at a time, each digit one tight loop over its column.
+  // Second pass: `f(b, row_of, n, cell_of)` for each chunk of rows, cell_of(i) the cell of
+  // its i-th row. With one shared string table and one or two keys among service and
+  // operation, the cell is read from both id columns in the row's own step (no branch: each
+  // key picks its column); otherwise each key's digits are one tight loop over its column
+  // into `cells`, a chunk at a time.
+  constexpr std::uint32_t chunk = 256;  // rows per digit loop; measured faster than 1024 at 1M spans
+  std::uint32_t cells[chunk] = {};  // read before written (times 0) by the first field
+  const bool string_keys_only = fields && fields <= 2 && !options.bucket &&
+                                std::ranges::all_of(options.keys, [](const group_field& k) {
+                                  return k.from == source::service || k.from == source::operation;
+                                });
+  if (shared && string_keys_only && fields == 1) local.emplace_back(local[0].size(), 0);  // a second key of one value
+  auto for_each_chunk = [&](auto&& f) {
+    for (std::size_t k = 0; k < selected.size(); ++k) {
+      const auto& s = selected[k];
+      const auto b = s.block;
+      if constexpr (!shared)
+        for (const auto& pairs : block_digits[k])
+          for (const auto& [id, digit] : pairs) local[0][id] = digit;
+      s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
+        if constexpr (shared) {
+          if (string_keys_only) {
+            const std::uint32_t* high = local[0].data();
+            const std::uint32_t* low = local[1].data();
+            const std::uint32_t r = fields == 2 ? radix[1] : 1;
+            const bool high_service = options.keys[0].from == source::service;
+            const bool low_service = options.keys[fields - 1].from == source::service;
+            f(b, row_of, n, [&](std::uint32_t i) {
+              const std::uint32_t service = b.service_id(row_of(i)), name = b.name_id(row_of(i));
+              return high[high_service ? service : name] * r + low[low_service ? service : name];
+            });
+            return;
+          }
+        }
+        for (std::size_t field = 0; field < fields; ++field) {
+          // The first field sets the cell, the next ones shift it by their radix and add.
+          const std::uint32_t r = field ? radix[field] : 0;
+          const std::uint32_t* digit_of = local[shared ? field : 0].data();
+          switch (options.keys[field].from) {
+            case source::service:
+              for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + digit_of[b.service_id(row_of(i))];
+              break;
+            case source::operation:
+              for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + digit_of[b.name_id(row_of(i))];
+              break;
+            case source::status:  // an out-of-range code groups as value 0, as to_string names it
+              for (std::uint32_t i = 0; i < n; ++i) {
+                const auto code = static_cast<std::uint8_t>(b.status(row_of(i)));
+                cells[i] = cells[i] * r + (code < 3 ? code : 0);
+              }
+              break;
+            default:
+              for (std::uint32_t i = 0; i < n; ++i) {
+                const auto code = static_cast<std::uint8_t>(b.kind(row_of(i)));
+                cells[i] = cells[i] * r + (code < 6 ? code : 0);
+              }
+              break;
+          }
+        }
+        if (!fields) std::fill_n(cells, n, 0u);
+        if (options.bucket)
+          for (std::uint32_t i = 0; i < n; ++i)
+            cells[i] += static_cast<std::uint32_t>((b.start(row_of(i)) / options.bucket - first_bucket) * key_cells);
+        f(b, row_of, n, [&](std::uint32_t i) { return cells[i]; });
+      });
+      if constexpr (!shared)
+        for (const auto& pairs : block_digits[k])
+          for (const auto& [id, digit] : pairs) local[0][id] = none;
+    }
+  };
+
   const bool exact = options.percentiles == percentile_method::exact;
   const bool sketch = options.percentiles == percentile_method::sketch;
   std::vector<std::uint32_t> group_of_cell(key_cells * buckets, none);
   std::vector<std::uint32_t> cell_of_group;
-  std::vector<running_stats> groups;
-  std::vector<quantile_sketch> sketches;            // with sketch percentiles: one a group
-  std::vector<std::uint32_t> group_of_row;          // with exact ones: to gather durations after
+  std::vector<group_totals> groups;
+  std::vector<quantile_sketch> sketches;    // with sketch percentiles: one a group
+  std::vector<std::uint32_t> group_of_row;  // with exact ones: to gather durations after
   std::vector<duration_ns> duration_of_row;
   if (exact) {
     group_of_row.reserve(rows);
     duration_of_row.reserve(rows);
   }
-  constexpr std::uint32_t chunk = 256;           // rows per digit loop; measured faster than 1024 at 1M spans
-  std::uint32_t cells[chunk];
-  for (std::size_t k = 0; k < selected.size(); ++k) {
-    const auto& s = selected[k];
-    const auto b = s.block;
-    for (std::size_t f = 0; f < fields; ++f)
-      for (const auto& [id, digit] : block_digits[k][f]) local[id] = digit;
-    s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
-      std::fill_n(cells, n, 0u);
-      for (std::size_t f = 0; f < fields; ++f) {
-        const std::uint32_t r = radix[f];
-        switch (options.keys[f].from) {
-          case source::service:
-            for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + local[b.service_id(row_of(i))];
-            break;
-          case source::operation:
-            for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + local[b.name_id(row_of(i))];
-            break;
-          case source::status:  // an out-of-range code groups as value 0, as to_string names it
-            for (std::uint32_t i = 0; i < n; ++i) {
-              const auto code = static_cast<std::uint8_t>(b.status(row_of(i)));
-              cells[i] = cells[i] * r + (code < 3 ? code : 0);
-            }
-            break;
-          default:
-            for (std::uint32_t i = 0; i < n; ++i) {
-              const auto code = static_cast<std::uint8_t>(b.kind(row_of(i)));
-              cells[i] = cells[i] * r + (code < 6 ? code : 0);
-            }
-            break;
-        }
-      }
-      if (options.bucket)
-        for (std::uint32_t i = 0; i < n; ++i)
-          cells[i] += static_cast<std::uint32_t>((b.start(row_of(i)) / options.bucket - first_bucket) * key_cells);
+  std::uint64_t over = 0;
+  auto new_group = [&](std::uint32_t cell) {
+    group_of_cell[cell] = static_cast<std::uint32_t>(groups.size());
+    cell_of_group.push_back(cell);
+    groups.emplace_back();
+    if (sketch) sketches.emplace_back(options.sketch_accuracy);
+    return group_of_cell[cell];
+  };
+  // With the percentile method a constant, the loop keeps its pointers and sums in registers.
+  auto accumulate = [&](auto method) {
+    for_each_chunk([&](const auto& b, auto row_of, std::uint32_t n, auto cell_of) {
+      const std::uint32_t* group_of = group_of_cell.data();
+      group_totals* totals = groups.data();
+      std::uint64_t sums = 0;
       for (std::uint32_t i = 0; i < n; ++i) {
-        const std::uint32_t row = row_of(i);
-        std::uint32_t& g = group_of_cell[cells[i]];
-        if (g == none) {
-          g = static_cast<std::uint32_t>(groups.size());
-          cell_of_group.push_back(cells[i]);
-          groups.emplace_back();
-          if (sketch) sketches.emplace_back(options.sketch_accuracy);
+        const std::uint32_t cell = cell_of(i);
+        std::uint32_t g = group_of[cell];
+        if (g == none) [[unlikely]] {
+          g = new_group(cell);
+          totals = groups.data();
         }
+        const std::uint32_t row = row_of(i);
         const duration_ns duration = b.duration(row);
-        groups[g].add(duration, b.status(row) == status_code::error);
-        if (sketch) sketches[g].add(static_cast<double>(duration));
-        if (exact) {
+        group_totals& t = totals[g];
+        ++t.count;
+        t.errors += b.status(row) == status_code::error;
+        t.sum += duration;
+        sums |= duration | t.sum;
+        t.min = std::min(t.min, duration);
+        t.max = std::max(t.max, duration);
+        if constexpr (decltype(method)::value == percentile_method::sketch) sketches[g].add(static_cast<double>(duration));
+        if constexpr (decltype(method)::value == percentile_method::exact) {
           group_of_row.push_back(g);
           duration_of_row.push_back(duration);
         }
       }
+      over |= sums;
     });
-    for (std::size_t f = 0; f < fields; ++f)
-      for (const auto& [id, digit] : block_digits[k][f]) local[id] = none;
+  };
+  if (exact) accumulate(std::integral_constant<percentile_method, percentile_method::exact>{});
+  else if (sketch) accumulate(std::integral_constant<percentile_method, percentile_method::sketch>{});
+  else accumulate(std::integral_constant<percentile_method, percentile_method::none>{});
+  std::vector<double> real_sums;  // only when an integer sum could be inexact
+  if (over >> 53) {
+    real_sums.assign(groups.size(), 0.0);
+    for_each_chunk([&](const auto& b, auto row_of, std::uint32_t n, auto cell_of) {
+      for (std::uint32_t i = 0; i < n; ++i) real_sums[group_of_cell[cell_of(i)]] += static_cast<double>(b.duration(row_of(i)));
+    });
   }
 
   group_page page;
   page.rows.resize(groups.size());
   for (std::size_t g = 0; g < groups.size(); ++g) {
     group_row& out = page.rows[g];
-    out.stats = groups[g].finish();
+    const group_totals& t = groups[g];
+    out.stats.count = t.count;
+    out.stats.errors = t.errors;
+    out.stats.error_rate = static_cast<double>(t.errors) / static_cast<double>(t.count);
+    out.stats.min = t.min;
+    out.stats.max = t.max;
+    out.stats.average = (real_sums.empty() ? static_cast<double>(t.sum) : real_sums[g]) / static_cast<double>(t.count);
     if (sketch) set_sketch_percentiles(out.stats, sketches[g]);
     std::uint64_t rest = cell_of_group[g] % key_cells;
     out.key.resize(fields);

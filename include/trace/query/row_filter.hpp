@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -75,9 +76,7 @@ class row_filter {
     }
     for (std::uint32_t first = 0; first < rows; first += chunk) {
       const std::uint32_t count = std::min(chunk, rows - first);
-      const std::uint8_t* hits = evaluate(root_, b, first, count);
-      for (std::uint32_t i = 0; i < count; ++i)
-        if (hits[i]) f(first + i);
+      for_each_hit(evaluate(root_, b, first, count), first, count, f);
     }
   }
 
@@ -111,6 +110,22 @@ class row_filter {
 
   // Rows per evaluation step: the scratch bytes of all nodes stay in the cache.
   static constexpr std::uint32_t chunk = 1024;
+
+  // Calls f(first + i) for each nonzero byte of hits[0, count), skipping 8 rows at once
+  // where none matches (matches are usually few).
+  template <class F>
+  static void for_each_hit(const std::uint8_t* hits, std::uint32_t first, std::uint32_t count, F& f) {
+    std::uint32_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, hits + i, sizeof word);
+      if (!word) continue;
+      for (std::uint32_t j = i; j < i + 8; ++j)
+        if (hits[j]) f(first + j);
+    }
+    for (; i < count; ++i)
+      if (hits[i]) f(first + i);
+  }
 
   std::uint32_t add(node n) {
     nodes_.push_back(std::move(n));
@@ -364,10 +379,20 @@ class row_filter {
                                const std::uint8_t* only = nullptr) {
     node& n = nodes_[index];
     std::uint8_t* out = scratch_.data() + std::size_t{index} * chunk;
-    const B b = block;  // a local copy: its column pointers stay in registers while `out` is written
+    const B b = block;
     auto fill = [&](auto&& test) {
       for (std::uint32_t i = 0; i < count; ++i) out[i] = test(first + i);
     };
+    // A one-column test: `out` is bytes, which may alias anything the compiler cannot see
+    // is private, so the test reads a copy of the block that nothing else sees (its column
+    // pointers stay in registers) and constants copied out of the node; the loop then
+    // vectorizes instead of reloading both for every row.
+    auto fill_column = [&](auto&& test) {
+      const B c = block;
+      for (std::size_t i = 0; i < count; ++i) out[i] = test(c, first + i);  // a 64-bit row: see memory_store::block
+    };
+    const std::uint32_t code = n.code;
+    const std::uint64_t low = n.low, high = n.high;
     auto fill_wanted = [&](auto&& test) {
       for (std::uint32_t i = 0; i < count; ++i) out[i] = (!only || only[i]) && test(first + i);
     };
@@ -398,7 +423,11 @@ class row_filter {
         for (std::uint32_t i = 0; i < count; ++i) out[i] = !part[i];
         break;
       }
-      case op::trace: fill([&](std::uint32_t row) { return b.trace(row) == n.trace; }); break;
+      case op::trace: {
+        const trace_id wanted = n.trace;
+        fill_column([wanted](const B& c, std::size_t row) { return c.trace(row) == wanted; });
+        break;
+      }
       case op::service:
       case op::name: {
         const bool service = n.kind == op::service;
@@ -406,8 +435,8 @@ class row_filter {
           std::fill_n(out, count, std::uint8_t{0});  // no row of the block carries the text
         } else if (n.columns) {
           const std::uint32_t id = *n.id;
-          if (service) fill([&](std::uint32_t row) { return b.service_id(row) == id; });
-          else fill([&](std::uint32_t row) { return b.name_id(row) == id; });
+          if (service) fill_column([id](const B& c, std::size_t row) { return c.service_id(row) == id; });
+          else fill_column([id](const B& c, std::size_t row) { return c.name_id(row) == id; });
         } else if (service) {
           fill([&](std::uint32_t row) { return text_passes(n, b, b.service_id(row)); });
         } else {
@@ -417,17 +446,19 @@ class row_filter {
       }
       case op::name_contains: fill([&](std::uint32_t row) { return text_passes(n, b, b.name_id(row)); }); break;
       case op::status:
-        fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(b.status(row)) == n.code; });
+        fill_column([code](const B& c, std::size_t row) { return static_cast<std::uint32_t>(c.status(row)) == code; });
         break;
-      case op::kind: fill([&](std::uint32_t row) { return static_cast<std::uint32_t>(b.kind(row)) == n.code; }); break;
+      case op::kind:
+        fill_column([code](const B& c, std::size_t row) { return static_cast<std::uint32_t>(c.kind(row)) == code; });
+        break;
       case op::duration:
-        fill([&](std::uint32_t row) { return b.duration(row) >= n.low && b.duration(row) <= n.high; });
+        fill_column([low, high](const B& c, std::size_t row) { return c.duration(row) >= low && c.duration(row) <= high; });
         break;
       case op::start:
         if (n.indexed)
-          fill_indexed(n, out, first, count, only, [&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; });
+          fill_indexed(n, out, first, count, only, [&](std::uint32_t row) { return b.start(row) >= low && b.start(row) <= high; });
         else
-          fill([&](std::uint32_t row) { return b.start(row) >= n.low && b.start(row) <= n.high; });
+          fill_column([low, high](const B& c, std::size_t row) { return c.start(row) >= low && c.start(row) <= high; });
         break;
       case op::scope:
         if constexpr (requires { b.scope_id(0); }) {

@@ -44,10 +44,15 @@ struct attribute_slot {
 //   b.service_count(), b.service_at(k)
 //                               the distinct service ids of the block, k < service_count().
 // Semantic requirements: ids are scoped to the block (two blocks may give one text different
-// ids, or one id different texts); within a block one text has one id, so equal ids mean
-// equal texts and different ids different texts. Reading is const, O(1) per call, and does
+// ids, or one id different texts), unless the block says otherwise (`B::shared_strings`
+// below); within a block one text has one id, so equal ids mean equal texts and different
+// ids different texts. Reading is const, O(1) per call, and does
 // not allocate; a block stays valid as long as the range that handed it out.
 // Optional members, used when present (a fast path falls back to `b.span(r)` otherwise):
+//   B::shared_strings           a constant true when every block of one `blocks()` range reads
+//                               its ids from one table: an id names the same text in all of
+//                               them (string_count() may grow from block to block). Lets a
+//                               whole-store query key on ids without reading a text per block.
 //   b.find_string(text)         std::optional<std::uint32_t>: the id of a text, none when no
 //                               row of the block carries it.
 //   b.attribute_slots(r), b.attribute_values(r)

@@ -39,6 +39,7 @@
 #include "trace/store/memory/attribute_record.hpp"
 #include "trace/store/memory/paged_arena.hpp"
 #include "trace/store/memory/row_chunk.hpp"
+#include "trace/store/memory/row_iterator.hpp"
 #include "trace/store/memory/trace_table.hpp"
 #include "trace/store/stored_span.hpp"
 #include "trace/store/text_postings.hpp"
@@ -200,7 +201,7 @@ class memory_store {
   attributes own(const basic_attributes<String>& items) const;
   // The id of `text`, trying the id `guess` (often the previous row's) before hashing.
   std::uint32_t intern_like(std::string_view text, std::uint32_t guess) {
-    if (guess != attribute_slot::no_text && strings_.get(guess) == text) return guess;
+    if (guess != attribute_slot::no_text && strings_.holds(guess, text)) return guess;
     return strings_.intern(text);
   }
 
@@ -289,34 +290,14 @@ class memory_store::column_view {
  public:
   using member = T (chunk::*)[chunk_rows];
 
-  class iterator {
+  class iterator : public detail::row_iterator<iterator, T> {
    public:
-    using value_type = T;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::random_access_iterator_tag;
-
     iterator() = default;
-    iterator(const column_view* view, std::size_t row) noexcept : view_(view), row_(row) {}
-    T operator*() const noexcept { return (*view_)[row_]; }
-    T operator[](difference_type n) const noexcept { return *(*this + n); }
-    iterator& operator++() noexcept { ++row_; return *this; }
-    iterator operator++(int) noexcept { iterator before = *this; ++row_; return before; }
-    iterator& operator--() noexcept { --row_; return *this; }
-    iterator operator--(int) noexcept { iterator before = *this; --row_; return before; }
-    iterator& operator+=(difference_type n) noexcept { row_ = static_cast<std::size_t>(static_cast<difference_type>(row_) + n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
-    friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
-    friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
-    friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
-    friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-      return static_cast<difference_type>(a.row_) - static_cast<difference_type>(b.row_);
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.row_ <=> b.row_; }
+    iterator(const column_view* view, std::size_t row) noexcept : detail::row_iterator<iterator, T>(row), view_(view) {}
+    T read(std::size_t row) const noexcept { return (*view_)[row]; }
 
    private:
     const column_view* view_ = nullptr;
-    std::size_t row_ = 0;
   };
 
   column_view(const memory_store* store, member column) noexcept : store_(store), column_(column) {}
@@ -339,6 +320,7 @@ class memory_store::column_view {
 class memory_store::block {
  public:
   static constexpr std::size_t short_text = memory_store::short_text;
+  static constexpr bool shared_strings = true;  // one interning table for the whole store
 
   block() = default;
   block(const memory_store& s, const chunk& c, std::uint32_t first) noexcept
@@ -346,13 +328,16 @@ class memory_store::block {
 
   std::uint32_t rows() const noexcept { return rows_; }
   std::uint32_t first_row() const noexcept { return first_; }
-  trace_id trace(std::uint32_t row) const noexcept { return store_->traces_.get(chunk_->trace_numbers[row]).id; }
-  timestamp_ns start(std::uint32_t row) const noexcept { return chunk_->starts[row]; }
-  duration_ns duration(std::uint32_t row) const noexcept { return chunk_->durations[row]; }
-  status_code status(std::uint32_t row) const noexcept { return chunk_->statuses[row]; }
-  span_kind kind(std::uint32_t row) const noexcept { return chunk_->kinds[row]; }
-  std::uint32_t service_id(std::uint32_t row) const noexcept { return chunk_->services[row]; }
-  std::uint32_t name_id(std::uint32_t row) const noexcept { return chunk_->names[row]; }
+  // The column accessors take a row as std::size_t: a loop whose row is a 64-bit sum
+  // (first + i) is a plain stride over the column, which the compiler vectorizes; a 32-bit
+  // sum might wrap, and the loop would stay scalar.
+  trace_id trace(std::size_t row) const noexcept { return store_->traces_.get(chunk_->trace_numbers[row]).id; }
+  timestamp_ns start(std::size_t row) const noexcept { return chunk_->starts[row]; }
+  duration_ns duration(std::size_t row) const noexcept { return chunk_->durations[row]; }
+  status_code status(std::size_t row) const noexcept { return chunk_->statuses[row]; }
+  span_kind kind(std::size_t row) const noexcept { return chunk_->kinds[row]; }
+  std::uint32_t service_id(std::size_t row) const noexcept { return chunk_->services[row]; }
+  std::uint32_t name_id(std::size_t row) const noexcept { return chunk_->names[row]; }
   std::uint32_t string_count() const noexcept { return static_cast<std::uint32_t>(store_->string_count()); }
   std::string_view string(std::uint32_t id) const noexcept { return store_->string_of_id(id); }
   std::optional<std::uint32_t> find_string(std::string_view text) const { return store_->find_string_id(text); }
@@ -397,34 +382,14 @@ inline memory_store::span_ref memory_store::at(std::uint32_t row) const noexcept
 // view: clang 14 cannot compile libstdc++ 12's views.)
 class memory_store::row_range {
  public:
-  class iterator {
+  class iterator : public detail::row_iterator<iterator, span_ref> {
    public:
-    using value_type = span_ref;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::random_access_iterator_tag;
-
     iterator() = default;
-    iterator(const memory_store* store, std::uint32_t row) noexcept : store_(store), row_(row) {}
-    span_ref operator*() const noexcept { return span_ref(store_, row_); }
-    span_ref operator[](difference_type n) const noexcept { return *(*this + n); }
-    iterator& operator++() noexcept { ++row_; return *this; }
-    iterator operator++(int) noexcept { iterator before = *this; ++row_; return before; }
-    iterator& operator--() noexcept { --row_; return *this; }
-    iterator operator--(int) noexcept { iterator before = *this; --row_; return before; }
-    iterator& operator+=(difference_type n) noexcept { row_ = static_cast<std::uint32_t>(row_ + n); return *this; }
-    iterator& operator-=(difference_type n) noexcept { return *this += -n; }
-    friend iterator operator+(iterator it, difference_type n) noexcept { return it += n; }
-    friend iterator operator+(difference_type n, iterator it) noexcept { return it += n; }
-    friend iterator operator-(iterator it, difference_type n) noexcept { return it -= n; }
-    friend difference_type operator-(const iterator& a, const iterator& b) noexcept {
-      return static_cast<difference_type>(a.row_) - static_cast<difference_type>(b.row_);
-    }
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.row_ == b.row_; }
-    friend auto operator<=>(const iterator& a, const iterator& b) noexcept { return a.row_ <=> b.row_; }
+    iterator(const memory_store* store, std::uint32_t row) noexcept : detail::row_iterator<iterator, span_ref>(row), store_(store) {}
+    span_ref read(std::size_t row) const noexcept { return span_ref(store_, static_cast<std::uint32_t>(row)); }
 
    private:
     const memory_store* store_ = nullptr;
-    std::uint32_t row_ = 0;
   };
 
   row_range(const memory_store* store, std::uint32_t first, std::uint32_t last) noexcept
@@ -508,12 +473,19 @@ bool same_scope(const scope& a, const basic_scope<String>& b) {
 
 template <std::ranges::forward_range R>
 void memory_store::append(const R& batch) {
-  const std::size_t count = validate_batch(batch);
+  // One pass over the batch before storing anything (a 10k-span batch outgrows the cache, so
+  // each pass over it costs its misses): the model's rules, as validate_batch checks them,
+  // and the attribute words it may take. Attribute positions are 32-bit: a batch that could
+  // pass that is refused (each row takes at most 3 words an attribute, and a page may be
+  // left unused).
+  std::size_t count = 0, words = 0;
+  for (const auto& s : batch) {
+    if (auto problem = span_problem(s))
+      throw error(errc::invalid_span, "batch span #" + std::to_string(count) + ": " + *problem);
+    words += 1 + 3 * s.attributes.size();
+    ++count;
+  }
   if (size() + count >= no_row) throw error(errc::invalid_argument, "memory_store holds at most 2^32 - 1 spans");
-  // Attribute positions are 32-bit: refuse, before storing anything, a batch that could
-  // pass that (each row takes at most 3 words an attribute, and a page may be left unused).
-  std::size_t words = 0;
-  for (const auto& s : batch) words += 1 + 3 * s.attributes.size();
   if (attribute_words_.end_position() + 2 * words + decltype(attribute_words_)::page_size >= (std::uint64_t{1} << 32))
     throw error(errc::invalid_argument, "memory_store holds at most 2^32 words of span attributes (32 GiB)");
   for (const auto& s : batch) append_one(s);
