@@ -374,16 +374,10 @@ inline void decode_extras(byte_reader& r, span& s) {
   for (auto& l : s.links) l.flags = r.varint32();
 }
 
-// Visits the attributes held in the extras: the span's own (`own` true), or those of its
-// events and links (`own` false), so that callers can keep the memory store's visiting order
-// (span, resource, scope, events, links).
+// Visits the attributes of the events and links, which follow the span's own in the extras;
+// true when f asked to stop.
 template <class F>
-bool visit_extras_attributes(byte_reader r, bool own, F& f) {
-  read_extras_head(r);
-  if (r.at_end()) return false;
-  if (own) return visit_encoded_attributes(r, attribute_scope::span, f);
-  auto skip = [](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>&) { return false; };
-  visit_encoded_attributes(r, attribute_scope::span, skip);
+bool visit_event_and_link_attributes(byte_reader& r, F& f) {
   for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
     r.varint();
     r.text();
@@ -400,27 +394,26 @@ bool visit_extras_attributes(byte_reader r, bool own, F& f) {
   return false;
 }
 
+// Visits the attributes held in the extras: the span's own (`own` true), or those of its
+// events and links (`own` false), so that callers can keep the memory store's visiting order
+// (span, resource, scope, events, links).
+template <class F>
+bool visit_extras_attributes(byte_reader r, bool own, F& f) {
+  read_extras_head(r);
+  if (r.at_end()) return false;
+  if (own) return visit_encoded_attributes(r, attribute_scope::span, f);
+  auto skip = [](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>&) { return false; };
+  visit_encoded_attributes(r, attribute_scope::span, skip);
+  return visit_event_and_link_attributes(r, f);
+}
+
 // Visits every attribute held in the extras in one pass (the span's own, its events', its
 // links'); true when f asked to stop.
 template <class F>
 bool visit_every_extras_attribute(byte_reader r, F& f) {
   read_extras_head(r);
   if (r.at_end()) return false;
-  if (visit_encoded_attributes(r, attribute_scope::span, f)) return true;
-  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
-    r.varint();
-    r.text();
-    r.fixed<std::uint8_t>();
-    r.varint();
-    if (visit_encoded_attributes(r, attribute_scope::event, f)) return true;
-  }
-  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
-    r.take(24);
-    r.text();
-    r.varint();
-    if (visit_encoded_attributes(r, attribute_scope::link, f)) return true;
-  }
-  return false;
+  return visit_encoded_attributes(r, attribute_scope::span, f) || visit_event_and_link_attributes(r, f);
 }
 
 // Visits every one of the span's own attributes (`f`'s answer does not stop it) and tells
