@@ -178,10 +178,22 @@ class segment {
     verify_filter();
     return filter_.may_contain(id);
   }
+  // Its trace filter (empty: none), checked first when the checks were deferred.
+  const trace_filter_view& trace_filter() const {
+    verify_filter();
+    return filter_;
+  }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
   void for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const;
+  // A log: whether its blocks below `block_limit` hold a span of `id` (from its in-memory
+  // index, without touching the file).
+  bool log_holds(const trace_id& id, std::size_t block_limit) const {
+    std::shared_lock lock(log_index_mutex_);
+    auto found = log_index_.find(id);
+    return found != log_index_.end() && !found->second.empty() && found->second.front().block < block_limit;
+  }
 
  private:
   segment() { strings_.push_back({}); }  // id 0: the empty string
