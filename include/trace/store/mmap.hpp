@@ -514,7 +514,8 @@ inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id
 
 // The store-wide filter table names the sealed segments that may hold `id` (one or two, or
 // a false positive in some thousands of lookups); only those are read, so only their sizes
-// are checked: an absent id costs no system call, a stored one an fstat of its files.
+// are checked, and not again within a few ms: an absent id costs no system call, nor does a
+// stored one in a stream of lookups.
 inline mmap_store::trace_spans mmap_store::find_in(detail::published_view view, const trace_id& id) {
   std::vector<mmap_span> spans;
   auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
@@ -532,13 +533,13 @@ inline mmap_store::trace_spans mmap_store::find_in(detail::published_view view, 
     view.thawed = std::move(thawed);
   }
   view.filters->for_each_candidate(id, [&](const detail::segment& s) {
-    s.check_file_size();
+    s.check_file_size_for_lookup();
     s.for_each_run(id, s.blocks().size(), collect);
   });
   if (view.log) {
     // The log's index is in memory: its file is touched (and so checked) only when it holds `id`.
     if (view.log->log_holds(id, view.log_blocks)) {
-      view.log->check_file_size();
+      view.log->check_file_size_for_lookup();
       view.log->for_each_run(id, view.log_blocks, collect);
     }
   }
