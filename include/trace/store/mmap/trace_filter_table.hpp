@@ -1,6 +1,6 @@
 #pragma once
 // The store-wide trace membership table: which sealed segments may hold a trace id, answered
-// from a few cache lines whatever the number of segments (docs/FORMAT.md, "Trace filter table").
+// by reading 8 words per 64 segments, independent loads (docs/FORMAT.md, "Trace filter table").
 //
 // It is derived data, kept in memory only: built from the segments' own trace filters (each
 // checked against its checksum before use) when the store opens, and extended when a
