@@ -4,9 +4,11 @@
 // recomputed. The store is opened read-only, scanned in full, every trace looked up (the
 // index must find exactly what the scan saw), then repaired and opened for writing.
 //
-// Input: u32 size of the sealed segment | its bytes | the log's bytes. The seed
-// fuzz/corpus/store/template is a store this program builds at start-up (log-only and
-// sealed-only are its two halves); to write it again:
+// Input: u32 size of the sealed segment | its bytes | the log's bytes. The seeds
+// fuzz/corpus/store/template (no tag indexes) and tag-indexes (the sealed segment indexes
+// the span's service, name, status and kind, field codes 3-6, its start and two attributes)
+// are stores this program builds at start-up (log-only and sealed-only are the template's
+// two halves); to write them again:
 //   TRACE_FUZZ_STORE_SEEDS=fuzz/corpus/store build/fuzz/fuzz_store -runs=0
 #include <cstddef>
 #include <cstdint>
@@ -15,8 +17,10 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "mmap_test_support.hpp"
+#include "trace/query.hpp"
 #include "trace/store/mmap.hpp"
 
 namespace {
@@ -33,12 +37,14 @@ trace::mmap_options options(trace::open_mode mode) {
   return o;
 }
 
-// A sealed segment of one batch and a log of two, as the input this program takes.
-std::string template_input() {
+// A sealed segment of one batch and a log of two, as the input this program takes; the
+// sealed segment holds the tag indexes `tags`.
+std::string template_input(std::vector<trace::indexed_tag> tags) {
   const auto dir = work->path() / "template";
   trace::mmap_options o;
   o.path = dir;
   o.segment_bytes = trace::min_segment_bytes;
+  o.indexed_tags = std::move(tags);
   {
     trace::mmap_store store(o);
     store.append(test_support::make_batch(1, 3, 4));
@@ -88,6 +94,24 @@ void read_everything(const trace::mmap_store& store) {
   }
   for (const auto& [id, count] : per_trace)
     if (store.find_trace(id).size() != count) std::abort();  // accepted bytes whose index lies
+  // Conditions that the tag indexes answer, when the segment has them.
+  (void)trace::count_matching(store, trace::where::service("svc-1") || trace::where::operation("op-2"));
+  (void)trace::count_matching(store, trace::where::status(trace::status_code::error) && trace::where::kind(trace::span_kind::client));
+  (void)trace::count_matching(store, trace::where::attribute("http.status_code") == std::int64_t{300});
+  (void)trace::count_matching(store, trace::where::started_between(1'700'000'002'000'000'000ull, 1'700'000'003'000'000'000ull));
+}
+
+// Every index rule kind on every kind of field.
+std::vector<trace::indexed_tag> all_index_kinds() {
+  using trace::indexed_field;
+  using trace::indexed_type;
+  return {{indexed_field::service, "", indexed_type::string, trace::index_kind::inverted},
+          {indexed_field::name, "", indexed_type::string, trace::index_kind::inverted},
+          {indexed_field::status, "", indexed_type::int64, trace::index_kind::inverted},
+          {indexed_field::kind, "", indexed_type::int64, trace::index_kind::inverted},
+          {indexed_field::start, "", indexed_type::int64, trace::index_kind::sorted},
+          {indexed_field::attribute, "http.status_code", indexed_type::int64, trace::index_kind::sorted},
+          {indexed_field::attribute, "cached", indexed_type::bool_, trace::index_kind::inverted}};
 }
 
 }  // namespace
@@ -96,7 +120,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   work = std::make_unique<test_support::temp_dir>();
   if (const char* seeds = std::getenv("TRACE_FUZZ_STORE_SEEDS")) {
     std::filesystem::create_directories(seeds);
-    test_support::write_file(std::filesystem::path(seeds) / "template", template_input());
+    test_support::write_file(std::filesystem::path(seeds) / "template", template_input({}));
+    test_support::write_file(std::filesystem::path(seeds) / "tag-indexes", template_input(all_index_kinds()));
   }
   return 0;
 }

@@ -43,6 +43,7 @@
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/segment.hpp"
 #include "trace/store/mmap/span_view.hpp"
+#include "trace/store/mmap/trace_filter_table.hpp"
 
 namespace trace {
 inline namespace v0 {
@@ -92,6 +93,7 @@ using segment_list = std::vector<std::shared_ptr<const segment>>;
 // the active log. The writer publishes a new one under a mutex; readers copy it.
 struct published_view {
   std::shared_ptr<const std::vector<std::shared_ptr<const segment>>> frozen;
+  std::shared_ptr<const trace_filter_table> filters;  // which of `frozen` may hold a trace id
   std::shared_ptr<const segment> log;  // the active log, when there is one
   std::size_t log_blocks = 0;          // its committed blocks
   std::size_t spans = 0;
@@ -217,6 +219,8 @@ class mmap_store {
   void open_reader();
   // Opens the files of `cold/` (see docs/FORMAT.md for which ones count).
   void open_cold();
+  // A lookup in `view`, which the result keeps (one copy of the view per lookup).
+  static trace_spans find_in(detail::published_view view, const trace_id& id);
   std::shared_ptr<detail::segment> open_segment(std::uint64_t sequence, bool sealed, const detail::log_recovery& how);
   // Shows readers the current state; `segments_changed`: the list of segments changed, not
   // only the active log's length.
@@ -392,10 +396,14 @@ inline void mmap_store::publish(bool segments_changed) {
   using frozen_list = std::vector<std::shared_ptr<const detail::segment>>;
   const bool has_log = writable() && !segments_.empty() && !segments_.back()->sealed();
   std::shared_ptr<const frozen_list> frozen = view_.frozen;  // only this thread writes view_
-  if (segments_changed || !frozen)
+  std::shared_ptr<const detail::trace_filter_table> filters = view_.filters;
+  if (segments_changed || !frozen) {
     frozen = std::make_shared<const frozen_list>(segments_.begin(), segments_.end() - (has_log ? 1 : 0));
+    filters = detail::trace_filter_table::update(filters, *frozen);
+  }
   std::lock_guard lock(view_mutex_);
   view_.frozen = std::move(frozen);
+  view_.filters = std::move(filters);
   view_.log = has_log ? segments_.back() : nullptr;
   view_.log_blocks = has_log ? segments_.back()->blocks().size() : 0;
   view_.spans = spans_;
@@ -458,7 +466,14 @@ void mmap_store::append(const R& batch) {
 
 inline mmap_store::span_range mmap_store::scan() const { return read().scan(); }
 inline mmap_store::block_list mmap_store::blocks() const { return read().blocks(); }
-inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const { return read().find_trace(id); }
+inline mmap_store::trace_spans mmap_store::find_trace(const trace_id& id) const {
+  detail::published_view view;
+  {
+    std::lock_guard lock(view_mutex_);
+    view = view_;
+  }
+  return find_in(std::move(view), id);
+}
 
 namespace detail {
 // Before a read touches the mappings: a file that another process truncated would raise
@@ -495,15 +510,18 @@ inline mmap_store::block_list mmap_store::reader::blocks() const {
   return block_list(thawed_view());
 }
 
-// Only the segments whose trace filter may hold `id` are read, so only their sizes are
-// checked: a lookup costs one filter probe per other segment, in memory, not a system call.
-inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const {
+inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id) const { return find_in(view_, id); }
+
+// The store-wide filter table names the sealed segments that may hold `id` (one or two, or
+// a false positive in some thousands of lookups); only those are read, so only their sizes
+// are checked, and not again within a few ms: an absent id costs no system call, nor does a
+// stored one in a stream of lookups.
+inline mmap_store::trace_spans mmap_store::find_in(detail::published_view view, const trace_id& id) {
   std::vector<mmap_span> spans;
   auto collect = [&spans](const detail::block_view& b, std::uint32_t first, std::uint32_t count) {
     for (std::uint32_t row = first; row < first + count; ++row) spans.emplace_back(&b, row);
   };
   // The cold tier first (the oldest spans): only the row groups whose trace-id range holds `id`.
-  detail::published_view view = view_;
   if (view.cold && !view.cold->empty()) {
     auto thawed = std::make_shared<detail::segment_list>();
     for (const auto& file : *view.cold)
@@ -514,14 +532,16 @@ inline mmap_store::trace_spans mmap_store::reader::find_trace(const trace_id& id
         }
     view.thawed = std::move(thawed);
   }
-  for (const auto& s : *view_.frozen) {
-    if (!s->may_hold(id)) continue;
-    s->check_file_size();
-    s->for_each_run(id, s->blocks().size(), collect);
-  }
-  if (view_.log) {
-    view_.log->check_file_size();
-    view_.log->for_each_run(id, view_.log_blocks, collect);
+  view.filters->for_each_candidate(id, [&](const detail::segment& s) {
+    s.check_file_size_for_lookup();
+    s.for_each_run(id, s.blocks().size(), collect);
+  });
+  if (view.log) {
+    // The log's index is in memory: its file is touched (and so checked) only when it holds `id`.
+    if (view.log->log_holds(id, view.log_blocks)) {
+      view.log->check_file_size_for_lookup();
+      view.log->for_each_run(id, view.log_blocks, collect);
+    }
   }
   return trace_spans(std::move(spans), std::move(view));
 }

@@ -13,10 +13,12 @@
 // a shared mutex held only while it is read or updated.
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -163,6 +165,16 @@ class segment {
   // Throws `error(errc::io_error)` when the file is no longer as long as its mapping (another
   // process truncated it): touching the missing pages would raise SIGBUS.
   void check_file_size() const;
+  // The same for lookups, which read a few pages: skipped when a check passed in the last
+  // `size_recheck_interval`, so that a stream of lookups costs no system call each (a
+  // truncation inside that window raises SIGBUS, as one after any check does; docs/FORMAT.md).
+  void check_file_size_for_lookup() const {
+    const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (now - size_checked_at_.load(std::memory_order_relaxed) < size_recheck_interval.count()) return;
+    check_file_size();
+    size_checked_at_.store(now, std::memory_order_relaxed);
+  }
+  static constexpr std::chrono::steady_clock::duration size_recheck_interval = std::chrono::milliseconds(50);
   // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path;
   // it holds the tag indexes `tags`.
   std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<indexed_tag>& tags) const {
@@ -180,10 +192,22 @@ class segment {
     verify_filter();
     return filter_.may_contain(id);
   }
+  // Its trace filter (empty: none), checked first when the checks were deferred.
+  const trace_filter_view& trace_filter() const {
+    verify_filter();
+    return filter_;
+  }
   // Calls f(block, first_row, row_count) for each run of `id`'s rows in the blocks below
   // `block_limit` (the blocks a reader was shown).
   template <class F>
   void for_each_run(const trace_id& id, std::size_t block_limit, F&& f) const;
+  // A log: whether its blocks below `block_limit` hold a span of `id` (from its in-memory
+  // index, without touching the file).
+  bool log_holds(const trace_id& id, std::size_t block_limit) const {
+    std::shared_lock lock(log_index_mutex_);
+    auto found = log_index_.find(id);
+    return found != log_index_.end() && !found->second.empty() && found->second.front().block < block_limit;
+  }
 
  private:
   segment() { strings_.push_back({}); }  // id 0: the empty string
@@ -217,6 +241,8 @@ class segment {
   bool deferred_ = false;   // sealed: opened with its checks left for the first use
   bool use_tag_indexes_ = true;
   mutable std::once_flag filter_checked_, block_checked_;
+  // When check_file_size_for_lookup last passed (steady clock ticks); long ago at first.
+  mutable std::atomic<std::int64_t> size_checked_at_{std::numeric_limits<std::int64_t>::min() / 2};
   text_index_view text_index_;
   std::string text_index_problem_;
   std::uint64_t used_ = 0, synced_ = 0, spans_ = 0;

@@ -9,6 +9,8 @@
 // A key sets `hash count` bits, all inside one 64-byte block chosen by its hash, so a lookup
 // reads one cache line.
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -45,10 +47,13 @@ constexpr trace_filter_probe probe_for(const trace_id& id, std::uint64_t blocks)
   return {block, static_cast<std::uint32_t>(g), static_cast<std::uint32_t>(g >> 32) | 1u};
 }
 
+// At least `trace_filter_bits_per_key` bits a key, rounded up to a power of two blocks: the
+// segments of one store then mostly share a geometry, which the store-wide table
+// (trace_filter_table.hpp) needs to slice their filters together.
 constexpr std::uint64_t trace_filter_blocks_for(std::uint64_t keys) noexcept {
   const std::uint64_t bits = keys * trace_filter_bits_per_key;
   const std::uint64_t blocks = (bits + trace_filter_block_bytes * 8 - 1) / (trace_filter_block_bytes * 8);
-  return blocks ? blocks : 1;
+  return std::bit_ceil(std::max<std::uint64_t>(blocks, 1));
 }
 
 constexpr std::size_t trace_filter_bytes_for(std::uint64_t keys) noexcept {
@@ -103,6 +108,10 @@ class trace_filter_view {
   }
 
   bool empty() const noexcept { return bits_ == nullptr; }
+  std::uint64_t blocks() const noexcept { return blocks_; }
+  std::uint32_t hashes() const noexcept { return hashes_; }
+  // The 64 bytes of block `b` (< blocks()).
+  const std::byte* block(std::uint64_t b) const noexcept { return bits_ + b * trace_filter_block_bytes; }
   // False only when `id` is certainly not in the segment.
   bool may_contain(const trace_id& id) const noexcept {
     if (!bits_) return true;
