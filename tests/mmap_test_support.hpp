@@ -197,4 +197,21 @@ inline std::vector<std::filesystem::path> files_with(const std::filesystem::path
   return out;
 }
 
+// Opens a store at `o`, lets `fill` write to it, then seals its one log with roll() and puts
+// the log back: the files a crash between the seal and the log's removal leaves.
+template <class Fill>
+void seal_then_crash_before_log_removal(const trace::mmap_options& o, Fill fill) {
+  std::filesystem::path log_path;
+  std::string log_bytes;
+  {
+    trace::mmap_store store(o);
+    fill(store);
+    store.sync();
+    log_path = files_with(o.path, "log").at(0);
+    log_bytes = read_file(log_path);
+    store.roll();
+  }
+  write_file(log_path, log_bytes);
+}
+
 }  // namespace test_support

@@ -191,19 +191,11 @@ TEST_CASE("a damaged filter under deferred checks is reported by the lookup, nev
 TEST_CASE("a crash between a seal and the log's removal leaves each trace found once") {
   temp_dir dir;
   auto o = small_segment_options(dir);
-  std::string log_bytes;
-  std::filesystem::path log_path;
-  {
-    trace::mmap_store store(o);
+  test_support::seal_then_crash_before_log_removal(o, [](trace::mmap_store& store) {
     store.append(make_batch(0, 20, 2));
     store.roll();
-    store.append(make_batch(20, 20, 2));
-    store.sync();
-    log_path = files_with(o.path, "log").front();
-    log_bytes = test_support::read_file(log_path);
-    store.roll();  // seals the second segment, then removes its log
-  }
-  test_support::write_file(log_path, log_bytes);  // as if the process died before the removal
+    store.append(make_batch(20, 20, 2));  // the log sealed, then put back
+  });
   for (bool writable : {false, true}) {
     trace::mmap_options reopen = o;
     if (!writable) reopen.mode = trace::open_mode::read_only;
