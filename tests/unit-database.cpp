@@ -196,6 +196,11 @@ TEST_CASE("a well-checksummed catalog holding what the database's calls refuse i
   CHECK_THROWS_WITH(open_with(head + group + "schema orders a/b trace_id start\n"), Catch::Contains("line 3: trace schema name \"a/b\""));
   CHECK_THROWS_WITH(open_with(head + group + "schema orders s trace_id start\n"),
                     Catch::Contains("group \"orders\": trace schema \"s\": trace_id_tag_name \"trace_id\" is not one of its tags"));
+  CHECK_THROWS_WITH(open_with(head + group + group),
+                    Catch::Contains("line 3: group \"orders\" is given twice"));
+  const std::string schema = "schema orders s trace_id start\n";
+  CHECK_THROWS_WITH(open_with(head + group + schema + schema),
+                    Catch::Contains("line 4: trace schema \"s\" of group \"orders\" is given twice"));
   try {
     open_with(head + group + "schema orders s trace_id start\n");
   } catch (const trace::error& e) {

@@ -382,6 +382,8 @@ inline void database::decode(const std::string& text) {
         probe.segment_span = o.segment_span;
         validate(probe);
       });
+      // The writer never repeats a line; a repeat would silently replace what came first.
+      if (!groups.try_emplace(name).second) bad("group \"" + name + "\" is given twice");
       groups[name].options = o;
     } else if (kind == "schema") {
       std::string group;
@@ -389,7 +391,8 @@ inline void database::decode(const std::string& text) {
       if (!(words >> group >> s.name >> s.trace_id_tag_name >> s.timestamp_tag_name)) bad("malformed schema");
       if (!groups.count(group)) bad("schema of unknown group \"" + group + "\"");
       checked([&] { detail::check_catalog_name("trace schema", s.name); });
-      groups[group].schemas[s.name] = s;
+      if (!groups[group].schemas.try_emplace(s.name, s).second)
+        bad("trace schema \"" + s.name + "\" of group \"" + group + "\" is given twice");
     } else if (kind == "tag") {
       std::string group, schema_name, type, required, source;
       tag_spec t;
