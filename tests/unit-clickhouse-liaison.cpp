@@ -14,6 +14,7 @@
 #include <string>
 #include <regex>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -351,6 +352,39 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
 
   CHECK(liaison.stop() == 0);
   CHECK(standalone.stop() == 0);
+}
+
+TEST_CASE("a liaison with --ttl drops ClickHouse's daily partitions that ended before now - TTL") {
+  const auto shards = trace_test::parse_endpoints(std::getenv("TRACE_CLICKHOUSE_SHARDS"));
+  REQUIRE(!shards.empty());
+  const std::string url = "clickhouse://" + shards[0].host + ":" + std::to_string(shards[0].port) +
+                          "/trace_liaison?table=ttl_" + std::to_string(::getpid());
+  struct drop_tables {
+    trace::clickhouse_options options;
+    ~drop_tables() {
+      try {
+        trace::clickhouse_store(options).drop_schema();
+      } catch (const trace::error&) {  // the test has failed already if the server went away
+      }
+    }
+  } cleanup{trace::clickhouse::parse_backend_url(url)};
+  trace::clickhouse_store store(cleanup.options);
+  store.create_schema();
+  // Two spans from January 2020, two from the last hour.
+  const std::uint64_t old_ms = 1577836800000, recent_ms = static_cast<std::uint64_t>(trace::now_ns() / trace::millisecond) - 3600 * 1000;
+  store.append(std::vector<trace::span>{trace_test::make_span(1, 10, 0, "api", "old", old_ms, old_ms + 5),
+                                        trace_test::make_span(1, 11, 10, "db", "old", old_ms + 1, old_ms + 3),
+                                        trace_test::make_span(2, 20, 0, "api", "recent", recent_ms, recent_ms + 5),
+                                        trace_test::make_span(2, 21, 20, "db", "recent", recent_ms + 1, recent_ms + 3)});
+  REQUIRE(store.size() == 4);
+
+  server_process liaison({"--backend", url, "--listen", "127.0.0.1:0", "--ttl", "30d"});
+  // The first pass runs at start; polled for at most 15 s.
+  for (int i = 0; i < 150 && store.size() != 2; ++i) std::this_thread::sleep_for(100ms);
+  CHECK(store.size() == 2);
+  CHECK(store.find_trace(trace_test::trace_n(1)).empty());
+  CHECK(store.find_trace(trace_test::trace_n(2)).size() == 2);
+  CHECK(liaison.stop() == 0);
 }
 
 TEST_CASE("a liaison whose ClickHouse cannot be reached exits 3 naming it; a bad --backend exits 2 naming what is wrong") {

@@ -1,6 +1,7 @@
 #include "liaison.hpp"
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <exception>
@@ -8,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -136,6 +138,36 @@ class liaison_routes {
   trace::api::ingest_options ingest_;
 };
 
+// --ttl in front of ClickHouse: its daily partitions that ended before now - TTL are dropped
+// at start and then every tenth of the TTL (ClickHouse 18.16 has no TTL of its own).
+class retention_timer {
+ public:
+  explicit retention_timer(const server_options& options) {
+    if (!options.ttl) return;
+    trace::clickhouse_options backend = *options.backend;
+    backend.retention = options.ttl;
+    thread_ = std::jthread([backend = std::move(backend), period = retention_period(options.ttl)](std::stop_token stop) {
+      clickhouse_store store(backend);
+      std::condition_variable_any wake;  // never notified: the wait ends at the period or on stop
+      std::mutex mutex;
+      std::unique_lock lock(mutex);
+      while (!stop.stop_requested()) {
+        try {
+          if (auto dropped = store.apply_retention(trace::now_ns()))
+            std::fprintf(stderr, "trace-server: retention dropped %zu daily partition%s older than the TTL\n", dropped,
+                         dropped == 1 ? "" : "s");
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "trace-server: retention failed: %s\n", e.what());
+        }
+        wake.wait_for(lock, stop, period, [] { return false; });
+      }
+    });
+  }
+
+ private:
+  std::jthread thread_;
+};
+
 }  // namespace
 
 int run_liaison(const server_options& options) {
@@ -154,6 +186,7 @@ int run_liaison(const server_options& options) {
     return 3;
   }
 
+  retention_timer retention(options);
   server_metrics metrics;
   liaison_routes table(pool, comments, metrics, options);
   const http_config http = listen_config(options);

@@ -146,7 +146,7 @@ server_options parse_server_options(const std::vector<std::string>& args) {
   }
   if (out.backend) {
     // These configure the mmap store, which a liaison does not have.
-    for (const char* flag : {"data-path", "max-disk-usage", "ttl", "cold-after", "max-snapshots", "segment-size",
+    for (const char* flag : {"data-path", "max-disk-usage", "cold-after", "max-snapshots", "segment-size",
                              "replicate-to", "required-acks", "flush-timeout"})
       if (std::ranges::find(given, flag) != given.end())
         throw usage_error(std::string("--") + flag + " configures the mmap store, which a server with --backend does not have: "
@@ -155,6 +155,11 @@ server_options parse_server_options(const std::vector<std::string>& args) {
   }
   if (out.data_path.empty()) throw usage_error("--data-path is required: the directory of the span store (or --backend clickhouse://...)");
   return out;
+}
+
+std::chrono::milliseconds retention_period(trace::duration_ns ttl) {
+  const auto tenth = std::chrono::milliseconds(ttl / 10 / trace::millisecond);
+  return std::clamp<std::chrono::milliseconds>(tenth, std::chrono::seconds(1), std::chrono::hours(1));
 }
 
 std::string usage_text() {
@@ -170,7 +175,8 @@ with --backend, a liaison: the spans go to ClickHouse and queries are answered f
   --max-disk-usage X     refuse spans (503) past X% of the volume, or past a size such as
                          512MiB (default 95%)
   --ttl DUR              drop sealed segments whose spans all started before now - DUR
-                         (default 0: keep forever)
+                         (default 0: keep forever); with --backend, ClickHouse's daily
+                         partitions that ended before now - DUR
   --cold-after DUR       at each roll, move sealed segments whose spans all started before
                          now - DUR into Parquet files in DIR/cold/ (default 0: never)
   --max-snapshots N      snapshots kept, taken on SIGUSR1 or POST /api/snapshot (default 2)
@@ -184,7 +190,7 @@ with --backend, a liaison: the spans go to ClickHouse and queries are answered f
   --backend URL          clickhouse://HOST:PORT/DATABASE[?table=T][&cluster=C&shards=H:P,H:P]
                          [&user=U][&password=P]: no store of its own; ingest, queries and
                          comments go to ClickHouse (HTTP port; with a cluster, the Distributed
-                         table). Excludes the flags of the mmap store above.
+                         table). Excludes the flags of the mmap store above, but --ttl.
   --help                 this text
 
 Durations: 500ms, 30s, 15m, 24h, 7d. Sizes: 65536, 64KiB, 64MiB, 1GiB.

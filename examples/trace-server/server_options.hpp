@@ -51,6 +51,9 @@ server_options parse_server_options(const std::vector<std::string>& args);
 // The --help text.
 std::string usage_text();
 
+// How often retention runs for a TTL: a tenth of it, between a second and an hour.
+std::chrono::milliseconds retention_period(trace::duration_ns ttl);
+
 // Where and how the HTTP side listens, from the options (standalone and liaison alike).
 http_config listen_config(const server_options& options);
 

@@ -1,6 +1,5 @@
 #include "store_writer.hpp"
 
-#include <algorithm>
 #include <cstdio>
 #include <exception>
 
@@ -8,14 +7,6 @@
 #include <trace/store/replication/replica.hpp>
 
 namespace trace_server {
-namespace {
-// How often retention runs: a tenth of the TTL, between a second and an hour.
-std::chrono::milliseconds retention_period(trace::duration_ns ttl) {
-  const auto tenth = std::chrono::milliseconds(ttl / 10 / trace::millisecond);
-  return std::clamp<std::chrono::milliseconds>(tenth, std::chrono::seconds(1), std::chrono::hours(1));
-}
-}  // namespace
-
 store_writer::store_writer(trace::mmap_store& store, server_metrics& metrics, config cfg)
     : store_(store), metrics_(metrics), config_(std::move(cfg)) {
   next_retention_ = clock::now() + retention_period(config_.ttl);
