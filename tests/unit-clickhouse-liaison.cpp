@@ -299,6 +299,8 @@ TEST_CASE("a liaison in front of a ClickHouse cluster answers every route as a s
             "&end=" + now_s,
         "/api/search/tags", "/api/v2/search/tags", "/api/search/tag/service.name/values",
         "/api/v2/search/tag/span.cart.cached/values", "/api/v2/search/tag/resource.deployment.environment/values",
+        "/api/v2/search/tag/span.cart.items/values", "/api/v2/search/tag/span.cart.ratio/values",
+        "/api/v2/search/tag/.http.status_code/values", "/api/v2/search/tags?scope=resource",
         "/api/metrics/query_range?q=%7B%20%7D%20%7C%20rate()%20by%20(resource.service.name)&start=" + hour_ago_s +
             "&end=" + now_s + "&step=10m",
         "/api/echo", "/ready", "/api/status/buildinfo",

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "trace/core/span.hpp"
+#include "trace/core/span_traits.hpp"  // attribute_scope
 #include "trace/core/validate.hpp"
 #include "trace/query/span_query.hpp"
 #include "trace/store/clickhouse/analytics.hpp"  // the GROUP BY statement push_down sends
@@ -105,6 +106,16 @@ class clickhouse_store {
   std::vector<std::string> distinct_services() const;
   std::vector<std::pair<std::string, span_kind>> distinct_operations(std::string_view service, timestamp_ns begin,
                                                                      timestamp_ns end) const;
+  // The distinct attribute keys of spans (`span`) and of resources (`resource`) among the
+  // spans starting in [begin, end]; and the distinct values of attribute `key` there, in the
+  // scopes of `scopes` (a bit set of attribute_scope::span and ::resource), at most `limit`
+  // from each scope. Listed by the server for Tempo's tag routes.
+  struct attribute_key_lists {
+    std::vector<std::string> span, resource;
+  };
+  attribute_key_lists distinct_attribute_keys(timestamp_ns begin, timestamp_ns end) const;
+  std::vector<attribute_value> distinct_attribute_values(std::string_view key, std::uint8_t scopes, std::size_t limit,
+                                                         timestamp_ns begin, timestamp_ns end) const;
 
   // Drops the daily partitions whose spans all started before now − retention; returns
   // how many partitions went. ClickHouse 18.16 has no TTL: call this from a timer.
@@ -294,6 +305,48 @@ inline std::vector<std::pair<std::string, span_kind>> clickhouse_store::distinct
   while (!r.at_end()) {
     std::string name(r.string());
     out.emplace_back(std::move(name), static_cast<span_kind>(r.number<std::uint8_t>()));
+  }
+  return out;
+}
+
+inline clickhouse_store::attribute_key_lists clickhouse_store::distinct_attribute_keys(timestamp_ns begin,
+                                                                                       timestamp_ns end) const {
+  const std::string from = " FROM " + table_name() + " WHERE Timestamp >= " + std::to_string(begin) +
+                           " AND Timestamp <= " + std::to_string(end) + " FORMAT RowBinary";
+  attribute_key_lists out;
+  for (auto [column, keys] : {std::pair{"SpanAttributeKeys", &out.span}, std::pair{"ResourceAttributeKeys", &out.resource}}) {
+    const std::string body = execute("SELECT DISTINCT arrayJoin(" + std::string(column) + ")" + from);
+    clickhouse::row_binary_reader r(body);
+    while (!r.at_end()) keys->emplace_back(r.string());
+  }
+  return out;
+}
+
+inline std::vector<attribute_value> clickhouse_store::distinct_attribute_values(std::string_view key, std::uint8_t scopes,
+                                                                                 std::size_t limit, timestamp_ns begin,
+                                                                                 timestamp_ns end) const {
+  const std::string window = " FROM " + table_name() + " WHERE Timestamp >= " + std::to_string(begin) +
+                             " AND Timestamp <= " + std::to_string(end);
+  const std::string rest = " LIMIT " + std::to_string(limit) + " FORMAT RowBinary";
+  const std::string quoted = clickhouse::quote(key);
+  std::vector<attribute_value> out;
+  for (auto [scope, prefix] : {std::pair{attribute_scope::span, "Span"}, std::pair{attribute_scope::resource, "Resource"}}) {
+    if (!(scopes & static_cast<std::uint8_t>(scope))) continue;
+    // A span holds a key once, so its position in the keys names its value and its type.
+    const std::string keys = std::string(prefix) + "AttributeKeys", at = "[indexOf(" + keys + ", " + quoted + ")]";
+    const std::string body = execute("SELECT DISTINCT " + std::string(prefix) + "AttributeTypes" + at + ", " + prefix +
+                                     "AttributeValues" + at + window + " AND has(" + keys + ", " + quoted + ")" + rest);
+    clickhouse::row_binary_reader r(body);
+    while (!r.at_end()) {
+      const auto type = r.number<std::uint8_t>();
+      out.push_back(clickhouse::parse_attribute(type, r.string()));
+    }
+  }
+  // The service is a resource attribute held in a column of its own.
+  if (key == "service.name" && (scopes & static_cast<std::uint8_t>(attribute_scope::resource))) {
+    const std::string body = execute("SELECT DISTINCT ServiceName" + window + rest);
+    clickhouse::row_binary_reader r(body);
+    while (!r.at_end()) out.emplace_back(std::string(r.string()));
   }
   return out;
 }

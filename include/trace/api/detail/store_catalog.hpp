@@ -2,8 +2,8 @@
 // What the query APIs list about a store: its services, the operations of a service with
 // their span kinds, the attribute keys it holds and the values of one key. Columnar stores
 // answer services and operations from their string columns (one id per row, texts once per
-// block); a store that lists them itself (ClickHouse: SELECT DISTINCT) is asked; other
-// stores are scanned. Listings bounded by a window of start times read only the blocks
+// block); a store that lists them itself (ClickHouse: SELECT DISTINCT) is asked, for the
+// attribute keys and values too; other stores are scanned. Listings bounded by a window of start times read only the blocks
 // whose zone map meets it, or, from a store that filters on its side, only the window's
 // spans, so their cost follows the window, not the store.
 
@@ -110,6 +110,12 @@ struct attribute_keys {
 template <span_store S>
 attribute_keys attribute_keys_of(const S& store, start_window window = {}) {
   std::set<std::string, std::less<>> span_keys, resource_keys{"service.name"};
+  if constexpr (requires { store.distinct_attribute_keys(window.begin, window.end); }) {
+    auto listed = store.distinct_attribute_keys(window.begin, window.end);
+    span_keys.insert(listed.span.begin(), listed.span.end());
+    resource_keys.insert(listed.resource.begin(), listed.resource.end());
+    return {{span_keys.begin(), span_keys.end()}, {resource_keys.begin(), resource_keys.end()}};
+  }
   for_each_span_in(store, window, [&](const auto& s) {
     visit_attributes(s, [&](attribute_scope where, std::string_view key, const auto&) {
       auto& keys = where == attribute_scope::span ? span_keys : resource_keys;
@@ -145,6 +151,17 @@ template <span_store S>
 std::vector<typed_value> attribute_values_of(const S& store, std::string_view key, std::uint8_t scopes, std::size_t limit,
                                              start_window window = {}) {
   std::set<typed_value> found;
+  constexpr std::uint8_t span_and_resource =
+      static_cast<std::uint8_t>(attribute_scope::span) | static_cast<std::uint8_t>(attribute_scope::resource);
+  if constexpr (requires { store.distinct_attribute_values(key, scopes, limit, window.begin, window.end); }) {
+    if (!(scopes & ~span_and_resource)) {
+      for (const auto& value : store.distinct_attribute_values(key, scopes, limit, window.begin, window.end))
+        found.insert(typed_value_of(value));
+      std::vector<typed_value> out(found.begin(), found.end());
+      if (out.size() > limit) out.resize(limit);
+      return out;
+    }
+  }
   const bool services = key == "service.name" && (scopes & static_cast<std::uint8_t>(attribute_scope::resource));
   for_each_span_in(store, window, [&](const auto& s) {
     if (services) found.insert({"string", std::string(service_of(s))});
