@@ -64,7 +64,7 @@ class batch_span_processor final : public span_processor {
     return last.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
-  detail::span_ring& register_thread(detail::thread_rings& rings);
+  detail::span_ring* find_or_register();
   void wake_for_batch();
   bool work_waiting() const noexcept {
     return stopping_ || batch_ready_.load(std::memory_order_relaxed) || flush_requested_ != flush_done_;
@@ -119,10 +119,10 @@ inline void batch_span_processor::on_end_record(span_record&& ended) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  detail::thread_rings& rings = detail::this_thread_rings();
-  detail::span_ring* ring = rings.find(serial_);
-  if (!ring) [[unlikely]]
-    ring = &register_thread(rings);
+  const detail::last_ring& last = detail::this_thread_last_ring();
+  detail::span_ring* ring = last.ring;
+  if (last.owner != serial_) [[unlikely]]
+    ring = find_or_register();
   std::size_t waiting = 0;
   if (!ring->try_push(std::move(ended), waiting)) [[unlikely]] {
     dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -134,13 +134,16 @@ inline void batch_span_processor::on_end_record(span_record&& ended) {
   }
 }
 
-inline detail::span_ring& batch_span_processor::register_thread(detail::thread_rings& rings) {
+// The calling thread's ring for this processor, made and registered on its first span.
+[[gnu::noinline]] inline detail::span_ring* batch_span_processor::find_or_register() {
+  detail::thread_rings& rings = detail::this_thread_rings();
+  if (detail::span_ring* known = rings.find(serial_)) return known;
   auto ring = std::make_shared<detail::span_ring>(options_.max_queue_size);
   {
     std::lock_guard lock(rings_mutex_);
     rings_.push_back(ring);
   }
-  return *rings.add(serial_, std::move(ring));
+  return rings.add(serial_, std::move(ring));
 }
 
 inline void batch_span_processor::wake_for_batch() {
