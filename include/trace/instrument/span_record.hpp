@@ -80,6 +80,16 @@ class span_record {
   }
   ~span_record() = default;
 
+  // Takes `other`'s contents as a move does, handing it this record's blocks to free in
+  // turn: no delete on this path, where a queue's slot (emptied by the worker, holding none)
+  // is filled.
+  void take_swapping(span_record& other) noexcept {
+    fixed_ = other.fixed_;
+    extra_.swap(other.extra_);
+    heap_.swap(other.heap_);
+    other.fixed_.used_ = 0;
+  }
+
   // A span built elsewhere, carried as is (`span_processor::on_end(span&&)` callers).
   static span_record prebuilt(span&& whole, const span_origin& origin) {
     span_record record;

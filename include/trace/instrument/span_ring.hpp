@@ -58,6 +58,20 @@ class span_ring {
     return true;
   }
 
+  // Producer only: whether `push_in_block` may be used now, i.e. the bound has room as far
+  // as the producer last saw, and the current block has a free slot.
+  bool has_room_in_block() const noexcept {
+    return pushed_.load(std::memory_order_relaxed) - popped_seen_ < bound_ && write_index_ < block_size;
+  }
+  // Producer only, after `has_room_in_block`: the push with nothing to allocate or re-read;
+  // returns how many records wait now, at most.
+  std::size_t push_in_block(span_record&& record) noexcept {
+    const std::uint64_t pushed = pushed_.load(std::memory_order_relaxed);
+    write_block_->records[write_index_++].take_swapping(record);
+    pushed_.store(pushed + 1, std::memory_order_release);
+    return static_cast<std::size_t>(pushed + 1 - popped_seen_);
+  }
+
   // Producer only: the exact count, for deciding to wake the worker.
   std::size_t refresh_waiting() noexcept {
     popped_seen_ = popped_.load(std::memory_order_acquire);

@@ -244,9 +244,12 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
                                                    std::uint8_t parent_is_token) const {
   const detail::provider_state& provider = *state_->provider;
   const scoped_span::live_state& live = started.live_;
+  // The clock first: its atomic read between the record's construction and `start` would
+  // keep the compiler from dropping the default values that `start` overwrites.
+  const std::uint64_t now = detail::span_ticks();
   new (&started.record_) span_record();
   started.record_.start(live.trace, live.span, parent, name, span_kind::internal, span_origin{&provider.service, &state_->library},
-                        detail::span_ticks(), false, live.tokens | parent_is_token);
+                        now, false, live.tokens | parent_is_token);
   started.processor_ = provider.processor.get();
 }
 
