@@ -64,8 +64,8 @@ class context_stack {
     static constexpr context_entry none{};
     return depth_ == 0 ? none : at(depth_ - 1);
   }
-  // While the stack is within its inline levels: the top (an invalid context when empty)
-  // and a push, with no branch to the deeper levels nor a tracestate.
+  // Only while `next_is_inline()`: the top (an invalid context when empty) and a push,
+  // with no branch to the deeper levels nor a tracestate.
   bool next_is_inline() const noexcept { return depth_ < inline_depth; }
   const context_entry& inline_top() const noexcept {
     static constexpr context_entry none{};

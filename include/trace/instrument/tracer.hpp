@@ -212,15 +212,17 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
 [[gnu::noinline]] inline void tracer::start_in_current(scoped_span& started, std::string_view name) const {
   const detail::provider_state& provider = *state_->provider;
   detail::context_stack& stack = detail::this_thread_contexts();
+  // Past the inline levels, even the parent is read by the general path.
+  if (!stack.next_is_inline()) [[unlikely]]
+    return start(started, name, nullptr);
   const detail::context_entry& parent = stack.inline_top();
   std::uint64_t& id_state = detail::id_token_state();
   const bool has_parent = parent.valid();
   const std::uint64_t bound = provider.plan.bound(has_parent, parent.remote, (parent.flags & span_context::sampled_flag) != 0);
   // Everything else (a sampler of one's own, a ratio that needs the trace id, a tracestate,
-  // nesting past the inline levels, the thread's first id) takes the general path: with
-  // every call either there or last, this path keeps its values in scratch registers.
-  if (!provider.plan.inlined || (bound != 0 && bound < keep_every_trace) || parent.has_trace_state ||
-      !stack.next_is_inline() || id_state == 0) [[unlikely]]
+  // the thread's first id) takes the general path too: with every call either there or
+  // last, this path needs few registers.
+  if (!provider.plan.inlined || (bound != 0 && bound < keep_every_trace) || parent.has_trace_state || id_state == 0) [[unlikely]]
     return start(started, name, nullptr);
   id_state += detail::id_token_step;
   const std::uint64_t token = id_state | 1;
