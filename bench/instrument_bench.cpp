@@ -21,7 +21,11 @@
 // batching processor whose exporter drops, not sampled (parent-based, ratio 0), disabled
 // (ours switched off, theirs the API's no-op tracer), and 10 attributes + 2 events.
 //
-//   instrument-bench [spans per thread per round, default 200000] [--peer otel-cpp] | --smoke | --help
+// `--only MODE` runs one mode's loop once on the calling thread, untimed, for counting
+// instructions (valgrind --tool=callgrind --toggle-collect='*_loop*'): a count does not move
+// with the machine's load as times do.
+//
+//   instrument-bench [spans per thread per round, default 200000] [--peer otel-cpp | --only MODE] | --smoke | --help
 
 #include <trace/instrument.hpp>
 #include <trace/store/memory.hpp>
@@ -98,7 +102,7 @@ double best_ns(int threads, std::size_t n, Body body, AfterRound after_round = [
 
 // The instrumented operation every mode runs: a span with three attributes, started and ended.
 template <class Tracer>
-void instrumented_loop(const Tracer& tracer, std::size_t n) {
+[[gnu::noinline]] void instrumented_loop(const Tracer& tracer, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     TRACE_SPAN(span, tracer, "GET /items");
     TRACE_SET_ATTRIBUTE(span, "http.method", "GET");
@@ -109,7 +113,7 @@ void instrumented_loop(const Tracer& tracer, std::size_t n) {
 
 // A richer span: 10 attributes of every scalar type and 2 events with an attribute each.
 template <class Tracer>
-void rich_loop(const Tracer& tracer, std::size_t n) {
+[[gnu::noinline]] void rich_loop(const Tracer& tracer, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) {
     TRACE_SPAN(span, tracer, "GET /items");
     TRACE_SET_ATTRIBUTE(span, "http.method", "GET");
@@ -225,30 +229,57 @@ int ours_and_otel_cpp(std::size_t n) {
 }
 #endif
 
+// One mode's loop, 4 times n spans on the calling thread, untimed (see --only).
+int only_mode(const char* mode, std::size_t n) {
+  const bool disabled = std::strcmp(mode, "disabled") == 0, not_sampled = std::strcmp(mode, "not-sampled") == 0;
+  const bool sampled = std::strcmp(mode, "sampled") == 0, rich = std::strcmp(mode, "rich") == 0;
+  if (!disabled && !not_sampled && !sampled && !rich) {
+    std::fprintf(stderr, "instrument-bench: --only takes disabled, not-sampled, sampled or rich, not %s\n", mode);
+    return 2;
+  }
+  std::shared_ptr<const trace::sampler> sampler = std::make_shared<trace::always_on_sampler>();
+  if (not_sampled) sampler = std::make_shared<trace::parent_based_sampler>(std::make_shared<trace::trace_id_ratio_sampler>(0.0));
+  batch_pipeline pipeline(std::move(sampler), 2 * n);
+  if (disabled) pipeline.provider->set_enabled(false);
+  for (int round = 0; round < 4; ++round) {
+    if (rich) rich_loop(pipeline.tracer, n);
+    else instrumented_loop(pipeline.tracer, n);
+    pipeline.flush();
+  }
+  std::printf("instrument-bench --only %s: %zu spans, %llu exported\n", mode, 4 * n,
+              static_cast<unsigned long long>(pipeline.processor->exported()));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   std::size_t n = 200'000;
   bool otel_cpp = false;
+  const char* only = nullptr;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
       std::printf(
-          "usage: instrument-bench [spans per thread per round, default 200000] [--peer otel-cpp] | --smoke\n"
+          "usage: instrument-bench [spans per thread per round, default 200000] [--peer otel-cpp | --only MODE] | --smoke\n"
           "ns per span (start + 3 attributes + end) in the calling thread's CPU time, best of 5 rounds,\n"
           "at 1 and 2 threads, for each mode: compiled out, disabled at run time, not sampled, sampled\n"
           "into the batching processor (a 64K queue per thread, and one holding a whole round), the same\n"
           "with 10 attributes and 2 events, and sampled into the simple processor and a memory_store;\n"
           "with a clock read and a bare memory_store append as baselines. --smoke: 5000 spans (CI).\n"
           "--peer otel-cpp: opentelemetry-cpp beside us, rounds alternating (a build configured with\n"
-          "-DTRACE_BENCH_OTEL_CPP=ON). The machine is shared: repeat runs, compare medians.\n");
+          "-DTRACE_BENCH_OTEL_CPP=ON). The machine is shared: repeat runs, compare medians.\n"
+          "--only disabled|not-sampled|sampled|rich: that mode's loop, 4 x n spans on this thread, untimed,\n"
+          "for counting instructions under valgrind --tool=callgrind --toggle-collect='*_loop*'.\n");
       return 0;
     }
     if (std::strcmp(argv[i], "--smoke") == 0) n = 5'000;
     else if (std::strcmp(argv[i], "--peer") == 0 && i + 1 < argc && std::strcmp(argv[i + 1], "otel-cpp") == 0) otel_cpp = true, ++i;
+    else if (std::strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
     else if (argv[i][0] != '-') n = std::strtoull(argv[i], nullptr, 10);
     else {
       std::fprintf(stderr, "instrument-bench: unknown argument %s (--help)\n", argv[i]);
       return 2;
     }
   }
+  if (only) return only_mode(only, n);
   if (otel_cpp) {
 #if defined(TRACE_BENCH_OTEL_CPP)
     return ours_and_otel_cpp(n);

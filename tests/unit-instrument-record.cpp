@@ -312,3 +312,32 @@ TEST_CASE("span_record: a later status clears an error's message; ok is final") 
   CHECK(s.status.code == trace::status_code::ok);
   CHECK(s.status.message.empty());
 }
+
+TEST_CASE("batch processor: one thread ending spans into two processors in turn, then into one made after another is gone") {
+  auto first_sink = std::make_shared<collecting_exporter>();
+  auto second_sink = std::make_shared<collecting_exporter>();
+  auto first = std::make_shared<trace::batch_span_processor>(first_sink);
+  {
+    auto second = std::make_shared<trace::batch_span_processor>(second_sink);
+    for (int i = 0; i < 10; ++i) {
+      first->on_end_record(started_record("to first"));
+      second->on_end_record(started_record("to second"));
+      second->on_end_record(started_record("to second"));
+    }
+    second->shutdown();
+  }
+  auto third_sink = std::make_shared<collecting_exporter>();
+  auto third = std::make_shared<trace::batch_span_processor>(third_sink);
+  third->on_end_record(started_record("to third"));
+  first->on_end_record(started_record("to first"));
+  first->shutdown();
+  third->shutdown();
+  auto names = [](const collecting_exporter& sink, std::string_view name) {
+    std::size_t count = 0, others = 0;
+    for (const auto& each : sink.spans()) (each.name == name ? count : others) += 1;
+    return std::pair{count, others};
+  };
+  CHECK(names(*first_sink, "to first") == std::pair<std::size_t, std::size_t>{11, 0});
+  CHECK(names(*second_sink, "to second") == std::pair<std::size_t, std::size_t>{20, 0});
+  CHECK(names(*third_sink, "to third") == std::pair<std::size_t, std::size_t>{1, 0});
+}

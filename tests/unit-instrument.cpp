@@ -476,3 +476,67 @@ TEST_CASE("OpenTelemetry's span limits: past 128 attributes, events, event attri
   CHECK(s.links.size() == 128);
   CHECK(s.dropped_links == 4);
 }
+
+TEST_CASE("not sampled by a parent-based ratio 0: nested spans record nothing, share one trace, and unwind the context") {
+  auto sink = std::make_shared<memory_sink>();
+  trace::tracer_provider provider(
+      {.sampler = std::make_shared<trace::parent_based_sampler>(std::make_shared<trace::trace_id_ratio_sampler>(0.0)),
+       .processor = std::make_shared<trace::simple_span_processor>(sink)});
+  auto tracer = provider.get_tracer("t");
+  trace::span_context root_seen, child_seen, grandchild_seen, current_inside;
+  {
+    auto root = tracer.start_span("root");
+    auto child = tracer.start_span("child");
+    {
+      auto grandchild = tracer.start_span("grandchild");
+      grandchild_seen = grandchild.context();
+      current_inside = trace::current_context();
+      CHECK_FALSE(grandchild.is_recording());
+    }
+    CHECK(trace::current_context() == child.context());
+    root_seen = root.context();
+    child_seen = child.context();
+    CHECK_FALSE(root.is_recording());
+    CHECK_FALSE(child.is_recording());
+  }
+  CHECK_FALSE(trace::current_context().valid());
+  CHECK(root_seen.valid());
+  CHECK_FALSE(root_seen.sampled());
+  CHECK(child_seen.trace == root_seen.trace);
+  CHECK(grandchild_seen.trace == root_seen.trace);
+  CHECK(current_inside == grandchild_seen);
+  CHECK(child_seen.span != root_seen.span);
+  CHECK(grandchild_seen.span != child_seen.span);
+  CHECK(sink->read([](const trace::memory_store& store) { return store.size(); }) == 0);
+  // The traceparent a request made inside would carry: the innermost span, not sampled.
+  std::map<std::string, std::string, std::less<>> headers;
+  trace::map_carrier carrier(headers);
+  trace::inject(grandchild_seen, carrier);
+  CHECK(headers["traceparent"] == trace::format_traceparent(grandchild_seen));
+  CHECK(headers["traceparent"].ends_with("-00"));
+}
+
+TEST_CASE("a ratio between 0 and 1 decides on each root's trace id as the sampler itself does, children following") {
+  auto sink = std::make_shared<memory_sink>();
+  auto ratio = std::make_shared<trace::trace_id_ratio_sampler>(0.5);
+  trace::tracer_provider provider({.sampler = std::make_shared<trace::parent_based_sampler>(ratio),
+                                   .processor = std::make_shared<trace::simple_span_processor>(sink)});
+  auto tracer = provider.get_tracer("t");
+  int sampled_roots = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto root = tracer.start_span("root");
+    const trace::span_context seen = root.context();
+    const trace::span_context no_parent;
+    const bool expected = ratio->should_sample({no_parent, seen.trace, "root", trace::span_kind::internal}) ==
+                          trace::sampling_decision::record_and_sample;
+    CHECK(root.is_recording() == expected);
+    CHECK(seen.sampled() == expected);
+    auto child = tracer.start_span("child");
+    CHECK(child.is_recording() == expected);
+    CHECK(child.context().trace == seen.trace);
+    sampled_roots += expected ? 1 : 0;
+  }
+  CHECK(sampled_roots > 0);
+  CHECK(sampled_roots < 200);
+  CHECK(sink->read([](const trace::memory_store& store) { return store.size(); }) == static_cast<std::size_t>(2 * sampled_roots));
+}

@@ -64,7 +64,9 @@ class batch_span_processor final : public span_processor {
     return last.fetch_add(1, std::memory_order_relaxed) + 1;
   }
 
-  detail::span_ring& register_thread(detail::thread_rings& rings);
+  void push_slowly(span_record&& ended);
+  void announce_batch(detail::span_ring& ring);
+  detail::span_ring* find_or_register();
   void wake_for_batch();
   bool work_waiting() const noexcept {
     return stopping_ || batch_ready_.load(std::memory_order_relaxed) || flush_requested_ != flush_done_;
@@ -114,33 +116,50 @@ inline batch_span_processor::~batch_span_processor() {
   for (auto& ring : rings_) ring->closed.store(true, std::memory_order_release);
 }
 
+// The common case inline, with every call a tail call (nothing kept across one): the
+// thread's ring known, room in its current block, no batch to announce.
 inline void batch_span_processor::on_end_record(span_record&& ended) {
-  if (!accepting_.load(std::memory_order_relaxed)) [[unlikely]] {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  detail::thread_rings& rings = detail::this_thread_rings();
-  detail::span_ring* ring = rings.find(serial_);
-  if (!ring) [[unlikely]]
-    ring = &register_thread(rings);
-  std::size_t waiting = 0;
-  if (!ring->try_push(std::move(ended), waiting)) [[unlikely]] {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  // Wake the worker once per batch, not on every span.
-  if (waiting >= options_.max_export_batch_size && !batch_ready_.load(std::memory_order_relaxed)) [[unlikely]] {
-    if (ring->refresh_waiting() >= options_.max_export_batch_size) wake_for_batch();
-  }
+  const detail::last_ring& last = detail::this_thread_last_ring();
+  detail::span_ring* ring = last.ring;
+  if (last.owner != serial_ || !accepting_.load(std::memory_order_relaxed) || !ring->has_room_in_block()) [[unlikely]]
+    return push_slowly(std::move(ended));
+  const std::size_t waiting = ring->push_in_block(std::move(ended));
+  if (waiting >= options_.max_export_batch_size && !batch_ready_.load(std::memory_order_relaxed)) [[unlikely]]
+    return announce_batch(*ring);
 }
 
-inline detail::span_ring& batch_span_processor::register_thread(detail::thread_rings& rings) {
+// Everything `on_end_record` leaves out: after shutdown, the thread's first span, a new
+// block, a full queue.
+[[gnu::noinline]] inline void batch_span_processor::push_slowly(span_record&& ended) {
+  if (!accepting_.load(std::memory_order_relaxed)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  const detail::last_ring& last = detail::this_thread_last_ring();
+  detail::span_ring* ring = last.owner == serial_ ? last.ring : find_or_register();
+  std::size_t waiting = 0;
+  if (!ring->try_push(std::move(ended), waiting)) {
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (waiting >= options_.max_export_batch_size && !batch_ready_.load(std::memory_order_relaxed)) announce_batch(*ring);
+}
+
+// Wakes the worker once per batch, not on every span.
+[[gnu::noinline]] inline void batch_span_processor::announce_batch(detail::span_ring& ring) {
+  if (ring.refresh_waiting() >= options_.max_export_batch_size) wake_for_batch();
+}
+
+// The calling thread's ring for this processor, made and registered on its first span.
+[[gnu::noinline]] inline detail::span_ring* batch_span_processor::find_or_register() {
+  detail::thread_rings& rings = detail::this_thread_rings();
+  if (detail::span_ring* known = rings.find(serial_)) return known;
   auto ring = std::make_shared<detail::span_ring>(options_.max_queue_size);
   {
     std::lock_guard lock(rings_mutex_);
     rings_.push_back(ring);
   }
-  return *rings.add(serial_, std::move(ring));
+  return rings.add(serial_, std::move(ring));
 }
 
 inline void batch_span_processor::wake_for_batch() {

@@ -64,6 +64,25 @@ class context_stack {
     static constexpr context_entry none{};
     return depth_ == 0 ? none : at(depth_ - 1);
   }
+  // Only while `next_is_inline()`: the top (an invalid context when empty) and a push,
+  // with no branch to the deeper levels nor a tracestate.
+  bool next_is_inline() const noexcept { return depth_ < inline_depth; }
+  const context_entry& inline_top() const noexcept {
+    static constexpr context_entry none{};
+    return depth_ == 0 ? none : inline_[depth_ - 1];
+  }
+  std::uint32_t push_inline(trace_id trace, span_id span, std::uint8_t flags, std::uint8_t tokens) noexcept {
+    const std::uint32_t level = depth_;
+    context_entry& entry = inline_[level];
+    entry.trace = trace;
+    entry.span = span;
+    entry.flags = flags;
+    entry.remote = false;
+    entry.has_trace_state = false;
+    entry.tokens = tokens;
+    depth_ = level + 1;
+    return level;
+  }
   const context_entry& at(std::uint32_t level) const noexcept {
     return level < inline_depth ? inline_[level] : deeper()[level - inline_depth];
   }

@@ -23,11 +23,16 @@ inline std::uint64_t seed_from_os() {
 // exporting thread, or a caller asking for the span's context). Tokens are unique per
 // thread (two differ in more than the low bit until ~2^64 draws apart) and spread across
 // threads by their seeds; a token is odd, so never 0, with no branch.
-inline std::uint64_t next_id_token() noexcept {
+inline std::uint64_t& id_token_state() noexcept {
   thread_local std::uint64_t state = 0;  // constant-initialised: no per-call TLS guard
+  return state;
+}
+inline constexpr std::uint64_t id_token_step = 0x9e3779b97f4a7c15ULL;
+inline std::uint64_t next_id_token() noexcept {
+  std::uint64_t& state = id_token_state();
   if (state == 0) [[unlikely]]
     state = seed_from_os();
-  state += 0x9e3779b97f4a7c15ULL;
+  state += id_token_step;
   return state | 1;
 }
 

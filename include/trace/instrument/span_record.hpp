@@ -80,12 +80,22 @@ class span_record {
   }
   ~span_record() = default;
 
+  // Takes `other`'s contents as a move does, handing it this record's blocks to free in
+  // turn: no delete on this path, where a queue's slot (emptied by the worker, holding none)
+  // is filled.
+  void take_swapping(span_record& other) noexcept {
+    fixed_ = other.fixed_;
+    extra_.swap(other.extra_);
+    heap_.swap(other.heap_);
+    other.fixed_.used_ = 0;
+  }
+
   // A span built elsewhere, carried as is (`span_processor::on_end(span&&)` callers).
   static span_record prebuilt(span&& whole, const span_origin& origin) {
     span_record record;
     record.extra_ = std::make_unique<span>(std::move(whole));
-    record.origin_ = origin;
-    record.flags_ = is_prebuilt;
+    record.fixed_.origin_ = origin;
+    record.fixed_.flags_ = is_prebuilt;
     return record;
   }
 
@@ -96,22 +106,22 @@ class span_record {
   // turned into ids by `materialize`.
   void start(trace_id trace, span_id id, span_id parent, std::string_view name, span_kind kind,
              const span_origin& origin, std::uint64_t at, bool wall_clock, std::uint8_t tokens = 0) noexcept {
-    tokens_ = tokens;
-    trace_ = trace;
-    id_ = id;
-    parent_ = parent;
-    kind_ = kind;
-    origin_ = origin;
-    start_ = at;
-    flags_ = wall_clock ? start_is_wall : 0;
-    used_ = 0;
-    dropped_attributes_ = dropped_events_ = 0;
-    status_ = status_code::unset;
+    fixed_.tokens_ = tokens;
+    fixed_.trace_ = trace;
+    fixed_.id_ = id;
+    fixed_.parent_ = parent;
+    fixed_.kind_ = kind;
+    fixed_.origin_ = origin;
+    fixed_.start_ = at;
+    fixed_.flags_ = wall_clock ? start_is_wall : 0;
+    fixed_.used_ = 0;
+    fixed_.dropped_attributes_ = fixed_.dropped_events_ = 0;
+    fixed_.status_ = status_code::unset;
     set_name(name);
   }
   void finish(std::uint64_t at, bool wall_clock) noexcept {
-    end_ = at;
-    if (wall_clock) flags_ |= end_is_wall;
+    fixed_.end_ = at;
+    if (wall_clock) fixed_.flags_ |= end_is_wall;
   }
 
   template <class Value>
@@ -132,7 +142,7 @@ class span_record {
     return *extra_;
   }
 
-  const span_origin& origin() const noexcept { return origin_; }
+  const span_origin& origin() const noexcept { return fixed_.origin_; }
 
   // The owning span, with ticks converted through `clock`; the record is left empty.
   // Resource and scope are not filled in (see `origin`).
@@ -145,35 +155,24 @@ class span_record {
   enum class value_kind : std::uint8_t { boolean, integer, floating, text, booleans, integers, floatings, texts };
 
   void take(span_record& other) noexcept {
-    trace_ = other.trace_;
-    id_ = other.id_;
-    parent_ = other.parent_;
-    start_ = other.start_;
-    end_ = other.end_;
-    origin_ = other.origin_;
-    used_ = other.used_;
-    capacity_ = other.capacity_;
-    dropped_attributes_ = other.dropped_attributes_;
-    dropped_events_ = other.dropped_events_;
-    flags_ = other.flags_;
-    kind_ = other.kind_;
-    status_ = other.status_;
-    tokens_ = other.tokens_;
+    // Everything but the two owned blocks in one copy of a size known here, the log's
+    // buffer whole (its unused tail copied as it is, never read): a few vector moves
+    // instead of a field at a time and a call to memcpy for the used prefix.
+    fixed_ = other.fixed_;
     extra_ = std::move(other.extra_);
     heap_ = std::move(other.heap_);
-    if (!heap_) std::memcpy(inline_, other.inline_, used_);
-    other.used_ = 0;
+    other.fixed_.used_ = 0;
   }
 
-  char* data() noexcept { return heap_ ? heap_.get() : inline_; }
-  const char* data() const noexcept { return heap_ ? heap_.get() : inline_; }
+  char* data() noexcept { return heap_ ? heap_.get() : fixed_.inline_; }
+  const char* data() const noexcept { return heap_ ? heap_.get() : fixed_.inline_; }
   // Room for `size` more bytes of log, or null when the log would pass `max_log_bytes`
   // (or memory ran out): the caller then drops what it was adding.
   [[gnu::always_inline]] char* append(std::size_t size) noexcept {
-    const std::size_t capacity = heap_ ? capacity_ : inline_bytes;
-    if (size <= capacity - used_) [[likely]] {
-      char* at = data() + used_;
-      used_ += static_cast<std::uint32_t>(size);
+    const std::size_t capacity = heap_ ? fixed_.capacity_ : inline_bytes;
+    if (size <= capacity - fixed_.used_) [[likely]] {
+      char* at = data() + fixed_.used_;
+      fixed_.used_ += static_cast<std::uint32_t>(size);
       return at;
     }
     return grow_and_append(size);
@@ -212,38 +211,41 @@ class span_record {
   }
   bool log_value(std::string_view key, const attribute_value& value) noexcept;
 
-  trace_id trace_{};
-  span_id id_{};
-  span_id parent_{};
-  std::uint64_t start_ = 0;
-  std::uint64_t end_ = 0;
-  span_origin origin_{};
   std::unique_ptr<span> extra_{};
   std::unique_ptr<char[]> heap_{};  // the log once it outgrew `inline_`
-  std::uint32_t used_ = 0;
-  std::uint32_t capacity_ = 0;      // of `heap_`
-  std::uint32_t dropped_attributes_ = 0, dropped_events_ = 0;  // past `max_log_bytes`
-  std::uint8_t flags_ = 0;
-  span_kind kind_ = span_kind::internal;
-  status_code status_ = status_code::unset;
-  std::uint8_t tokens_ = 0;
-  char inline_[inline_bytes];
+  // The rest, trivially copyable, moved as one block.
+  struct fixed_fields {
+    trace_id trace_{};
+    span_id id_{};
+    span_id parent_{};
+    std::uint64_t start_ = 0;
+    std::uint64_t end_ = 0;
+    span_origin origin_{};
+    std::uint32_t used_ = 0;
+    std::uint32_t capacity_ = 0;  // of `heap_`
+    std::uint32_t dropped_attributes_ = 0, dropped_events_ = 0;  // past `max_log_bytes`
+    std::uint8_t flags_ = 0;
+    span_kind kind_ = span_kind::internal;
+    status_code status_ = status_code::unset;
+    std::uint8_t tokens_ = 0;
+    char inline_[inline_bytes];
+  } fixed_;
 };
 
 // ---------------------------------------------------------------------------------------
 
 [[gnu::cold, gnu::noinline]] inline char* span_record::grow_and_append(std::size_t size) noexcept {
-  if (size > max_log_bytes - used_) return nullptr;
-  std::size_t capacity = std::max<std::size_t>(2 * (heap_ ? capacity_ : inline_bytes), 512);
-  while (capacity - used_ < size) capacity *= 2;
+  if (size > max_log_bytes - fixed_.used_) return nullptr;
+  std::size_t capacity = std::max<std::size_t>(2 * (heap_ ? fixed_.capacity_ : inline_bytes), 512);
+  while (capacity - fixed_.used_ < size) capacity *= 2;
   capacity = std::min(capacity, max_log_bytes);
   std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
   if (!grown) return nullptr;
-  std::memcpy(grown.get(), data(), used_);
+  std::memcpy(grown.get(), data(), fixed_.used_);
   heap_ = std::move(grown);
-  capacity_ = static_cast<std::uint32_t>(capacity);
-  char* at = heap_.get() + used_;
-  used_ += static_cast<std::uint32_t>(size);
+  fixed_.capacity_ = static_cast<std::uint32_t>(capacity);
+  char* at = heap_.get() + fixed_.used_;
+  fixed_.used_ += static_cast<std::uint32_t>(size);
   return at;
 }
 
@@ -268,7 +270,7 @@ void span_record::set_attribute(std::string_view key, Value&& value) noexcept {
     logged = log_value(key, attribute_value(std::forward<Value>(value)));
   }
   if (!logged) [[unlikely]]
-    ++dropped_attributes_;
+    ++fixed_.dropped_attributes_;
 }
 
 inline bool span_record::log_value(std::string_view key, const attribute_value& value) noexcept {
@@ -314,14 +316,14 @@ inline bool span_record::log_value(std::string_view key, const attribute_value& 
 }
 
 inline void span_record::set_status(status_code code, std::string_view message) noexcept {
-  if (code == status_code::unset || status_ == status_code::ok) return;
-  status_ = code;
+  if (code == status_code::unset || fixed_.status_ == status_code::ok) return;
+  fixed_.status_ = code;
   // A message goes with an error only; a later status clears an earlier message.
   const bool keep = code == status_code::error && !message.empty();
-  if (!keep && !(flags_ & has_status_message)) return;
+  if (!keep && !(fixed_.flags_ & has_status_message)) return;
   if (char* at = append(1 + text_size(keep ? message : std::string_view{}))) {
     write_text(put_tag(at, tag::status_message), keep ? message : std::string_view{});
-    flags_ = static_cast<std::uint8_t>(keep ? flags_ | has_status_message : flags_ & ~has_status_message);
+    fixed_.flags_ = static_cast<std::uint8_t>(keep ? fixed_.flags_ | has_status_message : fixed_.flags_ & ~has_status_message);
   }
 }
 
@@ -329,7 +331,7 @@ inline void span_record::add_event(std::uint64_t at_ticks, std::string_view name
                                    const basic_attributes<std::string>& values) noexcept {
   char* at = append(1 + 8 + 1 + text_size(name) + 4);
   if (!at) {
-    ++dropped_events_;
+    ++fixed_.dropped_events_;
     return;
   }
   at = write_text(put(put(put_tag(at, tag::event), at_ticks), level), name);
@@ -374,16 +376,16 @@ inline span span_record::materialize(const detail::tick_mapping& clock) && {
   span built;
   if (extra_) built = std::move(*extra_);
   extra_.reset();
-  if (flags_ & is_prebuilt) return built;
-  built.trace = detail::resolve_trace(trace_, tokens_);
-  built.id = detail::resolve_span(id_, tokens_);
-  built.parent = (tokens_ & parent_is_token) ? detail::span_id_of(parent_.value()) : parent_;
-  built.kind = kind_;
-  built.start = (flags_ & start_is_wall) ? start_ : clock.to_wall(start_);
-  built.end = std::max((flags_ & end_is_wall) ? end_ : clock.to_wall(end_), built.start);
-  built.status.code = status_;
-  built.dropped_attributes = dropped_attributes_;
-  built.dropped_events = dropped_events_;
+  if (fixed_.flags_ & is_prebuilt) return built;
+  built.trace = detail::resolve_trace(fixed_.trace_, fixed_.tokens_);
+  built.id = detail::resolve_span(fixed_.id_, fixed_.tokens_);
+  built.parent = (fixed_.tokens_ & parent_is_token) ? detail::span_id_of(fixed_.parent_.value()) : fixed_.parent_;
+  built.kind = fixed_.kind_;
+  built.start = (fixed_.flags_ & start_is_wall) ? fixed_.start_ : clock.to_wall(fixed_.start_);
+  built.end = std::max((fixed_.flags_ & end_is_wall) ? fixed_.end_ : clock.to_wall(fixed_.end_), built.start);
+  built.status.code = fixed_.status_;
+  built.dropped_attributes = fixed_.dropped_attributes_;
+  built.dropped_events = fixed_.dropped_events_;
 
   auto read_value = [](detail::record_log_reader& log) -> attribute_value {
     switch (log.get<value_kind>()) {
@@ -423,7 +425,7 @@ inline span span_record::materialize(const detail::tick_mapping& clock) && {
   };
 
   const char* begin = data();
-  detail::record_log_reader log(begin, begin + used_);
+  detail::record_log_reader log(begin, begin + fixed_.used_);
   while (!log.done()) {
     switch (log.get<tag>()) {
       case tag::name: built.name = std::string(log.text()); break;
@@ -450,7 +452,7 @@ inline span span_record::materialize(const detail::tick_mapping& clock) && {
     }
   }
   heap_.reset();
-  used_ = 0;
+  fixed_.used_ = 0;
   return built;
 }
 

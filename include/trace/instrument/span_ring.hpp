@@ -58,6 +58,20 @@ class span_ring {
     return true;
   }
 
+  // Producer only: whether `push_in_block` may be used now, i.e. the bound has room as far
+  // as the producer last saw, and the current block has a free slot.
+  bool has_room_in_block() const noexcept {
+    return pushed_.load(std::memory_order_relaxed) - popped_seen_ < bound_ && write_index_ < block_size;
+  }
+  // Producer only, after `has_room_in_block`: the push with nothing to allocate or re-read;
+  // returns how many records wait now, at most.
+  std::size_t push_in_block(span_record&& record) noexcept {
+    const std::uint64_t pushed = pushed_.load(std::memory_order_relaxed);
+    write_block_->records[write_index_++].take_swapping(record);
+    pushed_.store(pushed + 1, std::memory_order_release);
+    return static_cast<std::size_t>(pushed + 1 - popped_seen_);
+  }
+
   // Producer only: the exact count, for deciding to wake the worker.
   std::size_t refresh_waiting() noexcept {
     popped_seen_ = popped_.load(std::memory_order_acquire);
@@ -122,6 +136,17 @@ class span_ring {
   std::atomic<block*> returned_{nullptr};
 };
 
+// The ring the calling thread used last, in a trivially destructible thread_local: read
+// with no initialisation guard, unlike `thread_rings`, which has a destructor.
+struct last_ring {
+  std::uint64_t owner = 0;  // serial numbers start at 1
+  span_ring* ring = nullptr;
+};
+inline last_ring& this_thread_last_ring() noexcept {
+  thread_local last_ring cached;  // constant-initialised, trivially destructible: no guard
+  return cached;
+}
+
 // The calling thread's rings, one per batching processor it has ended spans into, keyed
 // by the processor's serial number (never reused, unlike an address).
 class thread_rings {
@@ -130,12 +155,11 @@ class thread_rings {
   thread_rings(const thread_rings&) = delete;
   thread_rings& operator=(const thread_rings&) = delete;
   ~thread_rings() {
+    this_thread_last_ring() = {};
     for (auto& entry : entries_) entry.ring->abandoned.store(true, std::memory_order_release);
   }
 
   span_ring* find(std::uint64_t owner) noexcept {
-    if (owner == last_owner_) [[likely]]
-      return last_ring_;
     for (auto& entry : entries_)
       if (entry.owner == owner) return remember(owner, entry.ring.get());
     return nullptr;
@@ -153,15 +177,12 @@ class thread_rings {
     std::uint64_t owner = 0;
     std::shared_ptr<span_ring> ring{};
   };
-  span_ring* remember(std::uint64_t owner, span_ring* ring) noexcept {
-    last_owner_ = owner;
-    last_ring_ = ring;
+  static span_ring* remember(std::uint64_t owner, span_ring* ring) noexcept {
+    this_thread_last_ring() = {owner, ring};
     return ring;
   }
 
   std::vector<entry> entries_;
-  std::uint64_t last_owner_ = 0;  // serial numbers start at 1
-  span_ring* last_ring_ = nullptr;
 };
 
 inline thread_rings& this_thread_rings() {

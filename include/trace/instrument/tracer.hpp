@@ -64,7 +64,7 @@ class tracer {
   scoped_span start_span(std::string_view name) const {
     scoped_span started;
     if (enabled()) [[likely]]
-      start(started, name, nullptr);
+      start_in_current(started, name);
     return started;
   }
   scoped_span start_span(std::string_view name, span_options options) const {
@@ -81,6 +81,11 @@ class tracer {
   friend class tracer_provider;
   explicit tracer(const detail::tracer_state* state) noexcept : state_(state) {}
   void start(scoped_span& started, std::string_view name, span_options* options) const;
+  // The common case alone: no options, the thread's current context as the parent, a
+  // sampler reduced to bounds; anything else goes on to `start`. Kept apart so that a span
+  // that is not sampled runs a short path with few registers to save.
+  void start_in_current(scoped_span& started, std::string_view name) const;
+  void begin_record(scoped_span& started, std::string_view name, span_id parent, std::uint8_t parent_is_token) const;
   // The rarer parts of `start`, kept out of line so that the common path stays small.
   static bool ask_sampler(const detail::provider_state& provider, bool explicit_parent, const span_context* chosen, trace_id trace,
                           std::string_view name, span_kind kind);
@@ -146,7 +151,7 @@ inline tracer tracer_provider::get_tracer(std::string_view name, std::string_vie
   return tracer(&state_->tracers.back());
 }
 
-inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
+[[gnu::noinline]] inline void tracer::start(scoped_span& started, std::string_view name, span_options* options) const {
   const detail::provider_state& provider = *state_->provider;
   detail::context_stack& stack = detail::this_thread_contexts();
   const detail::context_entry& current = stack.top();
@@ -202,6 +207,52 @@ inline void tracer::start(scoped_span& started, std::string_view name, span_opti
     started.live_.level = stack.push(trace, span_id{token}, flags, false, tokens, trace_state);
     started.is_current_ = true;
   }
+}
+
+[[gnu::noinline]] inline void tracer::start_in_current(scoped_span& started, std::string_view name) const {
+  const detail::provider_state& provider = *state_->provider;
+  detail::context_stack& stack = detail::this_thread_contexts();
+  // Past the inline levels, even the parent is read by the general path.
+  if (!stack.next_is_inline()) [[unlikely]]
+    return start(started, name, nullptr);
+  const detail::context_entry& parent = stack.inline_top();
+  std::uint64_t& id_state = detail::id_token_state();
+  const bool has_parent = parent.valid();
+  const std::uint64_t bound = provider.plan.bound(has_parent, parent.remote, (parent.flags & span_context::sampled_flag) != 0);
+  // Everything else (a sampler of one's own, a ratio that needs the trace id, a tracestate,
+  // the thread's first id) takes the general path too: with every call either there or
+  // last, this path needs few registers.
+  if (!provider.plan.inlined || (bound != 0 && bound < keep_every_trace) || parent.has_trace_state || id_state == 0) [[unlikely]]
+    return start(started, name, nullptr);
+  id_state += detail::id_token_step;
+  const std::uint64_t token = id_state | 1;
+  const trace_id trace = has_parent ? parent.trace : trace_id{0, token};
+  const std::uint8_t tokens = detail::span_is_token | (has_parent ? parent.tokens & detail::trace_is_token : detail::trace_is_token);
+  const bool sampled = bound != 0;
+  const std::uint8_t flags = sampled ? span_context::sampled_flag : 0;
+  const span_id parent_span = has_parent ? parent.span : span_id{};
+  const std::uint8_t parent_is_token = has_parent && (parent.tokens & detail::span_is_token) ? span_record::parent_is_token : 0;
+  // The push writes the level above `parent`'s, so the parent's values read above stay.
+  const std::uint32_t level = stack.push_inline(trace, span_id{token}, flags, tokens);
+  new (&started.live_) scoped_span::live_state{trace, span_id{token}, flags, tokens, nullptr, &stack, level};
+  started.has_context_ = true;
+  started.is_current_ = true;
+  // Last, and with its arguments in registers, so a tail call: nothing is kept across it.
+  if (sampled && provider.processor) begin_record(started, name, parent_span, parent_is_token);
+}
+
+// The record of a span `start_in_current` has given its context (its ids read from there).
+[[gnu::noinline]] inline void tracer::begin_record(scoped_span& started, std::string_view name, span_id parent,
+                                                   std::uint8_t parent_is_token) const {
+  const detail::provider_state& provider = *state_->provider;
+  const scoped_span::live_state& live = started.live_;
+  // The clock first: its atomic read between the record's construction and `start` would
+  // keep the compiler from dropping the default values that `start` overwrites.
+  const std::uint64_t now = detail::span_ticks();
+  new (&started.record_) span_record();
+  started.record_.start(live.trace, live.span, parent, name, span_kind::internal, span_origin{&provider.service, &state_->library},
+                        now, false, live.tokens | parent_is_token);
+  started.processor_ = provider.processor.get();
 }
 
 [[gnu::cold, gnu::noinline]] inline bool tracer::ask_sampler(const detail::provider_state& provider, bool explicit_parent,
