@@ -149,17 +149,15 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   // First pass: the digit of every id that occurs, per string-id field. With a table per
   // block, by text for each (block, id); with one shared table, by id once, and the services
   // from each block's zone map (a superset of the selected rows' is fine: a digit that no
-  // row takes makes no group).
+  // row takes makes no group). A block that lists its distinct names (`name_at`) spares the
+  // read of its name column when all its rows are selected.
   const std::size_t fields = options.keys.size();
   std::vector<text_digits> digits(fields);
   std::vector<std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>> block_digits(
       shared ? 0 : selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
-  // By string id: the digit, or none. One array per field with a shared table; otherwise one
-  // array, set for a block's ids while the block is read.
-  std::vector<std::vector<std::uint32_t>> local(shared ? fields : 1);
-  auto id_of = [](const auto& b, source from, std::uint32_t row) {
-    return from == source::service ? static_cast<std::uint32_t>(b.service_id(row)) : static_cast<std::uint32_t>(b.name_id(row));
-  };
+  // By string id, one array per field: the digit, or none. With a table per block, set for
+  // a block's ids while the block is read.
+  std::vector<std::vector<std::uint32_t>> local(fields);
   timestamp_ns low = std::numeric_limits<timestamp_ns>::max(), high = 0;
   for (std::size_t k = 0; k < selected.size(); ++k) {
     const auto& s = selected[k];
@@ -169,30 +167,36 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
     for (std::size_t f = 0; f < fields; ++f) {
       const source from = options.keys[f].from;
       if (from != source::service && from != source::operation) continue;
-      if constexpr (shared) {
-        auto& digit_of = local[f];
-        if (from == source::service) {
-          for (std::uint32_t j = 0; j < b.service_count(); ++j)
-            if (const std::uint32_t id = b.service_at(j); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
+      auto& digit_of = local[f];
+      auto take = [&](std::uint32_t id) {
+        if (digit_of[id] != none) return;
+        if constexpr (shared) {
+          digit_of[id] = digits[f].add(b.string(id));
         } else {
-          s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
-            for (std::uint32_t i = 0; i < n; ++i)
-              if (const std::uint32_t id = b.name_id(row_of(i)); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
-          });
+          digit_of[id] = digits[f].digit(b.string(id));
+          block_digits[k][f].emplace_back(id, digit_of[id]);
         }
-      } else {
-        auto& digit_of = local[0];
-        auto& pairs = block_digits[k][f];
+      };
+      if (from == source::service && (shared || s.everything)) {
+        for (std::uint32_t j = 0; j < b.service_count(); ++j) take(b.service_at(j));
+      } else if (from == source::service) {
         s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
-          for (std::uint32_t i = 0; i < n; ++i) {
-            const std::uint32_t id = id_of(b, from, row_of(i));
-            if (digit_of[id] != none) continue;
-            digit_of[id] = digits[f].digit(b.string(id));
-            pairs.emplace_back(id, digit_of[id]);
-          }
+          for (std::uint32_t i = 0; i < n; ++i) take(b.service_id(row_of(i)));
         });
-        for (const auto& [id, digit] : pairs) digit_of[id] = none;
+      } else {
+        bool listed = false;
+        if constexpr (requires { b.name_count(); b.name_at(0u); })
+          if (s.everything) {
+            for (std::uint32_t j = 0; j < b.name_count(); ++j) take(b.name_at(j));
+            listed = true;
+          }
+        if (!listed)
+          s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+            for (std::uint32_t i = 0; i < n; ++i) take(b.name_id(row_of(i)));
+          });
       }
+      if constexpr (!shared)
+        for (const auto& [id, digit] : block_digits[k][f]) digit_of[id] = none;
     }
     if (options.bucket) {
       if (s.everything) {
@@ -229,43 +233,40 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   }
 
   // Second pass: `f(b, row_of, n, cell_of)` for each chunk of rows, cell_of(i) the cell of
-  // its i-th row. With one shared string table and one or two keys among service and
-  // operation, the cell is read from both id columns in the row's own step (no branch: each
-  // key picks its column); otherwise each key's digits are one tight loop over its column
-  // into `cells`, a chunk at a time.
+  // its i-th row. With one or two keys among service and operation, the cell is read from
+  // both id columns in the row's own step (no branch: each key picks its column); otherwise
+  // each key's digits are one tight loop over its column into `cells`, a chunk at a time.
   constexpr std::uint32_t chunk = 256;  // rows per digit loop; measured faster than 1024 at 1M spans
   std::uint32_t cells[chunk] = {};  // read before written (times 0) by the first field
   const bool string_keys_only = fields && fields <= 2 && !options.bucket &&
                                 std::ranges::all_of(options.keys, [](const group_field& k) {
                                   return k.from == source::service || k.from == source::operation;
                                 });
-  if (shared && string_keys_only && fields == 1) local.emplace_back(local[0].size(), 0);  // a second key of one value
+  if (string_keys_only && fields == 1) local.emplace_back(local[0].size(), 0);  // a second key of one value
   auto for_each_chunk = [&](auto&& f) {
     for (std::size_t k = 0; k < selected.size(); ++k) {
       const auto& s = selected[k];
       const auto b = s.block;
       if constexpr (!shared)
-        for (const auto& pairs : block_digits[k])
-          for (const auto& [id, digit] : pairs) local[0][id] = digit;
+        for (std::size_t field = 0; field < fields; ++field)
+          for (const auto& [id, digit] : block_digits[k][field]) local[field][id] = digit;
       s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
-        if constexpr (shared) {
-          if (string_keys_only) {
-            const std::uint32_t* high = local[0].data();
-            const std::uint32_t* low = local[1].data();
-            const std::uint32_t r = fields == 2 ? radix[1] : 1;
-            const bool high_service = options.keys[0].from == source::service;
-            const bool low_service = options.keys[fields - 1].from == source::service;
-            f(b, row_of, n, [&](std::uint32_t i) {
-              const std::uint32_t service = b.service_id(row_of(i)), name = b.name_id(row_of(i));
-              return high[high_service ? service : name] * r + low[low_service ? service : name];
-            });
-            return;
-          }
+        if (string_keys_only) {
+          const std::uint32_t* high = local[0].data();
+          const std::uint32_t* low = local[1].data();
+          const std::uint32_t r = fields == 2 ? radix[1] : 1;
+          const bool high_service = options.keys[0].from == source::service;
+          const bool low_service = options.keys[fields - 1].from == source::service;
+          f(b, row_of, n, [&](std::uint32_t i) {
+            const std::uint32_t service = b.service_id(row_of(i)), name = b.name_id(row_of(i));
+            return high[high_service ? service : name] * r + low[low_service ? service : name];
+          });
+          return;
         }
         for (std::size_t field = 0; field < fields; ++field) {
           // The first field sets the cell, the next ones shift it by their radix and add.
           const std::uint32_t r = field ? radix[field] : 0;
-          const std::uint32_t* digit_of = local[shared ? field : 0].data();
+          const std::uint32_t* digit_of = local[field].data();
           switch (options.keys[field].from) {
             case source::service:
               for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + digit_of[b.service_id(row_of(i))];
@@ -294,8 +295,8 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
         f(b, row_of, n, [&](std::uint32_t i) { return cells[i]; });
       });
       if constexpr (!shared)
-        for (const auto& pairs : block_digits[k])
-          for (const auto& [id, digit] : pairs) local[0][id] = none;
+        for (std::size_t field = 0; field < fields; ++field)
+          for (const auto& [id, digit] : block_digits[k][field]) local[field][id] = none;
     }
   };
 

@@ -5,6 +5,7 @@
 // group_spans, summarize) are written once against this concept.
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -29,6 +30,14 @@ struct attribute_slot {
   static constexpr std::uint32_t other_value = 0xfffffffeu;  // in a key's text column: a value that is not a short text
   std::uint32_t key = 0;
   std::uint32_t text = no_text;
+};
+
+// A column of string ids stored in as few bytes as its largest id needs: row r's id is the
+// `width` (1 to 4) little-endian bytes at `data + width * r`, and 4 bytes may be loaded at
+// any row. A test of one id can then run a loop made for the width, which vectorizes.
+struct packed_ids {
+  const std::byte* data = nullptr;
+  std::uint32_t width = 4;
 };
 
 // Syntactic requirements, for a block `b`, a row `r` in [0, b.rows()) and a string id `i`:
@@ -72,6 +81,10 @@ struct attribute_slot {
 //                               text; nullptr when the block has none. Valid as the block is.
 //   b.has_event_or_link_attributes()
 //                               false when no row of the block has an event or link attribute.
+//   b.service_ids(), b.name_ids()
+//                               `packed_ids`: the service and name id columns as stored.
+//   b.name_count(), b.name_at(k)
+//                               the distinct name ids of the block, k < name_count().
 //   b.distinct_trace_count(), b.distinct_trace_at(k)
 //                               each trace id of the block once (a trace index).
 // Not required: any order of rows; rows of one trace next to each other.

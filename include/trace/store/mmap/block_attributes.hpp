@@ -35,9 +35,13 @@ class block_names {
     if (found == ids_.end()) return std::nullopt;
     return found->second;
   }
+  // The block's distinct name ids, in order of first row: a group-by by name need not read
+  // the name column twice.
+  std::span<const std::uint32_t> name_ids() const noexcept { return name_ids_; }
 
  private:
   std::unordered_map<std::string_view, std::uint32_t> ids_;  // views into the mapped block
+  std::vector<std::uint32_t> name_ids_;
 };
 
 // Slots of the span attributes of every row (their key and short string value as ids), and
@@ -97,15 +101,17 @@ const block_attributes& attributes_of(const block_view& b);
 inline block_names::block_names(const block_view& b) {
   // Each distinct id is hashed once, not once per row: a block has millions of rows and a
   // few hundred names.
-  std::vector<bool> seen(b.refs().end);
-  auto add = [&](std::uint32_t id) {
-    if (seen[id]) return;
-    seen[id] = true;
-    ids_.try_emplace(b.string(id), id);
+  constexpr std::uint8_t as_service = 1, as_name = 2;
+  std::vector<std::uint8_t> seen(b.refs().end);
+  auto add = [&](std::uint32_t id, std::uint8_t as) {
+    if (seen[id] & as) return;
+    if (!seen[id]) ids_.try_emplace(b.string(id), id);
+    if (as == as_name) name_ids_.push_back(id);
+    seen[id] |= as;
   };
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
-    add(b.id_column(packed_column::service, row));
-    add(b.id_column(packed_column::name, row));
+    add(b.id_column(packed_column::service, row), as_service);
+    add(b.id_column(packed_column::name, row), as_name);
   }
 }
 
