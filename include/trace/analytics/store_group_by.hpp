@@ -153,8 +153,15 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   // read of its name column when all its rows are selected.
   const std::size_t fields = options.keys.size();
   std::vector<text_digits> digits(fields);
-  std::vector<std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>> block_digits(
-      shared ? 0 : selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
+  // Without one shared table, blocks that say they read one table (`string_table()`, next to
+  // each other) make a run that is read as one: a run's (id, digit) pairs per field.
+  using id_digits = std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
+  std::vector<id_digits> run_digits;
+  std::vector<std::size_t> run_of(selected.size());
+  auto same_table = [](const block_t& a, const block_t& b) {
+    if constexpr (requires { a.string_table(); }) return a.string_table() == b.string_table();
+    else return false;
+  };
   // By string id, one array per field: the digit, or none. With a table per block, set for
   // a block's ids while the block is read.
   std::vector<std::vector<std::uint32_t>> local(fields);
@@ -164,6 +171,14 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
     const auto b = s.block;
     for (auto& l : local)
       if (l.size() < b.string_count()) l.resize(b.string_count(), none);
+    if constexpr (!shared) {
+      const bool new_run = k == 0 || !same_table(selected[k - 1].block, b);
+      if (new_run && k)  // the previous run's ids now mean other texts
+        for (std::size_t f = 0; f < fields; ++f)
+          for (const auto& [id, digit] : run_digits.back()[f]) local[f][id] = none;
+      if (new_run) run_digits.emplace_back(fields);
+      run_of[k] = run_digits.size() - 1;
+    }
     for (std::size_t f = 0; f < fields; ++f) {
       const source from = options.keys[f].from;
       if (from != source::service && from != source::operation) continue;
@@ -174,7 +189,7 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
           digit_of[id] = digits[f].add(b.string(id));
         } else {
           digit_of[id] = digits[f].digit(b.string(id));
-          block_digits[k][f].emplace_back(id, digit_of[id]);
+          run_digits.back()[f].emplace_back(id, digit_of[id]);
         }
       };
       if (from == source::service && (shared || s.everything)) {
@@ -195,8 +210,6 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
             for (std::uint32_t i = 0; i < n; ++i) take(b.name_id(row_of(i)));
           });
       }
-      if constexpr (!shared)
-        for (const auto& [id, digit] : block_digits[k][f]) digit_of[id] = none;
     }
     if (options.bucket) {
       if (s.everything) {
@@ -210,6 +223,10 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
       }
     }
   }
+
+  if constexpr (!shared)  // the second pass sets each run's digits again
+    for (std::size_t f = 0; f < fields && !run_digits.empty(); ++f)
+      for (const auto& [id, digit] : run_digits.back()[f]) local[f][id] = none;
 
   // A cell is the bucket index (from the first bucket) times the key cells, plus the key
   // digits, most significant first. The table holds a group per cell, so its size is
@@ -247,9 +264,12 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
     for (std::size_t k = 0; k < selected.size(); ++k) {
       const auto& s = selected[k];
       const auto b = s.block;
+      const bool run_starts = k == 0 || run_of[k] != run_of[k - 1];
+      const bool run_ends = k + 1 == selected.size() || run_of[k] != run_of[k + 1];
       if constexpr (!shared)
-        for (std::size_t field = 0; field < fields; ++field)
-          for (const auto& [id, digit] : block_digits[k][field]) local[field][id] = digit;
+        if (run_starts)
+          for (std::size_t field = 0; field < fields; ++field)
+            for (const auto& [id, digit] : run_digits[run_of[k]][field]) local[field][id] = digit;
       s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
         if (string_keys_only) {
           const std::uint32_t* high = local[0].data();
@@ -295,8 +315,9 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
         f(b, row_of, n, [&](std::uint32_t i) { return cells[i]; });
       });
       if constexpr (!shared)
-        for (std::size_t field = 0; field < fields; ++field)
-          for (const auto& [id, digit] : block_digits[k][field]) local[field][id] = none;
+        if (run_ends)
+          for (std::size_t field = 0; field < fields; ++field)
+            for (const auto& [id, digit] : run_digits[run_of[k]][field]) local[field][id] = none;
     }
   };
 

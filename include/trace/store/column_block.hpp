@@ -62,6 +62,8 @@ struct packed_ids {
 //                               its ids from one table: an id names the same text in all of
 //                               them (string_count() may grow from block to block). Lets a
 //                               whole-store query key on ids without reading a text per block.
+//   b.string_table()            a pointer naming the block's string table: blocks that give
+//                               the same one read their ids from it, as with shared_strings.
 //   b.find_string(text)         std::optional<std::uint32_t>: the id of a text, none when no
 //                               row of the block carries it.
 //   b.attribute_slots(r), b.attribute_values(r)

@@ -82,6 +82,8 @@ class mmap_block {
   packed_ids name_ids() const noexcept { return {name_.data, name_.width}; }
   std::uint32_t string_count() const noexcept { return block_->refs().end; }
   std::string_view string(std::uint32_t id) const noexcept { return block_->string(id); }
+  // The segment's table: the blocks of one log read it, each up to its own strings.
+  const void* string_table() const noexcept { return block_->refs().table; }
   mmap_span span(std::uint32_t row) const noexcept { return mmap_span(block_, row); }
   block_bounds bounds() const noexcept {
     return {block_->min_start(), block_->max_start(), block_->min_duration(), block_->max_duration()};
@@ -116,6 +118,8 @@ class mmap_block {
   }
   std::uint32_t resource_id(std::uint32_t row) const { return detail::attributes_of(*block_).resource_index(row); }
   std::uint32_t scope_id(std::uint32_t row) const { return detail::attributes_of(*block_).scope_index(row); }
+  const std::uint32_t* attribute_text_column(std::uint32_t key) const { return detail::attributes_of(*block_).text_column(key); }
+  bool has_event_or_link_attributes() const { return detail::attributes_of(*block_).has_event_or_link_attributes(); }
   std::span<const resource> resources() const { return detail::attributes_of(*block_).resources(); }
   std::span<const scope> scopes() const { return detail::attributes_of(*block_).scopes(); }
   template <class F>
