@@ -7,8 +7,9 @@
 // found by indexing one table with a number made from its ids and codes, a chunk of rows at
 // a time, so no key text is built or hashed per span. A first pass gives each service and
 // operation id that occurs a digit shared by all blocks: by text, once per distinct id and
-// block, where ids are scoped to a block (the mmap store's segments); by id alone where all
-// blocks share one string table (`shared_strings`: the memory store). A second pass groups
+// run of blocks reading one table (`string_table()`: an mmap segment, whose log batches share
+// it), where ids are scoped to a block; by id alone where all blocks share one string table
+// (`shared_strings`: the memory store). A second pass groups
 // the rows, keeping count, errors, an integer sum (redone in floating point only when it
 // could differ from the generic path's) and bounds per group.
 // Exact percentiles come from one array of durations scattered group by group (a counting
@@ -470,6 +471,14 @@ group_page group_spans(const Store& store, const group_by_options& options, cons
   if constexpr (requires { store.push_down(group_request{options, where}); }) {
     return store.push_down(group_request{options, where});
   } else if constexpr (columnar_store<Store>) {
+    if (options.keys.empty() && !options.bucket && options.percentiles == percentile_method::exact) {
+      // One group with exact percentiles (`tracectl stats`): the durations straight into one
+      // array, with no cell or group number per row.
+      group_page page;
+      if (const span_stats stats = detail::summarize_block_rows(store, where); stats.count) page.rows.push_back({{}, 0, stats});
+      detail::order_and_page(page, options);
+      return page;
+    }
     if (std::ranges::none_of(options.keys, [](const group_field& f) { return f.from == source::attribute; }))
       return detail::group_blocks(store, options, where);
   }

@@ -108,6 +108,10 @@ class mmap_block {
   // Attribute tests on columns (see column_block.hpp); the first use builds them.
   static constexpr std::size_t short_text = detail::block_attributes::short_text;
   std::optional<std::uint32_t> find_string(std::string_view text) const {
+    // A service is found among the zone map's few ids, with no name table built (one text
+    // has one id in a block, whatever column names it).
+    for (std::uint32_t k = 0; k < service_count(); ++k)
+      if (string(service_at(k)) == text) return service_at(k);
     if (auto id = detail::names_of(*block_).find(text)) return id;
     return detail::attributes_of(*block_).find(text);
   }
