@@ -129,14 +129,15 @@ static_assert(trace::columnar_store<trace::mmap_store>);
 
 std::vector<std::vector<trace::span>> random_batches(std::mt19937_64& random) {
   const char* services[] = {"api", "db", "cache"};
-  const char* names[] = {"GET /a", "GET /b", "query", "get"};
+  // "cache" is also a service: a group-by keyed on both must not mix the two.
+  const char* names[] = {"GET /a", "GET /b", "query", "get", "cache"};
   const trace::scope scopes[] = {{"http", "1.0", {}, 0}, {"http", "1.1", {}, 0}, {"sql", "1.0", {}, 0}, {}};
   std::vector<std::vector<trace::span>> batches(1);
   for (std::uint64_t i = 1; i <= 2000; ++i) {
     // Batches of one or two services and a narrow time range, so bounds can rule blocks out.
     const std::uint64_t batch = (i - 1) / 200;
     auto s = trace_test::make_span(1 + random() % 150, i, random() % 3 ? i - 1 : 0,
-                                   services[(batch + random() % 2) % 3], names[random() % 4],
+                                   services[(batch + random() % 2) % 3], names[random() % 5],
                                    batch * 100 + random() % 100, 0);
     s.end = s.start + random() % 500 * trace::millisecond;
     s.status.code = static_cast<status_code>(random() % 3);

@@ -203,3 +203,29 @@ TEST_CASE("a crash between a seal and the log's removal leaves each trace found 
     for (std::uint64_t t = 0; t < 40; ++t) REQUIRE(store.find_trace(id_of_trace(t)).size() == 2);
   }
 }
+
+// The table reads the filters at its first lookup, not when the store opens or seals: a
+// table never asked is built anew from all its segments, and one that was asked keeps its
+// full slices when a seal adds segments. Both must name what the segments' filters say.
+TEST_CASE("a table built at its first lookup answers as one built at once, asked or not before a seal") {
+  temp_dir dir;
+  auto o = small_segment_options(dir);
+  write_sealed(o, 70, 20);
+  const auto segments = open_all(o.path);
+  REQUIRE(segments.size() == 70);
+  const std::vector<std::shared_ptr<const trace::detail::segment>> first(segments.begin(), segments.begin() + 66);
+  const auto never_asked = trace::detail::trace_filter_table::update(nullptr, first);
+  const auto asked = trace::detail::trace_filter_table::update(nullptr, first);
+  REQUIRE(asked->slice_count() == 2);  // 64 + 2
+  const auto after_unasked = trace::detail::trace_filter_table::update(never_asked, segments);
+  const auto after_asked = trace::detail::trace_filter_table::update(asked, segments);
+  for (std::uint64_t t = 0; t < 70 * 20; t += 3) {
+    const auto id = id_of_trace(t);
+    const auto expected = filters_say(segments, id);
+    REQUIRE(table_says(*after_unasked, id) == expected);
+    REQUIRE(table_says(*after_asked, id) == expected);
+  }
+  CHECK(after_asked->slice_count() == 2);
+  CHECK(after_unasked->slice_count() == 2);
+  CHECK(table_says(*never_asked, id_of_trace(0)) == filters_say(first, id_of_trace(0)));
+}

@@ -7,8 +7,9 @@
 // found by indexing one table with a number made from its ids and codes, a chunk of rows at
 // a time, so no key text is built or hashed per span. A first pass gives each service and
 // operation id that occurs a digit shared by all blocks: by text, once per distinct id and
-// block, where ids are scoped to a block (the mmap store's segments); by id alone where all
-// blocks share one string table (`shared_strings`: the memory store). A second pass groups
+// run of blocks reading one table (`string_table()`: an mmap segment, whose log batches share
+// it), where ids are scoped to a block; by id alone where all blocks share one string table
+// (`shared_strings`: the memory store). A second pass groups
 // the rows, keeping count, errors, an integer sum (redone in floating point only when it
 // could differ from the generic path's) and bounds per group.
 // Exact percentiles come from one array of durations scattered group by group (a counting
@@ -149,49 +150,66 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   // First pass: the digit of every id that occurs, per string-id field. With a table per
   // block, by text for each (block, id); with one shared table, by id once, and the services
   // from each block's zone map (a superset of the selected rows' is fine: a digit that no
-  // row takes makes no group).
+  // row takes makes no group). A block that lists its distinct names (`name_at`) spares the
+  // read of its name column when all its rows are selected.
   const std::size_t fields = options.keys.size();
   std::vector<text_digits> digits(fields);
-  std::vector<std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>> block_digits(
-      shared ? 0 : selected.size(), std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>(fields));
-  // By string id: the digit, or none. One array per field with a shared table; otherwise one
-  // array, set for a block's ids while the block is read.
-  std::vector<std::vector<std::uint32_t>> local(shared ? fields : 1);
-  auto id_of = [](const auto& b, source from, std::uint32_t row) {
-    return from == source::service ? static_cast<std::uint32_t>(b.service_id(row)) : static_cast<std::uint32_t>(b.name_id(row));
+  // Without one shared table, blocks that say they read one table (`string_table()`, next to
+  // each other) make a run that is read as one: a run's (id, digit) pairs per field.
+  using id_digits = std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>;
+  std::vector<id_digits> run_digits;
+  std::vector<std::size_t> run_of(selected.size());
+  auto same_table = [](const block_t& a, const block_t& b) {
+    if constexpr (requires { a.string_table(); }) return a.string_table() == b.string_table();
+    else return false;
   };
+  // By string id, one array per field: the digit, or none. With a table per block, set for
+  // a block's ids while the block is read.
+  std::vector<std::vector<std::uint32_t>> local(fields);
   timestamp_ns low = std::numeric_limits<timestamp_ns>::max(), high = 0;
   for (std::size_t k = 0; k < selected.size(); ++k) {
     const auto& s = selected[k];
     const auto b = s.block;
     for (auto& l : local)
       if (l.size() < b.string_count()) l.resize(b.string_count(), none);
+    if constexpr (!shared) {
+      const bool new_run = k == 0 || !same_table(selected[k - 1].block, b);
+      if (new_run && k)  // the previous run's ids now mean other texts
+        for (std::size_t f = 0; f < fields; ++f)
+          for (const auto& [id, digit] : run_digits.back()[f]) local[f][id] = none;
+      if (new_run) run_digits.emplace_back(fields);
+      run_of[k] = run_digits.size() - 1;
+    }
     for (std::size_t f = 0; f < fields; ++f) {
       const source from = options.keys[f].from;
       if (from != source::service && from != source::operation) continue;
-      if constexpr (shared) {
-        auto& digit_of = local[f];
-        if (from == source::service) {
-          for (std::uint32_t j = 0; j < b.service_count(); ++j)
-            if (const std::uint32_t id = b.service_at(j); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
+      auto& digit_of = local[f];
+      auto take = [&](std::uint32_t id) {
+        if (digit_of[id] != none) return;
+        if constexpr (shared) {
+          digit_of[id] = digits[f].add(b.string(id));
         } else {
-          s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
-            for (std::uint32_t i = 0; i < n; ++i)
-              if (const std::uint32_t id = b.name_id(row_of(i)); digit_of[id] == none) digit_of[id] = digits[f].add(b.string(id));
-          });
+          digit_of[id] = digits[f].digit(b.string(id));
+          run_digits.back()[f].emplace_back(id, digit_of[id]);
         }
-      } else {
-        auto& digit_of = local[0];
-        auto& pairs = block_digits[k][f];
+      };
+      if (from == source::service && (shared || s.everything)) {
+        for (std::uint32_t j = 0; j < b.service_count(); ++j) take(b.service_at(j));
+      } else if (from == source::service) {
         s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
-          for (std::uint32_t i = 0; i < n; ++i) {
-            const std::uint32_t id = id_of(b, from, row_of(i));
-            if (digit_of[id] != none) continue;
-            digit_of[id] = digits[f].digit(b.string(id));
-            pairs.emplace_back(id, digit_of[id]);
-          }
+          for (std::uint32_t i = 0; i < n; ++i) take(b.service_id(row_of(i)));
         });
-        for (const auto& [id, digit] : pairs) digit_of[id] = none;
+      } else {
+        bool listed = false;
+        if constexpr (requires { b.name_count(); b.name_at(0u); })
+          if (s.everything) {
+            for (std::uint32_t j = 0; j < b.name_count(); ++j) take(b.name_at(j));
+            listed = true;
+          }
+        if (!listed)
+          s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+            for (std::uint32_t i = 0; i < n; ++i) take(b.name_id(row_of(i)));
+          });
       }
     }
     if (options.bucket) {
@@ -206,6 +224,10 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
       }
     }
   }
+
+  if constexpr (!shared)  // the second pass sets each run's digits again
+    for (std::size_t f = 0; f < fields && !run_digits.empty(); ++f)
+      for (const auto& [id, digit] : run_digits.back()[f]) local[f][id] = none;
 
   // A cell is the bucket index (from the first bucket) times the key cells, plus the key
   // digits, most significant first. The table holds a group per cell, so its size is
@@ -229,43 +251,43 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   }
 
   // Second pass: `f(b, row_of, n, cell_of)` for each chunk of rows, cell_of(i) the cell of
-  // its i-th row. With one shared string table and one or two keys among service and
-  // operation, the cell is read from both id columns in the row's own step (no branch: each
-  // key picks its column); otherwise each key's digits are one tight loop over its column
-  // into `cells`, a chunk at a time.
+  // its i-th row. With one or two keys among service and operation, the cell is read from
+  // both id columns in the row's own step (no branch: each key picks its column); otherwise
+  // each key's digits are one tight loop over its column into `cells`, a chunk at a time.
   constexpr std::uint32_t chunk = 256;  // rows per digit loop; measured faster than 1024 at 1M spans
   std::uint32_t cells[chunk] = {};  // read before written (times 0) by the first field
   const bool string_keys_only = fields && fields <= 2 && !options.bucket &&
                                 std::ranges::all_of(options.keys, [](const group_field& k) {
                                   return k.from == source::service || k.from == source::operation;
                                 });
-  if (shared && string_keys_only && fields == 1) local.emplace_back(local[0].size(), 0);  // a second key of one value
+  if (string_keys_only && fields == 1) local.emplace_back(local[0].size(), 0);  // a second key of one value
   auto for_each_chunk = [&](auto&& f) {
     for (std::size_t k = 0; k < selected.size(); ++k) {
       const auto& s = selected[k];
       const auto b = s.block;
+      const bool run_starts = k == 0 || run_of[k] != run_of[k - 1];
+      const bool run_ends = k + 1 == selected.size() || run_of[k] != run_of[k + 1];
       if constexpr (!shared)
-        for (const auto& pairs : block_digits[k])
-          for (const auto& [id, digit] : pairs) local[0][id] = digit;
+        if (run_starts)
+          for (std::size_t field = 0; field < fields; ++field)
+            for (const auto& [id, digit] : run_digits[run_of[k]][field]) local[field][id] = digit;
       s.for_each_run(chunk, [&](auto row_of, std::uint32_t n) {
-        if constexpr (shared) {
-          if (string_keys_only) {
-            const std::uint32_t* high = local[0].data();
-            const std::uint32_t* low = local[1].data();
-            const std::uint32_t r = fields == 2 ? radix[1] : 1;
-            const bool high_service = options.keys[0].from == source::service;
-            const bool low_service = options.keys[fields - 1].from == source::service;
-            f(b, row_of, n, [&](std::uint32_t i) {
-              const std::uint32_t service = b.service_id(row_of(i)), name = b.name_id(row_of(i));
-              return high[high_service ? service : name] * r + low[low_service ? service : name];
-            });
-            return;
-          }
+        if (string_keys_only) {
+          const std::uint32_t* high = local[0].data();
+          const std::uint32_t* low = local[1].data();
+          const std::uint32_t r = fields == 2 ? radix[1] : 1;
+          const bool high_service = options.keys[0].from == source::service;
+          const bool low_service = options.keys[fields - 1].from == source::service;
+          f(b, row_of, n, [&](std::uint32_t i) {
+            const std::uint32_t service = b.service_id(row_of(i)), name = b.name_id(row_of(i));
+            return high[high_service ? service : name] * r + low[low_service ? service : name];
+          });
+          return;
         }
         for (std::size_t field = 0; field < fields; ++field) {
           // The first field sets the cell, the next ones shift it by their radix and add.
           const std::uint32_t r = field ? radix[field] : 0;
-          const std::uint32_t* digit_of = local[shared ? field : 0].data();
+          const std::uint32_t* digit_of = local[field].data();
           switch (options.keys[field].from) {
             case source::service:
               for (std::uint32_t i = 0; i < n; ++i) cells[i] = cells[i] * r + digit_of[b.service_id(row_of(i))];
@@ -294,8 +316,9 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
         f(b, row_of, n, [&](std::uint32_t i) { return cells[i]; });
       });
       if constexpr (!shared)
-        for (const auto& pairs : block_digits[k])
-          for (const auto& [id, digit] : pairs) local[0][id] = none;
+        if (run_ends)
+          for (std::size_t field = 0; field < fields; ++field)
+            for (const auto& [id, digit] : run_digits[run_of[k]][field]) local[field][id] = none;
     }
   };
 
@@ -448,6 +471,14 @@ group_page group_spans(const Store& store, const group_by_options& options, cons
   if constexpr (requires { store.push_down(group_request{options, where}); }) {
     return store.push_down(group_request{options, where});
   } else if constexpr (columnar_store<Store>) {
+    if (options.keys.empty() && !options.bucket && options.percentiles == percentile_method::exact) {
+      // One group with exact percentiles (`tracectl stats`): the durations straight into one
+      // array, with no cell or group number per row.
+      group_page page;
+      if (const span_stats stats = detail::summarize_block_rows(store, where); stats.count) page.rows.push_back({{}, 0, stats});
+      detail::order_and_page(page, options);
+      return page;
+    }
     if (std::ranges::none_of(options.keys, [](const group_field& f) { return f.from == source::attribute; }))
       return detail::group_blocks(store, options, where);
   }

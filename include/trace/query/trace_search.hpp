@@ -33,9 +33,19 @@ std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
     if (!inserted) it->second = std::max(it->second, start_of(s));
   };
   if constexpr (columnar_store<Store>) {
-    for_each_match(store, q.where, [&latest](const auto& block, std::uint32_t row) {
-      auto [it, inserted] = latest.emplace(block.trace(row), block.start(row));
-      if (!inserted) it->second = std::max(it->second, block.start(row));
+    // Matches come in row order, and a trace's rows mostly sit together (a sealed mmap
+    // segment groups them; batches arrive trace by trace): the previous match's trace is
+    // checked before the map is asked. An element's address survives rehashing.
+    trace_id previous{};
+    timestamp_ns* previous_start = nullptr;
+    for_each_match(store, q.where, [&](const auto& block, std::uint32_t row) {
+      const trace_id id = block.trace(row);
+      const timestamp_ns start = block.start(row);
+      if (!previous_start || id != previous) {
+        previous = id;
+        previous_start = &latest.try_emplace(id, start).first->second;
+      }
+      *previous_start = std::max(*previous_start, start);
     });
   } else if constexpr (requires { store.scan(q.where); }) {
     // A store that filters on its own side (ClickHouse) sends back only the matching spans.
@@ -47,7 +57,14 @@ std::vector<trace_id> find_trace_ids(const Store& store, const trace_query& q) {
   std::vector<std::pair<timestamp_ns, trace_id>> ranked;
   ranked.reserve(latest.size());
   for (const auto& [id, start] : latest) ranked.emplace_back(start, id);
-  std::ranges::sort(ranked, std::greater<>{});
+  // Newest first (ids break ties, so the order is total): without an error test, only the
+  // page and what it skips need sorting.
+  const std::size_t wanted =
+      q.offset >= ranked.size() || q.limit >= ranked.size() - q.offset ? ranked.size() : q.offset + q.limit;
+  if (q.has_errors || wanted == ranked.size())
+    std::ranges::sort(ranked, std::greater<>{});
+  else
+    std::ranges::partial_sort(ranked, ranked.begin() + static_cast<std::ptrdiff_t>(wanted), std::greater<>{});
 
   std::vector<trace_id> out;
   std::size_t skipped = 0;

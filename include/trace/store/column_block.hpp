@@ -5,6 +5,7 @@
 // group_spans, summarize) are written once against this concept.
 
 #include <concepts>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string_view>
@@ -31,6 +32,14 @@ struct attribute_slot {
   std::uint32_t text = no_text;
 };
 
+// A column of string ids stored in as few bytes as its largest id needs: row r's id is the
+// `width` (1 to 4) little-endian bytes at `data + width * r`, and 4 bytes may be loaded at
+// any row. A test of one id can then run a loop made for the width, which vectorizes.
+struct packed_ids {
+  const std::byte* data = nullptr;
+  std::uint32_t width = 4;
+};
+
 // Syntactic requirements, for a block `b`, a row `r` in [0, b.rows()) and a string id `i`:
 //   b.rows()                    the number of rows.
 //   b.trace(r), b.start(r), b.duration(r), b.status(r), b.kind(r)
@@ -53,6 +62,8 @@ struct attribute_slot {
 //                               its ids from one table: an id names the same text in all of
 //                               them (string_count() may grow from block to block). Lets a
 //                               whole-store query key on ids without reading a text per block.
+//   b.string_table()            a pointer naming the block's string table: blocks that give
+//                               the same one read their ids from it, as with shared_strings.
 //   b.find_string(text)         std::optional<std::uint32_t>: the id of a text, none when no
 //                               row of the block carries it.
 //   b.attribute_slots(r), b.attribute_values(r)
@@ -72,6 +83,10 @@ struct attribute_slot {
 //                               text; nullptr when the block has none. Valid as the block is.
 //   b.has_event_or_link_attributes()
 //                               false when no row of the block has an event or link attribute.
+//   b.service_ids(), b.name_ids()
+//                               `packed_ids`: the service and name id columns as stored.
+//   b.name_count(), b.name_at(k)
+//                               the distinct name ids of the block, k < name_count().
 //   b.distinct_trace_count(), b.distinct_trace_at(k)
 //                               each trace id of the block once (a trace index).
 // Not required: any order of rows; rows of one trace next to each other.

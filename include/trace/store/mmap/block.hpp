@@ -433,6 +433,10 @@ class block_view {
   }
   // A reader of the row's extras that resolves their string refs through this block's table.
   byte_reader extras_reader(std::uint32_t row) const noexcept { return byte_reader(extras_at(row), "span extras", refs()); }
+  // Where a packed column lies: row r's value is the column's width in bytes at `column_data(c) + width * r`.
+  const std::byte* column_data(packed_column column) const noexcept { return packed_[static_cast<std::size_t>(column)]; }
+  std::uint8_t column_width(packed_column column) const noexcept { return widths_[static_cast<std::size_t>(column)]; }
+  const std::byte* status_column() const noexcept { return status_; }  // a byte per row, then the kinds
   status_code status_at(std::uint32_t row) const noexcept { return static_cast<status_code>(load<std::uint8_t>(status_ + row)); }
   span_kind kind_at(std::uint32_t row) const noexcept { return static_cast<span_kind>(load<std::uint8_t>(status_ + rows_ + row)); }
   std::string_view string(std::uint32_t id) const noexcept { return (*strings_)[id]; }

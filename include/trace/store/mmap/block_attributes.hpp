@@ -9,6 +9,7 @@
 // and 13 per row; texts are views into the mapped file, not copies.
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -35,9 +36,13 @@ class block_names {
     if (found == ids_.end()) return std::nullopt;
     return found->second;
   }
+  // The block's distinct name ids, in order of first row: a group-by by name need not read
+  // the name column twice.
+  std::span<const std::uint32_t> name_ids() const noexcept { return name_ids_; }
 
  private:
   std::unordered_map<std::string_view, std::uint32_t> ids_;  // views into the mapped block
+  std::vector<std::uint32_t> name_ids_;
 };
 
 // Slots of the span attributes of every row (their key and short string value as ids), and
@@ -66,13 +71,21 @@ class block_attributes {
   std::span<const scope> scopes() const noexcept { return scopes_; }
   // False when the row has no event and no link: their attributes need no read of its extras.
   bool has_events_or_links(std::uint32_t row) const noexcept { return has_events_or_links_[row] != 0; }
+  // False when no row has an event or a link.
+  bool has_event_or_link_attributes() const noexcept { return any_events_or_links_; }
+  // For key id `key`, each row's value as `column_block::attribute_text_column` gives it:
+  // built from the slots the first time a query asks for the key, then kept.
+  const std::uint32_t* text_column(std::uint32_t key) const;
 
  private:
+  mutable std::mutex text_columns_mutex_;
+  mutable std::map<std::uint32_t, std::vector<std::uint32_t>> text_columns_;  // by key id: a node never moves
   std::unordered_map<std::string_view, std::uint32_t> ids_;
   std::vector<std::uint32_t> begin_;  // row r's slots are [begin_[r], begin_[r + 1])
   std::vector<attribute_slot> slots_;
   std::vector<std::uint32_t> resource_of_row_, scope_of_row_;
   std::vector<std::uint8_t> has_events_or_links_;
+  bool any_events_or_links_ = false;
   std::vector<resource> resources_;
   std::vector<scope> scopes_;
 };
@@ -97,15 +110,17 @@ const block_attributes& attributes_of(const block_view& b);
 inline block_names::block_names(const block_view& b) {
   // Each distinct id is hashed once, not once per row: a block has millions of rows and a
   // few hundred names.
-  std::vector<bool> seen(b.refs().end);
-  auto add = [&](std::uint32_t id) {
-    if (seen[id]) return;
-    seen[id] = true;
-    ids_.try_emplace(b.string(id), id);
+  constexpr std::uint8_t as_service = 1, as_name = 2;
+  std::vector<std::uint8_t> seen(b.refs().end);
+  auto add = [&](std::uint32_t id, std::uint8_t as) {
+    if (seen[id] & as) return;
+    if (!seen[id]) ids_.try_emplace(b.string(id), id);
+    if (as == as_name) name_ids_.push_back(id);
+    seen[id] |= as;
   };
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
-    add(b.id_column(packed_column::service, row));
-    add(b.id_column(packed_column::name, row));
+    add(b.id_column(packed_column::service, row), as_service);
+    add(b.id_column(packed_column::name, row), as_name);
   }
 }
 
@@ -132,6 +147,7 @@ inline block_attributes::block_attributes(const block_view& b, const block_names
   begin_.push_back(0);
   for (std::uint32_t row = 0; row < b.rows(); ++row) {
     has_events_or_links_.push_back(visit_own_attributes_noting_rest(b.extras_reader(row), add_slot));
+    any_events_or_links_ = any_events_or_links_ || has_events_or_links_.back();
     begin_.push_back(static_cast<std::uint32_t>(slots_.size()));
     const std::uint32_t resource_id = b.id_column(packed_column::resource, row);
     auto [r, new_resource] = resource_index.try_emplace(resource_id, static_cast<std::uint32_t>(resources_.size()));
@@ -142,6 +158,22 @@ inline block_attributes::block_attributes(const block_view& b, const block_names
     if (new_scope) scopes_.push_back(decode_scope(b.string(scope_id)));
     scope_of_row_.push_back(s->second);
   }
+}
+
+inline const std::uint32_t* block_attributes::text_column(std::uint32_t key) const {
+  std::lock_guard lock(text_columns_mutex_);
+  auto [column, fresh] = text_columns_.try_emplace(key);
+  if (fresh) {
+    const auto rows = static_cast<std::uint32_t>(resource_of_row_.size());
+    column->second.resize(rows, attribute_slot::no_text);
+    for (std::uint32_t row = 0; row < rows; ++row)
+      for (const attribute_slot& slot : slots(row))
+        if (slot.key == key) {
+          column->second[row] = slot.text == attribute_slot::no_text ? attribute_slot::other_value : slot.text;
+          break;
+        }
+  }
+  return column->second.data();
 }
 
 inline basic_attribute_value<std::string_view> extras_attribute_values::operator[](std::size_t i) const {

@@ -4,6 +4,7 @@
 // to the block's own strings, and the zone map as the block's bounds; and the optional
 // members for fast attribute tests, derived on first use (block_attributes.hpp).
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>  // call_once
@@ -55,26 +56,43 @@ inline const tag_index_view* tag_index_of(const block_view& b) {
 class mmap_block {
  public:
   mmap_block() = default;
-  explicit mmap_block(const detail::block_view* block) noexcept : block_(block) {}
+  explicit mmap_block(const detail::block_view* block) noexcept
+      : block_(block),
+        start_(column(detail::packed_column::start)),
+        duration_(column(detail::packed_column::duration)),
+        ordinal_(column(detail::packed_column::ordinal)),
+        service_(column(detail::packed_column::service)),
+        name_(column(detail::packed_column::name)),
+        status_(block->status_column()),
+        min_start_(block->min_start()),
+        rows_(block->rows()) {}
 
-  std::uint32_t rows() const noexcept { return block_->rows(); }
-  trace_id trace(std::uint32_t row) const noexcept { return block_->trace_of_row(row); }
-  timestamp_ns start(std::uint32_t row) const noexcept { return block_->start_at(row); }
-  duration_ns duration(std::uint32_t row) const noexcept { return block_->duration_at(row); }
-  status_code status(std::uint32_t row) const noexcept { return block_->status_at(row); }
-  span_kind kind(std::uint32_t row) const noexcept { return block_->kind_at(row); }
-  std::uint32_t service_id(std::uint32_t row) const noexcept {
-    return block_->id_column(detail::packed_column::service, row);
-  }
-  std::uint32_t name_id(std::uint32_t row) const noexcept { return block_->id_column(detail::packed_column::name, row); }
+  // The column accessors read the copies below, not the block view: a loop over rows keeps
+  // them in registers, where through the view it would reload them after each store that
+  // might alias them. Rows are std::size_t for the reason memory_store::block gives.
+  std::uint32_t rows() const noexcept { return rows_; }
+  trace_id trace(std::size_t row) const noexcept { return block_->trace_at(static_cast<std::uint32_t>(read(ordinal_, row))); }
+  timestamp_ns start(std::size_t row) const noexcept { return min_start_ + read(start_, row); }
+  duration_ns duration(std::size_t row) const noexcept { return read(duration_, row); }
+  status_code status(std::size_t row) const noexcept { return static_cast<status_code>(detail::load<std::uint8_t>(status_ + row)); }
+  span_kind kind(std::size_t row) const noexcept { return static_cast<span_kind>(detail::load<std::uint8_t>(status_ + rows_ + row)); }
+  std::uint32_t service_id(std::size_t row) const noexcept { return static_cast<std::uint32_t>(read(service_, row)); }
+  std::uint32_t name_id(std::size_t row) const noexcept { return static_cast<std::uint32_t>(read(name_, row)); }
+  packed_ids service_ids() const noexcept { return {service_.data, service_.width}; }
+  packed_ids name_ids() const noexcept { return {name_.data, name_.width}; }
   std::uint32_t string_count() const noexcept { return block_->refs().end; }
   std::string_view string(std::uint32_t id) const noexcept { return block_->string(id); }
+  // The segment's table: the blocks of one log read it, each up to its own strings.
+  const void* string_table() const noexcept { return block_->refs().table; }
   mmap_span span(std::uint32_t row) const noexcept { return mmap_span(block_, row); }
   block_bounds bounds() const noexcept {
     return {block_->min_start(), block_->max_start(), block_->min_duration(), block_->max_duration()};
   }
   std::uint32_t service_count() const noexcept { return block_->service_count(); }
   std::uint32_t service_at(std::uint32_t k) const noexcept { return block_->service_at(k); }
+  // The distinct name ids, from the block's name table (built on first use).
+  std::uint32_t name_count() const { return static_cast<std::uint32_t>(detail::names_of(*block_).name_ids().size()); }
+  std::uint32_t name_at(std::uint32_t k) const { return detail::names_of(*block_).name_ids()[k]; }
   // The block's trace index: each trace of the block once.
   std::uint32_t distinct_trace_count() const noexcept { return block_->trace_count(); }
   trace_id distinct_trace_at(std::uint32_t k) const noexcept { return block_->trace_at(k); }
@@ -90,6 +108,10 @@ class mmap_block {
   // Attribute tests on columns (see column_block.hpp); the first use builds them.
   static constexpr std::size_t short_text = detail::block_attributes::short_text;
   std::optional<std::uint32_t> find_string(std::string_view text) const {
+    // A service is found among the zone map's few ids, with no name table built (one text
+    // has one id in a block, whatever column names it).
+    for (std::uint32_t k = 0; k < service_count(); ++k)
+      if (string(service_at(k)) == text) return service_at(k);
     if (auto id = detail::names_of(*block_).find(text)) return id;
     return detail::attributes_of(*block_).find(text);
   }
@@ -100,6 +122,8 @@ class mmap_block {
   }
   std::uint32_t resource_id(std::uint32_t row) const { return detail::attributes_of(*block_).resource_index(row); }
   std::uint32_t scope_id(std::uint32_t row) const { return detail::attributes_of(*block_).scope_index(row); }
+  const std::uint32_t* attribute_text_column(std::uint32_t key) const { return detail::attributes_of(*block_).text_column(key); }
+  bool has_event_or_link_attributes() const { return detail::attributes_of(*block_).has_event_or_link_attributes(); }
   std::span<const resource> resources() const { return detail::attributes_of(*block_).resources(); }
   std::span<const scope> scopes() const { return detail::attributes_of(*block_).scopes(); }
   template <class F>
@@ -109,7 +133,25 @@ class mmap_block {
   }
 
  private:
+  struct packed_column {
+    const std::byte* data = nullptr;
+    std::uint64_t mask = 0;
+    std::uint32_t width = 1;
+  };
+  packed_column column(detail::packed_column c) const noexcept {
+    const std::uint32_t width = block_->column_width(c);
+    return {block_->column_data(c), width == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * width)) - 1, width};
+  }
+  // 8 bytes loaded at the value and masked to its width (the block's slack keeps the last load inside it).
+  static std::uint64_t read(const packed_column& c, std::size_t row) noexcept {
+    return detail::load<std::uint64_t>(c.data + c.width * row) & c.mask;
+  }
+
   const detail::block_view* block_ = nullptr;
+  packed_column start_, duration_, ordinal_, service_, name_;
+  const std::byte* status_ = nullptr;  // then the kinds
+  timestamp_ns min_start_ = 0;
+  std::uint32_t rows_ = 0;
 };
 
 static_assert(column_block<mmap_block>);

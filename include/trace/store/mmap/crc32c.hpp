@@ -50,14 +50,66 @@ inline std::uint32_t crc32c_tables_extend(std::uint32_t crc, const unsigned char
 // and every sealed segment at its first read, so this is most of the cost of opening a store.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TRACE_CRC32C_INSTRUCTION 1
-__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_instruction(std::uint32_t crc, const unsigned char* p,
-                                                                           std::size_t size) noexcept {
-  std::uint64_t c = ~crc;
-  for (; size >= 8; p += 8, size -= 8) {
+// The register over `words` 8-byte words, no conditioning: R(c, data) = shift(c) ^ R(0, data),
+// with shift(c) = R(c, zeros) linear in c.
+__attribute__((target("sse4.2"))) inline std::uint64_t crc32c_words(std::uint64_t c, const unsigned char* p,
+                                                                     std::size_t words) noexcept {
+  for (; words; p += 8, --words) {
     std::uint64_t word;
     std::memcpy(&word, p, 8);
     c = __builtin_ia32_crc32di(c, word);
   }
+  return c;
+}
+
+// The instruction gives its result 3 cycles after it starts but can start one each cycle:
+// three lanes of this many bytes run side by side, and each lane's register is carried over
+// the bytes after it by `crc32c_lane_shift` (a linear map of 32 bits: four table lookups).
+inline constexpr std::size_t crc32c_lane_bytes = 4096;
+
+inline const std::array<std::array<std::uint32_t, 256>, 4>& crc32c_lane_shift() {
+  static const auto tables = [] {
+    // shift(c) for each single bit of c, then each byte's 256 combinations.
+    static constexpr unsigned char zeros[crc32c_lane_bytes] = {};
+    std::array<std::uint32_t, 32> basis{};
+    for (std::size_t bit = 0; bit < 32; ++bit)
+      basis[bit] = static_cast<std::uint32_t>(crc32c_words(std::uint64_t{1} << bit, zeros, crc32c_lane_bytes / 8));
+    std::array<std::array<std::uint32_t, 256>, 4> t{};
+    for (std::size_t byte = 0; byte < 4; ++byte)
+      for (std::size_t v = 0; v < 256; ++v)
+        for (std::size_t bit = 0; bit < 8; ++bit)
+          if (v >> bit & 1) t[byte][v] ^= basis[8 * byte + bit];
+    return t;
+  }();
+  return tables;
+}
+
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_instruction(std::uint32_t crc, const unsigned char* p,
+                                                                           std::size_t size) noexcept {
+  std::uint64_t c = ~crc;
+  constexpr std::size_t lane = crc32c_lane_bytes;
+  if (size >= 3 * lane) {
+    const auto& shift = crc32c_lane_shift();
+    auto carry = [&shift](std::uint64_t r) {
+      return std::uint64_t{shift[0][r & 0xff] ^ shift[1][(r >> 8) & 0xff] ^ shift[2][(r >> 16) & 0xff] ^ shift[3][(r >> 24) & 0xff]};
+    };
+    for (; size >= 3 * lane; p += 3 * lane, size -= 3 * lane) {
+      std::uint64_t c1 = 0, c2 = 0;
+      for (std::size_t at = 0; at < lane; at += 8) {
+        std::uint64_t w0, w1, w2;
+        std::memcpy(&w0, p + at, 8);
+        std::memcpy(&w1, p + lane + at, 8);
+        std::memcpy(&w2, p + 2 * lane + at, 8);
+        c = __builtin_ia32_crc32di(c, w0);
+        c1 = __builtin_ia32_crc32di(c1, w1);
+        c2 = __builtin_ia32_crc32di(c2, w2);
+      }
+      c = carry(carry(c) ^ c1) ^ c2;
+    }
+  }
+  c = crc32c_words(c, p, size / 8);
+  p += size / 8 * 8;
+  size %= 8;
   auto c32 = static_cast<std::uint32_t>(c);
   for (; size; ++p, --size) c32 = __builtin_ia32_crc32qi(c32, *p);
   return ~c32;

@@ -3,8 +3,8 @@
 // by reading 8 words per 64 segments, independent loads (docs/FORMAT.md, "Trace filter table").
 //
 // It is derived data, kept in memory only: built from the segments' own trace filters (each
-// checked against its checksum before use) when the store opens, and extended when a
-// segment seals. Segments whose filters share one geometry (block count and hash count; a
+// checked against its checksum before use) at the first lookup after the store opens, and
+// extended when a segment seals. Segments whose filters share one geometry (block count and hash count; a
 // filter's block count is a power of two, so segments of similar sizes share it) are
 // grouped 64 to a slice, and the slice stores their filters bit-sliced: word
 // [block * 512 + bit] has bit m set when member m's filter sets `bit` in `block`. A lookup
@@ -14,11 +14,13 @@
 // asked one by one (the latter throws again there, as a lookup did before this table).
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "trace/core/error.hpp"
@@ -90,33 +92,23 @@ class filter_slice {
 
 class trace_filter_table {
  public:
-  // The table for `frozen` (sealed segments by sequence): `previous`'s full slices are kept
-  // when `frozen` only adds segments after the ones it covered (a seal); otherwise (compaction,
-  // retention, the cold tier) it is built anew.
+  // The table for `frozen` (sealed segments by sequence), built at its first lookup: opening
+  // a large store from a cold page cache would otherwise read every segment's filter before
+  // any query (seconds at 100M spans), and queries that look no trace up never need them.
+  // `previous`'s full slices are kept when it was built and `frozen` only adds segments after
+  // the ones it covered (a seal); otherwise (compaction, retention, the cold tier, a table
+  // never asked) it is built anew.
   static std::shared_ptr<const trace_filter_table> update(const std::shared_ptr<const trace_filter_table>& previous,
                                                           const std::vector<std::shared_ptr<const segment>>& frozen) {
     auto table = std::make_shared<trace_filter_table>();
-    std::size_t kept = 0;
-    if (previous && previous->covered_.size() <= frozen.size() &&
-        std::equal(previous->covered_.begin(), previous->covered_.end(), frozen.begin(),
-                   [](const segment* a, const std::shared_ptr<const segment>& b) { return a == b.get(); })) {
-      // Full slices stay as they are; the members of the last, open slices join again.
-      for (const auto& s : previous->slices_)
-        if (s->full()) table->slices_.push_back(s);
-      table->unfiltered_ = previous->unfiltered_;
-      table->covered_ = previous->covered_;
-      kept = previous->covered_.size();
-      for (const auto& s : previous->slices_)
-        if (!s->full()) table->pending_.insert(table->pending_.end(), s->members().begin(), s->members().end());
-    }
-    for (std::size_t i = kept; i < frozen.size(); ++i) table->add(frozen[i]);
-    table->close_pending();
+    if (previous && previous->built_.load(std::memory_order_acquire)) table->previous_ = previous;  // no chain of unbuilt tables
+    table->frozen_ = frozen;
     return table;
   }
-
   // Calls f(segment) for each sealed segment that may hold `id`, in sequence order.
   template <class F>
   void for_each_candidate(const trace_id& id, F&& f) const {
+    build();
     const segment* found[8];
     std::vector<const segment*> more;
     std::size_t count = 0;
@@ -139,10 +131,43 @@ class trace_filter_table {
     if (count) f(*found[0]);
   }
 
-  std::size_t slice_count() const noexcept { return slices_.size(); }
-  std::size_t unfiltered_count() const noexcept { return unfiltered_.size(); }
+  std::size_t slice_count() const {
+    build();
+    return slices_.size();
+  }
+  std::size_t unfiltered_count() const {
+    build();
+    return unfiltered_.size();
+  }
 
  private:
+  // Once, by whichever reader asks first; the others wait for it.
+  void build() const {
+    std::call_once(built_once_, [this] {
+      const_cast<trace_filter_table*>(this)->build_now();
+      built_.store(true, std::memory_order_release);
+    });
+  }
+  void build_now() {
+    std::size_t kept = 0;
+    if (const auto& previous = previous_; previous && previous->covered_.size() <= frozen_.size() &&
+                                          std::equal(previous->covered_.begin(), previous->covered_.end(), frozen_.begin(),
+                                                     [](const segment* a, const std::shared_ptr<const segment>& b) { return a == b.get(); })) {
+      // Full slices stay as they are; the members of the last, open slices join again.
+      for (const auto& s : previous->slices_)
+        if (s->full()) slices_.push_back(s);
+      unfiltered_ = previous->unfiltered_;
+      covered_ = previous->covered_;
+      kept = previous->covered_.size();
+      for (const auto& s : previous->slices_)
+        if (!s->full()) pending_.insert(pending_.end(), s->members().begin(), s->members().end());
+    }
+    for (std::size_t i = kept; i < frozen_.size(); ++i) add(frozen_[i]);
+    close_pending();
+    previous_.reset();
+    frozen_ = {};
+  }
+
   void add(const std::shared_ptr<const segment>& s) {
     covered_.push_back(s.get());
     try {
@@ -176,6 +201,11 @@ class trace_filter_table {
   std::vector<std::shared_ptr<const segment>> unfiltered_;
   std::vector<std::shared_ptr<const segment>> pending_;  // while building: filtered, not yet in a slice
   std::vector<const segment*> covered_;                  // the frozen segments this table was built from
+  // What the table is built from, until it is.
+  std::shared_ptr<const trace_filter_table> previous_;
+  std::vector<std::shared_ptr<const segment>> frozen_;
+  mutable std::once_flag built_once_;
+  mutable std::atomic<bool> built_{false};
 };
 
 }  // namespace detail
