@@ -76,6 +76,39 @@ trace::span rich_span(const std::string& tag, std::uint64_t index) {
   return s;
 }
 
+// The extras of `s` as formats 2 to 6 wrote them: every head field and count, zero or not;
+// format 3 on appends the flags (`with_flags`).
+std::string extras_of_format_6(const trace::span& s, bool with_flags) {
+  std::string out;
+  trace::detail::byte_writer w(out);
+  for (std::uint32_t dropped : {s.dropped_attributes, s.dropped_events, s.dropped_links}) w.varint(dropped);
+  w.text(s.trace_state);
+  w.text(s.status.message);
+  trace::detail::encode_attributes(w, s.attributes);
+  w.varint(s.events.size());
+  for (const auto& e : s.events) {
+    w.zigzag(static_cast<std::int64_t>(e.time - s.start));
+    w.text(e.name);
+    w.fixed<std::uint8_t>(e.level ? static_cast<std::uint8_t>(*e.level) + 1 : 0);
+    w.varint(e.dropped_attributes);
+    trace::detail::encode_attributes(w, e.attributes);
+  }
+  w.varint(s.links.size());
+  for (const auto& l : s.links) {
+    w.fixed(l.trace.high());
+    w.fixed(l.trace.low());
+    w.fixed(l.span.value());
+    w.text(l.trace_state);
+    w.varint(l.dropped_attributes);
+    trace::detail::encode_attributes(w, l.attributes);
+  }
+  if (with_flags) {
+    w.varint(s.flags);
+    for (const auto& l : s.links) w.varint(l.flags);
+  }
+  return out;
+}
+
 std::vector<trace::span> rich_batch(const std::string& tag, std::uint64_t count) {
   std::vector<trace::span> out;
   for (std::uint64_t i = 0; i < count; ++i) out.push_back(rich_span(tag, i));
@@ -189,8 +222,8 @@ void encode(parsed_block& b, const std::vector<trace::detail::row_input>& rows) 
 }  // namespace
 
 TEST_CASE("a string ref outside the block's table is refused with corrupt_data naming the id") {
-  // Extras whose trace state is ref 1000: five varints 0, 0, 0, (1000 << 1 | 1), 0.
-  std::string extras = std::string("\0\0\0", 3) + "\xd1\x0f" + std::string("\0", 1);
+  // Extras holding a trace state alone (fields 8), ref 1000: varints 8, (1000 << 1 | 1).
+  std::string extras = "\x08\xd1\x0f";
   parsed_block b;
   encode(b, rows_with_extras(extras));
   trace::detail::parse_block(b.view, reinterpret_cast<const std::byte*>(b.bytes.data()), b.bytes.size(), b.strings, "test block");
@@ -207,8 +240,8 @@ TEST_CASE("a string ref outside the block's table is refused with corrupt_data n
   CHECK_THROWS_WITH(span.visit_attributes(ignore), Catch::Contains("string id 1000"));
 
   // A ref inside the table resolves to the table's bytes, in place.
-  extras[3] = '\x05';  // ref 2: "op"
-  extras.erase(4, 1);
+  extras[1] = '\x05';  // ref 2: "op"
+  extras.erase(2, 1);
   parsed_block ok;
   encode(ok, rows_with_extras(extras));
   trace::detail::parse_block(ok.view, reinterpret_cast<const std::byte*>(ok.bytes.data()), ok.bytes.size(), ok.strings, "test block");
@@ -353,19 +386,63 @@ TEST_CASE("format 2 encodings, without schema URLs and flags, still read") {
   s.scope.schema_url.clear();
   // Format 3 appends: a resource's or scope's schema URL (an empty one: one zero byte), and
   // after the links the span's and each link's flags (zeros: one byte each).
-  std::string resource_bytes, scope_bytes, extras;
+  std::string resource_bytes, scope_bytes;
   trace::detail::encode_resource(resource_bytes, s.resource);
   trace::detail::encode_scope(scope_bytes, s.scope);
-  trace::detail::encode_extras(extras, s);
+  const std::string extras = extras_of_format_6(s, false);
   CHECK(trace::detail::decode_resource(std::string_view(resource_bytes).substr(0, resource_bytes.size() - 1)) == s.resource);
   CHECK(trace::detail::decode_scope(std::string_view(scope_bytes).substr(0, scope_bytes.size() - 1)) == s.scope);
   trace::span back;
   back.start = s.start;
-  trace::detail::byte_reader in(std::string_view(extras).substr(0, extras.size() - 1 - s.links.size()), "format 2 extras");
-  trace::detail::decode_extras(in, back);
+  trace::detail::byte_reader in(extras, "format 2 extras");
+  trace::detail::decode_extras(in.with_layout(trace::detail::extras_layout::every_field), back);
   CHECK(back.events == s.events);
   CHECK(back.links == s.links);
   CHECK(back.flags == 0);
+}
+
+TEST_CASE("extras of formats 3 to 6 read and transcode into the current layout") {
+  // A span with attributes and nothing else, the common case: one byte of field bits
+  // instead of three dropped counts, two empty texts, two empty lists and the flags.
+  trace::span plain;
+  plain.attributes.set("k", std::int64_t{1});
+  std::string plain_current;
+  trace::detail::encode_extras(plain_current, plain);
+  CHECK(plain_current.size() + 7 == extras_of_format_6(plain, true).size());
+
+  for (std::uint64_t index : {0, 1, 2, 3}) {
+    const trace::span s = rich_span("six", index);
+    const std::string old = extras_of_format_6(s, true);
+    std::string current;
+    trace::detail::encode_extras(current, s);
+    CHECK(current.size() <= old.size() + 2);  // the field bits: at most two bytes more, with every field there
+    auto decoded = [&s](const std::string& bytes, trace::detail::extras_layout layout) {
+      trace::span back;
+      back.start = s.start;
+      trace::detail::byte_reader in(bytes, "extras");
+      trace::detail::decode_extras(in.with_layout(layout), back);
+      CHECK(in.at_end());
+      return back;
+    };
+    const trace::span from_old = decoded(old, trace::detail::extras_layout::every_field);
+    CHECK(from_old.attributes == s.attributes);
+    CHECK(from_old.events == s.events);
+    CHECK(from_old.links == s.links);
+    CHECK(from_old.flags == s.flags);
+    CHECK(from_old.trace_state == s.trace_state);
+    CHECK(from_old.status.message == s.status.message);
+    CHECK(from_old.dropped_events == s.dropped_events);
+    // Sealing a format-6 file transcodes its extras: the bytes are the current encoding's.
+    std::string transcoded;
+    trace::detail::byte_writer out(transcoded);
+    trace::detail::byte_reader in(old, "extras");
+    trace::detail::transcode_extras(in.with_layout(trace::detail::extras_layout::every_field), out);
+    CHECK(transcoded == current);
+    const trace::span from_current = decoded(current, trace::detail::extras_layout::present_fields);
+    CHECK(from_current.attributes == from_old.attributes);
+    CHECK(from_current.links == from_old.links);
+    CHECK(from_current.dropped_links == s.dropped_links);
+  }
 }
 
 TEST_CASE("one block_encoder kept across blocks of every size writes every byte a fresh one writes, and every row reads back") {

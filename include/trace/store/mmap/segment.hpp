@@ -85,7 +85,7 @@ inline record_state check_record(const std::byte* base, std::uint64_t at, std::u
 // A cheap test of whether a record may start at `at`, before its checksum is computed: type
 // batch, zero reserved bytes, and a block head that adds up to the length. Scanning damaged
 // bytes for the next record uses it, so garbage that looks like a long record costs nothing.
-inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint64_t size) {
+inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint64_t size, block_layout layout) {
   if (at + record_header_size > size) return false;
   const std::byte* header = base + at;
   const auto length = load<std::uint32_t>(header + 4);
@@ -93,7 +93,7 @@ inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint6
     return false;
   for (std::size_t i = 9; i < record_header_size; ++i)
     if (header[i] != std::byte{0}) return false;
-  return block_bounds(header + record_header_size, length).has_value();
+  return block_bounds(header + record_header_size, length, layout).has_value();
 }
 
 class segment {
@@ -253,7 +253,7 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
   const std::size_t count = blocks_.size();
   block_view& view = blocks_.push_back({});
   try {
-    parse_block(view, p, size, strings_, where);
+    parse_block(view, p, size, strings_, where, layout_of(header_.version));
   } catch (...) {
     blocks_.truncate(count);
     throw;
@@ -286,7 +286,7 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
   const std::byte* block = s->map_.data() + file_header_size;
-  auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
+  auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes), layout_of(s->header_.version));
   if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
   s->bounds_ = *bounds;
   // The zone map alone is checked now (a few hundred bytes): it gives the span count and the
@@ -466,7 +466,7 @@ inline std::optional<dropped_log_tail> segment::find_loss(const std::string& pro
       const std::uint64_t hole = file_.next_hole(at, size);
       while (at + 8 <= hole) {
         std::uint32_t length = 0;
-        if (plausible_record(base, at, size) && check_record(base, at, size, length) == record_state::valid) {
+        if (plausible_record(base, at, size, layout_of(header_.version)) && check_record(base, at, size, length) == record_state::valid) {
           loss.records_after.push_back(at);
           if (length >= 4) loss.spans_after += load<std::uint32_t>(base + at + record_header_size);
           at += align8(record_header_size + length);
@@ -643,8 +643,22 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   }
   rows.reserve(static_cast<std::size_t>(source_rows));
   extras_ends.reserve(static_cast<std::size_t>(source_rows));
+  // The rows' names take the table's first ids, before the extras' short strings: the few
+  // distinct services, operations, resources and scopes then fit their columns in a byte.
   for (const segment* source : sources) {
     source->verify();
+    std::vector<bool> named;  // by string id of the source
+    for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
+      const block_view& b = source->blocks_[i];
+      named.resize(b.refs().end);
+      for (std::uint32_t row = 0; row < b.rows(); ++row)
+        for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
+          named[b.id_column(c, row)] = true;
+    }
+    for (std::uint32_t id = 0; id < named.size(); ++id)
+      if (named[id]) strings.intern(source->strings_[id]);
+  }
+  for (const segment* source : sources) {
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
       for (std::uint32_t row = 0; row < b.rows(); ++row) {
