@@ -74,15 +74,15 @@ void add_extras_parts(trace::detail::byte_reader r, breakdown& parts) {
     parts[part] += mark - r.remaining();
     mark = r.remaining();
   };
-  trace::detail::read_extras_head(r);
-  charge("extras: head (dropped counts, trace state, status message)");
-  const std::uint64_t n = r.varint();
+  const trace::detail::extras_head head = trace::detail::read_extras_head(r);
+  charge("extras: head (fields present, dropped counts, trace state, status message)");
+  const std::uint64_t n = head.present & trace::detail::attributes_field ? r.varint() : 0;
   charge("extras: attribute count, events, links, flags");
   for (std::uint64_t i = 0; i < n; ++i) {
-    r.text();
-    charge("extras: attribute keys");
-    trace::detail::decode_value(r);
-    charge("extras: attribute values (type byte and value)");
+    const trace::detail::attribute_head key = trace::detail::read_extras_attribute_head(r);
+    charge("extras: attribute keys (and value types, format 7)");
+    trace::detail::decode_value(r, key.tag);
+    charge("extras: attribute values (and value types, format 6)");
   }
   while (!r.at_end()) r.take(1);  // events, links, flags: empty in this workload but for counts
   charge("extras: attribute count, events, links, flags");
@@ -101,7 +101,8 @@ breakdown sealed_breakdown(const std::filesystem::path& dir, std::uint64_t& span
     strings.push_back({});
     block_view view;
     const region_bounds bounds =
-        parse_block(view, base + file_header_size, static_cast<std::size_t>(h.block_bytes), strings, entry.path().string());
+        parse_block(view, base + file_header_size, static_cast<std::size_t>(h.block_bytes), strings, entry.path().string(),
+                    layout_of(h.version));
     spans += view.rows();
     parts["header"] += file_header_size;
     parts["zone map and block head"] += bounds[1];
@@ -113,13 +114,14 @@ breakdown sealed_breakdown(const std::filesystem::path& dir, std::uint64_t& span
       parts["column: " + name] += bytes;
       counted += bytes;
     };
+    const bool coded = layout_of(h.version) == block_layout::coded_parents;
     column("span id", 8ull * view.rows());
-    column("parent id", 8ull * view.rows());
+    if (!coded) column("parent id (u64, format 6)", 8ull * view.rows());
     const auto widths = view.widths();
     for (std::size_t c = 0; c < packed_column_count; ++c)
       column(column_name(static_cast<packed_column>(c)), std::uint64_t{widths[c]} * view.rows());
-    column("status and kind", 2ull * view.rows());
-    parts["column padding"] += columns - counted;
+    column("status and kind", (coded ? 1ull : 2ull) * view.rows());
+    parts["column padding, foreign parents"] += columns - counted;
     parts["extras padding"] += bounds[5] - bounds[4];
     for (std::uint32_t row = 0; row < view.rows(); ++row) {
       add_extras_parts(view.extras_reader(row), parts);

@@ -168,9 +168,11 @@ TEST_CASE("sealing interns short extras strings as refs and keeps long ones inli
   s.attributes.set("http.status_code", std::int64_t{-3});
   std::string log_bytes;
   trace::detail::encode_extras(log_bytes, s);
-  const std::string inline_attribute = std::string("\x16http.method\x03\x06GET", 17);
+  // A key and its value's tag in one varint: (11 << 1) << 3 | 3 (text) = 179; then the value.
+  const std::string inline_attribute = std::string("\xb3\x01http.method\x06GET", 16);
   CHECK(log_bytes.find(inline_attribute) != std::string::npos);
-  CHECK(log_bytes.find(std::string("\x20http.status_code\x01\x05", 19)) != std::string::npos);  // zigzag(-3) = 5
+  // (16 << 1) << 3 | 1 (integer) = 257, zigzag(-3) = 5
+  CHECK(log_bytes.find(std::string("\x81\x02http.status_code\x05", 19)) != std::string::npos);
 
   trace::detail::string_table_builder table;
   table.intern("already here");  // id 1, so the refs below are ids 2, 3, 4
@@ -178,10 +180,11 @@ TEST_CASE("sealing interns short extras strings as refs and keeps long ones inli
   trace::detail::byte_reader in(log_bytes, "test extras");
   trace::detail::byte_writer out(sealed_bytes, &table);
   trace::detail::transcode_extras(in, out);
-  // key: ref 2 → varint 5; tag 3 (text); value: ref 3 → varint 7.
-  CHECK(sealed_bytes.find(std::string("\x05\x03\x07", 3)) != std::string::npos);
+  // key: ref 2 → 5, with tag 3 (text) → 5 << 3 | 3 = 43; value: ref 3 → varint 7.
+  CHECK(sealed_bytes.find(std::string("\x2b\x07", 2)) != std::string::npos);
   CHECK(sealed_bytes.find("http.method") == std::string::npos);
-  CHECK(sealed_bytes.size() + 11 + 3 + 16 == log_bytes.size());  // the three strings' bytes are gone
+  // The three strings' bytes are gone, and the keys' varints take one byte instead of two.
+  CHECK(sealed_bytes.size() + 11 + 3 + 16 + 2 == log_bytes.size());
 
   s.attributes.set("long", std::string(trace::detail::max_interned_extras_text + 1, 'l'));
   log_bytes.clear();
@@ -403,12 +406,13 @@ TEST_CASE("format 2 encodings, without schema URLs and flags, still read") {
 
 TEST_CASE("extras of formats 3 to 6 read and transcode into the current layout") {
   // A span with attributes and nothing else, the common case: one byte of field bits
-  // instead of three dropped counts, two empty texts, two empty lists and the flags.
+  // instead of three dropped counts, two empty texts, two empty lists and the flags, and
+  // each value's type in its key's varint.
   trace::span plain;
   plain.attributes.set("k", std::int64_t{1});
   std::string plain_current;
   trace::detail::encode_extras(plain_current, plain);
-  CHECK(plain_current.size() + 7 == extras_of_format_6(plain, true).size());
+  CHECK(plain_current.size() + 8 == extras_of_format_6(plain, true).size());
 
   for (std::uint64_t index : {0, 1, 2, 3}) {
     const trace::span s = rich_span("six", index);

@@ -61,12 +61,15 @@ class byte_writer {
   void zigzag(std::int64_t value) {
     varint((static_cast<std::uint64_t>(value) << 1) ^ static_cast<std::uint64_t>(value >> 63));
   }
-  void text(std::string_view s) {
+  void text(std::string_view s) { tagged_text(s, 0, 0); }
+  // A text-or-ref whose varint also carries `tag` in its low `tag_bits` (an attribute's key
+  // and its value's type, in one byte when the key's id is below 8).
+  void tagged_text(std::string_view s, std::uint8_t tag, unsigned tag_bits = 3) {
     if (interner_ && !s.empty() && s.size() <= max_interned_extras_text) {
-      varint(std::uint64_t{interner_->intern(s)} << 1 | 1);
+      varint((std::uint64_t{interner_->intern(s)} << 1 | 1) << tag_bits | tag);
       return;
     }
-    varint(std::uint64_t{s.size()} << 1);
+    varint(std::uint64_t{s.size()} << 1 << tag_bits | tag);
     out_.append(s);
   }
   void pad_to(std::size_t alignment) { out_.append((alignment - out_.size() % alignment) % alignment, '\0'); }
@@ -117,8 +120,9 @@ class byte_reader {
     std::uint64_t value = varint();
     return static_cast<std::int64_t>((value >> 1) ^ (~(value & 1) + 1));
   }
-  std::string_view text() {
-    std::uint64_t v = varint();
+  std::string_view text() { return text_of(varint()); }
+  // The text named by the text-or-ref value `v`, read already.
+  std::string_view text_of(std::uint64_t v) {
     if (v & 1) {
       std::uint64_t id = v >> 1;
       if (id >= refs_.end)
@@ -167,9 +171,9 @@ class byte_reader {
 
 enum class value_tag : std::uint8_t { boolean, integer, real, text, booleans, integers, reals, texts };
 
+// A value without its tag (which the caller wrote).
 template <class String>
-void encode_value(byte_writer& w, const basic_attribute_value<String>& value) {
-  w.fixed(static_cast<std::uint8_t>(value.index()));
+void encode_value_body(byte_writer& w, const basic_attribute_value<String>& value) {
   auto one = [&w](const auto& v) {
     using V = std::decay_t<decltype(v)>;
     if constexpr (std::is_same_v<V, bool>) w.fixed<std::uint8_t>(v);
@@ -190,6 +194,12 @@ void encode_value(byte_writer& w, const basic_attribute_value<String>& value) {
 }
 
 template <class String>
+void encode_value(byte_writer& w, const basic_attribute_value<String>& value) {
+  w.fixed(static_cast<std::uint8_t>(value.index()));
+  encode_value_body(w, value);
+}
+
+template <class String>
 void encode_attributes(byte_writer& w, const basic_attributes<String>& items) {
   w.varint(items.size());
   for (const auto& item : items) {
@@ -198,8 +208,8 @@ void encode_attributes(byte_writer& w, const basic_attributes<String>& items) {
   }
 }
 
-inline basic_attribute_value<std::string_view> decode_value(byte_reader& r) {
-  auto tag = r.fixed<std::uint8_t>();
+// The value of type `tag`, read after its tag.
+inline basic_attribute_value<std::string_view> decode_value(byte_reader& r, std::uint8_t tag) {
   auto elements = [&r](auto read_one) {
     std::uint64_t n = r.varint();
     if (n > r.remaining()) r.fail("array of " + std::to_string(n) + " elements overruns its record");
@@ -221,6 +231,8 @@ inline basic_attribute_value<std::string_view> decode_value(byte_reader& r) {
   r.fail("unknown attribute value tag " + std::to_string(tag));
 }
 
+inline basic_attribute_value<std::string_view> decode_value(byte_reader& r) { return decode_value(r, r.fixed<std::uint8_t>()); }
+
 // Calls f(where, key, value) for each encoded attribute; true when f asked to stop.
 template <class F>
 bool visit_encoded_attributes(byte_reader& r, attribute_scope where, F& f) {
@@ -240,6 +252,53 @@ inline attributes decode_attributes(byte_reader& r) {
     return false;
   };
   visit_encoded_attributes(r, attribute_scope::span, keep);
+  return out;
+}
+
+// ---- attribute lists in a span's extras ----
+// From format 7 on (extras_layout::present_fields), a key and its value's tag share one
+// varint (`byte_writer::tagged_text`); resources, scopes and other records keep the key, then
+// a tag byte.
+
+template <class String>
+void encode_extras_attributes(byte_writer& w, const basic_attributes<String>& items) {
+  w.varint(items.size());
+  for (const auto& item : items) {
+    w.tagged_text(item.key, static_cast<std::uint8_t>(item.value.index()));
+    encode_value_body(w, item.value);
+  }
+}
+
+struct attribute_head {
+  std::string_view key;
+  std::uint8_t tag = 0;
+};
+inline attribute_head read_extras_attribute_head(byte_reader& r) {
+  if (r.layout() == extras_layout::every_field) {
+    const std::string_view key = r.text();
+    return {key, r.fixed<std::uint8_t>()};
+  }
+  const std::uint64_t v = r.varint();
+  return {r.text_of(v >> 3), static_cast<std::uint8_t>(v & 7)};
+}
+
+// Calls f(where, key, value) for each attribute of a list in the extras; true when f asked to stop.
+template <class F>
+bool visit_extras_attribute_list(byte_reader& r, attribute_scope where, F& f) {
+  for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
+    const attribute_head head = read_extras_attribute_head(r);
+    if (f(where, head.key, decode_value(r, head.tag))) return true;
+  }
+  return false;
+}
+
+inline attributes decode_extras_attribute_list(byte_reader& r) {
+  attributes out;
+  auto keep = [&out](attribute_scope, std::string_view key, const basic_attribute_value<std::string_view>& value) {
+    out.set(std::string(key), convert_value<std::string>(value));
+    return false;
+  };
+  visit_extras_attribute_list(r, attribute_scope::span, keep);
   return out;
 }
 
@@ -326,7 +385,7 @@ void encode_extras(std::string& out, const basic_span<String>& s, string_table_b
   if (present & dropped_links_field) w.varint(s.dropped_links);
   if (present & trace_state_field) w.text(s.trace_state);
   if (present & status_message_field) w.text(s.status.message);
-  if (present & attributes_field) encode_attributes(w, s.attributes);
+  if (present & attributes_field) encode_extras_attributes(w, s.attributes);
   if (present & events_field) {
     w.varint(s.events.size());
     for (const auto& e : s.events) {
@@ -334,7 +393,7 @@ void encode_extras(std::string& out, const basic_span<String>& s, string_table_b
       w.text(e.name);
       w.fixed<std::uint8_t>(e.level ? static_cast<std::uint8_t>(*e.level) + 1 : 0);
       w.varint(e.dropped_attributes);
-      encode_attributes(w, e.attributes);
+      encode_extras_attributes(w, e.attributes);
     }
   }
   if (present & links_field) {
@@ -345,7 +404,7 @@ void encode_extras(std::string& out, const basic_span<String>& s, string_table_b
       w.fixed(l.span.value());
       w.text(l.trace_state);
       w.varint(l.dropped_attributes);
-      encode_attributes(w, l.attributes);
+      encode_extras_attributes(w, l.attributes);
     }
   }
   if (present & flags_field) {
@@ -411,7 +470,7 @@ inline void decode_extras(byte_reader& r, span& s) {
   s.trace_state = std::string(h.trace_state);
   s.status.message = std::string(h.status_message);
   if (r.at_end()) return;
-  if (h.present & attributes_field) s.attributes = decode_attributes(r);
+  if (h.present & attributes_field) s.attributes = decode_extras_attribute_list(r);
   for (std::uint64_t n = read_extras_count(r, h, events_field), i = 0; i < n; ++i) {
     event e;
     e.time = s.start + static_cast<std::uint64_t>(r.zigzag());
@@ -419,7 +478,7 @@ inline void decode_extras(byte_reader& r, span& s) {
     auto level = read_event_level(r);
     if (level) e.level = static_cast<event_level>(level - 1);
     e.dropped_attributes = r.varint32();
-    e.attributes = decode_attributes(r);
+    e.attributes = decode_extras_attribute_list(r);
     s.events.push_back(std::move(e));
   }
   for (std::uint64_t n = read_extras_count(r, h, links_field), i = 0; i < n; ++i) {
@@ -430,7 +489,7 @@ inline void decode_extras(byte_reader& r, span& s) {
     l.span = span_id(r.fixed<std::uint64_t>());
     l.trace_state = std::string(r.text());
     l.dropped_attributes = r.varint32();
-    l.attributes = decode_attributes(r);
+    l.attributes = decode_extras_attribute_list(r);
     s.links.push_back(std::move(l));
   }
   if (!extras_have_flags(r, h)) return;  // version 2: no flags
@@ -442,7 +501,7 @@ inline void decode_extras(byte_reader& r, span& s) {
 template <class F>
 bool visit_span_attributes(byte_reader& r, const extras_head& h, F& f) {
   if (!(h.present & attributes_field)) return false;
-  return visit_encoded_attributes(r, attribute_scope::span, f);
+  return visit_extras_attribute_list(r, attribute_scope::span, f);
 }
 
 // Visits the attributes of the events and links, which follow the span's own in the extras;
@@ -454,13 +513,13 @@ bool visit_event_and_link_attributes(byte_reader& r, const extras_head& h, F& f)
     r.text();
     r.fixed<std::uint8_t>();
     r.varint();
-    if (visit_encoded_attributes(r, attribute_scope::event, f)) return true;
+    if (visit_extras_attribute_list(r, attribute_scope::event, f)) return true;
   }
   for (std::uint64_t n = read_extras_count(r, h, links_field), i = 0; i < n; ++i) {
     r.take(24);
     r.text();
     r.varint();
-    if (visit_encoded_attributes(r, attribute_scope::link, f)) return true;
+    if (visit_extras_attribute_list(r, attribute_scope::link, f)) return true;
   }
   return false;
 }
@@ -496,8 +555,8 @@ bool visit_own_attributes_noting_rest(byte_reader r, F& f) {
   if (r.at_end()) return false;
   if (h.present & attributes_field)
     for (std::uint64_t n = r.varint(), i = 0; i < n; ++i) {
-      std::string_view key = r.text();
-      f(attribute_scope::span, key, decode_value(r));
+      const attribute_head head = read_extras_attribute_head(r);
+      f(attribute_scope::span, head.key, decode_value(r, head.tag));
     }
   if (read_extras_count(r, h, events_field) != 0) return true;
   return read_extras_count(r, h, links_field) != 0;
@@ -510,8 +569,9 @@ inline void transcode_attributes(byte_reader& r, byte_writer& w) {
   std::uint64_t n = r.varint();
   w.varint(n);
   for (std::uint64_t i = 0; i < n; ++i) {
-    w.text(r.text());
-    encode_value(w, decode_value(r));
+    const attribute_head head = read_extras_attribute_head(r);
+    w.tagged_text(head.key, head.tag);
+    encode_value_body(w, decode_value(r, head.tag));
   }
 }
 

@@ -184,6 +184,8 @@ class segment {
   // the first, replacing it atomically; its header says which sequences it covers.
   static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
                                             const std::vector<indexed_tag>& tags);
+  // Interns first, into the table of a segment sealed from `sources`, the strings its rows name most.
+  static void intern_by_use(const std::vector<const segment*>& sources, string_table_builder& strings);
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
@@ -626,6 +628,51 @@ inline std::string tag_index_of(const std::byte* block, std::size_t size, const 
   return builder.finish(view.rows());
 }
 
+// Gives the sealed table's first ids to the strings named most: a ref below 64 takes one byte
+// in the extras (an attribute key with its type, below 8), a name below 256 one byte in its
+// column. So the texts most used by a sample of the rows' extras come first (as many as leave
+// the names below 256, at least 7 and at most 63), then the rows' names; the rest follow as
+// the extras name them.
+inline void segment::intern_by_use(const std::vector<const segment*>& sources, string_table_builder& strings) {
+  constexpr std::uint32_t sample_rows = 4096;
+  std::unordered_map<std::string_view, std::uint32_t> uses;
+  std::uint32_t sampled = 0;
+  auto count = [&uses](std::string_view text) {
+    if (!text.empty() && text.size() <= max_interned_extras_text) ++uses[text];
+  };
+  auto count_attribute = [&count](attribute_scope, std::string_view key, const basic_attribute_value<std::string_view>& value) {
+    count(key);
+    if (const auto* text = std::get_if<std::string_view>(&value)) count(*text);
+    return false;
+  };
+  std::vector<std::vector<bool>> named(sources.size());  // by source, by string id
+  std::size_t names = 0;
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    const segment& source = *sources[s];
+    source.verify();
+    for (std::size_t i = 0; i < source.blocks_.size(); ++i) {
+      const block_view& b = source.blocks_[i];
+      named[s].resize(b.refs().end);
+      for (std::uint32_t row = 0; row < b.rows(); ++row)
+        for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
+          named[s][b.id_column(c, row)] = true;
+      for (std::uint32_t row = 0; row < b.rows() && sampled < sample_rows; ++row, ++sampled) {
+        byte_reader head = b.extras_reader(row);
+        count(read_extras_head(head).status_message);
+        visit_every_extras_attribute(b.extras_reader(row), count_attribute);
+      }
+    }
+    names += static_cast<std::size_t>(std::ranges::count(named[s], true));
+  }
+  std::vector<std::pair<std::string_view, std::uint32_t>> most(uses.begin(), uses.end());
+  std::ranges::sort(most, [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  const std::size_t first = std::clamp<std::size_t>(names < 255 ? 255 - names : 0, 7, 63);
+  for (std::size_t i = 0; i < most.size() && i < first; ++i) strings.intern(most[i].first);
+  for (std::size_t s = 0; s < sources.size(); ++s)
+    for (std::uint32_t id = 0; id < named[s].size(); ++id)
+      if (named[s][id]) strings.intern(sources[s]->strings_[id]);
+}
+
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
                                                    const std::vector<const segment*>& sources,
                                                    const std::vector<indexed_tag>& tags) {
@@ -643,21 +690,7 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   }
   rows.reserve(static_cast<std::size_t>(source_rows));
   extras_ends.reserve(static_cast<std::size_t>(source_rows));
-  // The rows' names take the table's first ids, before the extras' short strings: the few
-  // distinct services, operations, resources and scopes then fit their columns in a byte.
-  for (const segment* source : sources) {
-    source->verify();
-    std::vector<bool> named;  // by string id of the source
-    for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
-      const block_view& b = source->blocks_[i];
-      named.resize(b.refs().end);
-      for (std::uint32_t row = 0; row < b.rows(); ++row)
-        for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
-          named[b.id_column(c, row)] = true;
-    }
-    for (std::uint32_t id = 0; id < named.size(); ++id)
-      if (named[id]) strings.intern(source->strings_[id]);
-  }
+  intern_by_use(sources, strings);  // verifies the sources too
   for (const segment* source : sources) {
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
