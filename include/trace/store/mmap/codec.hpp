@@ -413,6 +413,38 @@ void encode_extras(std::string& out, const basic_span<String>& s, string_table_b
   }
 }
 
+// Writes the extras of `s` as versions 2 to 6 laid them out (extras_layout::every_field): the
+// replication stream keeps this layout (trace-replication/1), so that builds of either side
+// of version 7 and replication logs written before it still understand each other.
+template <class String>
+void encode_extras_every_field(std::string& out, const basic_span<String>& s) {
+  if (!has_extras(s)) return;
+  byte_writer w(out);
+  for (std::uint32_t dropped : {s.dropped_attributes, s.dropped_events, s.dropped_links}) w.varint(dropped);
+  w.text(s.trace_state);
+  w.text(s.status.message);
+  encode_attributes(w, s.attributes);
+  w.varint(s.events.size());
+  for (const auto& e : s.events) {
+    w.zigzag(static_cast<std::int64_t>(e.time - s.start));
+    w.text(e.name);
+    w.fixed<std::uint8_t>(e.level ? static_cast<std::uint8_t>(*e.level) + 1 : 0);
+    w.varint(e.dropped_attributes);
+    encode_attributes(w, e.attributes);
+  }
+  w.varint(s.links.size());
+  for (const auto& l : s.links) {
+    w.fixed(l.trace.high());
+    w.fixed(l.trace.low());
+    w.fixed(l.span.value());
+    w.text(l.trace_state);
+    w.varint(l.dropped_attributes);
+    encode_attributes(w, l.attributes);
+  }
+  w.varint(s.flags);
+  for (const auto& l : s.links) w.varint(l.flags);
+}
+
 // Status message and trace state sit at the front of the extras, for cheap access; `present`
 // tells which of the fields after them follow.
 struct extras_head {
@@ -538,12 +570,16 @@ bool visit_extras_attributes(byte_reader r, bool own, F& f) {
 }
 
 // Visits every attribute held in the extras in one pass (the span's own, its events', its
-// links'); true when f asked to stop.
+// links'), `r` past the head `h`; true when f asked to stop.
+template <class F>
+bool visit_every_extras_attribute(byte_reader& r, const extras_head& h, F& f) {
+  if (r.at_end()) return false;
+  return visit_span_attributes(r, h, f) || visit_event_and_link_attributes(r, h, f);
+}
 template <class F>
 bool visit_every_extras_attribute(byte_reader r, F& f) {
   const extras_head h = read_extras_head(r);
-  if (r.at_end()) return false;
-  return visit_span_attributes(r, h, f) || visit_event_and_link_attributes(r, h, f);
+  return visit_every_extras_attribute(r, h, f);
 }
 
 // Visits every one of the span's own attributes (`f`'s answer does not stop it) and tells

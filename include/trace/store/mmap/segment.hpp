@@ -597,23 +597,8 @@ inline std::string text_index_of(const std::byte* block, std::size_t size) {
   block_view view;
   parse_block(view, block, size, strings, "sealed block being written");
   text_index_builder text;
-  for (std::uint32_t row = 0; row < view.rows(); ++row) {
-    // visit_span_text's texts of mmap_span(&view, row), with the extras read once
-    text.add_texts([&view, row](const auto& f) {
-      auto text_values = [&f](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>& value) {
-        if (const auto* one = std::get_if<std::string_view>(&value)) f(*one);
-        else if (const auto* many = std::get_if<std::vector<std::string_view>>(&value))
-          for (std::string_view item : *many) f(item);
-        return false;
-      };
-      f(view.name_at(row));
-      byte_reader head = view.extras_reader(row);
-      if (const std::string_view message = read_extras_head(head).status_message; !message.empty()) f(message);
-      visit_every_extras_attribute(view.extras_reader(row), text_values);
-      visit_resource_attributes(view.resource_at(row), text_values);
-      visit_scope_attributes(view.scope_at(row), text_values);
-    });
-  }
+  for (std::uint32_t row = 0; row < view.rows(); ++row)
+    text.add_texts([&view, row](const auto& f) { mmap_span(&view, row).visit_text(f); });
   return text.finish();
 }
 
