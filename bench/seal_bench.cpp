@@ -3,7 +3,10 @@
 //   * durable ingest (10k-span batches, sync at every batch) beside the memory store's
 //     ingest of the same spans, the two alternating repetition by repetition, and the ratio;
 //   * the sealed segments' bytes per span, part by part: each column, the string table, the
-//     trace index, the extras (what in them), the trace filter, the text and tag indexes.
+//     trace index, the extras (what in them), the trace filter, the text and tag indexes;
+//   * the text walk of full-text search over the sealed rows (mmap_span::visit_text, which the
+//     text index is built with too) beside the generic walk through name, status message and
+//     visit_attributes, alternating.
 // Figures, never assertions.
 //
 //   seal-bench [--spans N] [--reps R] [--cpu-time] [--smoke] [--only ingest|bytes] [--dir D]
@@ -21,6 +24,7 @@
 #include <vector>
 
 #include "limits.hpp"
+#include "trace/query/text_query.hpp"
 #include "trace/store/memory.hpp"
 #include "trace/store/mmap.hpp"
 #include "workload.hpp"
@@ -186,6 +190,41 @@ int main(int argc, char** argv) {
               static_cast<unsigned long long>(sealed_spans));
   for (const auto& [name, bytes] : parts)
     std::printf("  %-62s %7.2f\n", name.c_str(), static_cast<double>(bytes) / n);
+
+  std::vector<double> one_pass, generic;
+  {
+    trace::mmap_options o;
+    o.path = opt.dir;
+    o.mode = trace::open_mode::read_only;
+    const trace::mmap_store store(o);
+    std::uint64_t bytes_one = 0, bytes_generic = 0;
+    auto add_to = [](std::uint64_t& sum) { return [&sum](std::string_view text) { sum += text.size(); }; };
+    for (int rep = 0; rep < 3; ++rep) {
+      auto start = bench::bench_clock::now();
+      for (const trace::mmap_span s : store.scan()) trace::visit_span_text(s, add_to(bytes_one));
+      one_pass.push_back(bench::seconds_since(start) * 1e3);
+      start = bench::bench_clock::now();
+      for (const trace::mmap_span s : store.scan()) {
+        auto f = add_to(bytes_generic);
+        f(s.name());
+        if (const auto message = s.status_message(); !message.empty()) f(message);
+        s.visit_attributes([&f](trace::attribute_scope, std::string_view, const auto& value) {
+          if (const auto* text = std::get_if<std::string_view>(&value)) f(*text);
+          else if (const auto* texts = std::get_if<std::vector<std::string_view>>(&value))
+            for (std::string_view item : *texts) f(item);
+          return false;
+        });
+      }
+      generic.push_back(bench::seconds_since(start) * 1e3);
+    }
+    if (bytes_one != bytes_generic) {
+      std::fprintf(stderr, "seal-bench: the two text walks read %llu and %llu bytes\n",
+                   static_cast<unsigned long long>(bytes_one), static_cast<unsigned long long>(bytes_generic));
+      return 2;
+    }
+  }
+  std::printf("text walk over the sealed rows: one pass %.1f ms, generic %.1f ms (%.2fx; medians of 3)\n", median(one_pass),
+              median(generic), median(one_pass) / median(generic));
   std::filesystem::remove_all(opt.dir);
   return sealed_spans == spans.size() ? 0 : 2;
 }
