@@ -71,7 +71,6 @@ using breakdown = std::map<std::string, std::uint64_t>;
 
 // Where the bytes of one row's extras go, measured by walking them as the reader does.
 void add_extras_parts(trace::detail::byte_reader r, breakdown& parts) {
-  using trace::detail::byte_reader;
   if (r.at_end()) return;
   auto mark = r.remaining();
   auto charge = [&r, &mark, &parts](const char* part) {
