@@ -8,7 +8,8 @@
 // fuzz/corpus/store/template (no tag indexes) and tag-indexes (the sealed segment indexes
 // the span's service, name, status and kind, field codes 3-6, its start and two attributes)
 // are stores this program builds at start-up (log-only and sealed-only are the template's
-// two halves); to write them again:
+// two halves; format-6 is the template a format-6 build wrote, so that the reader of the
+// older block layout is fuzzed too); to write them again:
 //   TRACE_FUZZ_STORE_SEEDS=fuzz/corpus/store build/fuzz/fuzz_store -runs=0
 #include <cstddef>
 #include <cstdint>

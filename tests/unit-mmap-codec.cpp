@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "mmap_test_support.hpp"
+#include "trace/query/text_query.hpp"
 #include "trace/store/mmap.hpp"
 
 using test_support::materialize_all;
@@ -76,6 +77,15 @@ trace::span rich_span(const std::string& tag, std::uint64_t index) {
   return s;
 }
 
+// The extras of `s` as formats 2 to 6 wrote them: every head field and count, zero or not;
+// format 3 on appends the flags (`with_flags`).
+std::string extras_of_format_6(const trace::span& s, bool with_flags) {
+  std::string out;
+  trace::detail::encode_extras_every_field(out, s);
+  if (!with_flags) out.resize(out.size() - 1 - s.links.size());  // the flags are one byte each here
+  return out;
+}
+
 std::vector<trace::span> rich_batch(const std::string& tag, std::uint64_t count) {
   std::vector<trace::span> out;
   for (std::uint64_t i = 0; i < count; ++i) out.push_back(rich_span(tag, i));
@@ -135,9 +145,11 @@ TEST_CASE("sealing interns short extras strings as refs and keeps long ones inli
   s.attributes.set("http.status_code", std::int64_t{-3});
   std::string log_bytes;
   trace::detail::encode_extras(log_bytes, s);
-  const std::string inline_attribute = std::string("\x16http.method\x03\x06GET", 17);
+  // A key and its value's tag in one varint: (11 << 1) << 3 | 3 (text) = 179; then the value.
+  const std::string inline_attribute = std::string("\xb3\x01http.method\x06GET", 16);
   CHECK(log_bytes.find(inline_attribute) != std::string::npos);
-  CHECK(log_bytes.find(std::string("\x20http.status_code\x01\x05", 19)) != std::string::npos);  // zigzag(-3) = 5
+  // (16 << 1) << 3 | 1 (integer) = 257, zigzag(-3) = 5
+  CHECK(log_bytes.find(std::string("\x81\x02http.status_code\x05", 19)) != std::string::npos);
 
   trace::detail::string_table_builder table;
   table.intern("already here");  // id 1, so the refs below are ids 2, 3, 4
@@ -145,10 +157,11 @@ TEST_CASE("sealing interns short extras strings as refs and keeps long ones inli
   trace::detail::byte_reader in(log_bytes, "test extras");
   trace::detail::byte_writer out(sealed_bytes, &table);
   trace::detail::transcode_extras(in, out);
-  // key: ref 2 → varint 5; tag 3 (text); value: ref 3 → varint 7.
-  CHECK(sealed_bytes.find(std::string("\x05\x03\x07", 3)) != std::string::npos);
+  // key: ref 2 → 5, with tag 3 (text) → 5 << 3 | 3 = 43; value: ref 3 → varint 7.
+  CHECK(sealed_bytes.find(std::string("\x2b\x07", 2)) != std::string::npos);
   CHECK(sealed_bytes.find("http.method") == std::string::npos);
-  CHECK(sealed_bytes.size() + 11 + 3 + 16 == log_bytes.size());  // the three strings' bytes are gone
+  // The three strings' bytes are gone, and the keys' varints take one byte instead of two.
+  CHECK(sealed_bytes.size() + 11 + 3 + 16 + 2 == log_bytes.size());
 
   s.attributes.set("long", std::string(trace::detail::max_interned_extras_text + 1, 'l'));
   log_bytes.clear();
@@ -189,8 +202,8 @@ void encode(parsed_block& b, const std::vector<trace::detail::row_input>& rows) 
 }  // namespace
 
 TEST_CASE("a string ref outside the block's table is refused with corrupt_data naming the id") {
-  // Extras whose trace state is ref 1000: five varints 0, 0, 0, (1000 << 1 | 1), 0.
-  std::string extras = std::string("\0\0\0", 3) + "\xd1\x0f" + std::string("\0", 1);
+  // Extras holding a trace state alone (fields 8), ref 1000: varints 8, (1000 << 1 | 1).
+  std::string extras = "\x08\xd1\x0f";
   parsed_block b;
   encode(b, rows_with_extras(extras));
   trace::detail::parse_block(b.view, reinterpret_cast<const std::byte*>(b.bytes.data()), b.bytes.size(), b.strings, "test block");
@@ -207,8 +220,8 @@ TEST_CASE("a string ref outside the block's table is refused with corrupt_data n
   CHECK_THROWS_WITH(span.visit_attributes(ignore), Catch::Contains("string id 1000"));
 
   // A ref inside the table resolves to the table's bytes, in place.
-  extras[3] = '\x05';  // ref 2: "op"
-  extras.erase(4, 1);
+  extras[1] = '\x05';  // ref 2: "op"
+  extras.erase(2, 1);
   parsed_block ok;
   encode(ok, rows_with_extras(extras));
   trace::detail::parse_block(ok.view, reinterpret_cast<const std::byte*>(ok.bytes.data()), ok.bytes.size(), ok.strings, "test block");
@@ -353,19 +366,64 @@ TEST_CASE("format 2 encodings, without schema URLs and flags, still read") {
   s.scope.schema_url.clear();
   // Format 3 appends: a resource's or scope's schema URL (an empty one: one zero byte), and
   // after the links the span's and each link's flags (zeros: one byte each).
-  std::string resource_bytes, scope_bytes, extras;
+  std::string resource_bytes, scope_bytes;
   trace::detail::encode_resource(resource_bytes, s.resource);
   trace::detail::encode_scope(scope_bytes, s.scope);
-  trace::detail::encode_extras(extras, s);
+  const std::string extras = extras_of_format_6(s, false);
   CHECK(trace::detail::decode_resource(std::string_view(resource_bytes).substr(0, resource_bytes.size() - 1)) == s.resource);
   CHECK(trace::detail::decode_scope(std::string_view(scope_bytes).substr(0, scope_bytes.size() - 1)) == s.scope);
   trace::span back;
   back.start = s.start;
-  trace::detail::byte_reader in(std::string_view(extras).substr(0, extras.size() - 1 - s.links.size()), "format 2 extras");
-  trace::detail::decode_extras(in, back);
+  trace::detail::byte_reader in(extras, "format 2 extras");
+  trace::detail::decode_extras(in.with_layout(trace::detail::extras_layout::every_field), back);
   CHECK(back.events == s.events);
   CHECK(back.links == s.links);
   CHECK(back.flags == 0);
+}
+
+TEST_CASE("extras of formats 3 to 6 read and transcode into the current layout") {
+  // A span with attributes and nothing else, the common case: one byte of field bits
+  // instead of three dropped counts, two empty texts, two empty lists and the flags, and
+  // each value's type in its key's varint.
+  trace::span plain;
+  plain.attributes.set("k", std::int64_t{1});
+  std::string plain_current;
+  trace::detail::encode_extras(plain_current, plain);
+  CHECK(plain_current.size() + 8 == extras_of_format_6(plain, true).size());
+
+  for (std::uint64_t index : {0, 1, 2, 3}) {
+    const trace::span s = rich_span("six", index);
+    const std::string old = extras_of_format_6(s, true);
+    std::string current;
+    trace::detail::encode_extras(current, s);
+    CHECK(current.size() <= old.size() + 2);  // the field bits: at most two bytes more, with every field there
+    auto decoded = [&s](const std::string& bytes, trace::detail::extras_layout layout) {
+      trace::span back;
+      back.start = s.start;
+      trace::detail::byte_reader in(bytes, "extras");
+      trace::detail::decode_extras(in.with_layout(layout), back);
+      CHECK(in.at_end());
+      return back;
+    };
+    const trace::span from_old = decoded(old, trace::detail::extras_layout::every_field);
+    CHECK(from_old.attributes == s.attributes);
+    CHECK(from_old.events == s.events);
+    CHECK(from_old.links == s.links);
+    CHECK(from_old.flags == s.flags);
+    CHECK(from_old.trace_state == s.trace_state);
+    CHECK(from_old.status.message == s.status.message);
+    CHECK(from_old.dropped_events == s.dropped_events);
+    // Sealing a format-6 file transcodes its extras: the bytes are the current encoding's.
+    std::string transcoded;
+    trace::detail::byte_writer out(transcoded);
+    trace::detail::byte_reader in(old, "extras");
+    trace::detail::transcode_extras(in.with_layout(trace::detail::extras_layout::every_field), out);
+    CHECK(transcoded == current);
+    const trace::span from_current = decoded(current, trace::detail::extras_layout::present_fields);
+    CHECK(from_current.attributes == from_old.attributes);
+    CHECK(from_current.links == from_old.links);
+    CHECK(from_current.dropped_links == s.dropped_links);
+  }
 }
 
 TEST_CASE("one block_encoder kept across blocks of every size writes every byte a fresh one writes, and every row reads back") {
@@ -432,5 +490,36 @@ TEST_CASE("one block_encoder kept across blocks of every size writes every byte 
       }
       CHECK(seen == n);
     }
+  }
+}
+
+TEST_CASE("an mmap span's one-pass text walk gives the texts of the generic walk, in a log and sealed") {
+  // visit_span_text over an mmap_span reads its extras once (mmap_span::visit_text); sealing
+  // builds the text index with the same walk. Its texts must be the model's own, or the index
+  // and a scan of the same rows would answer a text query differently.
+  temp_dir dir;
+  trace::mmap_store store(test_support::default_options(dir));
+  auto batch = rich_batch("walk", 12);
+  batch.front().status.message = "card declined";
+  store.append(batch);
+  auto texts_of = [](const auto& s) {
+    std::vector<std::string> out;
+    trace::visit_span_text(s, [&out](std::string_view text) { out.emplace_back(text); });
+    std::ranges::sort(out);
+    return out;
+  };
+  for (int sealed = 0; sealed < 2; ++sealed) {
+    INFO((sealed ? "sealed" : "log"));
+    std::size_t rows = 0;
+    for (const trace::mmap_span s : store.scan()) {
+      const std::vector<std::string> walked = texts_of(s);
+      CHECK(walked == texts_of(s.materialize()));
+      CHECK(std::ranges::find(walked, std::string(s.name())) != walked.end());
+      ++rows;
+    }
+    CHECK(rows == batch.size());
+    const trace::text_query declined("\"card declined\"");
+    CHECK(std::ranges::count_if(store.scan(), [&declined](const trace::mmap_span& s) { return declined.matches(s); }) == 1);
+    store.roll();
   }
 }

@@ -293,3 +293,44 @@ TEST_CASE("stored spans read their scope's name and version in place, and scope 
   trace::mmap_store reopened(default_options(dir));
   check(reopened);
 }
+
+TEST_CASE("a store of format 6 (before coded parents) opens, reads, is sealed anew and takes appends") {
+  // tests/data/mmap-format-6: a sealed segment and a log written by a format-6 build
+  // (generate.cpp there says how); their spans are those below.
+  auto expected = make_batch(0, 4, 6);
+  auto in_log = make_batch(4, 3, 6);
+  in_log.push_back(test_support::make_span(0, 6));
+  expected.insert(expected.end(), in_log.begin(), in_log.end());
+  temp_dir dir;
+  auto o = default_options(dir);
+  std::filesystem::create_directories(o.path);
+  for (const char* name : {"0000000000000001.seg", "0000000000000002.log"})
+    std::filesystem::copy_file(std::filesystem::path(TRACE_TEST_DATA_DIR) / "mmap-format-6" / name, o.path / name);
+  {
+    auto read_only = o;
+    read_only.mode = trace::open_mode::read_only;
+    const trace::mmap_store store(read_only);  // the old log is read in place
+    REQUIRE(store.segments().size() == 2);
+    CHECK_FALSE(store.segments()[1].sealed);
+    CHECK(materialize_all(store) == sorted(expected));
+    // A parent in another segment of its trace, and one in the same block.
+    const auto spans = store.find_trace(expected.back().trace);
+    CHECK(std::ranges::count_if(spans, [](const trace::mmap_span& s) { return s.parent().value() == 1; }) == 6);
+  }
+  auto more = make_batch(10, 2, 5);
+  {
+    trace::mmap_store store(o);  // a writer seals the old log before appending in the new layout
+    for (const auto& info : store.segments()) CHECK(info.sealed);
+    store.append(more);
+    expected.insert(expected.end(), more.begin(), more.end());
+    CHECK(materialize_all(store) == sorted(expected));
+    store.roll();
+    CHECK(store.compact() >= 1);  // merged: format-6 segments transcoded into one of this format
+  }
+  const trace::mmap_store reopened(o);
+  CHECK(materialize_all(reopened) == sorted(expected));
+  for (const auto& info : reopened.segments())
+    CHECK(trace::detail::read_file_header(reinterpret_cast<const std::byte*>(test_support::read_file(info.path).data()),
+                                          trace::detail::file_header_size, info.path.string())
+              .version == trace::detail::format_version);
+}

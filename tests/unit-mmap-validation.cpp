@@ -121,17 +121,40 @@ TEST_CASE("a row whose ordinal names another trace's run is refused") {
   auto o = small_segment_options(dir);
   auto seg = sealed_store(o);
   edit_block(seg, [](std::byte* block, const trace::detail::region_bounds& b) {
-    // Row 0 is in trace 0's run; its ordinal (after the span and parent ids and the start
-    // and duration columns) now names trace 1, an existing trace whose run lies elsewhere.
+    // Row 0 is in trace 0's run; its ordinal (after the span ids and the start and duration
+    // columns) now names trace 1, an existing trace whose run lies elsewhere.
     std::uint32_t rows = 0, packed_widths = 0;
     std::memcpy(&rows, block, 4);
     std::memcpy(&packed_widths, block + 28, 4);
     const auto widths = trace::detail::unpack_widths(packed_widths);
-    std::byte* ordinal = block + b[region(block_region::columns)] + std::size_t{rows} * (16 + widths[0] + widths[1]);
+    std::byte* ordinal = block + b[region(block_region::columns)] + std::size_t{rows} * (8 + widths[0] + widths[1]);
     REQUIRE(std::to_integer<int>(ordinal[0]) == 0);
     ordinal[0] = std::byte{1};
   });
   CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) && Catch::Contains("row 0 is outside its trace's run"));
+}
+
+TEST_CASE("a parent code naming a row outside its trace's run or a missing foreign parent is refused") {
+  temp_dir dir;
+  auto o = small_segment_options(dir);
+  auto seg = sealed_store(o);
+  // Row 1 of trace 0 (4 spans, its parent at row 0: code 2) now names row 4, past the run,
+  // or foreign parent 0 of a block that has none.
+  const std::uint8_t code = GENERATE(std::uint8_t{10}, std::uint8_t{1});
+  INFO("parent code " << int(code));
+  edit_block(seg, [code](std::byte* block, const trace::detail::region_bounds& b) {
+    std::uint32_t rows = 0, packed_widths = 0;
+    std::memcpy(&rows, block, 4);
+    std::memcpy(&packed_widths, block + 28, 4);
+    std::size_t before = 8;  // the span id, then the packed columns before the parent code
+    for (std::uint8_t width : trace::detail::unpack_widths(packed_widths)) before += width;
+    std::byte* parents = block + b[region(block_region::columns)] + std::size_t{rows} * before;
+    REQUIRE(std::to_integer<int>(parents[0]) == 0);
+    REQUIRE(std::to_integer<int>(parents[1]) == 2);
+    parents[1] = std::byte{code};
+  });
+  CHECK_THROWS_WITH(trace::mmap_store(o), Catch::Contains(seg.string()) &&
+                                              Catch::Contains("row 1 names a parent outside its trace's run"));
 }
 
 TEST_CASE("a segment whose header names another sequence than its file is refused") {

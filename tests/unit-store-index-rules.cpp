@@ -1,5 +1,5 @@
 // Index rules bound to a schema's tags: checked against the schema, kept in the catalog,
-// built into each segment the group's store seals (format version 6), used by the row
+// built into each segment the group's store seals (format version 6 on), used by the row
 // filter, trace search and TraceQL with the same answers as a scan, reported and scanned
 // around when damaged, and rebuilt by `compact` when the rules change.
 #include <catch2/catch.hpp>

@@ -14,6 +14,7 @@ cmake --workflow --preset bench-smoke
 ./build/bench-smoke/bench/traceql-bench --smoke
 ./build/bench-smoke/bench/append-new-bench 20000 1
 ./build/bench-smoke/bench/scale-bench --smoke   # the mmap store at 20k and 100k spans: trace filter, window, reopen
+./build/bench-smoke/bench/seal-bench --smoke   # ~1 s: durable ingest beside the memory store, sealed bytes by part (exit 2: spans lost)
 ./build/bench-smoke/bench/parquet-bench --smoke
 ./build/bench-smoke/bench/io-bench --smoke
 ./build/bench-smoke/bench/instrument-bench --smoke   # our side only: opentelemetry-cpp is built only when asked

@@ -543,11 +543,11 @@ path, what = sys.argv[1], sys.argv[2]
 data = bytearray(open(path, 'rb').read())
 if what == 'swap-index':  # a sealed segment: swap the first two trace ids, fix the CRCs
     n, traces, base, count, strings, extras, services = struct.unpack_from('<7I', data, 128)
-    index = 128 + align8(64 + 4 * services) + strings
+    index = 128 + align8(64 + 4 * services + 8) + strings  # version 7: parent width, foreign parents
     first, second = data[index:index + 16], data[index + 24:index + 40]
     data[index:index + 16], data[index + 24:index + 40] = second, first
     struct.pack_into('<I', data, 48, masked(data[index:index + 24 * traces]))
-    struct.pack_into('<I', data, 124, masked(data[:124]))  # a sealed version 6 header
+    struct.pack_into('<I', data, 124, masked(data[:124]))  # a sealed header, version 6 on
 elif what == 'flip-first-record':  # a log: one byte inside the first record's payload
     data[128 + 16 + 40] ^= 0x5a
 elif what == 'zero-second-record':  # a log: cut at the boundary after the first record

@@ -28,9 +28,14 @@
 namespace trace {
 inline namespace v0 {
 
-// Calls `f(text)` for every text of a span that full-text search reads.
+// Calls `f(text)` for every text of a span that full-text search reads, in no set order. A
+// stored span that reads its texts in fewer passes walks them itself (mmap_span::visit_text).
 template <span_like S, class F>
 void visit_span_text(const S& s, F&& f) {
+  if constexpr (requires { s.visit_text(f); }) {
+    s.visit_text(f);
+    return;
+  }
   f(name_of(s));
   if (auto message = status_message_of(s); !message.empty()) f(message);
   visit_attributes(s, [&f](attribute_scope, std::string_view, const auto& value) {

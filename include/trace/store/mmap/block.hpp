@@ -4,13 +4,18 @@
 // `block_view`, in place in the mapped file:
 //
 //   head      span/trace/string counts, the widths of the packed columns
-//   zone map  min/max start, min/max duration, the set of service ids
+//   zone map  min/max start, min/max duration, the set of service ids; from version 7 the
+//             parent column's width and the count of foreign parents
 //   strings   the strings this block adds to its segment's table (interned names)
 //   index     the traces of the block, each with its run of rows (rows are grouped by trace)
-//   columns   span id, parent, start, duration, trace ordinal, service, name, resource,
-//             scope, extras end, status, kind: one array each, for scans; all but the ids,
-//             status and kind in the fewest bytes that hold the block's largest value
+//   columns   span id, start, duration, trace ordinal, service, name, resource, scope,
+//             extras end, parent, status and kind: one array each, for scans; all but the
+//             span ids, status and kind in the fewest bytes that hold the block's largest
+//             value; then the foreign parents (version 7 on, see `parent_code`)
 //   extras    the rest of each span (attributes, events, links, ...), see codec.hpp
+//
+// Versions 2 to 6 store the parent as a u64 after the span id, and status and kind in a
+// byte each; `block_view` reads both layouts.
 //
 // A sealed segment sorts its index by trace id so a lookup is a binary search.
 
@@ -27,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "trace/core/span.hpp"
@@ -42,13 +48,29 @@ namespace detail {
 inline constexpr std::size_t block_head_size = 32;
 inline constexpr std::size_t trace_entry_size = 24;  // id high u64, id low u64, first row u32, row count u32
 
+// From version 7 on, a block's columns are laid out this way (`block_layout`): parents
+// named by code, status and kind in one byte. Older files keep theirs.
+inline constexpr std::uint32_t coded_parents_version = 7;
+enum class block_layout : std::uint8_t { wide_parents, coded_parents };
+constexpr block_layout layout_of(std::uint32_t version) noexcept {
+  return version >= coded_parents_version ? block_layout::coded_parents : block_layout::wide_parents;
+}
+
 // The columns stored in the fewest bytes (1..8) that hold the block's largest value, in
-// this order after the span id and parent id columns (u64) and before status and kind (u8).
-// Start is stored relative to the block's min start. The widths sit in the head's last u32,
-// 4 bits each, the first column in the lowest bits.
-enum class packed_column : std::uint8_t { start, duration, ordinal, service, name, resource, scope, extras_end };
-inline constexpr std::size_t packed_column_count = 8;
+// this order after the span id column (u64) and before status and kind. Start is stored
+// relative to the block's min start. The first eight widths sit in the head's last u32, 4
+// bits each, the first column in the lowest bits; the parent code's (version 7 on) after the
+// zone map's service ids.
+enum class packed_column : std::uint8_t { start, duration, ordinal, service, name, resource, scope, extras_end, parent };
+inline constexpr std::size_t packed_column_count = 9;
+inline constexpr std::size_t head_packed_columns = 8;  // those whose width is in the head's last u32
 using column_widths = std::array<std::uint8_t, packed_column_count>;
+
+// A parent named in few bytes (version 7 on): 0, none; 2k + 2, the span at row k of the same
+// trace's run; 2k + 1, entry k of the block's foreign parents (a parent outside the block's
+// rows of its trace, e.g. in an earlier batch of a log), a u64 each after the status bytes.
+constexpr std::uint64_t parent_in_run(std::uint32_t row_in_run) noexcept { return 2 * std::uint64_t{row_in_run} + 2; }
+constexpr std::uint64_t foreign_parent(std::uint32_t index) noexcept { return 2 * std::uint64_t{index} + 1; }
 
 constexpr const char* column_name(packed_column column) noexcept {
   switch (column) {
@@ -60,6 +82,7 @@ constexpr const char* column_name(packed_column column) noexcept {
     case packed_column::resource: return "resource id";
     case packed_column::scope: return "scope id";
     case packed_column::extras_end: return "extras end";
+    case packed_column::parent: return "parent code";
   }
   return "column";
 }
@@ -72,32 +95,43 @@ constexpr std::uint8_t bytes_for(std::uint64_t largest) noexcept {
   return static_cast<std::uint8_t>(std::max<std::uint64_t>(1, (std::uint64_t(std::bit_width(largest)) + 7) / 8));
 }
 
+// The head's u32 of the first eight widths; the parent code's width is stored apart.
 constexpr std::uint32_t pack_widths(const column_widths& widths) noexcept {
   std::uint32_t packed = 0;
-  for (std::size_t c = 0; c < packed_column_count; ++c) packed |= std::uint32_t{widths[c]} << (4 * c);
+  for (std::size_t c = 0; c < head_packed_columns; ++c) packed |= std::uint32_t{widths[c]} << (4 * c);
   return packed;
 }
 
-constexpr column_widths unpack_widths(std::uint32_t packed) noexcept {
+constexpr column_widths unpack_widths(std::uint32_t packed, std::uint8_t parent_width = 0) noexcept {
   column_widths widths{};
-  for (std::size_t c = 0; c < packed_column_count; ++c) widths[c] = static_cast<std::uint8_t>((packed >> (4 * c)) & 0xf);
+  for (std::size_t c = 0; c < head_packed_columns; ++c) widths[c] = static_cast<std::uint8_t>((packed >> (4 * c)) & 0xf);
+  widths[static_cast<std::size_t>(packed_column::parent)] = parent_width;
   return widths;
 }
 
 // The first column whose width is unusable: start and duration take 1..8 bytes; ordinals,
-// string ids and extras offsets are 32-bit, so 1..4.
-inline std::optional<packed_column> bad_width(const column_widths& widths) noexcept {
+// string ids, extras offsets and parent codes are 32-bit, so 1..4 (no parent code before
+// version 7: width 0).
+inline std::optional<packed_column> bad_width(const column_widths& widths, block_layout layout) noexcept {
   for (std::size_t c = 0; c < packed_column_count; ++c) {
+    if (c == static_cast<std::size_t>(packed_column::parent) && layout == block_layout::wide_parents) continue;
     const std::uint8_t limit = c <= static_cast<std::size_t>(packed_column::duration) ? 8 : 4;
     if (widths[c] < 1 || widths[c] > limit) return static_cast<packed_column>(c);
   }
   return std::nullopt;
 }
 
-constexpr std::size_t columns_size(std::size_t rows, const column_widths& widths) noexcept {
-  std::size_t row_bytes = 2 * 8 + 2;
+constexpr std::size_t columns_size(std::size_t rows, const column_widths& widths, block_layout layout,
+                                   std::size_t foreign_parents) noexcept {
+  std::size_t row_bytes = layout == block_layout::coded_parents ? 8 + 1 : 2 * 8 + 2;
   for (std::uint8_t width : widths) row_bytes += width;
-  return align8(rows * row_bytes) + column_slack;
+  return align8(rows * row_bytes + 8 * foreign_parents) + column_slack;
+}
+
+// Bytes of the head and zone map: the tail of version 7 on holds the parent code's width and
+// the count of foreign parents.
+constexpr std::size_t zone_region_size(std::size_t services, block_layout layout) noexcept {
+  return align8(block_head_size + 32 + 4 * services + (layout == block_layout::coded_parents ? 8 : 0));
 }
 
 // One span as the encoder takes it: hot fields plus already-encoded rare parts.
@@ -155,6 +189,11 @@ class block_encoder {
   std::vector<trace_id> traces_;
   std::vector<std::uint32_t> ordinal_of_row_, order_, first_row_, rank_;
   std::vector<interned> ids_;  // by position in `order_`
+  // Parents named by code (by position in `order_`), and those outside their trace's run.
+  void code_parents();
+  std::vector<std::uint32_t> parent_codes_;
+  std::vector<span_id> foreign_parents_;
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> run_ids_;  // a long run's span ids and places, sorted
   std::vector<std::uint32_t> services_;
   std::vector<std::string_view> added_;
   std::uint32_t string_base_ = 0;
@@ -207,6 +246,44 @@ inline void block_encoder::group_by_trace(bool sorted_index) {
                        [&rows](std::uint32_t a, std::uint32_t b) { return rows[a].start < rows[b].start; });
 }
 
+inline void block_encoder::code_parents() {
+  const std::vector<row_input>& rows = *rows_;
+  parent_codes_.resize(rows.size());
+  foreign_parents_.clear();
+  for (std::size_t t = 0; t + 1 < first_row_.size(); ++t) {
+    const std::uint32_t first = first_row_[t], count = first_row_[t + 1] - first;
+    // Traces hold tens of spans: a short run is searched in place, a long one through its
+    // sorted ids, so that a trace of many spans does not cost its square.
+    constexpr std::uint32_t short_run = 64;
+    if (count > short_run) {
+      run_ids_.clear();
+      for (std::uint32_t k = 0; k < count; ++k) run_ids_.emplace_back(rows[order_[first + k]].id.value(), k);
+      std::ranges::sort(run_ids_);
+    }
+    for (std::uint32_t k = 0; k < count; ++k) {
+      const span_id parent = rows[order_[first + k]].parent;
+      std::uint64_t code = 0;
+      if (parent.valid()) {
+        std::uint32_t place = count;
+        if (count <= short_run) {
+          for (std::uint32_t j = 0; j < count && place == count; ++j)
+            if (rows[order_[first + j]].id == parent) place = j;
+        } else {
+          auto at = std::ranges::lower_bound(run_ids_, std::pair<std::uint64_t, std::uint32_t>{parent.value(), 0});
+          if (at != run_ids_.end() && at->first == parent.value()) place = at->second;
+        }
+        if (place < count) {
+          code = parent_in_run(place);
+        } else {
+          code = foreign_parent(static_cast<std::uint32_t>(foreign_parents_.size()));
+          foreign_parents_.push_back(parent);
+        }
+      }
+      parent_codes_[first + k] = static_cast<std::uint32_t>(code);
+    }
+  }
+}
+
 inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, string_table_builder& strings,
                                        bool sorted_index) {
   rows_ = &rows;
@@ -241,6 +318,7 @@ inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, strin
   if (extras_bytes_ > 0xffffffffu) throw error(errc::invalid_argument, "a block holds at most 4 GiB of span extras");
   if (n == 0) min_start_ = min_duration_ = 0;
   std::ranges::sort(services_);
+  code_parents();
   added_ = strings.take_added();
   string_base_ = static_cast<std::uint32_t>(strings.next_id() - added_.size());
 
@@ -259,14 +337,16 @@ inline std::size_t block_encoder::plan(const std::vector<row_input>& rows, strin
     widen(packed_column::resource, i.resource);
     widen(packed_column::scope, i.scope);
   }
+  widen(packed_column::parent, foreign_parent(static_cast<std::uint32_t>(foreign_parents_.size())));
+  for (std::uint32_t code : parent_codes_) widen(packed_column::parent, code);
 
   std::size_t strings_bytes = 0;
   for (std::string_view s : added_) strings_bytes += 4 + s.size();
   bounds_[0] = 0;
-  bounds_[1] = align8(block_head_size + 32 + 4 * services_.size());
+  bounds_[1] = zone_region_size(services_.size(), block_layout::coded_parents);
   bounds_[2] = bounds_[1] + align8(strings_bytes);
   bounds_[3] = bounds_[2] + trace_entry_size * traces_.size();
-  bounds_[4] = bounds_[3] + columns_size(n, widths_);
+  bounds_[4] = bounds_[3] + columns_size(n, widths_, block_layout::coded_parents, foreign_parents_.size());
   bounds_[5] = bounds_[4] + align8(static_cast<std::size_t>(extras_bytes_));
   return size();
 }
@@ -290,6 +370,8 @@ inline region_bounds block_encoder::write(std::byte* out) const {
     put(p, v);
   for (std::uint64_t v : {min_start_, max_start_, min_duration_, max_duration_}) put(p, v);
   for (std::uint32_t id : services_) put(p, id);
+  put(p, std::uint32_t{widths_[static_cast<std::size_t>(packed_column::parent)]});
+  put(p, static_cast<std::uint32_t>(foreign_parents_.size()));
   pad(p, bounds_[1]);
 
   for (std::string_view s : added_) {
@@ -310,12 +392,10 @@ inline region_bounds block_encoder::write(std::byte* out) const {
   // by its width: the bytes past the width are overwritten by the next values. The last 8
   // rows store their width alone, since the next column's first values are already written.
   std::byte* ids = p;
-  std::byte* parents = ids + 8 * std::size_t{n};
   std::array<std::byte*, packed_column_count> packed{};
-  packed[0] = parents + 8 * std::size_t{n};
+  packed[0] = ids + 8 * std::size_t{n};
   for (std::size_t c = 1; c < packed_column_count; ++c) packed[c] = packed[c - 1] + std::size_t{widths_[c - 1]} * n;
   std::byte* statuses = packed.back() + std::size_t{widths_.back()} * n;
-  std::byte* kinds = statuses + n;
   std::byte* extras = out + bounds_[4];
   std::uint64_t extras_end = 0;
   bool near_end = false;
@@ -328,7 +408,6 @@ inline region_bounds block_encoder::write(std::byte* out) const {
     const row_input& r = rows[order_[i]];
     near_end = n - i < 8;
     put(ids, r.id.value());
-    put(parents, r.parent.value());
     store(packed_column::start, r.start - min_start_);
     store(packed_column::duration, r.duration);
     store(packed_column::ordinal, ordinal_of_row_[order_[i]]);
@@ -337,12 +416,13 @@ inline region_bounds block_encoder::write(std::byte* out) const {
     store(packed_column::resource, ids_[i].resource);
     store(packed_column::scope, ids_[i].scope);
     store(packed_column::extras_end, extras_end += r.extras.size());
-    *statuses++ = static_cast<std::byte>(r.status);
-    *kinds++ = static_cast<std::byte>(r.kind);
+    store(packed_column::parent, parent_codes_[i]);
+    *statuses++ = static_cast<std::byte>(static_cast<unsigned>(r.status) | static_cast<unsigned>(r.kind) << 2);
     if (!r.extras.empty()) std::memcpy(extras, r.extras.data(), r.extras.size());
     extras += r.extras.size();
   }
-  pad(kinds, bounds_[4]);
+  for (span_id parent : foreign_parents_) put(statuses, parent.value());
+  pad(statuses, bounds_[4]);
   pad(extras, bounds_[5]);
   return bounds_;
 }
@@ -410,7 +490,13 @@ class block_view {
   }
 
   span_id id_at(std::uint32_t row) const noexcept { return span_id(load<std::uint64_t>(col_ + 8 * row)); }
-  span_id parent_at(std::uint32_t row) const noexcept { return span_id(load<std::uint64_t>(col_ + 8 * (rows_ + row))); }
+  span_id parent_at(std::uint32_t row) const noexcept {
+    if (!foreign_) return span_id(load<std::uint64_t>(col_ + 8 * (rows_ + row)));  // before version 7: a u64
+    const std::uint64_t code = packed(packed_column::parent, row);
+    if (code == 0) return span_id();
+    if (code & 1) return span_id(load<std::uint64_t>(foreign_ + 8 * (code >> 1)));
+    return id_at(trace_first_row(ordinal_at(row)) + static_cast<std::uint32_t>(code >> 1) - 1);
+  }
   std::uint64_t packed(packed_column column, std::uint32_t row) const noexcept {
     const auto c = static_cast<std::size_t>(column);
     return load<std::uint64_t>(packed_[c] + std::size_t{widths_[c]} * row) & masks_[c];
@@ -432,14 +518,26 @@ class block_view {
     return {reinterpret_cast<const char*>(extras_) + begin, end - begin};
   }
   // A reader of the row's extras that resolves their string refs through this block's table.
-  byte_reader extras_reader(std::uint32_t row) const noexcept { return byte_reader(extras_at(row), "span extras", refs()); }
+  byte_reader extras_reader(std::uint32_t row) const noexcept {
+    return byte_reader(extras_at(row), "span extras", refs()).with_layout(extras_layout_);
+  }
   // Where a packed column lies: row r's value is the column's width in bytes at `column_data(c) + width * r`.
   const std::byte* column_data(packed_column column) const noexcept { return packed_[static_cast<std::size_t>(column)]; }
   std::uint8_t column_width(packed_column column) const noexcept { return widths_[static_cast<std::size_t>(column)]; }
-  const std::byte* status_column() const noexcept { return status_; }  // a byte per row, then the kinds
-  status_code status_at(std::uint32_t row) const noexcept { return static_cast<status_code>(load<std::uint8_t>(status_ + row)); }
-  span_kind kind_at(std::uint32_t row) const noexcept { return static_cast<span_kind>(load<std::uint8_t>(status_ + rows_ + row)); }
+  // Row r's status is its byte in `status_column()` masked by `status_mask()`, its kind its
+  // byte in `kind_column()` shifted right by `kind_shift()` (from version 7 one byte holds both).
+  const std::byte* status_column() const noexcept { return status_; }
+  const std::byte* kind_column() const noexcept { return kind_; }
+  std::uint8_t status_mask() const noexcept { return status_mask_; }
+  std::uint8_t kind_shift() const noexcept { return kind_shift_; }
+  status_code status_at(std::uint32_t row) const noexcept {
+    return static_cast<status_code>(load<std::uint8_t>(status_ + row) & status_mask_);
+  }
+  span_kind kind_at(std::uint32_t row) const noexcept {
+    return static_cast<span_kind>(load<std::uint8_t>(kind_ + row) >> kind_shift_);
+  }
   std::string_view string(std::uint32_t id) const noexcept { return (*strings_)[id]; }
+  const column_widths& widths() const noexcept { return widths_; }
   // The strings this block's bytes may name: its segment's, up to the end of its own.
   string_refs refs() const noexcept { return {strings_, string_end_}; }
   block_lazy_columns& lazy_columns() const noexcept { return *lazy_; }
@@ -453,7 +551,7 @@ class block_view {
   const text_index_view* text_index() const noexcept { return text_index_; }
   void set_text_index(const text_index_view* index) noexcept { text_index_ = index; }
 
-  friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&);
+  friend region_bounds parse_block(block_view&, const std::byte*, std::size_t, string_list&, const std::string&, block_layout);
 
  private:
   const string_list* strings_ = nullptr;
@@ -463,7 +561,11 @@ class block_view {
   std::array<const std::byte*, packed_column_count> packed_{};
   std::array<std::uint64_t, packed_column_count> masks_{};
   column_widths widths_{};
-  const std::byte* status_ = nullptr;  // then kind
+  const std::byte* status_ = nullptr;
+  const std::byte* kind_ = nullptr;  // version 7 on: the status byte, whose upper bits hold the kind
+  std::uint8_t status_mask_ = 0xff, kind_shift_ = 0;
+  const std::byte* foreign_ = nullptr;  // version 7 on: the foreign parents (see parent_code); null before
+  extras_layout extras_layout_ = extras_layout::present_fields;
   const std::byte* extras_ = nullptr;
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0, traces_ = 0, service_count_ = 0, string_end_ = 0;
@@ -473,19 +575,40 @@ class block_view {
   const text_index_view* text_index_ = nullptr;  // owned by the segment
 };
 
+// The widths of a block's packed columns and its count of foreign parents, from its head and
+// zone map; the caller has checked that the zone map's tail lies inside the block.
+struct column_plan {
+  column_widths widths{};
+  std::size_t foreign_parents = 0;
+};
+inline column_plan read_column_plan(const std::byte* p, block_layout layout) noexcept {
+  column_plan plan;
+  if (layout == block_layout::wide_parents) {
+    plan.widths = unpack_widths(load<std::uint32_t>(p + 28));
+    return plan;
+  }
+  const std::byte* tail = p + block_head_size + 32 + 4 * std::size_t{load<std::uint32_t>(p + 24)};
+  const std::uint32_t parent_width = load<std::uint32_t>(tail);
+  plan.widths = unpack_widths(load<std::uint32_t>(p + 28), static_cast<std::uint8_t>(std::min<std::uint32_t>(parent_width, 15)));
+  plan.foreign_parents = load<std::uint32_t>(tail + 4);
+  return plan;
+}
+
 // Where the regions of the block at [p, p + size) lie, from its head; nullopt when the head's
 // counts and column widths do not add up to `size`.
-inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t size) {
+inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t size,
+                                                 block_layout layout = block_layout::coded_parents) {
   if (size < block_head_size + 32) return std::nullopt;
   auto head = [p](std::size_t i) { return std::size_t{load<std::uint32_t>(p + 4 * i)}; };
   const std::size_t n = head(0), traces = head(1), strings_bytes = head(4), extras_bytes = head(5), services = head(6);
-  const column_widths widths = unpack_widths(load<std::uint32_t>(p + 28));
-  if (bad_width(widths)) return std::nullopt;
   region_bounds bounds{};
-  bounds[1] = align8(block_head_size + 32 + 4 * services);
+  bounds[1] = zone_region_size(services, layout);
+  if (bounds[1] > size) return std::nullopt;
+  const column_plan plan = read_column_plan(p, layout);
+  if (bad_width(plan.widths, layout) || plan.foreign_parents > n) return std::nullopt;
   bounds[2] = bounds[1] + strings_bytes;
   bounds[3] = bounds[2] + trace_entry_size * traces;
-  bounds[4] = bounds[3] + columns_size(n, widths);
+  bounds[4] = bounds[3] + columns_size(n, plan.widths, layout, plan.foreign_parents);
   bounds[5] = bounds[4] + align8(extras_bytes);
   if (bounds[5] != size || strings_bytes % 8 || traces > n || (n && !traces)) return std::nullopt;
   return bounds;
@@ -494,14 +617,16 @@ inline std::optional<region_bounds> block_bounds(const std::byte* p, std::size_t
 // Checks the structure of the block at [p, p + size) and points `view` into it; the block's
 // strings are appended to `strings`. Throws `error(errc::corrupt_data)` prefixed by `where`.
 inline region_bounds parse_block(block_view& view, const std::byte* p, std::size_t size, string_list& strings,
-                                 const std::string& where) {
+                                 const std::string& where, block_layout layout = block_layout::coded_parents) {
   auto fail = [&where](const std::string& problem) -> void { throw error(errc::corrupt_data, where + ": " + problem); };
-  const column_widths widths = size >= block_head_size ? unpack_widths(load<std::uint32_t>(p + 28)) : column_widths{};
-  if (auto column = bad_width(widths); column && size >= block_head_size)
+  const bool zone_inside = size >= block_head_size + 32 && zone_region_size(load<std::uint32_t>(p + 24), layout) <= size;
+  const column_plan plan = zone_inside ? read_column_plan(p, layout) : column_plan{};
+  const column_widths& widths = plan.widths;
+  if (auto column = bad_width(widths, layout); column && zone_inside)
     fail(std::string("block head gives the ") + column_name(*column) + " column a width of " +
          std::to_string(widths[static_cast<std::size_t>(*column)]) +
-         " bytes (start and duration take 1..8, ids and offsets 1..4)");
-  auto bounds_or_none = block_bounds(p, size);
+         " bytes (start and duration take 1..8, ids, offsets and parent codes 1..4)");
+  auto bounds_or_none = block_bounds(p, size, layout);
   if (!bounds_or_none)
     fail("block head does not add up to its " + std::to_string(size) + " bytes");
   const region_bounds bounds = *bounds_or_none;
@@ -530,7 +655,8 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
   view.zone_ = p + block_head_size;
   view.index_ = p + bounds[2];
   view.col_ = p + bounds[3];
-  const std::byte* column = view.col_ + 2 * 8 * std::size_t{n};
+  const bool coded = layout == block_layout::coded_parents;
+  const std::byte* column = view.col_ + (coded ? 8 : 16) * std::size_t{n};
   for (std::size_t c = 0; c < packed_column_count; ++c) {
     view.packed_[c] = column;
     view.widths_[c] = widths[c];
@@ -538,6 +664,11 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
     column += std::size_t{widths[c]} * n;
   }
   view.status_ = column;
+  view.kind_ = coded ? column : column + n;
+  view.status_mask_ = coded ? 3 : 0xff;
+  view.kind_shift_ = coded ? 2 : 0;
+  view.foreign_ = coded ? column + n : nullptr;
+  view.extras_layout_ = coded ? extras_layout::present_fields : extras_layout::every_field;
   view.extras_ = p + bounds[4];
   view.min_start_ = view.min_start();
   view.rows_ = n;
@@ -580,6 +711,11 @@ inline region_bounds parse_block(block_view& view, const std::byte* p, std::size
       previous_end = end;
       if (static_cast<std::uint8_t>(view.status_at(row)) > 2 || static_cast<std::uint8_t>(view.kind_at(row)) > 5)
         fail("row " + std::to_string(row) + " has an unknown status or kind");
+      if (coded) {  // a parent code names an entry of the foreign parents or a row of its own run
+        const std::uint64_t code = view.packed(packed_column::parent, row);
+        if (code & 1 ? (code >> 1) >= plan.foreign_parents : (code && (code >> 1) > view.trace_row_count(run)))
+          fail("row " + std::to_string(row) + " names a parent outside its trace's run and the foreign parents");
+      }
       if (!view.id_at(row).valid()) fail("row " + std::to_string(row) + " has a zero span id");
       const std::uint64_t start_offset = view.packed(packed_column::start, row);
       const duration_ns duration = view.duration_at(row);

@@ -64,6 +64,9 @@ class mmap_block {
         service_(column(detail::packed_column::service)),
         name_(column(detail::packed_column::name)),
         status_(block->status_column()),
+        kind_(block->kind_column()),
+        status_mask_(block->status_mask()),
+        kind_shift_(block->kind_shift()),
         min_start_(block->min_start()),
         rows_(block->rows()) {}
 
@@ -74,8 +77,10 @@ class mmap_block {
   trace_id trace(std::size_t row) const noexcept { return block_->trace_at(static_cast<std::uint32_t>(read(ordinal_, row))); }
   timestamp_ns start(std::size_t row) const noexcept { return min_start_ + read(start_, row); }
   duration_ns duration(std::size_t row) const noexcept { return read(duration_, row); }
-  status_code status(std::size_t row) const noexcept { return static_cast<status_code>(detail::load<std::uint8_t>(status_ + row)); }
-  span_kind kind(std::size_t row) const noexcept { return static_cast<span_kind>(detail::load<std::uint8_t>(status_ + rows_ + row)); }
+  status_code status(std::size_t row) const noexcept {
+    return static_cast<status_code>(detail::load<std::uint8_t>(status_ + row) & status_mask_);
+  }
+  span_kind kind(std::size_t row) const noexcept { return static_cast<span_kind>(detail::load<std::uint8_t>(kind_ + row) >> kind_shift_); }
   std::uint32_t service_id(std::size_t row) const noexcept { return static_cast<std::uint32_t>(read(service_, row)); }
   std::uint32_t name_id(std::size_t row) const noexcept { return static_cast<std::uint32_t>(read(name_, row)); }
   packed_ids service_ids() const noexcept { return {service_.data, service_.width}; }
@@ -149,7 +154,9 @@ class mmap_block {
 
   const detail::block_view* block_ = nullptr;
   packed_column start_, duration_, ordinal_, service_, name_;
-  const std::byte* status_ = nullptr;  // then the kinds
+  const std::byte* status_ = nullptr;
+  const std::byte* kind_ = nullptr;
+  std::uint8_t status_mask_ = 0xff, kind_shift_ = 0;
   timestamp_ns min_start_ = 0;
   std::uint32_t rows_ = 0;
 };

@@ -17,7 +17,7 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr char file_magic[8] = {'T', 'R', 'A', 'C', 'E', 'S', 'E', 'G'};
-inline constexpr std::uint32_t format_version = 6;  // 6: a sealed segment's text index and tag indexes, header CRC to 124 when sealed; 5: a sealed segment's trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
+inline constexpr std::uint32_t format_version = 7;  // 7: parents named by code, status and kind in a byte, extras led by the fields they hold (block.hpp, codec.hpp); 6: a sealed segment's text index and tag indexes, header CRC to 124 when sealed; 5: a sealed segment's trace filter; 4: a log's commit watermark; 3: schema URLs, span and link flags
 inline constexpr std::uint32_t oldest_format_version = 2;  // 2: packed columns, string refs; 2 and 3 read as 4 without what came later
 inline constexpr std::size_t file_header_size = 128;
 inline constexpr std::size_t header_crc_offset = 124;  // masked CRC of the header's fixed bytes

@@ -76,10 +76,11 @@ inline void mmap_store::open_writer(bool repair) {
   drop_covered();
   open_cold();
   if (!leftovers.empty() || !files.empty()) detail::sync_directory(options_.path);
-  // Only the newest log stays active, and only if it carries a commit watermark (format 4);
-  // older ones (left by a crash mid-roll, or by an older build) are sealed now.
+  // Only the newest log stays active, and only if it is of this build's format (its blocks
+  // are appended in the current layout); older ones (left by a crash mid-roll, or by an older
+  // build) are sealed now.
   for (std::size_t i = 0; i < segments_.size(); ++i) {
-    if (segments_[i]->sealed() || (i + 1 == segments_.size() && segments_[i]->version() >= 4)) continue;
+    if (segments_[i]->sealed() || (i + 1 == segments_.size() && segments_[i]->version() == detail::format_version)) continue;
     if (segments_[i]->span_count() == 0) {
       std::filesystem::remove(segments_[i]->path());
       segments_.erase(segments_.begin() + static_cast<std::ptrdiff_t>(i--));

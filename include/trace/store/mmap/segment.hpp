@@ -85,7 +85,7 @@ inline record_state check_record(const std::byte* base, std::uint64_t at, std::u
 // A cheap test of whether a record may start at `at`, before its checksum is computed: type
 // batch, zero reserved bytes, and a block head that adds up to the length. Scanning damaged
 // bytes for the next record uses it, so garbage that looks like a long record costs nothing.
-inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint64_t size) {
+inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint64_t size, block_layout layout) {
   if (at + record_header_size > size) return false;
   const std::byte* header = base + at;
   const auto length = load<std::uint32_t>(header + 4);
@@ -93,7 +93,7 @@ inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint6
     return false;
   for (std::size_t i = 9; i < record_header_size; ++i)
     if (header[i] != std::byte{0}) return false;
-  return block_bounds(header + record_header_size, length).has_value();
+  return block_bounds(header + record_header_size, length, layout).has_value();
 }
 
 class segment {
@@ -184,6 +184,8 @@ class segment {
   // the first, replacing it atomically; its header says which sequences it covers.
   static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
                                             const std::vector<indexed_tag>& tags);
+  // Interns first, into the table of a segment sealed from `sources`, the strings its rows name most.
+  static void intern_by_use(const std::vector<const segment*>& sources, string_table_builder& strings);
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
   std::uint64_t covers_through() const noexcept { return std::max(header_.covers_through, header_.sequence); }
 
@@ -253,7 +255,7 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
   const std::size_t count = blocks_.size();
   block_view& view = blocks_.push_back({});
   try {
-    parse_block(view, p, size, strings_, where);
+    parse_block(view, p, size, strings_, where, layout_of(header_.version));
   } catch (...) {
     blocks_.truncate(count);
     throw;
@@ -286,7 +288,7 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
     throw error(errc::corrupt_data, where + ": file is " + std::to_string(size) + " bytes but its header says " +
                                         std::to_string(expected) + " (truncated or extended)");
   const std::byte* block = s->map_.data() + file_header_size;
-  auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes));
+  auto bounds = block_bounds(block, static_cast<std::size_t>(s->header_.block_bytes), layout_of(s->header_.version));
   if (!bounds) throw error(errc::corrupt_data, where + ": zone map region is damaged (block sizes do not add up)");
   s->bounds_ = *bounds;
   // The zone map alone is checked now (a few hundred bytes): it gives the span count and the
@@ -466,7 +468,7 @@ inline std::optional<dropped_log_tail> segment::find_loss(const std::string& pro
       const std::uint64_t hole = file_.next_hole(at, size);
       while (at + 8 <= hole) {
         std::uint32_t length = 0;
-        if (plausible_record(base, at, size) && check_record(base, at, size, length) == record_state::valid) {
+        if (plausible_record(base, at, size, layout_of(header_.version)) && check_record(base, at, size, length) == record_state::valid) {
           loss.records_after.push_back(at);
           if (length >= 4) loss.spans_after += load<std::uint32_t>(base + at + record_header_size);
           at += align8(record_header_size + length);
@@ -595,23 +597,8 @@ inline std::string text_index_of(const std::byte* block, std::size_t size) {
   block_view view;
   parse_block(view, block, size, strings, "sealed block being written");
   text_index_builder text;
-  for (std::uint32_t row = 0; row < view.rows(); ++row) {
-    // visit_span_text's texts of mmap_span(&view, row), with the extras read once
-    text.add_texts([&view, row](const auto& f) {
-      auto text_values = [&f](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>& value) {
-        if (const auto* one = std::get_if<std::string_view>(&value)) f(*one);
-        else if (const auto* many = std::get_if<std::vector<std::string_view>>(&value))
-          for (std::string_view item : *many) f(item);
-        return false;
-      };
-      f(view.name_at(row));
-      byte_reader head = view.extras_reader(row);
-      if (const std::string_view message = read_extras_head(head).status_message; !message.empty()) f(message);
-      visit_every_extras_attribute(view.extras_reader(row), text_values);
-      visit_resource_attributes(view.resource_at(row), text_values);
-      visit_scope_attributes(view.scope_at(row), text_values);
-    });
-  }
+  for (std::uint32_t row = 0; row < view.rows(); ++row)
+    text.add_texts([&view, row](const auto& f) { mmap_span(&view, row).visit_text(f); });
   return text.finish();
 }
 
@@ -624,6 +611,51 @@ inline std::string tag_index_of(const std::byte* block, std::size_t size, const 
   tag_index_builder builder(tags);
   for (std::uint32_t row = 0; row < view.rows(); ++row) builder.add(row, mmap_span(&view, row));
   return builder.finish(view.rows());
+}
+
+// Gives the sealed table's first ids to the strings named most: a ref below 64 takes one byte
+// in the extras (an attribute key with its type, below 8), a name below 256 one byte in its
+// column. So the texts most used by a sample of the rows' extras come first (as many as leave
+// the names below 256, at least 7 and at most 63), then the rows' names; the rest follow as
+// the extras name them.
+inline void segment::intern_by_use(const std::vector<const segment*>& sources, string_table_builder& strings) {
+  constexpr std::uint32_t sample_rows = 4096;
+  std::unordered_map<std::string_view, std::uint32_t> uses;
+  std::uint32_t sampled = 0;
+  auto count = [&uses](std::string_view text) {
+    if (!text.empty() && text.size() <= max_interned_extras_text) ++uses[text];
+  };
+  auto count_attribute = [&count](attribute_scope, std::string_view key, const basic_attribute_value<std::string_view>& value) {
+    count(key);
+    if (const auto* text = std::get_if<std::string_view>(&value)) count(*text);
+    return false;
+  };
+  std::vector<std::vector<bool>> named(sources.size());  // by source, by string id
+  std::size_t names = 0;
+  for (std::size_t s = 0; s < sources.size(); ++s) {
+    const segment& source = *sources[s];
+    source.verify();
+    for (std::size_t i = 0; i < source.blocks_.size(); ++i) {
+      const block_view& b = source.blocks_[i];
+      named[s].resize(b.refs().end);
+      for (std::uint32_t row = 0; row < b.rows(); ++row)
+        for (auto c : {packed_column::service, packed_column::name, packed_column::resource, packed_column::scope})
+          named[s][b.id_column(c, row)] = true;
+      for (std::uint32_t row = 0; row < b.rows() && sampled < sample_rows; ++row, ++sampled) {
+        byte_reader head = b.extras_reader(row);
+        count(read_extras_head(head).status_message);
+        visit_every_extras_attribute(b.extras_reader(row), count_attribute);
+      }
+    }
+    names += static_cast<std::size_t>(std::ranges::count(named[s], true));
+  }
+  std::vector<std::pair<std::string_view, std::uint32_t>> most(uses.begin(), uses.end());
+  std::ranges::sort(most, [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+  const std::size_t first = std::clamp<std::size_t>(names < 255 ? 255 - names : 0, 7, 63);
+  for (std::size_t i = 0; i < most.size() && i < first; ++i) strings.intern(most[i].first);
+  for (std::size_t s = 0; s < sources.size(); ++s)
+    for (std::uint32_t id = 0; id < named[s].size(); ++id)
+      if (named[s][id]) strings.intern(sources[s]->strings_[id]);
 }
 
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
@@ -643,8 +675,8 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
   }
   rows.reserve(static_cast<std::size_t>(source_rows));
   extras_ends.reserve(static_cast<std::size_t>(source_rows));
+  intern_by_use(sources, strings);  // verifies the sources too
   for (const segment* source : sources) {
-    source->verify();
     for (std::size_t i = 0; i < source->blocks_.size(); ++i) {
       const block_view& b = source->blocks_[i];
       for (std::uint32_t row = 0; row < b.rows(); ++row) {

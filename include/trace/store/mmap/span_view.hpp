@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <string_view>
+#include <variant>
+#include <vector>
 
 #include "trace/core/span.hpp"
 #include "trace/core/span_traits.hpp"
@@ -51,6 +53,27 @@ class mmap_span {
            detail::visit_resource_attributes(block_->resource_at(row_), f) ||
            detail::visit_scope_attributes(block_->scope_at(row_), f) ||
            detail::visit_extras_attributes(block_->extras_reader(row_), false, f);
+  }
+
+  // Calls f(text) for each text full-text search reads (visit_span_text, which calls this):
+  // the name, the status message and the string attribute values, in an order of its own that
+  // reads the extras once. Sealing builds the text index with it too, so the index and a scan
+  // cannot disagree.
+  template <class F>
+  void visit_text(F&& f) const {
+    auto text_values = [&f](attribute_scope, std::string_view, const basic_attribute_value<std::string_view>& value) {
+      if (const auto* one = std::get_if<std::string_view>(&value)) f(*one);
+      else if (const auto* many = std::get_if<std::vector<std::string_view>>(&value))
+        for (std::string_view item : *many) f(item);
+      return false;
+    };
+    f(name());
+    detail::byte_reader extras = block_->extras_reader(row_);
+    const detail::extras_head head = detail::read_extras_head(extras);
+    if (!head.status_message.empty()) f(head.status_message);
+    detail::visit_every_extras_attribute(extras, head, text_values);
+    detail::visit_resource_attributes(block_->resource_at(row_), text_values);
+    detail::visit_scope_attributes(block_->scope_at(row_), text_values);
   }
 
   // A full owning copy of the span.

@@ -2,7 +2,8 @@
 // A batch of spans as the payload of a replication `batch` frame: self-contained (every
 // string inline), so a replica decodes it without the primary's string tables. The parts
 // of a span that the mmap store encodes (resource, scope, extras) use the store's own
-// encoding (docs/FORMAT.md, "Extras"), so nothing of the model is lost on the way.
+// encoding (docs/FORMAT.md, "Extras"; the extras as versions 2 to 6 laid them out, which this
+// stream keeps), so nothing of the model is lost on the way.
 
 #include <cstdint>
 #include <string>
@@ -42,7 +43,7 @@ void encode_batch(std::string& out, const Range& batch) {
     trace::detail::encode_scope(parts, s.scope);
     w.text(parts);
     parts.clear();
-    trace::detail::encode_extras(parts, s);
+    trace::detail::encode_extras_every_field(parts, s);
     w.text(parts);
   }
 }
@@ -82,7 +83,7 @@ inline std::vector<span> decode_batch(std::string_view bytes, const std::string&
     s.scope = trace::detail::decode_scope(r.text());
     const std::string_view extras = r.text();
     trace::detail::byte_reader e(extras, what.c_str());
-    trace::detail::decode_extras(e, s);
+    trace::detail::decode_extras(e.with_layout(trace::detail::extras_layout::every_field), s);
     if (!e.at_end()) e.fail("extras have " + std::to_string(e.remaining()) + " bytes left over");
   }
   if (!r.at_end()) r.fail(std::to_string(r.remaining()) + " bytes after the last span");
