@@ -113,6 +113,8 @@ cmp "$work/spans.otlp.json" "$work/again.otlp.json"
 echo "tracectl import of the Parquet export gives the same store"
 
 echo "-- libFuzzer targets, ${TRACE_FUZZ_SECONDS:-20}s each (the HTTP layers 10s), two at a time"
+# Three programs, each one translation unit holding a group of targets; fuzz_<target> is a
+# link to its group's program and runs that target alone (fuzz/CMakeLists.txt).
 cmake -S fuzz -B "$work/fuzz" -DCMAKE_CXX_COMPILER=clang++ >/dev/null
 cmake --build "$work/fuzz" -j2 >/dev/null
 fuzz() {
