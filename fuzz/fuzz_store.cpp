@@ -2,7 +2,9 @@
 // when every checksum holds (a CRC only tells that bytes changed, not that they make sense).
 // The input is a store directory's files: a sealed segment and a log, their checksums
 // recomputed. The store is opened read-only, scanned in full, every trace looked up (the
-// index must find exactly what the scan saw), then repaired and opened for writing.
+// index must find exactly what the scan saw), its query fast paths (columns, tag indexes)
+// asked a few fixed questions that the generic scan must answer alike, then it is repaired
+// and opened for writing.
 //
 // Input: u32 size of the sealed segment | its bytes | the log's bytes. The seeds
 // fuzz/corpus/store/template (no tag indexes) and tag-indexes (the sealed segment indexes
@@ -21,6 +23,9 @@
 #include <vector>
 
 #include "mmap_test_support.hpp"
+#include "support/only_spans.hpp"
+#include "trace/analytics/store_group_by.hpp"
+#include "trace/analytics/store_summary.hpp"
 #include "trace/query.hpp"
 #include "trace/store/mmap.hpp"
 
@@ -83,7 +88,30 @@ void write_store(const std::uint8_t* data, std::size_t size) {
   }
 }
 
-// Everything a reader can do; the index must agree with the scan.
+// The fast paths (the blocks' columns, a sealed segment's tag indexes and bounds) must
+// answer as the generic per-span path over the same spans: no filter, and conditions the
+// tag indexes answer when the segment has them (service, operation, status, kind, an
+// attribute, start time) or the columns and bounds answer (a duration range).
+void check_fast_paths(const trace::mmap_store& store) {
+  using namespace trace::where;
+  const trace_test::only_spans generic(store);
+  trace::group_by_options by_operation;
+  by_operation.keys = {trace::by::service(), trace::by::operation(), trace::by::status()};
+  for (const trace::filter& f :
+       {any(), service("svc-1"), service("svc-1") || operation("op-2"), status(trace::status_code::error),
+        status(trace::status_code::error) && kind(trace::span_kind::client),
+        attribute("http.status_code") == std::int64_t{300}, duration_between(20'000, 60'000),
+        started_between(1'700'000'000'002'000'000ull, 1'700'000'000'004'000'000ull)}) {
+    if (trace::count_matching(store, f) != trace::count_matching(generic, f)) std::abort();
+    const trace::trace_query q{f, std::nullopt, 0, 1000};
+    if (trace::find_trace_ids(store, q) != trace::find_trace_ids(generic, q)) std::abort();
+    if (trace::group_spans(store, by_operation, f) != trace::group_spans(generic, by_operation, f)) std::abort();
+    if (trace::summarize_spans(store, f) != trace::summarize_spans(generic, f)) std::abort();
+  }
+  if (trace::summarize(store) != trace::summarize(generic)) std::abort();
+}
+
+// Everything a reader can do; the index and the fast paths must agree with the scan.
 void read_everything(const trace::mmap_store& store) {
   std::map<trace::trace_id, std::size_t> per_trace;
   for (trace::mmap_span s : store.scan()) {
@@ -95,11 +123,7 @@ void read_everything(const trace::mmap_store& store) {
   }
   for (const auto& [id, count] : per_trace)
     if (store.find_trace(id).size() != count) std::abort();  // accepted bytes whose index lies
-  // Conditions that the tag indexes answer, when the segment has them.
-  (void)trace::count_matching(store, trace::where::service("svc-1") || trace::where::operation("op-2"));
-  (void)trace::count_matching(store, trace::where::status(trace::status_code::error) && trace::where::kind(trace::span_kind::client));
-  (void)trace::count_matching(store, trace::where::attribute("http.status_code") == std::int64_t{300});
-  (void)trace::count_matching(store, trace::where::started_between(1'700'000'002'000'000'000ull, 1'700'000'003'000'000'000ull));
+  check_fast_paths(store);
 }
 
 // Every index rule kind on every kind of field.

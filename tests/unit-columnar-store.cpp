@@ -15,6 +15,7 @@
 
 #include "mmap_test_support.hpp"
 #include "support/make_span.hpp"
+#include "support/only_spans.hpp"
 #include "trace/analytics/store_group_by.hpp"
 #include "trace/analytics/store_summary.hpp"
 #include "trace/query/span_query.hpp"
@@ -96,20 +97,6 @@ class toy_store {
   std::vector<trace::span> all_;
 };
 
-// Any store seen only through `span_store`: the generic paths answer for it.
-template <class Store>
-class only_spans {
- public:
-  explicit only_spans(Store& store) : store_(&store) {}
-  void append(const std::vector<trace::span>& batch) { store_->append(batch); }
-  std::size_t size() const { return store_->size(); }
-  auto scan() const { return store_->scan(); }
-  auto find_trace(const trace::trace_id& id) const { return store_->find_trace(id); }
-
- private:
-  Store* store_;
-};
-
 // A type with blocks that are not column blocks (no bounds, no string table).
 struct rows_without_columns {
   std::uint32_t rows() const { return 0; }
@@ -120,8 +107,8 @@ struct store_with_plain_blocks : toy_store {
 
 static_assert(trace::columnar_store<toy_store>);
 static_assert(trace::column_block<toy_store::block>);
-static_assert(trace::span_store<only_spans<toy_store>>);
-static_assert(!trace::columnar_store<only_spans<toy_store>>);
+static_assert(trace::span_store<trace_test::only_spans<toy_store>>);
+static_assert(!trace::columnar_store<trace_test::only_spans<toy_store>>);
 static_assert(!trace::column_block<rows_without_columns>);
 static_assert(!trace::columnar_store<store_with_plain_blocks>);
 static_assert(trace::columnar_store<trace::memory_store>);
@@ -221,18 +208,9 @@ std::vector<trace::group_by_options> groupings() {
 }
 
 // The fast paths of `store` against the generic ones, over the same spans.
-bool same_rows(const trace::group_page& a, const trace::group_page& b) {
-  if (a.total_groups != b.total_groups || a.rows.size() != b.rows.size()) return false;
-  for (std::size_t i = 0; i < a.rows.size(); ++i)
-    if (a.rows[i].key != b.rows[i].key || a.rows[i].bucket_start != b.rows[i].bucket_start ||
-        a.rows[i].stats != b.rows[i].stats)
-      return false;
-  return true;
-}
-
 template <class Store>
 void check_fast_paths(Store& store) {
-  only_spans<Store> generic(store);
+  trace_test::only_spans<Store> generic(store);
   std::mt19937_64 random(17);
   auto pool = leaves();
   for (std::size_t i = 0; i < pool.size(); ++i) {
@@ -248,7 +226,7 @@ void check_fast_paths(Store& store) {
     CHECK(trace::find_trace_ids(store, q) == trace::find_trace_ids(generic, q));
     if (round % 10 == 0) {
       for (const auto& options : groupings()) {
-        CHECK(same_rows(trace::group_spans(store, options, f), trace::group_spans(generic, options, f)));
+        CHECK(trace::group_spans(store, options, f) == trace::group_spans(generic, options, f));
       }
       CHECK(trace::summarize_spans(store, f) == trace::summarize_spans(generic, f));
     }

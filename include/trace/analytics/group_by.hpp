@@ -64,11 +64,13 @@ struct group_row {
   std::vector<std::string> key;  // one value per field of `keys`; "" for a missing attribute
   timestamp_ns bucket_start = 0;  // 0 without time buckets
   span_stats stats;
+  friend bool operator==(const group_row&, const group_row&) = default;
 };
 
 struct group_page {
   std::vector<group_row> rows;   // the requested page
   std::size_t total_groups = 0;  // before offset and limit
+  friend bool operator==(const group_page&, const group_page&) = default;
 };
 
 // Groups `spans` as `options` say. O(n) plus the ordering of the groups.
