@@ -173,7 +173,7 @@ int main(int argc, char** argv) {
     keep_best(json_read, best_of(1, [&] { sink += trace::otlp::read(text).size(); }));
     keep_best(decode_time, best_of(1, [&] { sink += trace::otlp::proto::decode_request(encoded).size(); }));
     // Ingest paths decode into views of the bytes (stores take basic_span<String> batches).
-    keep_best(view_time, best_of(1, [&] { sink += trace::otlp::proto::decode_request_views(encoded).spans.size(); }));
+    keep_best(view_time, best_of(1, [&] { sink += trace::otlp::proto::decode_request_views(encoded).spans().size(); }));
   }
   report("OTLP import from memory (otlp::read)", bytes, count, json_read);
   report("OTLP import from the file (read_file)", bytes, count,

@@ -48,9 +48,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (!lenient_error.empty() || kept + refused != spans.size()) std::abort();
   const pb::request_views views = pb::decode_request_views(bytes);
-  if (views.spans.size() != spans.size()) std::abort();
+  if (views.spans().size() != spans.size()) std::abort();
   for (std::size_t i = 0; i < spans.size(); ++i)
-    if (trace::to_owned(views.spans[i]) != spans[i]) std::abort();
+    if (trace::to_owned(views.spans()[i]) != spans[i]) std::abort();
   std::string encoded = pb::encode_request(spans);
   std::vector<trace::span> back = pb::decode_request(encoded);
   if (back.size() != spans.size() || pb::encode_request(back) != encoded) std::abort();

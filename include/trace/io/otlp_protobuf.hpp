@@ -43,6 +43,7 @@
 #include <ranges>
 #include <string>
 #include <string_view>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -123,17 +124,36 @@ std::vector<span> decode_request(std::string_view bytes);
 
 // The same as views, for ingest paths (stores take `basic_span<String>` batches): no string
 // is copied. The spans borrow their text from `bytes`, which must outlive them, and from
-// `converted` (text the decoder made: AnyValue bytes as base64, kvlists and mixed arrays as
+// the text the decoder made (AnyValue bytes as base64, kvlists and mixed arrays as
 // JSON), which moves with them.
 //
 // The spans' attributes (theirs, their resources', scopes', events' and links') are kept in
-// `memory`, one arena for the request rather than an allocation per span: keep the
-// request_views whole while its spans are used, and move it rather than its `spans` alone
-// (a copy of a span allocates its own).
-struct request_views {
-  std::unique_ptr<std::pmr::memory_resource> memory;
-  std::vector<span_view> spans;
-  std::vector<std::unique_ptr<std::string>> converted;
+// one arena for the request rather than an allocation per span. The spans are therefore
+// only lent, read-only, by `spans()`: they cannot be taken out of the request_views nor
+// outlive it (a copy of a span allocates its own attributes, and still borrows its text).
+// Moving the request_views moves them with their arena and text.
+class request_views {
+ public:
+  request_views(request_views&&) noexcept = default;
+  // The old spans go before the arena their attributes live in.
+  request_views& operator=(request_views&& other) noexcept {
+    spans_ = std::move(other.spans_);
+    converted_ = std::move(other.converted_);
+    memory_ = std::move(other.memory_);
+    return *this;
+  }
+  ~request_views() = default;
+
+  std::span<const span_view> spans() const noexcept { return spans_; }
+
+ private:
+  friend request_views decode_request_views(std::string_view bytes);
+  request_views() = default;
+
+  // Destroyed in reverse: the spans, then the text they borrow, then their arena.
+  std::unique_ptr<std::pmr::memory_resource> memory_;
+  std::vector<std::unique_ptr<std::string>> converted_;
+  std::vector<span_view> spans_;
 };
 request_views decode_request_views(std::string_view bytes);
 // Calls `sink(std::vector<span_view>&&)` once per non-empty `resource_spans`: the views are
@@ -533,7 +553,7 @@ class decoder {
     }
   }
   std::vector<std::unique_ptr<std::string>>* converted_ = nullptr;
-  // Set: views' attributes go there (request_views::memory), not one allocation per span.
+  // Set: views' attributes go there (request_views' arena), not one allocation per span.
   std::pmr::memory_resource* arena_ = nullptr;
   template <class String>
   basic_attributes<String> new_attributes() const {
@@ -1570,11 +1590,11 @@ std::size_t decode_request_views(std::string_view bytes, Sink&& sink, Refused&& 
 
 inline request_views decode_request_views(std::string_view bytes) {
   request_views out;
-  out.memory = std::make_unique<detail::attribute_arena>();
+  out.memory_ = std::make_unique<detail::attribute_arena>();
   detail::decoder d(bytes, "OTLP protobuf ExportTraceServiceRequest");
-  d.converted_ = &out.converted;
-  d.arena_ = out.memory.get();
-  d.request_into(bytes, out.spans);
+  d.converted_ = &out.converted_;
+  d.arena_ = out.memory_.get();
+  d.request_into(bytes, out.spans_);
   return out;
 }
 
