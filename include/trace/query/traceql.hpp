@@ -100,7 +100,7 @@ class traceql_parser {
 
  private:
   [[noreturn]] void fail_at(std::size_t offset, const std::string& problem) const {
-    throw query_syntax_error(std::string(text_), offset + 1, problem);
+    traceql::detail::fail_in(text_, offset, problem);
   }
   [[noreturn]] void fail(const std::string& problem) const { fail_at(current_.offset, problem); }
 
@@ -433,28 +433,10 @@ class traceql_parser {
   }
 
   void string_literal() {
-    const std::size_t begin = pos_++;
-    std::string value;
-    while (true) {
-      if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
-      const char c = text_[pos_++];
-      if (c == '"') break;
-      if (c != '\\') {
-        value += c;
-        continue;
-      }
-      if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
-      const char e = text_[pos_++];
-      switch (e) {
-        case '"': case '\\': value += e; break;
-        case 'n': value += '\n'; break;
-        case 't': value += '\t'; break;
-        default: fail_at(pos_ - 2, std::string("unknown escape '\\") + e + "' (known: \\\" \\\\ \\n \\t)");
-      }
-    }
+    const std::size_t begin = pos_;
+    current_.string = traceql::detail::read_quoted(text_, pos_, begin);
     current_.kind = token_kind::string;
     current_.text = text_.substr(begin, pos_ - begin);
-    current_.string = std::move(value);
   }
 
   // 42, -7, 0.5, 250ms, 1.5s, 2024-05-01T12:00:00Z

@@ -42,6 +42,36 @@ struct token {
   double floating = 0;
 };
 
+// A syntax error at the 0-based `offset` of `query`.
+[[noreturn]] inline void fail_in(std::string_view query, std::size_t offset, const std::string& problem) {
+  throw query_syntax_error(std::string(query), offset + 1, problem);
+}
+
+// The string at `query[pos]` (its opening '"'), unescaped: \" \\ \n \t. `pos` ends past
+// the closing quote; an unclosed string is reported at `begin`. Both TraceQL parsers read
+// strings with it (the single-span form's, traceql.hpp, and this lexer).
+inline std::string read_quoted(std::string_view query, std::size_t& pos, std::size_t begin) {
+  ++pos;
+  std::string value;
+  while (true) {
+    if (pos >= query.size()) fail_in(query, begin, "string is not closed (missing '\"')");
+    const char c = query[pos++];
+    if (c == '"') return value;
+    if (c != '\\') {
+      value += c;
+      continue;
+    }
+    if (pos >= query.size()) fail_in(query, begin, "string is not closed (missing '\"')");
+    const char e = query[pos++];
+    switch (e) {
+      case '"': case '\\': value += e; break;
+      case 'n': value += '\n'; break;
+      case 't': value += '\t'; break;
+      default: fail_in(query, pos - 2, std::string("unknown escape '\\") + e + "' (known: \\\" \\\\ \\n \\t)");
+    }
+  }
+}
+
 class lexer {
  public:
   explicit lexer(std::string_view text) : text_(text) {
@@ -50,9 +80,7 @@ class lexer {
               "the query is " + std::to_string(text_.size()) + " bytes; the limit is " + std::to_string(max_query_size));
   }
 
-  [[noreturn]] void fail_at(std::size_t offset, const std::string& problem) const {
-    throw query_syntax_error(std::string(text_), offset + 1, problem);
-  }
+  [[noreturn]] void fail_at(std::size_t offset, const std::string& problem) const { fail_in(text_, offset, problem); }
 
   token next();
 
@@ -79,7 +107,6 @@ class lexer {
     pos_ += length;
     return t;
   }
-  std::string quoted(std::size_t begin);  // reads "..." at pos_, returns the unescaped text
   token number();
   token name_after(std::size_t begin, std::string_view scope);
 
@@ -140,7 +167,7 @@ inline token lexer::next() {
       token t;
       t.kind = token_kind::string;
       t.offset = begin;
-      t.value = quoted(begin);
+      t.value = read_quoted(text_, pos_, begin);
       t.text = text_.substr(begin, pos_ - begin);
       return t;
     }
@@ -177,7 +204,7 @@ inline token lexer::name_after(std::size_t begin, std::string_view scope) {
   t.offset = begin;
   t.scope = scope;
   if (at(pos_) == '"') {
-    t.value = quoted(pos_);
+    t.value = read_quoted(text_, pos_, pos_);
   } else {
     const std::size_t name_begin = pos_;
     while (pos_ < text_.size() && name_char(text_[pos_])) ++pos_;
@@ -186,28 +213,6 @@ inline token lexer::name_after(std::size_t begin, std::string_view scope) {
   t.text = text_.substr(begin, pos_ - begin);
   if (t.value.empty()) fail_at(begin, "'" + std::string(t.text) + "' names no attribute");
   return t;
-}
-
-inline std::string lexer::quoted(std::size_t begin) {
-  ++pos_;
-  std::string value;
-  while (true) {
-    if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
-    const char c = text_[pos_++];
-    if (c == '"') return value;
-    if (c != '\\') {
-      value += c;
-      continue;
-    }
-    if (pos_ >= text_.size()) fail_at(begin, "string is not closed (missing '\"')");
-    const char e = text_[pos_++];
-    switch (e) {
-      case '"': case '\\': value += e; break;
-      case 'n': value += '\n'; break;
-      case 't': value += '\t'; break;
-      default: fail_at(pos_ - 2, std::string("unknown escape '\\") + e + "' (known: \\\" \\\\ \\n \\t)");
-    }
-  }
 }
 
 // 42, 0.5, .99, 1e3, 250ms, 1h30m
