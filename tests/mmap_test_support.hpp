@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -195,6 +196,18 @@ inline std::vector<std::filesystem::path> files_with(const std::filesystem::path
     if (e.path().extension() == "." + ext) out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// A store at `o` of one sealed segment: 8 traces of 4 spans over 4 services. Its path.
+inline std::filesystem::path sealed_store(const trace::mmap_options& o) {
+  {
+    trace::mmap_store store(o);
+    store.append(make_batch(1, 8, 4));
+    store.roll();
+  }
+  auto segments = files_with(o.path, "seg");
+  if (segments.size() != 1) throw std::runtime_error("sealed_store: " + std::to_string(segments.size()) + " segments, not 1");
+  return segments[0];
 }
 
 // Opens a store at `o`, lets `fill` write to it, then seals its one log with roll() and puts

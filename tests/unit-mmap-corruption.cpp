@@ -14,6 +14,7 @@
 using test_support::flip_byte;
 using test_support::make_batch;
 using test_support::read_file;
+using test_support::sealed_store;
 using test_support::small_segment_options;
 using test_support::temp_dir;
 using test_support::write_file;
@@ -193,15 +194,6 @@ TEST_CASE("a file from another format version is refused with both versions name
 // ---- sealed segments ----
 
 namespace {
-
-std::filesystem::path sealed_store(const trace::mmap_options& o) {
-  trace::mmap_store store(o);
-  store.append(make_batch(1, 8, 4));
-  store.roll();
-  auto segs = test_support::files_with(o.path, "seg");
-  REQUIRE(segs.size() == 1);
-  return segs[0];
-}
 
 trace::detail::region_bounds regions_of(const std::filesystem::path& path) {
   std::string bytes = read_file(path);

@@ -12,21 +12,12 @@
 
 using test_support::make_batch;
 using test_support::read_file;
+using test_support::sealed_store;
 using test_support::small_segment_options;
 using test_support::temp_dir;
 using test_support::write_file;
 
 namespace {
-
-// A store of one sealed segment: 8 traces of 4 spans over 4 services.
-std::filesystem::path sealed_store(const trace::mmap_options& o) {
-  trace::mmap_store store(o);
-  store.append(make_batch(1, 8, 4));
-  store.roll();
-  auto segs = test_support::files_with(o.path, "seg");
-  REQUIRE(segs.size() == 1);
-  return segs[0];
-}
 
 // Edits the block of a sealed segment in place, then recomputes its checksums.
 template <class Edit>
