@@ -12,14 +12,15 @@ cd "$(dirname "$0")/../.."
 source .ci/lib/apt.sh
 apt_install clickhouse-server clickhouse-client
 
-build=build/test  # the README's build tree; the two programs are built on request
+build=build/test  # the README's build tree; the test programs are built on request
 servers=$PWD/build/clickhouse/servers
 http1=${TRACE_CH_HTTP1:-18123} tcp1=${TRACE_CH_TCP1:-19000} inter1=${TRACE_CH_INTER1:-19009}
 http2=${TRACE_CH_HTTP2:-18124} tcp2=${TRACE_CH_TCP2:-19001} inter2=${TRACE_CH_INTER2:-19010}
-targets=(unit-clickhouse-server unit-clickhouse-cluster unit-clickhouse-liaison trace-server)
 
 [ -d "$build" ] || cmake --preset test >/dev/null
-cmake --build "$build" -j"${TRACE_CI_JOBS:-2}" --target "${targets[@]}"
+# One target depending on the three test programs and trace-server (tests/CMakeLists.txt):
+# named one by one, make would build them one after another.
+cmake --build "$build" -j"${TRACE_CI_JOBS:-2}" --target clickhouse-programs
 
 stop_servers() {
   tests/clickhouse/stop.sh "$servers/shard1" || true
