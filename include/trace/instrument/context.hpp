@@ -69,7 +69,9 @@ class context_stack {
 
   std::uint32_t depth() const noexcept { return depth_; }
   // The current context's level; an empty stack reads as an invalid context.
-  const context_entry& top() const noexcept { return depth_ <= inline_depth ? inline_[depth_] : deeper()[depth_ - 1 - inline_depth]; }
+  const context_entry& top() const noexcept {
+    return depth_ <= inline_depth ? inline_[depth_] : deeper()[depth_ - 1 - inline_depth];
+  }
   // Only while `next_is_inline()`: the top (an invalid context when empty) and a push,
   // with no branch to the deeper levels nor a tracestate.
   bool next_is_inline() const noexcept { return depth_ < inline_depth; }
