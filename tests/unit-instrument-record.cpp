@@ -147,6 +147,37 @@ TEST_CASE("span_ring: the bound refuses pushes exactly; records cross blocks in 
   CHECK(ring.waiting() == 0);
 }
 
+TEST_CASE("span_record: a log ending anywhere in the inline buffer crosses a queue's slot and a move whole") {
+  // A slot receives the record's first three cache lines, and the fourth only when the log
+  // reaches into it: every length around that boundary, and up to the buffer's end.
+  trace::detail::span_ring ring(1000);
+  std::vector<std::string> values;
+  for (std::size_t length = 0; length <= trace::span_record::inline_bytes; ++length) {
+    std::string value(length, 'a');
+    for (std::size_t i = 0; i < length; ++i) value[i] = static_cast<char>('a' + (i * 7 + length) % 26);
+    auto record = started_record("n");
+    record.set_attribute("k", value);
+    values.push_back(value);
+    if (length % 2 == 0 && ring.has_room_in_block()) {  // the slot's path, or the move's
+      ring.push_in_block(std::move(record));
+    } else {
+      trace::span_record moved(std::move(record));
+      std::size_t waiting = 0;
+      REQUIRE(ring.try_push(std::move(moved), waiting));
+    }
+  }
+  std::vector<trace::span> taken;
+  ring.drain(1000, [&](trace::span_record& record) { taken.push_back(materialized(std::move(record))); });
+  REQUIRE(taken.size() == values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    INFO("value of " << i << " bytes");
+    CHECK(taken[i].name == "n");
+    const auto* kept = taken[i].attributes.find("k");
+    REQUIRE(kept);
+    CHECK(std::get<std::string>(*kept) == values[i]);
+  }
+}
+
 TEST_CASE("batch processor: each thread's queue has its own bound, and every span is exported or counted dropped") {
   auto exporter = std::make_shared<collecting_exporter>();
   auto processor = std::make_shared<trace::batch_span_processor>(

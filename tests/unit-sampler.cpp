@@ -191,6 +191,42 @@ TEST_CASE("the built-in samplers reduce to trace-id bounds; a sampler of one's o
   CHECK_FALSE(trace::detail::sampling_plan::of(trace::parent_based_sampler(on, {.local_parent_not_sampled = own})).inlined);
 }
 
+TEST_CASE("a sampling plan decides alone by the parent's case only where its bound is 0 or all") {
+  using trace::detail::parent_case;
+  constexpr auto general = trace::detail::sampling_plan::needs_general_path;
+  auto off = std::make_shared<trace::always_off_sampler>();
+  auto on = std::make_shared<trace::always_on_sampler>();
+  auto ratio = std::make_shared<trace::trace_id_ratio_sampler>(0.25);
+  auto plan = trace::detail::sampling_plan::of(
+      trace::parent_based_sampler(off, {.remote_parent_sampled = on, .remote_parent_not_sampled = ratio,
+                                        .local_parent_sampled = on, .local_parent_not_sampled = off}));
+  CHECK(plan.alone[0] == 0u);                                                      // a root: off
+  CHECK(plan.alone[parent_case::case_sampled] == 0u);                              // an invalid parent is none
+  CHECK(plan.alone[parent_case::case_valid] == 0u);                                // local, not sampled
+  CHECK(plan.alone[parent_case::case_valid | parent_case::case_sampled] == trace::keep_every_trace);
+  CHECK(plan.alone[parent_case::case_valid | parent_case::case_remote] == general);  // the ratio needs the id
+  CHECK(plan.alone[parent_case::case_valid | parent_case::case_remote | parent_case::case_sampled] == trace::keep_every_trace);
+  for (std::uint8_t with_state = parent_case::case_trace_state; with_state < trace::detail::parent_case_count; ++with_state)
+    CHECK(plan.alone[with_state] == general);  // a tracestate to carry: the general path
+
+  struct by_name final : trace::sampler {
+    trace::sampling_decision should_sample(const trace::sampling_params&) const override { return trace::sampling_decision::drop; }
+    std::string description() const override { return "Own"; }
+  };
+  auto own = trace::detail::sampling_plan::of(by_name{});
+  for (auto bound : own.alone) CHECK(bound == general);
+
+  // The case a context entry records for its children.
+  trace::detail::context_stack stack;
+  stack.push(trace::trace_id{1, 2}, trace::span_id{3}, trace::span_context::sampled_flag, true, 0, {});
+  CHECK(stack.top().child_case == (parent_case::case_valid | parent_case::case_remote | parent_case::case_sampled));
+  stack.push(trace::trace_id{}, trace::span_id{3}, 0, false, 0, "k=v");
+  CHECK(stack.top().child_case == parent_case::case_trace_state);  // invalid, yet a tracestate
+  stack.pop_to(0);
+  CHECK(stack.top().child_case == 0);
+  CHECK_FALSE(stack.top().valid());
+}
+
 TEST_CASE("the tracer's inline decisions are the sampler's own, in every parent case") {
   // Parent-based with a ratio at the root and for unsampled local parents: each span's
   // sampled flag must be what should_sample answers for its parent and trace id.

@@ -37,6 +37,12 @@ struct span_context {
 
 namespace detail {
 
+// Which case of a sampling plan a child of a context falls in: the bits of
+// `context_entry::child_case`, set when the context is pushed, so that a span started under
+// it finds its sampling bound with one indexed load (sampling_plan.hpp).
+enum parent_case : std::uint8_t { case_sampled = 1, case_remote = 2, case_valid = 4, case_trace_state = 8 };
+inline constexpr std::uint8_t parent_case_count = 16;
+
 // One level of the thread's context stack; its tracestate, rarely set, is kept apart. The
 // ids of a span started here stay tokens (random_ids.hpp) until someone reads them.
 struct context_entry {
@@ -46,6 +52,7 @@ struct context_entry {
   bool remote = false;
   bool has_trace_state = false;
   std::uint8_t tokens = 0;  // id_tokens
+  std::uint8_t child_case = 0;  // parent_case bits
 
   bool valid() const noexcept { return ((tokens & trace_is_token) || trace.valid()) && span.valid(); }
   trace_id trace_id_value() const noexcept { return resolve_trace(trace, tokens); }
@@ -54,6 +61,8 @@ struct context_entry {
 
 // The first levels live in a trivially destructible thread_local (read with no
 // initialisation guard); deeper nesting and tracestates go to vectors made on first need.
+// The inline array starts with an invalid context that is never popped, so the top of an
+// empty stack is read like any other, with no branch.
 class context_stack {
  public:
   static constexpr std::uint32_t inline_depth = 64;
@@ -61,30 +70,28 @@ class context_stack {
   std::uint32_t depth() const noexcept { return depth_; }
   // The current context's level; an empty stack reads as an invalid context.
   const context_entry& top() const noexcept {
-    static constexpr context_entry none{};
-    return depth_ == 0 ? none : at(depth_ - 1);
+    return depth_ <= inline_depth ? inline_[depth_] : deeper()[depth_ - 1 - inline_depth];
   }
   // Only while `next_is_inline()`: the top (an invalid context when empty) and a push,
   // with no branch to the deeper levels nor a tracestate.
   bool next_is_inline() const noexcept { return depth_ < inline_depth; }
-  const context_entry& inline_top() const noexcept {
-    static constexpr context_entry none{};
-    return depth_ == 0 ? none : inline_[depth_ - 1];
-  }
+  const context_entry& inline_top() const noexcept { return inline_[depth_]; }
+  // A context started here: local, without a tracestate, valid.
   std::uint32_t push_inline(trace_id trace, span_id span, std::uint8_t flags, std::uint8_t tokens) noexcept {
     const std::uint32_t level = depth_;
-    context_entry& entry = inline_[level];
+    context_entry& entry = inline_[level + 1];
     entry.trace = trace;
     entry.span = span;
     entry.flags = flags;
     entry.remote = false;
     entry.has_trace_state = false;
     entry.tokens = tokens;
+    entry.child_case = static_cast<std::uint8_t>(case_valid | (flags & span_context::sampled_flag ? case_sampled : 0));
     depth_ = level + 1;
     return level;
   }
   const context_entry& at(std::uint32_t level) const noexcept {
-    return level < inline_depth ? inline_[level] : deeper()[level - inline_depth];
+    return level < inline_depth ? inline_[level + 1] : deeper()[level - inline_depth];
   }
   const std::string& trace_state(std::uint32_t level) const { return states()[level]; }
 
@@ -94,13 +101,16 @@ class context_stack {
     const std::uint32_t level = depth_;
     // Field by field: a whole-struct copy goes through a temporary that is written in
     // bytes and read back in 16-byte halves, which stalls on store forwarding.
-    context_entry& entry = level < inline_depth ? inline_[level] : deeper_entry(level);
+    context_entry& entry = level < inline_depth ? inline_[level + 1] : deeper_entry(level);
     entry.trace = trace;
     entry.span = span;
     entry.flags = flags;
     entry.remote = remote;
     entry.has_trace_state = !trace_state.empty();
     entry.tokens = tokens;
+    entry.child_case = static_cast<std::uint8_t>((entry.valid() ? case_valid : 0) | (remote ? case_remote : 0) |
+                                                 (flags & span_context::sampled_flag ? case_sampled : 0) |
+                                                 (entry.has_trace_state ? case_trace_state : 0));
     if (entry.has_trace_state) [[unlikely]]
       place_trace_state(level, trace_state);
     depth_ = level + 1;
@@ -135,7 +145,7 @@ class context_stack {
     texts[level].assign(text);
   }
 
-  context_entry inline_[inline_depth];
+  context_entry inline_[inline_depth + 1];  // [0]: the invalid context below every level
   std::uint32_t depth_ = 0;
 };
 

@@ -91,6 +91,20 @@ class scoped_span {
     const detail::context_stack* stack;
     std::uint32_t level;
   };
+  // Gives a span its context, pushed at `level` of `stack` (the calling thread's).
+  void start_current(trace_id trace, span_id span, std::uint8_t flags, std::uint8_t tokens,
+                     const detail::context_stack& stack, std::uint32_t level) noexcept {
+    // Field by field: an aggregate would be zeroed first and then written.
+    new (&live_) live_state;
+    live_.trace = trace;
+    live_.span = span;
+    live_.flags = flags;
+    live_.tokens = tokens;
+    live_.stack = &stack;
+    live_.level = level;
+    has_context_ = true;
+    is_current_ = true;
+  }
   void take(scoped_span& other) noexcept;
   void release() noexcept;
   void leave_current() noexcept;

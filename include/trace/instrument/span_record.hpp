@@ -14,6 +14,8 @@
 // rare, go into an `extra` `trace::span` allocated on first need.
 
 #include <algorithm>
+#include <bit>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -64,12 +66,14 @@ attribute_value to_attribute_value(Value&& value) {
 }
 }  // namespace detail
 
-class span_record {
+// Aligned to cache lines, so that handing a record over (a queue's slot) writes only the
+// lines that hold something: the header and the used part of the log.
+class alignas(64) span_record {
  public:
-  static constexpr std::size_t inline_bytes = 151;  // the record is 256 bytes
+  static constexpr std::size_t inline_bytes = 159;  // the record is 256 bytes
   // A span that keeps adding (a loop setting attributes) stops growing here; what would
   // go past it is counted dropped.
-  static constexpr std::size_t max_log_bytes = std::size_t{1} << 20;
+  static constexpr std::size_t max_log_bytes = std::size_t{1} << 20;  // a power of two, as every capacity
 
   // The inline buffer is left unwritten: only its used prefix is ever read or copied.
   span_record() noexcept {}
@@ -84,7 +88,7 @@ class span_record {
   // turn: no delete on this path, where a queue's slot (emptied by the worker, holding none)
   // is filled.
   void take_swapping(span_record& other) noexcept {
-    fixed_ = other.fixed_;
+    copy_fixed(other);
     extra_.swap(other.extra_);
     heap_.swap(other.heap_);
     other.fixed_.used_ = 0;
@@ -155,13 +159,23 @@ class span_record {
   enum class value_kind : std::uint8_t { boolean, integer, floating, text, booleans, integers, floatings, texts };
 
   void take(span_record& other) noexcept {
-    // Everything but the two owned blocks in one copy of a size known here, the log's
-    // buffer whole (its unused tail copied as it is, never read): a few vector moves
-    // instead of a field at a time and a call to memcpy for the used prefix.
-    fixed_ = other.fixed_;
+    copy_fixed(other);
     extra_ = std::move(other.extra_);
     heap_ = std::move(other.heap_);
     other.fixed_.used_ = 0;
+  }
+
+  // Everything but the two owned blocks, in copies of sizes known here (a few vector moves
+  // instead of a field at a time and a call to memcpy): the record's first three cache
+  // lines, which hold the header and the log's first bytes, and the last one only when the
+  // inline log reaches into it. A typical span (a name and three attributes) moves three
+  // lines instead of four; the log's unused tail in the lines copied is copied as it is,
+  // never read.
+  void copy_fixed(const span_record& other) noexcept {
+    std::memcpy(static_cast<void*>(&fixed_), &other.fixed_, fixed_in_first_lines);
+    if (!other.heap_ && header_bytes + other.fixed_.used_ > fixed_in_first_lines) [[unlikely]]
+      std::memcpy(reinterpret_cast<char*>(&fixed_) + fixed_in_first_lines,
+                  reinterpret_cast<const char*>(&other.fixed_) + fixed_in_first_lines, sizeof fixed_ - fixed_in_first_lines);
   }
 
   char* data() noexcept { return heap_ ? heap_.get() : fixed_.inline_; }
@@ -169,7 +183,7 @@ class span_record {
   // Room for `size` more bytes of log, or null when the log would pass `max_log_bytes`
   // (or memory ran out): the caller then drops what it was adding.
   [[gnu::always_inline]] char* append(std::size_t size) noexcept {
-    const std::size_t capacity = heap_ ? fixed_.capacity_ : inline_bytes;
+    const std::size_t capacity = heap_ ? std::size_t{1} << fixed_.capacity_shift_ : inline_bytes;
     if (size <= capacity - fixed_.used_) [[likely]] {
       char* at = data() + fixed_.used_;
       fixed_.used_ += static_cast<std::uint32_t>(size);
@@ -222,28 +236,32 @@ class span_record {
     std::uint64_t end_ = 0;
     span_origin origin_{};
     std::uint32_t used_ = 0;
-    std::uint32_t capacity_ = 0;  // of `heap_`
     std::uint32_t dropped_attributes_ = 0, dropped_events_ = 0;  // past `max_log_bytes`
     std::uint8_t flags_ = 0;
     span_kind kind_ = span_kind::internal;
     status_code status_ = status_code::unset;
     std::uint8_t tokens_ = 0;
+    std::uint8_t capacity_shift_ = 0;  // `heap_` holds 2^capacity_shift_ bytes
     char inline_[inline_bytes];
   } fixed_;
+  static constexpr std::size_t header_bytes = offsetof(fixed_fields, inline_);
+  static constexpr std::size_t fixed_in_first_lines = 3 * 64 - 2 * sizeof(void*);  // after extra_ and heap_
 };
+static_assert(sizeof(span_record) == 256, "four cache lines; inline_bytes fills the last one");
 
 // ---------------------------------------------------------------------------------------
 
 [[gnu::cold, gnu::noinline]] inline char* span_record::grow_and_append(std::size_t size) noexcept {
   if (size > max_log_bytes - fixed_.used_) return nullptr;
-  std::size_t capacity = std::max<std::size_t>(2 * (heap_ ? fixed_.capacity_ : inline_bytes), 512);
+  // Powers of two, so that the record keeps the capacity as a shift in one byte.
+  std::size_t capacity = heap_ ? std::size_t{2} << fixed_.capacity_shift_ : 512;
   while (capacity - fixed_.used_ < size) capacity *= 2;
   capacity = std::min(capacity, max_log_bytes);
   std::unique_ptr<char[]> grown(new (std::nothrow) char[capacity]);
   if (!grown) return nullptr;
   std::memcpy(grown.get(), data(), fixed_.used_);
   heap_ = std::move(grown);
-  fixed_.capacity_ = static_cast<std::uint32_t>(capacity);
+  fixed_.capacity_shift_ = static_cast<std::uint8_t>(std::countr_zero(capacity));
   char* at = heap_.get() + fixed_.used_;
   fixed_.used_ += static_cast<std::uint32_t>(size);
   return at;
