@@ -13,22 +13,15 @@ cd "$(dirname "$0")/../.."
 
 compiler=${TSAN_CXX:-clang++}  # TSAN_CXX=g++ works as well
 build=build/tsan-$(basename "$compiler")
-# The instrumentation layer's runner holds most of them (its files compiled in batches); the
-# others are built alone, as `unit-<feature>` programs.
-runner=tests-instrument
-alone=(unit-mmap-concurrent unit-alert unit-otlp-http-exporter unit-store-replication)
-
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER="$compiler" \
+# One runner holds them all (tests/CMakeLists.txt, tests-concurrent), compiled as one batch.
+# Ninja builds the three programs side by side (make would build one after another).
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=None -DCMAKE_CXX_COMPILER="$compiler" \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer -O1 -gline-tables-only" \
   -DTRACE_BUILD_EXAMPLES=ON -DTRACE_BUILD_BENCH=OFF -DTRACE_INSTALL=OFF >/dev/null
-cmake --build "$build" -j2 --target "$runner" "${alone[@]}" instrumented_app trace-server
+cmake --build "$build" -j2 --target tests-concurrent instrumented_app trace-server
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-echo "-- $runner under TSan"
-"$build/tests/$runner"
-for target in "${alone[@]}"; do
-  echo "-- $target under TSan"
-  "$build/tests/$target"
-done
+echo "-- tests-concurrent under TSan"
+"$build/tests/tests-concurrent"
 echo "-- instrumented_app under TSan"
 "$build/examples/instrumented_app" >/dev/null
 
