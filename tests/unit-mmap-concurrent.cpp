@@ -160,3 +160,30 @@ TEST_CASE("a view keeps what it showed, unchanged, after the writer seals and co
   CHECK(store.size() > before.size());
   CHECK(store.read().size() == store.size());
 }
+
+// A log opened read-only indexes its traces at the first lookup, whichever thread asks first;
+// the others wait for it and find every trace.
+TEST_CASE("lookups on several threads into a read-only store's log each find every trace") {
+  test_support::temp_dir dir;
+  constexpr std::uint64_t batches = 300;
+  {
+    trace::mmap_store store({.path = dir.path()});
+    for (std::uint64_t k = 0; k < batches; ++k) store.append(batch(k));
+  }
+  const trace::mmap_store store({.path = dir.path(), .mode = trace::open_mode::read_only});
+  REQUIRE(store.segments().size() == 1);
+  REQUIRE_FALSE(store.segments().front().sealed);
+  problems found;
+  std::vector<std::thread> threads;
+  for (std::uint64_t t = 0; t < 4; ++t)
+    threads.emplace_back([&store, &found, t] {
+      for (std::uint64_t i = 0; i < batches; ++i) {
+        const std::uint64_t k = (i * 7 + t * 75) % batches;  // each thread starts elsewhere
+        if (const auto spans = store.find_trace(trace_of(k)); spans.size() != batch_size(k))
+          found.add("thread " + std::to_string(t) + ": find_trace(batch " + std::to_string(k) + ") gave " +
+                    std::to_string(spans.size()) + " spans");
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(found.take() == std::vector<std::string>{});
+}

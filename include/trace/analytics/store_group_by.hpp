@@ -13,8 +13,9 @@
 // the rows, keeping count, errors, an integer sum (redone in floating point only when it
 // could differ from the generic path's) and bounds per group.
 // Exact percentiles come from one array of durations scattered group by group (a counting
-// sort), not from a growing vector per group; `summarize_spans`, a single group, copies the
-// durations of the selected rows straight into that array. Any other store, an attribute
+// sort), not from a growing vector per group; `summarize_spans`, a single group, reads the
+// selected rows' durations twice instead (bucketed_percentiles.hpp): counted in buckets,
+// then only those of the percentiles' buckets kept. Any other store, an attribute
 // key, or a table that would be too sparse (more cells than about four per span, as with
 // 1 ns buckets over a long time range) takes the generic path, `group_spans` over the
 // matching spans.
@@ -27,6 +28,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "trace/analytics/bucketed_percentiles.hpp"
 #include "trace/analytics/group_by.hpp"
 #include "trace/query/filter.hpp"
 #include "trace/query/row_filter.hpp"
@@ -425,18 +427,15 @@ group_page group_blocks(const Store& store, const group_by_options& options, con
   return page;
 }
 
-// One group of every selected row: the durations copied straight from the column into one
-// array for the percentiles, none of group_blocks' cells or per-row group numbers (at 1M spans
-// that was half the time of summarize_spans).
+// One group of every selected row: none of group_blocks' cells or per-row group numbers (at
+// 1M spans that was half the time of summarize_spans), and the exact percentiles from two
+// reads of the duration column (bucketed_percentiles.hpp) rather than a copy of it.
 template <columnar_store Store>
 span_stats summarize_block_rows(const Store& store, const filter& where) {
   const auto blocks = store.blocks();  // keeps the blocks valid while they are read
   const auto selected = select_block_rows(blocks, where);
-  std::size_t rows = 0;
-  for (const auto& s : selected) rows += s.count();
   running_stats running;
-  std::vector<duration_ns> durations;
-  durations.reserve(rows);
+  bucketed_percentiles select(exact_percentile_points);
   for (const auto& s : selected) {
     const auto b = s.block;
     s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
@@ -444,12 +443,23 @@ span_stats summarize_block_rows(const Store& store, const filter& where) {
         const std::uint32_t row = row_of(i);
         const duration_ns duration = b.duration(row);
         running.add(duration, b.status(row) == status_code::error);
-        durations.push_back(duration);
+        select.count(duration);
       }
     });
   }
   span_stats stats = running.finish();
-  if (!durations.empty()) set_exact_percentiles(stats, durations);
+  if (stats.count == 0) return stats;
+  select.locate();
+  for (const auto& s : selected) {
+    const auto b = s.block;
+    s.for_each_run(4096, [&](auto row_of, std::uint32_t n) {
+      for (std::uint32_t i = 0; i < n; ++i) select.keep(b.duration(row_of(i)));
+    });
+  }
+  const std::vector<std::uint64_t> values = select.finish();
+  stats.p50 = values[0];
+  stats.p95 = values[1];
+  stats.p99 = values[2];
   return stats;
 }
 

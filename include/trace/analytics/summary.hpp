@@ -132,9 +132,11 @@ inline void set_sketch_percentiles(span_stats& stats, const quantile_sketch& ske
   stats.p99 = static_cast<duration_ns>(std::llround(sketch.quantile(0.99)));
 }
 
+// The exact percentiles a span_stats holds: p50, p95, p99.
+inline constexpr double exact_percentile_points[] = {0.50, 0.95, 0.99};
+
 inline void set_exact_percentiles(span_stats& stats, std::span<duration_ns> durations) {
-  constexpr double ps[] = {0.50, 0.95, 0.99};
-  auto values = percentiles(durations, std::span<const double>(ps));
+  auto values = percentiles(durations, std::span<const double>(exact_percentile_points));
   stats.p50 = values[0];
   stats.p95 = values[1];
   stats.p99 = values[2];

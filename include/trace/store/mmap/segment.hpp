@@ -33,6 +33,7 @@
 #include "trace/store/mmap/block.hpp"
 #include "trace/store/mmap/crc32c.hpp"
 #include "trace/store/mmap/file.hpp"
+#include "trace/store/mmap/file_checksum.hpp"
 #include "trace/store/mmap/format.hpp"
 #include "trace/store/mmap/options.hpp"
 #include "trace/store/mmap/span_view.hpp"
@@ -64,8 +65,11 @@ struct log_recovery {
 };
 
 // The state of the record at `at` in a log of `size` bytes; `length` gets its payload size.
+// With `file` (the log's, whose mapping `base` is), the payload's checksum is read from the
+// file rather than the mapping (file_checksum.hpp says why).
 enum class record_state { end, valid, torn, bad_checksum, bad_type };
-inline record_state check_record(const std::byte* base, std::uint64_t at, std::uint64_t size, std::uint32_t& length) {
+inline record_state check_record(const std::byte* base, std::uint64_t at, std::uint64_t size, std::uint32_t& length,
+                                 const file_handle* file = nullptr) {
   if (at + record_header_size > size) {
     for (std::uint64_t i = at; i < size; ++i)
       if (base[i] != std::byte{0}) return record_state::torn;  // a header cut short by the end of the file
@@ -77,7 +81,9 @@ inline record_state check_record(const std::byte* base, std::uint64_t at, std::u
   const auto type = load<std::uint8_t>(header + 8);
   if (stored_crc == 0 && length == 0 && type == 0) return record_state::end;  // zeros: the end of the log
   if (length > size - at - record_header_size) return record_state::torn;
-  if (unmask_crc(stored_crc) != record_crc(header, header + record_header_size, length)) return record_state::bad_checksum;
+  const std::uint32_t crc = file ? file_crc32c(*file, crc32c(header + 4, record_header_size - 4), at + record_header_size, length)
+                                 : record_crc(header, header + record_header_size, length);
+  if (unmask_crc(stored_crc) != crc) return record_state::bad_checksum;
   if (type != static_cast<std::uint8_t>(record_type::batch)) return record_state::bad_type;
   return record_state::valid;
 }
@@ -206,6 +212,7 @@ class segment {
   // A log: whether its blocks below `block_limit` hold a span of `id` (from its in-memory
   // index, without touching the file).
   bool log_holds(const trace_id& id, std::size_t block_limit) const {
+    build_deferred_log_index();
     std::shared_lock lock(log_index_mutex_);
     auto found = log_index_.find(id);
     return found != log_index_.end() && !found->second.empty() && found->second.front().block < block_limit;
@@ -218,6 +225,11 @@ class segment {
   void load_filter(const std::string& where);
   void load_block(const std::string& where);
   void verify_filter() const;
+  // Adds block `b`'s traces to the log's trace index.
+  void index_log_block(std::uint32_t b);
+  // A log opened read-only indexes its traces at the first lookup, not at open: a query that
+  // looks no trace up (tracectl stats) never needs them. Thread-safe.
+  void build_deferred_log_index() const;
   // Replays records from `at`; returns where the valid prefix ends, `problem` says why.
   std::uint64_t replay(std::uint64_t at, const std::string& where, std::string& problem);
   // What is not served after a valid prefix that ends with `problem` (empty: a clean end).
@@ -235,6 +247,8 @@ class segment {
   append_only_list<block_view> blocks_;
   mutable std::shared_mutex log_index_mutex_;
   std::unordered_map<trace_id, std::vector<trace_run>> log_index_;
+  bool log_index_deferred_ = false;  // a log opened read-only: log_index_ is built at the first lookup
+  mutable std::once_flag log_index_built_;
   string_table_builder builder_;  // logs being written
   tag_index_view tag_index_;
   std::string tag_index_problem_;
@@ -267,10 +281,21 @@ inline void segment::add_block(const std::byte* p, std::size_t size, const std::
       min_start_ = std::min(min_start_, view.min_start());
       max_start_ = std::max(max_start_, view.max_start());
     }
-    auto block = static_cast<std::uint32_t>(count);
-    std::unique_lock lock(log_index_mutex_);
-    for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({block, t});
+    if (!log_index_deferred_) index_log_block(static_cast<std::uint32_t>(count));
   }
+}
+
+inline void segment::index_log_block(std::uint32_t b) {
+  const block_view& view = blocks_[b];
+  std::unique_lock lock(log_index_mutex_);
+  for (std::uint32_t t = 0; t < view.trace_count(); ++t) log_index_[view.trace_at(t)].push_back({b, t});
+}
+
+inline void segment::build_deferred_log_index() const {
+  if (!log_index_deferred_) return;
+  std::call_once(log_index_built_, [this] {
+    for (std::size_t b = 0; b < blocks_.size(); ++b) const_cast<segment*>(this)->index_log_block(static_cast<std::uint32_t>(b));
+  });
 }
 
 inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path& path, bool check_now, bool tag_indexes) {
@@ -310,8 +335,7 @@ inline std::unique_ptr<segment> segment::open_sealed(const std::filesystem::path
 }
 
 inline void segment::check_region(std::size_t r, const std::string& where) const {
-  const std::byte* block = map_.data() + file_header_size;
-  const std::uint32_t actual = crc32c(block + bounds_[r], bounds_[r + 1] - bounds_[r]);
+  const std::uint32_t actual = file_crc32c(file_, 0, file_header_size + bounds_[r], bounds_[r + 1] - bounds_[r]);
   if (unmask_crc(header_.region_crcs[r]) != actual)
     throw error(errc::corrupt_data, where + ": " + region_name(static_cast<block_region>(r)) + " checksum mismatch (bytes " +
                                         std::to_string(file_header_size + bounds_[r]) + ".." +
@@ -429,7 +453,7 @@ inline std::uint64_t segment::replay(std::uint64_t at, const std::string& where,
   const std::uint64_t size = map_.size();
   for (;;) {
     std::uint32_t length = 0;
-    switch (check_record(base, at, size, length)) {
+    switch (check_record(base, at, size, length, &file_)) {
       case record_state::end: return std::min(at, size);
       case record_state::torn:
         problem = at + record_header_size > size
@@ -507,6 +531,7 @@ inline std::unique_ptr<segment> segment::open_log(const std::filesystem::path& p
   const std::string where = "log " + path.string();
   s->header_ = read_file_header(s->map_.data(), s->map_.size(), where);
   if (s->header_.kind != file_kind::log) throw error(errc::corrupt_data, where + ": header says it is sealed");
+  s->log_index_deferred_ = !how.writable;
 
   // The end of the log is found by walking its records, never by reading the zeros after it.
   std::string problem;
@@ -755,6 +780,7 @@ void segment::for_each_run(const trace_id& id, std::size_t block_limit, F&& f) c
     if (ordinal < b.trace_count()) f(b, b.trace_first_row(ordinal), b.trace_row_count(ordinal));
     return;
   }
+  build_deferred_log_index();
   std::shared_lock lock(log_index_mutex_);
   auto found = log_index_.find(id);
   if (found == log_index_.end()) return;

@@ -9,9 +9,12 @@
 // grouped 64 to a slice, and the slice stores their filters bit-sliced: word
 // [block * 512 + bit] has bit m set when member m's filter sets `bit` in `block`. A lookup
 // computes the id's block and bit positions once per slice and ANDs `hashes` words from one
-// 4 KiB block: the set bits left are the members that may hold the id. A segment without a
-// filter (written before version 5) or whose filter fails its checks is listed apart and
-// asked one by one (the latter throws again there, as a lookup did before this table).
+// 4 KiB block: the set bits left are the members that may hold the id. A slice costs 64
+// filters' memory whatever its members, so a geometry with fewer than `min_slice_members`
+// segments left over is not sliced: those segments' filters are probed one by one (a store of
+// a few segments builds no slice, where one slice cost more than all its lookups). A segment
+// without a filter (written before version 5) or whose filter fails its checks is listed apart
+// and asked one by one too (the latter throws again there, as a lookup did before this table).
 
 #include <algorithm>
 #include <atomic>
@@ -33,6 +36,7 @@ inline namespace v0 {
 namespace detail {
 
 inline constexpr std::size_t filter_slice_width = 64;  // members per slice: the bits of one word
+inline constexpr std::size_t min_slice_members = 8;    // fewer of one geometry are probed one by one
 inline constexpr std::size_t filter_block_bits = trace_filter_block_bytes * 8;
 
 // Transposes a 64x64 bit matrix in place: bit c of row r moves to bit r of row c.
@@ -97,12 +101,15 @@ class trace_filter_table {
   // any query (seconds at 100M spans), and queries that look no trace up never need them.
   // `previous`'s full slices are kept when it was built and `frozen` only adds segments after
   // the ones it covered (a seal); otherwise (compaction, retention, the cold tier, a table
-  // never asked) it is built anew.
+  // never asked) it is built anew. `min_members`: the fewest segments of one geometry that
+  // make a slice (tests lower it to slice every geometry).
   static std::shared_ptr<const trace_filter_table> update(const std::shared_ptr<const trace_filter_table>& previous,
-                                                          const std::vector<std::shared_ptr<const segment>>& frozen) {
+                                                          const std::vector<std::shared_ptr<const segment>>& frozen,
+                                                          std::size_t min_members = min_slice_members) {
     auto table = std::make_shared<trace_filter_table>();
     if (previous && previous->built_.load(std::memory_order_acquire)) table->previous_ = previous;  // no chain of unbuilt tables
     table->frozen_ = frozen;
+    table->min_members_ = std::max<std::size_t>(min_members, 1);
     return table;
   }
   // Calls f(segment) for each sealed segment that may hold `id`, in sequence order.
@@ -119,6 +126,8 @@ class trace_filter_table {
     for (const auto& slice : slices_)
       for (std::uint64_t may = slice->candidates(id); may; may &= may - 1)
         add(slice->members()[static_cast<std::size_t>(std::countr_zero(may))].get());
+    for (const auto& s : probed_)
+      if (s->may_hold(id)) add(s.get());
     for (const auto& s : unfiltered_)
       if (s->may_hold(id)) add(s.get());
     if (!more.empty() || count > 1) {
@@ -139,6 +148,11 @@ class trace_filter_table {
     build();
     return unfiltered_.size();
   }
+  // Segments with a usable filter that no slice holds (their geometry has too few of them).
+  std::size_t probed_count() const {
+    build();
+    return probed_.size();
+  }
 
  private:
   // Once, by whichever reader asks first; the others wait for it.
@@ -153,7 +167,8 @@ class trace_filter_table {
     if (const auto& previous = previous_; previous && previous->covered_.size() <= frozen_.size() &&
                                           std::equal(previous->covered_.begin(), previous->covered_.end(), frozen_.begin(),
                                                      [](const segment* a, const std::shared_ptr<const segment>& b) { return a == b.get(); })) {
-      // Full slices stay as they are; the members of the last, open slices join again.
+      // Full slices stay as they are; the members of the last, open slices and those probed
+      // one by one join again (in sequence order, so that each geometry's slices fill in order).
       for (const auto& s : previous->slices_)
         if (s->full()) slices_.push_back(s);
       unfiltered_ = previous->unfiltered_;
@@ -161,6 +176,8 @@ class trace_filter_table {
       kept = previous->covered_.size();
       for (const auto& s : previous->slices_)
         if (!s->full()) pending_.insert(pending_.end(), s->members().begin(), s->members().end());
+      pending_.insert(pending_.end(), previous->probed_.begin(), previous->probed_.end());
+      std::ranges::sort(pending_, {}, [](const std::shared_ptr<const segment>& s) { return s->sequence(); });
     }
     for (std::size_t i = kept; i < frozen_.size(); ++i) add(frozen_[i]);
     close_pending();
@@ -180,7 +197,8 @@ class trace_filter_table {
     }
     unfiltered_.push_back(s);
   }
-  // Groups the pending segments by geometry into slices (at most one open slice each).
+  // Groups the pending segments by geometry into slices (at most one open slice each); a
+  // group too small to slice is probed one by one.
   void close_pending() {
     while (!pending_.empty()) {
       const trace_filter_view& first = pending_.front()->trace_filter();
@@ -192,18 +210,23 @@ class trace_filter_table {
         else
           rest.push_back(std::move(s));
       }
-      slices_.push_back(std::make_shared<const filter_slice>(first.blocks(), first.hashes(), std::move(members)));
+      if (members.size() >= min_members_)
+        slices_.push_back(std::make_shared<const filter_slice>(first.blocks(), first.hashes(), std::move(members)));
+      else
+        probed_.insert(probed_.end(), members.begin(), members.end());
       pending_ = std::move(rest);
     }
   }
 
   std::vector<std::shared_ptr<const filter_slice>> slices_;
   std::vector<std::shared_ptr<const segment>> unfiltered_;
+  std::vector<std::shared_ptr<const segment>> probed_;   // filtered, in geometries too small to slice
   std::vector<std::shared_ptr<const segment>> pending_;  // while building: filtered, not yet in a slice
   std::vector<const segment*> covered_;                  // the frozen segments this table was built from
   // What the table is built from, until it is.
   std::shared_ptr<const trace_filter_table> previous_;
   std::vector<std::shared_ptr<const segment>> frozen_;
+  std::size_t min_members_ = min_slice_members;
   mutable std::once_flag built_once_;
   mutable std::atomic<bool> built_{false};
 };
