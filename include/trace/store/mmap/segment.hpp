@@ -96,9 +96,9 @@ inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint6
   return block_bounds(header + record_header_size, length, layout).has_value();
 }
 
-// The working memory of sealing. The store keeps it from one seal to the next (a few bytes
-// per span of a full log, the size of the sealed file and of the row list): allocated afresh,
-// each of its pages would be faulted in and zeroed by the kernel at every seal.
+// The working memory of sealing. The store keeps it from one seal to the next (sized by the
+// largest log it sealed): allocated afresh, each of its pages would be faulted in and zeroed
+// by the kernel at every seal.
 struct seal_buffers {
   std::string extras;  // the rows' extras, transcoded to the sealed table
   std::vector<std::size_t> extras_ends;
@@ -589,8 +589,13 @@ inline bool segment::append(const std::vector<row_input>& rows, block_encoder& e
   header[8] = static_cast<std::byte>(record_type::batch);
   const std::uint32_t crc = mask_crc(record_crc(header, record_.get(), length32));
   std::memcpy(header, &crc, 4);
-  file_.write_all(record_.get(), length, used_ + record_header_size);
-  file_.write_all(header, record_header_size, used_);
+  try {
+    file_.write_all(record_.get(), length, used_ + record_header_size);
+    file_.write_all(header, record_header_size, used_);
+  } catch (...) {  // nothing was acknowledged: the block's strings must be interned again
+    builder_.roll_back(strings_before);
+    throw;
+  }
   add_block(map_.data() + used_ + record_header_size, length,
             "log " + path().string() + " record at offset " + std::to_string(used_));
   used_ += record_header_size + length;
