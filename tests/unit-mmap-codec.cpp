@@ -8,6 +8,9 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "mmap_test_support.hpp"
 #include "trace/query/text_query.hpp"
@@ -15,6 +18,7 @@
 
 using test_support::materialize_all;
 using test_support::default_options;
+using test_support::files_with;
 using test_support::sorted;
 using test_support::temp_dir;
 
@@ -491,6 +495,74 @@ TEST_CASE("one block_encoder kept across blocks of every size writes every byte 
       CHECK(seen == n);
     }
   }
+}
+
+TEST_CASE("string_table_builder gives each text one id in first-use order, through its growth and roll_back") {
+  // Checked against a std::map: thousands of texts (the open-addressed table doubles many
+  // times), texts that share prefixes and lengths, and batches rolled back and replaced.
+  trace::detail::string_table_builder table;
+  std::map<std::string, std::uint32_t> expected;
+  std::vector<std::string> by_id{""};
+  std::uint64_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 6364136223846793005u + 1442695040888963407u, seed >> 33; };
+  for (int batch = 0; batch < 300; ++batch) {
+    INFO("batch " << batch);
+    const std::uint32_t before = table.next_id();
+    const auto expected_before = expected;
+    const auto by_id_before = by_id;
+    for (int k = 0; k < 40; ++k) {
+      std::string text(next() % 70, 'k');
+      for (char& c : text) c = "abc"[next() % 3];
+      const std::uint32_t id = table.intern(text);
+      if (text.empty()) {
+        CHECK(id == 0);
+        continue;
+      }
+      auto [at, fresh] = expected.try_emplace(text, static_cast<std::uint32_t>(by_id.size()));
+      if (fresh) by_id.push_back(text);
+      REQUIRE(id == at->second);
+    }
+    const std::vector<std::string_view> added = table.take_added();
+    REQUIRE(before + added.size() == by_id.size());
+    for (std::size_t i = 0; i < added.size(); ++i) CHECK(added[i] == by_id[before + i]);
+    if (batch % 5 == 2) {  // a block that was never written
+      table.roll_back(before);
+      expected = expected_before;
+      by_id = by_id_before;
+      CHECK(table.next_id() == before);
+    }
+  }
+  CHECK(table.next_id() == by_id.size());
+  CHECK(by_id.size() > 5000);
+}
+
+TEST_CASE("sealing with the buffers kept from a larger seal writes the bytes that fresh buffers write") {
+  // The store keeps its sealing buffers from one roll to the next: whatever a larger
+  // segment left in them must not reach the next sealed file.
+  temp_dir dir, copy;
+  trace::mmap_options o = default_options(dir);
+  std::filesystem::path kept_seal, log_copy;
+  {
+    trace::mmap_store store(o);
+    store.append(rich_batch("large", 900));
+    store.roll();
+    store.append(rich_batch("small", 70));
+    store.sync();
+    const std::vector<std::filesystem::path> logs = files_with(o.path, "log");
+    REQUIRE(logs.size() == 1);
+    log_copy = copy / logs.front().filename().string();
+    std::filesystem::copy_file(logs.front(), log_copy);
+    store.roll();
+    kept_seal = o.path / logs.front().filename().replace_extension(".seg");
+  }
+  REQUIRE(std::filesystem::exists(kept_seal));
+  const auto tags = trace::detail::segment::open_sealed(kept_seal)->indexed_tags();
+  std::vector<trace::dropped_log_tail> dropped;
+  const auto log = trace::detail::segment::open_log(log_copy, {.strict = true}, dropped);
+  const std::filesystem::path fresh_seal = log->write_sealed(copy.path(), tags);
+  const std::string kept_bytes = test_support::read_file(kept_seal);
+  CHECK(kept_bytes.size() > 1000);
+  CHECK(kept_bytes == test_support::read_file(fresh_seal));
 }
 
 TEST_CASE("an mmap span's one-pass text walk gives the texts of the generic walk, in a log and sealed") {

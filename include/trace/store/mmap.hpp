@@ -245,6 +245,7 @@ class mmap_store {
   std::chrono::steady_clock::time_point last_sync_ = std::chrono::steady_clock::now();
   detail::encoded_rows rows_;
   detail::block_encoder encoder_;  // its working memory serves every batch
+  detail::seal_buffers seal_buffers_;  // and this one every roll of the log
   mutable std::mutex view_mutex_;  // guards view_ (written by the writer, copied by readers)
   detail::published_view view_;
 };

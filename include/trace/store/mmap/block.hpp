@@ -430,11 +430,15 @@ inline region_bounds block_encoder::write(std::byte* out) const {
 // Appends one block holding `rows` to `out` (which must be 8-aligned in its file); see
 // block_encoder::plan for the arguments.
 inline region_bounds encode_block(std::string& out, const std::vector<row_input>& rows, string_table_builder& strings,
-                                  bool sorted_index) {
-  block_encoder encoder;
+                                  bool sorted_index, block_encoder& encoder) {
   const std::size_t at = out.size();
   out.resize(at + encoder.plan(rows, strings, sorted_index));
   return encoder.write(reinterpret_cast<std::byte*>(out.data() + at));
+}
+inline region_bounds encode_block(std::string& out, const std::vector<row_input>& rows, string_table_builder& strings,
+                                  bool sorted_index) {
+  block_encoder encoder;
+  return encode_block(out, rows, strings, sorted_index, encoder);
 }
 
 class block_names;

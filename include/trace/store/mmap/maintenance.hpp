@@ -30,7 +30,7 @@ inline void mmap_store::roll_locked(timestamp_ns now) {
     std::filesystem::remove(active->path());
     segments_.pop_back();
   } else {
-    auto sealed_path = active->write_sealed(options_.path, indexed_tags());
+    auto sealed_path = active->write_sealed(options_.path, indexed_tags(), seal_buffers_);
     std::filesystem::path log_path = active->path();
     auto sealed = detail::segment::open_sealed(sealed_path, true, options_.use_tag_indexes);
     // The sealed copy is durable before the log goes; views into the old log die here.

@@ -102,6 +102,17 @@ inline bool plausible_record(const std::byte* base, std::uint64_t at, std::uint6
   return block_bounds(header + record_header_size, length, layout).has_value();
 }
 
+// The working memory of sealing. The store keeps it from one seal to the next (sized by the
+// largest log it sealed): allocated afresh, each of its pages would be faulted in and zeroed
+// by the kernel at every seal.
+struct seal_buffers {
+  std::string extras;  // the rows' extras, transcoded to the sealed table
+  std::vector<std::size_t> extras_ends;
+  std::vector<row_input> rows;
+  std::string file;  // the sealed file's bytes
+  block_encoder encoder;
+};
+
 class segment {
  public:
   segment(const segment&) = delete;
@@ -183,13 +194,23 @@ class segment {
   static constexpr std::chrono::steady_clock::duration size_recheck_interval = std::chrono::milliseconds(50);
   // Writes the sealed form of this log to `<sequence>.seg` (durably) and returns its path;
   // it holds the tag indexes `tags`.
+  std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<indexed_tag>& tags,
+                                     seal_buffers& buffers) const {
+    return write_sealed(dir, {this}, tags, buffers);
+  }
   std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<indexed_tag>& tags) const {
-    return write_sealed(dir, {this}, tags);
+    seal_buffers buffers;
+    return write_sealed(dir, tags, buffers);
   }
   // Writes the spans of `sources` (consecutive segments) as one sealed segment named after
   // the first, replacing it atomically; its header says which sequences it covers.
   static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
-                                            const std::vector<indexed_tag>& tags);
+                                            const std::vector<indexed_tag>& tags, seal_buffers& buffers);
+  static std::filesystem::path write_sealed(const std::filesystem::path& dir, const std::vector<const segment*>& sources,
+                                            const std::vector<indexed_tag>& tags) {
+    seal_buffers buffers;
+    return write_sealed(dir, sources, tags, buffers);
+  }
   // Interns first, into the table of a segment sealed from `sources`, the strings its rows name most.
   static void intern_by_use(const std::vector<const segment*>& sources, string_table_builder& strings);
   // Compaction: the last sequence this sealed segment replaces (its own when not merged).
@@ -250,6 +271,9 @@ class segment {
   bool log_index_deferred_ = false;  // a log opened read-only: log_index_ is built at the first lookup
   mutable std::once_flag log_index_built_;
   string_table_builder builder_;  // logs being written
+  // A log being written: the record being laid out before it is written to the file.
+  std::unique_ptr<std::byte[]> record_;
+  std::size_t record_capacity_ = 0;
   tag_index_view tag_index_;
   std::string tag_index_problem_;
   std::vector<indexed_tag> log_tags_;
@@ -575,18 +599,30 @@ inline bool segment::append(const std::vector<row_input>& rows, block_encoder& e
     builder_.roll_back(strings_before);
     return false;
   }
-  // Payload first, straight into the mapping, header last: a crash in between leaves a zero
-  // header, the log's clean end.
-  std::byte* at = map_.data() + used_;
-  encoder.write(at + record_header_size);
+  // The record is laid out in memory and written to the file with pwrite, payload first and
+  // header last: a crash in between leaves a zero header, the log's clean end. Not through
+  // the mapping: a write there faults in a zeroed page per 4 KiB, and each msync must then
+  // write-protect the dirtied pages again (a TLB flush); pwrite fills the page cache directly.
+  if (record_capacity_ < length) {
+    record_capacity_ = std::max(length, 2 * record_capacity_);
+    record_ = std::make_unique_for_overwrite<std::byte[]>(record_capacity_);
+  }
+  encoder.write(record_.get());
   std::byte header[record_header_size] = {};
   const auto length32 = static_cast<std::uint32_t>(length);
   std::memcpy(header + 4, &length32, 4);
   header[8] = static_cast<std::byte>(record_type::batch);
-  const std::uint32_t crc = mask_crc(record_crc(header, at + record_header_size, length32));
+  const std::uint32_t crc = mask_crc(record_crc(header, record_.get(), length32));
   std::memcpy(header, &crc, 4);
-  std::memcpy(at, header, record_header_size);
-  add_block(at + record_header_size, length, "log " + path().string() + " record at offset " + std::to_string(used_));
+  try {
+    file_.write_all(record_.get(), length, used_ + record_header_size);
+    file_.write_all(header, record_header_size, used_);
+  } catch (...) {  // nothing was acknowledged: the block's strings must be interned again
+    builder_.roll_back(strings_before);
+    throw;
+  }
+  add_block(map_.data() + used_ + record_header_size, length,
+            "log " + path().string() + " record at offset " + std::to_string(used_));
   used_ += record_header_size + length;
   return true;
 }
@@ -599,7 +635,11 @@ inline void segment::sync() {
     // over records that were not written.
     const commit_point next{used_, spans_, header_.committed.generation + 1};
     const std::size_t slot = 1 - header_.committed_slot;
-    write_commit_slot(map_.data(), next, slot);
+    // Written with pwrite too, so that the header page is never dirtied through the mapping.
+    std::byte slots[file_header_size];
+    write_commit_slot(slots, next, slot);
+    const std::size_t at = commit_slot_offset + commit_slot_size * slot;
+    file_.write_all(slots + at, commit_slot_size, at);
     map_.sync(0, file_header_size, path());
     header_.committed = next;
     header_.committed_slot = slot;
@@ -685,13 +725,16 @@ inline void segment::intern_by_use(const std::vector<const segment*>& sources, s
 
 inline std::filesystem::path segment::write_sealed(const std::filesystem::path& dir,
                                                    const std::vector<const segment*>& sources,
-                                                   const std::vector<indexed_tag>& tags) {
+                                                   const std::vector<indexed_tag>& tags, seal_buffers& buffers) {
   // Each row's extras are re-encoded with short strings interned into the new table (refs
   // of a sealed source resolve through its own table first), then the block is encoded.
   string_table_builder strings;
-  std::string extras;
-  std::vector<std::size_t> extras_ends;
-  std::vector<row_input> rows;
+  std::string& extras = buffers.extras;
+  std::vector<std::size_t>& extras_ends = buffers.extras_ends;
+  std::vector<row_input>& rows = buffers.rows;
+  extras.clear();
+  extras_ends.clear();
+  rows.clear();
   // Room for all of it at once: growing by doubling copies the bytes and faults in pages again.
   std::uint64_t source_bytes = 0, source_rows = 0;
   for (const segment* source : sources) {
@@ -726,10 +769,11 @@ inline std::filesystem::path segment::write_sealed(const std::filesystem::path& 
     begin = extras_ends[r];
   }
   const segment& first = *sources.front();
-  std::string bytes;
+  std::string& bytes = buffers.file;
+  bytes.clear();
   bytes.reserve(static_cast<std::size_t>(source_bytes + source_bytes / 4));  // the block, its filter and indexes
   bytes.resize(file_header_size);
-  region_bounds bounds = encode_block(bytes, rows, strings, true);
+  region_bounds bounds = encode_block(bytes, rows, strings, true, buffers.encoder);
   file_header header;
   header.kind = file_kind::sealed;
   header.sequence = first.sequence();
